@@ -1,0 +1,351 @@
+"""The one way an integration client talks HTTP to its upstream.
+
+:class:`HttpClient` adds to a ``requests.Session`` what every upstream call needs:
+a mandatory timeout, a few retries on failures that are safe to retry, a circuit
+breaker, and the mapping of every outcome onto :mod:`integrations.errors`.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+import time
+from contextvars import ContextVar
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+import pybreaker
+import requests
+import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from integrations.errors import (
+    CircuitOpenError,
+    IntegrationError,
+    NonRetryableError,
+    RetryableError,
+    ThrottledError,
+    UpstreamRejectedError,
+)
+
+TimeoutSpec = float | tuple[float, float]
+
+RETRYABLE_STATUSES = frozenset({502, 503, 504})
+
+# A Retry-After longer than this is not waited out inside a request: the retry goes
+# ahead after this long (and most likely fails), so no caller blocks for minutes.
+MAX_RETRY_AFTER_WAIT = 2
+
+# 401/403 mean our credentials or grants are wrong, whatever the body says: that is
+# our configuration to fix, not a refusal to show the user.
+_CREDENTIAL_STATUSES = frozenset({401, 403, 407})
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+
+# requests fixes the retry policy per mounted adapter, but whether a POST may be
+# retried is decided per call (it may when it carries an idempotency key). The
+# context variable carries that choice down to the Retry object of this thread's
+# call without sharing mutable state between threads.
+_retry_any_method: ContextVar[bool | None] = ContextVar("_retry_any_method", default=None)
+
+
+class _UpstreamRetry(Retry):
+    """urllib3 Retry limited to our retryable statuses, with the per-call method rule."""
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        # urllib3 would also retry any 413/429 carrying Retry-After; a throttle goes
+        # back to the caller as ThrottledError instead.
+        return self._is_method_retryable(method) and status_code in (self.status_forcelist or ())
+
+    def _is_method_retryable(self, method: str) -> bool:
+        override = _retry_any_method.get()
+        if override is None:
+            return super()._is_method_retryable(method)
+        return override
+
+
+class _OpenedAtListener(pybreaker.CircuitBreakerListener):
+    """Remembers when the breaker last opened, so calls can be refused before any I/O."""
+
+    def __init__(self) -> None:
+        self.opened_at: float | None = None
+
+    def state_change(self, cb: pybreaker.CircuitBreaker, old_state: Any, new_state: Any) -> None:
+        if new_state is not None and new_state.name == pybreaker.STATE_OPEN:
+            self.opened_at = time.monotonic()
+
+
+def _succeed() -> None:
+    return None
+
+
+def _fail(error: BaseException) -> None:
+    raise error
+
+
+class HttpClient:
+    """Base of the integration clients: JSON over HTTP with retries and a circuit breaker.
+
+    ``timeout`` is required (seconds, or a ``(connect, read)`` pair): ``requests``
+    otherwise waits forever. Retries happen only for connection errors, read
+    timeouts and 502/503/504, and only for idempotent methods unless a call says
+    ``idempotent=True`` (for example because it sends an idempotency key).
+
+    Paths given to :meth:`request` appear in error messages, so they should not
+    contain personal data; put that in the body or the query instead.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        upstream: str,
+        timeout: TimeoutSpec,
+        retries: int = 2,
+        backoff: float = 0.2,
+        breaker_fail_max: int = 5,
+        breaker_reset_timeout: float = 30,
+        session: requests.Session | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if not base_url:
+            raise ValueError("base_url is required")
+        if not upstream:
+            raise ValueError("upstream is required")
+        self.base_url = base_url.rstrip("/")
+        self.upstream = upstream
+        self.timeout = _checked_timeout(timeout)
+        if retries < 0:
+            raise ValueError("retries must be >= 0")
+
+        self._owns_session = session is None
+        self._session = session if session is not None else requests.Session()
+        # Per-call headers instead of session.headers: a session passed in may be
+        # shared with other clients, which must not receive our credentials.
+        self._headers = {"Accept": "application/json", **(headers or {})}
+        retry = _UpstreamRetry(
+            total=retries,
+            connect=retries,
+            read=retries,
+            status=retries,
+            status_forcelist=RETRYABLE_STATUSES,
+            backoff_factor=backoff,
+            raise_on_status=False,
+            respect_retry_after_header=True,
+            retry_after_max=MAX_RETRY_AFTER_WAIT,
+        )
+        # Mounted on our base URL only, so a shared session keeps its other adapters.
+        self._session.mount(self.base_url + "/", HTTPAdapter(max_retries=retry))
+
+        self._opened = _OpenedAtListener()
+        self._breaker = pybreaker.CircuitBreaker(
+            fail_max=breaker_fail_max,
+            reset_timeout=breaker_reset_timeout,
+            listeners=[self._opened],
+            name=upstream,
+            throw_new_error_on_trip=False,
+        )
+
+    @property
+    def circuit_state(self) -> str:
+        """``"closed"``, ``"open"`` or ``"half-open"``."""
+        return self._breaker.current_state
+
+    def close(self) -> None:
+        if self._owns_session:
+            self._session.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+    ) -> dict[str, Any]:
+        """Call the upstream and return its JSON object, or raise an :class:`IntegrationError`.
+
+        ``idempotent`` overrides whether the method may be retried: ``None`` keeps
+        the HTTP rule (GET, PUT, DELETE... yes; POST, PATCH no).
+        """
+        method = method.upper()
+        path = "/" + path.lstrip("/")
+        where = f"{self.upstream}: {method} {urlsplit(path).path}"
+
+        self._refuse_if_open(where)
+        try:
+            result = self._send(method, path, where, json=json, params=params,
+                                headers=headers, idempotent=idempotent)
+        except RetryableError as failure:
+            self._record(failure)
+            raise
+        except IntegrationError:
+            # The upstream answered, even if to say no: it is up.
+            self._record(None)
+            raise
+        self._record(None)
+        return result
+
+    def rejection_code(self, payload: dict[str, Any]) -> str | None:
+        """The upstream's refusal code hidden in a 2xx answer, if its protocol has one.
+
+        Some upstreams answer 200 with ``{"code": "...", ...}`` when they refuse;
+        their clients override this. The default trusts the HTTP status.
+        """
+        return None
+
+    # -- internals -------------------------------------------------------------
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        where: str,
+        *,
+        json: Any,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        idempotent: bool | None,
+    ) -> dict[str, Any]:
+        token = _retry_any_method.set(idempotent)
+        try:
+            response = self._session.request(
+                method,
+                self.base_url + path,
+                json=json,
+                params=params,
+                headers={**self._headers, **(headers or {})},
+                timeout=self.timeout,
+                # A redirect from an API is unexpected, and following it would hand
+                # our API key header to whatever host it points at.
+                allow_redirects=False,
+            )
+        # `from None`: the requests exception's text holds the full URL, query included.
+        except (requests.ConnectionError, requests.Timeout,
+                requests.exceptions.ChunkedEncodingError) as exc:
+            raise RetryableError(self.upstream, f"{where} {_transport_failure(exc)}") from None
+        except requests.RequestException as exc:
+            raise NonRetryableError(
+                self.upstream, f"{where} could not be sent: {type(exc).__name__}"
+            ) from None
+        finally:
+            _retry_any_method.reset(token)
+        return self._interpret(response, where)
+
+    def _interpret(self, response: requests.Response, where: str) -> dict[str, Any]:
+        status = response.status_code
+        said = f"{where} answered {status}"
+
+        if status == 429:
+            retry_after = _parse_retry_after(response.headers.get("Retry-After"))
+            raise ThrottledError(self.upstream, said, retry_after=retry_after, status=status)
+        if status >= 500:
+            raise RetryableError(self.upstream, said, status=status)
+        if status >= 400:
+            code = _error_code(response)
+            if code is not None and status not in _CREDENTIAL_STATUSES:
+                raise UpstreamRejectedError(
+                    self.upstream, _rejected(said, code), upstream_code=code, status=status
+                )
+            raise NonRetryableError(self.upstream, said, status=status)
+        if status >= 300 or status < 200:
+            raise NonRetryableError(self.upstream, f"{said} (unexpected)", status=status)
+
+        if not response.content:
+            return {}
+        try:
+            payload = response.json()
+        except ValueError:
+            raise NonRetryableError(
+                self.upstream, f"{said} with a body that is not JSON", status=status
+            ) from None
+        if not isinstance(payload, dict):
+            raise NonRetryableError(
+                self.upstream, f"{said} with JSON that is not an object", status=status
+            )
+        code = self.rejection_code(payload)
+        if code is not None:
+            raise UpstreamRejectedError(
+                self.upstream, _rejected(said, code), upstream_code=code, status=status
+            )
+        return payload
+
+    # pybreaker's CircuitBreaker.call holds the breaker's lock while the guarded
+    # function runs, so one slow upstream call would block every other thread using
+    # this client. The I/O therefore happens outside pybreaker; only its outcome is
+    # fed in, through a function that returns or raises at once.
+
+    def _refuse_if_open(self, where: str) -> None:
+        if self._breaker.current_state != pybreaker.STATE_OPEN:
+            return
+        opened_at = self._opened.opened_at
+        if opened_at is not None and time.monotonic() - opened_at < self._breaker.reset_timeout:
+            raise CircuitOpenError(self.upstream, f"{where} not attempted: circuit open")
+        # Reset timeout elapsed: let this call through as the trial; recording its
+        # outcome moves the breaker to half-open and then closed or open again.
+
+    def _record(self, failure: RetryableError | None) -> None:
+        try:
+            if failure is None:
+                self._breaker.call(_succeed)
+            else:
+                self._breaker.call(_fail, failure)
+        except pybreaker.CircuitBreakerError:
+            pass  # opened meanwhile by another call; this outcome changes nothing
+        except RetryableError:
+            pass  # the failure we fed in, handed back; the caller raises it
+
+
+def _checked_timeout(timeout: TimeoutSpec | None) -> TimeoutSpec:
+    if timeout is None:
+        raise ValueError("timeout is required: requests would otherwise wait forever")
+    parts = timeout if isinstance(timeout, tuple) else (timeout,)
+    if len(parts) not in (1, 2) or any(
+        part is None or isinstance(part, bool) or not isinstance(part, (int, float)) or part <= 0
+        for part in parts
+    ):
+        raise ValueError("timeout must be positive seconds or a (connect, read) pair of them")
+    return timeout
+
+
+def _transport_failure(exc: requests.RequestException) -> str:
+    # Once retries are spent, requests reports even a read timeout as a
+    # ConnectionError wrapping urllib3's MaxRetryError; look through it.
+    # (urllib3's NewConnectionError, a refused connection, subclasses its timeouts.)
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    if isinstance(reason, urllib3.exceptions.NewConnectionError):
+        return "failed: connection refused or unreachable"
+    if isinstance(exc, requests.Timeout) or isinstance(reason, urllib3.exceptions.TimeoutError):
+        return "timed out"
+    return f"failed: {type(reason or exc).__name__}"
+
+
+def _parse_retry_after(value: str | None) -> int | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return int(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0, round(when.timestamp() - time.time()))
+
+
+def _error_code(response: requests.Response) -> str | None:
+    try:
+        payload = response.json()
+    except ValueError:
+        return None
+    if isinstance(payload, dict) and isinstance(payload.get("code"), str) and payload["code"]:
+        return payload["code"]
+    return None
+
+
+def _rejected(said: str, code: str) -> str:
+    # The code is the upstream's text; show it only when it looks like a code.
+    return f"{said}: rejected ({code})" if _TOKEN.match(code) else f"{said}: rejected"

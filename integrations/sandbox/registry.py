@@ -1,0 +1,16 @@
+"""The simulators the sandbox serves. A new upstream: write its module, list it here."""
+
+from __future__ import annotations
+
+from integrations.sandbox.base import Simulator
+from integrations.sandbox.sms import SmsSimulator
+
+SIMULATORS: tuple[type[Simulator], ...] = (
+    SmsSimulator,
+)
+
+DEFAULT_API_KEYS: dict[str, str] = {
+    simulator.name: simulator.default_api_key
+    for simulator in SIMULATORS
+    if simulator.default_api_key is not None
+}

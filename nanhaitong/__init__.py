@@ -1,0 +1,90 @@
+"""Nanhai-Tong (南海通) backend: one Flask API for citizens, enterprises and partner platforms.
+
+Using the API
+-------------
+* Interactive documentation: ``/docs``; the machine-readable spec: ``/openapi.json``.
+* Every error is ``{"code", "message", "details", "request_id"}`` with a meaningful
+  status: 400 malformed, 401 credentials, 403 not allowed, 404 not found, 409 conflict,
+  413 body too large, 415 not JSON, 422 invalid fields (``details.fields``), 429 slow
+  down (``Retry-After``), 502/503/504 an upstream is in trouble.
+* Send ``X-Request-ID`` to correlate your logs with ours; it is echoed on every answer.
+* Money is integer fen, times are UTC ISO 8601 with ``Z``, ids are opaque strings.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config as settings
+
+API_TITLE = "Nanhai-Tong API"
+API_VERSION = "1.0.0"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application; ``config`` overrides NHT_* variables (tests, scripts)."""
+    app = Flask(__name__)
+    app.config.update(settings.load(config))
+    app.config.update(
+        API_TITLE=API_TITLE,
+        API_VERSION=API_VERSION,
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/docs/assets/",
+        SECRET_KEY=app.config["SECRET_KEY"],
+        JSON_SORT_KEYS=False,
+    )
+
+    from . import db, jobs, observability, ratelimit, redis_client
+    from .clients import init_app as init_clients
+    from .security import setup as security_setup
+
+    observability.init_app(app)
+    security_setup.init_app(app)
+    db.init_app(app)
+    redis_client.init_app(app)
+    ratelimit.init_app(app)
+    init_clients(app)
+    jobs.init_app(app)
+    _register_api(app)
+    _register_cli(app)
+    if app.config["SANDBOX"] and app.config["SANDBOX_MOUNT"]:
+        _mount_sandbox(app)
+    if app.config["PROXY_COUNT"]:
+        # Behind N trusted proxies the client address is the Nth from the right.
+        hops = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    return app
+
+
+def _register_api(app: Flask) -> None:
+    from .api import Api
+    from .docs_assets import blp as docs_assets_blp
+    from .health.routes import blp as health_blp
+
+    api = Api(app, spec_kwargs={"info": {"description": __doc__}})
+    api.register_blueprint(health_blp)
+    app.register_blueprint(docs_assets_blp)
+    app.extensions["nht.api"] = api
+
+
+def _register_cli(app: Flask) -> None:
+    from .audit.cli import audit_cli
+    from .cli import openapi_cli
+    from .migrations.runner import db_cli
+
+    for group in (audit_cli, db_cli, openapi_cli):
+        app.cli.add_command(group)
+
+
+def _mount_sandbox(app: Flask) -> None:
+    # Integrations reach the sandbox over real HTTP at NHT_SANDBOX_URL, as they would
+    # reach the real upstreams; mounting it here just spares a second process.
+    from integrations.sandbox import create_sandbox_app
+
+    sandbox = create_sandbox_app(api_keys={"sms": app.config["SMS_API_KEY"]})
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/sandbox": sandbox})

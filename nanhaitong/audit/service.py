@@ -1,0 +1,121 @@
+"""Recording and verifying audit events."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+
+from flask import current_app, g, has_request_context, request
+from sqlalchemy import select
+
+from .. import db
+from ..ids import new_id
+from ..timeutil import isoformat, utcnow
+from .models import AuditChainHead, AuditEvent
+
+GENESIS_HASH = "0" * 64
+RESULTS = ("success", "failure", "denied")
+# The fields an event's hash covers, in order. Adding one needs a new chain version.
+HASHED_FIELDS = ("seq", "id", "occurred_at", "actor", "on_behalf_of", "action", "object_type",
+                 "object_id", "source_ip", "request_id", "result", "details")
+
+
+def _canonical(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _link_hash(key: bytes, prev_hash: str, event: AuditEvent) -> str:
+    fields = {name: getattr(event, name) for name in HASHED_FIELDS}
+    message = (prev_hash + _canonical(fields)).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _key() -> bytes:
+    return base64.urlsafe_b64decode(current_app.config["AUDIT_KEY"])
+
+
+def _default_actor() -> str:
+    principal = g.get("principal") if has_request_context() else None
+    return getattr(principal, "audit_name", None) or "anonymous"
+
+
+def record(action: str, *, result: str = "success", object_type: str | None = None,
+           object_id: str | None = None, actor: str | None = None,
+           on_behalf_of: str | None = None, details: dict | None = None) -> AuditEvent:
+    """Append an event in the caller's transaction: it lands if and only if the work does.
+
+    ``details`` must not hold personal data in clear (use ids or masked values).
+    """
+    if result not in RESULTS:
+        raise ValueError(f"result must be one of {RESULTS}")
+    session = db.session()
+    # The row lock serialises appenders on PostgreSQL; SQLite serialises writers itself,
+    # and the sequence primary key refuses a fork either way.
+    head = session.execute(select(AuditChainHead).with_for_update()).scalar_one_or_none()
+    if head is None:
+        head = AuditChainHead(id=1, seq=0, hash=GENESIS_HASH)
+        session.add(head)
+    event = AuditEvent(
+        seq=head.seq + 1,
+        id=new_id(),
+        occurred_at=isoformat(utcnow()),
+        actor=actor or _default_actor(),
+        on_behalf_of=on_behalf_of,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        source_ip=request.remote_addr if has_request_context() else None,
+        request_id=g.get("request_id") if has_request_context() else None,
+        result=result,
+        details=_canonical(details or {}),
+        prev_hash=head.hash,
+    )
+    event.hash = _link_hash(_key(), head.hash, event)
+    session.add(event)
+    head.seq, head.hash = event.seq, event.hash
+    session.flush()
+    return event
+
+
+@dataclass
+class ChainReport:
+    ok: bool
+    events: int
+    problem: str | None = None
+    seq: int | None = None
+
+    def as_dict(self) -> dict:
+        return {"ok": self.ok, "events": self.events, "problem": self.problem, "seq": self.seq}
+
+
+def verify_chain(batch_size: int = 1000) -> ChainReport:
+    """Walk the whole chain; report the first break, if any."""
+    session = db.session()
+    key = _key()
+    expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
+    last_seen = 0
+    while True:
+        batch = session.execute(
+            select(AuditEvent).where(AuditEvent.seq > last_seen).order_by(AuditEvent.seq).limit(batch_size)
+        ).scalars().all()
+        if not batch:
+            break
+        for event in batch:
+            if event.seq != expected_seq:
+                return ChainReport(False, count, "missing_event", expected_seq)
+            if event.prev_hash != prev_hash:
+                return ChainReport(False, count, "broken_link", event.seq)
+            if not hmac.compare_digest(_link_hash(key, prev_hash, event), event.hash):
+                return ChainReport(False, count, "modified_event", event.seq)
+            prev_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1
+        last_seen = batch[-1].seq
+        session.expunge_all()  # keep memory flat on long chains
+    head = session.get(AuditChainHead, 1)
+    if head is None:
+        return ChainReport(count == 0, count, None if count == 0 else "missing_head", None)
+    if head.seq != count or head.hash != prev_hash:
+        return ChainReport(False, count, "truncated_chain", count + 1)
+    return ChainReport(True, count)

@@ -1,0 +1,186 @@
+"""Settings: NHT_* environment variables over embedded defaults.
+
+The embedded default runs on one machine with nothing installed by hand: a SQLite file
+and generated secrets under ./var/, in-process rate limits and jobs, sandbox upstreams
+mounted on the API's own host. A production config (NHT_ENV=production) refuses to start
+with sandbox upstreams or generated secrets unless NHT_ALLOW_INSECURE=1 says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from .security.fields import decode_key, encode_key, generate_key
+
+
+class ConfigError(RuntimeError):
+    """The settings cannot make a safe application."""
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _flag(value: str, name: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be a boolean (1/0, true/false), got {value!r}")
+
+
+def _int(value: str, name: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {value!r}") from None
+
+
+# name -> (default, parser). Defaults may refer to DATA_DIR/HOST/PORT, resolved in load().
+_SETTINGS: dict[str, tuple[object, object]] = {
+    "ENV": ("development", str),
+    "DATA_DIR": ("./var", str),
+    "DATABASE_URL": (None, str),
+    "REDIS_URL": (None, str),
+    "HOST": ("127.0.0.1", str),
+    "PORT": (8000, _int),
+    "SANDBOX": (None, _flag),
+    "SANDBOX_URL": (None, str),
+    "SANDBOX_MOUNT": (True, _flag),
+    "JOBS_EAGER": (None, _flag),
+    "PROXY_COUNT": (0, _int),
+    "ALLOW_INSECURE": (False, _flag),
+    "MAX_BODY_BYTES": (1024 * 1024, _int),
+    "RATELIMIT_DEFAULT": ("300 per minute", str),
+    "UPSTREAM_TIMEOUT_SECONDS": ("5", str),
+    "SMS_API_KEY": ("sandbox-sms-key", str),
+    "SMS_BASE_URL": (None, str),
+    "LOG_LEVEL": ("INFO", str),
+    "SECRET_KEY": (None, str),
+    "FIELD_KEYS": (None, str),
+    "FIELD_KEY_CURRENT": (None, str),
+    "BLIND_INDEX_KEY": (None, str),
+    "AUDIT_KEY": (None, str),
+}
+
+# Secrets that are generated into DATA_DIR when neither the environment nor the caller
+# gives them. Production must be given all of them.
+_GENERATED = ("SECRET_KEY", "FIELD_KEYS", "FIELD_KEY_CURRENT", "BLIND_INDEX_KEY", "AUDIT_KEY")
+
+
+def load(overrides: dict | None = None, environ: os._Environ | dict | None = None) -> dict:
+    """Build the application settings.
+
+    Precedence: explicit ``overrides`` (tests, scripts), then ``NHT_*`` variables, then
+    embedded defaults. Returns a plain dict ready for ``app.config.update``.
+    """
+    environ = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    cfg: dict = {}
+    for name, (default, parse) in _SETTINGS.items():
+        if name in overrides:
+            cfg[name] = overrides.pop(name)
+        elif f"NHT_{name}" in environ:
+            raw = environ[f"NHT_{name}"]
+            cfg[name] = raw if parse is str else parse(raw, f"NHT_{name}")
+        else:
+            cfg[name] = default
+    cfg.update(overrides)  # Flask/extension settings passed through untouched
+
+    data_dir = Path(cfg["DATA_DIR"])
+    production = cfg["ENV"] == "production"
+    if cfg["SANDBOX"] is None:
+        cfg["SANDBOX"] = not production
+    if cfg["JOBS_EAGER"] is None:
+        cfg["JOBS_EAGER"] = not cfg["REDIS_URL"]
+    if cfg["DATABASE_URL"] is None:
+        cfg["DATABASE_URL"] = f"sqlite:///{(data_dir / 'nanhaitong.db').resolve()}"
+    cfg["DATABASE_URL"] = normalize_database_url(cfg["DATABASE_URL"])
+    if cfg["SANDBOX_URL"] is None:
+        cfg["SANDBOX_URL"] = f"http://{cfg['HOST']}:{cfg['PORT']}/sandbox"
+    if cfg["SMS_BASE_URL"] is None:
+        cfg["SMS_BASE_URL"] = cfg["SANDBOX_URL"]
+    cfg["UPSTREAM_TIMEOUT_SECONDS"] = float(cfg["UPSTREAM_TIMEOUT_SECONDS"])
+    cfg["MAX_CONTENT_LENGTH"] = cfg["MAX_BODY_BYTES"]
+
+    generated = _fill_secrets(cfg, data_dir)
+    cfg["GENERATED_SECRETS"] = sorted(generated)
+    _refuse_unsafe_production(cfg)
+    return cfg
+
+
+def normalize_database_url(url: str) -> str:
+    """Plain postgresql:// URLs (as operators write them) use the psycopg 3 driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _fill_secrets(cfg: dict, data_dir: Path) -> set[str]:
+    """Take missing secrets from DATA_DIR/secrets.json, creating it on first start."""
+    missing = [name for name in _GENERATED if not cfg.get(name)]
+    if not missing:
+        return set()
+    if cfg["ENV"] == "production" and not cfg["ALLOW_INSECURE"]:
+        # Never write dev secrets on a production host; the refusal below explains.
+        return set(missing)
+    path = data_dir / "secrets.json"
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    if any(name not in stored for name in missing):
+        stored = {**_new_secrets(), **stored}
+        data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        # 0600 from the first byte: the file holds every data key of the embedded mode.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(stored, fh, indent=2)
+        os.replace(tmp, path)
+    for name in missing:
+        cfg[name] = stored[name]
+    return set(missing)
+
+
+def _new_secrets() -> dict:
+    return {
+        "SECRET_KEY": encode_key(generate_key()),
+        "FIELD_KEYS": f"k1:{encode_key(generate_key())}",
+        "FIELD_KEY_CURRENT": "k1",
+        "BLIND_INDEX_KEY": encode_key(generate_key()),
+        "AUDIT_KEY": encode_key(generate_key()),
+    }
+
+
+def _refuse_unsafe_production(cfg: dict) -> None:
+    if cfg["ENV"] != "production" or cfg["ALLOW_INSECURE"]:
+        return
+    problems = []
+    if cfg["SANDBOX"]:
+        problems.append("NHT_SANDBOX is on (sandbox upstreams)")
+    if cfg["GENERATED_SECRETS"]:
+        names = ", ".join(f"NHT_{n}" for n in cfg["GENERATED_SECRETS"])
+        problems.append(f"secrets not given: {names}")
+    if cfg["DATABASE_URL"].startswith("sqlite"):
+        problems.append("NHT_DATABASE_URL is SQLite")
+    if problems:
+        raise ConfigError(
+            "refusing to start in production: " + "; ".join(problems)
+            + ". Set them, or NHT_ALLOW_INSECURE=1 to run anyway."
+        )
+
+
+def field_keys(cfg: dict) -> tuple[dict[str, bytes], str]:
+    """Parse ``FIELD_KEYS`` ("kid:base64,kid:base64") and the current key id."""
+    keys = {}
+    for part in cfg["FIELD_KEYS"].split(","):
+        kid, _, encoded = part.strip().partition(":")
+        if not kid or not encoded:
+            raise ConfigError("NHT_FIELD_KEYS must look like 'k1:<base64>,k2:<base64>'")
+        keys[kid] = decode_key(encoded)
+    current = cfg["FIELD_KEY_CURRENT"]
+    if current not in keys:
+        raise ConfigError(f"NHT_FIELD_KEY_CURRENT {current!r} is not in NHT_FIELD_KEYS")
+    return keys, current

@@ -1,0 +1,67 @@
+"""Database: one engine per app, one session per request, the declarative Base.
+
+The schema is created only by Alembic migrations (nanhaitong/migrations), in tests too.
+Services own the transaction: they call ``session.commit()`` when a unit of work is
+complete; whatever is left uncommitted when the request ends is rolled back.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from sqlalchemy import MetaData, create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+
+# Constraint names must be stable so migrations can refer to them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            # WAL lets readers proceed while one writer commits (threaded dev server).
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(app.config["DATABASE_URL"])
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    app.extensions["nht.engine"] = engine
+    app.extensions["nht.session"] = scoped_session(factory)
+
+    @app.teardown_appcontext
+    def _remove_session(_exc):
+        app.extensions["nht.session"].remove()
+
+
+def session() -> Session:
+    """The current request's (or app context's) session."""
+    return current_app.extensions["nht.session"]()
+
+
+def engine() -> Engine:
+    return current_app.extensions["nht.engine"]
+
+
+def ping() -> None:
+    with engine().connect() as conn:
+        conn.execute(text("SELECT 1"))

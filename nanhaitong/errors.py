@@ -1,0 +1,190 @@
+"""One error tree, one handler, one JSON shape.
+
+Every failure leaves the API as::
+
+    {"code": "<snake_case>", "message": "<human>", "details": {...}, "request_id": "..."}
+
+Domain code raises an ``AppError`` subclass; werkzeug HTTP errors, flask-smorest/webargs
+validation errors, rate-limit refusals and anything unexpected are turned into the same
+shape here, so no other module formats an error response.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("nanhaitong.errors")
+
+
+class AppError(Exception):
+    status = 400
+    code = "bad_request"
+    message = "The request is not valid."
+
+    def __init__(self, message: str | None = None, *, code: str | None = None,
+                 details: dict | None = None, headers: dict | None = None):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.code = code or self.code
+        self.details = details or {}
+        self.headers = headers or {}
+
+
+class BadRequest(AppError):
+    status, code, message = 400, "bad_request", "The request is malformed."
+
+
+class Unauthorized(AppError):
+    status, code, message = 401, "unauthorized", "Valid credentials are required."
+
+    def __init__(self, message=None, **kw):
+        kw.setdefault("headers", {"WWW-Authenticate": 'Bearer realm="nanhaitong"'})
+        super().__init__(message, **kw)
+
+
+class Forbidden(AppError):
+    status, code, message = 403, "forbidden", "You may not do this."
+
+
+class NotFound(AppError):
+    status, code, message = 404, "not_found", "No such resource."
+
+
+class Conflict(AppError):
+    status, code, message = 409, "conflict", "The request conflicts with the current state."
+
+
+class ValidationFailed(AppError):
+    """422 with ``details.fields`` mapping field names to messages."""
+
+    status, code, message = 422, "validation_failed", "Some fields are not valid."
+
+    def __init__(self, fields: dict, message=None, **kw):
+        super().__init__(message, details={"fields": fields}, **kw)
+
+
+class RateLimited(AppError):
+    status, code, message = 429, "rate_limited", "Too many requests; try again later."
+
+    def __init__(self, retry_after: int, message=None, **kw):
+        retry_after = max(1, int(retry_after))
+        super().__init__(message, details={"retry_after": retry_after},
+                         headers={"Retry-After": str(retry_after)}, **kw)
+
+
+class UpstreamUnavailable(AppError):
+    status, code, message = 503, "upstream_unavailable", "A service we depend on is unavailable; try again later."
+
+
+class UpstreamFailed(AppError):
+    status, code, message = 502, "upstream_failed", "A service we depend on failed."
+
+
+class UpstreamTimeout(AppError):
+    status, code, message = 504, "upstream_timeout", "A service we depend on did not answer in time."
+
+
+# Codes for werkzeug's HTTP errors, by status.
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    428: "precondition_required",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+_HTTP_MESSAGES = {
+    413: "The request body is larger than this endpoint accepts.",
+    415: "Send the request body as application/json.",
+    422: "Some fields are not valid.",
+    429: "Too many requests; try again later.",
+    500: "Something went wrong on our side. Quote the request id when you report it.",
+}
+
+
+def error_body(status: int, code: str, message: str, details: dict | None = None) -> dict:
+    return {
+        "code": code,
+        "message": message,
+        "details": details or {},
+        "request_id": getattr(g, "request_id", None) or "-",
+    }
+
+
+def _respond(status: int, code: str, message: str, details=None, headers=None):
+    response = jsonify(error_body(status, code, message, details))
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def handle_app_error(error: AppError):
+    return _respond(error.status, error.code, error.message, error.details, error.headers)
+
+
+def _webargs_fields(messages: dict) -> dict:
+    """Flatten webargs' {location: {field: [msg]}} into {field: [msg]}."""
+    fields: dict = {}
+    for location, errors in messages.items():
+        if isinstance(errors, dict):
+            fields.update(errors)
+        else:
+            fields[location] = errors
+    return fields
+
+
+def handle_http_exception(error: HTTPException):
+    status = error.code or 500
+    if status >= 500:
+        return handle_unexpected(error)
+    data = getattr(error, "data", None) or {}
+    headers = dict(data.get("headers") or {})
+    if error.response is not None:  # e.g. Flask-Limiter's 429, 405's Allow header
+        headers.update({k: v for k, v in error.response.headers.items()
+                        if k.lower() in ("retry-after", "allow")})
+    elif status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+        headers["Allow"] = ", ".join(error.valid_methods)
+    code = _HTTP_CODES.get(status, "http_error")
+    message = _HTTP_MESSAGES.get(status) or error.description or error.name
+    details: dict = {}
+    if "messages" in data:
+        fields = _webargs_fields(data["messages"])
+        if status == 400:
+            # webargs answers 400 for a body that is not JSON at all
+            code, message, details = "malformed_json", "The request body is not valid JSON.", {}
+        else:
+            details = {"fields": fields}
+    elif isinstance(data.get("message"), str):
+        message = data["message"]
+    if status == 429:
+        retry_after = headers.get("Retry-After") or "60"
+        headers["Retry-After"] = retry_after
+        details = {"retry_after": int(retry_after)}
+    return _respond(status, code, message, details, headers)
+
+
+def handle_unexpected(error: Exception):
+    # The traceback goes to the log with the request id; the client gets only the id.
+    original = getattr(error, "original_exception", None) or error
+    log.error("unhandled error", exc_info=original)
+    return _respond(500, "internal_error", _HTTP_MESSAGES[500])
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(AppError, handle_app_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,40 @@
+"""Background work on Celery.
+
+With NHT_REDIS_URL set, jobs go through Redis to `celery -A nanhaitong.jobs.worker worker`
+processes; in the embedded default (or with NHT_JOBS_EAGER=1) they run eagerly in the
+calling process, so `make run` needs nothing else. Tasks run inside the Flask app context.
+"""
+
+from __future__ import annotations
+
+from celery import Celery, Task
+from flask import Flask
+
+
+def init_app(app: Flask) -> Celery:
+    class AppContextTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    redis_url = app.config["REDIS_URL"]
+    celery = Celery(app.import_name, task_cls=AppContextTask)
+    celery.conf.update(
+        broker_url=redis_url or "memory://",
+        result_backend=redis_url or None,
+        task_always_eager=app.config["JOBS_EAGER"],
+        task_eager_propagates=True,
+        task_ignore_result=True,
+        # A job is acknowledged after it ran, so a worker that dies mid-job does not lose it;
+        # jobs are therefore written to be safe to run twice.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_serializer="json",
+        accept_content=["json"],
+        broker_connection_retry_on_startup=True,
+        imports=["nanhaitong.jobs.tasks"],
+    )
+    celery.set_default()
+    app.extensions["celery"] = celery
+    return celery

@@ -1,0 +1,6 @@
+"""Entry point for queue workers: `celery -A nanhaitong.jobs.worker worker`."""
+
+from nanhaitong import create_app
+
+app = create_app()
+celery = app.extensions["celery"]

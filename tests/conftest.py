@@ -1,0 +1,160 @@
+"""Fixtures: a fresh migrated database and a live HTTP server per test, on either backend.
+
+NHT_TEST_BACKEND=sqlite (default) or postgresql (with NHT_TEST_POSTGRES_URL and
+NHT_TEST_REDIS_URL). The schema comes from the Alembic migrations only. Each test gets
+its own app serving on a loopback port, with the sandbox mounted under /sandbox, so the
+integration clients reach it over real HTTP exactly as `make run` does.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+from werkzeug.serving import make_server
+
+from nanhaitong import create_app
+from nanhaitong.config import normalize_database_url
+from nanhaitong.migrations.runner import upgrade
+
+BACKEND = os.environ.get("NHT_TEST_BACKEND", "sqlite")
+POSTGRES_URL = os.environ.get("NHT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("NHT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def pytest_report_header(config):
+    return f"nanhaitong backend: {BACKEND}" + (
+        f" ({POSTGRES_URL}, redis {REDIS_URL})" if BACKEND == "postgresql" else " (SQLite file per test, in-process Redis stand-ins)"
+    )
+
+
+@pytest.fixture(scope="session")
+def secrets_dir(tmp_path_factory):
+    # One generated secrets file for the whole run: every app decrypts what another wrote.
+    return tmp_path_factory.mktemp("var")
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory):
+    """A migrated database; per test it is copied (SQLite) or emptied (PostgreSQL)."""
+    if BACKEND == "postgresql":
+        url = normalize_database_url(POSTGRES_URL)
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        upgrade(url)
+        return url
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def database_url(database_template, tmp_path):
+    if BACKEND == "postgresql":
+        engine = create_engine(database_template)
+        with engine.begin() as conn:
+            tables = [t for t in inspect(conn).get_table_names() if t != "alembic_version"]
+            if tables:
+                # TRUNCATE skips row triggers, so the append-only audit table empties too.
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        return database_template
+    path = tmp_path / "nanhaitong.db"
+    shutil.copyfile(database_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def redis_url():
+    if BACKEND != "postgresql":
+        return None
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    client.close()
+    return REDIS_URL
+
+
+class _LiveServer:
+    """A real HTTP server on a loopback port; the app is attached after the port is known."""
+
+    def __init__(self):
+        self.app = None
+        self.server = make_server("127.0.0.1", 0, self, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __call__(self, environ, start_response):
+        return self.app(environ, start_response)
+
+    def start(self, app):
+        self.app = app
+        if not self.thread.is_alive():
+            self.thread.start()
+
+    def stop(self):
+        if self.thread.is_alive():
+            self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def live_server():
+    server = _LiveServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def make_app(database_url, redis_url, secrets_dir, live_server):
+    """Build an app with test settings plus ``overrides``.
+
+    The live server serves whichever app was built last, so the sandbox the app's
+    clients call is the one mounted in that app.
+    """
+    made = []
+
+    def factory(**overrides):
+        settings = {
+            "ENV": "test",
+            "DATA_DIR": str(secrets_dir),
+            "DATABASE_URL": normalize_database_url(database_url),
+            "REDIS_URL": redis_url,
+            "SANDBOX": True,
+            "SANDBOX_URL": f"{live_server.url}/sandbox",
+            "JOBS_EAGER": True,
+            "UPSTREAM_TIMEOUT_SECONDS": 3,
+            "TESTING": True,
+            "LOG_LEVEL": "WARNING",
+        }
+        settings.update(overrides)
+        app = create_app(settings)
+        made.append(app)
+        live_server.start(app)
+        return app
+
+    yield factory
+    for app in made:
+        app.extensions["nht.engine"].dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
