@@ -1,7 +1,7 @@
 """Rate limiting with Flask-Limiter: in memory by default, Redis when NHT_REDIS_URL is set.
 
-A default per-client limit (NHT_RATELIMIT_DEFAULT) covers every route but health and
-docs. Domains enforce their own limits on their own keys (per phone, per account)
+A default per-client limit (NHT_RATELIMIT_DEFAULT) covers every route but the health
+probes. Domains enforce their own limits on their own keys (per phone, per account)
 with ``enforce``, on the same storage, so they hold across API instances too.
 Refusals leave in the one error shape with ``Retry-After``.
 """
@@ -25,7 +25,7 @@ def _refuse(limit: RequestLimit):
 def _exempt_now() -> bool:
     view = current_app.view_functions.get(request.endpoint or "")
     view = getattr(view, "view_class", view)  # MethodView classes carry the mark
-    return getattr(view, "_nht_ratelimit_exempt", False) or (request.endpoint or "").startswith("api-docs.")
+    return getattr(view, "_nht_ratelimit_exempt", False)
 
 
 def init_app(app: Flask) -> None:
@@ -45,7 +45,7 @@ def init_app(app: Flask) -> None:
 
 
 def exempt(view):
-    """Mark a view free of the default limit (health probes, docs)."""
+    """Mark a view free of the default limit (health probes, polled by load balancers)."""
     view._nht_ratelimit_exempt = True
     return view
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -34,7 +33,7 @@ def _link_hash(key: bytes, prev_hash: str, event: AuditEvent) -> str:
 
 
 def _key() -> bytes:
-    return base64.urlsafe_b64decode(current_app.config["AUDIT_KEY"])
+    return current_app.extensions["nht.audit_key"]
 
 
 def _default_actor() -> str:
