@@ -66,8 +66,11 @@ def _register_api(app: Flask) -> None:
     from .docs_assets import blp as docs_assets_blp
     from .health.routes import blp as health_blp
 
+    from . import identity
+
     api = Api(app, spec_kwargs={"info": {"description": __doc__}})
     api.register_blueprint(health_blp)
+    identity.init_app(app, api)
     app.register_blueprint(docs_assets_blp)
     app.extensions["nht.api"] = api
 
@@ -86,5 +89,10 @@ def _mount_sandbox(app: Flask) -> None:
     # reach the real upstreams; mounting it here just spares a second process.
     from integrations.sandbox import create_sandbox_app
 
-    sandbox = create_sandbox_app(api_keys={"sms": app.config["SMS_API_KEY"]})
+    sandbox = create_sandbox_app(api_keys={
+        "sms": app.config["SMS_API_KEY"],
+        "idv": app.config["IDV_API_KEY"],
+        "face": app.config["FACE_API_KEY"],
+        "yueshangtong": app.config["YUESHANGTONG_API_KEY"],
+    })
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/sandbox": sandbox})

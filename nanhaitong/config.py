@@ -58,7 +58,22 @@ _SETTINGS: dict[str, tuple[object, object]] = {
     "UPSTREAM_TIMEOUT_SECONDS": ("5", str),
     "SMS_API_KEY": ("sandbox-sms-key", str),
     "SMS_BASE_URL": (None, str),
+    "IDV_API_KEY": ("sandbox-idv-key", str),
+    "IDV_BASE_URL": (None, str),
+    "FACE_API_KEY": ("sandbox-face-key", str),
+    "FACE_BASE_URL": (None, str),
+    "YUESHANGTONG_API_KEY": ("sandbox-yueshangtong-key", str),
+    "YUESHANGTONG_BASE_URL": (None, str),
     "LOG_LEVEL": ("INFO", str),
+    "ISSUER": (None, str),
+    "ACCESS_TOKEN_TTL_SECONDS": (900, _int),
+    "REFRESH_TOKEN_TTL_SECONDS": (30 * 24 * 3600, _int),
+    "SMS_CODE_TTL_SECONDS": (300, _int),
+    "SMS_RESEND_SECONDS": (60, _int),
+    "SMS_DAILY_PER_PHONE": (10, _int),
+    "SMS_DAILY_PER_IP": (50, _int),
+    "LOGIN_FAILURES_BEFORE_LOCK": (5, _int),
+    "LOGIN_LOCK_SECONDS": (900, _int),
     "SECRET_KEY": (None, str),
     "FIELD_KEYS": (None, str),
     "FIELD_KEY_CURRENT": (None, str),
@@ -101,8 +116,13 @@ def load(overrides: dict | None = None, environ: os._Environ | dict | None = Non
     cfg["DATABASE_URL"] = normalize_database_url(cfg["DATABASE_URL"])
     if cfg["SANDBOX_URL"] is None:
         cfg["SANDBOX_URL"] = f"http://{cfg['HOST']}:{cfg['PORT']}/sandbox"
+    if cfg["ISSUER"] is None:
+        cfg["ISSUER"] = f"http://{cfg['HOST']}:{cfg['PORT']}"
     if cfg["SMS_BASE_URL"] is None:
         cfg["SMS_BASE_URL"] = cfg["SANDBOX_URL"]
+    for upstream in ("IDV", "FACE", "YUESHANGTONG"):
+        if cfg[f"{upstream}_BASE_URL"] is None:
+            cfg[f"{upstream}_BASE_URL"] = cfg["SANDBOX_URL"]
     cfg["UPSTREAM_TIMEOUT_SECONDS"] = float(cfg["UPSTREAM_TIMEOUT_SECONDS"])
     cfg["MAX_CONTENT_LENGTH"] = cfg["MAX_BODY_BYTES"]
 

@@ -1,3 +1,13 @@
 """Imports every domain's models so Base.metadata is complete (Alembic autogenerate)."""
 
 from .audit.models import AuditChainHead, AuditEvent  # noqa: F401
+from .identity.models import (  # noqa: F401
+    AuthSession,
+    Enterprise,
+    EnterpriseMember,
+    OneTimeCode,
+    RefreshToken,
+    SigningKey,
+    StaffAccount,
+    User,
+)

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from integrations.sandbox.base import Simulator
+from integrations.sandbox.identity import FaceSimulator, IdvSimulator
 from integrations.sandbox.sms import SmsSimulator
+from integrations.sandbox.yueshangtong import YueshangtongSimulator
 
 SIMULATORS: tuple[type[Simulator], ...] = (
     SmsSimulator,
+    IdvSimulator,
+    FaceSimulator,
+    YueshangtongSimulator,
 )
 
 DEFAULT_API_KEYS: dict[str, str] = {

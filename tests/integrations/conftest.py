@@ -9,11 +9,22 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
+from integrations.face import FaceVerificationClient
 from integrations.http import HttpClient
+from integrations.identity_verification import IdentityVerificationClient
 from integrations.sandbox import DEFAULT_API_KEYS, create_sandbox_app
 from integrations.sms import SmsClient
+from integrations.yueshangtong import YueshangtongClient
 
 CONTROL_TIMEOUT = 5
+
+# client class -> the sandbox simulator whose default API key it is given
+SIMULATOR_OF: dict[type[HttpClient], str] = {
+    SmsClient: "sms",
+    IdentityVerificationClient: "idv",
+    FaceVerificationClient: "face",
+    YueshangtongClient: "yueshangtong",
+}
 
 
 class RunningSandbox:
@@ -50,6 +61,25 @@ class RunningSandbox:
         assert response.status_code == 200, response.text
         return response.json()["messages"]
 
+    def demo(self) -> dict[str, Any]:
+        response = self.get("/demo")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def liveness_token(self, id_number: str, outcome: str = "pass", *,
+                       ttl_seconds: float | None = None) -> str:
+        """A liveness token, as the face SDK would hand the app one."""
+        body: dict[str, Any] = {"id_number": id_number, "outcome": outcome}
+        if ttl_seconds is not None:
+            body["ttl_seconds"] = ttl_seconds
+        response = requests.post(self.url + "/face/liveness-tokens", json=body, timeout=CONTROL_TIMEOUT)
+        assert response.status_code == 201, response.text
+        return response.json()["liveness_token"]
+
+    def idv_verifications(self) -> int:
+        """How many (billed) verifications the IDV simulator has answered since the reset."""
+        return self.get("/idv/usage").json()["verifications"]
+
     def reset(self) -> None:
         response = requests.post(self.url + "/_control/reset", timeout=CONTROL_TIMEOUT)
         assert response.status_code == 204
@@ -85,8 +115,8 @@ def make_http_client(sandbox):
         options: dict[str, Any] = {"timeout": 1.0, "retries": 2, "backoff": 0.01}
         if cls is HttpClient:
             options["upstream"] = "sandbox"
-        if cls is SmsClient:
-            options["api_key"] = DEFAULT_API_KEYS["sms"]
+        if cls in SIMULATOR_OF:
+            options["api_key"] = DEFAULT_API_KEYS[SIMULATOR_OF[cls]]
         options.update(overrides)
         client = cls(sandbox.url, **options)
         clients.append(client)
@@ -101,6 +131,30 @@ def make_http_client(sandbox):
 def make_sms_client(make_http_client):
     def factory(**overrides: Any) -> SmsClient:
         return make_http_client(SmsClient, **overrides)
+
+    return factory
+
+
+@pytest.fixture
+def make_idv_client(make_http_client):
+    def factory(**overrides: Any) -> IdentityVerificationClient:
+        return make_http_client(IdentityVerificationClient, **overrides)
+
+    return factory
+
+
+@pytest.fixture
+def make_face_client(make_http_client):
+    def factory(**overrides: Any) -> FaceVerificationClient:
+        return make_http_client(FaceVerificationClient, **overrides)
+
+    return factory
+
+
+@pytest.fixture
+def make_yueshangtong_client(make_http_client):
+    def factory(**overrides: Any) -> YueshangtongClient:
+        return make_http_client(YueshangtongClient, **overrides)
 
     return factory
 

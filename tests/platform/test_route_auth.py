@@ -30,6 +30,7 @@ def test_there_are_routes_to_check(app):
 
 
 def test_login_required_refuses_without_an_authenticator_and_documents_it(make_app):
+    # No domain registers a partner authenticator yet: the scheme must refuse everyone.
     from flask.views import MethodView
 
     from nanhaitong.api import Blueprint
@@ -38,7 +39,7 @@ def test_login_required_refuses_without_an_authenticator_and_documents_it(make_a
 
     @blp.route("")
     class Guarded(MethodView):
-        @blp.login_required("citizen", level=2)
+        @blp.login_required("partner", level=2)
         @blp.response(200)
         def get(self):
             from flask import g
@@ -51,9 +52,9 @@ def test_login_required_refuses_without_an_authenticator_and_documents_it(make_a
     assert refused.status_code == 401 and refused.get_json()["code"] == "unauthorized"
     assert refused.headers["WWW-Authenticate"].startswith("Bearer")
 
-    app.extensions["nht.authenticators"] = {"citizen": lambda level: f"citizen at level {level}"}
-    assert client.get("/api/v1/guarded").get_json() == {"who": "citizen at level 2"}
+    app.extensions["nht.authenticators"]["partner"] = lambda level: f"partner at level {level}"
+    assert client.get("/api/v1/guarded").get_json() == {"who": "partner at level 2"}
 
     operation = app.extensions["nht.api"].spec.to_dict()["paths"]["/api/v1/guarded"]["get"]
-    assert operation["security"] == [{"citizen": []}]
+    assert operation["security"] == [{"partner": []}]
     assert {"401", "403"} <= set(map(str, operation["responses"]))

@@ -1,0 +1,83 @@
+"""The authenticators behind ``@blp.login_required("citizen" | "staff", ...)``.
+
+Each request's access token is verified, then its session is looked up, so logout,
+session revocation and the removal of an enterprise member take effect on the next
+request, access tokens included.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from sqlalchemy import select
+
+from .. import db
+from ..errors import Forbidden, Unauthorized
+from .models import AuthSession, EnterpriseMember, StaffAccount, User
+from .principal import CITIZEN_AUDIENCES, STAFF_AUDIENCE, Principal
+from .sessions import is_active
+from .tokens import decode_access_token
+
+
+def _bearer_token() -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Send an access token as 'Authorization: Bearer <token>'.", code="missing_token")
+    return token.strip()
+
+
+def _live_session(claims: dict, account_kind: str) -> AuthSession:
+    session = db.session()
+    auth_session = session.get(AuthSession, claims["sid"])
+    ended = Unauthorized("This session has ended; sign in again.", code="session_ended")
+    if not is_active(auth_session) or auth_session.account_kind != account_kind:
+        raise ended
+    if auth_session.parent_id and not is_active(session.get(AuthSession, auth_session.parent_id)):
+        raise ended
+    return auth_session
+
+
+def member_role(enterprise_id: str, user_id: str) -> str | None:
+    return db.session().execute(
+        select(EnterpriseMember.role).where(EnterpriseMember.enterprise_id == enterprise_id,
+                                            EnterpriseMember.user_id == user_id)
+    ).scalar_one_or_none()
+
+
+def authenticate_citizen(level: int = 1, enterprise: bool = False) -> Principal:
+    """A citizen, optionally required to act for an enterprise, at an assurance ``level``."""
+    claims = decode_access_token(_bearer_token(), CITIZEN_AUDIENCES)
+    auth_session = _live_session(claims, "citizen")
+    user = db.session().get(User, auth_session.account_id)
+    if user is None:
+        raise Unauthorized(code="session_ended", message="This session has ended; sign in again.")
+    role = None
+    if auth_session.enterprise_id:
+        role = member_role(auth_session.enterprise_id, user.id)
+        if role is None:
+            raise Unauthorized("You are no longer a member of this enterprise.", code="enterprise_context_ended")
+    elif enterprise:
+        raise Forbidden("Act for an enterprise first (POST /api/v1/auth/act-as).", code="enterprise_context_required")
+    if user.assurance_level < level:
+        raise Forbidden("This needs a higher identity assurance level.", code="assurance_level_required",
+                        details={"required": level, "current": user.assurance_level})
+    return Principal(kind="citizen", account_id=user.id, session_id=auth_session.id, audience=auth_session.audience,
+                     assurance_level=user.assurance_level, enterprise_id=auth_session.enterprise_id, role=role)
+
+
+def authenticate_staff(roles: tuple[str, ...] = ()) -> Principal:
+    """A staff member; with ``roles``, one of them."""
+    claims = decode_access_token(_bearer_token(), (STAFF_AUDIENCE,))
+    auth_session = _live_session(claims, "staff")
+    staff = db.session().get(StaffAccount, auth_session.account_id)
+    if staff is None or not staff.active:
+        raise Unauthorized("This session has ended; sign in again.", code="session_ended")
+    if roles and staff.role not in roles:
+        raise Forbidden("Your staff role does not allow this.", code="staff_role_required", details={"roles": list(roles)})
+    return Principal(kind="staff", account_id=staff.id, session_id=auth_session.id, audience=STAFF_AUDIENCE,
+                     assurance_level=3, role=staff.role)
+
+
+def init_app(app: Flask) -> None:
+    app.extensions.setdefault("nht.authenticators", {}).update(
+        citizen=authenticate_citizen, staff=authenticate_staff
+    )

@@ -1,0 +1,85 @@
+"""SMS one-time codes: CSPRNG, keyed hash at rest, bound to phone and purpose, single use.
+
+Sending answers the same whether or not the phone has an account. Limits: one code per
+phone and purpose per NHT_SMS_RESEND_SECONDS, daily caps per phone and per client IP
+(shared across instances through the rate-limit storage), five wrong tries per code.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import timedelta
+
+from flask import current_app, request
+from sqlalchemy import select
+
+from .. import db
+from ..errors import RateLimited, Unauthorized
+from ..jobs.tasks import enqueue_sms
+from ..ratelimit import enforce
+from ..security.fields import normalize_phone
+from ..timeutil import as_utc, utcnow
+from .models import OneTimeCode
+
+PURPOSES = ("login", "step_up", "change_phone", "staff_login")
+MAX_ATTEMPTS = 5
+
+
+def phone_index(phone: str) -> str:
+    return current_app.extensions["nht.blind_index"].digest(phone, domain="phone", normalize=normalize_phone)
+
+
+def _code_hash(code_id: str, code: str) -> str:
+    return current_app.extensions["nht.blind_index"].digest(f"{code_id}:{code}", domain="otp")
+
+
+def send(phone: str, purpose: str) -> dict:
+    cfg = current_app.config
+    index = phone_index(phone)
+    session = db.session()
+    latest = session.execute(
+        select(OneTimeCode).where(OneTimeCode.phone_index == index, OneTimeCode.purpose == purpose)
+        .order_by(OneTimeCode.created_at.desc()).limit(1)
+    ).scalar_one_or_none()
+    if latest is not None:
+        wait = cfg["SMS_RESEND_SECONDS"] - (utcnow() - as_utc(latest.created_at)).total_seconds()
+        if wait > 0:
+            raise RateLimited(retry_after=int(wait) + 1, message="A code was sent moments ago; wait before asking again.")
+    enforce(f"{cfg['SMS_DAILY_PER_PHONE']} per day", "sms-phone", index)
+    enforce(f"{cfg['SMS_DAILY_PER_IP']} per day", "sms-ip", request.remote_addr or "-")
+
+    code = f"{secrets.randbelow(10**6):06d}"
+    ttl = cfg["SMS_CODE_TTL_SECONDS"]
+    record = OneTimeCode(phone_index=index, purpose=purpose, expires_at=utcnow() + timedelta(seconds=ttl), code_hash="")
+    session.add(record)
+    session.flush()  # the id salts the hash
+    record.code_hash = _code_hash(record.id, code)
+    # Older codes for the same purpose die with the new one: only the last SMS works.
+    for older in session.execute(
+        select(OneTimeCode).where(OneTimeCode.phone_index == index, OneTimeCode.purpose == purpose,
+                                  OneTimeCode.consumed_at.is_(None), OneTimeCode.id != record.id)
+    ).scalars():
+        older.consumed_at = utcnow()
+    session.commit()
+    enqueue_sms(phone, "verification_code", {"code": code, "minutes": ttl // 60})
+    return {"sent": True, "expires_in": ttl, "resend_after": cfg["SMS_RESEND_SECONDS"]}
+
+
+def consume_code(phone: str, purpose: str, code: str) -> None:
+    """Accept the phone's live code for ``purpose`` once; otherwise 401 invalid_code."""
+    session = db.session()
+    record = session.execute(
+        select(OneTimeCode).where(OneTimeCode.phone_index == phone_index(phone), OneTimeCode.purpose == purpose,
+                                  OneTimeCode.consumed_at.is_(None))
+        .order_by(OneTimeCode.created_at.desc()).limit(1).with_for_update()
+    ).scalar_one_or_none()
+    refused = Unauthorized("The code is wrong or has expired; ask for a new one.", code="invalid_code")
+    if record is None or as_utc(record.expires_at) <= utcnow() or record.attempts >= MAX_ATTEMPTS:
+        raise refused
+    if not hmac.compare_digest(record.code_hash, _code_hash(record.id, code)):
+        record.attempts += 1
+        session.commit()
+        raise refused
+    record.consumed_at = utcnow()
+    session.flush()

@@ -1,0 +1,210 @@
+"""Citizen sign-in, tokens, sessions and the account itself."""
+
+from __future__ import annotations
+
+from flask import current_app
+from limits import parse
+from sqlalchemy import select
+
+from .. import db
+from ..audit.service import record as audit
+from ..errors import Conflict, NotFound, RateLimited, Unauthorized
+from ..timeutil import as_utc, utcnow
+from ..security.passwords import hash_password, verify_password
+from . import codes, sessions
+from .authn import member_role
+from .models import AuthSession, Enterprise, EnterpriseMember, StaffAccount, User
+from .principal import Principal
+
+INVALID_CREDENTIALS = "The phone number or password is wrong."
+
+
+def find_user_by_phone(phone: str) -> User | None:
+    return db.session().execute(select(User).where(User.phone_index == codes.phone_index(phone))).scalar_one_or_none()
+
+
+def claims_for(auth_session: AuthSession) -> tuple[str, int, dict]:
+    """Subject, assurance level and extra claims of a session's access tokens.
+
+    Acting for an enterprise follows RFC 8693: the subject is the enterprise and the
+    ``act`` claim names the member acting, with their role.
+    """
+    if auth_session.account_kind == "staff":
+        staff = db.session().get(StaffAccount, auth_session.account_id)
+        return staff.id, 3, {"role": staff.role}
+    user = db.session().get(User, auth_session.account_id)
+    if auth_session.enterprise_id:
+        role = member_role(auth_session.enterprise_id, user.id)
+        if role is None:
+            raise Unauthorized("You are no longer a member of this enterprise.", code="enterprise_context_ended")
+        return auth_session.enterprise_id, user.assurance_level, {
+            "sub_type": "enterprise", "act": {"sub": user.id, "role": role}}
+    return user.id, user.assurance_level, {"sub_type": "citizen"}
+
+
+def _start_session(user: User, client: str) -> dict:
+    auth_session = sessions.open_session(account_kind="citizen", account_id=user.id, audience=client)
+    subject, level, extra = claims_for(auth_session)
+    pair = sessions.token_pair(auth_session, subject=subject, assurance_level=level, extra=extra)
+    audit("auth.login", actor=f"citizen:{user.id}", object_type="session", object_id=auth_session.id)
+    db.session().commit()
+    return pair
+
+
+def login_with_code(phone: str, code: str, client: str) -> dict:
+    try:
+        codes.consume_code(phone, "login", code)
+    except Unauthorized:
+        audit("auth.login", result="failure", details={"method": "sms_code", "reason": "invalid_code"})
+        db.session().commit()
+        raise
+    user = find_user_by_phone(phone)
+    if user is None:
+        user = User(phone=phone, phone_index=codes.phone_index(phone))
+        db.session().add(user)
+        db.session().flush()
+        audit("account.created", actor=f"citizen:{user.id}", object_type="user", object_id=user.id)
+    return _start_session(user, client)
+
+
+def _failure_window() -> tuple:
+    cfg = current_app.config
+    strategy = current_app.extensions["nht.limiter"].limiter
+    item = parse(f"{cfg['LOGIN_FAILURES_BEFORE_LOCK']} per {cfg['LOGIN_LOCK_SECONDS']} seconds")
+    return strategy, item
+
+
+def check_not_locked(kind: str, index: str) -> None:
+    """Refuse while the account (existing or not: the answer must not tell) is locked."""
+    strategy, item = _failure_window()
+    if not strategy.test(item, "login-fail", kind, index):
+        reset = strategy.get_window_stats(item, "login-fail", kind, index).reset_time
+        raise RateLimited(retry_after=reset - utcnow().timestamp(),
+                          message="Too many failed attempts; try again later or sign in with an SMS code.")
+
+
+def count_failure(kind: str, index: str) -> None:
+    strategy, item = _failure_window()
+    strategy.hit(item, "login-fail", kind, index)
+
+
+def login_with_password(phone: str, password: str, client: str) -> dict:
+    index = codes.phone_index(phone)
+    check_not_locked("citizen", index)
+    user = find_user_by_phone(phone)
+    if not verify_password(user.password_hash if user else None, password):
+        count_failure("citizen", index)
+        audit("auth.login", result="failure", actor=f"citizen:{user.id}" if user else "anonymous",
+              details={"method": "password", "reason": "invalid_credentials"})
+        db.session().commit()
+        raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
+    return _start_session(user, client)
+
+
+def refresh(refresh_token: str) -> dict:
+    auth_session, next_refresh = sessions.rotate_refresh_token(refresh_token)
+    subject, level, extra = claims_for(auth_session)
+    from .tokens import issue_access_token
+
+    access, expires_in = issue_access_token(subject=subject, audience=auth_session.audience,
+                                            session_id=auth_session.id, assurance_level=level, extra=extra)
+    db.session().commit()
+    return {"access_token": access, "refresh_token": next_refresh, "token_type": "Bearer", "expires_in": expires_in}
+
+
+def logout(principal: Principal) -> None:
+    auth_session = db.session().get(AuthSession, principal.session_id)
+    sessions.revoke(auth_session, reason="logout")
+    audit("auth.logout", object_type="session", object_id=auth_session.id)
+    db.session().commit()
+
+
+def act_as_enterprise(principal: Principal, enterprise_id: str) -> dict:
+    """Open an enterprise-context session for a member; 404 for anyone else."""
+    enterprise = db.session().get(Enterprise, enterprise_id)
+    role = member_role(enterprise_id, principal.account_id) if enterprise else None
+    if role is None:
+        raise NotFound("No such enterprise.", code="enterprise_not_found")
+    parent = db.session().get(AuthSession, principal.session_id)
+    if parent.parent_id:  # from an enterprise context, branch from the personal session
+        parent = db.session().get(AuthSession, parent.parent_id)
+    child = sessions.open_session(account_kind="citizen", account_id=principal.account_id,
+                                  audience=parent.audience, parent=parent, enterprise_id=enterprise_id)
+    subject, level, extra = claims_for(child)
+    pair = sessions.token_pair(child, subject=subject, assurance_level=level, extra=extra)
+    audit("auth.act_as", on_behalf_of=f"enterprise:{enterprise_id}", object_type="session", object_id=child.id,
+          details={"role": role})
+    db.session().commit()
+    return pair
+
+
+def profile(principal: Principal) -> dict:
+    user = db.session().get(User, principal.account_id)
+    memberships = db.session().execute(
+        select(Enterprise, EnterpriseMember.role).join(EnterpriseMember, EnterpriseMember.enterprise_id == Enterprise.id)
+        .where(EnterpriseMember.user_id == user.id).order_by(Enterprise.name)
+    ).all()
+    return {
+        "user": user,
+        "enterprises": [{"id": e.id, "name": e.name, "uscc": e.uscc, "role": role} for e, role in memberships],
+        "acting_for": principal.enterprise_id,
+    }
+
+
+def list_sessions(principal: Principal) -> list[dict]:
+    rows = db.session().execute(
+        select(AuthSession).where(AuthSession.account_kind == "citizen", AuthSession.account_id == principal.account_id,
+                                  AuthSession.revoked_at.is_(None), AuthSession.expires_at > utcnow())
+        .order_by(AuthSession.created_at.desc())
+    ).scalars().all()
+    return [{"session": s, "current": s.id == principal.session_id} for s in rows]
+
+
+def end_session(principal: Principal, session_id: str) -> None:
+    auth_session = db.session().get(AuthSession, session_id)
+    # Only the caller's own live sessions exist for them; anything else is "not found".
+    if (auth_session is None or auth_session.account_kind != "citizen"
+            or auth_session.account_id != principal.account_id or not sessions.is_active(auth_session)):
+        raise NotFound("No such session.", code="session_not_found")
+    sessions.revoke(auth_session, reason="ended_by_user")
+    audit("auth.session_ended", object_type="session", object_id=session_id)
+    db.session().commit()
+
+
+def change_password(principal: Principal, new_password: str, current_password: str | None,
+                    step_up_code: str | None) -> None:
+    """Set or change the password; proving it is you takes the current password or a step-up code."""
+    user = db.session().get(User, principal.account_id)
+    if current_password is not None:
+        check_not_locked("citizen", user.phone_index)
+        if not verify_password(user.password_hash, current_password):
+            count_failure("citizen", user.phone_index)
+            audit("account.password_changed", result="failure", object_type="user", object_id=user.id)
+            db.session().commit()
+            raise Unauthorized("The current password is wrong.", code="invalid_credentials")
+    elif step_up_code is not None:
+        codes.consume_code(user.phone, "step_up", step_up_code)
+    else:
+        raise Unauthorized("Give current_password or a step_up_code.", code="reauthentication_required")
+    user.password_hash = hash_password(new_password)
+    ended = sessions.revoke_all("citizen", user.id, reason="password_changed", keep=principal.session_id)
+    audit("account.password_changed", object_type="user", object_id=user.id, details={"other_sessions_ended": ended})
+    db.session().commit()
+
+
+def change_phone(principal: Principal, new_phone: str, new_phone_code: str, step_up_code: str) -> User:
+    """Move the account to a new phone: a code from the old phone and one from the new."""
+    user = db.session().get(User, principal.account_id)
+    codes.consume_code(user.phone, "step_up", step_up_code)
+    codes.consume_code(new_phone, "change_phone", new_phone_code)
+    new_index = codes.phone_index(new_phone)
+    if new_index != user.phone_index and find_user_by_phone(new_phone) is not None:
+        raise Conflict("That phone number belongs to another account.", code="phone_taken")
+    user.phone, user.phone_index = new_phone, new_index
+    audit("account.phone_changed", object_type="user", object_id=user.id)
+    db.session().commit()
+    return user
+
+
+def session_is_expired(auth_session: AuthSession) -> bool:
+    return as_utc(auth_session.expires_at) <= utcnow()

@@ -1,0 +1,174 @@
+"""Access tokens: ES256 JWTs (RFC 9068 profile) signed with keys kept in the database.
+
+Every API instance signs with the newest active key and verifies with any key that is
+active or was retired less than one access-token lifetime ago, so rotating keys logs no
+one out. Public keys are published at /.well-known/jwks.json; a key id is the key's
+RFC 7638 thumbprint.
+
+Verification trusts nothing in the token's header but ``kid`` (looked up in our own
+key set) and ``typ``: the algorithm list is pinned, and ``jku``/``jwk``/``x5u`` are
+never followed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import threading
+import time
+from datetime import timedelta
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from flask import Flask, current_app
+from jwt.algorithms import ECAlgorithm
+from sqlalchemy import or_, select
+
+from .. import db
+from ..errors import Unauthorized
+from ..ids import new_id
+from ..timeutil import utcnow
+from .models import SigningKey
+
+ALGORITHM = "ES256"
+ACCESS_TOKEN_TYPE = "at+jwt"
+_KID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_REQUIRED_CLAIMS = ["iss", "aud", "sub", "exp", "iat", "jti", "sid", "loa"]
+_CACHE_SECONDS = 30
+_MIN_RELOAD_SECONDS = 2  # unknown kids must not turn into a database query each
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _thumbprint(jwk: dict) -> str:
+    canonical = json.dumps({k: jwk[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"), sort_keys=True)
+    return _b64url(hashlib.sha256(canonical.encode()).digest())
+
+
+class KeyRing:
+    """The process's view of the signing keys, refreshed from the database."""
+
+    def __init__(self, access_ttl: int):
+        self._access_ttl = access_ttl
+        self._lock = threading.Lock()
+        self._loaded_at = 0.0
+        self._signing: tuple[str, ec.EllipticCurvePrivateKey] | None = None
+        self._public: dict[str, tuple[ec.EllipticCurvePublicKey, dict]] = {}
+
+    def _load(self) -> None:
+        horizon = utcnow() - timedelta(seconds=self._access_ttl + 60)
+        rows = db.session().execute(
+            select(SigningKey)
+            .where(or_(SigningKey.retired_at.is_(None), SigningKey.retired_at > horizon))
+            .order_by(SigningKey.created_at.desc(), SigningKey.kid)
+        ).scalars().all()
+        public, signing = {}, None
+        for row in rows:
+            jwk = json.loads(row.public_jwk)
+            public[row.kid] = (ECAlgorithm.from_jwk(jwk), jwk)
+            if signing is None and row.retired_at is None:
+                signing = (row.kid, serialization.load_pem_private_key(row.private_key.encode(), None))
+        self._public, self._signing, self._loaded_at = public, signing, time.monotonic()
+
+    def _fresh(self, force: bool = False) -> None:
+        age = time.monotonic() - self._loaded_at
+        if age > _CACHE_SECONDS or (force and age > _MIN_RELOAD_SECONDS):
+            with self._lock:
+                self._load()
+
+    def signing_key(self) -> tuple[str, ec.EllipticCurvePrivateKey]:
+        self._fresh()
+        if self._signing is None:
+            create_signing_key()
+            self._fresh(force=True)
+            if self._signing is None:  # created within the reload guard: load now
+                with self._lock:
+                    self._load()
+        return self._signing
+
+    def public_key(self, kid: str):
+        self._fresh()
+        if kid not in self._public:
+            self._fresh(force=True)
+        entry = self._public.get(kid)
+        return entry[0] if entry else None
+
+    def jwks(self) -> dict:
+        self._fresh()
+        if not self._public:
+            self.signing_key()
+        return {"keys": [{**jwk, "kid": kid, "use": "sig", "alg": ALGORITHM} for kid, (_, jwk) in self._public.items()]}
+
+    def forget(self) -> None:
+        self._loaded_at = 0.0
+
+
+def create_signing_key() -> str:
+    """Add a new active key and retire the previous ones (they keep verifying for a while)."""
+    private = ec.generate_private_key(ec.SECP256R1())
+    jwk = ECAlgorithm.to_jwk(private.public_key(), as_dict=True)
+    jwk = {k: jwk[k] for k in ("kty", "crv", "x", "y")}
+    kid = _thumbprint(jwk)
+    session = db.session()
+    now = utcnow()
+    for row in session.execute(select(SigningKey).where(SigningKey.retired_at.is_(None))).scalars():
+        row.retired_at = now
+    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    session.add(SigningKey(kid=kid, algorithm=ALGORITHM, private_key=pem, public_jwk=json.dumps(jwk), created_at=now))
+    session.commit()
+    keyring().forget()
+    return kid
+
+
+def keyring() -> KeyRing:
+    return current_app.extensions["nht.keyring"]
+
+
+def issue_access_token(*, subject: str, audience: str, session_id: str, assurance_level: int,
+                       extra: dict | None = None) -> tuple[str, int]:
+    ttl = current_app.config["ACCESS_TOKEN_TTL_SECONDS"]
+    now = int(time.time())
+    kid, private = keyring().signing_key()
+    claims = {
+        "iss": current_app.config["ISSUER"],
+        "aud": audience,
+        "sub": subject,
+        "iat": now,
+        "exp": now + ttl,
+        "jti": new_id(),
+        "sid": session_id,
+        "loa": assurance_level,
+        **(extra or {}),
+    }
+    token = jwt.encode(claims, private, algorithm=ALGORITHM, headers={"kid": kid, "typ": ACCESS_TOKEN_TYPE})
+    return token, ttl
+
+
+def decode_access_token(token: str, audiences: tuple[str, ...]) -> dict:
+    """Verify signature, type, issuer, audience and lifetime; any doubt is a 401."""
+    try:
+        header = jwt.get_unverified_header(token)
+        kid = header.get("kid")
+        if header.get("typ") != ACCESS_TOKEN_TYPE or not isinstance(kid, str) or not _KID.match(kid):
+            raise jwt.InvalidTokenError("unexpected header")
+        key = keyring().public_key(kid)
+        if key is None:
+            raise jwt.InvalidTokenError("unknown key")
+        return jwt.decode(
+            token, key, algorithms=[ALGORITHM], audience=list(audiences),
+            issuer=current_app.config["ISSUER"], options={"require": _REQUIRED_CLAIMS, "strict_aud": False},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("The access token has expired; refresh it.", code="token_expired") from None
+    except (jwt.InvalidTokenError, ValueError, TypeError):
+        raise Unauthorized("The access token is not valid.", code="invalid_token") from None
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["nht.keyring"] = KeyRing(app.config["ACCESS_TOKEN_TTL_SECONDS"])

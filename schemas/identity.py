@@ -1,0 +1,254 @@
+"""Identity: SMS codes, tokens, the account, sessions, enterprises and members."""
+
+import re
+
+import marshmallow as ma
+from marshmallow import validate
+
+from .common import StrictSchema
+from .identity_numbers import check_resident_id, check_uscc, normalize_resident_id, normalize_uscc
+
+# Mainland mobile numbers: 11 digits, 1[3-9]x; an optional +86/86 prefix is accepted.
+_MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+CLIENTS = ("app", "miniprogram")
+PASSWORD_RULE = "8 to 64 characters with at least one letter and one digit"
+
+
+class Phone(ma.fields.String):
+    """A mainland mobile number, normalised to its 11 digits."""
+
+    def __init__(self, **kwargs):
+        kwargs["metadata"] = {"pattern": r"^(\+?86)?1[3-9][0-9]{9}$", "example": "13800138001",
+                              **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = re.sub(r"[\s-]", "", super()._deserialize(value, attr, data, **kwargs))
+        match = _MOBILE.match(text)
+        if not match:
+            raise ma.ValidationError("Not a mainland China mobile number (11 digits starting 13-19).")
+        return match.group(1)
+
+
+class ResidentIdNumber(ma.fields.String):
+    """An 18-character resident ID number, checked by GB 11643 before anything else sees it."""
+
+    def __init__(self, **kwargs):
+        kwargs["metadata"] = {"pattern": r"^[0-9]{17}[0-9Xx]$", "description": (
+            "18-character resident ID number; the GB 11643 check digit and date of birth are verified"),
+            **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = normalize_resident_id(super()._deserialize(value, attr, data, **kwargs))
+        problem = check_resident_id(text)
+        if problem:
+            raise ma.ValidationError(f"Not a valid resident ID number: {problem}.")
+        return text
+
+
+class Uscc(ma.fields.String):
+    """An 18-character unified social credit code, checked by GB 32100."""
+
+    def __init__(self, **kwargs):
+        kwargs["metadata"] = {"pattern": r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$",
+                              "description": "18-character unified social credit code; the GB 32100 check character is verified",
+                              **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = normalize_uscc(super()._deserialize(value, attr, data, **kwargs))
+        problem = check_uscc(text)
+        if problem:
+            raise ma.ValidationError(f"Not a valid unified social credit code: {problem}.")
+        return text
+
+
+def _password(**kw):
+    return ma.fields.String(validate=validate.Regexp(r"^(?=.*[A-Za-z])(?=.*[0-9]).{8,64}$", error=f"Use {PASSWORD_RULE}."),
+                    metadata={"description": PASSWORD_RULE}, **kw)
+
+
+def _code(**kw):
+    return ma.fields.String(validate=validate.Regexp(r"^\d{6}$", error="The code is 6 digits."), **kw)
+
+
+class SmsCodeRequestSchema(StrictSchema):
+    phone = Phone(required=True, metadata={"example": "13800138001"})
+    purpose = ma.fields.String(required=True, validate=validate.OneOf(("login", "step_up", "change_phone")))
+
+
+class SmsCodeSentSchema(ma.Schema):
+    sent = ma.fields.Boolean(required=True)
+    expires_in = ma.fields.Integer(required=True, metadata={"description": "Seconds the code stays valid"})
+    resend_after = ma.fields.Integer(required=True, metadata={"description": "Seconds before another code may be asked for"})
+
+
+class TokenRequestSchema(StrictSchema):
+    """One of three grants; the fields each needs are checked after the grant is known."""
+
+    grant_type = ma.fields.String(required=True, validate=validate.OneOf(("sms_code", "password", "refresh_token")))
+    phone = Phone()
+    code = _code()
+    password = ma.fields.String(validate=validate.Length(min=1, max=128))
+    client = ma.fields.String(validate=validate.OneOf(CLIENTS),
+                              metadata={"description": "app or miniprogram: the access token's audience"})
+    refresh_token = ma.fields.String(validate=validate.Length(min=1, max=200))
+
+    _NEEDS = {"sms_code": ("phone", "code", "client"), "password": ("phone", "password", "client"),
+              "refresh_token": ("refresh_token",)}
+
+    @ma.validates_schema
+    def _fields_for_grant(self, data, **kwargs):
+        needed = self._NEEDS.get(data.get("grant_type"), ())
+        missing = {name: ["Missing data for required field."] for name in needed if name not in data}
+        if missing:
+            raise ma.ValidationError(missing)
+
+
+class TokenPairSchema(ma.Schema):
+    access_token = ma.fields.String(required=True)
+    refresh_token = ma.fields.String(required=True)
+    token_type = ma.fields.String(required=True, metadata={"example": "Bearer"})
+    expires_in = ma.fields.Integer(required=True, metadata={"description": "Access token lifetime in seconds"})
+
+
+class ActAsSchema(StrictSchema):
+    enterprise_id = ma.fields.String(required=True, validate=validate.Length(min=1, max=26))
+
+
+class MembershipSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    uscc = ma.fields.String(required=True)
+    role = ma.fields.String(required=True)
+
+
+class MeSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    phone = ma.fields.String(required=True, metadata={"description": "Masked, e.g. 138****8001"})
+    assurance_level = ma.fields.Integer(
+        required=True, metadata={"description": "1 phone verified, 2 real-name verified, 3 face verified"})
+    real_name = ma.fields.String(allow_none=True, required=True, metadata={"description": "Masked"})
+    id_number = ma.fields.String(allow_none=True, required=True, metadata={"description": "Masked"})
+    has_password = ma.fields.Boolean(required=True)
+    created_at = ma.fields.String(required=True)
+    enterprises = ma.fields.List(ma.fields.Nested(MembershipSchema), required=True)
+    acting_for = ma.fields.String(allow_none=True, required=True,
+                                  metadata={"description": "Enterprise id when the token acts for one"})
+
+
+class SessionSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    client = ma.fields.String(required=True)
+    enterprise_id = ma.fields.String(allow_none=True, required=True)
+    created_at = ma.fields.String(required=True)
+    last_seen_at = ma.fields.String(required=True)
+    expires_at = ma.fields.String(required=True)
+    user_agent = ma.fields.String(allow_none=True, required=True)
+    current = ma.fields.Boolean(required=True)
+
+
+class SessionListSchema(ma.Schema):
+    sessions = ma.fields.List(ma.fields.Nested(SessionSchema), required=True)
+
+
+class PasswordChangeSchema(StrictSchema):
+    new_password = _password(required=True)
+    current_password = ma.fields.String(validate=validate.Length(min=1, max=128),
+                                         metadata={"description": "Required when a password is already set (or give step_up_code)"})
+    step_up_code = _code(metadata={"description": "A step_up SMS code sent to your phone, instead of current_password"})
+
+
+class PhoneChangeSchema(StrictSchema):
+    new_phone = Phone(required=True)
+    new_phone_code = _code(required=True, metadata={"description": "change_phone code sent to the new phone"})
+    step_up_code = _code(required=True, metadata={"description": "step_up code sent to the current phone"})
+
+
+class RealNameSchema(StrictSchema):
+    name = ma.fields.String(required=True, validate=validate.Length(min=2, max=30))
+    id_number = ResidentIdNumber(required=True, metadata={"example": "11010519491231002X"})
+
+
+class FaceVerificationSchema(StrictSchema):
+    liveness_token = ma.fields.String(required=True, validate=validate.Length(min=1, max=512),
+                                      metadata={"description": "From the face SDK (sandbox: POST /sandbox/face/liveness-tokens)"})
+
+
+class AssuranceSchema(ma.Schema):
+    assurance_level = ma.fields.Integer(required=True)
+
+
+class EnterpriseCreateSchema(StrictSchema):
+    uscc = Uscc(required=True, metadata={"example": "91440605MA4W0000X0"})
+
+
+class EnterpriseSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    uscc = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    industry_code = ma.fields.String(allow_none=True, required=True)
+    town = ma.fields.String(allow_none=True, required=True)
+    size = ma.fields.String(allow_none=True, required=True)
+    registered_on = ma.fields.String(allow_none=True, required=True)
+    verified_at = ma.fields.String(required=True)
+    role = ma.fields.String(required=True, metadata={"description": "The caller's role in it"})
+
+
+class MemberRoles:
+    ALL = ("legal_representative", "admin", "handler")
+    ASSIGNABLE = ("admin", "handler")
+
+
+class MemberAddSchema(StrictSchema):
+    phone = Phone(metadata={"description": "A registered citizen's phone (or give user_id)"})
+    user_id = ma.fields.String(validate=validate.Length(min=1, max=26))
+    role = ma.fields.String(required=True, validate=validate.OneOf(MemberRoles.ASSIGNABLE))
+
+    @ma.validates_schema
+    def _one_grantee(self, data, **kwargs):
+        if ("phone" in data) == ("user_id" in data):
+            raise ma.ValidationError("Give exactly one of phone or user_id.", "phone")
+
+
+class MemberSchema(ma.Schema):
+    user_id = ma.fields.String(required=True)
+    role = ma.fields.String(required=True)
+    phone = ma.fields.String(required=True, metadata={"description": "Masked"})
+    real_name = ma.fields.String(allow_none=True, required=True, metadata={"description": "Masked"})
+    added_at = ma.fields.String(required=True)
+
+
+class MemberListSchema(ma.Schema):
+    members = ma.fields.List(ma.fields.Nested(MemberSchema), required=True)
+
+
+class StaffTokenRequestSchema(StrictSchema):
+    phone = Phone(required=True)
+    password = ma.fields.String(required=True, validate=validate.Length(min=1, max=128))
+    code = _code(required=True, metadata={"description": "SMS code from POST /api/v1/admin/auth/sms-codes"})
+
+
+class StaffSmsCodeRequestSchema(StrictSchema):
+    phone = Phone(required=True)
+
+
+class StaffMeSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    phone = ma.fields.String(required=True, metadata={"description": "Masked"})
+    role = ma.fields.String(required=True)
+
+
+class JwkSchema(ma.Schema):
+    kty = ma.fields.String(required=True)
+    crv = ma.fields.String(required=True)
+    x = ma.fields.String(required=True)
+    y = ma.fields.String(required=True)
+    kid = ma.fields.String(required=True)
+    use = ma.fields.String(required=True)
+    alg = ma.fields.String(required=True)
+
+
+class JwksSchema(ma.Schema):
+    keys = ma.fields.List(ma.fields.Nested(JwkSchema), required=True)
