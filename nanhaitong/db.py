@@ -7,8 +7,11 @@ complete; whatever is left uncommitted when the request ends is rolled back.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from flask import Flask, current_app
 from sqlalchemy import MetaData, create_engine, event, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
@@ -65,3 +68,14 @@ def engine() -> Engine:
 def ping() -> None:
     with engine().connect() as conn:
         conn.execute(text("SELECT 1"))
+
+
+@contextmanager
+def unique_or_conflict(conflict: Exception):
+    """Commit inside this block; a unique-constraint violation (a concurrent duplicate)
+    rolls back and raises ``conflict`` (an AppError, so a 409) instead of a 500."""
+    try:
+        yield
+    except IntegrityError:
+        session().rollback()
+        raise conflict from None

@@ -17,6 +17,7 @@ from integrations.sandbox.base import (
     json_response,
     read_json_object,
 )
+from integrations.sandbox.demo_data import CITIZENS, ENTERPRISES
 from integrations.sandbox.faults import FaultInjector
 from integrations.sandbox.registry import DEFAULT_API_KEYS, SIMULATORS
 
@@ -80,9 +81,13 @@ class SandboxApp:
     # -- endpoints ---------------------------------------------------------------
 
     def demo(self, request: Request) -> Response:
-        return json_response(
-            {simulator.name: simulator.demo(request.script_root) for simulator in self.simulators}
-        )
+        # The people and companies first (what a tester signs in and verifies with), then
+        # how to reach each simulator.
+        return json_response({
+            "citizens": [citizen.as_json() for citizen in CITIZENS],
+            "enterprises": [enterprise.as_record() for enterprise in ENTERPRISES],
+            **{simulator.name: simulator.demo(request.script_root) for simulator in self.simulators},
+        })
 
     def list_faults(self, request: Request) -> Response:
         return json_response({"faults": [rule.as_json() for rule in self.faults.list()]})

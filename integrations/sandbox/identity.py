@@ -76,7 +76,6 @@ class IdvSimulator(Simulator):
                 "mismatch": "the id_number is listed, with another name",
                 "not_found": "any other id_number",
             },
-            "citizens": [citizen.as_json() for citizen in CITIZENS],
         }
 
     def reset(self) -> None:
@@ -149,7 +148,7 @@ class FaceSimulator(Simulator):
             },
             "rules": "a token is single use, expires, and verifies only the id_number it was "
                      "issued for (person_mismatch); name and id_number must be a demo citizen "
-                     "pair (see idv.citizens); the outcome chosen at issue decides the rest",
+                     "pair (see citizens); the outcome chosen at issue decides the rest",
         }
 
     def reset(self) -> None:

@@ -13,7 +13,7 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from integrations.sandbox.base import SandboxError, Simulator, json_response, mask
-from integrations.sandbox.demo_data import ENTERPRISES, ENTERPRISES_BY_USCC
+from integrations.sandbox.demo_data import ENTERPRISES_BY_USCC
 
 
 class YueshangtongSimulator(Simulator):
@@ -29,20 +29,7 @@ class YueshangtongSimulator(Simulator):
         return {
             "api_key_hint": mask(self.api_key),
             "lookup": f"GET {script_root}/ysst/v1/enterprises/<uscc>",
-            "enterprises": [
-                {
-                    "uscc": e.uscc,
-                    "name": e.name,
-                    "legal_representative_id_number": e.legal_representative_id_number,
-                    "legal_representative_name": e.legal_representative.name,
-                    "status": e.status,
-                    "industry_code": e.industry_code,
-                    "industry": e.industry,
-                    "town": e.town,
-                    "size": e.size,
-                }
-                for e in ENTERPRISES
-            ],
+            "enterprises": "see enterprises",
         }
 
     def reset(self) -> None:

@@ -36,9 +36,8 @@ def _key() -> bytes:
     return current_app.extensions["nht.audit_key"]
 
 
-def _default_actor() -> str:
-    principal = g.get("principal") if has_request_context() else None
-    return getattr(principal, "audit_name", None) or "anonymous"
+def _principal():
+    return g.get("principal") if has_request_context() else None
 
 
 def record(action: str, *, result: str = "success", object_type: str | None = None,
@@ -46,6 +45,7 @@ def record(action: str, *, result: str = "success", object_type: str | None = No
            on_behalf_of: str | None = None, details: dict | None = None) -> AuditEvent:
     """Append an event in the caller's transaction: it lands if and only if the work does.
 
+    ``actor`` and ``on_behalf_of`` default to the request's authenticated principal.
     ``details`` must not hold personal data in clear (use ids or masked values).
     """
     if result not in RESULTS:
@@ -61,8 +61,8 @@ def record(action: str, *, result: str = "success", object_type: str | None = No
         seq=head.seq + 1,
         id=new_id(),
         occurred_at=isoformat(utcnow()),
-        actor=actor or _default_actor(),
-        on_behalf_of=on_behalf_of,
+        actor=actor or getattr(_principal(), "audit_name", None) or "anonymous",
+        on_behalf_of=on_behalf_of or getattr(_principal(), "on_behalf_of", None),
         action=action,
         object_type=object_type,
         object_id=object_id,

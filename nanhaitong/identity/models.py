@@ -102,7 +102,7 @@ class SigningKey(Base):
 
     __tablename__ = "signing_keys"
 
-    kid: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
     algorithm: Mapped[str] = mapped_column(String(10))
     private_key: Mapped[str] = mapped_column(EncryptedText("signing_keys.private_key"))
     public_jwk: Mapped[str] = mapped_column(Text)

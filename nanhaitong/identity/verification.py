@@ -34,8 +34,9 @@ def verify_real_name(principal: Principal, name: str, id_number: str) -> dict:
         return {"assurance_level": user.assurance_level}  # already verified as this person
     if user.id_number_index is not None:
         raise Conflict("Your account is already verified with another identity.", code="already_verified")
+    taken = Conflict("This ID number is already verified on another account.", code="id_number_taken")
     if session.execute(select(User.id).where(User.id_number_index == index)).first():
-        raise Conflict("This ID number is already verified on another account.", code="id_number_taken")
+        raise taken
     # Each upstream call is paid for: a few tries a day per account.
     enforce("5 per day", "real-name", user.id)
     with upstream_errors("identity verification"):
@@ -51,7 +52,8 @@ def verify_real_name(principal: Principal, name: str, id_number: str) -> dict:
     user.real_name_verified_at = utcnow()
     audit("identity.assurance_raised", object_type="user", object_id=user.id,
           details={"level": user.assurance_level, "method": "real_name", "upstream_request_id": check.request_id})
-    session.commit()
+    with db.unique_or_conflict(taken):
+        session.commit()
     return {"assurance_level": user.assurance_level}
 
 

@@ -59,10 +59,10 @@ def test_enough_varied_demo_data():
 def test_demo_lists_citizens_enterprises_and_how_to_get_a_liveness_token(sandbox):
     demo = sandbox.demo()
 
-    assert demo["idv"]["citizens"] == [
+    assert demo["citizens"] == [
         {"name": c.name, "id_number": c.id_number, "phone": c.phone} for c in CITIZENS
     ]
-    listed = demo["yueshangtong"]["enterprises"]
+    listed = demo["enterprises"]
     assert [e["uscc"] for e in listed] == [e.uscc for e in ENTERPRISES]
     for entry, enterprise in zip(listed, ENTERPRISES):
         assert entry["name"] == enterprise.name

@@ -65,7 +65,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_one_time_codes_phone_index'), ['phone_index'], unique=False)
 
     op.create_table('signing_keys',
-    sa.Column('kid', sa.String(length=40), nullable=False),
+    sa.Column('kid', sa.String(length=64), nullable=False),
     sa.Column('algorithm', sa.String(length=10), nullable=False),
     sa.Column('private_key', sa.Text(), nullable=False),
     sa.Column('public_jwk', sa.Text(), nullable=False),
