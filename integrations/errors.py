@@ -29,6 +29,10 @@ class RetryableError(IntegrationError):
     """The upstream was unreachable, slow or unwell; the same call may succeed later."""
 
 
+class UpstreamTimeoutError(RetryableError):
+    """The upstream did not answer in time (it may still have acted on the request)."""
+
+
 class NonRetryableError(IntegrationError):
     """Our request was wrong or unauthorized, or the answer made no sense; retrying won't help."""
 

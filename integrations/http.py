@@ -27,6 +27,7 @@ from integrations.errors import (
     RetryableError,
     ThrottledError,
     UpstreamRejectedError,
+    UpstreamTimeoutError,
 )
 
 TimeoutSpec = float | tuple[float, float]
@@ -226,7 +227,9 @@ class HttpClient:
         # `from None`: the requests exception's text holds the full URL, query included.
         except (requests.ConnectionError, requests.Timeout,
                 requests.exceptions.ChunkedEncodingError) as exc:
-            raise RetryableError(self.upstream, f"{where} {_transport_failure(exc)}") from None
+            failure = _transport_failure(exc)
+            error = UpstreamTimeoutError if failure == TIMED_OUT else RetryableError
+            raise error(self.upstream, f"{where} {failure}") from None
         except requests.RequestException as exc:
             raise NonRetryableError(
                 self.upstream, f"{where} could not be sent: {type(exc).__name__}"
@@ -311,6 +314,9 @@ def _checked_timeout(timeout: TimeoutSpec | None) -> TimeoutSpec:
     return timeout
 
 
+TIMED_OUT = "timed out"
+
+
 def _transport_failure(exc: requests.RequestException) -> str:
     # Once retries are spent, requests reports even a read timeout as a
     # ConnectionError wrapping urllib3's MaxRetryError; look through it.
@@ -319,7 +325,7 @@ def _transport_failure(exc: requests.RequestException) -> str:
     if isinstance(reason, urllib3.exceptions.NewConnectionError):
         return "failed: connection refused or unreachable"
     if isinstance(exc, requests.Timeout) or isinstance(reason, urllib3.exceptions.TimeoutError):
-        return "timed out"
+        return TIMED_OUT
     return f"failed: {type(reason or exc).__name__}"
 
 

@@ -10,6 +10,7 @@ from integrations.errors import (
     IntegrationError,
     RetryableError,
     ThrottledError,
+    UpstreamTimeoutError,
 )
 
 from .errors import UpstreamFailed, UpstreamTimeout, UpstreamUnavailable
@@ -29,11 +30,11 @@ def upstream_errors(what: str):
         log.warning("upstream call failed", extra={"fields": {
             "upstream": exc.upstream, "error": type(exc).__name__, "status": exc.status}})
         details = {"upstream": what}
-        if isinstance(exc, ThrottledError) or isinstance(exc, CircuitOpenError):
+        if isinstance(exc, UpstreamTimeoutError):
+            raise UpstreamTimeout(details=details) from None
+        if isinstance(exc, (ThrottledError, CircuitOpenError)):
             retry_after = getattr(exc, "retry_after", None) or 30
             raise UpstreamUnavailable(details=details, headers={"Retry-After": str(retry_after)}) from None
         if isinstance(exc, RetryableError):
-            if exc.status is None and "timed out" in exc.message:
-                raise UpstreamTimeout(details=details) from None
             raise UpstreamUnavailable(details=details) from None
         raise UpstreamFailed(details=details) from None

@@ -20,9 +20,9 @@ from integrations.errors import (
     RetryableError,
     ThrottledError,
     UpstreamRejectedError,
+    UpstreamTimeoutError,
 )
 from integrations.http import HttpClient
-from integrations.sms import SmsClient
 
 PHONE = "13800138000"
 
@@ -99,7 +99,7 @@ def test_slow_upstream_times_out_quickly_as_retryable(sandbox, make_sms_client):
         sms.send(PHONE, "notice", {"text": "hi"})
 
     assert time.monotonic() - started < 0.8
-    assert "timed out" in str(caught.value)
+    assert "timed out" in str(caught.value) and isinstance(caught.value, UpstreamTimeoutError)
     assert caught.value.status is None
 
 
@@ -241,7 +241,7 @@ def test_errors_never_show_the_phone_number(sandbox, make_sms_client, make_http_
         errors.append(caught.value)
 
     assert [type(e) for e in errors] == [
-        RetryableError, ThrottledError, RetryableError, RetryableError,
+        RetryableError, ThrottledError, UpstreamTimeoutError, UpstreamTimeoutError,
         UpstreamRejectedError, NonRetryableError,
     ]
     for error in errors:
