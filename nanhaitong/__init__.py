@@ -62,15 +62,15 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _register_api(app: Flask) -> None:
+    from . import authorizations, identity
     from .api import Api
     from .docs_assets import blp as docs_assets_blp
     from .health.routes import blp as health_blp
 
-    from . import identity
-
     api = Api(app, spec_kwargs={"info": {"description": __doc__}})
     api.register_blueprint(health_blp)
     identity.init_app(app, api)
+    authorizations.init_app(app, api)
     app.register_blueprint(docs_assets_blp)
     app.extensions["nht.api"] = api
 
@@ -78,9 +78,10 @@ def _register_api(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from .audit.cli import audit_cli
     from .cli import openapi_cli
+    from .identity.cli import staff_cli
     from .migrations.runner import db_cli
 
-    for group in (audit_cli, db_cli, openapi_cli):
+    for group in (audit_cli, db_cli, openapi_cli, staff_cli):
         app.cli.add_command(group)
 
 

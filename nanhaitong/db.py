@@ -11,8 +11,8 @@ from contextlib import contextmanager
 
 from flask import Flask, current_app
 from sqlalchemy import MetaData, create_engine, event, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
 # Constraint names must be stable so migrations can refer to them on every backend.
@@ -35,11 +35,20 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
+            # We issue BEGIN ourselves (below) instead of the driver's lazy one.
+            dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
-            # WAL lets readers proceed while one writer commits (threaded dev server).
             cur.execute("PRAGMA journal_mode=WAL")
             cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin_immediate(conn):
+            # SQLite ignores SELECT ... FOR UPDATE; taking the write lock when a
+            # transaction begins serialises writers instead, so read-check-write steps
+            # (audit chain head, code attempts) cannot interleave. The embedded mode
+            # trades write concurrency for that; PostgreSQL uses row locks.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)

@@ -1,6 +1,7 @@
 """Imports every domain's models so Base.metadata is complete (Alembic autogenerate)."""
 
 from .audit.models import AuditChainHead, AuditEvent  # noqa: F401
+from .authorizations.models import AccessLogEntry, Grant, GrantEvent  # noqa: F401
 from .identity.models import (  # noqa: F401
     AuthSession,
     Enterprise,

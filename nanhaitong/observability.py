@@ -65,6 +65,9 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _finish(response):
         response.headers[REQUEST_ID_HEADER] = g.get("request_id", "-")
+        # Answers carry tokens and personal data: no shared or browser cache keeps them
+        # unless a view says otherwise (RFC 6749 5.1 requires it for token responses).
+        response.headers.setdefault("Cache-Control", "no-store")
         latency_ms = round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2)
         access_log.info("request", extra={"fields": {
             "method": request.method,

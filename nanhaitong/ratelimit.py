@@ -33,7 +33,9 @@ def init_app(app: Flask) -> None:
     limiter = Limiter(
         key_func=get_remote_address,
         on_breach=_refuse,
-        headers_enabled=True,
+        # Our 429s carry their own Retry-After; Flask-Limiter's header injection would
+        # rewrite it on domain refusals too.
+        headers_enabled=False,
         strategy="moving-window",
         storage_uri=app.config["REDIS_URL"] or "memory://",
         key_prefix="nht-rl",
@@ -50,10 +52,15 @@ def exempt(view):
     return view
 
 
-def enforce(limit: str, *key: str) -> None:
-    """Count one hit of ``limit`` (e.g. "5 per day") on ``key``; raise RateLimited beyond it."""
+def enforce(limit: str, *key: str, count: bool = True) -> None:
+    """Count one hit of ``limit`` (e.g. "5 per day") on ``key``; raise RateLimited beyond it.
+
+    With ``count=False`` only check that a hit would be allowed: for allowances that
+    should be spent only when the guarded work really happens (call ``enforce`` after).
+    """
     strategy = current_app.extensions["nht.limiter"].limiter
     item = parse(limit)
-    if not strategy.hit(item, "nht", *key):
+    allowed = strategy.hit(item, "nht", *key) if count else strategy.test(item, "nht", *key)
+    if not allowed:
         reset_at = strategy.get_window_stats(item, "nht", *key).reset_time
         raise RateLimited(retry_after=reset_at - time.time())

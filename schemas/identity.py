@@ -114,7 +114,15 @@ class TokenPairSchema(ma.Schema):
 
 
 class ActAsSchema(StrictSchema):
-    enterprise_id = ma.fields.String(required=True, validate=validate.Length(min=1, max=26))
+    enterprise_id = ma.fields.String(validate=validate.Length(min=1, max=26),
+                                     metadata={"description": "Act for an enterprise you are a member of"})
+    authorization_id = ma.fields.String(validate=validate.Length(min=1, max=26),
+                                        metadata={"description": "Act under a grant you received"})
+
+    @ma.validates_schema
+    def _exactly_one(self, data, **kwargs):
+        if ("enterprise_id" in data) == ("authorization_id" in data):
+            raise ma.ValidationError("Give exactly one of enterprise_id or authorization_id.", "enterprise_id")
 
 
 class MembershipSchema(ma.Schema):
@@ -181,7 +189,7 @@ class AssuranceSchema(ma.Schema):
 
 
 class EnterpriseCreateSchema(StrictSchema):
-    uscc = Uscc(required=True, metadata={"example": "91440605MA4W0000X0"})
+    uscc = Uscc(required=True, metadata={"example": "91440605MA4UJ2K83Y"})
 
 
 class EnterpriseSchema(ma.Schema):
@@ -196,6 +204,21 @@ class EnterpriseSchema(ma.Schema):
     role = ma.fields.String(required=True, metadata={"description": "The caller's role in it"})
 
 
+class EnterpriseListSchema(ma.Schema):
+    enterprises = ma.fields.List(ma.fields.Nested(EnterpriseSchema), required=True)
+    next_cursor = ma.fields.String(allow_none=True, required=True, metadata={
+        "description": "Pass as `cursor` for the next page; null on the last page"})
+
+
+class ListArgsSchema(StrictSchema):
+    """Keyset pagination of enterprise and member lists."""
+
+    limit = ma.fields.Integer(load_default=50, validate=validate.Range(min=1, max=100),
+                              metadata={"description": "Page size, 1 to 100 (default 50)"})
+    cursor = ma.fields.String(validate=validate.Length(min=1, max=26),
+                              metadata={"description": "`next_cursor` of the previous page"})
+
+
 class MemberRoles:
     ALL = ("legal_representative", "admin", "handler")
     ASSIGNABLE = ("admin", "handler")
@@ -204,7 +227,9 @@ class MemberRoles:
 class MemberAddSchema(StrictSchema):
     phone = Phone(metadata={"description": "A registered citizen's phone (or give user_id)"})
     user_id = ma.fields.String(validate=validate.Length(min=1, max=26))
-    role = ma.fields.String(required=True, validate=validate.OneOf(MemberRoles.ASSIGNABLE))
+    role = ma.fields.String(required=True, validate=validate.OneOf(
+        MemberRoles.ASSIGNABLE, error=("Must be admin or handler: the legal representative comes from the "
+                                       "enterprise registry and cannot be given.")))
 
     @ma.validates_schema
     def _one_grantee(self, data, **kwargs):
@@ -222,12 +247,18 @@ class MemberSchema(ma.Schema):
 
 class MemberListSchema(ma.Schema):
     members = ma.fields.List(ma.fields.Nested(MemberSchema), required=True)
+    next_cursor = ma.fields.String(allow_none=True, required=True, metadata={
+        "description": "Pass as `cursor` for the next page; null on the last page"})
 
 
 class StaffTokenRequestSchema(StrictSchema):
     phone = Phone(required=True)
     password = ma.fields.String(required=True, validate=validate.Length(min=1, max=128))
     code = _code(required=True, metadata={"description": "SMS code from POST /api/v1/admin/auth/sms-codes"})
+
+
+class StaffRefreshRequestSchema(StrictSchema):
+    refresh_token = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
 class StaffSmsCodeRequestSchema(StrictSchema):
@@ -238,6 +269,14 @@ class StaffMeSchema(ma.Schema):
     id = ma.fields.String(required=True)
     phone = ma.fields.String(required=True, metadata={"description": "Masked"})
     role = ma.fields.String(required=True)
+
+
+class StaffAuditChainReportSchema(ma.Schema):
+    ok = ma.fields.Boolean(required=True, metadata={"description": "True when every link of the chain checks out"})
+    events = ma.fields.Integer(required=True, metadata={"description": "Events verified before the first problem"})
+    problem = ma.fields.String(allow_none=True, required=True, metadata={
+        "description": "missing_event, broken_link, modified_event, missing_head or truncated_chain"})
+    seq = ma.fields.Integer(allow_none=True, required=True, metadata={"description": "Sequence number where it breaks"})
 
 
 class JwkSchema(ma.Schema):

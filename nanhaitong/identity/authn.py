@@ -11,6 +11,7 @@ from flask import Flask, request
 from sqlalchemy import select
 
 from .. import db
+from ..authorizations.decide import live_grant
 from ..errors import Forbidden, Unauthorized
 from .models import AuthSession, EnterpriseMember, StaffAccount, User
 from .principal import CITIZEN_AUDIENCES, STAFF_AUDIENCE, Principal
@@ -50,18 +51,24 @@ def authenticate_citizen(level: int = 1, enterprise: bool = False) -> Principal:
     user = db.session().get(User, auth_session.account_id)
     if user is None:
         raise Unauthorized(code="session_ended", message="This session has ended; sign in again.")
-    role = None
+    role, grant = None, None
+    if auth_session.grant_id:
+        grant = live_grant(auth_session.grant_id, grantee_kind="citizen", grantee_id=user.id)
+        if grant is None:
+            raise Unauthorized("The authorization you acted under has ended.", code="authorization_ended")
     if auth_session.enterprise_id:
         role = member_role(auth_session.enterprise_id, user.id)
-        if role is None:
+        if role is None and grant is None:
             raise Unauthorized("You are no longer a member of this enterprise.", code="enterprise_context_ended")
-    elif enterprise:
+    if enterprise and not auth_session.enterprise_id:
         raise Forbidden("Act for an enterprise first (POST /api/v1/auth/act-as).", code="enterprise_context_required")
     if user.assurance_level < level:
         raise Forbidden("This needs a higher identity assurance level.", code="assurance_level_required",
                         details={"required": level, "current": user.assurance_level})
     return Principal(kind="citizen", account_id=user.id, session_id=auth_session.id, audience=auth_session.audience,
-                     assurance_level=user.assurance_level, enterprise_id=auth_session.enterprise_id, role=role)
+                     assurance_level=user.assurance_level, enterprise_id=auth_session.enterprise_id, role=role,
+                     grant_id=grant.id if grant else None,
+                     for_citizen=grant.grantor_id if grant and grant.grantor_kind == "citizen" else None)
 
 
 def authenticate_staff(roles: tuple[str, ...] = ()) -> Principal:

@@ -8,6 +8,7 @@ phone and purpose per NHT_SMS_RESEND_SECONDS, daily caps per phone and per clien
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
 from datetime import timedelta
 
@@ -20,6 +21,7 @@ from ..jobs.tasks import enqueue_sms
 from ..ratelimit import enforce
 from ..security.fields import normalize_phone
 from ..timeutil import as_utc, utcnow
+from ..upstream import upstream_errors
 from .models import OneTimeCode
 
 PURPOSES = ("login", "step_up", "change_phone", "staff_login")
@@ -34,7 +36,13 @@ def _code_hash(code_id: str, code: str) -> str:
     return current_app.extensions["nht.blind_index"].digest(f"{code_id}:{code}", domain="otp")
 
 
-def send(phone: str, purpose: str) -> dict:
+def send(phone: str, purpose: str, *, deliver: bool = True) -> dict:
+    """Issue a code for ``phone`` and ``purpose`` and text it.
+
+    With ``deliver=False`` everything happens (limits, the stored code, the answer)
+    except the SMS itself: staff sign-in uses it for phones that are not an active staff
+    account, so the answer does not tell, yet strangers are not texted staff codes.
+    """
     cfg = current_app.config
     index = phone_index(phone)
     session = db.session()
@@ -61,8 +69,12 @@ def send(phone: str, purpose: str) -> dict:
                                   OneTimeCode.consumed_at.is_(None), OneTimeCode.id != record.id)
     ).scalars():
         older.consumed_at = utcnow()
+    if deliver:
+        # Delivered (or queued) before the commit: a gateway failure in the embedded
+        # mode leaves no code behind and no resend wait, only a 503 to try again.
+        with upstream_errors("SMS gateway"):
+            enqueue_sms(phone, "verification_code", {"code": code, "minutes": max(1, math.ceil(ttl / 60))})
     session.commit()
-    enqueue_sms(phone, "verification_code", {"code": code, "minutes": ttl // 60})
     return {"sent": True, "expires_in": ttl, "resend_after": cfg["SMS_RESEND_SECONDS"]}
 
 

@@ -77,6 +77,7 @@ class AuthSession(Base):
     audience: Mapped[str] = mapped_column(String(20))
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("auth_sessions.id"), index=True)
     enterprise_id: Mapped[str | None] = mapped_column(String(26), index=True)
+    grant_id: Mapped[str | None] = mapped_column(String(26))  # acting under this grant
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)

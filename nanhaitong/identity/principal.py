@@ -16,7 +16,18 @@ class Principal:
     audience: str
     assurance_level: int
     enterprise_id: str | None = None
-    role: str | None = None  # enterprise member role, or staff role
+    role: str | None = None  # enterprise member role (None when acting only by grant), or staff role
+    grant_id: str | None = None  # acting under this grant (delegation or business authorization)
+    for_citizen: str | None = None  # the citizen a delegate acts for
+
+    @property
+    def subject(self) -> tuple[str, str]:
+        """Whose data this caller works on: (kind, id)."""
+        if self.enterprise_id:
+            return "enterprise", self.enterprise_id
+        if self.for_citizen:
+            return "citizen", self.for_citizen
+        return self.kind, self.account_id
 
     @property
     def audit_name(self) -> str:
@@ -24,4 +35,5 @@ class Principal:
 
     @property
     def on_behalf_of(self) -> str | None:
-        return f"enterprise:{self.enterprise_id}" if self.enterprise_id else None
+        kind, ident = self.subject
+        return None if (kind, ident) == (self.kind, self.account_id) else f"{kind}:{ident}"

@@ -77,10 +77,16 @@ class ActAs(MethodView):
     @auth_blp.login_required("citizen")
     @auth_blp.arguments(ActAsSchema)
     @auth_blp.response(200, TokenPairSchema)
-    @auth_blp.alt_response(404, response="NOT_FOUND", description="No such enterprise among yours.")
+    @auth_blp.alt_response(404, response="NOT_FOUND", description="No such enterprise or authorization of yours.")
     def post(self, body):
-        """Act for an enterprise you belong to: a token pair carrying it and your role (RFC 8693 `act`)."""
-        return service.act_as_enterprise(g.principal, body["enterprise_id"])
+        """Act for an enterprise you belong to, or under an authorization you received.
+
+        Returns a token pair whose subject is the enterprise or the citizen you act for and
+        whose `act` claim names you (RFC 8693), with your role or the grant. Every request
+        with it is checked against the live membership or grant.
+        """
+        return service.act_as(g.principal, enterprise_id=body.get("enterprise_id"),
+                              authorization_id=body.get("authorization_id"))
 
 
 @me_blp.route("")

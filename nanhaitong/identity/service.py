@@ -8,13 +8,15 @@ from sqlalchemy import select
 
 from .. import db
 from ..audit.service import record as audit
+from ..authorizations.decide import live_grant
 from ..errors import Conflict, NotFound, RateLimited, Unauthorized
-from ..timeutil import as_utc, utcnow
 from ..security.passwords import hash_password, verify_password
+from ..timeutil import as_utc, utcnow
 from . import codes, sessions
 from .authn import member_role
 from .models import AuthSession, Enterprise, EnterpriseMember, StaffAccount, User
 from .principal import Principal
+from .tokens import issue_access_token
 
 INVALID_CREDENTIALS = "The phone number or password is wrong."
 
@@ -31,14 +33,25 @@ def claims_for(auth_session: AuthSession) -> tuple[str, int, dict]:
     """
     if auth_session.account_kind == "staff":
         staff = db.session().get(StaffAccount, auth_session.account_id)
+        if staff is None or not staff.active:
+            raise Unauthorized("The refresh token is not valid; sign in again.", code="invalid_refresh_token")
         return staff.id, 3, {"role": staff.role}
     user = db.session().get(User, auth_session.account_id)
+    actor = {"sub": user.id}
+    if auth_session.grant_id:
+        grant = live_grant(auth_session.grant_id, grantee_kind="citizen", grantee_id=user.id)
+        if grant is None:
+            raise Unauthorized("The authorization you acted under has ended.", code="authorization_ended")
+        actor["grant"] = grant.id
     if auth_session.enterprise_id:
         role = member_role(auth_session.enterprise_id, user.id)
-        if role is None:
+        if role is None and not auth_session.grant_id:
             raise Unauthorized("You are no longer a member of this enterprise.", code="enterprise_context_ended")
-        return auth_session.enterprise_id, user.assurance_level, {
-            "sub_type": "enterprise", "act": {"sub": user.id, "role": role}}
+        if role:
+            actor["role"] = role
+        return auth_session.enterprise_id, user.assurance_level, {"sub_type": "enterprise", "act": actor}
+    if auth_session.grant_id:
+        return grant.grantor_id, user.assurance_level, {"sub_type": "citizen", "act": actor}
     return user.id, user.assurance_level, {"sub_type": "citizen"}
 
 
@@ -101,11 +114,9 @@ def login_with_password(phone: str, password: str, client: str) -> dict:
     return _start_session(user, client)
 
 
-def refresh(refresh_token: str) -> dict:
-    auth_session, next_refresh = sessions.rotate_refresh_token(refresh_token)
+def refresh(refresh_token: str, account_kind: str = "citizen") -> dict:
+    auth_session, next_refresh = sessions.rotate_refresh_token(refresh_token, account_kind)
     subject, level, extra = claims_for(auth_session)
-    from .tokens import issue_access_token
-
     access, expires_in = issue_access_token(subject=subject, audience=auth_session.audience,
                                             session_id=auth_session.id, assurance_level=level, extra=extra)
     db.session().commit()
@@ -119,21 +130,30 @@ def logout(principal: Principal) -> None:
     db.session().commit()
 
 
-def act_as_enterprise(principal: Principal, enterprise_id: str) -> dict:
-    """Open an enterprise-context session for a member; 404 for anyone else."""
-    enterprise = db.session().get(Enterprise, enterprise_id)
-    role = member_role(enterprise_id, principal.account_id) if enterprise else None
-    if role is None:
+def act_as(principal: Principal, *, enterprise_id: str | None = None, authorization_id: str | None = None) -> dict:
+    """Open a session acting for an enterprise (as its member) or under a grant received.
+
+    Anything the caller may not act for answers 404. The new session is a child of the
+    personal one and ends with it.
+    """
+    grant_id = None
+    if authorization_id:
+        grant = live_grant(authorization_id, grantee_kind="citizen", grantee_id=principal.account_id)
+        if grant is None:
+            raise NotFound("No such authorization.", code="authorization_not_found")
+        grant_id = grant.id
+        enterprise_id = grant.grantor_id if grant.grantor_kind == "enterprise" else None
+    elif member_role(enterprise_id, principal.account_id) is None:
         raise NotFound("No such enterprise.", code="enterprise_not_found")
     parent = db.session().get(AuthSession, principal.session_id)
-    if parent.parent_id:  # from an enterprise context, branch from the personal session
+    if parent.parent_id:  # from an acting session, branch from the personal one
         parent = db.session().get(AuthSession, parent.parent_id)
-    child = sessions.open_session(account_kind="citizen", account_id=principal.account_id,
-                                  audience=parent.audience, parent=parent, enterprise_id=enterprise_id)
+    child = sessions.open_session(account_kind="citizen", account_id=principal.account_id, audience=parent.audience,
+                                  parent=parent, enterprise_id=enterprise_id, grant_id=grant_id)
     subject, level, extra = claims_for(child)
     pair = sessions.token_pair(child, subject=subject, assurance_level=level, extra=extra)
-    audit("auth.act_as", on_behalf_of=f"enterprise:{enterprise_id}", object_type="session", object_id=child.id,
-          details={"role": role})
+    audit("auth.act_as", on_behalf_of=f"{extra['sub_type']}:{subject}", object_type="session", object_id=child.id,
+          details={"grant_id": grant_id, "role": extra["act"].get("role")})
     db.session().commit()
     return pair
 

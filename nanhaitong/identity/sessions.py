@@ -41,14 +41,14 @@ def token_pair(auth_session: AuthSession, *, subject: str, assurance_level: int,
 
 
 def open_session(*, account_kind: str, account_id: str, audience: str, parent: AuthSession | None = None,
-                 enterprise_id: str | None = None) -> AuthSession:
+                 enterprise_id: str | None = None, grant_id: str | None = None) -> AuthSession:
     ttl = current_app.config["REFRESH_TOKEN_TTL_SECONDS"]
     expires_at = utcnow() + timedelta(seconds=ttl)
     if parent is not None:
         expires_at = min(expires_at, as_utc(parent.expires_at))
     auth_session = AuthSession(
         account_kind=account_kind, account_id=account_id, audience=audience,
-        parent_id=parent.id if parent else None, enterprise_id=enterprise_id,
+        parent_id=parent.id if parent else None, enterprise_id=enterprise_id, grant_id=grant_id,
         expires_at=expires_at, user_agent=(request.user_agent.string or "")[:200] or None,
     )
     db.session().add(auth_session)
@@ -60,8 +60,12 @@ def is_active(auth_session: AuthSession | None) -> bool:
     return auth_session is not None and auth_session.revoked_at is None and as_utc(auth_session.expires_at) > utcnow()
 
 
-def rotate_refresh_token(token: str) -> tuple[AuthSession, str]:
-    """Spend ``token``; returns its session and the next refresh token."""
+def rotate_refresh_token(token: str, account_kind: str) -> tuple[AuthSession, str]:
+    """Spend ``token``; returns its session and the next refresh token.
+
+    A token of another kind of account (a staff token at the citizen endpoint) is
+    refused and left unspent.
+    """
     session = db.session()
     refused = Unauthorized("The refresh token is not valid; sign in again.", code="invalid_refresh_token")
     row = session.execute(
@@ -70,6 +74,8 @@ def rotate_refresh_token(token: str) -> tuple[AuthSession, str]:
     if row is None:
         raise refused
     auth_session = session.get(AuthSession, row.session_id)
+    if auth_session.account_kind != account_kind:
+        raise refused
     if row.used_at is not None:
         revoke(auth_session, reason="refresh_token_reuse")
         audit("auth.refresh_token_reuse", result="denied", actor=f"{auth_session.account_kind}:{auth_session.account_id}",

@@ -30,7 +30,7 @@ from sqlalchemy import or_, select
 from .. import db
 from ..errors import Unauthorized
 from ..ids import new_id
-from ..timeutil import utcnow
+from ..timeutil import as_utc, utcnow
 from .models import SigningKey
 
 ALGORITHM = "ES256"
@@ -38,7 +38,6 @@ ACCESS_TOKEN_TYPE = "at+jwt"
 _KID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _REQUIRED_CLAIMS = ["iss", "aud", "sub", "exp", "iat", "jti", "sid", "loa"]
 _CACHE_SECONDS = 30
-_MIN_RELOAD_SECONDS = 2  # unknown kids must not turn into a database query each
 
 
 def _b64url(data: bytes) -> str:
@@ -60,43 +59,49 @@ class KeyRing:
         self._signing: tuple[str, ec.EllipticCurvePrivateKey] | None = None
         self._public: dict[str, tuple[ec.EllipticCurvePublicKey, dict]] = {}
 
+    def _horizon(self):
+        # Retired keys verify for one access-token lifetime (plus clock skew) after retiring.
+        return utcnow() - timedelta(seconds=self._access_ttl + 60)
+
     def _load(self) -> None:
-        horizon = utcnow() - timedelta(seconds=self._access_ttl + 60)
         rows = db.session().execute(
             select(SigningKey)
-            .where(or_(SigningKey.retired_at.is_(None), SigningKey.retired_at > horizon))
+            .where(or_(SigningKey.retired_at.is_(None), SigningKey.retired_at > self._horizon()))
             .order_by(SigningKey.created_at.desc(), SigningKey.kid)
         ).scalars().all()
         public, signing = {}, None
         for row in rows:
-            jwk = json.loads(row.public_jwk)
-            public[row.kid] = (ECAlgorithm.from_jwk(jwk), jwk)
+            public[row.kid] = _public_entry(row)
             if signing is None and row.retired_at is None:
                 signing = (row.kid, serialization.load_pem_private_key(row.private_key.encode(), None))
-        self._public, self._signing, self._loaded_at = public, signing, time.monotonic()
+        with self._lock:
+            self._public, self._signing, self._loaded_at = public, signing, time.monotonic()
 
-    def _fresh(self, force: bool = False) -> None:
-        age = time.monotonic() - self._loaded_at
-        if age > _CACHE_SECONDS or (force and age > _MIN_RELOAD_SECONDS):
-            with self._lock:
-                self._load()
+    def _fresh(self) -> None:
+        if time.monotonic() - self._loaded_at > _CACHE_SECONDS:
+            self._load()
 
     def signing_key(self) -> tuple[str, ec.EllipticCurvePrivateKey]:
         self._fresh()
         if self._signing is None:
             create_signing_key()
-            self._fresh(force=True)
-            if self._signing is None:  # created within the reload guard: load now
-                with self._lock:
-                    self._load()
+            self._load()
         return self._signing
 
     def public_key(self, kid: str):
+        """The key for ``kid``; one another instance made since our last load is found too."""
         self._fresh()
-        if kid not in self._public:
-            self._fresh(force=True)
         entry = self._public.get(kid)
-        return entry[0] if entry else None
+        if entry is None:
+            # A primary-key lookup per unknown kid: as cheap as the session lookup every
+            # request makes anyway, so bogus kids cannot make it expensive.
+            row = db.session().get(SigningKey, kid)
+            if row is None or (row.retired_at is not None and as_utc(row.retired_at) <= self._horizon()):
+                return None
+            entry = _public_entry(row)
+            with self._lock:
+                self._public[kid] = entry
+        return entry[0]
 
     def jwks(self) -> dict:
         self._fresh()
@@ -106,6 +111,11 @@ class KeyRing:
 
     def forget(self) -> None:
         self._loaded_at = 0.0
+
+
+def _public_entry(row: SigningKey) -> tuple[ec.EllipticCurvePublicKey, dict]:
+    jwk = json.loads(row.public_jwk)
+    return ECAlgorithm.from_jwk(jwk), jwk
 
 
 def create_signing_key() -> str:

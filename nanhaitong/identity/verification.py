@@ -17,6 +17,10 @@ from .models import User
 from .principal import Principal
 
 
+REAL_NAME_DAILY = "5 per day"
+FACE_DAILY = "10 per day"
+
+
 class VerificationFailed(AppError):
     status, code = 422, "verification_failed"
 
@@ -37,10 +41,12 @@ def verify_real_name(principal: Principal, name: str, id_number: str) -> dict:
     taken = Conflict("This ID number is already verified on another account.", code="id_number_taken")
     if session.execute(select(User.id).where(User.id_number_index == index)).first():
         raise taken
-    # Each upstream call is paid for: a few tries a day per account.
-    enforce("5 per day", "real-name", user.id)
+    # Each answered upstream call is paid for: a few a day per account. An outage
+    # (no answer, no bill) spends none of them.
+    enforce(REAL_NAME_DAILY, "real-name", user.id, count=False)
     with upstream_errors("identity verification"):
         check = clients().idv.verify(name, id_number)
+    enforce(REAL_NAME_DAILY, "real-name", user.id)
     if not check.match:
         audit("identity.real_name_verification", result="failure", object_type="user", object_id=user.id,
               details={"reason": check.reason, "upstream_request_id": check.request_id})
@@ -60,9 +66,10 @@ def verify_real_name(principal: Principal, name: str, id_number: str) -> dict:
 def verify_face(principal: Principal, liveness_token: str) -> dict:
     session = db.session()
     user = session.get(User, principal.account_id)
-    enforce("10 per day", "face", user.id)
+    enforce(FACE_DAILY, "face", user.id, count=False)
     with upstream_errors("face verification"):
         check = clients().face.verify(liveness_token, name=user.real_name, id_number=user.id_number)
+    enforce(FACE_DAILY, "face", user.id)
     if not check.passed:
         audit("identity.face_verification", result="failure", object_type="user", object_id=user.id,
               details={"reason": check.reason})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..security.masking import mask_id_number, mask_name, mask_phone
 from ..timeutil import isoformat
-from .models import AuthSession
+from .models import AuthSession, Enterprise, EnterpriseMember, User
 
 
 def me_view(profile: dict) -> dict:
@@ -32,4 +32,30 @@ def session_view(session: AuthSession, current: bool) -> dict:
         "expires_at": isoformat(session.expires_at),
         "user_agent": session.user_agent,
         "current": current,
+    }
+
+
+def enterprise_view(enterprise: Enterprise, role: str) -> dict:
+    """An enterprise as its member sees it (registry data, public) with the member's role."""
+    return {
+        "id": enterprise.id,
+        "uscc": enterprise.uscc,
+        "name": enterprise.name,
+        "industry_code": enterprise.industry_code,
+        "town": enterprise.town,
+        "size": enterprise.size,
+        "registered_on": enterprise.registered_on,
+        "verified_at": isoformat(enterprise.verified_at),
+        "role": role,
+    }
+
+
+def member_view(member: EnterpriseMember, user: User) -> dict:
+    """A member as the enterprise's other members see them: phone and name masked."""
+    return {
+        "user_id": user.id,
+        "role": member.role,
+        "phone": mask_phone(user.phone),
+        "real_name": mask_name(user.real_name) if user.real_name else None,
+        "added_at": isoformat(member.created_at),
     }

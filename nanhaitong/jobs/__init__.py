@@ -8,12 +8,16 @@ calling process, so `make run` needs nothing else. Tasks run inside the Flask ap
 from __future__ import annotations
 
 from celery import Celery, Task
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 
 
 def init_app(app: Flask) -> Celery:
     class AppContextTask(Task):
         def __call__(self, *args, **kwargs):
+            # Run eagerly inside a request, a job joins that app context: pushing a new one
+            # would, on its teardown, remove the request's database session mid-request.
+            if has_app_context() and current_app._get_current_object() is app:
+                return self.run(*args, **kwargs)
             with app.app_context():
                 return self.run(*args, **kwargs)
 

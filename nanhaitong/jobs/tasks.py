@@ -24,8 +24,13 @@ def enqueue_sms(phone: str, template: str, params: dict) -> str:
     return key
 
 
-@shared_task(autoretry_for=(RetryableError,), retry_backoff=2, retry_backoff_max=60,
-             max_retries=5, retry_jitter=True)
-def deliver_sms(sealed_phone: str, template: str, params: dict, idempotency_key: str) -> str:
+@shared_task(bind=True, max_retries=5)
+def deliver_sms(self, sealed_phone: str, template: str, params: dict, idempotency_key: str) -> str:
     phone = current_app.extensions["nht.cipher"].decrypt(sealed_phone, context=SMS_CONTEXT)
-    return clients().sms.send(phone, template, params, idempotency_key=idempotency_key)
+    try:
+        return clients().sms.send(phone, template, params, idempotency_key=idempotency_key)
+    except RetryableError as exc:
+        if self.request.is_eager:
+            raise  # run in the request: the caller answers 503 and the user tries again
+        # From a worker: back off and try again; the idempotency key makes it send once.
+        raise self.retry(exc=exc, countdown=min(60, 2 ** self.request.retries)) from None

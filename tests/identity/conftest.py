@@ -54,3 +54,23 @@ def sign_in(app, client):
         return Citizen(client, app, phone, answer.get_json())
 
     return _sign_in
+
+
+ERROR_KEYS = {"code", "message", "details", "request_id"}
+
+
+def assert_error(response, status: int, code: str | set | tuple | None = None) -> dict:
+    """Assert the one error shape with ``status`` and (one of) ``code``; returns the body."""
+    body = response.get_json()
+    assert response.status_code == status, (response.status_code, body)
+    assert isinstance(body, dict) and set(body) == ERROR_KEYS, body
+    assert isinstance(body["details"], dict) and isinstance(body["message"], str) and body["request_id"]
+    if code is not None:
+        codes = {code} if isinstance(code, str) else set(code)
+        assert body["code"] in codes, body
+    if status == 401:
+        assert response.headers.get("WWW-Authenticate", "").startswith("Bearer"), dict(response.headers)
+    if status == 429:
+        retry_after = response.headers.get("Retry-After")
+        assert retry_after and retry_after.isdigit() and int(retry_after) >= 1, dict(response.headers)
+    return body

@@ -1,0 +1,124 @@
+"""The one decision point: may this principal do this action on this resource?
+
+Every route and service asks ``authorize``; none compares ids itself. It checks, in
+order: that the resource belongs to whom the caller acts for (else 404, so ids leak
+nothing), the assurance level the action needs, and then the caller's standing: the
+owner themself, an enterprise member whose role holds the scope, or a grantee whose
+live grant names the scope and whose constraints the resource meets. Uses by anyone but
+the owner land in the audit log and in the owner's access log.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from .. import db
+from ..audit.service import record as audit
+from ..errors import Forbidden, NotFound
+from ..identity.principal import Principal
+from ..timeutil import as_utc, utcnow
+from .models import AccessLogEntry, Grant
+from .scopes import CITIZEN, ENTERPRISE, SCOPES, scopes_of_role
+
+
+@dataclass(frozen=True)
+class Resource:
+    type: str  # what it is: "enterprise", "member", "licence", ...
+    owner_kind: str  # citizen | enterprise
+    owner_id: str
+    id: str | None = None
+    attrs: dict = field(default_factory=dict)  # what constraints look at: licence_type, service_code, amount_fen
+
+
+@dataclass(frozen=True)
+class Decision:
+    via: str  # owner | member | delegate
+    grant_id: str | None = None
+
+
+def live_grant(grant_id: str, *, grantee_kind: str, grantee_id: str) -> Grant | None:
+    grant = db.session().get(Grant, grant_id)
+    now = utcnow()
+    if (grant is None or grant.status != "active" or grant.grantee_kind != grantee_kind
+            or grant.grantee_id != grantee_id):
+        return None
+    return grant if as_utc(grant.not_before) <= now < as_utc(grant.expires_at) else None
+
+
+def _grants_from(grantor_kind: str, grantor_id: str, grantee_id: str):
+    return db.session().execute(
+        select(Grant).where(Grant.grantor_kind == grantor_kind, Grant.grantor_id == grantor_id,
+                            Grant.grantee_kind == CITIZEN, Grant.grantee_id == grantee_id, Grant.status == "active")
+    ).scalars().all()
+
+
+def constraint_violation(grant: Grant, resource: Resource) -> str | None:
+    """Why the resource falls outside the grant's constraints, or None."""
+    constraints = json.loads(grant.constraints or "{}")
+    attrs = resource.attrs
+    if "licence_types" in constraints and attrs.get("licence_type") not in constraints["licence_types"]:
+        return "licence_type"
+    if "service_codes" in constraints and attrs.get("service_code") not in constraints["service_codes"]:
+        return "service_code"
+    if "amount_ceiling_fen" in constraints and attrs.get("amount_fen", 0) > constraints["amount_ceiling_fen"]:
+        return "amount_fen"
+    return None
+
+
+def _granted(grant: Grant | None, action: str, resource: Resource) -> Grant | None:
+    if grant is None or action not in json.loads(grant.scopes):
+        return None
+    violation = constraint_violation(grant, resource)
+    if violation:
+        raise Forbidden("This is outside what your authorization allows.", code="outside_grant_constraints",
+                        details={"constraint": violation, "grant_id": grant.id})
+    return grant
+
+
+def authorize(principal: Principal | None, action: str, resource: Resource) -> Decision:
+    if action not in SCOPES:
+        raise ValueError(f"unknown action {action!r}")
+    if principal is None or principal.kind != CITIZEN or principal.subject != (resource.owner_kind, resource.owner_id):
+        raise NotFound(f"No such {resource.type}.", code=f"{resource.type}_not_found")
+    rule = SCOPES[action]
+    if principal.assurance_level < rule.level:
+        raise Forbidden("This needs a higher identity assurance level.", code="assurance_level_required",
+                        details={"required": rule.level, "current": principal.assurance_level})
+
+    decision = None
+    if principal.grant_id:
+        grant = live_grant(principal.grant_id, grantee_kind=CITIZEN, grantee_id=principal.account_id)
+        if _granted(grant, action, resource):
+            decision = Decision("delegate", grant.id)
+    elif resource.owner_kind == ENTERPRISE:
+        if principal.role and action in scopes_of_role(principal.role):
+            decision = Decision("member")
+        else:  # the enterprise may have granted this member more than the role holds
+            for grant in _grants_from(ENTERPRISE, resource.owner_id, principal.account_id):
+                if live_grant(grant.id, grantee_kind=CITIZEN, grantee_id=principal.account_id) and \
+                        _granted(grant, action, resource):
+                    decision = Decision("delegate", grant.id)
+                    break
+    else:
+        decision = Decision("owner")
+    if decision is None:
+        audit("authorization.denied", result="denied", object_type=resource.type, object_id=resource.id,
+              details={"action": action})
+        db.session().commit()  # a denial is evidence: it must outlive the refused request
+        raise Forbidden("You are not authorized to do this.", code="not_authorized", details={"action": action})
+    if decision.via != "owner" and not (decision.via == "member" and principal.role == "legal_representative"):
+        _log_use(principal, action, resource, decision)
+    return decision
+
+
+def _log_use(principal: Principal, action: str, resource: Resource, decision: Decision) -> None:
+    db.session().add(AccessLogEntry(
+        owner_kind=resource.owner_kind, owner_id=resource.owner_id, accessor_kind=principal.kind,
+        accessor_id=principal.account_id, acting_as=decision.via, action=action, object_type=resource.type,
+        object_id=resource.id, grant_id=decision.grant_id,
+    ))
+    audit(f"access.{action}", object_type=resource.type, object_id=resource.id,
+          details={"via": decision.via, "grant_id": decision.grant_id})

@@ -1,0 +1,89 @@
+"""Grants (/api/v1/authorizations), the scope vocabulary, and the owner's access log."""
+
+from flask import g
+from flask.views import MethodView
+
+from schemas.authorizations import (
+    AccessLogArgsSchema,
+    AccessLogSchema,
+    GrantCreateSchema,
+    GrantListArgsSchema,
+    GrantListSchema,
+    GrantSchema,
+    ScopeListSchema,
+)
+
+from ..api import Blueprint
+from . import service
+from .scopes import SCOPES
+
+blp = Blueprint("authorizations", __name__, url_prefix="/api/v1/authorizations",
+                description="One grant model for delegation (代办), business authorization (业务授权) and consent.")
+access_log_blp = Blueprint("access_log", __name__, url_prefix="/api/v1/me/access-log",
+                           description="Who used your data, or your enterprise's, and under which grant.")
+
+
+@blp.route("")
+class Grants(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.arguments(GrantCreateSchema)
+    @blp.response(201, GrantSchema)
+    def post(self, body):
+        """Grant someone scopes on your behalf, or (acting for an enterprise as its legal
+        representative or an admin) on the enterprise's behalf."""
+        return service.grant_view(service.create_grant(g.principal, body))
+
+    @blp.login_required("citizen")
+    @blp.arguments(GrantListArgsSchema, location="query")
+    @blp.response(200, GrantListSchema)
+    def get(self, args):
+        """Grants you gave (direction=granted) or received (direction=received), newest first."""
+        items, next_cursor = service.list_grants(g.principal, direction=args["direction"], status=args.get("status"),
+                                                 limit=args["limit"], cursor=args.get("cursor"))
+        return {"items": [service.grant_view(grant) for grant in items], "next_cursor": next_cursor}
+
+
+@blp.route("/scopes")
+class Scopes(MethodView):
+    @blp.public
+    @blp.response(200, ScopeListSchema)
+    def get(self):
+        """The scope vocabulary and its rules: who may grant each, to whom, for how long, which roles hold it."""
+        return {"scopes": [{
+            "name": name, "description": rule.description, "grantable_by": sorted(rule.grantable_by),
+            "grantees": sorted(rule.grantees), "grantee_level": rule.grantee_level,
+            "sub_delegable": rule.sub_delegable, "max_days": rule.max_days, "roles": sorted(rule.roles),
+            "level": rule.level,
+        } for name, rule in SCOPES.items()]}
+
+
+@blp.route("/<grant_id>")
+class GrantItem(MethodView):
+    @blp.login_required("citizen")
+    @blp.response(200, GrantSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, grant_id):
+        """One grant with its history (for its grantor or grantee)."""
+        return service.grant_view(service.get_grant(g.principal, grant_id))
+
+
+@blp.route("/<grant_id>/revoke")
+class GrantRevoke(MethodView):
+    @blp.login_required("citizen")
+    @blp.response(200, GrantSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, grant_id):
+        """Revoke a grant (grantor) or renounce it (grantee); grants passed on from it end too.
+        Tokens acting under it stop working on their next request."""
+        return service.grant_view(service.revoke_grant(g.principal, grant_id))
+
+
+@access_log_blp.route("")
+class AccessLog(MethodView):
+    @access_log_blp.login_required("citizen")
+    @access_log_blp.arguments(AccessLogArgsSchema, location="query")
+    @access_log_blp.response(200, AccessLogSchema)
+    def get(self, args):
+        """Every read or use of your data (or, acting for your enterprise, its data) by someone else."""
+        items, next_cursor = service.access_log(g.principal, limit=args["limit"], cursor=args.get("cursor"))
+        return {"items": [service.access_log_view(entry) for entry in items], "next_cursor": next_cursor}

@@ -1,0 +1,67 @@
+"""The scope vocabulary and its rules: one table answers who may grant what, and what roles hold.
+
+Delegation between citizens (代办), an enterprise's authority given to its staff
+(业务授权) and a user's consent to a partner platform all speak these scopes. A member's
+role holds the scopes listed for it here, so "what may a handler do" has one answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CITIZEN = "citizen"
+ENTERPRISE = "enterprise"
+PARTNER = "partner"
+
+
+@dataclass(frozen=True)
+class ScopeRule:
+    description: str
+    grantable_by: frozenset[str]  # grantor kinds that may grant it
+    grantees: frozenset[str]  # grantee kinds that may receive it
+    grantee_level: int  # assurance level a citizen grantee must hold
+    sub_delegable: bool
+    max_days: int
+    roles: frozenset[str]  # enterprise member roles that hold it without a grant
+    level: int = 1  # assurance level the acting citizen needs to use it
+
+
+def _rule(description, *, by, to, grantee_level=2, sub=False, days=365, roles=(), level=1) -> ScopeRule:
+    return ScopeRule(description, frozenset(by), frozenset(to), grantee_level, sub, days, frozenset(roles), level)
+
+
+ALL_ROLES = ("legal_representative", "admin", "handler")
+
+SCOPES: dict[str, ScopeRule] = {
+    "licences:read": _rule("Read e-licences (optionally only some types)", by=(CITIZEN, ENTERPRISE),
+                           to=(CITIZEN, PARTNER), roles=ALL_ROLES),
+    "licences:present": _rule("Present e-licences by QR code", by=(CITIZEN, ENTERPRISE), to=(CITIZEN,),
+                              days=90, roles=ALL_ROLES, level=2),
+    "gov_services:query": _rule("Query provincial services", by=(CITIZEN, ENTERPRISE), to=(CITIZEN, PARTNER),
+                                roles=ALL_ROLES),
+    "gov_services:apply": _rule("Apply for provincial services (optionally only some service codes)",
+                                by=(CITIZEN, ENTERPRISE), to=(CITIZEN,), days=180, roles=ALL_ROLES, level=2),
+    "payments:pay": _rule("Pay utility bills and top-ups (optionally up to an amount ceiling)",
+                          by=(CITIZEN, ENTERPRISE), to=(CITIZEN,), days=180, roles=("legal_representative", "admin"),
+                          level=2),
+    # A personal signature cannot be delegated: only the person signs for themself.
+    "esign:sign": _rule("Sign documents with one's own certificate", by=(), to=(), days=0, level=2),
+    "esign:seal": _rule("Apply the enterprise's electronic seal", by=(ENTERPRISE,), to=(CITIZEN,), grantee_level=3,
+                        days=90, roles=("legal_representative",), level=3),
+    "members:manage": _rule("Manage the enterprise's members", by=(ENTERPRISE,), to=(CITIZEN,), days=365,
+                            roles=("legal_representative", "admin"), level=2),
+    "profile:read": _rule("Read verified identity (name, masked ID number)", by=(CITIZEN,), to=(PARTNER,)),
+}
+
+# Who, inside an enterprise, may grant its scopes to others.
+ENTERPRISE_GRANTING_ROLES = ("legal_representative", "admin")
+# Only the legal representative may hand out the seal.
+SCOPES_ONLY_LEGAL_REP_GRANTS = ("esign:seal", "members:manage")
+
+
+def scopes_of_role(role: str) -> frozenset[str]:
+    return frozenset(name for name, rule in SCOPES.items() if role in rule.roles)
+
+
+def unknown(scopes) -> list[str]:
+    return sorted(set(scopes) - set(SCOPES))

@@ -1,0 +1,216 @@
+"""Granting, listing and revoking grants; the access log each owner can read."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from .. import db
+from ..audit.service import record as audit
+from ..errors import Forbidden, NotFound, ValidationFailed
+from ..identity import directory
+from ..identity.principal import Principal
+from ..timeutil import as_utc, isoformat, utcnow
+from .decide import live_grant
+from .models import AccessLogEntry, Grant, GrantEvent
+from .scopes import (
+    CITIZEN,
+    ENTERPRISE,
+    ENTERPRISE_GRANTING_ROLES,
+    SCOPES,
+    SCOPES_ONLY_LEGAL_REP_GRANTS,
+)
+
+
+def effective_status(grant: Grant) -> str:
+    if grant.status == "active" and as_utc(grant.expires_at) <= utcnow():
+        return "expired"
+    return grant.status
+
+
+def _grantor_of(principal: Principal, scopes: list[str]) -> tuple[str, str, Grant | None]:
+    """Who grants: the citizen, the enterprise they act for, or (sub-delegation) the original grantor."""
+    if principal.grant_id:
+        parent = live_grant(principal.grant_id, grantee_kind=CITIZEN, grantee_id=principal.account_id)
+        held = set(json.loads(parent.scopes)) if parent else set()
+        if parent is None or not all(s in held and SCOPES[s].sub_delegable for s in scopes):
+            raise Forbidden("These scopes may not be passed on.", code="sub_delegation_not_allowed")
+        return parent.grantor_kind, parent.grantor_id, parent
+    if principal.enterprise_id:
+        if principal.role not in ENTERPRISE_GRANTING_ROLES:
+            raise Forbidden("Only the legal representative or an admin grants for the enterprise.",
+                            code="member_role_required")
+        if principal.role != "legal_representative" and set(scopes) & set(SCOPES_ONLY_LEGAL_REP_GRANTS):
+            raise Forbidden("Only the legal representative grants these scopes.", code="member_role_required",
+                            details={"scopes": sorted(set(scopes) & set(SCOPES_ONLY_LEGAL_REP_GRANTS))})
+        return ENTERPRISE, principal.enterprise_id, None
+    return CITIZEN, principal.account_id, None
+
+
+def create_grant(principal: Principal, body: dict) -> Grant:
+    scopes = sorted(set(body["scopes"]))
+    grantor_kind, grantor_id, parent = _grantor_of(principal, scopes)
+    problems: dict[str, list[str]] = {}
+    for scope in scopes:
+        rule = SCOPES[scope]
+        if grantor_kind not in rule.grantable_by or CITIZEN not in rule.grantees:
+            problems.setdefault("scopes", []).append(f"{scope} cannot be granted by a{'n' if grantor_kind == ENTERPRISE else ''} {grantor_kind} to a citizen.")
+    if principal.assurance_level < 2:
+        raise Forbidden("Verify your real name before granting authority.", code="assurance_level_required",
+                        details={"required": 2, "current": principal.assurance_level})
+
+    grantee = directory.find_citizen(phone=body["grantee"].get("phone"), user_id=body["grantee"].get("user_id"))
+    if grantee is None:
+        problems["grantee"] = ["No registered citizen has this phone or id."]
+    elif grantee.id in (principal.account_id, grantor_id):
+        problems["grantee"] = ["You cannot grant to yourself."]
+    elif scopes and grantee.assurance_level < max(SCOPES[s].grantee_level for s in scopes):
+        problems["grantee"] = ["The grantee must complete real-name verification first."]
+
+    now = utcnow()
+    not_before = body.get("not_before") or now
+    expires_at = body["expires_at"]
+    max_days = min((SCOPES[s].max_days for s in scopes), default=0)
+    if expires_at <= max(now, not_before):
+        problems["expires_at"] = ["Must be later than now and than not_before."]
+    elif expires_at - not_before > timedelta(days=max_days):
+        problems["expires_at"] = [f"These scopes may be granted for at most {max_days} days."]
+    if parent is not None and expires_at > as_utc(parent.expires_at):
+        problems["expires_at"] = ["Cannot outlast the authorization it is passed on from."]
+    if problems:
+        raise ValidationFailed(problems)
+
+    grant = Grant(
+        grantor_kind=grantor_kind, grantor_id=grantor_id, grantee_kind=CITIZEN, grantee_id=grantee.id,
+        scopes=json.dumps(scopes), constraints=json.dumps(body.get("constraints") or {}, sort_keys=True),
+        purpose=body["purpose"], not_before=not_before, expires_at=expires_at,
+        parent_id=parent.id if parent else None, created_by=principal.audit_name,
+    )
+    session = db.session()
+    session.add(grant)
+    session.flush()
+    _history(grant, "created", principal.audit_name, {"scopes": scopes})
+    audit("authorization.granted", object_type="grant", object_id=grant.id,
+          on_behalf_of=f"{grantor_kind}:{grantor_id}" if grantor_id != principal.account_id else None,
+          details={"scopes": scopes, "grantee": f"citizen:{grantee.id}"})
+    session.commit()
+    return grant
+
+
+def _history(grant: Grant, event: str, actor: str, details: dict | None = None) -> None:
+    db.session().add(GrantEvent(grant_id=grant.id, event=event, actor=actor, details=json.dumps(details or {})))
+
+
+def _side(principal: Principal, grant: Grant) -> str | None:
+    """'grantor' or 'grantee' when the caller stands on a side of the grant, else None."""
+    if (grant.grantor_kind, grant.grantor_id) == principal.subject and not principal.grant_id:
+        if grant.grantor_kind == CITIZEN or principal.role in ENTERPRISE_GRANTING_ROLES:
+            return "grantor"
+    if grant.grantee_kind == CITIZEN and grant.grantee_id == principal.account_id and not principal.enterprise_id:
+        return "grantee"
+    return None
+
+
+def get_grant(principal: Principal, grant_id: str) -> Grant:
+    grant = db.session().get(Grant, grant_id)
+    if grant is None or _side(principal, grant) is None:
+        raise NotFound("No such authorization.", code="authorization_not_found")
+    return grant
+
+
+def list_grants(principal: Principal, *, direction: str, status: str | None, limit: int,
+                cursor: str | None) -> tuple[list[Grant], str | None]:
+    query = select(Grant)
+    if direction == "granted":
+        kind, ident = principal.subject
+        if kind == ENTERPRISE and principal.role not in ENTERPRISE_GRANTING_ROLES:
+            raise Forbidden("Only the legal representative or an admin sees the enterprise's grants.",
+                            code="member_role_required")
+        query = query.where(Grant.grantor_kind == kind, Grant.grantor_id == ident)
+    else:
+        query = query.where(Grant.grantee_kind == CITIZEN, Grant.grantee_id == principal.account_id)
+    if status in ("revoked",):
+        query = query.where(Grant.status == "revoked")
+    elif status == "active":
+        query = query.where(Grant.status == "active", Grant.expires_at > utcnow())
+    elif status == "expired":
+        query = query.where(Grant.status == "active", Grant.expires_at <= utcnow())
+    return page(query, Grant.id, limit=limit, cursor=cursor)
+
+
+def page(query, key, *, limit: int, cursor: str | None):
+    """Newest first by ULID; the cursor is the last id of the previous page."""
+    if cursor:
+        query = query.where(key < cursor)
+    rows = db.session().execute(query.order_by(key.desc()).limit(limit + 1)).scalars().all()
+    return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
+
+
+def revoke_grant(principal: Principal, grant_id: str) -> Grant:
+    grant = get_grant(principal, grant_id)
+    if grant.status == "revoked":
+        return grant  # revoking twice is the same as once
+    now = utcnow()
+    session = db.session()
+    # The grant and everything passed on from it end together.
+    pending, seen = [grant], set()
+    while pending:
+        current = pending.pop()
+        if current.id in seen:
+            continue
+        seen.add(current.id)
+        if current.status != "revoked":
+            current.status, current.revoked_at, current.revoked_by = "revoked", now, principal.audit_name
+            _history(current, "revoked", principal.audit_name, {"cascade_from": grant.id} if current is not grant else {})
+        pending.extend(session.execute(select(Grant).where(Grant.parent_id == current.id)).scalars())
+    audit("authorization.revoked", object_type="grant", object_id=grant.id,
+          details={"by": _side(principal, grant), "also_revoked": sorted(seen - {grant.id})})
+    session.commit()
+    return grant
+
+
+def history(grant: Grant) -> list[GrantEvent]:
+    return db.session().execute(
+        select(GrantEvent).where(GrantEvent.grant_id == grant.id).order_by(GrantEvent.at, GrantEvent.id)
+    ).scalars().all()
+
+
+def access_log(principal: Principal, *, limit: int, cursor: str | None) -> tuple[list[AccessLogEntry], str | None]:
+    kind, ident = principal.subject
+    if principal.grant_id or (kind == ENTERPRISE and principal.role not in ENTERPRISE_GRANTING_ROLES):
+        raise Forbidden("Only the owner reads this access log.", code="not_authorized")
+    query = select(AccessLogEntry).where(AccessLogEntry.owner_kind == kind, AccessLogEntry.owner_id == ident)
+    return page(query, AccessLogEntry.id, limit=limit, cursor=cursor)
+
+
+def grant_view(grant: Grant) -> dict:
+    return {
+        "id": grant.id,
+        "grantor": directory.party(grant.grantor_kind, grant.grantor_id),
+        "grantee": directory.party(grant.grantee_kind, grant.grantee_id),
+        "scopes": json.loads(grant.scopes),
+        "constraints": json.loads(grant.constraints or "{}"),
+        "purpose": grant.purpose,
+        "not_before": isoformat(grant.not_before),
+        "expires_at": isoformat(grant.expires_at),
+        "status": effective_status(grant),
+        "created_at": isoformat(grant.created_at),
+        "revoked_at": isoformat(grant.revoked_at) if grant.revoked_at else None,
+        "parent_id": grant.parent_id,
+        "history": [{"event": e.event, "actor": e.actor, "at": isoformat(e.at)} for e in history(grant)],
+    }
+
+
+def access_log_view(entry: AccessLogEntry) -> dict:
+    return {
+        "id": entry.id,
+        "at": isoformat(entry.at),
+        "accessor": directory.party(entry.accessor_kind, entry.accessor_id),
+        "acting_as": entry.acting_as,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "grant_id": entry.grant_id,
+    }

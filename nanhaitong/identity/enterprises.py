@@ -1,0 +1,286 @@
+"""Enterprises and their members: registration against the registry, membership management.
+
+Registering an enterprise needs a real-name verified citizen (level 2) who is its legal
+representative at the enterprise registry (Yueshangtong): their verified resident ID
+number must be the registry's. The enterprise is created verified, with the registrant
+as its one legal representative member.
+
+Members are the legal representative, admins and handlers. The legal representative or
+an admin manages members; an enterprise a caller is not a member of does not exist for
+them (404). A token acting for an enterprise reaches that enterprise only.
+
+Who may do what is decided in the two functions at the top (``_membership_for`` and
+``_check_may_remove``), not in the routes nor inline, so that it can move as a whole into
+the authorizations module.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import db
+from ..audit.service import record as audit
+from ..clients import clients
+from ..errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from ..ratelimit import enforce
+from ..security.fields import normalize_id_number
+from ..timeutil import utcnow
+from ..upstream import upstream_errors
+from . import codes
+from .models import AuthSession, Enterprise, EnterpriseMember, User
+from .principal import Principal
+
+LEGAL_REPRESENTATIVE = "legal_representative"
+MANAGER_ROLES = (LEGAL_REPRESENTATIVE, "admin")
+ASSIGNABLE_ROLES = ("admin", "handler")  # the legal representative comes from the registry only
+# Adding members by phone looks accounts up: bound how fast a manager can probe numbers.
+MEMBER_ADD_LIMIT = "30 per hour"
+
+
+# -- authorization decisions --------------------------------------------------------
+
+def _membership_for(principal: Principal, enterprise_id: str, *, manage: bool = False) -> EnterpriseMember:
+    """The caller's membership of ``enterprise_id``, or the refusal.
+
+    Not a member, or a token acting for another enterprise: 404, as if the enterprise did
+    not exist. With ``manage`` (adding and removing members) the member must be the legal
+    representative or an admin, else 403 ``member_role_required``.
+    """
+    not_found = NotFound("No such enterprise.", code="enterprise_not_found")
+    if principal.kind != "citizen" or principal.enterprise_id not in (None, enterprise_id):
+        raise not_found
+    member = _member(enterprise_id, principal.account_id)
+    if member is None:
+        raise not_found
+    if manage and member.role not in MANAGER_ROLES:
+        raise Forbidden("Only the legal representative or an admin manages members.", code="member_role_required",
+                        details={"roles": list(MANAGER_ROLES)})
+    return member
+
+
+def _check_may_remove(actor: EnterpriseMember, target: EnterpriseMember) -> None:
+    """Whether manager ``actor`` may remove ``target`` (both of the same enterprise).
+
+    The legal representative is never removed (there is always exactly one; it changes
+    only with the registry). Removing an admin takes the legal representative, except
+    that an admin may leave by removing themselves.
+    """
+    if target.role == LEGAL_REPRESENTATIVE:
+        raise Conflict("The legal representative cannot be removed; an enterprise always has exactly one.",
+                       code="legal_representative_not_removable")
+    if target.role == "admin" and actor.role != LEGAL_REPRESENTATIVE and target.user_id != actor.user_id:
+        raise Forbidden("Only the legal representative removes an admin.", code="legal_representative_required")
+
+
+# -- registration -------------------------------------------------------------------
+
+def register(principal: Principal, uscc: str) -> tuple[Enterprise, str, bool]:
+    """Register the enterprise ``uscc`` with the caller as its legal representative.
+
+    Returns the enterprise, the caller's role and whether it was created now (``False``
+    when the caller had already registered it: the call is idempotent).
+    """
+    session = db.session()
+    if principal.enterprise_id:
+        raise _refused(uscc, Forbidden("Register an enterprise from your personal session, not while acting for one.",
+                                       code="personal_context_required"), result="denied")
+    user = session.get(User, principal.account_id)
+    existing = _enterprise_by_uscc(uscc)
+    if existing is not None:
+        return _already_registered(existing, user.id, uscc)
+
+    try:
+        with upstream_errors("enterprise registry"):
+            record = clients().yueshangtong.lookup_enterprise(uscc)
+    except AppError as error:
+        raise _refused(uscc, error, result="failure") from None
+    if record is None:
+        raise _refused(uscc, ValidationFailed(
+            {"uscc": ["No enterprise is registered under this code at the enterprise registry."]},
+            message="The enterprise registry has no enterprise with this unified social credit code.",
+            code="enterprise_not_registered"), result="failure")
+    if not record.is_active:
+        raise _refused(uscc, Conflict(
+            "The enterprise is not active at the enterprise registry (revoked or cancelled).",
+            code="enterprise_not_active", details={"status": record.status}), result="failure")
+    if not _same_id_number(user.id_number, record.legal_representative_id_number):
+        raise _refused(uscc, Forbidden(
+            "Only the enterprise's legal representative, as registered, can register it.",
+            code="not_legal_representative"), result="denied")
+
+    enterprise = Enterprise(uscc=record.uscc, name=record.name, industry_code=record.industry_code,
+                            town=record.town, size=record.size, registered_on=record.registered_on,
+                            verified_at=utcnow())
+    try:
+        session.add(enterprise)
+        session.flush()
+        session.add(EnterpriseMember(enterprise_id=enterprise.id, user_id=user.id, role=LEGAL_REPRESENTATIVE,
+                                     added_by=user.id))
+        audit("enterprise.registration", object_type="enterprise", object_id=enterprise.id,
+              on_behalf_of=f"enterprise:{enterprise.id}", details={"uscc": record.uscc})
+        session.commit()
+    except IntegrityError:
+        # Someone registered the same code between our check and our insert.
+        session.rollback()
+        existing = _enterprise_by_uscc(uscc)
+        if existing is None:
+            raise
+        return _already_registered(existing, principal.account_id, uscc)
+    return enterprise, LEGAL_REPRESENTATIVE, True
+
+
+def _already_registered(enterprise: Enterprise, user_id: str, uscc: str) -> tuple[Enterprise, str, bool]:
+    role = _member_role(enterprise.id, user_id)
+    if role != LEGAL_REPRESENTATIVE:
+        raise _refused(uscc, Conflict(
+            "This enterprise is already registered; its legal representative or an admin can add you as a member.",
+            code="enterprise_already_registered"), result="denied", enterprise_id=enterprise.id)
+    audit("enterprise.registration", object_type="enterprise", object_id=enterprise.id,
+          on_behalf_of=f"enterprise:{enterprise.id}", details={"uscc": uscc, "already_registered": True})
+    db.session().commit()
+    return enterprise, role, False
+
+
+def _refused(uscc: str, error: AppError, *, result: str, enterprise_id: str | None = None) -> AppError:
+    """Audit a refused registration and hand back ``error`` to raise.
+
+    The details hold the code (public business data) and the reason, no personal data.
+    """
+    audit("enterprise.registration", result=result, object_type="enterprise", object_id=enterprise_id,
+          details={"uscc": uscc, "reason": error.code})
+    db.session().commit()
+    return error
+
+
+def _same_id_number(ours: str | None, theirs: str | None) -> bool:
+    if not ours or not theirs:
+        return False
+    return hmac.compare_digest(normalize_id_number(ours).encode(), normalize_id_number(theirs).encode())
+
+
+# -- reading ------------------------------------------------------------------------
+
+def list_enterprises(principal: Principal, *, limit: int, cursor: str | None) -> tuple[list[tuple[Enterprise, str]], str | None]:
+    """The caller's enterprises with their role; a token acting for one sees only that one."""
+    query = (select(Enterprise, EnterpriseMember.role, EnterpriseMember.id)
+             .join(EnterpriseMember, EnterpriseMember.enterprise_id == Enterprise.id)
+             .where(EnterpriseMember.user_id == principal.account_id))
+    if principal.enterprise_id:
+        query = query.where(Enterprise.id == principal.enterprise_id)
+    rows, next_cursor = _page(query, EnterpriseMember.id, limit=limit, cursor=cursor)
+    return [(enterprise, role) for enterprise, role, _ in rows], next_cursor
+
+
+def get_enterprise(principal: Principal, enterprise_id: str) -> tuple[Enterprise, str]:
+    member = _membership_for(principal, enterprise_id)
+    return db.session().get(Enterprise, enterprise_id), member.role
+
+
+def list_members(principal: Principal, enterprise_id: str, *, limit: int,
+                 cursor: str | None) -> tuple[list[tuple[EnterpriseMember, User]], str | None]:
+    """Any member sees the members (personal data masked by the view)."""
+    _membership_for(principal, enterprise_id)
+    query = (select(EnterpriseMember, User, EnterpriseMember.id).join(User, User.id == EnterpriseMember.user_id)
+             .where(EnterpriseMember.enterprise_id == enterprise_id))
+    rows, next_cursor = _page(query, EnterpriseMember.id, limit=limit, cursor=cursor)
+    return [(member, user) for member, user, _ in rows], next_cursor
+
+
+def _page(query, key, *, limit: int, cursor: str | None):
+    """Keyset page on ``key`` (a ULID column: creation order); the cursor is the last key seen."""
+    if cursor:
+        query = query.where(key > cursor)
+    rows = db.session().execute(query.order_by(key).limit(limit + 1)).all()
+    if len(rows) > limit:
+        return rows[:limit], rows[limit - 1][-1]
+    return rows, None
+
+
+# -- managing members ---------------------------------------------------------------
+
+def add_member(principal: Principal, enterprise_id: str, *, role: str, phone: str | None = None,
+               user_id: str | None = None) -> tuple[EnterpriseMember, User]:
+    """Add a registered citizen as ``role`` (admin or handler)."""
+    session = db.session()
+    _membership_for(principal, enterprise_id, manage=True)  # non-members learn nothing past this
+    if role not in ASSIGNABLE_ROLES:
+        raise ValidationFailed({"role": ["Only admin or handler can be given."]}, code="role_not_assignable")
+    enforce(MEMBER_ADD_LIMIT, "enterprise-member-add", principal.account_id)
+    grantee = _grantee(phone, user_id)
+    if _member(enterprise_id, grantee.id) is not None:
+        raise Conflict("This citizen is already a member of the enterprise.", code="member_exists")
+    member = EnterpriseMember(enterprise_id=enterprise_id, user_id=grantee.id, role=role,
+                              added_by=principal.account_id)
+    try:
+        session.add(member)
+        session.flush()
+        audit("enterprise.member_added", on_behalf_of=f"enterprise:{enterprise_id}",
+              object_type="enterprise_member", object_id=grantee.id, details={"role": role})
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if _member(enterprise_id, grantee.id) is not None:
+            raise Conflict("This citizen is already a member of the enterprise.", code="member_exists") from None
+        raise
+    return member, grantee
+
+
+def remove_member(principal: Principal, enterprise_id: str, user_id: str) -> None:
+    """Remove a member; their enterprise-context sessions for this enterprise end at once."""
+    session = db.session()
+    actor = _membership_for(principal, enterprise_id, manage=True)
+    target = _member(enterprise_id, user_id)
+    if target is None:
+        raise NotFound("No such member.", code="member_not_found")
+    _check_may_remove(actor, target)
+    role = target.role
+    session.delete(target)
+    # The per-request membership check (authn) and the refresh-time one (claims_for) would
+    # refuse these tokens anyway; ending the sessions also keeps them dead if the citizen
+    # is added back later.
+    ended = session.execute(
+        update(AuthSession)
+        .where(AuthSession.account_kind == "citizen", AuthSession.account_id == user_id,
+               AuthSession.enterprise_id == enterprise_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason="enterprise_member_removed")
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    audit("enterprise.member_removed", on_behalf_of=f"enterprise:{enterprise_id}",
+          object_type="enterprise_member", object_id=user_id, details={"role": role, "sessions_ended": ended})
+    session.commit()
+
+
+def _grantee(phone: str | None, user_id: str | None) -> User:
+    """The registered citizen to add; 422 naming the field when there is none."""
+    if phone is not None:
+        user = db.session().execute(select(User).where(User.phone_index == codes.phone_index(phone))).scalar_one_or_none()
+        field = "phone"
+    else:
+        user = db.session().get(User, user_id) if user_id else None
+        field = "user_id"
+    if user is None:
+        raise ValidationFailed({field: ["No citizen account has this " + field.replace("_", " ") + "."]},
+                               message="The citizen to add must have a Nanhai-Tong account.",
+                               code="grantee_not_registered")
+    return user
+
+
+# -- lookups --------------------------------------------------------------------------
+
+def _enterprise_by_uscc(uscc: str) -> Enterprise | None:
+    return db.session().execute(select(Enterprise).where(Enterprise.uscc == uscc)).scalar_one_or_none()
+
+
+def _member(enterprise_id: str, user_id: str) -> EnterpriseMember | None:
+    return db.session().execute(
+        select(EnterpriseMember).where(EnterpriseMember.enterprise_id == enterprise_id,
+                                       EnterpriseMember.user_id == user_id)
+    ).scalar_one_or_none()
+
+
+def _member_role(enterprise_id: str, user_id: str) -> str | None:
+    member = _member(enterprise_id, user_id)
+    return member.role if member else None

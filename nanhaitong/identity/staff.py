@@ -1,0 +1,204 @@
+"""Staff (operator) accounts: kept apart from citizens, in their own table and token audience.
+
+Accounts are made and managed from the command line (``flask staff ...``) by whoever
+runs the service; every change is audited as ``system:cli``. Staff sign in with their
+password *and* an SMS code (purpose ``staff_login``) and get a token pair whose
+audience is ``staff``, which citizen routes refuse (and citizen tokens are refused by
+``/api/v1/admin``). Each request re-reads the account, so deactivation and role changes
+take effect on the next request.
+
+The role vocabulary is ``STAFF_ROLES``; views require roles with
+``@blp.login_required("staff", roles=(...))``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import db
+from ..audit.service import record as audit
+from ..audit.service import verify_chain
+from ..errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from ..security.masking import mask_phone
+from ..security.passwords import hash_password, verify_password
+from ..timeutil import isoformat
+from . import codes, service, sessions
+from .models import StaffAccount
+from .principal import STAFF_AUDIENCE, Principal
+from .service import check_not_locked, claims_for, count_failure
+
+# The one list of staff roles. A test checks every route's role requirement against it.
+STAFF_ROLES = ("operator", "policy_editor", "payments_ops", "auditor")
+CLI_ACTOR = "system:cli"
+LOGIN_PURPOSE = "staff_login"
+LOCK_KIND = "staff"
+
+# Staff are held to more than citizens (8+).
+PASSWORD_RULE = "12 to 128 characters with at least one letter and one digit"
+_PASSWORD = re.compile(r"^(?=.*[A-Za-z])(?=.*[0-9]).{12,128}$", re.DOTALL)
+
+# One answer for an unknown phone, a wrong password, a wrong code and a deactivated account.
+INVALID_CREDENTIALS = "The phone number, password or code is wrong. Ask for a new code and try again."
+
+
+def password_problem(password: str) -> str | None:
+    """Why ``password`` is not good enough for a staff account, or None."""
+    if not _PASSWORD.match(password or ""):
+        return f"Use {PASSWORD_RULE}."
+    return None
+
+
+def staff_view(staff: StaffAccount, *, full: bool = False) -> dict:
+    """The account with its phone masked; ``full`` adds what operators of the CLI need."""
+    view = {"id": staff.id, "phone": mask_phone(staff.phone), "role": staff.role}
+    if full:
+        view.update(active=staff.active, created_at=isoformat(staff.created_at))
+    return view
+
+
+def find_by_phone(phone: str) -> StaffAccount | None:
+    return db.session().execute(
+        select(StaffAccount).where(StaffAccount.phone_index == codes.phone_index(phone))
+    ).scalar_one_or_none()
+
+
+def get(staff_id: str) -> StaffAccount:
+    staff = db.session().get(StaffAccount, staff_id)
+    if staff is None:
+        raise NotFound("No such staff account.", code="staff_not_found")
+    return staff
+
+
+def _check_role(role: str) -> None:
+    if role not in STAFF_ROLES:
+        raise ValidationFailed({"role": [f"Must be one of: {', '.join(STAFF_ROLES)}."]})
+
+
+def phone_taken() -> Conflict:
+    return Conflict("A staff account with this phone number already exists.", code="staff_phone_taken")
+
+
+# --- Administration (the CLI) ---------------------------------------------------------
+
+def create(phone: str, role: str, password: str, *, actor: str = CLI_ACTOR) -> StaffAccount:
+    """Create an active staff account; 409 staff_phone_taken when the phone has one."""
+    _check_role(role)
+    problem = password_problem(password)
+    if problem:
+        raise ValidationFailed({"password": [problem]})
+    session = db.session()
+    if find_by_phone(phone) is not None:
+        raise phone_taken()
+    staff = StaffAccount(phone=phone, phone_index=codes.phone_index(phone),
+                         password_hash=hash_password(password), role=role, active=True)
+    session.add(staff)
+    try:
+        session.flush()
+    except IntegrityError:  # created by someone else since we looked
+        session.rollback()
+        raise phone_taken() from None
+    audit("staff.created", actor=actor, object_type="staff_account", object_id=staff.id, details={"role": role})
+    session.commit()
+    return staff
+
+
+def list_accounts() -> list[StaffAccount]:
+    return list(db.session().execute(
+        select(StaffAccount).order_by(StaffAccount.created_at, StaffAccount.id)
+    ).scalars())
+
+
+def deactivate(staff_id: str, *, actor: str = CLI_ACTOR) -> int:
+    """Deactivate an account and end its sessions at once; returns how many ended."""
+    staff = get(staff_id)
+    was_active = staff.active
+    staff.active = False
+    ended = sessions.revoke_all("staff", staff.id, reason="staff_deactivated")
+    audit("staff.deactivated", actor=actor, object_type="staff_account", object_id=staff.id,
+          details={"was_active": was_active, "sessions_ended": ended})
+    db.session().commit()
+    return ended
+
+
+def set_role(staff_id: str, role: str, *, actor: str = CLI_ACTOR) -> tuple[StaffAccount, int]:
+    """Change an account's role; its sessions end (their tokens carry the old role).
+
+    Returns the account and how many sessions ended. Setting the role it has changes nothing.
+    """
+    _check_role(role)
+    staff = get(staff_id)
+    if staff.role == role:
+        return staff, 0
+    previous, staff.role = staff.role, role
+    ended = sessions.revoke_all("staff", staff.id, reason="staff_role_changed")
+    audit("staff.role_changed", actor=actor, object_type="staff_account", object_id=staff.id,
+          details={"from": previous, "to": role, "sessions_ended": ended})
+    db.session().commit()
+    return staff, ended
+
+
+# --- Signing in ----------------------------------------------------------------------
+
+def _can_sign_in(staff: StaffAccount | None) -> bool:
+    return staff is not None and staff.active
+
+
+def send_login_code(phone: str) -> dict:
+    """Same answer and limits for any phone; only an active staff account gets the SMS."""
+    return codes.send(phone, LOGIN_PURPOSE, deliver=_can_sign_in(find_by_phone(phone)))
+
+
+def login(phone: str, password: str, code: str) -> dict:
+    """Password plus SMS code; a token pair with audience ``staff``.
+
+    Both factors are always checked (the code is spent either way), so neither the
+    answer nor the work done tells which one was wrong or whether the account exists.
+    Failures count toward the same lock as citizens' (kind ``staff``).
+    """
+    index = codes.phone_index(phone)
+    check_not_locked(LOCK_KIND, index)
+    staff = find_by_phone(phone)
+    password_ok = verify_password(staff.password_hash if staff else None, password)
+    try:
+        codes.consume_code(phone, LOGIN_PURPOSE, code)
+        code_ok = True
+    except Unauthorized:
+        code_ok = False
+    if not (password_ok and code_ok and _can_sign_in(staff)):
+        count_failure(LOCK_KIND, index)
+        # The audit log (not the caller) may know which factor failed.
+        reason = ("unknown_account" if staff is None else "inactive_account" if not staff.active
+                  else "invalid_password" if not password_ok else "invalid_code")
+        audit("auth.login", result="failure", actor=f"staff:{staff.id}" if staff else "anonymous",
+              details={"method": "password_sms", "audience": STAFF_AUDIENCE, "reason": reason})
+        db.session().commit()
+        raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
+    auth_session = sessions.open_session(account_kind="staff", account_id=staff.id, audience=STAFF_AUDIENCE)
+    subject, level, extra = claims_for(auth_session)
+    pair = sessions.token_pair(auth_session, subject=subject, assurance_level=level, extra=extra)
+    audit("auth.login", actor=f"staff:{staff.id}", object_type="session", object_id=auth_session.id,
+          details={"method": "password_sms", "audience": STAFF_AUDIENCE})
+    db.session().commit()
+    return pair
+
+
+def refresh(refresh_token: str) -> dict:
+    """Rotate a staff session's refresh token; any other session's token is refused unspent."""
+    return service.refresh(refresh_token, account_kind="staff")
+
+
+def account(principal: Principal) -> StaffAccount:
+    return get(principal.account_id)
+
+
+# --- Staff tools -----------------------------------------------------------------------
+
+def verify_audit_chain(principal: Principal) -> dict:
+    """Walk the audit chain for an auditor; the check itself is audited."""
+    report = verify_chain().as_dict()
+    audit("audit.chain_verified", actor=principal.audit_name, details=report)
+    db.session().commit()
+    return report

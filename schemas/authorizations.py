@@ -1,0 +1,123 @@
+"""Authorization management: grants, their history, and the access log."""
+
+import marshmallow as ma
+from marshmallow import validate
+
+from .common import StrictSchema
+from .identity import Phone
+
+SCOPE_NAMES = (
+    "licences:read", "licences:present", "gov_services:query", "gov_services:apply", "payments:pay",
+    "esign:sign", "esign:seal", "members:manage", "profile:read",
+)
+
+
+class ConstraintsSchema(StrictSchema):
+    licence_types = ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=40)),
+                                   validate=validate.Length(min=1, max=50),
+                                   metadata={"description": "Only these licence type codes"})
+    service_codes = ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=40)),
+                                   validate=validate.Length(min=1, max=50),
+                                   metadata={"description": "Only these gov-service codes"})
+    amount_ceiling_fen = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=10_000_000),
+                                           metadata={"description": "Largest single payment, in fen"})
+
+
+class GranteeSchema(StrictSchema):
+    phone = Phone(metadata={"description": "A registered citizen's phone"})
+    user_id = ma.fields.String(validate=validate.Length(min=1, max=26))
+
+    @ma.validates_schema
+    def _exactly_one(self, data, **kwargs):
+        if ("phone" in data) == ("user_id" in data):
+            raise ma.ValidationError("Give exactly one of phone or user_id.", "phone")
+
+
+class GrantCreateSchema(StrictSchema):
+    grantee = ma.fields.Nested(GranteeSchema, required=True)
+    scopes = ma.fields.List(ma.fields.String(validate=validate.OneOf(SCOPE_NAMES)), required=True,
+                            validate=validate.Length(min=1, max=len(SCOPE_NAMES)))
+    constraints = ma.fields.Nested(ConstraintsSchema, load_default=dict)
+    purpose = ma.fields.String(required=True, validate=validate.Length(min=2, max=200),
+                               metadata={"example": "代办社保缴费记录查询"})
+    not_before = ma.fields.AwareDateTime(metadata={"description": "UTC ISO 8601; default now"})
+    expires_at = ma.fields.AwareDateTime(required=True, metadata={"description": "UTC ISO 8601"})
+
+
+class GrantEventSchema(ma.Schema):
+    event = ma.fields.String(required=True)
+    actor = ma.fields.String(required=True)
+    at = ma.fields.String(required=True)
+
+
+class PartySchema(ma.Schema):
+    kind = ma.fields.String(required=True, metadata={"description": "citizen, enterprise or partner"})
+    id = ma.fields.String(required=True)
+    display = ma.fields.String(required=True, metadata={"description": "Masked name or phone, or the enterprise name"})
+
+
+class GrantSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    grantor = ma.fields.Nested(PartySchema, required=True)
+    grantee = ma.fields.Nested(PartySchema, required=True)
+    scopes = ma.fields.List(ma.fields.String(), required=True)
+    constraints = ma.fields.Dict(required=True)
+    purpose = ma.fields.String(required=True)
+    not_before = ma.fields.String(required=True)
+    expires_at = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, metadata={"description": "active, revoked or expired"})
+    created_at = ma.fields.String(required=True)
+    revoked_at = ma.fields.String(allow_none=True, required=True)
+    parent_id = ma.fields.String(allow_none=True, required=True)
+    history = ma.fields.List(ma.fields.Nested(GrantEventSchema), required=True)
+
+
+class GrantListArgsSchema(ma.Schema):
+    direction = ma.fields.String(load_default="granted", validate=validate.OneOf(("granted", "received")))
+    status = ma.fields.String(validate=validate.OneOf(("active", "revoked", "expired")))
+    limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    cursor = ma.fields.String(validate=validate.Length(min=1, max=26),
+                              metadata={"description": "next_cursor of the previous page"})
+
+
+class GrantListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(GrantSchema), required=True)
+    next_cursor = ma.fields.String(allow_none=True, required=True,
+                                   metadata={"description": "Pass as cursor for the next page; null on the last"})
+
+
+class AccessLogArgsSchema(ma.Schema):
+    limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    cursor = ma.fields.String(validate=validate.Length(min=1, max=26))
+
+
+class AccessLogEntrySchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    at = ma.fields.String(required=True)
+    accessor = ma.fields.Nested(PartySchema, required=True)
+    acting_as = ma.fields.String(required=True, metadata={"description": "delegate, member, staff, partner or verifier"})
+    action = ma.fields.String(required=True)
+    object_type = ma.fields.String(allow_none=True, required=True)
+    object_id = ma.fields.String(allow_none=True, required=True)
+    grant_id = ma.fields.String(allow_none=True, required=True)
+
+
+class AccessLogSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(AccessLogEntrySchema), required=True)
+    next_cursor = ma.fields.String(allow_none=True, required=True)
+
+
+class ScopeSchema(ma.Schema):
+    name = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+    grantable_by = ma.fields.List(ma.fields.String(), required=True)
+    grantees = ma.fields.List(ma.fields.String(), required=True)
+    grantee_level = ma.fields.Integer(required=True)
+    sub_delegable = ma.fields.Boolean(required=True)
+    max_days = ma.fields.Integer(required=True)
+    roles = ma.fields.List(ma.fields.String(), required=True)
+    level = ma.fields.Integer(required=True)
+
+
+class ScopeListSchema(ma.Schema):
+    scopes = ma.fields.List(ma.fields.Nested(ScopeSchema), required=True)
