@@ -8,7 +8,7 @@ from .identity import Phone
 
 SCOPE_NAMES = (
     "licences:read", "licences:present", "gov_services:query", "gov_services:apply", "payments:pay",
-    "esign:sign", "esign:seal", "members:manage", "profile:read",
+    "esign:sign", "esign:seal", "enterprise:read", "members:manage", "profile:read",
 )
 
 

@@ -1,6 +1,7 @@
 """Identity: SMS codes, tokens, the account, sessions, enterprises and members."""
 
 import re
+import unicodedata
 
 import marshmallow as ma
 from marshmallow import validate
@@ -69,8 +70,22 @@ def _password(**kw):
                     metadata={"description": PASSWORD_RULE}, **kw)
 
 
+class SmsCodeField(ma.fields.String):
+    """Six ASCII digits; full-width digits typed with a Chinese IME are folded to ASCII first."""
+
+    def __init__(self, **kwargs):
+        kwargs["metadata"] = {"pattern": "^[0-9]{6}$", **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = unicodedata.normalize("NFKC", super()._deserialize(value, attr, data, **kwargs))
+        if not re.fullmatch(r"[0-9]{6}", text):
+            raise ma.ValidationError("The code is 6 digits.")
+        return text
+
+
 def _code(**kw):
-    return ma.fields.String(validate=validate.Regexp(r"^\d{6}$", error="The code is 6 digits."), **kw)
+    return SmsCodeField(**kw)
 
 
 class SmsCodeRequestSchema(StrictSchema):

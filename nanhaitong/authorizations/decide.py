@@ -11,13 +11,14 @@ the owner land in the audit log and in the owner's access log.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 
 from .. import db
 from ..audit.service import record as audit
 from ..errors import Forbidden, NotFound
+from ..identity.directory import member_role
 from ..identity.principal import Principal
 from ..timeutil import as_utc, utcnow
 from .models import AccessLogEntry, Grant
@@ -78,11 +79,23 @@ def _granted(grant: Grant | None, action: str, resource: Resource) -> Grant | No
     return grant
 
 
+def _standing(principal: Principal | None, resource: Resource) -> Principal:
+    """The principal as it stands towards the resource's owner; 404 when it has no standing."""
+    if principal is not None and principal.kind == CITIZEN:
+        if principal.subject == (resource.owner_kind, resource.owner_id):
+            return principal
+        # A member may work on the enterprise's objects with their personal token too.
+        if resource.owner_kind == ENTERPRISE and not principal.enterprise_id and not principal.grant_id:
+            role = member_role(resource.owner_id, principal.account_id)
+            if role:
+                return replace(principal, enterprise_id=resource.owner_id, role=role)
+    raise NotFound(f"No such {resource.type}.", code=f"{resource.type}_not_found")
+
+
 def authorize(principal: Principal | None, action: str, resource: Resource) -> Decision:
     if action not in SCOPES:
         raise ValueError(f"unknown action {action!r}")
-    if principal is None or principal.kind != CITIZEN or principal.subject != (resource.owner_kind, resource.owner_id):
-        raise NotFound(f"No such {resource.type}.", code=f"{resource.type}_not_found")
+    principal = _standing(principal, resource)
     rule = SCOPES[action]
     if principal.assurance_level < rule.level:
         raise Forbidden("This needs a higher identity assurance level.", code="assurance_level_required",
@@ -108,6 +121,9 @@ def authorize(principal: Principal | None, action: str, resource: Resource) -> D
         audit("authorization.denied", result="denied", object_type=resource.type, object_id=resource.id,
               details={"action": action})
         db.session().commit()  # a denial is evidence: it must outlive the refused request
+        if principal.role:
+            raise Forbidden("Your role in the enterprise does not allow this.", code="member_role_required",
+                            details={"action": action, "roles": sorted(rule.roles)})
         raise Forbidden("You are not authorized to do this.", code="not_authorized", details={"action": action})
     if decision.via != "owner" and not (decision.via == "member" and principal.role == "legal_representative"):
         _log_use(principal, action, resource, decision)

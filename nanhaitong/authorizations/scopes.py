@@ -48,6 +48,8 @@ SCOPES: dict[str, ScopeRule] = {
     "esign:sign": _rule("Sign documents with one's own certificate", by=(), to=(), days=0, level=2),
     "esign:seal": _rule("Apply the enterprise's electronic seal", by=(ENTERPRISE,), to=(CITIZEN,), grantee_level=3,
                         days=90, roles=("legal_representative",), level=3),
+    "enterprise:read": _rule("See the enterprise and its members", by=(ENTERPRISE,), to=(CITIZEN,),
+                             grantee_level=1, roles=ALL_ROLES),
     "members:manage": _rule("Manage the enterprise's members", by=(ENTERPRISE,), to=(CITIZEN,), days=365,
                             roles=("legal_representative", "admin"), level=2),
     "profile:read": _rule("Read verified identity (name, masked ID number)", by=(CITIZEN,), to=(PARTNER,)),

@@ -8,12 +8,12 @@ request, access tokens included.
 from __future__ import annotations
 
 from flask import Flask, request
-from sqlalchemy import select
 
 from .. import db
 from ..authorizations.decide import live_grant
 from ..errors import Forbidden, Unauthorized
-from .models import AuthSession, EnterpriseMember, StaffAccount, User
+from .directory import member_role
+from .models import AuthSession, StaffAccount, User
 from .principal import CITIZEN_AUDIENCES, STAFF_AUDIENCE, Principal
 from .sessions import is_active
 from .tokens import decode_access_token
@@ -35,13 +35,6 @@ def _live_session(claims: dict, account_kind: str) -> AuthSession:
     if auth_session.parent_id and not is_active(session.get(AuthSession, auth_session.parent_id)):
         raise ended
     return auth_session
-
-
-def member_role(enterprise_id: str, user_id: str) -> str | None:
-    return db.session().execute(
-        select(EnterpriseMember.role).where(EnterpriseMember.enterprise_id == enterprise_id,
-                                            EnterpriseMember.user_id == user_id)
-    ).scalar_one_or_none()
 
 
 def authenticate_citizen(level: int = 1, enterprise: bool = False) -> Principal:

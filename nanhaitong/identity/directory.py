@@ -12,7 +12,7 @@ from sqlalchemy import select
 from .. import db
 from ..security.masking import mask_name, mask_phone
 from .codes import phone_index
-from .models import Enterprise, StaffAccount, User
+from .models import Enterprise, EnterpriseMember, StaffAccount, User
 
 
 @dataclass(frozen=True)
@@ -43,3 +43,11 @@ def party(kind: str, ident: str) -> dict:
         staff = db.session().get(StaffAccount, ident)
         display = f"工作人员 ({staff.role})" if staff else "-"
     return {"kind": kind, "id": ident, "display": display}
+
+
+def member_role(enterprise_id: str, user_id: str) -> str | None:
+    """The citizen's role in the enterprise, or None when they are not a member."""
+    return db.session().execute(
+        select(EnterpriseMember.role).where(EnterpriseMember.enterprise_id == enterprise_id,
+                                            EnterpriseMember.user_id == user_id)
+    ).scalar_one_or_none()

@@ -9,9 +9,8 @@ Members are the legal representative, admins and handlers. The legal representat
 an admin manages members; an enterprise a caller is not a member of does not exist for
 them (404). A token acting for an enterprise reaches that enterprise only.
 
-Who may do what is decided in the two functions at the top (``_membership_for`` and
-``_check_may_remove``), not in the routes nor inline, so that it can move as a whole into
-the authorizations module.
+Who may do what is asked of ``authorizations.authorize`` (through ``_membership_for``);
+``_check_may_remove`` adds the one rule that is about the target member, not the caller.
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import db
 from ..audit.service import record as audit
+from ..authorizations.decide import Resource, authorize
 from ..clients import clients
 from ..errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from ..ratelimit import enforce
@@ -40,28 +40,21 @@ ASSIGNABLE_ROLES = ("admin", "handler")  # the legal representative comes from t
 MEMBER_ADD_LIMIT = "30 per hour"
 
 
-# -- authorization decisions --------------------------------------------------------
+# -- access --------------------------------------------------------
 
-def _membership_for(principal: Principal, enterprise_id: str, *, manage: bool = False) -> EnterpriseMember:
-    """The caller's membership of ``enterprise_id``, or the refusal.
+def _membership_for(principal: Principal, enterprise_id: str, *, manage: bool = False) -> EnterpriseMember | None:
+    """Ask the one decision point; return the caller's membership (None when a grant,
+    not a membership, gives them standing).
 
-    Not a member, or a token acting for another enterprise: 404, as if the enterprise did
-    not exist. With ``manage`` (adding and removing members) the member must be the legal
-    representative or an admin, else 403 ``member_role_required``.
+    No standing: 404, as if the enterprise did not exist. With ``manage`` (adding and
+    removing members) the caller needs ``members:manage``, else 403.
     """
-    not_found = NotFound("No such enterprise.", code="enterprise_not_found")
-    if principal.kind != "citizen" or principal.enterprise_id not in (None, enterprise_id):
-        raise not_found
-    member = _member(enterprise_id, principal.account_id)
-    if member is None:
-        raise not_found
-    if manage and member.role not in MANAGER_ROLES:
-        raise Forbidden("Only the legal representative or an admin manages members.", code="member_role_required",
-                        details={"roles": list(MANAGER_ROLES)})
-    return member
+    authorize(principal, "members:manage" if manage else "enterprise:read",
+              Resource(type="enterprise", owner_kind="enterprise", owner_id=enterprise_id, id=enterprise_id))
+    return _member(enterprise_id, principal.account_id)
 
 
-def _check_may_remove(actor: EnterpriseMember, target: EnterpriseMember) -> None:
+def _check_may_remove(actor: EnterpriseMember | None, target: EnterpriseMember) -> None:
     """Whether manager ``actor`` may remove ``target`` (both of the same enterprise).
 
     The legal representative is never removed (there is always exactly one; it changes
@@ -71,7 +64,8 @@ def _check_may_remove(actor: EnterpriseMember, target: EnterpriseMember) -> None
     if target.role == LEGAL_REPRESENTATIVE:
         raise Conflict("The legal representative cannot be removed; an enterprise always has exactly one.",
                        code="legal_representative_not_removable")
-    if target.role == "admin" and actor.role != LEGAL_REPRESENTATIVE and target.user_id != actor.user_id:
+    if target.role == "admin" and (actor is None or (actor.role != LEGAL_REPRESENTATIVE
+                                                     and target.user_id != actor.user_id)):
         raise Forbidden("Only the legal representative removes an admin.", code="legal_representative_required")
 
 

@@ -13,7 +13,7 @@ from ..errors import Conflict, NotFound, RateLimited, Unauthorized
 from ..security.passwords import hash_password, verify_password
 from ..timeutil import as_utc, utcnow
 from . import codes, sessions
-from .authn import member_role
+from .directory import member_role
 from .models import AuthSession, Enterprise, EnterpriseMember, StaffAccount, User
 from .principal import Principal
 from .tokens import issue_access_token

@@ -16,7 +16,6 @@ from ..upstream import upstream_errors
 from .models import User
 from .principal import Principal
 
-
 REAL_NAME_DAILY = "5 per day"
 FACE_DAILY = "10 per day"
 

@@ -126,7 +126,7 @@ def test_a_handler_may_not_manage_members(sign_in, guicheng):
     assert add(chen, enterprise_id, "handler", phone=OU.phone).status_code == 201
     assert add(chen, enterprise_id, "handler", phone=LI.phone).status_code == 201
     body = assert_error(add(ou, enterprise_id, phone=HUANG.phone), 403, "member_role_required")
-    assert body["details"] == {"roles": ["legal_representative", "admin"]}
+    assert body["details"] == {"action": "members:manage", "roles": ["admin", "legal_representative"]}
     assert_error(remove(ou, enterprise_id, user_id(li)), 403, "member_role_required")
     assert_error(remove(ou, enterprise_id, user_id(ou)), 403, "member_role_required")
 
