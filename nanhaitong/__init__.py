@@ -13,7 +13,7 @@ Using the API
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, abort
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -68,6 +68,13 @@ def _register_api(app: Flask) -> None:
     from .health.routes import blp as health_blp
 
     api = Api(app, spec_kwargs={"info": {"description": __doc__}})
+
+    @app.url_value_preprocessor
+    def _refuse_nul_in_path(_endpoint, values):
+        # No id of ours holds a NUL byte, and PostgreSQL refuses strings with one: 404 here.
+        if values and any("\x00" in str(value) for value in values.values()):
+            abort(404)
+
     api.register_blueprint(health_blp)
     identity.init_app(app, api)
     authorizations.init_app(app, api)

@@ -54,8 +54,12 @@ def send(phone: str, purpose: str, *, deliver: bool = True) -> dict:
         wait = cfg["SMS_RESEND_SECONDS"] - (utcnow() - as_utc(latest.created_at)).total_seconds()
         if wait > 0:
             raise RateLimited(retry_after=int(wait) + 1, message="A code was sent moments ago; wait before asking again.")
-    enforce(f"{cfg['SMS_DAILY_PER_PHONE']} per day", "sms-phone", index)
-    enforce(f"{cfg['SMS_DAILY_PER_IP']} per day", "sms-ip", request.remote_addr or "-")
+    caps = ((f"{cfg['SMS_DAILY_PER_PHONE']} per day", "sms-phone", index),
+            (f"{cfg['SMS_DAILY_PER_IP']} per day", "sms-ip", request.remote_addr or "-"))
+    for cap in caps:  # check every cap first, so a refusal by one spends none of the others
+        enforce(*cap, count=False)
+    for cap in caps:
+        enforce(*cap)
 
     code = f"{secrets.randbelow(10**6):06d}"
     ttl = cfg["SMS_CODE_TTL_SECONDS"]
