@@ -8,7 +8,7 @@ NHT_HOST ?= 127.0.0.1
 NHT_PORT ?= 8000
 export NHT_HOST NHT_PORT
 
-.PHONY: run test venv migrate openapi openapi-check worker sandbox clean browser
+.PHONY: run test venv migrate seed openapi openapi-check worker sandbox clean browser
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,15 +20,18 @@ venv: $(STAMP)
 migrate: venv
 	$(FLASK) db upgrade
 
+seed: migrate
+	$(FLASK) demo seed
+
 # One process with threads: the mounted sandbox keeps its state in memory, and the API
 # calls it over HTTP on the same port. Access logs come from the app (JSON, no query strings).
-run: migrate
+run: seed
 	$(VENV)/bin/gunicorn --workers 1 --threads 8 --timeout 60 \
 		--bind $(NHT_HOST):$(NHT_PORT) wsgi:app
 
 # Runs the suite on SQLite, then on PostgreSQL + Redis when they answer, and says which ran.
 test: venv
-	$(PY) tests/run_backends.py
+	$(PY) -m tests.run_backends
 
 openapi: venv
 	$(FLASK) openapi write

@@ -3,12 +3,23 @@
 Using the API
 -------------
 * Interactive documentation: ``/docs``; the machine-readable spec: ``/openapi.json``.
+* Sign in: ``POST /api/v1/auth/sms-codes`` then ``POST /api/v1/auth/tokens``
+  (``grant_type`` ``sms_code``, ``password`` or ``refresh_token``). Send the access token
+  as ``Authorization: Bearer <token>``; it lives 15 minutes, the refresh token is single
+  use. Access tokens are ES256 JWTs whose keys are at ``/.well-known/jwks.json``.
+* Assurance levels: 1 phone verified, 2 real name verified, 3 face verified. An operation
+  that needs more answers 403 ``assurance_level_required``.
+* Acting for someone: ``POST /api/v1/auth/act-as`` with ``enterprise_id`` (a member) or
+  ``authorization_id`` (a grant you received) returns tokens for that context.
 * Every error is ``{"code", "message", "details", "request_id"}`` with a meaningful
-  status: 400 malformed, 401 credentials, 403 not allowed, 404 not found, 409 conflict,
-  413 body too large, 415 not JSON, 422 invalid fields (``details.fields``), 429 slow
-  down (``Retry-After``), 502/503/504 an upstream is in trouble.
+  status: 400 malformed, 401 credentials, 403 not allowed, 404 not found (also for what
+  you may not see), 409 conflict, 413 body too large, 415 not JSON, 422 invalid fields
+  (``details.fields``), 429 slow down (``Retry-After``), 502/503/504 an upstream is in
+  trouble. Branch on ``code``, show ``message``.
 * Send ``X-Request-ID`` to correlate your logs with ours; it is echoed on every answer.
-* Money is integer fen, times are UTC ISO 8601 with ``Z``, ids are opaque strings.
+* Money is integer fen, times are UTC ISO 8601 with ``Z``, ids are opaque strings. Lists
+  take ``limit`` and ``cursor`` and answer ``next_cursor`` (null on the last page).
+* Personal data (phones, names, ID numbers) comes back masked.
 """
 
 from __future__ import annotations
@@ -85,10 +96,11 @@ def _register_api(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from .audit.cli import audit_cli
     from .cli import openapi_cli
+    from .demo import demo_cli
     from .identity.cli import staff_cli
     from .migrations.runner import db_cli
 
-    for group in (audit_cli, db_cli, openapi_cli, staff_cli):
+    for group in (audit_cli, db_cli, demo_cli, openapi_cli, staff_cli):
         app.cli.add_command(group)
 
 

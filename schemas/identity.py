@@ -216,7 +216,8 @@ class EnterpriseSchema(ma.Schema):
     size = ma.fields.String(allow_none=True, required=True)
     registered_on = ma.fields.String(allow_none=True, required=True)
     verified_at = ma.fields.String(required=True)
-    role = ma.fields.String(required=True, metadata={"description": "The caller's role in it"})
+    role = ma.fields.String(required=True, allow_none=True,
+                            metadata={"description": "The caller's role in it; null when acting under its grant"})
 
 
 class EnterpriseListSchema(ma.Schema):

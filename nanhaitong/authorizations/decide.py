@@ -69,16 +69,6 @@ def constraint_violation(grant: Grant, resource: Resource) -> str | None:
     return None
 
 
-def _granted(grant: Grant | None, action: str, resource: Resource) -> Grant | None:
-    if grant is None or action not in json.loads(grant.scopes):
-        return None
-    violation = constraint_violation(grant, resource)
-    if violation:
-        raise Forbidden("This is outside what your authorization allows.", code="outside_grant_constraints",
-                        details={"constraint": violation, "grant_id": grant.id})
-    return grant
-
-
 def _standing(principal: Principal | None, resource: Resource) -> Principal:
     """The principal as it stands towards the resource's owner; 404 when it has no standing."""
     if principal is not None and principal.kind == CITIZEN:
@@ -101,33 +91,46 @@ def authorize(principal: Principal | None, action: str, resource: Resource) -> D
         raise Forbidden("This needs a higher identity assurance level.", code="assurance_level_required",
                         details={"required": rule.level, "current": principal.assurance_level})
 
-    decision = None
+    decision, violation = None, None
     if principal.grant_id:
-        grant = live_grant(principal.grant_id, grantee_kind=CITIZEN, grantee_id=principal.account_id)
-        if _granted(grant, action, resource):
-            decision = Decision("delegate", grant.id)
-    elif resource.owner_kind == ENTERPRISE:
-        if principal.role and action in scopes_of_role(principal.role):
-            decision = Decision("member")
-        else:  # the enterprise may have granted this member more than the role holds
-            for grant in _grants_from(ENTERPRISE, resource.owner_id, principal.account_id):
-                if live_grant(grant.id, grantee_kind=CITIZEN, grantee_id=principal.account_id) and \
-                        _granted(grant, action, resource):
-                    decision = Decision("delegate", grant.id)
-                    break
+        candidates = [live_grant(principal.grant_id, grantee_kind=CITIZEN, grantee_id=principal.account_id)]
+    elif resource.owner_kind == ENTERPRISE and not (principal.role and action in scopes_of_role(principal.role)):
+        # The enterprise may have granted this member more than the role holds.
+        candidates = [live_grant(g.id, grantee_kind=CITIZEN, grantee_id=principal.account_id)
+                      for g in _grants_from(ENTERPRISE, resource.owner_id, principal.account_id)]
     else:
-        decision = Decision("owner")
+        candidates = []
+        decision = Decision("member" if resource.owner_kind == ENTERPRISE else "owner")
+    # Any one live grant that names the action and whose constraints the resource meets.
+    for grant in candidates:
+        if grant is None or action not in json.loads(grant.scopes):
+            continue
+        problem = constraint_violation(grant, resource)
+        if problem is None:
+            decision = Decision("delegate", grant.id)
+            break
+        violation = {"constraint": problem, "grant_id": grant.id}
     if decision is None:
-        audit("authorization.denied", result="denied", object_type=resource.type, object_id=resource.id,
-              details={"action": action})
-        db.session().commit()  # a denial is evidence: it must outlive the refused request
-        if principal.role:
-            raise Forbidden("Your role in the enterprise does not allow this.", code="member_role_required",
-                            details={"action": action, "roles": sorted(rule.roles)})
-        raise Forbidden("You are not authorized to do this.", code="not_authorized", details={"action": action})
+        _deny(principal, action, resource, rule, violation)
     if decision.via != "owner" and not (decision.via == "member" and principal.role == "legal_representative"):
         _log_use(principal, action, resource, decision)
+        # A use is recorded when it is allowed, whether or not the (possibly read-only)
+        # work after it commits anything.
+        db.session().commit()
     return decision
+
+
+def _deny(principal: Principal, action: str, resource: Resource, rule, violation: dict | None):
+    audit("authorization.denied", result="denied", object_type=resource.type, object_id=resource.id,
+          details={"action": action, **(violation or {})})
+    db.session().commit()  # a denial is evidence: it must outlive the refused request
+    if violation:
+        raise Forbidden("This is outside what your authorization allows.", code="outside_grant_constraints",
+                        details=violation)
+    if principal.role:
+        raise Forbidden("Your role in the enterprise does not allow this.", code="member_role_required",
+                        details={"action": action, "roles": sorted(rule.roles)})
+    raise Forbidden("You are not authorized to do this.", code="not_authorized", details={"action": action})
 
 
 def _log_use(principal: Principal, action: str, resource: Resource, decision: Decision) -> None:

@@ -77,8 +77,13 @@ def create_grant(principal: Principal, body: dict) -> Grant:
         problems["expires_at"] = ["Must be later than now and than not_before."]
     elif expires_at - not_before > timedelta(days=max_days):
         problems["expires_at"] = [f"These scopes may be granted for at most {max_days} days."]
-    if parent is not None and expires_at > as_utc(parent.expires_at):
-        problems["expires_at"] = ["Cannot outlast the authorization it is passed on from."]
+    if parent is not None:
+        if expires_at > as_utc(parent.expires_at):
+            problems["expires_at"] = ["Cannot outlast the authorization it is passed on from."]
+        if not_before < as_utc(parent.not_before):
+            problems["not_before"] = ["Cannot start before the authorization it is passed on from."]
+        if not _within(body.get("constraints") or {}, json.loads(parent.constraints or "{}")):
+            problems["constraints"] = ["Must be at least as narrow as the authorization it is passed on from."]
     if problems:
         raise ValidationFailed(problems)
 
@@ -97,6 +102,18 @@ def create_grant(principal: Principal, body: dict) -> Grant:
           details={"scopes": scopes, "grantee": f"citizen:{grantee.id}"})
     session.commit()
     return grant
+
+
+def _within(child: dict, parent: dict) -> bool:
+    """Whether constraints ``child`` allow nothing that ``parent`` forbids."""
+    for key, limit in parent.items():
+        if key not in child:
+            return False
+        if key == "amount_ceiling_fen" and child[key] > limit:
+            return False
+        if key != "amount_ceiling_fen" and not set(child[key]) <= set(limit):
+            return False
+    return True
 
 
 def _history(grant: Grant, event: str, actor: str, details: dict | None = None) -> None:
@@ -124,6 +141,8 @@ def list_grants(principal: Principal, *, direction: str, status: str | None, lim
                 cursor: str | None) -> tuple[list[Grant], str | None]:
     query = select(Grant)
     if direction == "granted":
+        if principal.grant_id:
+            raise Forbidden("A delegate does not see what the grantor granted to others.", code="not_authorized")
         kind, ident = principal.subject
         if kind == ENTERPRISE and principal.role not in ENTERPRISE_GRANTING_ROLES:
             raise Forbidden("Only the legal representative or an admin sees the enterprise's grants.",

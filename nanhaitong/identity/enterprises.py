@@ -168,9 +168,9 @@ def list_enterprises(principal: Principal, *, limit: int, cursor: str | None) ->
     return [(enterprise, role) for enterprise, role, _ in rows], next_cursor
 
 
-def get_enterprise(principal: Principal, enterprise_id: str) -> tuple[Enterprise, str]:
+def get_enterprise(principal: Principal, enterprise_id: str) -> tuple[Enterprise, str | None]:
     member = _membership_for(principal, enterprise_id)
-    return db.session().get(Enterprise, enterprise_id), member.role
+    return db.session().get(Enterprise, enterprise_id), member.role if member else None
 
 
 def list_members(principal: Principal, enterprise_id: str, *, limit: int,

@@ -1,6 +1,6 @@
 """The /docs page renders in a real headless Chromium, offline, from our own server only.
 
-tests/platform/test_openapi.py checks that the page *references* local assets; this test
+tests/foundation/test_openapi.py checks that the page *references* local assets; this test
 proves Swagger UI actually *ran*: its JavaScript fetched /openapi.json and rendered the
 API title and every documented path into the DOM, and a screenshot shows a painted page.
 

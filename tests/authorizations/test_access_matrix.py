@@ -1,0 +1,321 @@
+"""The access matrix (issue 4), kept as data: every caller against every object-bearing route.
+
+A route with a path parameter names an object; who may reach it is decided by
+``authorizations.authorize`` (through the domain services). The table below says, for
+each such route and method, for each kind of caller, the status expected. Objects a
+caller may not see answer 404, never 403 (a 403 would confirm the id exists), and that
+404 reads exactly like the one for an id that exists nowhere.
+
+``test_every_object_route_is_in_the_matrix`` walks the app's url_map: a new route with
+a path parameter (or a new method on one) fails it until a row is added here.
+
+Cells known to be wrong are listed in ``BUGS`` with the correct value kept in the
+matrix; each has its own strict xfail, so fixing the bug makes that test XPASS (and
+fail) until the entry is removed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pytest
+
+from tests.identity.test_staff_auth import sign_in_staff
+from tests.identity.test_staff_cli import create_staff
+
+from .helpers import (
+    APP_SETTINGS,
+    CHEN,
+    GUICHENG,
+    HE,
+    HUANG,
+    LI,
+    LIANG,
+    NO_SUCH_ID,
+    OU,
+    SHISHAN,
+    account,
+    act_for,
+    act_under,
+    add_member,
+    bearer,
+    citizen_at,
+    create_grant,
+    expire,
+    open_session,
+    registered,
+    revoke,
+    user_id,
+    verified,
+)
+
+# Not API operations (as in the route-auth test): spec/docs pages, their assets, static files.
+NOT_API_ENDPOINTS = {"static", "docs_assets.asset"}
+NOT_API_PREFIXES = ("api-docs.",)
+
+# -- the callers ------------------------------------------------------------------------
+# owner            a citizen (LI) who owns the objects: their sessions, the grants they gave
+# other_citizen    a verified citizen with no relation to anything here (HE)
+# delegate         the grantee of the owner's grants (OU), with their own personal token
+# delegate_live    the same person acting for the owner under a live grant (gov_services:query)
+# delegate_expired ... under a grant that has since expired
+# delegate_revoked ... under a grant the owner has since revoked
+# ent_delegate     a citizen who is no member of enterprise A, acting under A's grant of
+#                  enterprise:read + members:manage (业务授权 to an outsider, e.g. an agent)
+# lr_/admin_/handler_A   the legal representative, an admin, a handler of enterprise A,
+#                  with their personal token; the "@A" variants act for A (act-as)
+# ..._B            the same for another enterprise B
+# anonymous        no token;  staff: a staff (operator) token;  partner: a partner
+#                  platform's bearer token (no partner authentication exists yet: 401)
+CALLERS = (
+    "anonymous", "partner", "staff",
+    "owner", "other_citizen", "delegate", "delegate_live", "delegate_expired", "delegate_revoked", "ent_delegate",
+    "lr_A", "lr_A@A", "admin_A", "admin_A@A", "handler_A", "handler_A@A",
+    "lr_B", "lr_B@B", "admin_B", "admin_B@B", "handler_B", "handler_B@B",
+)
+
+# -- the matrix -------------------------------------------------------------------------
+# (method, rule) -> {object: statuses in CALLERS order}
+MATRIX: dict[tuple[str, str], dict[str, tuple[int, ...]]] = {
+    #   anon part staf ownr othr dlg  dLiv dExp dRev eDlg lrA  lrA@ adA  adA@ hdA  hdA@ lrB  lrB@ adB  adB@ hdB  hdB@
+    ("DELETE", "/api/v1/me/sessions/<session_id>"): {
+        "a session of the owner": (
+        401, 401, 401, 204, 404, 404, 404, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    },
+    ("GET", "/api/v1/enterprises/<enterprise_id>"): {
+        "enterprise A": (
+        401, 401, 401, 404, 404, 404, 404, 401, 401, 200, 200, 200, 200, 200, 200, 200, 404, 404, 404, 404, 404, 404),
+    },
+    ("GET", "/api/v1/enterprises/<enterprise_id>/members"): {
+        "enterprise A": (
+        401, 401, 401, 404, 404, 404, 404, 401, 401, 200, 200, 200, 200, 200, 200, 200, 404, 404, 404, 404, 404, 404),
+    },
+    ("POST", "/api/v1/enterprises/<enterprise_id>/members"): {
+        "enterprise A": (
+        401, 401, 401, 404, 404, 404, 404, 401, 401, 201, 201, 201, 201, 201, 403, 403, 404, 404, 404, 404, 404, 404),
+    },
+    ("DELETE", "/api/v1/enterprises/<enterprise_id>/members/<user_id>"): {
+        "a handler of enterprise A": (
+        401, 401, 401, 404, 404, 404, 404, 401, 401, 204, 204, 204, 204, 204, 403, 403, 404, 404, 404, 404, 404, 404),
+    },
+    ("GET", "/api/v1/authorizations/<grant_id>"): {
+        # the grantor and the grantee see a grant; nobody else learns it exists
+        "the owner's live grant to the delegate": (
+        401, 401, 401, 200, 404, 200, 200, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+        # an enterprise's grant is seen acting for it (legal rep, admin) or by its grantee
+        # (personal token: acting for the enterprise, one is the enterprise, not oneself)
+        "enterprise A's grant to its handler": (
+        401, 401, 401, 404, 404, 404, 404, 401, 401, 404, 404, 200, 404, 200, 200, 404, 404, 404, 404, 404, 404, 404),
+    },
+    ("POST", "/api/v1/authorizations/<grant_id>/revoke"): {
+        "a new grant of the owner to a third citizen": (
+        401, 401, 401, 200, 404, 404, 404, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+        # the grantee may renounce (also while acting under another grant of theirs)
+        "a new grant of the owner to the delegate": (
+        401, 401, 401, 200, 404, 200, 200, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+        "a new grant of enterprise A to its handler": (
+        401, 401, 401, 404, 404, 404, 404, 401, 401, 404, 404, 200, 404, 200, 200, 404, 404, 404, 404, 404, 404, 404),
+    },
+}
+
+# (method, rule, object, caller) -> what is wrong. The matrix holds the correct status.
+BUGS: dict[tuple[str, str, str, str], str] = {}
+
+
+# -- the world ------------------------------------------------------------------------------
+
+@dataclass
+class World:
+    app: object
+    client: object
+    headers: dict[str, dict] = field(default_factory=dict)
+    ids: dict[str, str] = field(default_factory=dict)
+    people: dict[str, object] = field(default_factory=dict)
+
+    def request(self, method: str, path: str, body: dict | None, caller: str):
+        return self.client.open(path, method=method, headers=self.headers[caller], json=body)
+
+
+def build_world(app, client, sign_in) -> World:
+    world = World(app, client)
+    people, ids = world.people, world.ids
+
+    # Two enterprises, each with its legal representative (a demo citizen), an admin, a handler.
+    for name, demo, uscc in (("A", CHEN, GUICHENG), ("B", HUANG, SHISHAN)):
+        lr = verified(sign_in, demo)
+        ids[name] = registered(lr, uscc)
+        people[f"lr_{name}"] = lr
+        for role in ("admin", "handler"):
+            member, ids[f"{role}_{name}"] = citizen_at(sign_in, level=2)
+            added = lr.post(f"/api/v1/enterprises/{ids[name]}/members", json={"phone": member.phone, "role": role})
+            assert added.status_code == 201, added.get_json()
+            people[f"{role}_{name}"] = member
+        for role in ("lr", "admin", "handler"):
+            people[f"{role}_{name}@{name}"] = act_for(people[f"{role}_{name}"], ids[name])
+
+    owner, delegate = verified(sign_in, LI), verified(sign_in, OU)
+    people.update(owner=owner, delegate=delegate, other_citizen=verified(sign_in, HE),
+                  third=verified(sign_in, LIANG))
+    for name in ("owner", "delegate", "third"):
+        ids[name] = user_id(people[name])
+
+    # The owner's grants to the delegate: one live, one to expire, one to revoke; the
+    # delegate acts under each while it is live.
+    for state in ("live", "expired", "revoked"):
+        grant = create_grant(owner, ids["delegate"], ["gov_services:query"], purpose=f"代办查询 ({state})")
+        ids[f"grant_{state}"] = grant["id"]
+        people[f"delegate_{state}"] = act_under(delegate, grant["id"])
+    expire(app, ids["grant_expired"])
+    revoke(owner, ids["grant_revoked"])
+
+    # Enterprise A's grants: to an outsider (who acts under it), and to its handler.
+    outsider, ids["ent_delegate"] = citizen_at(sign_in, level=2)
+    ent_grant = create_grant(people["lr_A@A"], ids["ent_delegate"], ["enterprise:read", "members:manage"])
+    people["ent_delegate"] = act_under(outsider, ent_grant["id"])
+    ids["ent_grant_handler"] = create_grant(people["lr_A@A"], ids["handler_A"], ["payments:pay"])["id"]
+
+    create_staff(app, "13900139001", "operator")
+    people["staff"] = sign_in_staff(app, client, "13900139001")
+
+    world.headers = {name: people[name].headers for name in CALLERS if name in people}
+    world.headers["anonymous"] = {}
+    world.headers["partner"] = bearer("nhtp_partner_live_0a1b2c3d4e5f6a7b8c9d")
+    assert set(world.headers) == set(CALLERS)
+    return world
+
+
+# What each object is, made afresh for every cell when the route changes it.
+OBJECTS: dict[str, Callable[[World], dict]] = {
+    "a session of the owner": lambda w: {"session_id": open_session(w.app, w.ids["owner"])},
+    "enterprise A": lambda w: {"enterprise_id": w.ids["A"]},
+    "a handler of enterprise A": lambda w: {"enterprise_id": w.ids["A"], "user_id": add_member(w.app, w.ids["A"])},
+    "the owner's live grant to the delegate": lambda w: {"grant_id": w.ids["grant_live"]},
+    "enterprise A's grant to its handler": lambda w: {"grant_id": w.ids["ent_grant_handler"]},
+    "a new grant of the owner to a third citizen": lambda w: {"grant_id": create_grant(
+        w.people["owner"], w.ids["third"], ["gov_services:query"])["id"]},
+    "a new grant of the owner to the delegate": lambda w: {"grant_id": create_grant(
+        w.people["owner"], w.ids["delegate"], ["gov_services:query"])["id"]},
+    "a new grant of enterprise A to its handler": lambda w: {"grant_id": create_grant(
+        w.people["lr_A@A"], w.ids["handler_A"], ["payments:pay"])["id"]},
+}
+
+# Request bodies, for the routes that take one (a new target each time).
+BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
+    ("POST", "/api/v1/enterprises/<enterprise_id>/members"): lambda w: {"phone": account(w.app)[1], "role": "handler"},
+}
+
+ERROR_KEYS = {"code", "message", "details", "request_id"}
+
+
+def path_of(rule: str, params: dict) -> str:
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: params[m.group(1)], rule)
+
+
+def object_routes(app):
+    """(method, rule) of every API route with a path parameter."""
+    for rule in app.url_map.iter_rules():
+        if not rule.arguments or rule.endpoint in NOT_API_ENDPOINTS or rule.endpoint.startswith(NOT_API_PREFIXES):
+            continue
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            yield method, rule.rule
+
+
+def check_cell(world: World, route: tuple[str, str], obj: str, caller: str, expected: int) -> str | None:
+    """Make the request; return what is wrong with the answer, or None."""
+    method, rule = route
+    body_of = BODIES.get(route)
+    answer = world.request(method, path_of(rule, OBJECTS[obj](world)), body_of(world) if body_of else None, caller)
+    where = f"{method} {rule} [{obj}] as {caller}"
+    payload = answer.get_json(silent=True)
+    if answer.status_code != expected:
+        return f"{where}: {answer.status_code} (expected {expected}) {payload}"
+    if expected >= 400:
+        if not (isinstance(payload, dict) and set(payload) == ERROR_KEYS):
+            return f"{where}: not the one error shape: {payload}"
+        if expected == 401 and not answer.headers.get("WWW-Authenticate", "").startswith("Bearer"):
+            return f"{where}: 401 without WWW-Authenticate"
+    if expected == 404:
+        # Hidden reads like missing: the same answer as for ids that exist nowhere.
+        params = {name: NO_SUCH_ID for name in re.findall(r"<(?:[^:<>]+:)?([^<>]+)>", rule)}
+        missing = world.request(method, path_of(rule, params), body_of(world) if body_of else None, caller)
+        theirs = missing.get_json(silent=True) or {}
+        if missing.status_code != 404 or (theirs.get("code"), theirs.get("message")) != (
+                payload["code"], payload["message"]):
+            return f"{where}: the 404 differs from a missing id's {missing.status_code} {theirs}: {payload}"
+    return None
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(**APP_SETTINGS)
+
+
+@pytest.fixture
+def world(app, client, sign_in) -> World:
+    return build_world(app, client, sign_in)
+
+
+# -- the tests ------------------------------------------------------------------------------
+
+def test_the_matrix_is_well_formed():
+    for route, objects in MATRIX.items():
+        assert objects, route
+        for obj, row in objects.items():
+            assert len(row) == len(CALLERS), (route, obj, len(row))
+            assert obj in OBJECTS, obj
+            assert all(status in (200, 201, 204, 401, 403, 404) for status in row), (route, obj)
+    for method, rule, obj, caller in BUGS:
+        assert obj in MATRIX[(method, rule)] and caller in CALLERS
+
+
+def test_every_object_route_is_in_the_matrix(app):
+    present = set(object_routes(app))
+    missing = sorted(present - set(MATRIX))
+    assert not missing, f"object-bearing routes missing from the access matrix: {missing}"
+    stale = sorted(set(MATRIX) - present)
+    assert not stale, f"matrix rows for routes that no longer exist: {stale}"
+
+
+def test_a_new_object_route_is_caught(app):
+    # What the check above would say of a domain that adds a route and forgets the matrix.
+    from flask.views import MethodView
+
+    from nanhaitong.api import Blueprint
+
+    blp = Blueprint("widgets", __name__, url_prefix="/api/v1/widgets")
+
+    @blp.route("/<widget_id>")
+    class Widget(MethodView):
+        @blp.login_required("citizen")
+        @blp.response(204)
+        def delete(self, widget_id):
+            """Remove a widget."""
+
+    app.extensions["nht.api"].register_blueprint(blp)
+    assert set(object_routes(app)) - set(MATRIX) == {("DELETE", "/api/v1/widgets/<widget_id>")}
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda route: f"{route[0]} {route[1]}")
+def test_access_matrix(world, route):
+    problems = []
+    for obj, row in MATRIX[route].items():
+        for caller, expected in zip(CALLERS, row):
+            if (*route, obj, caller) in BUGS:
+                continue
+            problem = check_cell(world, route, obj, caller, expected)
+            if problem:
+                problems.append(problem)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("cell", [
+    pytest.param(cell, marks=pytest.mark.xfail(strict=True, reason=reason), id=f"{cell[0]} {cell[1]} as {cell[3]}")
+    for cell, reason in BUGS.items()
+])
+def test_known_bug_cells(world, cell):
+    method, rule, obj, caller = cell
+    expected = MATRIX[(method, rule)][obj][CALLERS.index(caller)]
+    problem = check_cell(world, (method, rule), obj, caller, expected)
+    assert problem is None, problem
