@@ -17,10 +17,9 @@ would only be told ``token_used``. Failure reasons include ``face_mismatch``,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from integrations.errors import NonRetryableError
-from integrations.http import HttpClient, TimeoutSpec
+from integrations.http import ApiKeyClient
 
 VERIFY_PATH = "/face/v1/verifications"
 
@@ -39,14 +38,10 @@ class FaceCheck:
     request_id: str | None = None
 
 
-class FaceVerificationClient(HttpClient):
+class FaceVerificationClient(ApiKeyClient):
     """Redeems liveness tokens from the face SDK against a claimed identity."""
 
-    def __init__(self, base_url: str, *, api_key: str, timeout: TimeoutSpec, **kw: Any) -> None:
-        if not api_key:
-            raise ValueError("api_key is required")
-        headers = {**(kw.pop("headers", None) or {}), "X-Api-Key": api_key}
-        super().__init__(base_url, upstream="face", timeout=timeout, headers=headers, **kw)
+    upstream_name = "face"
 
     def verify(self, liveness_token: str, *, name: str, id_number: str) -> FaceCheck:
         """Whether the live face behind ``liveness_token`` is the holder of ``id_number``."""

@@ -355,3 +355,15 @@ def _error_code(response: requests.Response) -> str | None:
 def _rejected(said: str, code: str) -> str:
     # The code is the upstream's text; show it only when it looks like a code.
     return f"{said}: rejected ({code})" if _TOKEN.match(code) else f"{said}: rejected"
+
+
+class ApiKeyClient(HttpClient):
+    """An upstream that authenticates us by an ``X-Api-Key`` header; subclasses name it."""
+
+    upstream_name: str
+
+    def __init__(self, base_url: str, *, api_key: str, timeout: TimeoutSpec, **kw: Any) -> None:
+        if not api_key:
+            raise ValueError("api_key is required")
+        headers = {**(kw.pop("headers", None) or {}), "X-Api-Key": api_key}
+        super().__init__(base_url, upstream=self.upstream_name, timeout=timeout, headers=headers, **kw)

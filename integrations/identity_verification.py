@@ -14,10 +14,9 @@ the decision to retry to the caller.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from integrations.errors import NonRetryableError
-from integrations.http import HttpClient, TimeoutSpec
+from integrations.http import ApiKeyClient
 
 VERIFY_PATH = "/idv/v1/verifications"
 
@@ -42,14 +41,10 @@ class IdentityCheck:
     request_id: str | None = None  # the upstream's, for reconciling its bill
 
 
-class IdentityVerificationClient(HttpClient):
+class IdentityVerificationClient(ApiKeyClient):
     """Checks (name, resident identity number) pairs against the national register."""
 
-    def __init__(self, base_url: str, *, api_key: str, timeout: TimeoutSpec, **kw: Any) -> None:
-        if not api_key:
-            raise ValueError("api_key is required")
-        headers = {**(kw.pop("headers", None) or {}), "X-Api-Key": api_key}
-        super().__init__(base_url, upstream="idv", timeout=timeout, headers=headers, **kw)
+    upstream_name = "idv"
 
     def verify(self, name: str, id_number: str) -> IdentityCheck:
         """Ask whether ``name`` is the holder of ``id_number``. Each call is billed."""

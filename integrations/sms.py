@@ -11,17 +11,13 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from integrations.errors import NonRetryableError
-from integrations.http import HttpClient, TimeoutSpec
+from integrations.http import ApiKeyClient
 
 
-class SmsClient(HttpClient):
+class SmsClient(ApiKeyClient):
     """Sends templated text messages through the SMS gateway."""
 
-    def __init__(self, base_url: str, *, api_key: str, timeout: TimeoutSpec, **kw: Any) -> None:
-        if not api_key:
-            raise ValueError("api_key is required")
-        headers = {**(kw.pop("headers", None) or {}), "X-Api-Key": api_key}
-        super().__init__(base_url, upstream="sms", timeout=timeout, headers=headers, **kw)
+    upstream_name = "sms"
 
     def send(
         self,

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from integrations.errors import NonRetryableError, UpstreamRejectedError
-from integrations.http import HttpClient, TimeoutSpec
+from integrations.http import ApiKeyClient
 
 ENTERPRISES_PATH = "/ysst/v1/enterprises"
 
@@ -50,14 +50,10 @@ class EnterpriseRecord:
 _RECORD_FIELDS = tuple(EnterpriseRecord.__dataclass_fields__)
 
 
-class YueshangtongClient(HttpClient):
+class YueshangtongClient(ApiKeyClient):
     """Reads enterprise data from Yueshangtong."""
 
-    def __init__(self, base_url: str, *, api_key: str, timeout: TimeoutSpec, **kw: Any) -> None:
-        if not api_key:
-            raise ValueError("api_key is required")
-        headers = {**(kw.pop("headers", None) or {}), "X-Api-Key": api_key}
-        super().__init__(base_url, upstream="yueshangtong", timeout=timeout, headers=headers, **kw)
+    upstream_name = "yueshangtong"
 
     def lookup_enterprise(self, uscc: str) -> EnterpriseRecord | None:
         """The enterprise registered under ``uscc``, or ``None`` when there is none."""

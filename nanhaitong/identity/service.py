@@ -11,12 +11,11 @@ from ..audit.service import record as audit
 from ..authorizations.decide import live_grant
 from ..errors import Conflict, NotFound, RateLimited, Unauthorized
 from ..security.passwords import hash_password, verify_password
-from ..timeutil import as_utc, utcnow
+from ..timeutil import utcnow
 from . import codes, sessions
 from .directory import member_role
 from .models import AuthSession, Enterprise, EnterpriseMember, StaffAccount, User
 from .principal import Principal
-from .tokens import issue_access_token
 
 INVALID_CREDENTIALS = "The phone number or password is wrong."
 
@@ -115,12 +114,11 @@ def login_with_password(phone: str, password: str, client: str) -> dict:
 
 
 def refresh(refresh_token: str, account_kind: str = "citizen") -> dict:
-    auth_session, next_refresh = sessions.rotate_refresh_token(refresh_token, account_kind)
+    auth_session = sessions.spend_refresh_token(refresh_token, account_kind)
     subject, level, extra = claims_for(auth_session)
-    access, expires_in = issue_access_token(subject=subject, audience=auth_session.audience,
-                                            session_id=auth_session.id, assurance_level=level, extra=extra)
+    pair = sessions.token_pair(auth_session, subject=subject, assurance_level=level, extra=extra)
     db.session().commit()
-    return {"access_token": access, "refresh_token": next_refresh, "token_type": "Bearer", "expires_in": expires_in}
+    return pair
 
 
 def logout(principal: Principal) -> None:
@@ -224,7 +222,3 @@ def change_phone(principal: Principal, new_phone: str, new_phone_code: str, step
     audit("account.phone_changed", object_type="user", object_id=user.id)
     db.session().commit()
     return user
-
-
-def session_is_expired(auth_session: AuthSession) -> bool:
-    return as_utc(auth_session.expires_at) <= utcnow()

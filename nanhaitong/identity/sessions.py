@@ -60,8 +60,8 @@ def is_active(auth_session: AuthSession | None) -> bool:
     return auth_session is not None and auth_session.revoked_at is None and as_utc(auth_session.expires_at) > utcnow()
 
 
-def rotate_refresh_token(token: str, account_kind: str) -> tuple[AuthSession, str]:
-    """Spend ``token``; returns its session and the next refresh token.
+def spend_refresh_token(token: str, account_kind: str) -> AuthSession:
+    """Spend ``token`` and return its live session (``token_pair`` makes the next one).
 
     A token of another kind of account (a staff token at the citizen endpoint) is
     refused and left unspent.
@@ -87,7 +87,7 @@ def rotate_refresh_token(token: str, account_kind: str) -> tuple[AuthSession, st
         raise refused
     row.used_at = utcnow()
     auth_session.last_seen_at = utcnow()
-    return auth_session, _new_refresh_token(auth_session.id)
+    return auth_session
 
 
 def revoke(auth_session: AuthSession, *, reason: str) -> None:
