@@ -47,8 +47,8 @@ def create_app(config: dict | None = None) -> Flask:
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL="/docs/assets/",
         SECRET_KEY=app.config["SECRET_KEY"],
-        JSON_SORT_KEYS=False,
     )
+    app.json.ensure_ascii = False  # Chinese text as UTF-8, not \u escapes
 
     from . import db, jobs, observability, ratelimit, redis_client
     from .clients import init_app as init_clients
