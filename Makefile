@@ -8,7 +8,7 @@ NHT_HOST ?= 127.0.0.1
 NHT_PORT ?= 8000
 export NHT_HOST NHT_PORT
 
-.PHONY: run test venv migrate seed openapi openapi-check worker sandbox clean browser
+.PHONY: run test lint venv migrate seed openapi openapi-check worker sandbox clean browser
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ run: seed
 # Runs the suite on SQLite, then on PostgreSQL + Redis when they answer, and says which ran.
 test: venv
 	$(PY) -m tests.run_backends
+
+lint: venv
+	$(VENV)/bin/ruff check nanhaitong integrations schemas tests
 
 openapi: venv
 	$(FLASK) openapi write

@@ -73,12 +73,15 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _register_api(app: Flask) -> None:
-    from . import authorizations, identity
+    from . import authorizations, identity, licences
     from .api import Api
     from .docs_assets import blp as docs_assets_blp
     from .health.routes import blp as health_blp
+    from .ids import UlidConverter, ulid_parameter_schema
 
+    app.url_map.converters["ulid"] = UlidConverter
     api = Api(app, spec_kwargs={"info": {"description": __doc__}})
+    api.register_converter(UlidConverter, ulid_parameter_schema)
 
     @app.url_value_preprocessor
     def _refuse_nul_in_path(_endpoint, values):
@@ -89,6 +92,7 @@ def _register_api(app: Flask) -> None:
     api.register_blueprint(health_blp)
     identity.init_app(app, api)
     authorizations.init_app(app, api)
+    licences.init_app(app, api)
     app.register_blueprint(docs_assets_blp)
     app.extensions["nht.api"] = api
 
@@ -98,9 +102,10 @@ def _register_cli(app: Flask) -> None:
     from .cli import openapi_cli
     from .demo import demo_cli
     from .identity.cli import staff_cli
+    from .licences.cli import licences_cli
     from .migrations.runner import db_cli
 
-    for group in (audit_cli, db_cli, demo_cli, openapi_cli, staff_cli):
+    for group in (audit_cli, db_cli, demo_cli, licences_cli, openapi_cli, staff_cli):
         app.cli.add_command(group)
 
 
@@ -114,5 +119,6 @@ def _mount_sandbox(app: Flask) -> None:
         "idv": app.config["IDV_API_KEY"],
         "face": app.config["FACE_API_KEY"],
         "yueshangtong": app.config["YUESHANGTONG_API_KEY"],
+        "licence_library": app.config["LICENCE_LIBRARY_API_KEY"],
     })
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/sandbox": sandbox})

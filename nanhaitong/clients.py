@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import Flask, current_app
 
 from integrations.face import FaceVerificationClient
 from integrations.identity_verification import IdentityVerificationClient
+from integrations.licence_library import LicenceLibraryClient, load_trust_anchor
 from integrations.sms import SmsClient
 from integrations.yueshangtong import YueshangtongClient
+
+from .config import ConfigError
 
 
 @dataclass
@@ -18,6 +22,7 @@ class Clients:
     idv: IdentityVerificationClient
     face: FaceVerificationClient
     yueshangtong: YueshangtongClient
+    licence_library: LicenceLibraryClient
 
 
 def build_clients(config: dict) -> Clients:
@@ -33,7 +38,36 @@ def build_clients(config: dict) -> Clients:
         yueshangtong=YueshangtongClient(
             config["YUESHANGTONG_BASE_URL"], api_key=config["YUESHANGTONG_API_KEY"], timeout=timeout
         ),
+        licence_library=LicenceLibraryClient(
+            config["LICENCE_LIBRARY_BASE_URL"], api_key=config["LICENCE_LIBRARY_API_KEY"],
+            timeout=timeout, trust_anchor_pem=_licence_trust_anchor(config),
+        ),
     )
+
+
+def _licence_trust_anchor(config: dict) -> bytes | None:
+    """The pinned root CA of the e-licence library (NHT_LICENCE_TRUST_ANCHOR, a PEM file).
+
+    Without one the client fetches the anchor from the library it talks to, which is
+    only sound against the sandbox (whose CA is made afresh at each start); a
+    production configuration must pin it.
+    """
+    path = config.get("LICENCE_TRUST_ANCHOR")
+    if not path:
+        if config.get("ENV") == "production" and not config.get("ALLOW_INSECURE"):
+            raise ConfigError(
+                "refusing to start in production: NHT_LICENCE_TRUST_ANCHOR is not set "
+                "(the e-licence library's root CA certificate must be pinned)"
+            )
+        return None
+    try:
+        pem = Path(path).read_bytes()
+        load_trust_anchor(pem)
+    except OSError as exc:
+        raise ConfigError(f"NHT_LICENCE_TRUST_ANCHOR cannot be read: {exc.strerror}") from None
+    except ValueError as exc:
+        raise ConfigError(f"NHT_LICENCE_TRUST_ANCHOR is not a CA certificate in PEM: {exc}") from None
+    return pem
 
 
 def init_app(app: Flask) -> None:

@@ -64,6 +64,11 @@ _SETTINGS: dict[str, tuple[object, object]] = {
     "FACE_BASE_URL": (None, str),
     "YUESHANGTONG_API_KEY": ("sandbox-yueshangtong-key", str),
     "YUESHANGTONG_BASE_URL": (None, str),
+    "LICENCE_LIBRARY_API_KEY": ("sandbox-elic-key", str),
+    "LICENCE_LIBRARY_BASE_URL": (None, str),
+    # Path of the e-licence library's root CA certificate (PEM). Production must set it:
+    # without it the client takes whatever anchor the library serves (sandbox only).
+    "LICENCE_TRUST_ANCHOR": (None, str),
     "LOG_LEVEL": ("INFO", str),
     "ISSUER": (None, str),
     "ACCESS_TOKEN_TTL_SECONDS": (900, _int),
@@ -120,7 +125,7 @@ def load(overrides: dict | None = None, environ: os._Environ | dict | None = Non
         cfg["ISSUER"] = f"http://{cfg['HOST']}:{cfg['PORT']}"
     if cfg["SMS_BASE_URL"] is None:
         cfg["SMS_BASE_URL"] = cfg["SANDBOX_URL"]
-    for upstream in ("IDV", "FACE", "YUESHANGTONG"):
+    for upstream in ("IDV", "FACE", "YUESHANGTONG", "LICENCE_LIBRARY"):
         if cfg[f"{upstream}_BASE_URL"] is None:
             cfg[f"{upstream}_BASE_URL"] = cfg["SANDBOX_URL"]
     cfg["UPSTREAM_TIMEOUT_SECONDS"] = float(cfg["UPSTREAM_TIMEOUT_SECONDS"])

@@ -12,3 +12,4 @@ from .identity.models import (  # noqa: F401
     StaffAccount,
     User,
 )
+from .licences.models import Licence, Presentation  # noqa: F401

@@ -7,7 +7,7 @@ from .common import StrictSchema
 from .identity import Phone
 
 SCOPE_NAMES = (
-    "licences:read", "licences:present", "gov_services:query", "gov_services:apply", "payments:pay",
+    "licences:read", "licences:reveal", "licences:present", "gov_services:query", "gov_services:apply", "payments:pay",
     "esign:sign", "esign:seal", "enterprise:read", "members:manage", "profile:read",
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from integrations.sandbox.base import Simulator
 from integrations.sandbox.identity import FaceSimulator, IdvSimulator
+from integrations.sandbox.licence_library import LicenceLibrarySimulator
 from integrations.sandbox.sms import SmsSimulator
 from integrations.sandbox.yueshangtong import YueshangtongSimulator
 
@@ -12,6 +13,7 @@ SIMULATORS: tuple[type[Simulator], ...] = (
     IdvSimulator,
     FaceSimulator,
     YueshangtongSimulator,
+    LicenceLibrarySimulator,
 )
 
 DEFAULT_API_KEYS: dict[str, str] = {

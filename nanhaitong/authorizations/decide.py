@@ -82,7 +82,7 @@ def _standing(principal: Principal | None, resource: Resource) -> Principal:
     raise NotFound(f"No such {resource.type}.", code=f"{resource.type}_not_found")
 
 
-def authorize(principal: Principal | None, action: str, resource: Resource) -> Decision:
+def authorize(principal: Principal | None, action: str, resource: Resource, *, audit_denial: bool = True) -> Decision:
     if action not in SCOPES:
         raise ValueError(f"unknown action {action!r}")
     principal = _standing(principal, resource)
@@ -111,7 +111,7 @@ def authorize(principal: Principal | None, action: str, resource: Resource) -> D
             break
         violation = {"constraint": problem, "grant_id": grant.id}
     if decision is None:
-        _deny(principal, action, resource, rule, violation)
+        _deny(principal, action, resource, rule, violation, audit_denial)
     if decision.via != "owner" and not (decision.via == "member" and principal.role == "legal_representative"):
         _log_use(principal, action, resource, decision)
         # A use is recorded when it is allowed, whether or not the (possibly read-only)
@@ -120,10 +120,22 @@ def authorize(principal: Principal | None, action: str, resource: Resource) -> D
     return decision
 
 
-def _deny(principal: Principal, action: str, resource: Resource, rule, violation: dict | None):
-    audit("authorization.denied", result="denied", object_type=resource.type, object_id=resource.id,
-          details={"action": action, **(violation or {})})
-    db.session().commit()  # a denial is evidence: it must outlive the refused request
+def permitted(principal: Principal | None, action: str, resource: Resource) -> bool:
+    """``authorize`` for filtering a list: False rather than a refusal, and a skipped item is
+    no denial to audit. An allowed use is recorded as usual."""
+    try:
+        authorize(principal, action, resource, audit_denial=False)
+    except (Forbidden, NotFound):
+        return False
+    return True
+
+
+def _deny(principal: Principal, action: str, resource: Resource, rule, violation: dict | None,
+          audit_denial: bool = True):
+    if audit_denial:
+        audit("authorization.denied", result="denied", object_type=resource.type, object_id=resource.id,
+              details={"action": action, **(violation or {})})
+        db.session().commit()  # a denial is evidence: it must outlive the refused request
     if violation:
         raise Forbidden("This is outside what your authorization allows.", code="outside_grant_constraints",
                         details=violation)
@@ -134,10 +146,16 @@ def _deny(principal: Principal, action: str, resource: Resource, rule, violation
 
 
 def _log_use(principal: Principal, action: str, resource: Resource, decision: Decision) -> None:
+    record_access(resource, accessor=principal, acting_as=decision.via, action=action, grant_id=decision.grant_id)
+
+
+def record_access(resource: Resource, *, accessor: Principal, acting_as: str, action: str,
+                  grant_id: str | None = None) -> None:
+    """Put a use of someone's data in their access log and the audit log (caller commits)."""
     db.session().add(AccessLogEntry(
-        owner_kind=resource.owner_kind, owner_id=resource.owner_id, accessor_kind=principal.kind,
-        accessor_id=principal.account_id, acting_as=decision.via, action=action, object_type=resource.type,
-        object_id=resource.id, grant_id=decision.grant_id,
+        owner_kind=resource.owner_kind, owner_id=resource.owner_id, accessor_kind=accessor.kind,
+        accessor_id=accessor.account_id, acting_as=acting_as, action=action, object_type=resource.type,
+        object_id=resource.id, grant_id=grant_id,
     ))
     audit(f"access.{action}", object_type=resource.type, object_id=resource.id,
-          details={"via": decision.via, "grant_id": decision.grant_id})
+          on_behalf_of=f"{resource.owner_kind}:{resource.owner_id}", details={"via": acting_as, "grant_id": grant_id})

@@ -35,6 +35,10 @@ ALL_ROLES = ("legal_representative", "admin", "handler")
 SCOPES: dict[str, ScopeRule] = {
     "licences:read": _rule("Read e-licences (optionally only some types)", by=(CITIZEN, ENTERPRISE),
                            to=(CITIZEN, PARTNER), roles=ALL_ROLES),
+    # Seeing a licence unmasked stays with its holder: not grantable, and in an enterprise
+    # only the legal representative.
+    "licences:reveal": _rule("See e-licences unmasked", by=(), to=(), days=0, roles=("legal_representative",),
+                             level=2),
     "licences:present": _rule("Present e-licences by QR code", by=(CITIZEN, ENTERPRISE), to=(CITIZEN,),
                               days=90, roles=ALL_ROLES, level=2),
     "gov_services:query": _rule("Query provincial services", by=(CITIZEN, ENTERPRISE), to=(CITIZEN, PARTNER),

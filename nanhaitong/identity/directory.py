@@ -51,3 +51,29 @@ def member_role(enterprise_id: str, user_id: str) -> str | None:
         select(EnterpriseMember.role).where(EnterpriseMember.enterprise_id == enterprise_id,
                                             EnterpriseMember.user_id == user_id)
     ).scalar_one_or_none()
+
+
+def registry_identifier(kind: str, ident: str) -> str | None:
+    """The number upstream registries know a holder by: a verified citizen's resident ID
+    number, an enterprise's USCC; None when there is none (not real-name verified)."""
+    if kind == "citizen":
+        user = db.session().get(User, ident)
+        return user.id_number if user else None
+    enterprise = db.session().get(Enterprise, ident)
+    return enterprise.uscc if enterprise else None
+
+
+def phone_of(user_id: str) -> str:
+    return db.session().get(User, user_id).phone
+
+
+def contact_phone(kind: str, ident: str) -> str | None:
+    """Whom to text about a holder's affairs: the citizen, or the enterprise's legal representative."""
+    if kind == "citizen":
+        user = db.session().get(User, ident)
+        return user.phone if user else None
+    legal_rep = db.session().execute(
+        select(User).join(EnterpriseMember, EnterpriseMember.user_id == User.id)
+        .where(EnterpriseMember.enterprise_id == ident, EnterpriseMember.role == "legal_representative")
+    ).scalar_one_or_none()
+    return legal_rep.phone if legal_rep else None

@@ -54,10 +54,15 @@ def claims_for(auth_session: AuthSession) -> tuple[str, int, dict]:
     return user.id, user.assurance_level, {"sub_type": "citizen"}
 
 
+def token_pair(auth_session: AuthSession) -> dict:
+    """A new access and refresh token for the session, with the claims it stands for now."""
+    subject, level, extra = claims_for(auth_session)
+    return sessions.token_pair(auth_session, subject=subject, assurance_level=level, extra=extra)
+
+
 def _start_session(user: User, client: str) -> dict:
     auth_session = sessions.open_session(account_kind="citizen", account_id=user.id, audience=client)
-    subject, level, extra = claims_for(auth_session)
-    pair = sessions.token_pair(auth_session, subject=subject, assurance_level=level, extra=extra)
+    pair = token_pair(auth_session)
     audit("auth.login", actor=f"citizen:{user.id}", object_type="session", object_id=auth_session.id)
     db.session().commit()
     return pair
@@ -115,8 +120,7 @@ def login_with_password(phone: str, password: str, client: str) -> dict:
 
 def refresh(refresh_token: str, account_kind: str = "citizen") -> dict:
     auth_session = sessions.spend_refresh_token(refresh_token, account_kind)
-    subject, level, extra = claims_for(auth_session)
-    pair = sessions.token_pair(auth_session, subject=subject, assurance_level=level, extra=extra)
+    pair = token_pair(auth_session)
     db.session().commit()
     return pair
 
@@ -148,10 +152,10 @@ def act_as(principal: Principal, *, enterprise_id: str | None = None, authorizat
         parent = db.session().get(AuthSession, parent.parent_id)
     child = sessions.open_session(account_kind="citizen", account_id=principal.account_id, audience=parent.audience,
                                   parent=parent, enterprise_id=enterprise_id, grant_id=grant_id)
-    subject, level, extra = claims_for(child)
-    pair = sessions.token_pair(child, subject=subject, assurance_level=level, extra=extra)
-    audit("auth.act_as", on_behalf_of=f"{extra['sub_type']}:{subject}", object_type="session", object_id=child.id,
-          details={"grant_id": grant_id, "role": extra["act"].get("role")})
+    pair = token_pair(child)
+    acting_for = f"enterprise:{enterprise_id}" if enterprise_id else f"citizen:{grant.grantor_id}"
+    audit("auth.act_as", on_behalf_of=acting_for, object_type="session", object_id=child.id,
+          details={"grant_id": grant_id, "role": member_role(enterprise_id, principal.account_id) if enterprise_id else None})
     db.session().commit()
     return pair
 

@@ -28,7 +28,7 @@ from ..timeutil import isoformat
 from . import codes, service, sessions
 from .models import StaffAccount
 from .principal import STAFF_AUDIENCE, Principal
-from .service import check_not_locked, claims_for, count_failure
+from .service import check_not_locked, count_failure
 
 # The one list of staff roles. A test checks every route's role requirement against it.
 STAFF_ROLES = ("operator", "policy_editor", "payments_ops", "auditor")
@@ -177,8 +177,7 @@ def login(phone: str, password: str, code: str) -> dict:
         db.session().commit()
         raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
     auth_session = sessions.open_session(account_kind="staff", account_id=staff.id, audience=STAFF_AUDIENCE)
-    subject, level, extra = claims_for(auth_session)
-    pair = sessions.token_pair(auth_session, subject=subject, assurance_level=level, extra=extra)
+    pair = service.token_pair(auth_session)
     audit("auth.login", actor=f"staff:{staff.id}", object_type="session", object_id=auth_session.id,
           details={"method": "password_sms", "audience": STAFF_AUDIENCE})
     db.session().commit()

@@ -22,6 +22,7 @@ from typing import Callable
 
 import pytest
 
+from tests.identity.conftest import read_code
 from tests.identity.test_staff_auth import sign_in_staff
 from tests.identity.test_staff_cli import create_staff
 
@@ -118,6 +119,39 @@ MATRIX: dict[tuple[str, str], dict[str, tuple[int, ...]]] = {
         "a new grant of enterprise A to its handler": (
         401, 401, 401, 404, 404, 404, 404, 401, 401, 404, 404, 200, 404, 200, 200, 404, 404, 404, 404, 404, 404, 404),
     },
+    # A citizen's licence: the holder only; a delegate acting for them needs a grant that
+    # names the action (the live one grants gov_services:query only: 403, not 404).
+    ("GET", "/api/v1/licences/<ulid:licence_id>"): {
+        "the owner's licence": (
+        401, 401, 401, 200, 404, 404, 403, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+        # an enterprise's licence: every member, by role; an outside agent's grant lacks licences:read
+        "enterprise A's business licence": (
+        401, 401, 401, 404, 404, 404, 404, 401, 401, 403, 200, 200, 200, 200, 200, 200, 404, 404, 404, 404, 404, 404),
+    },
+    ("POST", "/api/v1/licences/<ulid:licence_id>/reveal"): {
+        "the owner's licence": (
+        401, 401, 401, 200, 404, 404, 403, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    },
+    ("POST", "/api/v1/licences/<ulid:licence_id>/presentations"): {
+        "the owner's licence": (
+        401, 401, 401, 201, 404, 404, 403, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    },
+    ("GET", "/api/v1/licences/<ulid:licence_id>/presentations"): {
+        "the owner's licence": (
+        401, 401, 401, 200, 404, 404, 403, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    },
+    ("POST", "/api/v1/licences/<ulid:licence_id>/presentations/<ulid:presentation_id>/revoke"): {
+        "a presentation of the owner's licence": (
+        401, 401, 401, 200, 404, 404, 403, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    },
+    ("GET", "/api/v1/licences/<ulid:licence_id>/presentations/<ulid:presentation_id>/qr.png"): {
+        "a presentation of the owner's licence": (
+        401, 401, 401, 200, 404, 404, 403, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    },
+    ("GET", "/api/v1/licences/<ulid:licence_id>/presentations/<ulid:presentation_id>/qr.svg"): {
+        "a presentation of the owner's licence": (
+        401, 401, 401, 200, 404, 404, 403, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    },
 }
 
 # (method, rule, object, caller) -> what is wrong. The matrix holds the correct status.
@@ -176,6 +210,12 @@ def build_world(app, client, sign_in) -> World:
     people["ent_delegate"] = act_under(outsider, ent_grant["id"])
     ids["ent_grant_handler"] = create_grant(people["lr_A@A"], ids["handler_A"], ["payments:pay"])["id"]
 
+    # The owner's and enterprise A's e-licences, pulled from the sandbox library.
+    assert owner.post("/api/v1/licences/sync").status_code == 200
+    ids["owner_licence"] = owner.get("/api/v1/licences").get_json()["items"][0]["id"]
+    assert people["lr_A@A"].post("/api/v1/licences/sync").status_code == 200
+    ids["A_licence"] = people["lr_A@A"].get("/api/v1/licences?type_code=business_licence").get_json()["items"][0]["id"]
+
     create_staff(app, "13900139001", "operator")
     people["staff"] = sign_in_staff(app, client, "13900139001")
 
@@ -199,12 +239,27 @@ OBJECTS: dict[str, Callable[[World], dict]] = {
         w.people["owner"], w.ids["delegate"], ["gov_services:query"])["id"]},
     "a new grant of enterprise A to its handler": lambda w: {"grant_id": create_grant(
         w.people["lr_A@A"], w.ids["handler_A"], ["payments:pay"])["id"]},
+    "the owner's licence": lambda w: {"licence_id": w.ids["owner_licence"]},
+    "enterprise A's business licence": lambda w: {"licence_id": w.ids["A_licence"]},
+    "a presentation of the owner's licence": lambda w: {
+        "licence_id": w.ids["owner_licence"], "presentation_id": w.people["owner"].post(
+            f"/api/v1/licences/{w.ids['owner_licence']}/presentations", json={"fields": ["holder_name"]},
+        ).get_json()["id"]},
 }
 
 # Request bodies, for the routes that take one (a new target each time).
 BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
     ("POST", "/api/v1/enterprises/<enterprise_id>/members"): lambda w: {"phone": account(w.app)[1], "role": "handler"},
+    # the owner's step-up code: whoever else calls is stopped before the code is looked at
+    ("POST", "/api/v1/licences/<ulid:licence_id>/reveal"): lambda w: {"step_up_code": step_up_code(w, "owner")},
+    ("POST", "/api/v1/licences/<ulid:licence_id>/presentations"): lambda w: {"fields": ["holder_name"]},
 }
+
+
+def step_up_code(world: World, who: str) -> str:
+    phone = world.people[who].phone
+    assert world.client.post("/api/v1/auth/sms-codes", json={"phone": phone, "purpose": "step_up"}).status_code == 202
+    return read_code(world.app, phone)
 
 ERROR_KEYS = {"code", "message", "details", "request_id"}
 

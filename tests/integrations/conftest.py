@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 from integrations.face import FaceVerificationClient
 from integrations.http import HttpClient
 from integrations.identity_verification import IdentityVerificationClient
+from integrations.licence_library import LicenceLibraryClient
 from integrations.sandbox import DEFAULT_API_KEYS, create_sandbox_app
 from integrations.sms import SmsClient
 from integrations.yueshangtong import YueshangtongClient
@@ -24,6 +25,7 @@ SIMULATOR_OF: dict[type[HttpClient], str] = {
     IdentityVerificationClient: "idv",
     FaceVerificationClient: "face",
     YueshangtongClient: "yueshangtong",
+    LicenceLibraryClient: "licence_library",
 }
 
 
@@ -155,6 +157,16 @@ def make_face_client(make_http_client):
 def make_yueshangtong_client(make_http_client):
     def factory(**overrides: Any) -> YueshangtongClient:
         return make_http_client(YueshangtongClient, **overrides)
+
+    return factory
+
+
+@pytest.fixture
+def make_licence_library_client(make_http_client):
+    """A LicenceLibraryClient on the sandbox; without trust_anchor_pem it fetches the anchor."""
+
+    def factory(**overrides: Any) -> LicenceLibraryClient:
+        return make_http_client(LicenceLibraryClient, **overrides)
 
     return factory
 

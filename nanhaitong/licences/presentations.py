@@ -1,0 +1,157 @@
+"""Showing a licence (亮证): short-lived signed presentations, their QR codes, and verifying them.
+
+A presentation is a compact JWS (ES256, our published keys at /.well-known/jwks.json,
+``typ`` ``nht-presentation+jwt``) disclosing only the fields the holder chose. It names
+no holder id, so two verifiers cannot join what they saw by it. Anyone can check the
+signature offline; ``verify`` also checks that it was not revoked and that the licence
+is still valid, and puts the verification in the holder's access log.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from datetime import timedelta
+
+import jwt
+import segno
+from flask import current_app
+from sqlalchemy import select
+
+from .. import db
+from ..audit.service import record as audit
+from ..authorizations.decide import record_access
+from ..errors import NotFound, ValidationFailed
+from ..identity.principal import Principal
+from ..identity.tokens import ALGORITHM, keyring
+from ..timeutil import as_utc, isoformat, utcnow
+from .models import Licence, Presentation
+from .service import _resource, effective_status, get_licence, licence_type
+
+TOKEN_TYPE = "nht-presentation+jwt"
+# Beyond the licence's own fields, these can be disclosed too.
+HEADLINE_FIELDS = ("holder_name", "number")
+
+
+def disclosable(licence: Licence) -> list[str]:
+    return [*HEADLINE_FIELDS, *sorted(json.loads(licence.fields))]
+
+
+def _value(licence: Licence, name: str):
+    if name == "holder_name":
+        return licence.holder_name
+    if name == "number":
+        return licence.number
+    return json.loads(licence.fields)[name]
+
+
+def create(principal: Principal, licence_id: str, fields: list[str], ttl_seconds: int) -> Presentation:
+    licence = get_licence(principal, licence_id, action="licences:present")
+    if effective_status(licence) != "valid":
+        raise ValidationFailed({"licence": [f"The licence is {effective_status(licence)}; it cannot be shown."]})
+    unknown = sorted(set(fields) - set(disclosable(licence)))
+    if unknown:
+        raise ValidationFailed({"fields": [f"Not fields of this licence: {', '.join(unknown)}. "
+                                           f"Choose from: {', '.join(disclosable(licence))}."]})
+    now = int(time.time())
+    presentation = Presentation(licence_id=licence.id, disclosed=json.dumps(sorted(set(fields))),
+                                created_by=principal.audit_name, expires_at=utcnow() + timedelta(seconds=ttl_seconds),
+                                token="")
+    session = db.session()
+    session.add(presentation)
+    session.flush()
+    kid, private = keyring().signing_key()
+    presentation.token = jwt.encode({
+        "iss": current_app.config["ISSUER"],
+        "jti": presentation.id,
+        "iat": now,
+        "exp": now + ttl_seconds,
+        "licence": {"type_code": licence.type_code, "type_name": licence_type(licence.type_code).name,
+                    "issuer_name": licence.issuer_name, "valid_until": licence.valid_until},
+        "disclosed": {name: _value(licence, name) for name in sorted(set(fields))},
+    }, private, algorithm=ALGORITHM, headers={"kid": kid, "typ": TOKEN_TYPE})
+    audit("licence.presented", object_type="licence", object_id=licence.id,
+          details={"presentation_id": presentation.id, "fields": sorted(set(fields)), "ttl_seconds": ttl_seconds})
+    session.commit()
+    return presentation
+
+
+def _own(principal: Principal, licence_id: str, presentation_id: str | None = None):
+    licence = get_licence(principal, licence_id, action="licences:present")
+    if presentation_id is None:
+        return licence, None
+    presentation = db.session().get(Presentation, presentation_id)
+    if presentation is None or presentation.licence_id != licence.id:
+        raise NotFound("No such presentation.", code="presentation_not_found")
+    return licence, presentation
+
+
+def live(principal: Principal, licence_id: str) -> list[Presentation]:
+    licence, _ = _own(principal, licence_id)
+    return db.session().execute(
+        select(Presentation).where(Presentation.licence_id == licence.id, Presentation.revoked_at.is_(None),
+                                   Presentation.expires_at > utcnow()).order_by(Presentation.created_at.desc())
+    ).scalars().all()
+
+
+def revoke(principal: Principal, licence_id: str, presentation_id: str) -> Presentation:
+    _, presentation = _own(principal, licence_id, presentation_id)
+    if presentation.revoked_at is None:
+        presentation.revoked_at = utcnow()
+        audit("licence.presentation_revoked", object_type="presentation", object_id=presentation.id)
+        db.session().commit()
+    return presentation
+
+
+def qr_code(principal: Principal, licence_id: str, presentation_id: str, kind: str) -> bytes:
+    _, presentation = _own(principal, licence_id, presentation_id)
+    qr = segno.make(presentation.token, error="m")
+    out = io.BytesIO()
+    if kind == "png":
+        qr.save(out, kind="png", scale=4, border=4)
+    else:
+        qr.save(out, kind="svg", scale=4, border=4, xmldecl=False)
+    return out.getvalue()
+
+
+def presentation_view(presentation: Presentation) -> dict:
+    return {
+        "id": presentation.id,
+        "token": presentation.token,
+        "disclosed": json.loads(presentation.disclosed),
+        "created_at": isoformat(presentation.created_at),
+        "expires_at": isoformat(presentation.expires_at),
+        "revoked": presentation.revoked_at is not None,
+    }
+
+
+def verify(verifier: Principal, token: str) -> dict:
+    """Whether a presented token is authentic, unexpired, unrevoked, and its licence valid."""
+    try:
+        header = jwt.get_unverified_header(token)
+        key = keyring().public_key(header.get("kid", "")) if header.get("typ") == TOKEN_TYPE else None
+        if key is None:
+            return {"valid": False, "reason": "not_a_presentation"}
+        claims = jwt.decode(token, key, algorithms=[ALGORITHM], issuer=current_app.config["ISSUER"],
+                            options={"require": ["iss", "jti", "iat", "exp"]})
+    except jwt.ExpiredSignatureError:
+        return {"valid": False, "reason": "expired"}
+    except (jwt.InvalidTokenError, ValueError, TypeError, AttributeError):
+        return {"valid": False, "reason": "bad_signature"}
+    presentation = db.session().get(Presentation, claims["jti"])
+    if presentation is None:
+        return {"valid": False, "reason": "unknown"}
+    licence = db.session().get(Licence, presentation.licence_id)
+    # Recorded whatever the outcome: the holder sees every check of what they showed.
+    record_access(_resource(licence), accessor=verifier, acting_as="verifier", action="licences:verify")
+    outcome = {"valid": True, "reason": None}
+    if presentation.revoked_at is not None:
+        outcome = {"valid": False, "reason": "revoked"}
+    elif effective_status(licence) != "valid":
+        outcome = {"valid": False, "reason": f"licence_{effective_status(licence)}"}
+    db.session().commit()
+    if not outcome["valid"]:
+        return outcome
+    return {**outcome, "licence": claims["licence"], "disclosed": claims["disclosed"],
+            "expires_at": isoformat(as_utc(presentation.expires_at))}

@@ -1,0 +1,183 @@
+"""The wallet: pulling licences from the provincial library, reading and revealing them.
+
+Every read goes through ``authorize`` with the licence's type, so a delegate sees a
+citizen's licences only under a live ``licences:read`` grant (and only the types it
+allows), enterprise members according to their role and grants, and every such read
+lands in the holder's access log.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from integrations.licence_library import licence_type
+
+from .. import db
+from ..audit.service import record as audit
+from ..authorizations.decide import Resource, authorize, permitted
+from ..clients import clients
+from ..errors import Forbidden, NotFound
+from ..identity import codes, directory
+from ..identity.principal import Principal
+from ..jobs.tasks import enqueue_sms
+from ..security.masking import mask_middle, mask_name
+from ..timeutil import isoformat, utcnow
+from ..upstream import upstream_errors
+from .models import Licence
+
+EXPIRY_NOTICE_DAYS = 30
+
+
+def _resource(licence: Licence) -> Resource:
+    return Resource(type="licence", owner_kind=licence.holder_kind, owner_id=licence.holder_id, id=licence.id,
+                    attrs={"licence_type": licence.type_code})
+
+
+def _wallet(principal: Principal) -> Resource:
+    kind, ident = principal.subject
+    return Resource(type="licence_wallet", owner_kind=kind, owner_id=ident)
+
+
+def sync(principal: Principal) -> dict:
+    """Pull the holder's licences again; answers what was added, changed and withdrawn.
+
+    Pulling twice in a row changes nothing the second time. A licence whose issuer
+    signature does not verify never enters the wallet: it is listed under ``refused``
+    and audited.
+    """
+    wallet = _wallet(principal)
+    authorize(principal, "licences:read", wallet)
+    identifier = directory.registry_identifier(wallet.owner_kind, wallet.owner_id)
+    if identifier is None:
+        raise Forbidden("Verify your real name first: the library finds licences by ID number.",
+                        code="assurance_level_required", details={"required": 2})
+    with upstream_errors("licence library"):
+        pull = clients().licence_library.licences_of(wallet.owner_kind, identifier)
+
+    session = db.session()
+    held = {row.code: row for row in session.execute(
+        select(Licence).where(Licence.holder_kind == wallet.owner_kind, Licence.holder_id == wallet.owner_id)
+    ).scalars()}
+    changes: dict[str, list[str]] = {"added": [], "updated": [], "withdrawn": [], "unchanged": []}
+    for pulled in pull.accepted:
+        row = held.pop(pulled.code, None)
+        if row is None:
+            row = Licence(holder_kind=wallet.owner_kind, holder_id=wallet.owner_id, code=pulled.code)
+            session.add(row)
+            changes["added"].append(pulled.code)
+        elif row.digest != pulled.digest or row.status == "withdrawn":
+            changes["updated"].append(pulled.code)
+        else:
+            changes["unchanged"].append(pulled.code)
+            continue
+        row.type_code, row.issuer_code, row.issuer_name = pulled.type_code, pulled.issuer_code, pulled.issuer_name
+        row.number, row.holder_name = pulled.number, pulled.holder_name
+        row.fields = json.dumps(pulled.fields, ensure_ascii=False, sort_keys=True)
+        row.valid_from, row.valid_until, row.status = pulled.valid_from, pulled.valid_until, pulled.status
+        row.digest, row.fetched_at = pulled.digest, utcnow()
+    refused_codes = {refused.code for refused in pull.refused}
+    for code, row in held.items():
+        # Gone from the library, or now failing its signature check: no longer to be shown.
+        if row.status != "withdrawn":
+            row.status = "withdrawn"
+            changes["withdrawn"].append(code)
+    refused = [{"code": r.code, "reason": r.reason} for r in pull.refused]
+    for entry in refused:
+        audit("licence.refused", result="denied", object_type="licence", object_id=entry["code"],
+              on_behalf_of=f"{wallet.owner_kind}:{wallet.owner_id}", details={"reason": entry["reason"]})
+    audit("licence.synced", on_behalf_of=f"{wallet.owner_kind}:{wallet.owner_id}",
+          details={k: len(v) for k, v in changes.items()} | {"refused": len(refused_codes)})
+    session.commit()
+    return {**changes, "refused": refused}
+
+
+def list_licences(principal: Principal, *, type_code: str | None, status: str | None, limit: int,
+                  cursor: str | None) -> tuple[list[Licence], str | None]:
+    wallet = _wallet(principal)
+    query = select(Licence).where(Licence.holder_kind == wallet.owner_kind, Licence.holder_id == wallet.owner_id,
+                                  Licence.status != "withdrawn")
+    if type_code:
+        query = query.where(Licence.type_code == type_code)
+    if status:
+        query = query.where(Licence.status == status)
+    if cursor:
+        query = query.where(Licence.id > cursor)
+    rows = db.session().execute(query.order_by(Licence.id)).scalars().all()
+    # A delegate's grant may cover only some types: show those, and log each read.
+    visible = [row for row in rows if permitted(principal, "licences:read", _resource(row))]
+    page = visible[:limit]
+    return page, (page[-1].id if len(visible) > limit else None)
+
+
+def get_licence(principal: Principal, licence_id: str, action: str = "licences:read") -> Licence:
+    licence = db.session().get(Licence, licence_id)
+    if licence is None or licence.status == "withdrawn":
+        raise NotFound("No such licence.", code="licence_not_found")
+    authorize(principal, action, _resource(licence))
+    return licence
+
+
+def reveal(principal: Principal, licence_id: str, step_up_code: str) -> Licence:
+    """The holder themself (for an enterprise, its legal representative), after a step-up
+    code, sees the licence unmasked."""
+    licence = get_licence(principal, licence_id, action="licences:reveal")
+    codes.consume_code(directory.phone_of(principal.account_id), "step_up", step_up_code)
+    audit("licence.revealed", object_type="licence", object_id=licence.id)
+    db.session().commit()
+    return licence
+
+
+def licence_view(licence: Licence, *, reveal: bool = False) -> dict:
+    kind = licence_type(licence.type_code)
+    fields = json.loads(licence.fields)
+    if not reveal:
+        fields = {name: (mask_middle(str(value), 1, 1) if name in kind.sensitive_fields else value)
+                  for name, value in fields.items()}
+    return {
+        "id": licence.id,
+        "code": licence.code,
+        "type_code": licence.type_code,
+        "type_name": kind.name,
+        "issuer_code": licence.issuer_code,
+        "issuer_name": licence.issuer_name,
+        "holder_kind": licence.holder_kind,
+        "holder_name": licence.holder_name if reveal else mask_name(licence.holder_name),
+        "number": licence.number if reveal else mask_middle(licence.number, 1, 1),
+        "fields": fields,
+        "valid_from": licence.valid_from,
+        "valid_until": licence.valid_until,
+        "status": effective_status(licence),
+        "fetched_at": isoformat(licence.fetched_at),
+        "revealed": reveal,
+    }
+
+
+def effective_status(licence: Licence) -> str:
+    if licence.status == "valid" and licence.valid_until and licence.valid_until < date.today().isoformat():
+        return "expired"
+    return licence.status
+
+
+def notify_expiring(today: date | None = None) -> int:
+    """Tell each holder, once, of their licences that expire within EXPIRY_NOTICE_DAYS."""
+    today = today or date.today()
+    horizon = (today + timedelta(days=EXPIRY_NOTICE_DAYS)).isoformat()
+    session = db.session()
+    due = session.execute(
+        select(Licence).where(Licence.status == "valid", Licence.expiry_notified_at.is_(None),
+                              Licence.valid_until.is_not(None), Licence.valid_until <= horizon,
+                              Licence.valid_until >= today.isoformat())
+    ).scalars().all()
+    for licence in due:
+        phone = directory.contact_phone(licence.holder_kind, licence.holder_id)
+        if phone:
+            enqueue_sms(phone, "notice", {"text": f"您的{licence_type(licence.type_code).name}将于"
+                                                  f"{licence.valid_until}到期，请及时办理续期。"})
+        licence.expiry_notified_at = utcnow()
+        audit("licence.expiry_notified", actor="system:jobs", object_type="licence", object_id=licence.id,
+              on_behalf_of=f"{licence.holder_kind}:{licence.holder_id}")
+    session.commit()
+    return len(due)
