@@ -99,6 +99,13 @@ class Blueprint(flask_smorest.Blueprint):
 
         return decorator
 
+    @staticmethod
+    def idempotent(view):
+        """Accept an Idempotency-Key (see nanhaitong.idempotency); put it below the auth decorator."""
+        from .idempotency import idempotent
+
+        return idempotent(view)
+
     def arguments(self, schema, *, location="json", **kwargs):
         """Parse arguments; a JSON body must also be sent as JSON (else 415)."""
         parse = super().arguments(schema, location=location, **kwargs)

@@ -26,6 +26,7 @@ access_log_blp = Blueprint("access_log", __name__, url_prefix="/api/v1/me/access
 @blp.route("")
 class Grants(MethodView):
     @blp.login_required("citizen", level=2)
+    @blp.idempotent
     @blp.arguments(GrantCreateSchema)
     @blp.response(201, GrantSchema)
     def post(self, body):

@@ -73,6 +73,7 @@ class Reveal(MethodView):
 @blp.route("/<ulid:licence_id>/presentations")
 class Presentations(MethodView):
     @blp.login_required("citizen", level=2)
+    @blp.idempotent
     @blp.arguments(PresentationCreateSchema)
     @blp.response(201, PresentationSchema)
     @blp.alt_response(404, response="NOT_FOUND")

@@ -1,0 +1,129 @@
+"""Idempotency-Key for state-changing requests a client may retry (Stripe's rules).
+
+The first request with a key runs and its answer is kept (encrypted: answers hold
+personal data) for a day. The same key with the same body replays that answer; with a
+different body it is a 422; while the first is still running, a 409. Keys belong to the
+caller: two callers may use the same key. A request that fails with an error keeps
+nothing, so the client may try again with the same key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime, timedelta
+from functools import wraps
+
+from flask import Response, g, request
+from sqlalchemy import DateTime, Integer, String, UniqueConstraint, delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from . import db
+from .db import Base
+from .errors import Conflict, ValidationFailed
+from .ids import new_id
+from .security.fields import EncryptedText
+from .timeutil import utcnow
+
+HEADER = "Idempotency-Key"
+KEEP_FOR = timedelta(hours=24)
+_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
+
+
+class IdempotencyRecord(Base):
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("owner", "key"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    owner: Mapped[str] = mapped_column(String(80))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    body: Mapped[str | None] = mapped_column(EncryptedText("idempotency_keys.body"))
+    mimetype: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def _request_hash() -> str:
+    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
+    digest.update(request.get_data(cache=True))
+    return digest.hexdigest()
+
+
+def _claim(owner: str, key: str) -> IdempotencyRecord | None:
+    """Insert the key as in progress; return the earlier record when it exists."""
+    session = db.session()
+    session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.owner == owner, IdempotencyRecord.key == key,
+                                                    IdempotencyRecord.created_at < utcnow() - KEEP_FOR))
+    record = IdempotencyRecord(owner=owner, key=key, request_hash=_request_hash())
+    session.add(record)
+    try:
+        session.commit()
+        return None
+    except IntegrityError:  # this key was used before (or is in use right now)
+        session.rollback()
+    return session.execute(
+        select(IdempotencyRecord).where(IdempotencyRecord.owner == owner, IdempotencyRecord.key == key)
+    ).scalar_one()
+
+
+def idempotent(view):
+    """Honour an optional Idempotency-Key header on this (authenticated) view."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        key = request.headers.get(HEADER)
+        if key is None:
+            return view(*args, **kwargs)
+        if not _KEY.match(key):
+            raise ValidationFailed({HEADER: ["1 to 255 printable ASCII characters, no spaces."]})
+        owner = g.principal.audit_name if g.get("principal") else "anonymous"
+        earlier = _claim(owner, key)
+        if earlier is not None:
+            if earlier.request_hash != _request_hash():
+                raise ValidationFailed({HEADER: ["This key was used with a different request."]},
+                                       code="idempotency_key_reused")
+            if earlier.status_code is None:
+                raise Conflict("A request with this key is still being processed.", code="idempotency_in_progress")
+            replay = Response(earlier.body, status=earlier.status_code, mimetype=earlier.mimetype)
+            replay.headers["Idempotent-Replayed"] = "true"
+            return replay
+        try:
+            response = view(*args, **kwargs)
+        except Exception:
+            _forget(owner, key)
+            raise
+        _remember(owner, key, response)
+        return response
+
+    wrapper._apidoc = dict(getattr(view, "_apidoc", {}))
+    manual = dict(wrapper._apidoc.get("manual_doc", {}))
+    manual["parameters"] = [*manual.get("parameters", []), {
+        "in": "header", "name": HEADER, "required": False, "schema": {"type": "string", "maxLength": 255},
+        "description": "Send the same key to retry safely: the first answer is replayed for 24 hours.",
+    }]
+    wrapper._apidoc["manual_doc"] = manual
+    return wrapper
+
+
+def _forget(owner: str, key: str) -> None:
+    session = db.session()
+    session.rollback()
+    session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.owner == owner, IdempotencyRecord.key == key,
+                                                    IdempotencyRecord.status_code.is_(None)))
+    session.commit()
+
+
+def _remember(owner: str, key: str, response: Response) -> None:
+    session = db.session()
+    record = session.execute(
+        select(IdempotencyRecord).where(IdempotencyRecord.owner == owner, IdempotencyRecord.key == key)
+    ).scalar_one()
+    if response.status_code >= 400:  # errors are not kept: the client may retry as is
+        session.delete(record)
+    else:
+        record.status_code, record.mimetype = response.status_code, response.mimetype
+        record.body = response.get_data(as_text=True)
+    session.commit()
+

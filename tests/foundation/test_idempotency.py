@@ -1,0 +1,59 @@
+"""Idempotency-Key: same key and body replays, another body is refused, errors keep nothing."""
+
+from datetime import datetime, timedelta, timezone
+
+from integrations.sandbox.demo_data import CITIZENS
+from tests.identity.conftest import sign_in  # noqa: F401  (fixture)
+from tests.identity.test_enterprises import verified
+
+
+def _grant_body(phone: str, purpose: str = "代办社保查询") -> dict:
+    expires = (datetime.now(timezone.utc) + timedelta(days=7)).isoformat().replace("+00:00", "Z")
+    return {"grantee": {"phone": phone}, "scopes": ["gov_services:query"], "purpose": purpose, "expires_at": expires}
+
+
+def test_retry_with_the_same_key_replays_and_creates_once(sign_in):
+    grantor, grantee = verified(sign_in, CITIZENS[0]), verified(sign_in, CITIZENS[1])
+    headers, body = {**grantor.headers, "Idempotency-Key": "grant-7f3a"}, _grant_body(grantee.phone)
+    first = grantor.client.post("/api/v1/authorizations", json=body, headers=headers)
+    again = grantor.client.post("/api/v1/authorizations", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.get_json() == first.get_json() and again.headers["Idempotent-Replayed"] == "true"
+    listed = grantor.get("/api/v1/authorizations?direction=granted").get_json()["items"]
+    assert [item["id"] for item in listed] == [first.get_json()["id"]]
+
+
+def test_same_key_with_another_body_is_422(sign_in):
+    grantor, grantee = verified(sign_in, CITIZENS[0]), verified(sign_in, CITIZENS[1])
+    headers = {**grantor.headers, "Idempotency-Key": "grant-1"}
+    assert grantor.client.post("/api/v1/authorizations", json=_grant_body(grantee.phone),
+                               headers=headers).status_code == 201
+    other = grantor.client.post("/api/v1/authorizations", json=_grant_body(grantee.phone, "另一件事"), headers=headers)
+    assert other.status_code == 422 and other.get_json()["code"] == "idempotency_key_reused"
+
+
+def test_a_failed_request_keeps_nothing(sign_in):
+    grantor, grantee = verified(sign_in, CITIZENS[0]), verified(sign_in, CITIZENS[1])
+    headers = {**grantor.headers, "Idempotency-Key": "grant-2"}
+    body = _grant_body(grantee.phone)
+    refused = grantor.client.post("/api/v1/authorizations", json={**body, "scopes": ["esign:sign"]}, headers=headers)
+    assert refused.status_code == 422
+    # nothing was kept: the retry runs again (and is refused again) rather than replaying
+    retried = grantor.client.post("/api/v1/authorizations", json={**body, "scopes": ["esign:sign"]}, headers=headers)
+    assert retried.status_code == 422 and "Idempotent-Replayed" not in retried.headers
+
+
+def test_keys_belong_to_their_caller(sign_in):
+    first, second = verified(sign_in, CITIZENS[0]), verified(sign_in, CITIZENS[1])
+    third = verified(sign_in, CITIZENS[2])
+    for caller in (first, second):
+        answer = caller.client.post("/api/v1/authorizations", json=_grant_body(third.phone),
+                                    headers={**caller.headers, "Idempotency-Key": "shared-key"})
+        assert answer.status_code == 201 and "Idempotent-Replayed" not in answer.headers
+
+
+def test_malformed_key_is_422(sign_in):
+    grantor = verified(sign_in, CITIZENS[0])
+    answer = grantor.client.post("/api/v1/authorizations", json=_grant_body("13800138002"),
+                                 headers={**grantor.headers, "Idempotency-Key": "has space"})
+    assert answer.status_code == 422 and "Idempotency-Key" in answer.get_json()["details"]["fields"]
