@@ -166,7 +166,7 @@ CATALOGUE: tuple[LicenceType, ...] = (
         "birth_date": "出生日期",
         "id_number": "公民身份号码",
         "registration_authority": "户口登记机关",
-    }, sensitive=("household_number", "address", "birth_date", "id_number")),
+    }, sensitive=("household_number", "head_of_household", "address", "birth_date", "id_number")),
     _type("social_security_card", "社会保障卡", CITIZEN, {
         "social_security_number": "社会保障号码",
         "card_number": "社会保障卡号",

@@ -82,7 +82,8 @@ def _standing(principal: Principal | None, resource: Resource) -> Principal:
     raise NotFound(f"No such {resource.type}.", code=f"{resource.type}_not_found")
 
 
-def authorize(principal: Principal | None, action: str, resource: Resource, *, audit_denial: bool = True) -> Decision:
+def authorize(principal: Principal | None, action: str, resource: Resource, *, audit_denial: bool = True,
+              record_use: bool = True) -> Decision:
     if action not in SCOPES:
         raise ValueError(f"unknown action {action!r}")
     principal = _standing(principal, resource)
@@ -112,7 +113,8 @@ def authorize(principal: Principal | None, action: str, resource: Resource, *, a
         violation = {"constraint": problem, "grant_id": grant.id}
     if decision is None:
         _deny(principal, action, resource, rule, violation, audit_denial)
-    if decision.via != "owner" and not (decision.via == "member" and principal.role == "legal_representative"):
+    if record_use and decision.via != "owner" and not (
+            decision.via == "member" and principal.role == "legal_representative"):
         _log_use(principal, action, resource, decision)
         # A use is recorded when it is allowed, whether or not the (possibly read-only)
         # work after it commits anything.
@@ -121,10 +123,11 @@ def authorize(principal: Principal | None, action: str, resource: Resource, *, a
 
 
 def permitted(principal: Principal | None, action: str, resource: Resource) -> bool:
-    """``authorize`` for filtering a list: False rather than a refusal, and a skipped item is
-    no denial to audit. An allowed use is recorded as usual."""
+    """The same decision for filtering a list, with no side effect: False rather than a
+    refusal (a skipped item is no denial to audit), and no use recorded (record the items
+    actually shown with ``authorize``)."""
     try:
-        authorize(principal, action, resource, audit_denial=False)
+        authorize(principal, action, resource, audit_denial=False, record_use=False)
     except (Forbidden, NotFound):
         return False
     return True

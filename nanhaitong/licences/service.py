@@ -9,11 +9,11 @@ lands in the holder's access log.
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from integrations.licence_library import licence_type
+from integrations.licence_library import CHINA_STANDARD_TIME, licence_type
 
 from .. import db
 from ..audit.service import record as audit
@@ -68,7 +68,7 @@ def sync(principal: Principal) -> dict:
             row = Licence(holder_kind=wallet.owner_kind, holder_id=wallet.owner_id, code=pulled.code)
             session.add(row)
             changes["added"].append(pulled.code)
-        elif row.digest != pulled.digest or row.status == "withdrawn":
+        elif row.digest != pulled.digest or row.status != pulled.status:
             changes["updated"].append(pulled.code)
         else:
             changes["unchanged"].append(pulled.code)
@@ -76,6 +76,8 @@ def sync(principal: Principal) -> dict:
         row.type_code, row.issuer_code, row.issuer_name = pulled.type_code, pulled.issuer_code, pulled.issuer_name
         row.number, row.holder_name = pulled.number, pulled.holder_name
         row.fields = json.dumps(pulled.fields, ensure_ascii=False, sort_keys=True)
+        if row.valid_until != pulled.valid_until:
+            row.expiry_notified_at = None  # renewed: its new expiry is announced in its turn
         row.valid_from, row.valid_until, row.status = pulled.valid_from, pulled.valid_until, pulled.status
         row.digest, row.fetched_at = pulled.digest, utcnow()
     refused_codes = {refused.code for refused in pull.refused}
@@ -101,14 +103,22 @@ def list_licences(principal: Principal, *, type_code: str | None, status: str | 
                                   Licence.status != "withdrawn")
     if type_code:
         query = query.where(Licence.type_code == type_code)
-    if status:
+    today = china_today().isoformat()
+    lapsed = (Licence.status == "valid") & Licence.valid_until.is_not(None) & (Licence.valid_until < today)
+    if status == "valid":
+        query = query.where(Licence.status == "valid", ~lapsed)
+    elif status == "expired":
+        query = query.where((Licence.status == "expired") | lapsed)
+    elif status:
         query = query.where(Licence.status == status)
     if cursor:
         query = query.where(Licence.id > cursor)
     rows = db.session().execute(query.order_by(Licence.id)).scalars().all()
-    # A delegate's grant may cover only some types: show those, and log each read.
+    # A delegate's grant may cover only some types: show those, and record each read shown.
     visible = [row for row in rows if permitted(principal, "licences:read", _resource(row))]
     page = visible[:limit]
+    for row in page:
+        authorize(principal, "licences:read", _resource(row))
     return page, (page[-1].id if len(visible) > limit else None)
 
 
@@ -155,15 +165,20 @@ def licence_view(licence: Licence, *, reveal: bool = False) -> dict:
     }
 
 
+def china_today() -> date:
+    """Licence dates are China Standard Time dates, whatever the server's zone."""
+    return datetime.now(CHINA_STANDARD_TIME).date()
+
+
 def effective_status(licence: Licence) -> str:
-    if licence.status == "valid" and licence.valid_until and licence.valid_until < date.today().isoformat():
+    if licence.status == "valid" and licence.valid_until and licence.valid_until < china_today().isoformat():
         return "expired"
     return licence.status
 
 
 def notify_expiring(today: date | None = None) -> int:
     """Tell each holder, once, of their licences that expire within EXPIRY_NOTICE_DAYS."""
-    today = today or date.today()
+    today = today or china_today()
     horizon = (today + timedelta(days=EXPIRY_NOTICE_DAYS)).isoformat()
     session = db.session()
     due = session.execute(
