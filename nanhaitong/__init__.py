@@ -24,7 +24,7 @@ Using the API
 
 from __future__ import annotations
 
-from flask import Flask, abort
+from flask import Flask
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -78,16 +78,12 @@ def _register_api(app: Flask) -> None:
     from .docs_assets import blp as docs_assets_blp
     from .health.routes import blp as health_blp
     from .ids import UlidConverter, ulid_parameter_schema
+    from .request_guards import refuse_nul_bytes
 
     app.url_map.converters["ulid"] = UlidConverter
     api = Api(app, spec_kwargs={"info": {"description": __doc__}})
     api.register_converter(UlidConverter, ulid_parameter_schema)
-
-    @app.url_value_preprocessor
-    def _refuse_nul_in_path(_endpoint, values):
-        # No id of ours holds a NUL byte, and PostgreSQL refuses strings with one: 404 here.
-        if values and any("\x00" in str(value) for value in values.values()):
-            abort(404)
+    refuse_nul_bytes(app)
 
     api.register_blueprint(health_blp)
     identity.init_app(app, api)

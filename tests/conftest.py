@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 from nanhaitong import create_app
 from nanhaitong.config import normalize_database_url
 from nanhaitong.migrations.runner import upgrade
+from tests.identity.conftest import sign_in  # noqa: F401  (every domain's tests sign citizens in)
 
 BACKEND = os.environ.get("NHT_TEST_BACKEND", "sqlite")
 POSTGRES_URL = os.environ.get("NHT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

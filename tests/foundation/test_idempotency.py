@@ -3,7 +3,6 @@
 from datetime import datetime, timedelta, timezone
 
 from integrations.sandbox.demo_data import CITIZENS
-from tests.identity.conftest import sign_in  # noqa: F401  (fixture)
 from tests.identity.test_enterprises import verified
 
 

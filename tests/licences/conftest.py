@@ -18,7 +18,7 @@ import requests
 
 from integrations.sandbox.licence_data import EXPIRING_CODE, REVOKED_CODE, TAMPERED_CODE  # noqa: F401
 from tests.authorizations.helpers import APP_SETTINGS
-from tests.identity.conftest import Citizen, request_code, sign_in  # noqa: F401  (fixture)
+from tests.identity.conftest import Citizen, request_code
 
 LICENCES = "/api/v1/licences"
 VERIFICATIONS = "/api/v1/licence-verifications"
