@@ -55,16 +55,27 @@ def database_template(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="session")
+def _cleanup_engine(database_template):
+    if BACKEND != "postgresql":
+        yield None
+        return
+    engine = create_engine(database_template)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def database_url(database_template, tmp_path):
+def database_url(database_template, _cleanup_engine, tmp_path):
     if BACKEND == "postgresql":
-        engine = create_engine(database_template)
-        with engine.begin() as conn:
+        with _cleanup_engine.begin() as conn:
             tables = [t for t in inspect(conn).get_table_names() if t != "alembic_version"]
-            if tables:
-                # TRUNCATE skips row triggers, so the append-only audit table empties too.
-                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        engine.dispose()
+            # Replica mode skips triggers (the append-only guard, foreign keys) for this
+            # transaction: emptying a few small tables this way takes milliseconds where
+            # TRUNCATE takes a tenth of a second, once per test.
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
         return database_template
     path = tmp_path / "nanhaitong.db"
     shutil.copyfile(database_template, path)
