@@ -37,8 +37,8 @@ def other_code(code: str) -> str:
 
 
 def send_fault(app, path_prefix: str, status: int, times: int = 1) -> None:
-    answer = requests.post(f"{app.config['SANDBOX_URL']}/_control/faults",
-                           json={"path_prefix": path_prefix, "status": status, "times": times}, timeout=5)
+    answer = requests.post(f"{app.config['SANDBOX_URL']}/_control/faults", timeout=5,
+                           json={"path_prefix": path_prefix, "status": status, "times": times})
     assert answer.status_code == 201, answer.text
 
 

@@ -184,8 +184,8 @@ def test_missing_token_on_real_http(live_server, app, real):
     assert response.status_code == 401 and response.json()["code"] == "missing_token"
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert set(response.json()) == ERROR_KEYS
-    assert requests.get(f"{live_server.url}{ME}", headers={"Authorization": f"Bearer {real['token']}"},
-                        timeout=5).status_code == 200
+    genuine = {"Authorization": f"Bearer {real['token']}"}
+    assert requests.get(f"{live_server.url}{ME}", timeout=5, headers=genuine).status_code == 200
 
 
 # -- not a JWT at all ------------------------------------------------------------------

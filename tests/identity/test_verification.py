@@ -36,8 +36,8 @@ def idv_usage(app) -> int:
 
 
 def liveness_token(app, id_number: str, outcome: str = "pass") -> str:
-    answer = requests.post(f"{app.config['SANDBOX_URL']}/face/liveness-tokens",
-                           json={"id_number": id_number, "outcome": outcome}, timeout=5)
+    answer = requests.post(f"{app.config['SANDBOX_URL']}/face/liveness-tokens", timeout=5,
+                           json={"id_number": id_number, "outcome": outcome})
     assert answer.status_code == 201, answer.text
     return answer.json()["liveness_token"]
 
