@@ -43,11 +43,8 @@ class RunningSandbox:
         """Add a fault rule. A request the client gave up on still runs after its
         latency; give a status too when it would change state, or it lands in the
         next test."""
-        response = requests.post(
-            self.url + "/_control/faults",
-            json={"path_prefix": path_prefix, "status": status, "latency_ms": latency_ms, "times": times},
-            timeout=CONTROL_TIMEOUT,
-        )
+        rule = {"path_prefix": path_prefix, "status": status, "latency_ms": latency_ms, "times": times}
+        response = requests.post(self.url + "/_control/faults", json=rule, timeout=CONTROL_TIMEOUT)
         assert response.status_code == 201, response.text
         return response.json()
 

@@ -99,8 +99,8 @@ def test_bad_token_requests_are_refused(sandbox, body):
 
 
 def test_token_requests_need_no_api_key_and_last_five_minutes(sandbox):
-    response = requests.post(sandbox.url + "/face/liveness-tokens",
-                             json={"id_number": CITIZEN.id_number, "outcome": "pass"}, timeout=5)
+    body = {"id_number": CITIZEN.id_number, "outcome": "pass"}
+    response = requests.post(sandbox.url + "/face/liveness-tokens", json=body, timeout=5)
 
     assert response.status_code == 201
     assert response.json()["expires_in"] == 300

@@ -57,8 +57,8 @@ def leaked_text(error: BaseException) -> str:
 
 
 def raw_entries(sandbox, kind: str, holder_id: str) -> list[dict]:
-    response = requests.get(f"{sandbox.url}/elic/v1/holders/{kind}/{holder_id}/licences",
-                            headers={"X-Api-Key": "sandbox-elic-key"}, timeout=CONTROL_TIMEOUT)
+    url = f"{sandbox.url}/elic/v1/holders/{kind}/{holder_id}/licences"
+    response = requests.get(url, headers={"X-Api-Key": "sandbox-elic-key"}, timeout=CONTROL_TIMEOUT)
     assert response.status_code == 200, response.text
     return response.json()["licences"]
 
