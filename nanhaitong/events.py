@@ -1,0 +1,25 @@
+"""Domain events: one domain announces a fact, others listen; neither imports the other.
+
+Receivers run synchronously, inside the sender's transaction, before it commits. They
+write rows (an outbox, an inbox message) and never call out over the network: a
+delivery that must leave the process is queued from those rows, so a rolled-back
+change never announces anything.
+
+Connect with ``@application_status_changed.connect`` at import time of the listening
+domain; send with ``application_status_changed.send(sender, **fields)``.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_events = Namespace()
+
+#: An application to a provincial service changed status.
+#: Fields: application_id, user_id, enterprise_id (or None), service_code,
+#: status, previous_status, occurred_at (aware datetime, UTC).
+application_status_changed = _events.signal("application-status-changed")
+
+#: A user withdrew a grant (consent to a partner, or a delegation).
+#: Fields: grant_id, user_id (the grantor), grantee_kind, grantee_id.
+grant_revoked = _events.signal("grant-revoked")
