@@ -89,6 +89,9 @@ def _register_api(app: Flask) -> None:
     identity.init_app(app, api)
     authorizations.init_app(app, api)
     licences.init_app(app, api)
+    from . import esign
+
+    esign.init_app(app, api)
     app.register_blueprint(docs_assets_blp)
     app.extensions["nht.api"] = api
 

@@ -84,6 +84,10 @@ _SETTINGS: dict[str, tuple[object, object]] = {
     "FIELD_KEY_CURRENT": (None, str),
     "BLIND_INDEX_KEY": (None, str),
     "AUDIT_KEY": (None, str),
+    # esign (issue 6): the largest PDF a signing or verification upload may carry, and how
+    # long a signing request waits for its SMS confirmation.
+    "ESIGN_MAX_PDF_BYTES": (10 * 1024 * 1024, _int),
+    "ESIGN_REQUEST_TTL_SECONDS": (900, _int),
 }
 
 # Secrets that are generated into DATA_DIR when neither the environment nor the caller

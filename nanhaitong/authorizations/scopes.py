@@ -71,3 +71,8 @@ def scopes_of_role(role: str) -> frozenset[str]:
 
 def unknown(scopes) -> list[str]:
     return sorted(set(scopes) - set(SCOPES))
+
+# Issue 6 (esign): managing the enterprise's seal certificates and seal images stays with
+# its legal representative (not grantable); applying the seal is esign:seal above.
+SCOPES["esign:manage"] = _rule("Manage the enterprise's e-seal certificates and seal images", by=(), to=(), days=0,
+                               roles=("legal_representative",), level=2)

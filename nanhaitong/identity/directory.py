@@ -77,3 +77,15 @@ def contact_phone(kind: str, ident: str) -> str | None:
         .where(EnterpriseMember.enterprise_id == ident, EnterpriseMember.role == "legal_representative")
     ).scalar_one_or_none()
     return legal_rep.phone if legal_rep else None
+
+
+def certificate_subject(kind: str, ident: str) -> dict | None:
+    """What a signing certificate names: a real-name-verified citizen's name, or an
+    enterprise's name and unified social credit code; None when there is nothing verified."""
+    if kind == "citizen":
+        user = db.session().get(User, ident)
+        if user is None or not user.real_name or user.assurance_level < 2:
+            return None
+        return {"name": user.real_name}
+    enterprise = db.session().get(Enterprise, ident)
+    return {"name": enterprise.name, "uscc": enterprise.uscc} if enterprise else None

@@ -1,0 +1,250 @@
+"""Electronic signatures and e-seals (/api/v1/esign): the platform CA, certificates, seals,
+signing, verification and detached signatures.
+
+Uploads (PDFs, seal images) are multipart/form-data, not JSON: anything else answers 415.
+"""
+
+from functools import wraps
+
+from flask import Response, current_app, g, request
+from flask.views import MethodView
+
+from schemas.esign import (
+    CertificateCreateSchema,
+    CertificateListArgsSchema,
+    CertificateListSchema,
+    CertificateRevokeSchema,
+    CertificateSchema,
+    ConfirmSchema,
+    CrlArgsSchema,
+    DetachedRequestSchema,
+    DetachedSignatureSchema,
+    PdfFilesSchema,
+    RequiredPdfFilesSchema,
+    SealFilesSchema,
+    SealFormSchema,
+    SealListArgsSchema,
+    SealListSchema,
+    SealSchema,
+    SignatureVerificationSchema,
+    SigningRequestFormSchema,
+    SigningRequestSchema,
+)
+
+from ..api import Blueprint, _add_responses
+from . import ca, service
+from .pdf import BadPdf
+
+blp = Blueprint("esign", __name__, url_prefix="/api/v1/esign",
+                description="Electronic signatures and enterprise e-seals (PAdES, RFC 3161, CMS).")
+
+PEM = "application/x-pem-file"
+MULTIPART_SLACK = 64 * 1024  # form fields and part headers around the file
+
+
+def multipart(view):
+    """The body must be multipart/form-data, at most NHT_ESIGN_MAX_PDF_BYTES plus the form around it."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        request.max_content_length = current_app.config["ESIGN_MAX_PDF_BYTES"] + MULTIPART_SLACK
+        # A form without a file (signing a previous request's output) may come url-encoded.
+        if request.mimetype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
+            raise service.UnsupportedMedia()
+        return view(*args, **kwargs)
+
+    _add_responses(wrapper, 413, 415, 422)
+    return wrapper
+
+
+def _read(upload) -> tuple[bytes, str]:
+    limit = current_app.config["ESIGN_MAX_PDF_BYTES"]
+    data = upload.stream.read(limit + 1)
+    service.check_pdf_size(data)
+    return data, (upload.filename or "document.pdf")
+
+
+def _binary(mimetype: str, description: str) -> dict:
+    return {"200": {"description": description, "content": {mimetype: {"schema": {"type": "string",
+                                                                                   "format": "binary"}}}}}
+
+
+@blp.route("/ca.pem")
+class CaBundle(MethodView):
+    @blp.public
+    @blp.doc(responses=_binary(PEM, "The platform CA bundle: the root certificate, then the issuing CA"))
+    def get(self):
+        """The platform CA: trust its root to check our signatures (`openssl cms -verify -CAfile ca.pem`)."""
+        return Response(ca.chain_pem(), mimetype=PEM)
+
+
+@blp.route("/crl")
+class Crl(MethodView):
+    @blp.public
+    @blp.arguments(CrlArgsSchema, location="query")
+    @blp.doc(responses={"200": {"description": "The issuing CA's CRL, re-signed on every revocation",
+                                "content": {"application/pkix-crl": {"schema": {"type": "string", "format": "binary"}},
+                                            PEM: {"schema": {"type": "string"}}}}})
+    def get(self, args):
+        """The certificate revocation list: DER by default; PEM with `?format=pem` or `Accept: application/x-pem-file`."""
+        der = ca.crl_der()
+        wants_pem = args.get("format") == "pem" or (
+            "format" not in args and request.accept_mimetypes.best_match(["application/pkix-crl", PEM]) == PEM
+            and request.accept_mimetypes[PEM] > request.accept_mimetypes["application/pkix-crl"])
+        if wants_pem:
+            from . import pki
+
+            return Response(pki.crl_pem(pki.x509.load_der_x509_crl(der)), mimetype=PEM)
+        return Response(der, mimetype="application/pkix-crl")
+
+
+@blp.route("/tsa")
+class TimestampAuthority(MethodView):
+    @blp.public
+    @blp.doc(requestBody={"required": True, "content": {"application/timestamp-query": {
+                 "schema": {"type": "string", "format": "binary"}}}},
+             responses=_binary("application/timestamp-reply", "An RFC 3161 TimeStampResp, DER"))
+    def post(self):
+        """The platform's RFC 3161 timestamp authority (its certificate is issued by our root)."""
+        if request.mimetype != "application/timestamp-query":
+            raise service.UnsupportedMedia("Send a DER TimeStampReq as application/timestamp-query.")
+        try:
+            reply = service.pdf.timestamp_reply(ca.key_pair("tsa"), request.get_data())
+        except BadPdf as error:
+            raise service.ValidationFailed({"body": [str(error)]}, code="bad_timestamp_query") from None
+        return Response(reply, mimetype="application/timestamp-reply")
+
+
+@blp.route("/certificates")
+class Certificates(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.arguments(CertificateCreateSchema)
+    @blp.response(201, CertificateSchema)
+    def post(self, body):
+        """Issue a signing certificate: personal (to you, level 2) or an enterprise seal certificate
+        (to the enterprise, asked by its legal representative). The key is made and kept here."""
+        return service.certificate_view(service.issue_certificate(g.principal, body["kind"],
+                                                                  body.get("enterprise_id")))
+
+    @blp.login_required("citizen")
+    @blp.arguments(CertificateListArgsSchema, location="query")
+    @blp.response(200, CertificateListSchema)
+    def get(self, args):
+        """Your certificates, or the enterprise's (`enterprise_id`, or acting for it)."""
+        items, next_cursor = service.list_certificates(g.principal, args.get("enterprise_id"), limit=args["limit"],
+                                                       cursor=args.get("cursor"))
+        return {"items": [service.certificate_view(item) for item in items], "next_cursor": next_cursor}
+
+
+@blp.route("/certificates/<ulid:certificate_id>/revoke")
+class CertificateRevoke(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.arguments(CertificateRevokeSchema)
+    @blp.response(200, CertificateSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, body, certificate_id):
+        """Revoke a certificate: it goes on the CRL at once, and its seals are retired."""
+        return service.certificate_view(service.revoke_certificate(g.principal, certificate_id, body["reason"]))
+
+
+@blp.route("/seals")
+class Seals(MethodView):
+    @blp.login_required("citizen", level=2)
+    @multipart
+    @blp.arguments(SealFormSchema, location="form")
+    @blp.arguments(SealFilesSchema, location="files")
+    @blp.response(201, SealSchema)
+    def post(self, form, files):
+        """Register the enterprise's seal image (PNG, multipart field `image`), bound to its seal certificate."""
+        image = files["image"].stream.read(service.MAX_SEAL_PNG_BYTES + 1)
+        return service.seal_view(service.register_seal(g.principal, form["certificate_id"], form["name"], image))
+
+    @blp.login_required("citizen")
+    @blp.arguments(SealListArgsSchema, location="query")
+    @blp.response(200, SealListSchema)
+    def get(self, args):
+        """The enterprise's seals."""
+        return {"items": [service.seal_view(s) for s in service.list_seals(g.principal, args.get("enterprise_id"))]}
+
+
+@blp.route("/signing-requests")
+class SigningRequests(MethodView):
+    @blp.login_required("citizen", level=2)
+    @multipart
+    @blp.idempotent
+    @blp.arguments(SigningRequestFormSchema, location="form")
+    @blp.arguments(PdfFilesSchema, location="files")
+    @blp.response(202, SigningRequestSchema)
+    def post(self, form, files):
+        """Ask to sign a PDF (multipart field `file`, at most NHT_ESIGN_MAX_PDF_BYTES) with your certificate or
+        the enterprise's seal; or sign the output of an earlier request (`previous_request_id`).
+
+        Answers `pending_confirmation` and texts an esign code to you; confirm with it.
+        A visible stamp needs `page`, `x`, `y`, `width`, `height` (PDF points from the lower left).
+        """
+        document, name = _read(files["file"]) if "file" in files else (None, None)
+        stamp = {k: form[k] for k in ("page", "x", "y", "width", "height")} if "page" in form else None
+        return service.request_view(service.create_request(
+            g.principal, certificate_id=form["certificate_id"], document=document, file_name=name,
+            previous_request_id=form.get("previous_request_id"), stamp=stamp, seal_id=form.get("seal_id"),
+            reason=form.get("reason")))
+
+
+@blp.route("/signing-requests/<ulid:request_id>")
+class SigningRequestItem(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.response(200, SigningRequestSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, request_id):
+        """One signing request."""
+        return service.request_view(service.get_request(g.principal, request_id))
+
+
+@blp.route("/signing-requests/<ulid:request_id>/confirm")
+class SigningRequestConfirm(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.idempotent
+    @blp.arguments(ConfirmSchema)
+    @blp.response(200, SigningRequestSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, body, request_id):
+        """Confirm with the esign code: the PDF is signed (PAdES B-T, timestamped by our TSA). Five wrong codes
+        close the request."""
+        return service.request_view(service.confirm(g.principal, request_id, body["code"]))
+
+
+@blp.route("/signing-requests/<ulid:request_id>/document")
+class SigningRequestDocument(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.doc(responses=_binary("application/pdf", "The signed PDF"))
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, request_id):
+        """The signed PDF."""
+        data, name = service.signed_document(g.principal, request_id)
+        response = Response(data, mimetype="application/pdf")
+        response.headers["Content-Disposition"] = f'attachment; filename="signed-{request_id}.pdf"'
+        return response
+
+
+@blp.route("/verifications")
+class Verifications(MethodView):
+    @blp.login_required("citizen")
+    @multipart
+    @blp.arguments(RequiredPdfFilesSchema, location="files")
+    @blp.response(200, SignatureVerificationSchema)
+    def post(self, files):
+        """Check every signature of a PDF (multipart field `file`): signer, trusted chain, intact or modified,
+        signing and timestamp time, revoked or not."""
+        document, _ = _read(files["file"])
+        return service.verify(document)
+
+
+@blp.route("/detached-signatures")
+class DetachedSignatures(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.arguments(DetachedRequestSchema)
+    @blp.response(201, DetachedSignatureSchema)
+    def post(self, body):
+        """Sign a document's SHA-256 digest: a detached CMS SignedData (with our TSA's timestamp) that
+        `openssl cms -verify -binary -inform DER -content <file> -CAfile ca.pem` accepts."""
+        return service.detached_signature(g.principal, body["certificate_id"], body["sha256"])

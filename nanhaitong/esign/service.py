@@ -1,0 +1,444 @@
+"""Signing certificates, seals, signing requests, verification and detached signatures.
+
+Who may do what is asked of ``authorize``: a personal certificate is its citizen's alone
+(``esign:sign``, not grantable); an enterprise's seal certificates and seal images are
+managed by its legal representative (``esign:manage``); applying the seal needs
+``esign:seal`` (the legal representative's role, or a grant to a face-verified member).
+A use by anyone but the legal representative lands in the enterprise's access log.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from .. import db
+from ..audit.service import record as audit
+from ..authorizations.decide import Resource, authorize, permitted, record_access
+from ..errors import AppError, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from ..identity import codes, directory
+from ..identity.principal import Principal
+from ..timeutil import as_utc, isoformat, utcnow
+from . import ca, pdf, pki
+from .models import Seal, SigningCertificate, SigningRequest
+
+MAX_CONFIRM_ATTEMPTS = 5
+MAX_SEAL_PNG_BYTES = 512 * 1024
+MAX_SEAL_PIXELS = 2000
+
+
+class PayloadTooLarge(AppError):
+    status, code, message = 413, "payload_too_large", "The file is larger than this endpoint accepts."
+
+
+class UnsupportedMedia(AppError):
+    status, code, message = 415, "unsupported_media_type", "Send the file as multipart/form-data."
+
+
+def bad_pdf(error: pdf.BadPdf, field: str = "file") -> ValidationFailed:
+    return ValidationFailed({field: [str(error)]}, message=str(error), code=f"pdf_{error.reason}")
+
+
+def check_pdf_size(data: bytes) -> None:
+    limit = current_app.config["ESIGN_MAX_PDF_BYTES"]
+    if len(data) > limit:
+        raise PayloadTooLarge(f"The PDF is larger than {limit} bytes.", details={"max_bytes": limit})
+    if not data:
+        raise ValidationFailed({"file": ["The file is empty."]})
+
+
+# -- resources -----------------------------------------------------------------------
+
+def _cert_resource(cert: SigningCertificate) -> Resource:
+    return Resource(type="esign_certificate", owner_kind=cert.owner_kind, owner_id=cert.owner_id, id=cert.id)
+
+
+def _use_action(owner_kind: str) -> str:
+    return "esign:sign" if owner_kind == "citizen" else "esign:seal"
+
+
+def _manage_action(owner_kind: str) -> str:
+    return "esign:sign" if owner_kind == "citizen" else "esign:manage"
+
+
+def _owner(principal: Principal, enterprise_id: str | None) -> tuple[str, str]:
+    """Whose certificates: the enterprise named (or acted for), else the citizen acted as."""
+    if enterprise_id:
+        return "enterprise", enterprise_id
+    return principal.subject
+
+
+def get_certificate(principal: Principal, certificate_id: str, *, manage: bool = False,
+                    record_use: bool = True) -> SigningCertificate:
+    cert = db.session().get(SigningCertificate, certificate_id)
+    if cert is None:
+        raise NotFound("No such esign_certificate.", code="esign_certificate_not_found")
+    action = _manage_action(cert.owner_kind) if manage else _use_action(cert.owner_kind)
+    authorize(principal, action, _cert_resource(cert), record_use=record_use)
+    return cert
+
+
+def _usable(cert: SigningCertificate) -> None:
+    if cert.status != "active":
+        raise Conflict("The certificate is revoked.", code="certificate_revoked")
+    if as_utc(cert.not_after) <= utcnow():
+        raise Conflict("The certificate has expired.", code="certificate_expired")
+
+
+def _key_pair(cert: SigningCertificate) -> pdf.KeyPair:
+    issuing = ca.key_pair("issuing")
+    return pdf.KeyPair(pki.load_cert(cert.certificate_pem), pki.load_key(cert.private_key),
+                       (issuing.certificate, *issuing.chain))
+
+
+# -- certificates --------------------------------------------------------------------
+
+def issue_certificate(principal: Principal, kind: str, enterprise_id: str | None) -> SigningCertificate:
+    if kind == "personal":
+        owner_kind, owner_id = principal.subject
+        if enterprise_id or owner_kind != "citizen":
+            raise ValidationFailed({"kind": ["A personal certificate is for a citizen: use your personal token, "
+                                             "without enterprise_id."]})
+    else:
+        owner_kind, owner_id = _owner(principal, enterprise_id)
+        if owner_kind != "enterprise":
+            raise ValidationFailed({"enterprise_id": ["Name the enterprise (or act for it) to get its seal "
+                                                      "certificate."]})
+    resource = Resource(type="esign_certificate", owner_kind=owner_kind, owner_id=owner_id)
+    authorize(principal, _manage_action(owner_kind), resource)
+    subject = directory.certificate_subject(owner_kind, owner_id)
+    if subject is None:
+        raise Forbidden("Verify your real name first: the certificate names you.", code="assurance_level_required",
+                        details={"required": 2})
+    issuing = ca.key_pair("issuing")  # made on first use (committed on its own)
+    key = pki.new_key()
+    if owner_kind == "citizen":
+        cert = pki.make_signing_cert(key.public_key(), issuing.certificate, issuing.private_key,
+                                     common_name=subject["name"], serial_number=f"NHT-{owner_id}",
+                                     crl_url=ca.crl_url())
+    else:
+        cert = pki.make_signing_cert(key.public_key(), issuing.certificate, issuing.private_key,
+                                     common_name=subject["name"], organization=subject["name"],
+                                     organization_identifier=subject["uscc"], crl_url=ca.crl_url())
+    row = SigningCertificate(
+        kind="personal" if owner_kind == "citizen" else "seal", owner_kind=owner_kind, owner_id=owner_id,
+        serial=format(cert.serial_number, "x"), subject=cert.subject.rfc4514_string(),
+        certificate_pem=pki.cert_pem(cert), private_key=pki.key_pem(key), status="active",
+        not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc, requested_by=principal.audit_name)
+    session = db.session()
+    session.add(row)
+    session.flush()
+    audit("esign.certificate_issued", object_type="esign_certificate", object_id=row.id,
+          on_behalf_of=f"{owner_kind}:{owner_id}", details={"kind": row.kind, "serial": row.serial})
+    session.commit()
+    return row
+
+
+def list_certificates(principal: Principal, enterprise_id: str | None, *, limit: int,
+                      cursor: str | None) -> tuple[list[SigningCertificate], str | None]:
+    owner_kind, owner_id = _owner(principal, enterprise_id)
+    resource = Resource(type="esign_certificate", owner_kind=owner_kind, owner_id=owner_id)
+    if not (permitted(principal, _use_action(owner_kind), resource)
+            or permitted(principal, _manage_action(owner_kind), resource)):
+        authorize(principal, _use_action(owner_kind), resource)  # raises, and audits the refusal
+    query = select(SigningCertificate).where(SigningCertificate.owner_kind == owner_kind,
+                                             SigningCertificate.owner_id == owner_id)
+    if cursor:
+        query = query.where(SigningCertificate.id > cursor)
+    rows = db.session().execute(query.order_by(SigningCertificate.id).limit(limit + 1)).scalars().all()
+    return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
+
+
+def revoke_certificate(principal: Principal, certificate_id: str, reason: str | None) -> SigningCertificate:
+    cert = get_certificate(principal, certificate_id, manage=True)
+    if cert.status == "revoked":
+        return cert
+    cert.status, cert.revoked_at, cert.revocation_reason = "revoked", utcnow(), reason
+    session = db.session()
+    for seal in session.execute(select(Seal).where(Seal.certificate_id == cert.id, Seal.status == "active")).scalars():
+        seal.status = "retired"
+    session.flush()
+    ca.refresh_crl()
+    audit("esign.certificate_revoked", object_type="esign_certificate", object_id=cert.id,
+          on_behalf_of=f"{cert.owner_kind}:{cert.owner_id}", details={"serial": cert.serial, "reason": reason})
+    session.commit()
+    return cert
+
+
+def certificate_view(cert: SigningCertificate) -> dict:
+    return {
+        "id": cert.id,
+        "kind": cert.kind,
+        "owner": {"kind": cert.owner_kind, "id": cert.owner_id},
+        "serial": cert.serial,
+        "subject": cert.subject if cert.kind == "seal" else _masked_subject(cert),
+        "status": cert.status,
+        "not_before": isoformat(cert.not_before),
+        "not_after": isoformat(cert.not_after),
+        "revoked_at": isoformat(cert.revoked_at) if cert.revoked_at else None,
+        "certificate_pem": cert.certificate_pem,
+    }
+
+
+def _masked_subject(cert: SigningCertificate) -> str:
+    from ..security.masking import mask_name
+
+    name = pki.load_cert(cert.certificate_pem).subject.get_attributes_for_oid(pki.NameOID.COMMON_NAME)[0].value
+    return f"CN={mask_name(name)},C=CN"
+
+
+# -- seals ---------------------------------------------------------------------------
+
+def _check_png(data: bytes) -> None:
+    from PIL import Image, UnidentifiedImageError
+
+    if len(data) > MAX_SEAL_PNG_BYTES:
+        raise PayloadTooLarge(f"The seal image is larger than {MAX_SEAL_PNG_BYTES} bytes.",
+                              details={"max_bytes": MAX_SEAL_PNG_BYTES})
+    try:
+        image = Image.open(io.BytesIO(data))
+        if image.format != "PNG":
+            raise ValueError("not a PNG")
+        if max(image.size) > MAX_SEAL_PIXELS:
+            raise ValidationFailed({"image": [f"At most {MAX_SEAL_PIXELS} pixels a side."]})
+        image.load()
+    except ValidationFailed:
+        raise
+    except (UnidentifiedImageError, ValueError, OSError, SyntaxError, Image.DecompressionBombError):
+        raise ValidationFailed({"image": ["Not a valid PNG image."]}, code="image_not_png") from None
+
+
+def register_seal(principal: Principal, certificate_id: str, name: str, image: bytes) -> Seal:
+    cert = get_certificate(principal, certificate_id, manage=True)
+    if cert.kind != "seal":
+        raise ValidationFailed({"certificate_id": ["A seal is bound to an enterprise seal certificate."]})
+    _usable(cert)
+    _check_png(image)
+    seal = Seal(enterprise_id=cert.owner_id, certificate_id=cert.id, name=name, image_png=image,
+                created_by=principal.audit_name)
+    session = db.session()
+    session.add(seal)
+    session.flush()
+    audit("esign.seal_registered", object_type="esign_seal", object_id=seal.id,
+          on_behalf_of=f"enterprise:{cert.owner_id}", details={"certificate_id": cert.id,
+                                                               "sha256": hashlib.sha256(image).hexdigest()})
+    session.commit()
+    return seal
+
+
+def list_seals(principal: Principal, enterprise_id: str | None) -> list[Seal]:
+    owner_kind, owner_id = _owner(principal, enterprise_id)
+    if owner_kind != "enterprise":
+        raise ValidationFailed({"enterprise_id": ["Name the enterprise (or act for it)."]})
+    resource = Resource(type="esign_seal", owner_kind=owner_kind, owner_id=owner_id)
+    if not permitted(principal, "esign:manage", resource):
+        authorize(principal, "esign:seal", resource)
+    return db.session().execute(select(Seal).where(Seal.enterprise_id == owner_id).order_by(Seal.id)).scalars().all()
+
+
+def seal_view(seal: Seal) -> dict:
+    return {"id": seal.id, "enterprise_id": seal.enterprise_id, "certificate_id": seal.certificate_id,
+            "name": seal.name, "status": seal.status, "created_at": isoformat(seal.created_at),
+            "image_png_base64": base64.b64encode(seal.image_png).decode()}
+
+
+# -- signing requests ----------------------------------------------------------------
+
+def _request_resource(request_row: SigningRequest) -> Resource:
+    return Resource(type="signing_request", owner_kind=request_row.owner_kind, owner_id=request_row.owner_id,
+                    id=request_row.id)
+
+
+def get_request(principal: Principal, request_id: str, *, record_use: bool = True) -> SigningRequest:
+    row = db.session().get(SigningRequest, request_id)
+    if row is None:
+        raise NotFound("No such signing_request.", code="signing_request_not_found")
+    authorize(principal, _use_action(row.owner_kind), _request_resource(row), record_use=record_use)
+    return row
+
+
+def create_request(principal: Principal, *, certificate_id: str, document: bytes | None, file_name: str | None,
+                   previous_request_id: str | None, stamp: dict | None, seal_id: str | None,
+                   reason: str | None) -> SigningRequest:
+    cert = get_certificate(principal, certificate_id, record_use=False)
+    _usable(cert)
+    if principal.kind != "citizen":
+        raise Forbidden("Only a citizen signs.", code="not_authorized")
+    if (document is None) == (previous_request_id is None):
+        raise ValidationFailed({"file": ["Upload a PDF, or name previous_request_id (not both)."]})
+    if previous_request_id:
+        previous = get_request(principal, previous_request_id, record_use=False)
+        if previous.status != "signed":
+            raise Conflict("The previous signing request is not signed yet.", code="previous_not_signed")
+        document, file_name = base64.b64decode(previous.signed_document), previous.file_name
+    check_pdf_size(document)
+    try:
+        reader = pdf.open_pdf(document)
+        if stamp and not 1 <= stamp["page"] <= pdf.page_count(reader):
+            raise ValidationFailed({"page": [f"The PDF has {pdf.page_count(reader)} page(s)."]})
+    except pdf.BadPdf as error:
+        raise bad_pdf(error) from None
+    seal = None
+    if seal_id:
+        seal = db.session().get(Seal, seal_id)
+        if seal is None or seal.certificate_id != cert.id or seal.status != "active":
+            raise ValidationFailed({"seal_id": ["No active seal of this certificate has that id."]})
+    elif cert.kind == "seal" and stamp:
+        seal = db.session().execute(select(Seal).where(Seal.certificate_id == cert.id, Seal.status == "active")
+                                    .order_by(Seal.id.desc()).limit(1)).scalar_one_or_none()
+    row = SigningRequest(
+        owner_kind=cert.owner_kind, owner_id=cert.owner_id, signer_kind=cert.kind, certificate_id=cert.id,
+        seal_id=seal.id if seal else None, previous_request_id=previous_request_id,
+        requested_by=principal.audit_name, file_name=(file_name or "document.pdf")[:200],
+        document_sha256=hashlib.sha256(document).hexdigest(), document=base64.b64encode(document).decode(),
+        stamp=json.dumps(stamp) if stamp else None, reason=reason,
+        expires_at=utcnow() + timedelta(seconds=current_app.config["ESIGN_REQUEST_TTL_SECONDS"]))
+    session = db.session()
+    session.add(row)
+    session.flush()
+    audit("esign.signing_requested", object_type="signing_request", object_id=row.id,
+          on_behalf_of=f"{cert.owner_kind}:{cert.owner_id}",
+          details={"certificate_id": cert.id, "document_sha256": row.document_sha256, "seal_id": row.seal_id})
+    # The step-up code goes to the signer's own phone; sending commits the request with it.
+    codes.send(directory.phone_of(principal.account_id), "esign")
+    return row
+
+
+def confirm(principal: Principal, request_id: str, code: str) -> SigningRequest:
+    row = get_request(principal, request_id, record_use=False)
+    if row.requested_by != principal.audit_name:
+        raise Forbidden("Only the signer who asked may confirm, with the code sent to them.", code="not_the_signer")
+    if row.status == "signed":
+        raise Conflict("This request is already signed.", code="already_signed")
+    if row.status != "pending_confirmation":
+        raise Conflict("This request can no longer be confirmed; make a new one.", code="signing_request_closed")
+    session = db.session()
+    if as_utc(row.expires_at) <= utcnow():
+        row.status = "failed"
+        audit("esign.signing_expired", result="failure", object_type="signing_request", object_id=row.id)
+        session.commit()
+        raise Conflict("This request expired; make a new one.", code="signing_request_expired")
+    try:
+        codes.consume_code(directory.phone_of(principal.account_id), "esign", code)
+    except Unauthorized:
+        row = session.get(SigningRequest, request_id)
+        row.attempts += 1
+        if row.attempts >= MAX_CONFIRM_ATTEMPTS:
+            row.status = "failed"
+        audit("esign.confirmation_failed", result="failure", object_type="signing_request", object_id=row.id,
+              details={"attempts": row.attempts})
+        session.commit()
+        raise
+    cert = session.get(SigningCertificate, row.certificate_id)
+    _usable(cert)
+    # The use itself, recorded (with the signature, in this transaction) in the enterprise's
+    # access log when not by its legal representative.
+    action = _use_action(row.owner_kind)
+    decision = authorize(principal, action, _cert_resource(cert), record_use=False)
+    if decision.via == "delegate" or (decision.via == "member" and directory.member_role(
+            row.owner_id, principal.account_id) != "legal_representative"):
+        record_access(_cert_resource(cert), accessor=principal, acting_as=decision.via, action=action,
+                      grant_id=decision.grant_id)
+    seal = session.get(Seal, row.seal_id) if row.seal_id else None
+    stamp = json.loads(row.stamp) if row.stamp else None
+    try:
+        signed = pdf.sign_pdf(
+            base64.b64decode(row.document), signer=_key_pair(cert), tsa=ca.key_pair("tsa"),
+            field_name=f"Signature-{row.id}", reason=row.reason,
+            stamp=pdf.Stamp(**stamp) if stamp else None,
+            stamp_text=("Sealed %(ts)s" if seal else f"Signed %(ts)s\nCert {cert.serial[:16]}"),
+            seal_png=seal.image_png if seal else None)
+    except pdf.BadPdf as error:
+        raise bad_pdf(error) from None
+    row.signed_document = base64.b64encode(signed).decode()
+    row.signed_sha256 = hashlib.sha256(signed).hexdigest()
+    row.status, row.signed_at = "signed", utcnow()
+    audit("esign.seal_applied" if row.signer_kind == "seal" else "esign.signed", object_type="signing_request",
+          object_id=row.id, on_behalf_of=f"{row.owner_kind}:{row.owner_id}",
+          details={"certificate_id": cert.id, "seal_id": row.seal_id, "document_sha256": row.document_sha256,
+                   "signed_sha256": row.signed_sha256})
+    session.commit()
+    return row
+
+
+def signed_document(principal: Principal, request_id: str) -> tuple[bytes, str]:
+    row = get_request(principal, request_id)
+    if row.status != "signed":
+        raise Conflict("The document is not signed yet.", code="not_signed")
+    name = row.file_name if row.file_name.lower().endswith(".pdf") else f"{row.file_name}.pdf"
+    return base64.b64decode(row.signed_document), name
+
+
+def request_view(row: SigningRequest) -> dict:
+    return {
+        "id": row.id,
+        "status": row.status,
+        "signer_kind": row.signer_kind,
+        "owner": {"kind": row.owner_kind, "id": row.owner_id},
+        "certificate_id": row.certificate_id,
+        "seal_id": row.seal_id,
+        "previous_request_id": row.previous_request_id,
+        "file_name": row.file_name,
+        "document_sha256": row.document_sha256,
+        "signed_sha256": row.signed_sha256,
+        "stamp": json.loads(row.stamp) if row.stamp else None,
+        "created_at": isoformat(row.created_at),
+        "expires_at": isoformat(row.expires_at),
+        "signed_at": isoformat(row.signed_at) if row.signed_at else None,
+    }
+
+
+# -- verification and detached signatures ------------------------------------------------
+
+def verify(document: bytes) -> dict:
+    check_pdf_size(document)
+    root, issuing = ca.certificate("root"), ca.certificate("issuing")
+    crl = pki.x509.load_der_x509_crl(ca.crl_der())
+    try:
+        reports = pdf.verify_pdf(document, trust_roots=[root], other_certs=[issuing], crls_der=[ca.crl_der()])
+    except pdf.BadPdf as error:
+        raise bad_pdf(error) from None
+    signatures = []
+    for report, cert in reports:
+        ours = cert.issuer == issuing.subject
+        revoked = None
+        if ours:
+            entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
+            revoked = entry is not None
+        signatures.append({
+            "field_name": report.field_name,
+            "signer": report.signer,
+            "issuer": report.issuer,
+            "certificate_serial": report.certificate_serial,
+            "trusted": report.trusted,
+            "intact": report.intact,
+            "modified_after_signing": report.modified_after_signing,
+            "coverage": report.coverage,
+            "signing_time": isoformat(report.signing_time) if report.signing_time else None,
+            "timestamp_time": isoformat(report.timestamp_time) if report.timestamp_time else None,
+            "timestamp_trusted": report.timestamp_trusted,
+            "revoked": revoked,
+            "valid": bool(report.trusted and report.intact and not report.modified_after_signing and not revoked),
+        })
+    return {"document_sha256": hashlib.sha256(document).hexdigest(), "signature_count": len(signatures),
+            "signatures": signatures}
+
+
+def detached_signature(principal: Principal, certificate_id: str, sha256_hex: str) -> dict:
+    cert = get_certificate(principal, certificate_id)
+    _usable(cert)
+    der = pdf.detached_cms(bytes.fromhex(sha256_hex), signer=_key_pair(cert), tsa=ca.key_pair("tsa"))
+    audit("esign.detached_signed", object_type="esign_certificate", object_id=cert.id,
+          on_behalf_of=f"{cert.owner_kind}:{cert.owner_id}", details={"sha256": sha256_hex.lower()})
+    db.session().commit()
+    return {"certificate_id": cert.id, "sha256": sha256_hex.lower(), "format": "CMS SignedData (detached), DER",
+            "signature_base64": base64.b64encode(der).decode(),
+            "signature_pem": "-----BEGIN CMS-----\n" + "\n".join(
+                base64.b64encode(der).decode()[i:i + 64] for i in range(0, len(base64.b64encode(der)), 64))
+            + "\n-----END CMS-----\n"}

@@ -1,0 +1,175 @@
+"""Electronic signatures and e-seals: certificates, seals, signing requests, verification."""
+
+import marshmallow as ma
+from flask_smorest.fields import Upload
+from marshmallow import validate
+
+from .common import StrictSchema
+from .identity import SmsCodeField
+
+ULID = validate.Regexp(r"^[0-9A-HJKMNP-TV-Z]{26}$", error="Not an id.")
+
+
+class OwnerSchema(ma.Schema):
+    kind = ma.fields.String(required=True, metadata={"description": "citizen or enterprise"})
+    id = ma.fields.String(required=True)
+
+
+class CertificateCreateSchema(StrictSchema):
+    kind = ma.fields.String(required=True, validate=validate.OneOf(("personal", "enterprise_seal")),
+                            metadata={"description": "personal: for yourself (level 2); enterprise_seal: for the "
+                                                     "enterprise you represent (legal representative)"})
+    enterprise_id = ma.fields.String(validate=ULID, metadata={
+        "description": "For enterprise_seal with a personal token; defaults to the enterprise you act for"})
+
+
+class CertificateSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True, metadata={"description": "personal or seal"})
+    owner = ma.fields.Nested(OwnerSchema, required=True)
+    serial = ma.fields.String(required=True, metadata={"description": "Serial number, hex"})
+    subject = ma.fields.String(required=True, metadata={"description": "RFC 4514; a person's name is masked"})
+    status = ma.fields.String(required=True, metadata={"description": "active or revoked"})
+    not_before = ma.fields.String(required=True)
+    not_after = ma.fields.String(required=True)
+    revoked_at = ma.fields.String(allow_none=True, required=True)
+    certificate_pem = ma.fields.String(required=True, metadata={"description": "The certificate (no private key: "
+                                                                               "that never leaves the platform)"})
+
+
+class CertificateListArgsSchema(ma.Schema):
+    enterprise_id = ma.fields.String(validate=ULID)
+    limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    cursor = ma.fields.String(validate=validate.Length(min=1, max=26))
+
+
+class CertificateListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(CertificateSchema), required=True)
+    next_cursor = ma.fields.String(allow_none=True, required=True)
+
+
+class CertificateRevokeSchema(StrictSchema):
+    reason = ma.fields.String(validate=validate.OneOf(("key_compromise", "superseded", "cessation_of_operation",
+                                                       "unspecified")), load_default="unspecified")
+
+
+class SealFilesSchema(ma.Schema):
+    image = Upload(required=True, metadata={"description": "The seal image, PNG, at most 512 KiB, 2000 px a side"})
+
+
+class SealFormSchema(ma.Schema):
+    certificate_id = ma.fields.String(required=True, validate=ULID,
+                                      metadata={"description": "The enterprise seal certificate it is bound to"})
+    name = ma.fields.String(load_default="公章", validate=validate.Length(min=1, max=60))
+
+
+class SealSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    enterprise_id = ma.fields.String(required=True)
+    certificate_id = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, metadata={"description": "active, or retired (its certificate revoked)"})
+    created_at = ma.fields.String(required=True)
+    image_png_base64 = ma.fields.String(required=True)
+
+
+class SealListArgsSchema(ma.Schema):
+    enterprise_id = ma.fields.String(validate=ULID)
+
+
+class SealListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(SealSchema), required=True)
+
+
+class PdfFilesSchema(ma.Schema):
+    file = Upload(metadata={"description": "The PDF (not encrypted), at most NHT_ESIGN_MAX_PDF_BYTES (10 MiB)"})
+
+
+class RequiredPdfFilesSchema(ma.Schema):
+    file = Upload(required=True, metadata={"description": "The PDF, at most NHT_ESIGN_MAX_PDF_BYTES (10 MiB)"})
+
+
+class SigningRequestFormSchema(ma.Schema):
+    certificate_id = ma.fields.String(required=True, validate=ULID, metadata={
+        "description": "Your personal certificate, or the enterprise's seal certificate"})
+    previous_request_id = ma.fields.String(validate=ULID, metadata={
+        "description": "Sign the output of this (signed) request instead of an upload: several signers in order"})
+    seal_id = ma.fields.String(validate=ULID, metadata={"description": "Seal image for the visible stamp "
+                                                                       "(default: the certificate's latest seal)"})
+    reason = ma.fields.String(validate=validate.Length(min=1, max=200))
+    page = ma.fields.Integer(validate=validate.Range(min=1, max=100000),
+                             metadata={"description": "Visible stamp: page, 1-based (give all five or none)"})
+    x = ma.fields.Float(validate=validate.Range(min=0, max=14400), metadata={"description": "Lower-left x, points"})
+    y = ma.fields.Float(validate=validate.Range(min=0, max=14400), metadata={"description": "Lower-left y, points"})
+    width = ma.fields.Float(validate=validate.Range(min=10, max=2000))
+    height = ma.fields.Float(validate=validate.Range(min=10, max=2000))
+
+    @ma.validates_schema
+    def _stamp_all_or_none(self, data, **_kwargs):
+        given = [name for name in ("page", "x", "y", "width", "height") if name in data]
+        if given and len(given) != 5:
+            raise ma.ValidationError("Give page, x, y, width and height together (or none).", "page")
+
+
+class SigningRequestSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, metadata={"description": "pending_confirmation, signed or failed"})
+    signer_kind = ma.fields.String(required=True, metadata={"description": "personal or seal"})
+    owner = ma.fields.Nested(OwnerSchema, required=True)
+    certificate_id = ma.fields.String(required=True)
+    seal_id = ma.fields.String(allow_none=True, required=True)
+    previous_request_id = ma.fields.String(allow_none=True, required=True)
+    file_name = ma.fields.String(required=True)
+    document_sha256 = ma.fields.String(required=True)
+    signed_sha256 = ma.fields.String(allow_none=True, required=True)
+    stamp = ma.fields.Dict(allow_none=True, required=True)
+    created_at = ma.fields.String(required=True)
+    expires_at = ma.fields.String(required=True)
+    signed_at = ma.fields.String(allow_none=True, required=True)
+
+
+class ConfirmSchema(StrictSchema):
+    code = SmsCodeField(required=True, metadata={"description": "The esign code texted to the signer"})
+
+
+class SignatureReportSchema(ma.Schema):
+    field_name = ma.fields.String(required=True)
+    signer = ma.fields.String(required=True, metadata={"description": "Signer certificate subject, RFC 4514"})
+    issuer = ma.fields.String(required=True)
+    certificate_serial = ma.fields.String(required=True)
+    trusted = ma.fields.Boolean(required=True, metadata={"description": "Chain ends at the platform root"})
+    intact = ma.fields.Boolean(required=True, metadata={"description": "The signed bytes are unchanged"})
+    modified_after_signing = ma.fields.Boolean(required=True, metadata={
+        "description": "Changed, or changed later beyond adding signatures"})
+    coverage = ma.fields.String(required=True, metadata={"description": "entire_file or entire_revision"})
+    signing_time = ma.fields.String(allow_none=True, required=True)
+    timestamp_time = ma.fields.String(allow_none=True, required=True, metadata={
+        "description": "Time in the RFC 3161 signature timestamp"})
+    timestamp_trusted = ma.fields.Boolean(allow_none=True, required=True)
+    revoked = ma.fields.Boolean(allow_none=True, required=True, metadata={
+        "description": "On our CRL; null for certificates we did not issue"})
+    valid = ma.fields.Boolean(required=True, metadata={"description": "trusted, intact, unmodified, not revoked"})
+
+
+class SignatureVerificationSchema(ma.Schema):
+    document_sha256 = ma.fields.String(required=True)
+    signature_count = ma.fields.Integer(required=True)
+    signatures = ma.fields.List(ma.fields.Nested(SignatureReportSchema), required=True)
+
+
+class DetachedRequestSchema(StrictSchema):
+    certificate_id = ma.fields.String(required=True, validate=ULID)
+    sha256 = ma.fields.String(required=True, validate=validate.Regexp(r"^[0-9a-fA-F]{64}$",
+                                                                      error="64 hex digits (a SHA-256 digest)."))
+
+
+class DetachedSignatureSchema(ma.Schema):
+    certificate_id = ma.fields.String(required=True)
+    sha256 = ma.fields.String(required=True)
+    format = ma.fields.String(required=True)
+    signature_base64 = ma.fields.String(required=True, metadata={"description": "CMS SignedData, DER, base64"})
+    signature_pem = ma.fields.String(required=True)
+
+
+class CrlArgsSchema(ma.Schema):
+    format = ma.fields.String(validate=validate.OneOf(("der", "pem")))

@@ -1,0 +1,141 @@
+"""Fixtures and plain helpers for the esign tests (issue 6).
+
+Everything goes through the API as a client would: citizens sign in by SMS and verify
+their real name against the sandbox, the signing step-up code is read from the sandbox
+SMS gateway over HTTP. What comes back is checked with tools that are not ours:
+pyHanko's own validator for PDFs (trusting the root from GET /api/v1/esign/ca.pem), and
+the ``openssl`` command line for detached CMS signatures. One shortcut goes through the
+ORM: raising a test account to assurance level 3 (the sandbox face check knows only the
+demo citizens' faces, and the seal needs level 3).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+import requests
+from cryptography import x509
+from PIL import Image, ImageDraw
+
+from tests.authorizations.helpers import (  # noqa: F401
+    APP_SETTINGS,
+    CHEN,
+    GUICHENG,
+    HE,
+    LI,
+    OU,
+    act_for,
+    registered,
+    set_level,
+    user_id,
+    verified,
+)
+from tests.identity.conftest import Citizen
+
+ESIGN = "/api/v1/esign"
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(**APP_SETTINGS)
+
+
+# -- documents -------------------------------------------------------------------------
+
+def make_pdf(pages: int = 1, text: str = "Nanhai-Tong test document") -> bytes:
+    """A real PDF (Pillow writes one page per image)."""
+    images = []
+    for number in range(pages):
+        image = Image.new("RGB", (595, 842), "white")
+        ImageDraw.Draw(image).text((60, 60), f"{text} - page {number + 1}", fill="black")
+        images.append(image)
+    out = io.BytesIO()
+    images[0].save(out, format="PDF", save_all=True, append_images=images[1:], resolution=72)
+    return out.getvalue()
+
+
+def seal_png() -> bytes:
+    image = Image.new("RGBA", (200, 200), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((5, 5, 195, 195), outline=(220, 0, 0, 255), width=8)
+    draw.regular_polygon((100, 100, 40), 5, fill=(220, 0, 0, 255))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+# -- the CA ----------------------------------------------------------------------------
+
+def ca_bundle(citizen_or_client) -> list[x509.Certificate]:
+    client = getattr(citizen_or_client, "client", citizen_or_client)
+    answer = client.get(f"{ESIGN}/ca.pem")
+    assert answer.status_code == 200 and answer.mimetype == "application/x-pem-file"
+    return x509.load_pem_x509_certificates(answer.data)
+
+
+# -- people ----------------------------------------------------------------------------
+
+def esign_code(citizen: Citizen) -> str:
+    """The newest code texted to the citizen (the esign step-up code after a signing request)."""
+    answer = requests.get(f"{citizen.app.config['SANDBOX_URL']}/sms/messages", params={"phone": citizen.phone},
+                          timeout=5)
+    answer.raise_for_status()
+    return re.search(r"\d{6}", answer.json()["messages"][0]["text"]).group(0)
+
+
+def issue(citizen: Citizen, kind: str = "personal", **extra) -> dict:
+    answer = citizen.post(f"{ESIGN}/certificates", json={"kind": kind, **extra})
+    assert answer.status_code == 201, answer.get_json()
+    return answer.get_json()
+
+
+def register_seal(citizen: Citizen, certificate_id: str, image: bytes | None = None) -> dict:
+    answer = citizen.post(f"{ESIGN}/seals", data={"certificate_id": certificate_id, "name": "公章",
+                                                  "image": (io.BytesIO(image or seal_png()), "seal.png")})
+    assert answer.status_code == 201, answer.get_json()
+    return answer.get_json()
+
+
+def request_signing(citizen: Citizen, certificate_id: str, document: bytes | None = None, **form):
+    data = {"certificate_id": certificate_id, **{k: str(v) for k, v in form.items()}}
+    if document is not None:
+        data["file"] = (io.BytesIO(document), "contract.pdf")
+    return citizen.post(f"{ESIGN}/signing-requests", data=data)
+
+
+def sign(citizen: Citizen, certificate_id: str, document: bytes | None = None, **form) -> tuple[dict, bytes]:
+    """Ask, confirm with the texted code, download: (the request, the signed PDF)."""
+    asked = request_signing(citizen, certificate_id, document, **form)
+    assert asked.status_code == 202, asked.get_json()
+    assert asked.get_json()["status"] == "pending_confirmation"
+    confirmed = citizen.post(f"{ESIGN}/signing-requests/{asked.get_json()['id']}/confirm",
+                             json={"code": esign_code(citizen)})
+    assert confirmed.status_code == 200, confirmed.get_json()
+    assert confirmed.get_json()["status"] == "signed"
+    document = citizen.get(f"{ESIGN}/signing-requests/{asked.get_json()['id']}/document")
+    assert document.status_code == 200 and document.mimetype == "application/pdf"
+    return confirmed.get_json(), document.data
+
+
+def verify(citizen: Citizen, document: bytes) -> dict:
+    answer = citizen.post(f"{ESIGN}/verifications", data={"file": (io.BytesIO(document), "signed.pdf")})
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()
+
+
+@pytest.fixture
+def li(sign_in):
+    """A real-name-verified citizen (level 2)."""
+    return verified(sign_in, LI)
+
+
+@pytest.fixture
+def chen(sign_in):
+    """The legal representative of enterprise GUICHENG, face-verified (level 3): holds esign:seal."""
+    citizen = verified(sign_in, CHEN)
+    enterprise_id = registered(citizen, GUICHENG)
+    set_level(citizen.app, user_id(citizen), 3)
+    citizen.enterprise_id = enterprise_id
+    return citizen
