@@ -1,0 +1,117 @@
+"""Who may get certificates, register seals and apply them; staff use lands in the access log."""
+
+from __future__ import annotations
+
+from tests.authorizations.helpers import act_for, act_under, audit_rows, citizen_at, create_grant, details, revoke
+from tests.identity.test_enterprises import assert_error
+
+from .conftest import ESIGN, esign_code, issue, make_pdf, register_seal, request_signing, sign
+
+
+def _member(chen, sign_in, role="handler", level=3):
+    member, member_id = citizen_at(sign_in, level=level)
+    added = chen.post(f"/api/v1/enterprises/{chen.enterprise_id}/members", json={"phone": member.phone, "role": role})
+    assert added.status_code == 201, added.get_json()
+    return member, member_id
+
+
+def test_personal_certificates_need_a_verified_name(sign_in):
+    level1, _ = citizen_at(sign_in, level=1)
+    assert_error(level1.post(f"{ESIGN}/certificates", json={"kind": "personal"}), 403, "assurance_level_required")
+    # level 2 by the database alone, with no verified name: nothing to put in the certificate
+    unnamed, _ = citizen_at(sign_in, level=2)
+    assert_error(unnamed.post(f"{ESIGN}/certificates", json={"kind": "personal"}), 403, "assurance_level_required")
+
+
+def test_only_the_legal_representative_gets_the_seal_certificate(chen, sign_in, li):
+    admin, _ = _member(chen, sign_in, role="admin")
+    assert_error(admin.post(f"{ESIGN}/certificates", json={"kind": "enterprise_seal",
+                                                           "enterprise_id": chen.enterprise_id}),
+                 403, "member_role_required")
+    assert_error(li.post(f"{ESIGN}/certificates", json={"kind": "enterprise_seal",
+                                                        "enterprise_id": chen.enterprise_id}),
+                 404, "esign_certificate_not_found")
+    assert_error(li.post(f"{ESIGN}/certificates", json={"kind": "enterprise_seal"}), 422)
+    # Acting for the enterprise, no enterprise_id needed.
+    cert = issue(act_for(chen, chen.enterprise_id), "enterprise_seal")
+    assert cert["owner"] == {"kind": "enterprise", "id": chen.enterprise_id}
+    # and a personal certificate is not asked for while acting for an enterprise
+    assert_error(act_for(chen, chen.enterprise_id).post(f"{ESIGN}/certificates", json={"kind": "personal"}), 422)
+    [event] = audit_rows(chen.app, "esign.certificate_issued")
+    assert event.on_behalf_of == f"enterprise:{chen.enterprise_id}"
+
+
+def test_a_member_granted_esign_seal_seals_and_the_enterprise_sees_it(chen, sign_in):
+    cert = issue(chen, "enterprise_seal", enterprise_id=chen.enterprise_id)
+    register_seal(chen, cert["id"])
+    handler, handler_id = _member(chen, sign_in)
+    # Without the grant: refused.
+    assert_error(request_signing(handler, cert["id"], make_pdf()), 403, "member_role_required")
+    grant = create_grant(act_for(chen, chen.enterprise_id), handler_id, ["esign:seal"], purpose="合同盖章")
+    request, _ = sign(handler, cert["id"], make_pdf(), page=1, x=400, y=50, width=120, height=120)
+    assert request["signer_kind"] == "seal" and request["seal_id"]
+
+    # The enterprise's access log shows the staff member's use of the seal.
+    log = act_for(chen, chen.enterprise_id).get("/api/v1/me/access-log?limit=100").get_json()["items"]
+    uses = [entry for entry in log if entry["action"] == "esign:seal"]
+    assert uses, log
+    assert all(entry["grant_id"] == grant["id"] for entry in uses)
+    [applied] = audit_rows(chen.app, "esign.seal_applied")
+    assert applied.actor == f"citizen:{handler_id}" and applied.on_behalf_of == f"enterprise:{chen.enterprise_id}"
+    assert details(applied)["certificate_id"] == cert["id"]
+
+    # Acting under the grant works too; once it is revoked, the seal is refused again.
+    under = act_under(handler, grant["id"])
+    assert request_signing(under, cert["id"], make_pdf()).status_code == 202
+    revoke(act_for(chen, chen.enterprise_id), grant["id"])
+    assert_error(request_signing(handler, cert["id"], make_pdf()), 403)
+
+
+def test_the_legal_representative_sealing_is_no_staff_use(chen):
+    cert = issue(chen, "enterprise_seal", enterprise_id=chen.enterprise_id)
+    sign(chen, cert["id"], make_pdf())
+    log = act_for(chen, chen.enterprise_id).get("/api/v1/me/access-log?limit=100").get_json()["items"]
+    assert [entry for entry in log if entry["action"] == "esign:seal"] == []
+    assert len(audit_rows(chen.app, "esign.seal_applied")) == 1
+
+
+def test_only_the_signer_who_asked_confirms(chen, sign_in):
+    cert = issue(chen, "enterprise_seal", enterprise_id=chen.enterprise_id)
+    handler, handler_id = _member(chen, sign_in)
+    create_grant(act_for(chen, chen.enterprise_id), handler_id, ["esign:seal"])
+    asked = request_signing(handler, cert["id"], make_pdf())
+    assert asked.status_code == 202
+    # The legal representative may see it, but the code went to the handler: only they confirm.
+    assert_error(chen.post(f"{ESIGN}/signing-requests/{asked.get_json()['id']}/confirm",
+                           json={"code": esign_code(handler)}), 403, "not_the_signer")
+
+
+def test_a_revoked_certificate_signs_nothing_more(li):
+    cert = issue(li)
+    asked = request_signing(li, cert["id"], make_pdf())
+    code = esign_code(li)
+    assert li.post(f"{ESIGN}/certificates/{cert['id']}/revoke", json={}).status_code == 200
+    assert_error(li.post(f"{ESIGN}/signing-requests/{asked.get_json()['id']}/confirm", json={"code": code}), 409,
+                 "certificate_revoked")
+    assert_error(request_signing(li, cert["id"], make_pdf()), 409, "certificate_revoked")
+    assert audit_rows(li.app, "esign.signed") == []
+
+
+def test_the_step_up_code_is_texted_to_the_signer(li):
+    import requests
+
+    def texts():
+        answer = requests.get(f"{li.app.config['SANDBOX_URL']}/sms/messages", params={"phone": li.phone}, timeout=5)
+        return answer.json()["messages"]
+
+    cert = issue(li)
+    before = len(texts())
+    asked = request_signing(li, cert["id"], make_pdf())
+    assert asked.status_code == 202
+    assert len(texts()) == before + 1
+    # A code for login is no code for signing.
+    from tests.identity.conftest import request_code
+
+    assert request_code(li.client, li.phone, "login").status_code == 202
+    assert_error(li.post(f"{ESIGN}/signing-requests/{asked.get_json()['id']}/confirm",
+                         json={"code": esign_code(li)}), 401, "invalid_code")
