@@ -261,6 +261,69 @@ def step_up_code(world: World, who: str) -> str:
     assert world.client.post("/api/v1/auth/sms-codes", json={"phone": phone, "purpose": "step_up"}).status_code == 202
     return read_code(world.app, phone)
 
+# -- esign (issue 6) ------------------------------------------------------------------------
+# A personal certificate and its signing requests are the owner's alone (esign:sign is not
+# grantable: a delegate acting for the owner gets 403); an enterprise's seal certificate is
+# revoked by its legal representative only (esign:manage).
+
+def _esign_certificate(world: World, who: str, **body) -> str:
+    answer = world.client.post("/api/v1/esign/certificates", headers=world.headers[who],
+                               json={"kind": "personal", **body})
+    assert answer.status_code == 201, answer.get_json()
+    return answer.get_json()["id"]
+
+
+def _esign_request(world: World, *, confirmed: bool) -> str:
+    import io
+
+    from tests.esign.conftest import make_pdf
+
+    if "owner_esign_certificate" not in world.ids:
+        world.ids["owner_esign_certificate"] = _esign_certificate(world, "owner")
+    asked = world.client.post("/api/v1/esign/signing-requests", headers=world.headers["owner"], data={
+        "certificate_id": world.ids["owner_esign_certificate"], "file": (io.BytesIO(make_pdf()), "a.pdf")})
+    assert asked.status_code == 202, asked.get_json()
+    request_id = asked.get_json()["id"]
+    if confirmed:
+        done = world.client.post(f"/api/v1/esign/signing-requests/{request_id}/confirm", headers=world.headers["owner"],
+                                 json={"code": read_code(world.app, world.people["owner"].phone)})
+        assert done.status_code == 200, done.get_json()
+    return request_id
+
+
+OBJECTS.update({
+    "a new personal certificate of the owner": lambda w: {"certificate_id": _esign_certificate(w, "owner")},
+    "a new seal certificate of enterprise A": lambda w: {"certificate_id": _esign_certificate(
+        w, "lr_A", kind="enterprise_seal", enterprise_id=w.ids["A"])},
+    "a signed signing request of the owner": lambda w: {"request_id": _esign_request(w, confirmed=True)},
+    "a pending signing request of the owner": lambda w: {"request_id": _esign_request(w, confirmed=False)},
+})
+BODIES.update({
+    ("POST", "/api/v1/esign/certificates/<ulid:certificate_id>/revoke"): lambda w: {},
+    # the code texted to the owner for the request just made; others are stopped before it is looked at
+    ("POST", "/api/v1/esign/signing-requests/<ulid:request_id>/confirm"): lambda w: {
+        "code": read_code(w.app, w.people["owner"].phone)},
+})
+_OWNER_ONLY = (
+    401, 401, 401, 200, 404, 404, 403, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404)
+MATRIX.update({
+    #   anon part staf ownr othr dlg  dLiv dExp dRev eDlg lrA  lrA@ adA  adA@ hdA  hdA@ lrB  lrB@ adB  adB@ hdB  hdB@
+    ("POST", "/api/v1/esign/certificates/<ulid:certificate_id>/revoke"): {
+        "a new personal certificate of the owner": _OWNER_ONLY,
+        "a new seal certificate of enterprise A": (
+        401, 401, 401, 404, 404, 404, 404, 401, 401, 403, 200, 200, 403, 403, 403, 403, 404, 404, 404, 404, 404, 404),
+    },
+    ("GET", "/api/v1/esign/signing-requests/<ulid:request_id>"): {
+        "a pending signing request of the owner": _OWNER_ONLY,
+    },
+    ("POST", "/api/v1/esign/signing-requests/<ulid:request_id>/confirm"): {
+        "a pending signing request of the owner": _OWNER_ONLY,
+    },
+    ("GET", "/api/v1/esign/signing-requests/<ulid:request_id>/document"): {
+        "a signed signing request of the owner": _OWNER_ONLY,
+    },
+})
+
 ERROR_KEYS = {"code", "message", "details", "request_id"}
 
 
