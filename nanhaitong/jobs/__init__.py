@@ -37,7 +37,10 @@ def init_app(app: Flask) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
-        imports=["nanhaitong.jobs.tasks"],
+        imports=[
+            "nanhaitong.jobs.tasks",
+            "nanhaitong.messages.push",
+        ],
     )
     celery.set_default()
     app.extensions["celery"] = celery
