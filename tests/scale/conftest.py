@@ -28,7 +28,7 @@ BIN = Path(sys.executable).parent
 MULTI_DB = "nht_test_multi"
 MULTI_REDIS_DB = 9
 
-pytestmark = pytest.mark.skipif(BACKEND != "postgresql", reason="needs PostgreSQL + Redis (the scaled-out shape)")
+only_scaled_out = pytest.mark.skipif(BACKEND != "postgresql", reason="needs PostgreSQL + Redis (the scaled-out shape)")
 
 
 def free_port() -> int:

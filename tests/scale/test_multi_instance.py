@@ -13,6 +13,10 @@ import requests
 
 from integrations.sandbox.demo_data import CITIZENS
 
+from .conftest import only_scaled_out
+
+pytestmark = only_scaled_out
+
 _phones = itertools.count(13_600_000_000)
 
 
