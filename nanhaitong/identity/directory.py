@@ -79,6 +79,13 @@ def contact_phone(kind: str, ident: str) -> str | None:
     return legal_rep.phone if legal_rep else None
 
 
+def member_ids(enterprise_id: str) -> list[str]:
+    """The user ids of the enterprise's members."""
+    return list(db.session().execute(
+        select(EnterpriseMember.user_id).where(EnterpriseMember.enterprise_id == enterprise_id)
+    ).scalars())
+
+
 def certificate_subject(kind: str, ident: str) -> dict | None:
     """What a signing certificate names: a real-name-verified citizen's name, or an
     enterprise's name and unified social credit code; None when there is nothing verified."""
