@@ -24,6 +24,7 @@ from ..authorizations.decide import Resource, authorize, permitted, record_acces
 from ..errors import AppError, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from ..identity import codes, directory
 from ..identity.principal import Principal
+from ..messages import service as messages
 from ..timeutil import as_utc, isoformat, utcnow
 from . import ca, pdf, pki
 from .models import Seal, SigningCertificate, SigningRequest
@@ -167,6 +168,10 @@ def revoke_certificate(principal: Principal, certificate_id: str, reason: str | 
     ca.refresh_crl()
     audit("esign.certificate_revoked", object_type="esign_certificate", object_id=cert.id,
           on_behalf_of=f"{cert.owner_kind}:{cert.owner_id}", details={"serial": cert.serial, "reason": reason})
+    notify = messages.notify_user if cert.owner_kind == "citizen" else messages.notify_enterprise
+    notify(cert.owner_id, topic="esign", title="签名证书已吊销",
+           body=f"签名证书（序列号 {cert.serial[:16]}…）已吊销，此后不能再用于签署。", data={"certificate_id": cert.id},
+           dedupe_key=f"esign:revoked:{cert.id}")
     session.commit()
     return cert
 
@@ -363,6 +368,14 @@ def confirm(principal: Principal, request_id: str, code: str) -> SigningRequest:
           object_id=row.id, on_behalf_of=f"{row.owner_kind}:{row.owner_id}",
           details={"certificate_id": cert.id, "seal_id": row.seal_id, "document_sha256": row.document_sha256,
                    "signed_sha256": row.signed_sha256})
+    data = {"signing_request_id": row.id, "file_name": row.file_name}
+    if row.signer_kind == "seal":
+        messages.notify_enterprise(row.owner_id, topic="esign", title="电子印章已使用",
+                                   body=f"企业电子印章已加盖于《{row.file_name}》。如非本企业授权操作，请立即吊销印章证书。",
+                                   data=data, dedupe_key=f"esign:sealed:{row.id}")
+    messages.notify_user(principal.account_id, topic="esign", title="文件已签署",
+                         body=f"《{row.file_name}》已完成电子签署，可下载签署后的文件。", data=data,
+                         dedupe_key=f"esign:signed:{row.id}")
     session.commit()
     return row
 

@@ -160,3 +160,23 @@ def test_the_seal_needs_esign_seal(li, chen, sign_in):
     # A personal certificate is its owner's alone.
     personal = issue(li)
     assert_error(request_signing(chen, personal["id"], make_pdf()), 404, "esign_certificate_not_found")
+
+
+def test_the_signer_and_the_enterprise_are_told_in_their_inbox(li, chen):
+    cert = issue(li)
+    request, _ = sign(li, cert["id"], make_pdf())
+    inbox = li.get("/api/v1/messages").get_json()["items"]
+    [message] = [m for m in inbox if m["topic"] == "esign"]
+    assert message["data"]["signing_request_id"] == request["id"] and message["title"] == "文件已签署"
+
+    seal_cert = issue(chen, "enterprise_seal", enterprise_id=chen.enterprise_id)
+    sealed, _ = sign(chen, seal_cert["id"], make_pdf())
+    from tests.authorizations.helpers import act_for
+
+    enterprise_inbox = act_for(chen, chen.enterprise_id).get("/api/v1/messages").get_json()["items"]
+    assert [m["data"]["signing_request_id"] for m in enterprise_inbox if m["title"] == "电子印章已使用"] == [
+        sealed["id"]]
+    # Revoking a certificate is announced too.
+    assert li.post(f"{ESIGN}/certificates/{cert['id']}/revoke", json={}).status_code == 200
+    titles = [m["title"] for m in li.get("/api/v1/messages").get_json()["items"]]
+    assert "签名证书已吊销" in titles
