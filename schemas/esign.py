@@ -173,3 +173,14 @@ class DetachedSignatureSchema(ma.Schema):
 
 class CrlArgsSchema(ma.Schema):
     format = ma.fields.String(validate=validate.OneOf(("der", "pem")))
+
+
+# What a multipart body holds as a whole (form fields and the file), for the documentation:
+# the form fields and the files are parsed separately.
+class SigningRequestUploadSchema(SigningRequestFormSchema):
+    file = Upload(metadata={"description": "The PDF (not encrypted), at most NHT_ESIGN_MAX_PDF_BYTES (10 MiB); "
+                                           "omit it when naming previous_request_id"})
+
+
+class SealUploadSchema(SealFormSchema):
+    image = Upload(required=True, metadata={"description": "The seal image, PNG, at most 512 KiB, 2000 px a side"})

@@ -26,9 +26,11 @@ from schemas.esign import (
     SealListArgsSchema,
     SealListSchema,
     SealSchema,
+    SealUploadSchema,
     SignatureVerificationSchema,
     SigningRequestFormSchema,
     SigningRequestSchema,
+    SigningRequestUploadSchema,
 )
 
 from ..api import Blueprint, _add_responses
@@ -62,6 +64,10 @@ def _read(upload) -> tuple[bytes, str]:
     data = upload.stream.read(limit + 1)
     service.check_pdf_size(data)
     return data, (upload.filename or "document.pdf")
+
+
+def _multipart_body(schema) -> dict:
+    return {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
 
 
 def _binary(mimetype: str, description: str) -> dict:
@@ -153,6 +159,7 @@ class Seals(MethodView):
     @multipart
     @blp.arguments(SealFormSchema, location="form")
     @blp.arguments(SealFilesSchema, location="files")
+    @blp.doc(requestBody=_multipart_body(SealUploadSchema))
     @blp.response(201, SealSchema)
     def post(self, form, files):
         """Register the enterprise's seal image (PNG, multipart field `image`), bound to its seal certificate."""
@@ -174,6 +181,7 @@ class SigningRequests(MethodView):
     @blp.idempotent
     @blp.arguments(SigningRequestFormSchema, location="form")
     @blp.arguments(PdfFilesSchema, location="files")
+    @blp.doc(requestBody=_multipart_body(SigningRequestUploadSchema))
     @blp.response(202, SigningRequestSchema)
     def post(self, form, files):
         """Ask to sign a PDF (multipart field `file`, at most NHT_ESIGN_MAX_PDF_BYTES) with your certificate or

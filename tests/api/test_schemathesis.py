@@ -74,6 +74,9 @@ CONFIG = {
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
+# esign's RFC 3161 timestamp authority takes a raw DER body (application/timestamp-query).
+schemathesis.serializer.alias("application/timestamp-query", "application/octet-stream")
+
 
 def _served_spec(app) -> dict:
     response = app.test_client().get("/openapi.json")
