@@ -310,9 +310,16 @@ def create_request(principal: Principal, *, certificate_id: str, document: bytes
     audit("esign.signing_requested", object_type="signing_request", object_id=row.id,
           on_behalf_of=f"{cert.owner_kind}:{cert.owner_id}",
           details={"certificate_id": cert.id, "document_sha256": row.document_sha256, "seal_id": row.seal_id})
-    # The step-up code goes to the signer's own phone; sending commits the request with it.
-    codes.send(directory.phone_of(principal.account_id), "esign")
+    # The step-up code goes to the signer's own phone, bound to this request (its purpose
+    # names it); sending commits the request with it.
+    codes.send(directory.phone_of(principal.account_id), _code_purpose(row.id))
     return row
+
+
+def _code_purpose(request_id: str) -> str:
+    """``esign:`` and the random tail of the request id: a code confirms only its own request
+    (one_time_codes.purpose holds 20 characters)."""
+    return f"esign:{request_id[-14:]}"
 
 
 def confirm(principal: Principal, request_id: str, code: str) -> SigningRequest:
@@ -330,7 +337,7 @@ def confirm(principal: Principal, request_id: str, code: str) -> SigningRequest:
         session.commit()
         raise Conflict("This request expired; make a new one.", code="signing_request_expired")
     try:
-        codes.consume_code(directory.phone_of(principal.account_id), "esign", code)
+        codes.consume_code(directory.phone_of(principal.account_id), _code_purpose(row.id), code)
     except Unauthorized:
         row = session.get(SigningRequest, request_id)
         row.attempts += 1

@@ -24,7 +24,7 @@ from ..timeutil import as_utc, utcnow
 from ..upstream import upstream_errors
 from .models import OneTimeCode
 
-PURPOSES = ("login", "step_up", "change_phone", "staff_login", "esign")  # esign: confirm a signature
+PURPOSES = ("login", "step_up", "change_phone", "staff_login", "esign")  # esign:<request>: confirm a signature
 MAX_ATTEMPTS = 5
 
 

@@ -115,3 +115,18 @@ def test_the_step_up_code_is_texted_to_the_signer(li):
     assert request_code(li.client, li.phone, "login").status_code == 202
     assert_error(li.post(f"{ESIGN}/signing-requests/{asked.get_json()['id']}/confirm",
                          json={"code": esign_code(li)}), 401, "invalid_code")
+
+
+def test_a_code_confirms_only_its_own_request(li):
+    cert = issue(li)
+    first = request_signing(li, cert["id"], make_pdf()).get_json()["id"]
+    first_code = esign_code(li)
+    second = request_signing(li, cert["id"], make_pdf(pages=2)).get_json()["id"]
+    second_code = esign_code(li)
+    if first_code != second_code:  # (one in a million they are the same digits)
+        assert_error(li.post(f"{ESIGN}/signing-requests/{first}/confirm", json={"code": second_code}), 401,
+                     "invalid_code")
+    # Each request's own code still works: a later request does not cancel an earlier one.
+    for request_id, code in ((first, first_code), (second, second_code)):
+        answer = li.post(f"{ESIGN}/signing-requests/{request_id}/confirm", json={"code": code})
+        assert answer.status_code == 200, answer.get_json()
