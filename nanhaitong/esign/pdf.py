@@ -18,6 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
@@ -139,8 +140,11 @@ def sign_pdf(data: bytes, *, signer: KeyPair, tsa: KeyPair, field_name: str, rea
     out = io.BytesIO()
     try:
         pdf_signer.sign_pdf(writer, output=out)
-    except SigningError as error:
+    except SigningError as error:  # e.g. a certification signature that allows no more changes
         raise BadPdf("cannot_sign", f"The PDF cannot be signed: {error}") from error
+    except (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError) as error:
+        # A structure open_pdf could read but the writer cannot follow.
+        raise BadPdf("corrupt", "The PDF is damaged and cannot be signed.") from error
     return out.getvalue()
 
 
@@ -170,13 +174,20 @@ def verify_pdf(data: bytes, *, trust_roots: list[x509.Certificate], other_certs:
                crls_der: list[bytes]) -> list[tuple[SignatureReport, x509.Certificate]]:
     """Validate every signature of the PDF against our root; each report with its signer's certificate."""
     reader = open_pdf(data)
+    try:
+        embedded_signatures = list(reader.embedded_signatures)
+    except Exception as error:  # a broken form or signature dictionary
+        raise BadPdf("corrupt", "The PDF's signatures cannot be read.") from error
     reports = []
-    for embedded in reader.embedded_signatures:
+    for embedded in embedded_signatures:
         context = ValidationContext(
             trust_roots=[_asn1_cert(c) for c in trust_roots], other_certs=[_asn1_cert(c) for c in other_certs],
             crls=crls_der, allow_fetching=False, revocation_mode="soft-fail")
-        status = validate_pdf_signature(embedded, signer_validation_context=context)
-        signer_cert = x509.load_der_x509_certificate(embedded.signer_cert.dump())
+        try:
+            status = validate_pdf_signature(embedded, signer_validation_context=context)
+            signer_cert = x509.load_der_x509_certificate(embedded.signer_cert.dump())
+        except Exception as error:  # a signature too broken to evaluate is a bad signature, not our failure
+            raise BadPdf("bad_signature", "A signature in the PDF is malformed and cannot be checked.") from error
         timestamp = status.timestamp_validity
         coverage = status.coverage.name.lower() if status.coverage is not None else "unknown"
         modification = getattr(status, "modification_level", None)

@@ -94,3 +94,35 @@ def test_a_non_png_seal_is_refused(chen):
 def test_both_or_neither_file_and_previous_request_is_422(li):
     cert = issue(li)
     assert_error(li.post(f"{ESIGN}/signing-requests", data={"certificate_id": cert["id"]}), 422)
+
+
+def test_a_pdf_over_the_json_body_limit_is_signed(li):
+    """The routes taking PDFs accept up to NHT_ESIGN_MAX_PDF_BYTES, beyond the global 1 MiB."""
+    import os
+
+    from PIL import Image
+
+    noise = Image.frombytes("RGB", (1100, 1100), os.urandom(1100 * 1100 * 3))
+    out = io.BytesIO()
+    noise.save(out, format="PDF", quality=95)
+    big = out.getvalue()
+    assert len(big) > li.app.config["MAX_BODY_BYTES"]
+    from .conftest import sign
+
+    cert = issue(li)
+    _, signed = sign(li, cert["id"], big)
+    assert signed.startswith(big)
+
+
+def test_a_malformed_signature_is_a_422_not_a_500(li):
+    from .conftest import sign, verify
+
+    cert = issue(li)
+    _, signed = sign(li, cert["id"], make_pdf())
+    # Overwrite the signature's /Contents hex with zeros: still a PDF, no longer a CMS.
+    start = signed.index(b"/Contents <") + len(b"/Contents <")
+    end = signed.index(b">", start)
+    broken = signed[:start] + b"0" * (end - start) + signed[end:]
+    answer = li.post(f"{ESIGN}/verifications", data={"file": (io.BytesIO(broken), "x.pdf")})
+    assert_error(answer, 422, ("pdf_corrupt", "pdf_bad_signature"))
+    assert verify(li, signed)["signatures"][0]["valid"] is True
