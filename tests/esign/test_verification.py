@@ -126,3 +126,16 @@ def _bundle(citizen):
     from .conftest import ca_bundle
 
     return ca_bundle(citizen)
+
+
+def test_signer_names_never_reach_the_logs(li, caplog):
+    import logging
+
+    from .conftest import LI
+
+    caplog.set_level(logging.DEBUG)
+    cert = issue(li)
+    _, signed = sign(li, cert["id"], make_pdf())
+    assert li.post(f"{ESIGN}/certificates/{cert['id']}/revoke", json={}).status_code == 200
+    assert verify(li, _flip_signed_byte(signed))["signatures"][0]["revoked"] is True
+    assert LI.name not in caplog.text and LI.id_number not in caplog.text
