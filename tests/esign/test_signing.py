@@ -180,3 +180,20 @@ def test_the_signer_and_the_enterprise_are_told_in_their_inbox(li, chen):
     assert li.post(f"{ESIGN}/certificates/{cert['id']}/revoke", json={}).status_code == 200
     titles = [m["title"] for m in li.get("/api/v1/messages").get_json()["items"]]
     assert "签名证书已吊销" in titles
+
+
+def test_a_signing_request_replays_with_its_idempotency_key(li):
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
+    cert = issue(li)
+    pdf_file = FileStorage(io.BytesIO(make_pdf()), filename="a.pdf", content_type="application/pdf")
+    boundary, body = encode_multipart({"certificate_id": cert["id"], "file": pdf_file},
+                                      boundary="nht-test-boundary")
+    headers = {**li.headers, "Idempotency-Key": "sign-request-1",
+               "Content-Type": f"multipart/form-data; boundary={boundary}"}
+    first = li.client.post(f"{ESIGN}/signing-requests", data=body, headers=headers)
+    again = li.client.post(f"{ESIGN}/signing-requests", data=body, headers=headers)
+    assert first.status_code == again.status_code == 202, first.get_json()
+    assert again.headers.get("Idempotent-Replayed") == "true" and again.get_json()["id"] == first.get_json()["id"]
+    assert len(audit_rows(li.app, "esign.signing_requested")) == 1
