@@ -32,6 +32,7 @@ from schemas.esign import (
     SigningRequestSchema,
     SigningRequestUploadSchema,
 )
+from schemas.identity import SmsCodeSentSchema
 
 from ..api import Blueprint, _add_responses
 from . import ca, service
@@ -219,6 +220,17 @@ class SigningRequestConfirm(MethodView):
         """Confirm with the esign code: the PDF is signed (PAdES B-T, timestamped by our TSA). Five wrong codes
         close the request."""
         return service.request_view(service.confirm(g.principal, request_id, body["code"]))
+
+
+@blp.route("/signing-requests/<ulid:request_id>/code")
+class SigningRequestCode(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.response(200, SmsCodeSentSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Resend too soon or a daily cap reached.")
+    def post(self, request_id):
+        """Text the signer a new code for a pending request (the code expires before the request may)."""
+        return service.resend_code(g.principal, request_id)
 
 
 @blp.route("/signing-requests/<ulid:request_id>/document")

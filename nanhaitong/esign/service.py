@@ -316,6 +316,17 @@ def create_request(principal: Principal, *, certificate_id: str, document: bytes
     return row
 
 
+def resend_code(principal: Principal, request_id: str) -> dict:
+    """Text the signer a new code for a pending request (the earlier one dies with it)."""
+    row = get_request(principal, request_id, record_use=False)
+    if row.requested_by != principal.audit_name:
+        raise Forbidden("Only the signer who asked gets its code.", code="not_the_signer")
+    if row.status != "pending_confirmation" or as_utc(row.expires_at) <= utcnow():
+        raise Conflict("This request can no longer be confirmed; make a new one.", code="signing_request_closed")
+    audit("esign.code_resent", object_type="signing_request", object_id=row.id)
+    return codes.send(directory.phone_of(principal.account_id), _code_purpose(row.id))
+
+
 def _code_purpose(request_id: str) -> str:
     """``esign:`` and the random tail of the request id: a code confirms only its own request
     (one_time_codes.purpose holds 20 characters)."""

@@ -346,6 +346,10 @@ MATRIX.update({
     ("POST", "/api/v1/esign/signing-requests/<ulid:request_id>/confirm"): {
         "a pending signing request of the owner": _OWNER_ONLY,
     },
+    ("POST", "/api/v1/esign/signing-requests/<ulid:request_id>/code"): {
+        "a pending signing request of the owner": (
+        401, 401, 401, 200, 404, 404, 403, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    },
     ("GET", "/api/v1/esign/signing-requests/<ulid:request_id>/document"): {
         "a signed signing request of the owner": _OWNER_ONLY,
     },

@@ -130,3 +130,17 @@ def test_a_code_confirms_only_its_own_request(li):
     for request_id, code in ((first, first_code), (second, second_code)):
         answer = li.post(f"{ESIGN}/signing-requests/{request_id}/confirm", json={"code": code})
         assert answer.status_code == 200, answer.get_json()
+
+
+def test_a_new_code_can_be_asked_for_a_pending_request(li, chen):
+    cert = issue(li)
+    request_id = request_signing(li, cert["id"], make_pdf()).get_json()["id"]
+    old = esign_code(li)
+    answer = li.post(f"{ESIGN}/signing-requests/{request_id}/code")
+    assert answer.status_code == 200 and answer.get_json()["sent"] is True
+    new = esign_code(li)
+    if new != old:
+        assert_error(li.post(f"{ESIGN}/signing-requests/{request_id}/confirm", json={"code": old}), 401)
+    assert li.post(f"{ESIGN}/signing-requests/{request_id}/confirm", json={"code": new}).status_code == 200
+    assert_error(li.post(f"{ESIGN}/signing-requests/{request_id}/code"), 409, "signing_request_closed")
+    assert_error(chen.post(f"{ESIGN}/signing-requests/{request_id}/code"), 404)
