@@ -239,7 +239,7 @@ def _gov_services_defaults(cfg: dict) -> None:
         base = cfg["ISSUER"]
         if cfg["SANDBOX"] and cfg["SANDBOX_MOUNT"] and cfg["SANDBOX_URL"].endswith("/sandbox"):
             base = cfg["SANDBOX_URL"][: -len("/sandbox")]
-        cfg["GOV_SERVICES_CALLBACK_URL"] = base.rstrip("/") + "/api/v1/gov-services/callbacks"
+        cfg["GOV_SERVICES_CALLBACK_URL"] = base.rstrip("/") + "/api/v1/gov-services/callbacks/status"
     timeout = cfg["GOV_SERVICES_TIMEOUT_SECONDS"]
     cfg["GOV_SERVICES_TIMEOUT_SECONDS"] = (
         float(timeout) if timeout is not None else float(cfg["UPSTREAM_TIMEOUT_SECONDS"]))

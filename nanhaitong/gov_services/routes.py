@@ -47,7 +47,7 @@ class Catalogue(MethodView):
         return {"items": [service.item_view(item) for item in items], "next_cursor": next_cursor}
 
 
-@blp.route("/callbacks")
+@blp.route("/callbacks/status")
 class Callbacks(MethodView):
     @blp.public
     @blp.response(200, CallbackAnswerSchema)
@@ -76,6 +76,7 @@ class Queries(MethodView):
     @blp.arguments(QueryRequestSchema)
     @blp.response(200, QueryResultSchema)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="`not_a_query_service`: the service is applied for.")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE", description="The upstream is down (or its breaker open).")
     @blp.alt_response(504, response="GATEWAY_TIMEOUT", description="The upstream did not answer in time.")
     def post(self, body, code):
@@ -90,6 +91,7 @@ class Applications(MethodView):
     @blp.arguments(ApplicationRequestSchema)
     @blp.response(201, ApplicationSchema)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="`not_an_application_service`: the service is queried.")
     def post(self, body, code):
         """Apply. The answer's status is `submitted` with the upstream's reference, or `queued` when the
         upstream could not be reached: it is then delivered later, exactly once."""

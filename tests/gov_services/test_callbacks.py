@@ -16,7 +16,7 @@ from tests.identity.conftest import assert_error
 
 from .conftest import SAMPLES, application, apply, upstream_applications
 
-PATH = "/api/v1/gov-services/callbacks"
+PATH = "/api/v1/gov-services/callbacks/status"
 
 
 def submitted(app, sign_in) -> tuple[object, dict]:
