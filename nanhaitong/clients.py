@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from integrations.face import FaceVerificationClient
 from integrations.identity_verification import IdentityVerificationClient
 from integrations.licence_library import LicenceLibraryClient, load_trust_anchor
+from integrations.push import PushClient
 from integrations.sms import SmsClient
 from integrations.yueshangtong import YueshangtongClient, YueshangtongServicesClient
 from integrations.yueshengshi import YueshengshiClient
@@ -24,6 +25,7 @@ class Clients:
     face: FaceVerificationClient
     yueshangtong: YueshangtongClient
     licence_library: LicenceLibraryClient
+    push: PushClient
     yueshengshi: YueshengshiClient | None = None
     yueshangtong_services: YueshangtongServicesClient | None = None
 
@@ -45,6 +47,7 @@ def build_clients(config: dict) -> Clients:
             config["LICENCE_LIBRARY_BASE_URL"], api_key=config["LICENCE_LIBRARY_API_KEY"],
             timeout=timeout, trust_anchor_pem=_licence_trust_anchor(config),
         ),
+        push=PushClient(config["PUSH_BASE_URL"], api_key=config["PUSH_API_KEY"], timeout=timeout),
         yueshengshi=_gov_gateway(YueshengshiClient, config, "YUESHENGSHI"),
         yueshangtong_services=_gov_gateway(YueshangtongServicesClient, config, "YUESHANGTONG_GATEWAY"),
     )

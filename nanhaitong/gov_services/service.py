@@ -15,8 +15,8 @@ Rules kept here:
   down or slow is delivered later (``flask gov-services poll`` / the Celery job) exactly
   once: never lost, never doubled.
 - Every status change is a history row, an audit event, the
-  ``application_status_changed`` domain event and a message to the user, all in one
-  transaction.
+  ``application_status_changed`` domain event and an inbox message (nanhaitong.messages),
+  all in one transaction.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ from ..events import application_status_changed
 from ..identity import directory
 from ..identity.principal import Principal
 from ..licences import service as licences
+from ..messages import service as messages
 from ..security.masking import mask_middle
 from ..timeutil import as_utc, isoformat, utcnow
 from ..upstream import upstream_errors
@@ -373,8 +374,10 @@ def _change_status(application: GovApplication, status: str, *, source: str, not
     moment = occurred_at or utcnow()
     application.status = status
     application.updated_at = utcnow()
-    db.session().add(GovApplicationEvent(application_id=application.id, status=status, previous_status=previous,
-                                         source=source, note=note, upstream_version=version, occurred_at=moment))
+    event = GovApplicationEvent(application_id=application.id, status=status, previous_status=previous,
+                                source=source, note=note, upstream_version=version, occurred_at=moment)
+    db.session().add(event)
+    db.session().flush()
     audit("gov_services.application.status_changed", actor=actor, object_type="application",
           object_id=application.id, on_behalf_of=f"{application.subject_kind}:{application.subject_id}",
           details={"status": status, "previous_status": previous, "source": source})
@@ -383,7 +386,7 @@ def _change_status(application: GovApplication, status: str, *, source: str, not
     application_status_changed.send(
         "gov_services", application_id=application.id, user_id=user_id, enterprise_id=enterprise_id,
         service_code=application.service_code, status=status, previous_status=previous, occurred_at=moment)
-    _notify(application, user_id, enterprise_id, status, previous)
+    _notify(application, user_id, enterprise_id, status, previous, event.id)
     return True
 
 
@@ -391,17 +394,21 @@ STATUS_TEXT = {"queued": "已受理，等待提交", "submitted": "已提交", "
                "approved": "已办结（通过）", "rejected": "未通过"}
 
 
-def _notify(application: GovApplication, user_id: str, enterprise_id: str | None, status: str,
-            previous: str) -> None:
-    """The user's inbox message for a status change (nanhaitong.messages, being written on
-    main). The one call site: see docs/gov_services.md, "Messages"."""
-    notify = current_app.extensions.get("nht.gov_services.notify")
-    if notify is not None:
-        item = db.session().get(GovServiceItem, application.service_code)
-        notify(user_id, enterprise_id, topic="application_status", title=f"{item.name}：{STATUS_TEXT[status]}",
-               body=f"您的申请（{application.upstream_reference or application.id}）状态已更新为“{STATUS_TEXT[status]}”。",
-               data={"application_id": application.id, "status": status, "previous_status": previous},
-               dedupe_key=f"gov_application:{application.id}:{status}:{application.upstream_version}")
+def _notify(application: GovApplication, user_id: str, enterprise_id: str | None, status: str, previous: str,
+            event_id: str) -> None:
+    """The user's inbox message for a status change (in this transaction, once per change).
+    For an enterprise's application: the enterprise's inbox, and the member who applied."""
+    item = db.session().get(GovServiceItem, application.service_code)
+    title = f"{item.name}：{STATUS_TEXT[status]}"
+    body = f"您的申请（{application.upstream_reference or application.id}）状态已更新为“{STATUS_TEXT[status]}”。"
+    data = {"application_id": application.id, "service_code": application.service_code, "status": status,
+            "previous_status": previous}
+    dedupe_key = f"gov_application:{application.id}:{event_id}"
+    if enterprise_id:
+        messages.notify_enterprise(enterprise_id, topic="application_status", title=title, body=body, data=data,
+                                   dedupe_key=dedupe_key)
+    messages.notify_user(user_id, topic="application_status", title=title, body=body, data=data,
+                         dedupe_key=dedupe_key)
 
 
 def apply_report(application: GovApplication, *, status: str, version: int, note: str | None,

@@ -79,6 +79,13 @@ def contact_phone(kind: str, ident: str) -> str | None:
     return legal_rep.phone if legal_rep else None
 
 
+def member_ids(enterprise_id: str) -> list[str]:
+    """The user ids of the enterprise's members."""
+    return list(db.session().execute(
+        select(EnterpriseMember.user_id).where(EnterpriseMember.enterprise_id == enterprise_id)
+    ).scalars())
+
+
 def verified_identity(user_id: str) -> tuple[str, str] | None:
     """A real-name-verified citizen's (name, resident ID number), to forward to a provincial
     upstream on their behalf; None when they have not verified (personal data: never log)."""

@@ -22,9 +22,11 @@ from typing import Callable
 
 import pytest
 
+from nanhaitong.ids import new_id
 from tests.identity.conftest import read_code
 from tests.identity.test_staff_auth import sign_in_staff
 from tests.identity.test_staff_cli import create_staff
+from tests.messages.conftest import send_to_enterprise, send_to_user
 
 from .helpers import (
     APP_SETTINGS,
@@ -178,6 +180,27 @@ MATRIX: dict[tuple[str, str], dict[str, tuple[int, ...]]] = {
         "a citizen service": (
         401, 401, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401),
     },
+    # The inbox is the subject's own: a personal token reads the personal inbox, a token
+    # acting for an enterprise reads the enterprise's. A token acting under a grant is
+    # refused (403) whatever the message: no grant carries the inbox, and the refusal
+    # comes before any lookup, so it says nothing of the message.
+    ("GET", "/api/v1/messages/<ulid:message_id>"): {
+        "a message to the owner": (
+        401, 401, 401, 200, 404, 404, 403, 401, 401, 403, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+        "a message to enterprise A": (
+        401, 401, 401, 404, 404, 404, 403, 401, 401, 403, 404, 200, 404, 200, 404, 200, 404, 404, 404, 404, 404, 404),
+    },
+    ("POST", "/api/v1/messages/<ulid:message_id>/read"): {
+        "a message to the owner": (
+        401, 401, 401, 200, 404, 404, 403, 401, 401, 403, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+        "a message to enterprise A": (
+        401, 401, 401, 404, 404, 404, 403, 401, 401, 403, 404, 200, 404, 200, 404, 200, 404, 404, 404, 404, 404, 404),
+    },
+    # A phone belongs to whoever holds it, whatever context their token acts in.
+    ("DELETE", "/api/v1/me/devices/<ulid:device_id>"): {
+        "a device of the owner": (
+        401, 401, 401, 204, 404, 404, 404, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    },
 }
 
 # (method, rule, object, caller) -> what is wrong. The matrix holds the correct status.
@@ -277,6 +300,10 @@ OBJECTS: dict[str, Callable[[World], dict]] = {
     "an application of the owner": lambda w: {"application_id": w.people["owner"].post(
         f"/api/v1/gov-services/{gov_service(w, 'yss.hukou.certificate')['code']}/applications",
         json={"form": {"purpose": "employment", "copies": 1}}).get_json()["id"]},
+    "a message to the owner": lambda w: {"message_id": send_to_user(w.app, w.ids["owner"])},
+    "a message to enterprise A": lambda w: {"message_id": send_to_enterprise(w.app, w.ids["A"], topic="payment")},
+    "a device of the owner": lambda w: {"device_id": w.people["owner"].post(
+        "/api/v1/me/devices", json={"platform": "android", "token": f"token-{new_id()}"}).get_json()["id"]},
 }
 
 

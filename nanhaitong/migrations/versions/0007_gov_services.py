@@ -1,14 +1,14 @@
 """gov services: catalogue, applications, status history (issue 7)
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0010
 Create Date: 2026-11-22 03:21:09.127844
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
