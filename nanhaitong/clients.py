@@ -80,6 +80,10 @@ def _licence_trust_anchor(config: dict) -> bytes | None:
 
 def _gov_gateway(cls, config: dict, prefix: str):
     """A provincial services gateway client (issue 7), one circuit breaker per upstream."""
+    if config.get("ENV") == "production" and not config.get("ALLOW_INSECURE"):
+        for name in ("APP_SECRET", "CALLBACK_SECRET"):
+            if config[f"{prefix}_{name}"].startswith("sandbox-"):
+                raise ConfigError(f"refusing to start in production: NHT_{prefix}_{name} is the sandbox default")
     return cls(
         config[f"{prefix}_BASE_URL"], app_key=config[f"{prefix}_APP_KEY"], app_secret=config[f"{prefix}_APP_SECRET"],
         timeout=config["GOV_SERVICES_TIMEOUT_SECONDS"], retries=config["GOV_SERVICES_RETRIES"],
