@@ -165,8 +165,19 @@ def test_the_cache_expires(app, sign_in, monkeypatch):
 
     chen = verified(sign_in, CHEN)
     query(chen, "yss.housing_fund.balance")
-    real = time_module.monotonic
-    monkeypatch.setattr(time_module, "monotonic", lambda: real() + 301)  # past the item's 300 s
+    if app.config["REDIS_URL"]:
+        import redis
+
+        store = redis.Redis.from_url(app.config["REDIS_URL"])
+        [key] = store.keys("nht:gov:query:*")
+        assert 0 < store.ttl(key) <= 300  # the item's cache time
+        sealed = store.get(key).decode()
+        assert sealed.startswith("v1.") and "balance_fen" not in sealed  # personal data sealed at rest
+        store.pexpire(key, 1)
+        time_module.sleep(0.01)
+    else:
+        real = time_module.monotonic
+        monkeypatch.setattr(time_module, "monotonic", lambda: real() + 301)  # past the item's 300 s
     assert query(chen, "yss.housing_fund.balance")["cached"] is False
 
 
