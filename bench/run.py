@@ -61,7 +61,7 @@ def wait_until_up(url: str, proc: subprocess.Popen, seconds: float = 60) -> None
 class Stack:
     """The processes under test; stops them all on exit."""
 
-    def __init__(self, backend: str, workdir: Path, database_url: str | None = None):
+    def __init__(self, backend: str, workdir: Path, database_url: str | None = None, migrate: bool = True):
         self.backend = backend
         self.procs: list[subprocess.Popen] = []
         self.sandbox = f"http://127.0.0.1:{free_port()}"
@@ -76,6 +76,7 @@ class Stack:
         else:
             env.update(NHT_DATABASE_URL=f"sqlite:///{workdir / 'bench.db'}")
         self.env = env
+        self.migrate = migrate
 
     @staticmethod
     def _fresh_postgres() -> str:
@@ -93,8 +94,9 @@ class Stack:
         return proc
 
     def __enter__(self):
-        subprocess.run([BIN / "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=self.env, check=True,
-                       capture_output=True)
+        if self.migrate:
+            subprocess.run([BIN / "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=self.env, check=True,
+                           capture_output=True)
         port = self.sandbox.rsplit(":", 1)[1]
         wait_until_up(f"{self.sandbox}/demo", self.start([sys.executable, "-m", "integrations.sandbox", "--port", port]))
         if self.backend == "postgresql":
@@ -127,7 +129,7 @@ def wrk(url: str, scenario, *, duration: int, connections: int, threads: int, pa
                             body=scenario.body, unique_header=scenario.unique_header, pace_ms=pace_ms))
     try:
         done = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
-                               "--latency", "-s", script.name, url], capture_output=True, text=True, check=True)
+                               "--timeout", "10s", "--latency", "-s", script.name, url], capture_output=True, text=True, check=True)
         out, err = done.stdout, done.stderr
     finally:
         os.unlink(script.name)
@@ -142,8 +144,11 @@ def wrk(url: str, scenario, *, duration: int, connections: int, threads: int, pa
 
 
 def run(backend: str, *, duration: int, connections: int, threads: int, only: str | None,
-        database_url: str | None = None, label: str | None = None) -> dict:
-    with tempfile.TemporaryDirectory() as tmp, Stack(backend, Path(tmp), database_url) as stack:
+        database_url: str | None = None, label: str | None = None, data_dir: Path | None = None) -> dict:
+    """Benchmark a fresh database, or ``database_url`` (already migrated and filled, with
+    its secrets in ``data_dir``)."""
+    with tempfile.TemporaryDirectory() as tmp, \
+            Stack(backend, data_dir or Path(tmp), database_url, migrate=database_url is None) as stack:
         ctx = scenario_defs.prepare(stack.api, stack.sandbox)
         paths = set(requests.get(f"{stack.api}/openapi.json", timeout=10).json()["paths"])
         rows = []
@@ -199,14 +204,13 @@ def main(argv=None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--only", help="only scenarios whose name contains this (plus the ceiling)")
-    parser.add_argument("--database-url", help="PostgreSQL: bench this (already filled) database instead of a fresh one")
     parser.add_argument("--label", help="name of this run in the results (default: the backend)")
     args = parser.parse_args(argv)
     if not shutil.which("wrk"):
         print("wrk is not installed: `make bench` installs Debian's wrk (needs root)", file=sys.stderr)
         return 2
     result = run(args.backend, duration=args.duration, connections=args.connections, threads=args.threads,
-                 only=args.only, database_url=args.database_url, label=args.label)
+                 only=args.only, label=args.label)
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = result["backend"]
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
