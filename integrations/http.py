@@ -166,8 +166,11 @@ class HttpClient:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
+        data: bytes | None = None,
     ) -> dict[str, Any]:
         """Call the upstream and return its JSON object, or raise an :class:`IntegrationError`.
+
+        ``data`` sends these exact bytes as the body instead of ``json`` (for a signed body).
 
         ``idempotent`` overrides whether the method may be retried: ``None`` keeps
         the HTTP rule (GET, PUT, DELETE... yes; POST, PATCH no).
@@ -179,7 +182,7 @@ class HttpClient:
         self._refuse_if_open(where)
         try:
             result = self._send(method, path, where, json=json, params=params,
-                                headers=headers, idempotent=idempotent)
+                                headers=headers, idempotent=idempotent, data=data)
         except RetryableError as failure:
             self._record(failure)
             raise
@@ -210,6 +213,7 @@ class HttpClient:
         params: Mapping[str, Any] | None,
         headers: Mapping[str, str] | None,
         idempotent: bool | None,
+        data: bytes | None = None,
     ) -> dict[str, Any]:
         token = _retry_any_method.set(idempotent)
         try:
@@ -217,6 +221,7 @@ class HttpClient:
                 method,
                 self.base_url + path,
                 json=json,
+                data=data,
                 params=params,
                 headers={**self._headers, **(headers or {})},
                 timeout=self.timeout,

@@ -78,3 +78,19 @@ class YueshangtongClient(ApiKeyClient):
                 self.upstream, f"{self.upstream}: GET {ENTERPRISES_PATH}/... answered an incomplete record"
             )
         return EnterpriseRecord(**values)
+
+
+# -- enterprise high-frequency services (issue 7) ----------------------------------------
+# Reached through the provincial services gateway rather than the registry API above:
+# signed requests (app key, timestamp, nonce, HMAC) carrying the enterprise's USCC and the
+# acting member's verified identity. See integrations.gov_gateway for the protocol.
+
+from integrations.gov_gateway import GovGatewayClient  # noqa: E402
+
+SERVICES_PROVIDER = "yueshangtong_gateway"
+SERVICES_PREFIX = "/ysst/gateway"
+
+
+class YueshangtongServicesClient(GovGatewayClient):
+    def __init__(self, base_url: str, **kw: Any) -> None:
+        super().__init__(base_url, provider=SERVICES_PROVIDER, prefix=SERVICES_PREFIX, **kw)

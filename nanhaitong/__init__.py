@@ -73,7 +73,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _register_api(app: Flask) -> None:
-    from . import authorizations, identity, licences, messages
+    from . import authorizations, esign, gov_services, identity, licences, messages
     from .api import Api
     from .docs_assets import blp as docs_assets_blp
     from .health.routes import blp as health_blp
@@ -90,9 +90,8 @@ def _register_api(app: Flask) -> None:
     authorizations.init_app(app, api)
     licences.init_app(app, api)
     messages.init_app(app, api)
-    from . import esign
-
     esign.init_app(app, api)
+    gov_services.init_app(app, api)
     app.register_blueprint(docs_assets_blp)
     app.extensions["nht.api"] = api
 
@@ -101,6 +100,7 @@ def _register_cli(app: Flask) -> None:
     from .audit.cli import audit_cli
     from .cli import openapi_cli
     from .demo import demo_cli
+    from .gov_services.cli import gov_services_cli
     from .identity.cli import staff_cli
     from .licences.cli import licences_cli
     from .messages.cli import messages_cli
@@ -108,6 +108,7 @@ def _register_cli(app: Flask) -> None:
 
     for group in (audit_cli, db_cli, demo_cli, licences_cli, messages_cli, openapi_cli, staff_cli):
         app.cli.add_command(group)
+    app.cli.add_command(gov_services_cli)
 
 
 def _mount_sandbox(app: Flask) -> None:
@@ -122,5 +123,10 @@ def _mount_sandbox(app: Flask) -> None:
         "yueshangtong": app.config["YUESHANGTONG_API_KEY"],
         "licence_library": app.config["LICENCE_LIBRARY_API_KEY"],
         "push": app.config["PUSH_API_KEY"],
+        "yueshengshi": app.config["YUESHENGSHI_APP_SECRET"],
+        "yueshangtong_gateway": app.config["YUESHANGTONG_GATEWAY_APP_SECRET"],
     })
+    from .gov_services import configure_sandbox
+
+    configure_sandbox(app, sandbox)
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/sandbox": sandbox})

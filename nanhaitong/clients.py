@@ -12,7 +12,8 @@ from integrations.identity_verification import IdentityVerificationClient
 from integrations.licence_library import LicenceLibraryClient, load_trust_anchor
 from integrations.push import PushClient
 from integrations.sms import SmsClient
-from integrations.yueshangtong import YueshangtongClient
+from integrations.yueshangtong import YueshangtongClient, YueshangtongServicesClient
+from integrations.yueshengshi import YueshengshiClient
 
 from .config import ConfigError
 
@@ -25,6 +26,8 @@ class Clients:
     yueshangtong: YueshangtongClient
     licence_library: LicenceLibraryClient
     push: PushClient
+    yueshengshi: YueshengshiClient | None = None
+    yueshangtong_services: YueshangtongServicesClient | None = None
 
 
 def build_clients(config: dict) -> Clients:
@@ -45,6 +48,8 @@ def build_clients(config: dict) -> Clients:
             timeout=timeout, trust_anchor_pem=_licence_trust_anchor(config),
         ),
         push=PushClient(config["PUSH_BASE_URL"], api_key=config["PUSH_API_KEY"], timeout=timeout),
+        yueshengshi=_gov_gateway(YueshengshiClient, config, "YUESHENGSHI"),
+        yueshangtong_services=_gov_gateway(YueshangtongServicesClient, config, "YUESHANGTONG_GATEWAY"),
     )
 
 
@@ -71,6 +76,20 @@ def _licence_trust_anchor(config: dict) -> bytes | None:
     except ValueError as exc:
         raise ConfigError(f"NHT_LICENCE_TRUST_ANCHOR is not a CA certificate in PEM: {exc}") from None
     return pem
+
+
+def _gov_gateway(cls, config: dict, prefix: str):
+    """A provincial services gateway client (issue 7), one circuit breaker per upstream."""
+    if config.get("ENV") == "production" and not config.get("ALLOW_INSECURE"):
+        for name in ("APP_SECRET", "CALLBACK_SECRET"):
+            if config[f"{prefix}_{name}"].startswith("sandbox-"):
+                raise ConfigError(f"refusing to start in production: NHT_{prefix}_{name} is the sandbox default")
+    return cls(
+        config[f"{prefix}_BASE_URL"], app_key=config[f"{prefix}_APP_KEY"], app_secret=config[f"{prefix}_APP_SECRET"],
+        timeout=config["GOV_SERVICES_TIMEOUT_SECONDS"], retries=config["GOV_SERVICES_RETRIES"],
+        breaker_fail_max=config["GOV_SERVICES_BREAKER_FAIL_MAX"],
+        breaker_reset_timeout=config["GOV_SERVICES_BREAKER_RESET_SECONDS"],
+    )
 
 
 def init_app(app: Flask) -> None:

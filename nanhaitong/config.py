@@ -90,6 +90,20 @@ _SETTINGS: dict[str, tuple[object, object]] = {
     # long a signing request waits for its SMS confirmation.
     "ESIGN_MAX_PDF_BYTES": (10 * 1024 * 1024, _int),
     "ESIGN_REQUEST_TTL_SECONDS": (900, _int),
+    # Provincial services gateways (issue 7): Yueshengshi (citizens), Yueshangtong (enterprises).
+    "YUESHENGSHI_BASE_URL": (None, str),
+    "YUESHENGSHI_APP_KEY": ("nanhaitong-sandbox", str),
+    "YUESHENGSHI_APP_SECRET": ("sandbox-yueshengshi-secret", str),
+    "YUESHENGSHI_CALLBACK_SECRET": ("sandbox-yueshengshi-callback-secret", str),
+    "YUESHANGTONG_GATEWAY_BASE_URL": (None, str),
+    "YUESHANGTONG_GATEWAY_APP_KEY": ("nanhaitong-sandbox", str),
+    "YUESHANGTONG_GATEWAY_APP_SECRET": ("sandbox-yueshangtong-gateway-secret", str),
+    "YUESHANGTONG_GATEWAY_CALLBACK_SECRET": ("sandbox-yueshangtong-gateway-callback-secret", str),
+    "GOV_SERVICES_CALLBACK_URL": (None, str),
+    "GOV_SERVICES_TIMEOUT_SECONDS": (None, str),
+    "GOV_SERVICES_RETRIES": (1, _int),
+    "GOV_SERVICES_BREAKER_FAIL_MAX": (5, _int),
+    "GOV_SERVICES_BREAKER_RESET_SECONDS": ("30", str),
 }
 
 # Secrets that are generated into DATA_DIR when neither the environment nor the caller
@@ -137,6 +151,7 @@ def load(overrides: dict | None = None, environ: os._Environ | dict | None = Non
     cfg["UPSTREAM_TIMEOUT_SECONDS"] = float(cfg["UPSTREAM_TIMEOUT_SECONDS"])
     cfg["MAX_CONTENT_LENGTH"] = cfg["MAX_BODY_BYTES"]
 
+    _gov_services_defaults(cfg)
     generated = _fill_secrets(cfg, data_dir)
     cfg["GENERATED_SECRETS"] = sorted(generated)
     _refuse_unsafe_production(cfg)
@@ -215,3 +230,23 @@ def field_keys(cfg: dict) -> tuple[dict[str, bytes], str]:
     if current not in keys:
         raise ConfigError(f"NHT_FIELD_KEY_CURRENT {current!r} is not in NHT_FIELD_KEYS")
     return keys, current
+
+
+def _gov_services_defaults(cfg: dict) -> None:
+    """Provincial gateways: sandbox URLs by default, and the callback URL they are given.
+
+    The callback URL defaults to this server's own address: the sandbox's mount point
+    when it is mounted here (tests, `make run`), else NHT_ISSUER.
+    """
+    for upstream in ("YUESHENGSHI", "YUESHANGTONG_GATEWAY"):
+        if cfg[f"{upstream}_BASE_URL"] is None:
+            cfg[f"{upstream}_BASE_URL"] = cfg["SANDBOX_URL"]
+    if cfg["GOV_SERVICES_CALLBACK_URL"] is None:
+        base = cfg["ISSUER"]
+        if cfg["SANDBOX"] and cfg["SANDBOX_MOUNT"] and cfg["SANDBOX_URL"].endswith("/sandbox"):
+            base = cfg["SANDBOX_URL"][: -len("/sandbox")]
+        cfg["GOV_SERVICES_CALLBACK_URL"] = base.rstrip("/") + "/api/v1/gov-services/callbacks/status"
+    timeout = cfg["GOV_SERVICES_TIMEOUT_SECONDS"]
+    cfg["GOV_SERVICES_TIMEOUT_SECONDS"] = (
+        float(timeout) if timeout is not None else float(cfg["UPSTREAM_TIMEOUT_SECONDS"]))
+    cfg["GOV_SERVICES_BREAKER_RESET_SECONDS"] = float(cfg["GOV_SERVICES_BREAKER_RESET_SECONDS"])

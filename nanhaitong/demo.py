@@ -37,5 +37,8 @@ def seed():
         if staff.find_by_phone(phone) is None:
             staff.create(phone, role, DEMO_STAFF_PASSWORD, actor="system:demo-seed")
             created.append(role)
+    from .gov_services.service import load_catalogue
+
+    catalogue = load_catalogue(actor="system:demo-seed")
     click.echo(json.dumps({"staff_created": created, "staff_password": DEMO_STAFF_PASSWORD,
-                           "staff_phones": DEMO_STAFF}, ensure_ascii=False))
+                           "staff_phones": DEMO_STAFF, "gov_services_catalogue": catalogue}, ensure_ascii=False))

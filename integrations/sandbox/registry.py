@@ -23,3 +23,10 @@ DEFAULT_API_KEYS: dict[str, str] = {
     for simulator in SIMULATORS
     if simulator.default_api_key is not None
 }
+
+# Provincial services gateways (issue 7): appended, so the lists above keep their order.
+from integrations.sandbox.gov_gateway import YueshangtongGatewaySimulator, YueshengshiSimulator  # noqa: E402
+
+SIMULATORS += (YueshengshiSimulator, YueshangtongGatewaySimulator)
+DEFAULT_API_KEYS.update({simulator.name: simulator.default_api_key
+                         for simulator in (YueshengshiSimulator, YueshangtongGatewaySimulator)})

@@ -106,3 +106,18 @@ def certificate_subject(kind: str, ident: str) -> dict | None:
         return {"name": user.real_name}
     enterprise = db.session().get(Enterprise, ident)
     return {"name": enterprise.name, "uscc": enterprise.uscc} if enterprise else None
+
+
+def verified_identity(user_id: str) -> tuple[str, str] | None:
+    """A real-name-verified citizen's (name, resident ID number), to forward to a provincial
+    upstream on their behalf; None when they have not verified (personal data: never log)."""
+    user = db.session().get(User, user_id)
+    if user is None or not user.real_name or not user.id_number or user.assurance_level < 2:
+        return None
+    return user.real_name, user.id_number
+
+
+def enterprise_registration(enterprise_id: str) -> tuple[str, str] | None:
+    """An enterprise's (USCC, registered name), or None."""
+    enterprise = db.session().get(Enterprise, enterprise_id)
+    return (enterprise.uscc, enterprise.name) if enterprise else None

@@ -43,6 +43,7 @@ def init_app(app: Flask) -> Celery:
             "nanhaitong.jobs.tasks",
             "nanhaitong.messages.push",
             "nanhaitong.licences.tasks",
+            "nanhaitong.gov_services.jobs",
         ],
         beat_schedule=BEAT_SCHEDULE,
         timezone="UTC",

@@ -14,4 +14,6 @@ BEAT_SCHEDULE: dict[str, dict] = {
     # Holders hear of licences expiring within 30 days; 09:00 China time (01:00 UTC).
     "licences-notify-expiring": {"task": "nanhaitong.licences.tasks.notify_expiring",
                                  "schedule": crontab(hour=1, minute=0)},
+    # Provincial services: deliver queued applications, poll open ones (callbacks' fallback).
+    "gov-services-poll": {"task": "nanhaitong.gov_services.jobs.poll_applications", "schedule": 120.0},
 }
