@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from . import db
 from .db import Base
-from .errors import Conflict, ValidationFailed
+from .errors import Conflict, PreconditionRequired, ValidationFailed
 from .ids import new_id
 from .security.fields import EncryptedText
 from .timeutil import utcnow
@@ -103,6 +103,29 @@ def idempotent(view):
         "in": "header", "name": HEADER, "required": False, "schema": {"type": "string", "maxLength": 255},
         "description": "Send the same key to retry safely: the first answer is replayed for 24 hours.",
     }]
+    wrapper._apidoc["manual_doc"] = manual
+    return wrapper
+
+
+def idempotent_required(view):
+    """``idempotent``, with the header required: without it, 428 ``idempotency_key_required``
+    (money-moving creates must be safe to retry, so the client must send a key)."""
+    inner = idempotent(view)
+
+    @wraps(inner)
+    def wrapper(*args, **kwargs):
+        if request.headers.get(HEADER) is None:
+            raise PreconditionRequired(f"Send an {HEADER} header: this request must be safe to retry.",
+                                       code="idempotency_key_required")
+        return inner(*args, **kwargs)
+
+    wrapper._apidoc = dict(getattr(inner, "_apidoc", {}))
+    manual = dict(wrapper._apidoc.get("manual_doc", {}))
+    manual["parameters"] = [{**p, "required": True} if p.get("name") == HEADER else p
+                            for p in manual.get("parameters", [])]
+    responses = dict(manual.get("responses", {}))
+    responses.setdefault(428, "PRECONDITION_REQUIRED")
+    manual["responses"] = responses
     wrapper._apidoc["manual_doc"] = manual
     return wrapper
 

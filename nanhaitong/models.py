@@ -14,3 +14,10 @@ from .identity.models import (  # noqa: F401
     User,
 )
 from .licences.models import Licence, Presentation  # noqa: F401
+from .payments.models import (  # noqa: F401
+    GasBillClaim,
+    PaymentEvent,
+    PaymentOrder,
+    PaymentStatusChange,
+    UtilityAccount,
+)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from integrations.sandbox.base import Simulator
 from integrations.sandbox.identity import FaceSimulator, IdvSimulator
 from integrations.sandbox.licence_library import LicenceLibrarySimulator
+from integrations.sandbox.payment_gateways import AlipaySimulator, WechatPaySimulator
 from integrations.sandbox.sms import SmsSimulator
+from integrations.sandbox.utilities import GasUtilitySimulator, LingnanPassSimulator
 from integrations.sandbox.yueshangtong import YueshangtongSimulator
 
 SIMULATORS: tuple[type[Simulator], ...] = (
@@ -14,6 +16,10 @@ SIMULATORS: tuple[type[Simulator], ...] = (
     FaceSimulator,
     YueshangtongSimulator,
     LicenceLibrarySimulator,
+    WechatPaySimulator,
+    AlipaySimulator,
+    LingnanPassSimulator,
+    GasUtilitySimulator,
 )
 
 DEFAULT_API_KEYS: dict[str, str] = {
