@@ -150,7 +150,7 @@ class AlipayClient(HttpClient):
         if self._alipay_key is None:
             # Only against the sandbox: its key is made afresh at each start and served
             # beside the gateway. Production configures (pins) the key.
-            answer = self.request("GET", f"/{self._gateway_path}/alipay-public-key")
+            answer = self.request("GET", "/alipay-public-key")  # beside the gateway
             self._alipay_key = load_public_key(str(answer.get("alipay_public_key", "")))
         return self._alipay_key
 

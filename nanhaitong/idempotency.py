@@ -10,6 +10,7 @@ nothing, so the client may try again with the same key.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from datetime import datetime, timedelta
 from functools import wraps
@@ -47,8 +48,21 @@ class IdempotencyRecord(Base):
 
 def _request_hash() -> str:
     digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
-    digest.update(request.get_data(cache=True))
+    digest.update(_canonical_body())
     return digest.hexdigest()
+
+
+def _canonical_body() -> bytes:
+    """The same JSON body hashes the same whatever its key order or spacing (Stripe
+    compares parameters, not bytes); anything else is hashed as sent."""
+    raw = request.get_data(cache=True)
+    if request.is_json:
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            return raw
+        return b"json:" + json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return raw
 
 
 def _claim(owner: str, key: str) -> IdempotencyRecord | None:

@@ -221,18 +221,20 @@ def create_order(principal: Principal, *, kind: str, account_id: str, amount_fen
                          created_at=now,
                          expires_at=now + timedelta(seconds=current_app.config["PAYMENTS_ORDER_TTL_SECONDS"]))
     session.add(order)
-    session.flush()
-    if kind == "gas_bill":
-        session.add(GasBillClaim(bill_key=_bill_key(account, bill_id), order_id=order.id))
+    try:
+        session.flush()
+        if kind == "gas_bill":
+            # The bill's unique claim: a second live order for it fails here, however concurrent.
+            session.add(GasBillClaim(bill_key=_bill_key(account, bill_id), order_id=order.id))
+            session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict("This bill is being paid by another order.", code="bill_already_being_paid") from None
     states.record_creation(order, principal.audit_name)
     audit("payment.order_created", object_type="payment_order", object_id=order.id,
           on_behalf_of=f"{owner[0]}:{owner[1]}",
           details={"kind": kind, "amount_fen": amount_fen, "channel": channel, "out_trade_no": order.out_trade_no})
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict("This bill is being paid by another order.", code="bill_already_being_paid") from None
+    session.commit()
 
     description = "岭南通公交卡充值" if kind == "bus_card_topup" else f"燃气费 {period}"
     try:
