@@ -73,7 +73,11 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _register_api(app: Flask) -> None:
+<<<<<<< HEAD
     from . import authorizations, identity, licences, payments
+=======
+    from . import authorizations, identity, licences, messages
+>>>>>>> main
     from .api import Api
     from .docs_assets import blp as docs_assets_blp
     from .health.routes import blp as health_blp
@@ -89,7 +93,11 @@ def _register_api(app: Flask) -> None:
     identity.init_app(app, api)
     authorizations.init_app(app, api)
     licences.init_app(app, api)
+<<<<<<< HEAD
     payments.init_app(app, api)
+=======
+    messages.init_app(app, api)
+>>>>>>> main
     app.register_blueprint(docs_assets_blp)
     app.extensions["nht.api"] = api
 
@@ -100,10 +108,11 @@ def _register_cli(app: Flask) -> None:
     from .demo import demo_cli
     from .identity.cli import staff_cli
     from .licences.cli import licences_cli
+    from .messages.cli import messages_cli
     from .migrations.runner import db_cli
     from .payments.cli import payments_cli
 
-    for group in (audit_cli, db_cli, demo_cli, licences_cli, openapi_cli, staff_cli):
+    for group in (audit_cli, db_cli, demo_cli, licences_cli, messages_cli, openapi_cli, staff_cli):
         app.cli.add_command(group)
     app.cli.add_command(payments_cli)
 
@@ -119,8 +128,12 @@ def _mount_sandbox(app: Flask) -> None:
         "face": app.config["FACE_API_KEY"],
         "yueshangtong": app.config["YUESHANGTONG_API_KEY"],
         "licence_library": app.config["LICENCE_LIBRARY_API_KEY"],
+<<<<<<< HEAD
         "lingnan_pass": app.config["LINGNAN_API_KEY"],
         "gas_utility": app.config["GAS_API_KEY"],
+=======
+        "push": app.config["PUSH_API_KEY"],
+>>>>>>> main
     })
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/sandbox": sandbox})
     from .payments.sandbox_setup import register_merchant

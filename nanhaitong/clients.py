@@ -12,7 +12,11 @@ from integrations.face import FaceVerificationClient
 from integrations.gas_utility import GasUtilityClient
 from integrations.identity_verification import IdentityVerificationClient
 from integrations.licence_library import LicenceLibraryClient, load_trust_anchor
+<<<<<<< HEAD
 from integrations.lingnan_pass import LingnanPassClient
+=======
+from integrations.push import PushClient
+>>>>>>> main
 from integrations.sms import SmsClient
 from integrations.wechatpay import WechatPayClient
 from integrations.yueshangtong import YueshangtongClient
@@ -27,11 +31,15 @@ class Clients:
     face: FaceVerificationClient
     yueshangtong: YueshangtongClient
     licence_library: LicenceLibraryClient
+<<<<<<< HEAD
     # payments (issue 8)
     wechatpay: WechatPayClient | None = None
     alipay: AlipayClient | None = None
     lingnan_pass: LingnanPassClient | None = None
     gas_utility: GasUtilityClient | None = None
+=======
+    push: PushClient
+>>>>>>> main
 
 
 def build_clients(config: dict) -> Clients:
@@ -51,6 +59,7 @@ def build_clients(config: dict) -> Clients:
             config["LICENCE_LIBRARY_BASE_URL"], api_key=config["LICENCE_LIBRARY_API_KEY"],
             timeout=timeout, trust_anchor_pem=_licence_trust_anchor(config),
         ),
+        push=PushClient(config["PUSH_BASE_URL"], api_key=config["PUSH_API_KEY"], timeout=timeout),
     )
 
 

@@ -77,3 +77,10 @@ def contact_phone(kind: str, ident: str) -> str | None:
         .where(EnterpriseMember.enterprise_id == ident, EnterpriseMember.role == "legal_representative")
     ).scalar_one_or_none()
     return legal_rep.phone if legal_rep else None
+
+
+def member_ids(enterprise_id: str) -> list[str]:
+    """The user ids of the enterprise's members."""
+    return list(db.session().execute(
+        select(EnterpriseMember.user_id).where(EnterpriseMember.enterprise_id == enterprise_id)
+    ).scalars())

@@ -1,14 +1,14 @@
 """payments: utility accounts, orders, history, events, bill claims
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0010
 Create Date: 2026-11-22
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0008'
-down_revision = '0005'
+down_revision = '0010'  # re-chained after main's 0010 (messages) landed
 branch_labels = None
 depends_on = None
 
