@@ -73,11 +73,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _register_api(app: Flask) -> None:
-<<<<<<< HEAD
-    from . import authorizations, identity, licences, payments
-=======
-    from . import authorizations, identity, licences, messages
->>>>>>> main
+    from . import authorizations, identity, licences, messages, payments
     from .api import Api
     from .docs_assets import blp as docs_assets_blp
     from .health.routes import blp as health_blp
@@ -93,11 +89,8 @@ def _register_api(app: Flask) -> None:
     identity.init_app(app, api)
     authorizations.init_app(app, api)
     licences.init_app(app, api)
-<<<<<<< HEAD
-    payments.init_app(app, api)
-=======
     messages.init_app(app, api)
->>>>>>> main
+    payments.init_app(app, api)
     app.register_blueprint(docs_assets_blp)
     app.extensions["nht.api"] = api
 
@@ -128,12 +121,9 @@ def _mount_sandbox(app: Flask) -> None:
         "face": app.config["FACE_API_KEY"],
         "yueshangtong": app.config["YUESHANGTONG_API_KEY"],
         "licence_library": app.config["LICENCE_LIBRARY_API_KEY"],
-<<<<<<< HEAD
+        "push": app.config["PUSH_API_KEY"],
         "lingnan_pass": app.config["LINGNAN_API_KEY"],
         "gas_utility": app.config["GAS_API_KEY"],
-=======
-        "push": app.config["PUSH_API_KEY"],
->>>>>>> main
     })
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/sandbox": sandbox})
     from .payments.sandbox_setup import register_merchant

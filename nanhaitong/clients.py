@@ -12,11 +12,8 @@ from integrations.face import FaceVerificationClient
 from integrations.gas_utility import GasUtilityClient
 from integrations.identity_verification import IdentityVerificationClient
 from integrations.licence_library import LicenceLibraryClient, load_trust_anchor
-<<<<<<< HEAD
 from integrations.lingnan_pass import LingnanPassClient
-=======
 from integrations.push import PushClient
->>>>>>> main
 from integrations.sms import SmsClient
 from integrations.wechatpay import WechatPayClient
 from integrations.yueshangtong import YueshangtongClient
@@ -31,15 +28,12 @@ class Clients:
     face: FaceVerificationClient
     yueshangtong: YueshangtongClient
     licence_library: LicenceLibraryClient
-<<<<<<< HEAD
+    push: PushClient
     # payments (issue 8)
     wechatpay: WechatPayClient | None = None
     alipay: AlipayClient | None = None
     lingnan_pass: LingnanPassClient | None = None
     gas_utility: GasUtilityClient | None = None
-=======
-    push: PushClient
->>>>>>> main
 
 
 def build_clients(config: dict) -> Clients:

@@ -5,11 +5,8 @@ from __future__ import annotations
 from integrations.sandbox.base import Simulator
 from integrations.sandbox.identity import FaceSimulator, IdvSimulator
 from integrations.sandbox.licence_library import LicenceLibrarySimulator
-<<<<<<< HEAD
 from integrations.sandbox.payment_gateways import AlipaySimulator, WechatPaySimulator
-=======
 from integrations.sandbox.push import PushSimulator
->>>>>>> main
 from integrations.sandbox.sms import SmsSimulator
 from integrations.sandbox.utilities import GasUtilitySimulator, LingnanPassSimulator
 from integrations.sandbox.yueshangtong import YueshangtongSimulator
@@ -20,14 +17,11 @@ SIMULATORS: tuple[type[Simulator], ...] = (
     FaceSimulator,
     YueshangtongSimulator,
     LicenceLibrarySimulator,
-<<<<<<< HEAD
+    PushSimulator,
     WechatPaySimulator,
     AlipaySimulator,
     LingnanPassSimulator,
     GasUtilitySimulator,
-=======
-    PushSimulator,
->>>>>>> main
 )
 
 DEFAULT_API_KEYS: dict[str, str] = {

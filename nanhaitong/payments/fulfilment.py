@@ -19,6 +19,7 @@ from integrations.errors import IntegrationError, NonRetryableError, RetryableEr
 
 from .. import db
 from ..clients import clients
+from ..messages import service as messages
 from . import channels, states
 from .models import GasBillClaim, PaymentOrder, UtilityAccount
 
@@ -193,11 +194,6 @@ def _tell(order_id: str, what: str) -> None:
 
 def notify_owner(order: PaymentOrder, *, title: str, body: str, step: str) -> None:
     data = {"order_id": order.id, "status": order.status, "amount_fen": order.amount_fen}
-    try:
-        from ..messages import service as messages
-    except ImportError:  # the inbox domain lands separately; see docs/payments.md
-        log.info("inbox not available; payment message not stored", extra={"fields": {"order_id": order.id}})
-        return
     key = f"payment:{order.id}:{step}"
     if order.owner_kind == "enterprise":
         messages.notify_enterprise(order.owner_id, topic="payment", title=title, body=body, data=data, dedupe_key=key)
