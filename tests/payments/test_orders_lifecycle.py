@@ -7,7 +7,7 @@ import requests
 from nanhaitong.payments import states
 from tests.identity.conftest import assert_error
 
-from .conftest import CARD, GAS, ORDERS, bind, created, order, pay, sandbox
+from .conftest import CARD, GAS, ORDERS, bind, created, pay, sandbox
 
 
 def test_cancel_before_payment_closes_at_the_gateway(app, payer):
