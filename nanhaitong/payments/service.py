@@ -115,7 +115,7 @@ def list_accounts(principal: Principal, *, record: bool = True) -> list[UtilityA
 def get_account(principal: Principal, account_id: str, **attrs) -> UtilityAccount:
     account = db.session().get(UtilityAccount, account_id)
     if account is None or account.removed_at is not None:
-        raise NotFound("No such utility account.", code="utility_account_not_found")
+        raise NotFound("No such utility_account.", code="utility_account_not_found")
     authorize(principal, ACTION, _account_resource(account, **attrs))
     return account
 
@@ -291,7 +291,7 @@ def expire_due(limit: int = 500) -> int:
 def get_order(principal: Principal, order_id: str) -> PaymentOrder:
     order = db.session().get(PaymentOrder, order_id)
     if order is None:
-        raise NotFound("No such payment order.", code="payment_order_not_found")
+        raise NotFound("No such payment_order.", code="payment_order_not_found")
     authorize(principal, ACTION, _order_resource(order))
     return _expire_if_due(order)
 
