@@ -19,7 +19,7 @@ from flask import current_app
 
 from integrations import alipay as ali
 from integrations import wechatpay as wx
-from integrations.errors import UpstreamRejectedError
+from integrations.errors import IntegrationError, UpstreamRejectedError
 
 from ..clients import clients
 
@@ -104,6 +104,8 @@ def parse_wechat(headers: Mapping[str, str], body: str) -> ChannelEvent:
         note = client.verify_notification(headers, body)
     except wx.NotificationRejected as exc:
         raise CallbackRejected(exc.reason, 401) from None
+    except IntegrationError:  # the platform certificates could not be fetched: ask for redelivery
+        raise CallbackRejected("platform_certificate_unavailable", 503) from None
     resource = note.resource
     if resource.get("mchid") != client.mchid:
         raise CallbackRejected("wrong_merchant")
@@ -134,6 +136,8 @@ def parse_alipay(params: Mapping[str, str]) -> ChannelEvent:
         notify = client.verify_notify(params)
     except ali.NotificationRejected as exc:
         raise CallbackRejected(exc.reason, 401) from None
+    except IntegrationError:
+        raise CallbackRejected("alipay_public_key_unavailable", 503) from None
     values = notify.params
     if values.get("app_id") != client.app_id:
         raise CallbackRejected("wrong_merchant")

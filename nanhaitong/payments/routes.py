@@ -1,5 +1,7 @@
 """/api/v1/utility-accounts, /api/v1/payment-orders, and the channels' callbacks."""
 
+import logging
+
 from flask import Response, g, request
 from flask.views import MethodView
 
@@ -17,6 +19,8 @@ from schemas.payments import (
 
 from ..api import Blueprint
 from . import callbacks, channels, service
+
+log = logging.getLogger(__name__)
 
 accounts_blp = Blueprint("utility_accounts", __name__, url_prefix="/api/v1/utility-accounts",
                          description="Bus cards (岭南通) and gas accounts bound for paying.")
@@ -136,6 +140,9 @@ class WechatCallback(MethodView):
             callbacks.handle_checked(channels.parse_wechat, request.headers, body)
         except channels.CallbackRejected as rejected:
             return {"code": "FAIL", "message": rejected.reason}, rejected.status
+        except Exception:  # the gateway redelivers on a FAIL; it needs its own answer shape
+            log.exception("wechat callback failed")
+            return {"code": "FAIL", "message": "internal_error"}, 500
         return Response(status=204)
 
 
@@ -150,4 +157,7 @@ class AlipayCallback(MethodView):
             callbacks.handle_checked(channels.parse_alipay, request.form.to_dict())
         except channels.CallbackRejected:
             return Response("fail", status=200, mimetype="text/plain")
+        except Exception:  # anything but "success" makes Alipay redeliver
+            log.exception("alipay callback failed")
+            return Response("fail", status=500, mimetype="text/plain")
         return Response("success", status=200, mimetype="text/plain")

@@ -304,13 +304,11 @@ def list_orders(principal: Principal, *, status: str | None, limit: int, cursor:
                                        PaymentOrder.owner_id == owner.owner_id)
     if cursor:
         query = query.where(PaymentOrder.id < cursor)
-    rows = db.session().execute(query.order_by(PaymentOrder.id.desc()).limit(limit + 1)).scalars().all()
-    rows = [_expire_if_due(row) for row in rows]
-    page = rows[:limit]
-    next_cursor = page[-1].id if len(rows) > limit else None
     if status:
-        page = [row for row in page if row.status == status]
-    return page, next_cursor
+        query = query.where(PaymentOrder.status == status)
+    rows = db.session().execute(query.order_by(PaymentOrder.id.desc()).limit(limit + 1)).scalars().all()
+    page = [_expire_if_due(row) for row in rows[:limit]]
+    return page, (page[-1].id if len(rows) > limit else None)
 
 
 def cancel_order(principal: Principal, order_id: str) -> PaymentOrder:

@@ -46,3 +46,17 @@ def test_the_state_table_never_goes_backwards():
     assert states.FINAL == {"fulfilled", "refunded"}
     assert not states.allowed("fulfilled", "paid") and not states.allowed("refunded", "refunding")
     assert not states.allowed("paid", "awaiting_payment")
+
+
+def test_orders_list_pages_newest_first_and_filters(app, payer):
+    card = bind(payer, number=CARD)
+    made = [created(payer, card["id"], amount_fen=1000 + i)["id"] for i in range(3)]
+    first = payer.get(f"{ORDERS}?limit=2").get_json()
+    assert [o["id"] for o in first["items"]] == made[::-1][:2] and first["next_cursor"]
+    second = payer.get(f"{ORDERS}?limit=2&cursor={first['next_cursor']}").get_json()
+    assert [o["id"] for o in second["items"]] == [made[0]] and second["next_cursor"] is None
+    assert payer.post(f"{ORDERS}/{made[1]}/cancel").status_code == 200
+    cancelled = payer.get(f"{ORDERS}?status=cancelled").get_json()["items"]
+    assert [o["id"] for o in cancelled] == [made[1]]
+    assert_error(payer.get(f"{ORDERS}?status=lost"), 422)
+    assert_error(payer.get(f"{ORDERS}?cursor=not-an-id"), 422)
