@@ -71,3 +71,22 @@ def test_a_utility_refusal_is_refunded_at_once(app, payer):
     assert gas_payments(app, new["out_trade_no"]) == []
     failed = audit_rows(app, "payment.fulfilment_failed")
     assert details(failed[0])["reason"] == "bill_already_paid"
+
+
+def test_a_payment_arriving_after_cancellation_is_returned_not_fulfilled(app, payer):
+    from .conftest import build_notification, send
+
+    card = bind(payer, number=CARD)
+    new = created(payer, card["id"], amount_fen=1800, channel="wechat")
+    assert payer.post(f"/api/v1/payment-orders/{new['id']}/cancel").status_code == 200
+    # The gateway took the money anyway (planted: its books say SUCCESS), and says so.
+    planted = requests.post(f"{sandbox(app)}/wechat/_control/trades", timeout=10,
+                            json={"out_trade_no": new["out_trade_no"], "amount_fen": 1800, "state": "SUCCESS"})
+    assert planted.status_code == 201
+    assert send(app, build_notification(app, "wechat", new["out_trade_no"])).status_code == 204
+    wait_for(lambda: order(payer, new["id"])["status"] == "refunded")
+    history = order(payer, new["id"])["status_history"]
+    assert [(h["to_status"], h["cause"]) for h in history] == [
+        ("awaiting_payment", "created"), ("cancelled", "cancelled_by_user"), ("refunding", "late_payment"),
+        ("refunded", "refund_confirmed")]
+    assert topups(app, new["out_trade_no"]) == []
