@@ -203,7 +203,7 @@ class WechatPayClient(HttpClient):
         """Every 2xx answer with a body is signed by the platform; an unsigned one is not trusted."""
         headers = response.headers
         if "/v3/certificates" in where:
-            return  # verified after decrypting: the certificate signs its own list
+            return  # the list is authenticated by the APIv3 key its entries are sealed with (AEAD)
         if not self._check_signature(headers.get("Wechatpay-Timestamp", ""), headers.get("Wechatpay-Nonce", ""),
                                      response.text, headers.get("Wechatpay-Signature", ""),
                                      headers.get("Wechatpay-Serial", "")):

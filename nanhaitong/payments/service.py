@@ -155,7 +155,8 @@ def balance(principal: Principal, account_id: str) -> dict:
 
 
 def account_view(account: UtilityAccount) -> dict:
-    return {"id": account.id, "kind": account.kind, "number": mask_middle(account.number, 4, 4),
+    keep = (4, 4) if account.kind == "bus_card" else (2, 2)  # a 16-digit card shows half; an account less
+    return {"id": account.id, "kind": account.kind, "number": mask_middle(account.number, *keep),
             "label": account.label, "created_at": isoformat(account.created_at)}
 
 
