@@ -27,7 +27,7 @@ class Fen(ma.fields.Integer):
         return super()._validated(value)
 
 
-class AccountCreateSchema(StrictSchema):
+class UtilityAccountCreateSchema(StrictSchema):
     kind = ma.fields.String(required=True, validate=validate.OneOf(ACCOUNT_KINDS))
     number = ma.fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Za-z]{6,32}$"),
                               metadata={"description": "Bus card: the 16-digit printed number (Luhn check digit); "
@@ -35,7 +35,7 @@ class AccountCreateSchema(StrictSchema):
     label = ma.fields.String(validate=validate.Length(min=1, max=40), load_default=None)
 
 
-class AccountSchema(ma.Schema):
+class UtilityAccountSchema(ma.Schema):
     id = ma.fields.String(required=True)
     kind = ma.fields.String(required=True)
     number = ma.fields.String(required=True, metadata={"description": "Masked"})
@@ -43,29 +43,29 @@ class AccountSchema(ma.Schema):
     created_at = ma.fields.String(required=True)
 
 
-class AccountListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(AccountSchema), required=True)
+class UtilityAccountListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(UtilityAccountSchema), required=True)
 
 
-class BillSchema(ma.Schema):
+class GasBillSchema(ma.Schema):
     bill_id = ma.fields.String(required=True)
     period = ma.fields.String(required=True)
     amount_fen = ma.fields.Integer(required=True)
     due_date = ma.fields.String(required=True)
 
 
-class BillListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(BillSchema), required=True)
+class GasBillListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(GasBillSchema), required=True)
 
 
-class BalanceSchema(ma.Schema):
+class BusCardBalanceSchema(ma.Schema):
     account_id = ma.fields.String(required=True)
     status = ma.fields.String(required=True)
     balance_fen = ma.fields.Integer(required=True)
     max_balance_fen = ma.fields.Integer(required=True)
 
 
-class OrderCreateSchema(StrictSchema):
+class PaymentOrderCreateSchema(StrictSchema):
     kind = ma.fields.String(required=True, validate=validate.OneOf(ORDER_KINDS))
     account_id = ma.fields.String(required=True, validate=_ULID)
     amount_fen = Fen(required=True, validate=validate.Range(min=1, max=5_000_000))
@@ -73,14 +73,14 @@ class OrderCreateSchema(StrictSchema):
     channel = ma.fields.String(required=True, validate=validate.OneOf(CHANNELS))
 
 
-class StatusChangeSchema(ma.Schema):
+class PaymentStatusChangeSchema(ma.Schema):
     from_status = ma.fields.String(allow_none=True, required=True)
     to_status = ma.fields.String(required=True)
     cause = ma.fields.String(required=True)
     at = ma.fields.String(required=True)
 
 
-class OrderSchema(ma.Schema):
+class PaymentOrderSchema(ma.Schema):
     id = ma.fields.String(required=True)
     out_trade_no = ma.fields.String(required=True, metadata={"description": "Our order number at the gateway"})
     kind = ma.fields.String(required=True)
@@ -100,15 +100,15 @@ class OrderSchema(ma.Schema):
     fulfilled_at = ma.fields.String(allow_none=True, required=True)
     refunded_at = ma.fields.String(allow_none=True, required=True)
     failure_reason = ma.fields.String(allow_none=True, required=True)
-    status_history = ma.fields.List(ma.fields.Nested(StatusChangeSchema))
+    status_history = ma.fields.List(ma.fields.Nested(PaymentStatusChangeSchema))
 
 
-class OrderListArgsSchema(ma.Schema):
+class PaymentOrderListArgsSchema(ma.Schema):
     status = ma.fields.String(validate=validate.OneOf(ORDER_STATUSES))
     limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
     cursor = ma.fields.String(validate=_ULID)
 
 
-class OrderListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(OrderSchema), required=True)
+class PaymentOrderListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(PaymentOrderSchema), required=True)
     next_cursor = ma.fields.String(allow_none=True, required=True)

@@ -6,15 +6,15 @@ from flask import Response, g, request
 from flask.views import MethodView
 
 from schemas.payments import (
-    AccountCreateSchema,
-    AccountListSchema,
-    AccountSchema,
-    BalanceSchema,
-    BillListSchema,
-    OrderCreateSchema,
-    OrderListArgsSchema,
-    OrderListSchema,
-    OrderSchema,
+    BusCardBalanceSchema,
+    GasBillListSchema,
+    PaymentOrderCreateSchema,
+    PaymentOrderListArgsSchema,
+    PaymentOrderListSchema,
+    PaymentOrderSchema,
+    UtilityAccountCreateSchema,
+    UtilityAccountListSchema,
+    UtilityAccountSchema,
 )
 
 from ..api import Blueprint
@@ -33,14 +33,14 @@ callbacks_blp = Blueprint("payment_callbacks", __name__, url_prefix="/api/v1/pay
 @accounts_blp.route("")
 class Accounts(MethodView):
     @accounts_blp.login_required("citizen", level=2)
-    @accounts_blp.response(200, AccountListSchema)
+    @accounts_blp.response(200, UtilityAccountListSchema)
     def get(self):
         """Your bound bus cards and gas accounts (numbers masked)."""
         return {"items": [service.account_view(a) for a in service.list_accounts(g.principal)]}
 
     @accounts_blp.login_required("citizen", level=2)
-    @accounts_blp.arguments(AccountCreateSchema)
-    @accounts_blp.response(201, AccountSchema)
+    @accounts_blp.arguments(UtilityAccountCreateSchema)
+    @accounts_blp.response(201, UtilityAccountSchema)
     @accounts_blp.alt_response(409, response="CONFLICT")
     def post(self, body):
         """Bind a bus card (its number must pass the check rule and be known to Lingnan Pass) or a gas account."""
@@ -61,7 +61,7 @@ class AccountItem(MethodView):
 @accounts_blp.route("/<ulid:account_id>/bills")
 class AccountBills(MethodView):
     @accounts_blp.login_required("citizen", level=2)
-    @accounts_blp.response(200, BillListSchema)
+    @accounts_blp.response(200, GasBillListSchema)
     @accounts_blp.alt_response(404, response="NOT_FOUND")
     def get(self, account_id):
         """A gas account's unpaid bills, from the gas utility."""
@@ -71,7 +71,7 @@ class AccountBills(MethodView):
 @accounts_blp.route("/<ulid:account_id>/balance")
 class AccountBalance(MethodView):
     @accounts_blp.login_required("citizen", level=2)
-    @accounts_blp.response(200, BalanceSchema)
+    @accounts_blp.response(200, BusCardBalanceSchema)
     @accounts_blp.alt_response(404, response="NOT_FOUND")
     def get(self, account_id):
         """A bus card's balance, from Lingnan Pass."""
@@ -81,8 +81,8 @@ class AccountBalance(MethodView):
 @orders_blp.route("")
 class Orders(MethodView):
     @orders_blp.login_required("citizen", level=2)
-    @orders_blp.arguments(OrderListArgsSchema, location="query")
-    @orders_blp.response(200, OrderListSchema)
+    @orders_blp.arguments(PaymentOrderListArgsSchema, location="query")
+    @orders_blp.response(200, PaymentOrderListSchema)
     def get(self, args):
         """Your payment orders, newest first."""
         items, next_cursor = service.list_orders(g.principal, status=args.get("status"), limit=args["limit"],
@@ -91,8 +91,8 @@ class Orders(MethodView):
 
     @orders_blp.login_required("citizen", level=2)
     @orders_blp.idempotent_required
-    @orders_blp.arguments(OrderCreateSchema)
-    @orders_blp.response(201, OrderSchema)
+    @orders_blp.arguments(PaymentOrderCreateSchema)
+    @orders_blp.response(201, PaymentOrderSchema)
     @orders_blp.alt_response(409, response="CONFLICT")
     def post(self, body):
         """Create an order and get what the app needs to start paying. Idempotency-Key is required."""
@@ -104,7 +104,7 @@ class Orders(MethodView):
 @orders_blp.route("/<ulid:order_id>")
 class OrderItem(MethodView):
     @orders_blp.login_required("citizen", level=2)
-    @orders_blp.response(200, OrderSchema)
+    @orders_blp.response(200, PaymentOrderSchema)
     @orders_blp.alt_response(404, response="NOT_FOUND")
     def get(self, order_id):
         """One order with its status history."""
@@ -114,7 +114,7 @@ class OrderItem(MethodView):
 @orders_blp.route("/<ulid:order_id>/cancel")
 class OrderCancel(MethodView):
     @orders_blp.login_required("citizen", level=2)
-    @orders_blp.response(200, OrderSchema)
+    @orders_blp.response(200, PaymentOrderSchema)
     @orders_blp.alt_response(404, response="NOT_FOUND")
     @orders_blp.alt_response(409, response="CONFLICT")
     def post(self, order_id):
