@@ -93,6 +93,7 @@ class Orders(MethodView):
     @orders_blp.idempotent_required
     @orders_blp.arguments(PaymentOrderCreateSchema)
     @orders_blp.response(201, PaymentOrderSchema)
+    @orders_blp.alt_response(404, response="NOT_FOUND")
     @orders_blp.alt_response(409, response="CONFLICT")
     def post(self, body):
         """Create an order and get what the app needs to start paying. Idempotency-Key is required."""
@@ -126,7 +127,10 @@ class OrderCancel(MethodView):
 
 _WECHAT_DOC = {"responses": {"204": {"description": "Handled"},
                              "400": {"description": '{"code": "FAIL", "message": ...}: not acted on'},
-                             "401": {"description": '{"code": "FAIL", "message": ...}: signature refused'}}}
+                             "401": {"description": '{"code": "FAIL", "message": ...}: signature refused'},
+                             "500": {"description": '{"code": "FAIL", "message": ...}: not handled, redeliver'},
+                             "503": {"description": '{"code": "FAIL", "message": ...}: platform certificate '
+                                                    'unavailable, redeliver'}}}
 
 
 @callbacks_blp.route("/wechat")
@@ -150,6 +154,8 @@ class WechatCallback(MethodView):
 class AlipayCallback(MethodView):
     @callbacks_blp.public
     @callbacks_blp.doc(responses={"200": {"description": "`success` when handled; `fail` otherwise (Alipay redelivers)",
+                                          "content": {"text/plain": {"schema": {"type": "string"}}}},
+                                  "500": {"description": "`fail`: not handled (Alipay redelivers)",
                                           "content": {"text/plain": {"schema": {"type": "string"}}}}})
     def post(self):
         """Alipay async notifications (RSA2-signed form), answered with the bare string `success`."""
