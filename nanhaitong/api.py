@@ -108,7 +108,7 @@ class Blueprint(flask_smorest.Blueprint):
 
     @staticmethod
     def idempotent_required(view):
-        """Like ``idempotent``, but a request without an Idempotency-Key is refused (428)."""
+        """Like ``idempotent``, but a request without an Idempotency-Key is refused (400)."""
         from .idempotency import idempotent_required
 
         return idempotent_required(view)

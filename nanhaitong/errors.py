@@ -57,10 +57,6 @@ class Conflict(AppError):
     status, code, message = 409, "conflict", "The request conflicts with the current state."
 
 
-class PreconditionRequired(AppError):
-    status, code, message = 428, "precondition_required", "A required request header is missing."
-
-
 class ValidationFailed(AppError):
     """422 with ``details.fields`` mapping field names to messages."""
 

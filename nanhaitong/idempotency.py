@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from . import db
 from .db import Base
-from .errors import Conflict, PreconditionRequired, ValidationFailed
+from .errors import BadRequest, Conflict, ValidationFailed
 from .ids import new_id
 from .security.fields import EncryptedText
 from .timeutil import utcnow
@@ -122,24 +122,21 @@ def idempotent(view):
 
 
 def idempotent_required(view):
-    """``idempotent``, with the header required: without it, 428 ``idempotency_key_required``
+    """``idempotent``, with the header required: without it, 400 ``idempotency_key_required``
     (money-moving creates must be safe to retry, so the client must send a key)."""
     inner = idempotent(view)
 
     @wraps(inner)
     def wrapper(*args, **kwargs):
         if request.headers.get(HEADER) is None:
-            raise PreconditionRequired(f"Send an {HEADER} header: this request must be safe to retry.",
-                                       code="idempotency_key_required")
+            raise BadRequest(f"Send an {HEADER} header: this request must be safe to retry.",
+                             code="idempotency_key_required")
         return inner(*args, **kwargs)
 
     wrapper._apidoc = dict(getattr(inner, "_apidoc", {}))
     manual = dict(wrapper._apidoc.get("manual_doc", {}))
     manual["parameters"] = [{**p, "required": True} if p.get("name") == HEADER else p
                             for p in manual.get("parameters", [])]
-    responses = dict(manual.get("responses", {}))
-    responses.setdefault(428, "PRECONDITION_REQUIRED")
-    manual["responses"] = responses
     wrapper._apidoc["manual_doc"] = manual
     return wrapper
 

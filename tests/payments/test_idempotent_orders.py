@@ -23,7 +23,7 @@ def test_the_key_is_required(app, payer):
     card = bind(payer)
     answer = payer.post(ORDERS, json={"kind": "bus_card_topup", "account_id": card["id"], "amount_fen": 1000,
                                       "channel": "wechat"})
-    assert_error(answer, 428, "idempotency_key_required")
+    assert_error(answer, 400, "idempotency_key_required")
     assert _count_orders(app) == 0
 
 
