@@ -73,7 +73,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _register_api(app: Flask) -> None:
-    from . import authorizations, esign, gov_services, identity, licences, messages
+    from . import authorizations, esign, gov_services, identity, licences, messages, payments
     from .api import Api
     from .docs_assets import blp as docs_assets_blp
     from .health.routes import blp as health_blp
@@ -92,6 +92,7 @@ def _register_api(app: Flask) -> None:
     messages.init_app(app, api)
     esign.init_app(app, api)
     gov_services.init_app(app, api)
+    payments.init_app(app, api)
     app.register_blueprint(docs_assets_blp)
     app.extensions["nht.api"] = api
 
@@ -105,10 +106,12 @@ def _register_cli(app: Flask) -> None:
     from .licences.cli import licences_cli
     from .messages.cli import messages_cli
     from .migrations.runner import db_cli
+    from .payments.cli import payments_cli
 
     for group in (audit_cli, db_cli, demo_cli, licences_cli, messages_cli, openapi_cli, staff_cli):
         app.cli.add_command(group)
     app.cli.add_command(gov_services_cli)
+    app.cli.add_command(payments_cli)
 
 
 def _mount_sandbox(app: Flask) -> None:
@@ -125,8 +128,13 @@ def _mount_sandbox(app: Flask) -> None:
         "push": app.config["PUSH_API_KEY"],
         "yueshengshi": app.config["YUESHENGSHI_APP_SECRET"],
         "yueshangtong_gateway": app.config["YUESHANGTONG_GATEWAY_APP_SECRET"],
+        "lingnan_pass": app.config["LINGNAN_API_KEY"],
+        "gas_utility": app.config["GAS_API_KEY"],
     })
     from .gov_services import configure_sandbox
 
     configure_sandbox(app, sandbox)
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/sandbox": sandbox})
+    from .payments.sandbox_setup import register_merchant
+
+    register_merchant(sandbox, app.config)

@@ -106,6 +106,13 @@ class Blueprint(flask_smorest.Blueprint):
 
         return idempotent(view)
 
+    @staticmethod
+    def idempotent_required(view):
+        """Like ``idempotent``, but a request without an Idempotency-Key is refused (400)."""
+        from .idempotency import idempotent_required
+
+        return idempotent_required(view)
+
     def arguments(self, schema, *, location="json", **kwargs):
         """Parse arguments; a JSON body must also be sent as JSON (else 415)."""
         parse = super().arguments(schema, location=location, **kwargs)

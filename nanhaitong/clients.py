@@ -7,11 +7,15 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
+from integrations.alipay import AlipayClient
 from integrations.face import FaceVerificationClient
+from integrations.gas_utility import GasUtilityClient
 from integrations.identity_verification import IdentityVerificationClient
 from integrations.licence_library import LicenceLibraryClient, load_trust_anchor
+from integrations.lingnan_pass import LingnanPassClient
 from integrations.push import PushClient
 from integrations.sms import SmsClient
+from integrations.wechatpay import WechatPayClient
 from integrations.yueshangtong import YueshangtongClient, YueshangtongServicesClient
 from integrations.yueshengshi import YueshengshiClient
 
@@ -28,6 +32,11 @@ class Clients:
     push: PushClient
     yueshengshi: YueshengshiClient | None = None
     yueshangtong_services: YueshangtongServicesClient | None = None
+    # payments (issue 8)
+    wechatpay: WechatPayClient | None = None
+    alipay: AlipayClient | None = None
+    lingnan_pass: LingnanPassClient | None = None
+    gas_utility: GasUtilityClient | None = None
 
 
 def build_clients(config: dict) -> Clients:
@@ -94,6 +103,42 @@ def _gov_gateway(cls, config: dict, prefix: str):
 
 def init_app(app: Flask) -> None:
     app.extensions["nht.clients"] = build_clients(app.config)
+    _add_payment_clients(app.extensions["nht.clients"], app.config)
+
+
+# -- payments (issue 8) ------------------------------------------------------------------
+
+def _pinned(config: dict, name: str, what: str) -> str | None:
+    """A pinned key/certificate file (production must pin it; the sandbox's is fetched)."""
+    path = config.get(name)
+    if not path:
+        if config.get("ENV") == "production" and not config.get("ALLOW_INSECURE"):
+            raise ConfigError(f"refusing to start in production: NHT_{name} is not set ({what} must be pinned)")
+        return None
+    try:
+        return Path(path).read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"NHT_{name} cannot be read: {exc}") from None
+
+
+def _add_payment_clients(built: Clients, config: dict) -> None:
+    timeout = config["UPSTREAM_TIMEOUT_SECONDS"]
+    try:
+        built.wechatpay = WechatPayClient(
+            config["WECHATPAY_BASE_URL"], mchid=config["WECHATPAY_MCHID"], appid=config["WECHATPAY_APPID"],
+            merchant_serial_no=config["WECHATPAY_MERCHANT_SERIAL"],
+            merchant_private_key_pem=config["WECHATPAY_MERCHANT_KEY"], apiv3_key=config["WECHATPAY_APIV3_KEY"],
+            timeout=timeout,
+            platform_certificate_pem=_pinned(config, "WECHATPAY_PLATFORM_CERT", "the WeChat Pay platform certificate"))
+        built.alipay = AlipayClient(
+            config["ALIPAY_GATEWAY_URL"], app_id=config["ALIPAY_APP_ID"],
+            app_private_key_pem=config["ALIPAY_APP_PRIVATE_KEY"], timeout=timeout,
+            alipay_public_key=_pinned(config, "ALIPAY_PUBLIC_KEY", "the Alipay public key"))
+    except ValueError as exc:
+        raise ConfigError(f"payment channel settings are not valid: {exc}") from None
+    built.lingnan_pass = LingnanPassClient(config["LINGNAN_BASE_URL"], api_key=config["LINGNAN_API_KEY"],
+                                           timeout=timeout)
+    built.gas_utility = GasUtilityClient(config["GAS_BASE_URL"], api_key=config["GAS_API_KEY"], timeout=timeout)
 
 
 def clients() -> Clients:

@@ -105,10 +105,30 @@ _SETTINGS: dict[str, tuple[object, object]] = {
     "GOV_SERVICES_BREAKER_FAIL_MAX": (5, _int),
     "GOV_SERVICES_BREAKER_RESET_SECONDS": ("30", str),
 }
+_SETTINGS.update({  # payments (issue 8): see docs/payments.md
+    "PAYMENTS_NOTIFY_BASE_URL": (None, str),  # where the gateways reach our callbacks (public https URL)
+    "PAYMENTS_ORDER_TTL_SECONDS": (900, _int),
+    "WECHATPAY_BASE_URL": (None, str),
+    "WECHATPAY_MCHID": ("1900000109", str),
+    "WECHATPAY_APPID": ("wxd678efh567hg6787", str),
+    "WECHATPAY_MERCHANT_SERIAL": ("5157F09EFDC096DE15EBE81A47057A72", str),
+    "WECHATPAY_MERCHANT_KEY": (None, str),  # PEM of the merchant API private key
+    "WECHATPAY_APIV3_KEY": (None, str),  # 32 characters
+    "WECHATPAY_PLATFORM_CERT": (None, str),  # path of the platform certificate (PEM); production pins it
+    "ALIPAY_GATEWAY_URL": (None, str),
+    "ALIPAY_APP_ID": ("2021000000000001", str),
+    "ALIPAY_APP_PRIVATE_KEY": (None, str),  # PEM of the app private key (RSA2)
+    "ALIPAY_PUBLIC_KEY": (None, str),  # path of the Alipay public key (PEM); production pins it
+    "LINGNAN_BASE_URL": (None, str),
+    "LINGNAN_API_KEY": ("sandbox-lingnan-key", str),
+    "GAS_BASE_URL": (None, str),
+    "GAS_API_KEY": ("sandbox-gas-key", str),
+})
 
 # Secrets that are generated into DATA_DIR when neither the environment nor the caller
 # gives them. Production must be given all of them.
 _GENERATED = ("SECRET_KEY", "FIELD_KEYS", "FIELD_KEY_CURRENT", "BLIND_INDEX_KEY", "AUDIT_KEY")
+_GENERATED += ("WECHATPAY_MERCHANT_KEY", "WECHATPAY_APIV3_KEY", "ALIPAY_APP_PRIVATE_KEY")  # payments
 
 
 def load(overrides: dict | None = None, environ: os._Environ | dict | None = None) -> dict:
@@ -148,6 +168,7 @@ def load(overrides: dict | None = None, environ: os._Environ | dict | None = Non
     for upstream in ("IDV", "FACE", "YUESHANGTONG", "LICENCE_LIBRARY", "PUSH"):
         if cfg[f"{upstream}_BASE_URL"] is None:
             cfg[f"{upstream}_BASE_URL"] = cfg["SANDBOX_URL"]
+    _payments_defaults(cfg)
     cfg["UPSTREAM_TIMEOUT_SECONDS"] = float(cfg["UPSTREAM_TIMEOUT_SECONDS"])
     cfg["MAX_CONTENT_LENGTH"] = cfg["MAX_BODY_BYTES"]
 
@@ -197,6 +218,7 @@ def _new_secrets() -> dict:
         "FIELD_KEY_CURRENT": "k1",
         "BLIND_INDEX_KEY": encode_key(generate_key()),
         "AUDIT_KEY": encode_key(generate_key()),
+        **_payment_secrets(),
     }
 
 
@@ -250,3 +272,32 @@ def _gov_services_defaults(cfg: dict) -> None:
     cfg["GOV_SERVICES_TIMEOUT_SECONDS"] = (
         float(timeout) if timeout is not None else float(cfg["UPSTREAM_TIMEOUT_SECONDS"]))
     cfg["GOV_SERVICES_BREAKER_RESET_SECONDS"] = float(cfg["GOV_SERVICES_BREAKER_RESET_SECONDS"])
+# -- payments (issue 8) ------------------------------------------------------------------
+
+def _payments_defaults(cfg: dict) -> None:
+    sandbox = cfg["SANDBOX_URL"]
+    for name, path in (("WECHATPAY_BASE_URL", "/wechat"), ("ALIPAY_GATEWAY_URL", "/alipay/gateway.do"),
+                       ("LINGNAN_BASE_URL", ""), ("GAS_BASE_URL", "")):
+        if cfg[name] is None:
+            cfg[name] = sandbox + path
+    if cfg["PAYMENTS_NOTIFY_BASE_URL"] is None:
+        # The mounted sandbox calls back the server it is mounted in.
+        mounted = cfg["SANDBOX"] and cfg["SANDBOX_MOUNT"] and sandbox.endswith("/sandbox")
+        cfg["PAYMENTS_NOTIFY_BASE_URL"] = sandbox[: -len("/sandbox")] if mounted else cfg["ISSUER"]
+
+
+def _payment_secrets() -> dict:
+    """Dev-only merchant keys: the sandbox gateways are told their public halves at start."""
+    import secrets as _secrets
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    def pem() -> str:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                 serialization.NoEncryption()).decode()
+
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+    return {"WECHATPAY_MERCHANT_KEY": pem(), "ALIPAY_APP_PRIVATE_KEY": pem(),
+            "WECHATPAY_APIV3_KEY": "".join(_secrets.choice(alphabet) for _ in range(32))}

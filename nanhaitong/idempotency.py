@@ -10,6 +10,7 @@ nothing, so the client may try again with the same key.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from datetime import datetime, timedelta
 from functools import wraps
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from . import db
 from .db import Base
-from .errors import Conflict, ValidationFailed
+from .errors import BadRequest, Conflict, ValidationFailed
 from .ids import new_id
 from .security.fields import EncryptedText
 from .timeutil import utcnow
@@ -47,8 +48,21 @@ class IdempotencyRecord(Base):
 
 def _request_hash() -> str:
     digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
-    digest.update(request.get_data(cache=True))
+    digest.update(_canonical_body())
     return digest.hexdigest()
+
+
+def _canonical_body() -> bytes:
+    """The same JSON body hashes the same whatever its key order or spacing (Stripe
+    compares parameters, not bytes); anything else is hashed as sent."""
+    raw = request.get_data(cache=True)
+    if request.is_json:
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            return raw
+        return b"json:" + json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return raw
 
 
 def _claim(owner: str, key: str) -> IdempotencyRecord | None:
@@ -103,6 +117,26 @@ def idempotent(view):
         "in": "header", "name": HEADER, "required": False, "schema": {"type": "string", "maxLength": 255},
         "description": "Send the same key to retry safely: the first answer is replayed for 24 hours.",
     }]
+    wrapper._apidoc["manual_doc"] = manual
+    return wrapper
+
+
+def idempotent_required(view):
+    """``idempotent``, with the header required: without it, 400 ``idempotency_key_required``
+    (money-moving creates must be safe to retry, so the client must send a key)."""
+    inner = idempotent(view)
+
+    @wraps(inner)
+    def wrapper(*args, **kwargs):
+        if request.headers.get(HEADER) is None:
+            raise BadRequest(f"Send an {HEADER} header: this request must be safe to retry.",
+                             code="idempotency_key_required")
+        return inner(*args, **kwargs)
+
+    wrapper._apidoc = dict(getattr(inner, "_apidoc", {}))
+    manual = dict(wrapper._apidoc.get("manual_doc", {}))
+    manual["parameters"] = [{**p, "required": True} if p.get("name") == HEADER else p
+                            for p in manual.get("parameters", [])]
     wrapper._apidoc["manual_doc"] = manual
     return wrapper
 

@@ -17,3 +17,10 @@ from .identity.models import (  # noqa: F401
 )
 from .licences.models import Licence, Presentation  # noqa: F401
 from .messages.models import Device, Message, MessagePreference, PushDelivery  # noqa: F401
+from .payments.models import (  # noqa: F401
+    GasBillClaim,
+    PaymentEvent,
+    PaymentOrder,
+    PaymentStatusChange,
+    UtilityAccount,
+)

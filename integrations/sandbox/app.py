@@ -17,7 +17,7 @@ from integrations.sandbox.base import (
     json_response,
     read_json_object,
 )
-from integrations.sandbox.demo_data import CITIZENS, ENTERPRISES
+from integrations.sandbox.demo_data import BUS_CARDS, CITIZENS, ENTERPRISES, GAS_ACCOUNTS
 from integrations.sandbox.faults import FaultInjector
 from integrations.sandbox.registry import DEFAULT_API_KEYS, SIMULATORS
 
@@ -86,6 +86,8 @@ class SandboxApp:
         return json_response({
             "citizens": [citizen.as_json() for citizen in CITIZENS],
             "enterprises": [enterprise.as_record() for enterprise in ENTERPRISES],
+            "bus_cards": [card.as_json() for card in BUS_CARDS],
+            "gas_accounts": [account.as_json() for account in GAS_ACCOUNTS],
             **{simulator.name: simulator.demo(request.script_root) for simulator in self.simulators},
         })
 

@@ -119,3 +119,58 @@ ENTERPRISES: tuple[DemoEnterprise, ...] = (
 )
 
 ENTERPRISES_BY_USCC: dict[str, DemoEnterprise] = {e.uscc: e for e in ENTERPRISES}
+
+
+# -- utilities (issue 8) ------------------------------------------------------------------
+# Lingnan Pass (岭南通) bus cards: 16 digits, the last a Luhn check digit (the rule
+# integrations/lingnan_pass.py implements). Gas accounts of the Nanhai gas utility with
+# their unpaid bills (amounts in integer fen).
+
+
+@dataclass(frozen=True)
+class DemoBusCard:
+    card_no: str
+    status: str  # "active" | "lost"
+    balance_fen: int
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DemoGasBill:
+    bill_id: str
+    period: str  # YYYY-MM
+    amount_fen: int
+    due_date: str
+
+
+@dataclass(frozen=True)
+class DemoGasAccount:
+    account_no: str
+    holder_name: str
+    address: str
+    bills: tuple[DemoGasBill, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"account_no": self.account_no, "holder_name": self.holder_name, "address": self.address,
+                "bills": [asdict(bill) for bill in self.bills]}
+
+
+BUS_CARDS: tuple[DemoBusCard, ...] = (
+    DemoBusCard("3104057100012342", "active", 1250),
+    DemoBusCard("3104057100024685", "active", 0),
+    DemoBusCard("3104057100035798", "active", 99000),
+    DemoBusCard("3104057100099992", "lost", 500),
+)
+
+GAS_ACCOUNTS: tuple[DemoGasAccount, ...] = (
+    DemoGasAccount("NHG2001001", "陈家豪", "桂城街道南海大道北 18 号 1203", (
+        DemoGasBill("GB202609001", "2026-09", 8650, "2026-10-20"),
+        DemoGasBill("GB202610001", "2026-10", 9320, "2026-11-20"),
+    )),
+    DemoGasAccount("NHG2001002", "李嘉欣", "大沥镇广佛路 233 号 502", (
+        DemoGasBill("GB202610002", "2026-10", 4210, "2026-11-20"),
+    )),
+    DemoGasAccount("NHG2001003", "区美玲", "九江镇沙口路 7 号", ()),
+)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from integrations.sandbox.base import Simulator
 from integrations.sandbox.identity import FaceSimulator, IdvSimulator
 from integrations.sandbox.licence_library import LicenceLibrarySimulator
+from integrations.sandbox.payment_gateways import AlipaySimulator, WechatPaySimulator
 from integrations.sandbox.push import PushSimulator
 from integrations.sandbox.sms import SmsSimulator
+from integrations.sandbox.utilities import GasUtilitySimulator, LingnanPassSimulator
 from integrations.sandbox.yueshangtong import YueshangtongSimulator
 
 SIMULATORS: tuple[type[Simulator], ...] = (
@@ -16,6 +18,10 @@ SIMULATORS: tuple[type[Simulator], ...] = (
     YueshangtongSimulator,
     LicenceLibrarySimulator,
     PushSimulator,
+    WechatPaySimulator,
+    AlipaySimulator,
+    LingnanPassSimulator,
+    GasUtilitySimulator,
 )
 
 DEFAULT_API_KEYS: dict[str, str] = {

@@ -16,6 +16,7 @@ fail) until the entry is removed.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Callable
@@ -203,6 +204,31 @@ MATRIX: dict[tuple[str, str], dict[str, tuple[int, ...]]] = {
     },
 }
 
+# Payments (issue 8): the owner, or a delegate whose grant names payments:pay (the live
+# one grants gov_services:query only: 403); nobody else learns the object exists.
+MATRIX.update({
+    ("DELETE", "/api/v1/utility-accounts/<ulid:account_id>"): {
+        "the owner's bus card": (
+        401, 401, 401, 204, 404, 404, 403, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    },
+    ("GET", "/api/v1/utility-accounts/<ulid:account_id>/balance"): {
+        "the owner's bus card": (
+        401, 401, 401, 200, 404, 404, 403, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    },
+    ("GET", "/api/v1/utility-accounts/<ulid:account_id>/bills"): {
+        "the owner's gas account": (
+        401, 401, 401, 200, 404, 404, 403, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    },
+    ("GET", "/api/v1/payment-orders/<ulid:order_id>"): {
+        "the owner's payment order": (
+        401, 401, 401, 200, 404, 404, 403, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    },
+    ("POST", "/api/v1/payment-orders/<ulid:order_id>/cancel"): {
+        "a new payment order of the owner": (
+        401, 401, 401, 200, 404, 404, 403, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    },
+})
+
 # (method, rule, object, caller) -> what is wrong. The matrix holds the correct status.
 BUGS: dict[tuple[str, str, str, str], str] = {}
 
@@ -315,6 +341,38 @@ def gov_service(world: World, code: str) -> dict:
         load_catalogue(world.app)
         world.ids["gov_catalogue"] = "loaded"
     return {"code": code}
+# Payments (issue 8): the owner's accounts and orders, made through the API.
+OBJECTS.update({
+    "the owner's bus card": lambda w: {"account_id": _owner_account(w, "bus_card")},
+    "the owner's gas account": lambda w: {"account_id": _owner_account(w, "gas")},
+    "the owner's payment order": lambda w: {"order_id": w.ids.get("owner_order") or _owner_order(w, keep=True)},
+    "a new payment order of the owner": lambda w: {"order_id": _owner_order(w)},
+})
+_order_keys = itertools.count(1)
+
+
+def _owner_account(world: World, kind: str) -> str:
+    """The owner's bound bus card or gas account (bound again when a cell unbound it)."""
+    from integrations.sandbox.demo_data import BUS_CARDS, GAS_ACCOUNTS
+
+    number = BUS_CARDS[0].card_no if kind == "bus_card" else GAS_ACCOUNTS[0].account_no
+    answer = world.people["owner"].post("/api/v1/utility-accounts", json={"kind": kind, "number": number})
+    assert answer.status_code in (201, 409), answer.get_json()
+    body = answer.get_json()
+    return body["id"] if answer.status_code == 201 else body["details"]["account_id"]
+
+
+def _owner_order(world: World, keep: bool = False) -> str:
+    """A new unpaid top-up order of the owner's (with the Idempotency-Key it requires)."""
+    owner = world.people["owner"]
+    answer = owner.client.post("/api/v1/payment-orders", json={
+        "kind": "bus_card_topup", "account_id": _owner_account(world, "bus_card"), "amount_fen": 1000,
+        "channel": "wechat"}, headers={**owner.headers, "Idempotency-Key": f"matrix-order-{next(_order_keys)}"})
+    assert answer.status_code == 201, answer.get_json()
+    if keep:
+        world.ids["owner_order"] = answer.get_json()["id"]
+    return answer.get_json()["id"]
+
 
 # Request bodies, for the routes that take one (a new target each time).
 BODIES: dict[tuple[str, str], Callable[[World], dict]] = {

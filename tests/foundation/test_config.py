@@ -59,6 +59,8 @@ def test_production_sandbox_defaults_off_and_starts_when_configured(tmp_path):
         "NHT_SECRET_KEY": "x" * 43, "NHT_FIELD_KEYS": "k1:" + "A" * 43, "NHT_FIELD_KEY_CURRENT": "k1",
         "NHT_BLIND_INDEX_KEY": "B" * 43, "NHT_AUDIT_KEY": "C" * 43,
     }
+    given.update({"NHT_WECHATPAY_MERCHANT_KEY": "pem", "NHT_WECHATPAY_APIV3_KEY": "k" * 32,  # payments
+                  "NHT_ALIPAY_APP_PRIVATE_KEY": "pem"})
     cfg = load(environ=given)
     assert cfg["SANDBOX"] is False and cfg["GENERATED_SECRETS"] == []
 

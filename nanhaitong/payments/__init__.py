@@ -1,0 +1,17 @@
+"""Utility payments: Lingnan Pass bus-card top-ups and gas bills over WeChat Pay and Alipay.
+
+See docs/payments.md: the order state machine (states.py), the channel protocols
+(integrations/wechatpay.py, integrations/alipay.py), fulfilment and refunds
+(fulfilment.py), reconciliation (reconcile.py).
+"""
+
+from flask import Flask
+
+
+def init_app(app: Flask, api) -> None:
+    from . import fulfilment  # noqa: F401  (registers the Celery tasks)
+    from .routes import accounts_blp, callbacks_blp, orders_blp
+
+    api.register_blueprint(accounts_blp)
+    api.register_blueprint(orders_blp)
+    api.register_blueprint(callbacks_blp)

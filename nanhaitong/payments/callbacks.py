@@ -1,0 +1,112 @@
+"""Channel callbacks: authenticate, check against our record, record, move, answer at once.
+
+Nothing changes before the notification's signature verifies (and, WeChat, its timestamp
+is fresh and its resource decrypts), the merchant is ours, the order number is one of
+ours and the amount is the order's. The event is then recorded (once: a redelivery is
+recognised by its id) and the order moved in one transaction under the order's row lock;
+fulfilment (or the refund's completion) follows after the commit, on the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import db
+from ..audit.service import record as audit
+from . import states
+from .channels import CallbackRejected, ChannelEvent
+from .models import GasBillClaim, PaymentEvent, PaymentOrder
+
+log = logging.getLogger(__name__)
+ACTOR = "system:payment_callback"
+
+
+def _reject(channel: str, reason: str, out_trade_no: str | None = None, status: int = 400):
+    session = db.session()
+    session.rollback()
+    audit("payment.callback_rejected", result="denied", actor=f"{ACTOR}:{channel}", object_type="payment_order",
+          object_id=out_trade_no, details={"channel": channel, "reason": reason})
+    session.commit()
+    log.warning("payment callback rejected", extra={"fields": {"channel": channel, "reason": reason}})
+    raise CallbackRejected(reason, status)
+
+
+def handle(event: ChannelEvent) -> str:
+    """Apply a verified channel event; answer what happened (applied | no_change | duplicate).
+
+    Raises CallbackRejected when the event does not match our record.
+    """
+    session = db.session()
+    order_id = session.execute(select(PaymentOrder.id).where(
+        PaymentOrder.out_trade_no == event.out_trade_no)).scalar_one_or_none()
+    if order_id is None:
+        _reject(event.channel, "unknown_order", event.out_trade_no)
+    order = states.lock(order_id)
+    if order.channel != event.channel:
+        _reject(event.channel, "wrong_channel", event.out_trade_no)
+    if event.amount_fen != order.amount_fen:
+        _reject(event.channel, "amount_mismatch", event.out_trade_no)
+    if event.kind == "refund" and (event.refund_no != order.refund_no or event.refund_fen != order.amount_fen):
+        _reject(event.channel, "refund_mismatch", event.out_trade_no)
+
+    moved = False
+    if event.kind == "payment":
+        if order.status in (states.CANCELLED, states.EXPIRED):
+            # Paid after we gave up on it (the gateway closes at time_expire; belt and braces):
+            # the money goes back.
+            _, moved = states.advance(order.id, states.REFUNDING, "late_payment", actor=ACTOR,
+                                      apply=lambda o: _mark_paid(o, event, refund=True))
+        else:
+            _, moved = states.advance(order.id, states.PAID, "payment_confirmed", actor=ACTOR,
+                                      details={"trade_no": event.trade_no},
+                                      apply=lambda o: _mark_paid(o, event))
+    else:
+        _, moved = states.advance(order.id, states.REFUNDED, "refund_confirmed", actor=ACTOR,
+                                  details={"refund_no": event.refund_no})
+        if moved:
+            session.execute(GasBillClaim.__table__.delete().where(GasBillClaim.order_id == order.id))
+    session.add(PaymentEvent(channel=event.channel, event_key=event.event_key[:80], kind=event.kind,
+                             order_id=order.id, outcome="applied" if moved else "no_change"))
+    try:
+        session.commit()
+    except IntegrityError:  # this very notification was handled already (a redelivery)
+        session.rollback()
+        return "duplicate"
+    if moved:
+        _after(order.id, event)
+    return "applied" if moved else "no_change"
+
+
+def _mark_paid(order: PaymentOrder, event: ChannelEvent, *, refund: bool = False) -> None:
+    from ..timeutil import utcnow
+
+    order.channel_trade_no = event.trade_no
+    order.paid_at = order.paid_at or utcnow()
+    if refund:
+        order.refund_no = order.refund_no or f"R{order.out_trade_no}"[:32]
+        order.failure_reason = "late_payment"
+
+
+def _after(order_id: str, event: ChannelEvent) -> None:
+    from . import fulfilment
+
+    order = db.session().get(PaymentOrder, order_id)
+    if order.status == states.PAID:
+        fulfilment.enqueue_fulfilment(order_id)
+    elif order.status == states.REFUNDING:
+        fulfilment.enqueue_refund(order_id)
+    elif order.status == states.REFUNDED:
+        fulfilment.tell_refunded(order_id)
+
+
+def handle_checked(parse, *args) -> str:
+    """Parse (authenticate) a callback, audit a refusal, then apply it."""
+    try:
+        event = parse(*args)
+    except CallbackRejected as rejected:
+        channel = "wechat" if parse.__name__.endswith("wechat") else "alipay"
+        _reject(channel, rejected.reason, status=rejected.status)
+    return handle(event)

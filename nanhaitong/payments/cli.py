@@ -1,0 +1,46 @@
+"""`flask payments expire` and `flask payments reconcile --date YYYY-MM-DD [--channel]`."""
+
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from .channels import CHANNELS
+
+payments_cli = AppGroup("payments", help="Payment jobs: expiry and reconciliation.")
+
+
+@payments_cli.command("expire")
+def expire():
+    """Expire unpaid orders past their time (also a Celery task: payments.expire_orders)."""
+    from .service import expire_due
+
+    click.echo(f"expired {expire_due()} order(s)")
+
+
+@payments_cli.command("reconcile")
+@click.option("--date", "day", required=True, help="The statement's day, YYYY-MM-DD (China Standard Time)")
+@click.option("--channel", type=click.Choice(CHANNELS), default=None, help="Only this channel")
+def reconcile(day, channel):
+    """Compare the channels' statements with our orders; exit 1 on any mismatch."""
+    from datetime import date
+
+    from ..errors import AppError
+    from .reconcile import reconcile_and_record
+
+    try:
+        parsed = date.fromisoformat(day)
+    except ValueError:
+        raise click.BadParameter("YYYY-MM-DD", param_hint="--date") from None
+    try:
+        found = reconcile_and_record(parsed, channel)
+    except AppError as exc:
+        click.echo(f"reconciliation failed: {exc.message} {exc.details}", err=True)
+        sys.exit(2)
+    for item in found:
+        click.echo(f"MISMATCH {item['kind']} channel={item['channel']} out_trade_no={item['out_trade_no']} "
+                   f"statement_amount_fen={item['statement_amount_fen']} our_amount_fen={item['our_amount_fen']} "
+                   f"our_status={item['our_status']}")
+    click.echo(f"{len(found)} mismatch(es) on {parsed.isoformat()}")
+    if found:
+        sys.exit(1)

@@ -1,0 +1,97 @@
+"""The order state machine: the allowed transitions as data, and the one function that moves an order.
+
+::
+
+    awaiting_payment -> paid -> fulfilled
+                             -> fulfilment_failed -> refunding -> refunded
+    awaiting_payment -> cancelled | expired
+    cancelled | expired -> refunding          (a payment that arrived after we gave up: returned)
+
+Every move happens under a row lock (``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite
+the session's ``BEGIN IMMEDIATE`` already serialises writers), is recorded in
+``payment_status_changes`` with its cause and in the audit log, and lands in the caller's
+transaction (the caller commits). A move the table does not allow from the order's
+current status is a no-op: a repeated or late event can never move an order backwards.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Callable
+
+from sqlalchemy import select
+
+from .. import db
+from ..audit.service import record as audit
+from ..timeutil import utcnow
+from .models import PaymentOrder, PaymentStatusChange
+
+AWAITING_PAYMENT = "awaiting_payment"
+PAID = "paid"
+FULFILLED = "fulfilled"
+FULFILMENT_FAILED = "fulfilment_failed"
+REFUNDING = "refunding"
+REFUNDED = "refunded"
+CANCELLED = "cancelled"
+EXPIRED = "expired"
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    AWAITING_PAYMENT: frozenset({PAID, CANCELLED, EXPIRED}),
+    PAID: frozenset({FULFILLED, FULFILMENT_FAILED}),
+    FULFILMENT_FAILED: frozenset({REFUNDING}),
+    REFUNDING: frozenset({REFUNDED}),
+    CANCELLED: frozenset({REFUNDING}),
+    EXPIRED: frozenset({REFUNDING}),
+    FULFILLED: frozenset(),
+    REFUNDED: frozenset(),
+}
+STATUSES = tuple(TRANSITIONS)
+FINAL = frozenset(status for status, onward in TRANSITIONS.items() if not onward)
+
+# The timestamp column each status sets when it is entered.
+_STAMPS = {PAID: "paid_at", FULFILLED: "fulfilled_at", REFUNDED: "refunded_at", CANCELLED: "closed_at",
+           EXPIRED: "closed_at"}
+
+
+def allowed(current: str, to: str) -> bool:
+    return to in TRANSITIONS.get(current, frozenset())
+
+
+def lock(order_id: str) -> PaymentOrder | None:
+    """The order, freshly read and locked for the rest of the transaction."""
+    return db.session().execute(
+        select(PaymentOrder).where(PaymentOrder.id == order_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+
+
+def advance(order_id: str, to: str, cause: str, *, actor: str = "system:payments", details: dict | None = None,
+            apply: Callable[[PaymentOrder], None] | None = None) -> tuple[PaymentOrder | None, bool]:
+    """Move the order to ``to`` if the table allows it from where it is; answer (order, moved).
+
+    ``apply`` changes more of the order in the same transaction when (and only when) it moves.
+    """
+    order = lock(order_id)
+    if order is None or not allowed(order.status, to):
+        return order, False
+    previous = order.status
+    order.status = to
+    stamp = _STAMPS.get(to)
+    if stamp and getattr(order, stamp) is None:
+        setattr(order, stamp, utcnow())
+    if apply:
+        apply(order)
+    details = dict(details or {})
+    db.session().add(PaymentStatusChange(order_id=order.id, from_status=previous, to_status=to, cause=cause,
+                                         actor=actor, details=json.dumps(details, sort_keys=True)))
+    audit(f"payment.{to}", actor=actor, object_type="payment_order", object_id=order.id,
+          on_behalf_of=f"{order.owner_kind}:{order.owner_id}",
+          details={"from": previous, "cause": cause, "amount_fen": order.amount_fen, "channel": order.channel,
+                   "out_trade_no": order.out_trade_no, **details})
+    return order, True
+
+
+def record_creation(order: PaymentOrder, actor: str) -> None:
+    """The order's first history line (it is created in ``awaiting_payment``)."""
+    db.session().add(PaymentStatusChange(order_id=order.id, from_status=None, to_status=AWAITING_PAYMENT,
+                                         cause="created", actor=actor, details="{}"))
