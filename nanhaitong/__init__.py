@@ -89,6 +89,9 @@ def _register_api(app: Flask) -> None:
     identity.init_app(app, api)
     authorizations.init_app(app, api)
     licences.init_app(app, api)
+    from . import partners
+
+    partners.init_app(app, api)
     app.register_blueprint(docs_assets_blp)
     app.extensions["nht.api"] = api
 
@@ -103,6 +106,9 @@ def _register_cli(app: Flask) -> None:
 
     for group in (audit_cli, db_cli, demo_cli, licences_cli, openapi_cli, staff_cli):
         app.cli.add_command(group)
+    from .partners.cli import partners_cli
+
+    app.cli.add_command(partners_cli)
 
 
 def _mount_sandbox(app: Flask) -> None:

@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from integrations.face import FaceVerificationClient
 from integrations.identity_verification import IdentityVerificationClient
 from integrations.licence_library import LicenceLibraryClient, load_trust_anchor
+from integrations.partner_http import PartnerHttpClient
 from integrations.sms import SmsClient
 from integrations.yueshangtong import YueshangtongClient
 
@@ -23,6 +24,7 @@ class Clients:
     face: FaceVerificationClient
     yueshangtong: YueshangtongClient
     licence_library: LicenceLibraryClient
+    partner_http: PartnerHttpClient | None = None
 
 
 def build_clients(config: dict) -> Clients:
@@ -42,6 +44,7 @@ def build_clients(config: dict) -> Clients:
             config["LICENCE_LIBRARY_BASE_URL"], api_key=config["LICENCE_LIBRARY_API_KEY"],
             timeout=timeout, trust_anchor_pem=_licence_trust_anchor(config),
         ),
+        partner_http=PartnerHttpClient(timeout=float(timeout)),
     )
 
 

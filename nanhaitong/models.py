@@ -14,3 +14,12 @@ from .identity.models import (  # noqa: F401
     User,
 )
 from .licences.models import Licence, Presentation  # noqa: F401
+from .partners.models import (  # noqa: F401
+    OAuthCode,
+    OAuthToken,
+    Partner,
+    ReplayGuard,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)

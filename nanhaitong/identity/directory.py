@@ -77,3 +77,15 @@ def contact_phone(kind: str, ident: str) -> str | None:
         .where(EnterpriseMember.enterprise_id == ident, EnterpriseMember.role == "legal_representative")
     ).scalar_one_or_none()
     return legal_rep.phone if legal_rep else None
+
+
+def verified_identity(user_id: str) -> dict | None:
+    """What a consented partner may learn (profile:read): the verified name, the ID number
+    masked, the assurance level. None for no such citizen."""
+    from ..security.masking import mask_middle
+
+    user = db.session().get(User, user_id)
+    if user is None:
+        return None
+    return {"name": user.real_name, "id_number_masked": mask_middle(user.id_number, 3, 4) if user.id_number else None,
+            "phone_masked": mask_phone(user.phone), "assurance_level": user.assurance_level}
