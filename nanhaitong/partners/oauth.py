@@ -133,6 +133,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     def delete_authorization_code(self, authorization_code):
         authorization_code.row.used_at = utcnow()
+        db.session().commit()
 
     def authenticate_user(self, authorization_code):
         row = authorization_code.row
