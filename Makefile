@@ -8,7 +8,8 @@ NHT_HOST ?= 127.0.0.1
 NHT_PORT ?= 8000
 export NHT_HOST NHT_PORT
 
-.PHONY: run test lint venv migrate seed openapi openapi-check worker sandbox clean browser
+.PHONY: run test lint venv migrate seed openapi openapi-check worker sandbox clean browser \
+	migrate-prod run-prod
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +30,30 @@ run: seed
 	$(VENV)/bin/gunicorn --workers 1 --threads 8 --timeout 60 \
 		--bind $(NHT_HOST):$(NHT_PORT) wsgi:app
 
+# The scaled-out shape on one machine (docs/deploy.md): PostgreSQL + Redis, gunicorn with
+# several workers (nanhaitong/gunicorn_config.py), a Celery worker and the beat scheduler,
+# and the sandbox upstreams as their own process (workers cannot share a mounted one).
+# Migrations are their own step, run once per deploy, never by the serving processes.
+PROD_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/nanhaitong
+PROD_REDIS_URL ?= redis://127.0.0.1:6379/0
+PROD_SANDBOX_PORT ?= 8100
+PROD_ENV := NHT_DATABASE_URL=$(PROD_DATABASE_URL) NHT_REDIS_URL=$(PROD_REDIS_URL) \
+	NHT_SANDBOX_URL=http://127.0.0.1:$(PROD_SANDBOX_PORT) NHT_SANDBOX_MOUNT=0
+
+migrate-prod: venv
+	@if command -v createdb >/dev/null; then createdb -h 127.0.0.1 -U postgres nanhaitong 2>/dev/null || true; fi
+	env $(PROD_ENV) $(FLASK) db upgrade
+	env $(PROD_ENV) $(FLASK) demo seed
+
+run-prod: migrate-prod
+	@mkdir -p var
+	@trap 'kill 0' INT TERM EXIT; \
+	$(PY) -m integrations.sandbox --host 127.0.0.1 --port $(PROD_SANDBOX_PORT) & \
+	env $(PROD_ENV) $(VENV)/bin/celery -A nanhaitong.jobs.worker:celery worker --loglevel=INFO --concurrency=4 & \
+	env $(PROD_ENV) $(VENV)/bin/celery -A nanhaitong.jobs.worker:celery beat --loglevel=INFO \
+		--schedule var/celerybeat-schedule & \
+	env $(PROD_ENV) $(VENV)/bin/gunicorn -c python:nanhaitong.gunicorn_config wsgi:app
+
 # Runs the suite on SQLite, then on PostgreSQL + Redis when they answer, and says which ran.
 test: venv
 	$(PY) -m tests.run_backends
@@ -44,7 +69,7 @@ openapi-check: venv
 
 # A queue worker for the scaled-out shape (needs NHT_REDIS_URL).
 worker: venv
-	$(VENV)/bin/celery -A nanhaitong.jobs.worker worker --loglevel=INFO
+	$(VENV)/bin/celery -A nanhaitong.jobs.worker:celery worker --loglevel=INFO
 
 # The sandbox upstreams alone on their own port.
 sandbox: venv

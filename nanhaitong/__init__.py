@@ -73,7 +73,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _register_api(app: Flask) -> None:
-    from . import authorizations, identity, licences
+    from . import authorizations, identity, licences, messages
     from .api import Api
     from .docs_assets import blp as docs_assets_blp
     from .health.routes import blp as health_blp
@@ -89,6 +89,7 @@ def _register_api(app: Flask) -> None:
     identity.init_app(app, api)
     authorizations.init_app(app, api)
     licences.init_app(app, api)
+    messages.init_app(app, api)
     from . import partners
 
     partners.init_app(app, api)
@@ -102,9 +103,10 @@ def _register_cli(app: Flask) -> None:
     from .demo import demo_cli
     from .identity.cli import staff_cli
     from .licences.cli import licences_cli
+    from .messages.cli import messages_cli
     from .migrations.runner import db_cli
 
-    for group in (audit_cli, db_cli, demo_cli, licences_cli, openapi_cli, staff_cli):
+    for group in (audit_cli, db_cli, demo_cli, licences_cli, messages_cli, openapi_cli, staff_cli):
         app.cli.add_command(group)
     from .partners.cli import partners_cli
 
@@ -122,5 +124,6 @@ def _mount_sandbox(app: Flask) -> None:
         "face": app.config["FACE_API_KEY"],
         "yueshangtong": app.config["YUESHANGTONG_API_KEY"],
         "licence_library": app.config["LICENCE_LIBRARY_API_KEY"],
+        "push": app.config["PUSH_API_KEY"],
     })
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/sandbox": sandbox})

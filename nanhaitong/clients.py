@@ -11,6 +11,7 @@ from integrations.face import FaceVerificationClient
 from integrations.identity_verification import IdentityVerificationClient
 from integrations.licence_library import LicenceLibraryClient, load_trust_anchor
 from integrations.partner_http import PartnerHttpClient
+from integrations.push import PushClient
 from integrations.sms import SmsClient
 from integrations.yueshangtong import YueshangtongClient
 
@@ -24,6 +25,7 @@ class Clients:
     face: FaceVerificationClient
     yueshangtong: YueshangtongClient
     licence_library: LicenceLibraryClient
+    push: PushClient
     partner_http: PartnerHttpClient | None = None
 
 
@@ -44,6 +46,7 @@ def build_clients(config: dict) -> Clients:
             config["LICENCE_LIBRARY_BASE_URL"], api_key=config["LICENCE_LIBRARY_API_KEY"],
             timeout=timeout, trust_anchor_pem=_licence_trust_anchor(config),
         ),
+        push=PushClient(config["PUSH_BASE_URL"], api_key=config["PUSH_API_KEY"], timeout=timeout),
         partner_http=PartnerHttpClient(timeout=float(timeout)),
     )
 

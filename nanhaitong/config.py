@@ -66,6 +66,8 @@ _SETTINGS: dict[str, tuple[object, object]] = {
     "YUESHANGTONG_BASE_URL": (None, str),
     "LICENCE_LIBRARY_API_KEY": ("sandbox-elic-key", str),
     "LICENCE_LIBRARY_BASE_URL": (None, str),
+    "PUSH_API_KEY": ("sandbox-push-key", str),
+    "PUSH_BASE_URL": (None, str),
     # Path of the e-licence library's root CA certificate (PEM). Production must set it:
     # without it the client takes whatever anchor the library serves (sandbox only).
     "LICENCE_TRUST_ANCHOR": (None, str),
@@ -125,7 +127,7 @@ def load(overrides: dict | None = None, environ: os._Environ | dict | None = Non
         cfg["ISSUER"] = f"http://{cfg['HOST']}:{cfg['PORT']}"
     if cfg["SMS_BASE_URL"] is None:
         cfg["SMS_BASE_URL"] = cfg["SANDBOX_URL"]
-    for upstream in ("IDV", "FACE", "YUESHANGTONG", "LICENCE_LIBRARY"):
+    for upstream in ("IDV", "FACE", "YUESHANGTONG", "LICENCE_LIBRARY", "PUSH"):
         if cfg[f"{upstream}_BASE_URL"] is None:
             cfg[f"{upstream}_BASE_URL"] = cfg["SANDBOX_URL"]
     cfg["UPSTREAM_TIMEOUT_SECONDS"] = float(cfg["UPSTREAM_TIMEOUT_SECONDS"])

@@ -70,6 +70,11 @@ def session() -> Session:
     return current_app.extensions["nht.session"]()
 
 
+def independent_session() -> Session:
+    """A session of its own, outside the current one's transaction (close it when done)."""
+    return current_app.extensions["nht.session"].session_factory()
+
+
 def engine() -> Engine:
     return current_app.extensions["nht.engine"]
 

@@ -14,6 +14,7 @@ from .identity.models import (  # noqa: F401
     User,
 )
 from .licences.models import Licence, Presentation  # noqa: F401
+from .messages.models import Device, Message, MessagePreference, PushDelivery  # noqa: F401
 from .partners.models import (  # noqa: F401
     OAuthCode,
     OAuthToken,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from integrations.sandbox.base import Simulator
 from integrations.sandbox.identity import FaceSimulator, IdvSimulator
 from integrations.sandbox.licence_library import LicenceLibrarySimulator
+from integrations.sandbox.push import PushSimulator
 from integrations.sandbox.sms import SmsSimulator
 from integrations.sandbox.yueshangtong import YueshangtongSimulator
 
@@ -14,6 +15,7 @@ SIMULATORS: tuple[type[Simulator], ...] = (
     FaceSimulator,
     YueshangtongSimulator,
     LicenceLibrarySimulator,
+    PushSimulator,
 )
 
 DEFAULT_API_KEYS: dict[str, str] = {

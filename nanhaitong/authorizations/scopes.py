@@ -57,6 +57,10 @@ SCOPES: dict[str, ScopeRule] = {
     "members:manage": _rule("Manage the enterprise's members", by=(ENTERPRISE,), to=(CITIZEN,), days=365,
                             roles=("legal_representative", "admin"), level=2),
     "profile:read": _rule("Read verified identity (name, masked ID number)", by=(CITIZEN,), to=(PARTNER,)),
+    # The inbox stays with its owner (and an enterprise's members): not grantable.
+    "messages:read": _rule("Read the message inbox", by=(), to=(), days=0, roles=ALL_ROLES),
+    "messages:settings": _rule("Choose message topics and quiet hours", by=(), to=(), days=0,
+                               roles=("legal_representative", "admin")),
 }
 
 # Who, inside an enterprise, may grant its scopes to others.

@@ -79,6 +79,12 @@ def contact_phone(kind: str, ident: str) -> str | None:
     return legal_rep.phone if legal_rep else None
 
 
+def member_ids(enterprise_id: str) -> list[str]:
+    """The user ids of the enterprise's members."""
+    return list(db.session().execute(
+        select(EnterpriseMember.user_id).where(EnterpriseMember.enterprise_id == enterprise_id)
+    ).scalars())
+
 def verified_identity(user_id: str) -> dict | None:
     """What a consented partner may learn (profile:read): the verified name, the ID number
     masked, the assurance level. None for no such citizen."""

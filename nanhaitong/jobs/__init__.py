@@ -1,6 +1,6 @@
 """Background work on Celery.
 
-With NHT_REDIS_URL set, jobs go through Redis to `celery -A nanhaitong.jobs.worker worker`
+With NHT_REDIS_URL set, jobs go through Redis to `celery -A nanhaitong.jobs.worker:celery worker`
 processes; in the embedded default (or with NHT_JOBS_EAGER=1) they run eagerly in the
 calling process, so `make run` needs nothing else. Tasks run inside the Flask app context.
 """
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from celery import Celery, Task
 from flask import Flask, current_app, has_app_context
+
+from .schedule import BEAT_SCHEDULE
 
 
 def init_app(app: Flask) -> Celery:
@@ -37,7 +39,13 @@ def init_app(app: Flask) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
-        imports=["nanhaitong.jobs.tasks"],
+        imports=[
+            "nanhaitong.jobs.tasks",
+            "nanhaitong.messages.push",
+            "nanhaitong.licences.tasks",
+        ],
+        beat_schedule=BEAT_SCHEDULE,
+        timezone="UTC",
     )
     celery.set_default()
     app.extensions["celery"] = celery

@@ -1,4 +1,4 @@
-"""Entry point for queue workers: `celery -A nanhaitong.jobs.worker worker`."""
+"""Entry point for queue workers: `celery -A nanhaitong.jobs.worker:celery worker`."""
 
 from nanhaitong import create_app
 

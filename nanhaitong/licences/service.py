@@ -23,6 +23,7 @@ from ..errors import Forbidden, NotFound
 from ..identity import codes, directory
 from ..identity.principal import Principal
 from ..jobs.tasks import enqueue_sms
+from ..messages import service as messages
 from ..security.masking import mask_middle, mask_name
 from ..timeutil import isoformat, utcnow
 from ..upstream import upstream_errors
@@ -187,10 +188,14 @@ def notify_expiring(today: date | None = None) -> int:
                               Licence.valid_until >= today.isoformat())
     ).scalars().all()
     for licence in due:
+        text = f"您的{licence_type(licence.type_code).name}将于{licence.valid_until}到期，请及时办理续期。"
         phone = directory.contact_phone(licence.holder_kind, licence.holder_id)
         if phone:
-            enqueue_sms(phone, "notice", {"text": f"您的{licence_type(licence.type_code).name}将于"
-                                                  f"{licence.valid_until}到期，请及时办理续期。"})
+            enqueue_sms(phone, "notice", {"text": text})
+        notify = messages.notify_enterprise if licence.holder_kind == "enterprise" else messages.notify_user
+        notify(licence.holder_id, topic="licence_expiry", title="证照即将到期", body=text,
+               data={"licence_id": licence.id, "valid_until": licence.valid_until},
+               dedupe_key=f"licence_expiry:{licence.id}:{licence.valid_until}")
         licence.expiry_notified_at = utcnow()
         audit("licence.expiry_notified", actor="system:jobs", object_type="licence", object_id=licence.id,
               on_behalf_of=f"{licence.holder_kind}:{licence.holder_id}")

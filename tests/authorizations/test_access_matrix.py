@@ -22,9 +22,11 @@ from typing import Callable
 
 import pytest
 
+from nanhaitong.ids import new_id
 from tests.identity.conftest import read_code
 from tests.identity.test_staff_auth import sign_in_staff
 from tests.identity.test_staff_cli import create_staff
+from tests.messages.conftest import send_to_enterprise, send_to_user
 
 from .helpers import (
     APP_SETTINGS,
@@ -152,6 +154,27 @@ MATRIX: dict[tuple[str, str], dict[str, tuple[int, ...]]] = {
         "a presentation of the owner's licence": (
         401, 401, 401, 200, 404, 404, 403, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
     },
+    # The inbox is the subject's own: a personal token reads the personal inbox, a token
+    # acting for an enterprise reads the enterprise's. A token acting under a grant is
+    # refused (403) whatever the message: no grant carries the inbox, and the refusal
+    # comes before any lookup, so it says nothing of the message.
+    ("GET", "/api/v1/messages/<ulid:message_id>"): {
+        "a message to the owner": (
+        401, 401, 401, 200, 404, 404, 403, 401, 401, 403, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+        "a message to enterprise A": (
+        401, 401, 401, 404, 404, 404, 403, 401, 401, 403, 404, 200, 404, 200, 404, 200, 404, 404, 404, 404, 404, 404),
+    },
+    ("POST", "/api/v1/messages/<ulid:message_id>/read"): {
+        "a message to the owner": (
+        401, 401, 401, 200, 404, 404, 403, 401, 401, 403, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+        "a message to enterprise A": (
+        401, 401, 401, 404, 404, 404, 403, 401, 401, 403, 404, 200, 404, 200, 404, 200, 404, 404, 404, 404, 404, 404),
+    },
+    # A phone belongs to whoever holds it, whatever context their token acts in.
+    ("DELETE", "/api/v1/me/devices/<ulid:device_id>"): {
+        "a device of the owner": (
+        401, 401, 401, 204, 404, 404, 404, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    },
 }
 
 # (method, rule, object, caller) -> what is wrong. The matrix holds the correct status.
@@ -245,6 +268,10 @@ OBJECTS: dict[str, Callable[[World], dict]] = {
         "licence_id": w.ids["owner_licence"], "presentation_id": w.people["owner"].post(
             f"/api/v1/licences/{w.ids['owner_licence']}/presentations", json={"fields": ["holder_name"]},
         ).get_json()["id"]},
+    "a message to the owner": lambda w: {"message_id": send_to_user(w.app, w.ids["owner"])},
+    "a message to enterprise A": lambda w: {"message_id": send_to_enterprise(w.app, w.ids["A"], topic="payment")},
+    "a device of the owner": lambda w: {"device_id": w.people["owner"].post(
+        "/api/v1/me/devices", json={"platform": "android", "token": f"token-{new_id()}"}).get_json()["id"]},
 }
 
 # Request bodies, for the routes that take one (a new target each time).

@@ -47,3 +47,12 @@ def test_sms_job_through_redis_to_a_real_worker(make_app, redis_url):
             time.sleep(0.1)
     messages = sandbox_messages(app, "13900139000")
     assert len(messages) == 1 and "队列送达" in messages[0]["text"] and key
+
+
+def test_every_scheduled_task_exists(app):
+    celery = app.extensions["celery"]
+    celery.loader.import_default_modules()
+    schedule = celery.conf.beat_schedule
+    assert schedule
+    for name, entry in schedule.items():
+        assert entry["task"] in celery.tasks, f"beat entry {name} names no task: {entry['task']}"

@@ -1,14 +1,14 @@
 """partners: registry, OAuth codes and tokens, replay guard, webhook outbox
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0010
 Create Date: 2026-11-22
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0009'
-down_revision = '0005'
+down_revision = '0010'  # re-chained onto main's 0010 (messages) when main was merged in
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,11 @@
+"""Messages: every domain's word to citizens and enterprises, in an inbox and pushed to phones."""
+
+from flask import Flask
+
+
+def init_app(app: Flask, api) -> None:
+    from . import push  # noqa: F401  (its commit hook queues the pushes)
+    from .routes import blp, devices_blp
+
+    api.register_blueprint(blp)
+    api.register_blueprint(devices_blp)

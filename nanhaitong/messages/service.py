@@ -1,0 +1,292 @@
+"""Sending and reading messages. Every domain tells users things through ``notify_user``
+and ``notify_enterprise``; none writes the inbox tables itself.
+
+A message is stored in the sender's transaction, so it exists exactly when the change it
+announces does. Pushes to the recipient's phones are rows too (``PushDelivery``), sent
+by a job after the commit; a provider outage delays the push and never loses the
+inbox message.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, time, timedelta
+
+from flask import current_app
+from sqlalchemy import case, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from integrations.licence_library import CHINA_STANDARD_TIME  # noqa: F401  (tests read it here)
+
+from .. import db
+from ..audit.service import record as audit
+from ..authorizations.decide import Resource, authorize
+from ..errors import NotFound, ValidationFailed
+from ..identity.directory import member_ids
+from ..identity.principal import Principal
+from ..security.masking import mask_middle
+from ..timeutil import as_utc, isoformat, utcnow
+from .models import Device, Message, MessagePreference, PushDelivery
+
+CITIZEN, ENTERPRISE = "citizen", "enterprise"
+TOPICS = ("application_status", "payment", "esign", "licence_expiry", "policy", "security")
+# Topics a recipient may turn off entirely. The others are about the recipient's own
+# affairs (an application, a payment, a login): they always reach the inbox, and the
+# preference only decides whether they are also pushed.
+OPTIONAL_TOPICS = ("policy",)
+PENDING_PUSHES = "nht.messages.pending_pushes"
+
+
+# -- sending ------------------------------------------------------------------------------
+
+def notify_user(user_id: str, *, topic: str, title: str, body: str, data: dict | None = None,
+                dedupe_key: str | None = None) -> Message | None:
+    """Put a message in the citizen's inbox (in the caller's transaction) and queue its push."""
+    return _deliver(CITIZEN, user_id, topic, title, body, data, dedupe_key)
+
+
+def notify_enterprise(enterprise_id: str, *, topic: str, title: str, body: str, data: dict | None = None,
+                      dedupe_key: str | None = None) -> Message | None:
+    """Put a message in the enterprise's inbox, and a copy in the inbox of each member who
+    chose to follow the enterprise's messages on that topic."""
+    message = _deliver(ENTERPRISE, enterprise_id, topic, title, body, data, dedupe_key)
+    if message is not None:
+        copy_data = {**(data or {}), "enterprise_id": enterprise_id}
+        for user_id in member_ids(enterprise_id):
+            if topic in preferences_of(CITIZEN, user_id)["enterprise_topics"]:
+                _deliver(CITIZEN, user_id, topic, title, body, copy_data,
+                         f"enterprise:{enterprise_id}:{dedupe_key or message.id}")
+    return message
+
+
+def _deliver(kind, recipient_id, topic, title, body, data, dedupe_key) -> Message | None:
+    if topic not in TOPICS:
+        raise ValueError(f"unknown topic {topic!r}")
+    prefs = preferences_of(kind, recipient_id)
+    if topic in OPTIONAL_TOPICS and topic not in prefs["topics"]:
+        return None
+    session = db.session()
+    message = Message(recipient_kind=kind, recipient_id=recipient_id, topic=topic, title=title[:100],
+                      body=body, data=json.dumps(data or {}, ensure_ascii=False), dedupe_key=dedupe_key)
+    if dedupe_key is not None:
+        # The unique constraint, not a lookup, makes it once: two senders racing on one
+        # key leave one row, and the loser's savepoint rolls back alone.
+        try:
+            with session.begin_nested():
+                session.add(message)
+        except IntegrityError:
+            return None
+    else:
+        session.add(message)
+    if kind == CITIZEN and topic in prefs["topics"]:
+        _queue_pushes(message, recipient_id, prefs)
+    return message
+
+
+def _queue_pushes(message: Message, user_id: str, prefs: dict) -> None:
+    session = db.session()
+    not_before = quiet_until(prefs, utcnow())
+    for device in session.execute(select(Device).where(Device.user_id == user_id)).scalars():
+        delivery = PushDelivery(message_id=message.id, device_id=device.id, not_before=not_before)
+        session.add(delivery)
+        session.flush()
+        session.info.setdefault(PENDING_PUSHES, []).append((delivery.id, not_before))
+
+
+def quiet_until(prefs: dict, now: datetime) -> datetime:
+    """When a push may go: now, or the end of the recipient's quiet hours (China time)."""
+    start, end = prefs.get("quiet_start"), prefs.get("quiet_end")
+    if not start or not end or start == end:
+        return now
+    local = as_utc(now).astimezone(CHINA_STANDARD_TIME)
+    start_t, end_t = time.fromisoformat(start), time.fromisoformat(end)
+    t = local.time()
+    quiet = start_t <= t < end_t if start_t < end_t else (t >= start_t or t < end_t)
+    if not quiet:
+        return now
+    end_local = datetime.combine(local.date(), end_t, tzinfo=CHINA_STANDARD_TIME)
+    if end_local <= local:
+        end_local += timedelta(days=1)
+    return end_local.astimezone(now.tzinfo)
+
+
+# -- reading ------------------------------------------------------------------------------
+
+def _inbox(principal: Principal) -> Resource:
+    kind, ident = principal.subject
+    return Resource("inbox", kind, ident, ident)
+
+
+def _owner(principal: Principal, action: str) -> tuple[str, str]:
+    resource = _inbox(principal)
+    authorize(principal, action, resource)
+    return resource.owner_kind, resource.owner_id
+
+
+def list_messages(principal: Principal, *, topic: str | None, unread_only: bool, limit: int,
+                  cursor: str | None) -> tuple[list[Message], str | None]:
+    """Unread first, then newest first. The cursor is "<0|1>:<id>" of the last item shown."""
+    kind, ident = _owner(principal, "messages:read")
+    read_rank = case((Message.read_at.is_(None), 0), else_=1)
+    query = select(Message).where(Message.recipient_kind == kind, Message.recipient_id == ident)
+    if topic:
+        query = query.where(Message.topic == topic)
+    if unread_only:
+        query = query.where(Message.read_at.is_(None))
+    if cursor:
+        rank, last_id = _parse_cursor(cursor)
+        query = query.where((read_rank > rank) | ((read_rank == rank) & (Message.id < last_id)))
+    rows = db.session().execute(query.order_by(read_rank, Message.id.desc()).limit(limit + 1)).scalars().all()
+    items = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last = items[-1]
+        next_cursor = f"{0 if last.read_at is None else 1}:{last.id}"
+    return items, next_cursor
+
+
+def _parse_cursor(cursor: str) -> tuple[int, str]:
+    rank, _, last_id = cursor.partition(":")
+    if rank not in ("0", "1") or len(last_id) != 26:
+        raise ValidationFailed({"cursor": ["Not a cursor this list gave."]})
+    return int(rank), last_id
+
+
+def unread_count(principal: Principal) -> int:
+    kind, ident = _owner(principal, "messages:read")
+    return db.session().execute(
+        select(func.count()).select_from(Message).where(
+            Message.recipient_kind == kind, Message.recipient_id == ident, Message.read_at.is_(None))
+    ).scalar_one()
+
+
+def get_message(principal: Principal, message_id: str) -> Message:
+    kind, ident = _owner(principal, "messages:read")
+    message = db.session().get(Message, message_id)
+    if message is None or (message.recipient_kind, message.recipient_id) != (kind, ident):
+        raise NotFound("No such message.", code="message_not_found")
+    return message
+
+
+def mark_read(principal: Principal, message_id: str) -> Message:
+    message = get_message(principal, message_id)
+    if message.read_at is None:
+        message.read_at = utcnow()
+        db.session().commit()
+    return message
+
+
+def mark_all_read(principal: Principal) -> int:
+    kind, ident = _owner(principal, "messages:read")
+    result = db.session().execute(
+        update(Message).where(Message.recipient_kind == kind, Message.recipient_id == ident,
+                              Message.read_at.is_(None)).values(read_at=utcnow()))
+    db.session().commit()
+    return result.rowcount
+
+
+def message_view(message: Message) -> dict:
+    return {"id": message.id, "topic": message.topic, "title": message.title, "body": message.body,
+            "data": json.loads(message.data), "created_at": isoformat(message.created_at),
+            "read": message.read_at is not None,
+            "read_at": isoformat(message.read_at) if message.read_at else None}
+
+
+# -- preferences --------------------------------------------------------------------------
+
+def preferences_of(kind: str, owner_id: str) -> dict:
+    row = db.session().execute(select(MessagePreference).where(
+        MessagePreference.owner_kind == kind, MessagePreference.owner_id == owner_id)).scalar_one_or_none()
+    if row is None:
+        return {"topics": list(TOPICS), "enterprise_topics": [], "quiet_start": None, "quiet_end": None}
+    stored = json.loads(row.topics)
+    return {"topics": stored["topics"], "enterprise_topics": stored.get("enterprise_topics", []),
+            "quiet_start": row.quiet_start, "quiet_end": row.quiet_end}
+
+
+def get_preferences(principal: Principal) -> dict:
+    kind, ident = _owner(principal, "messages:read")
+    return _preferences_view(kind, preferences_of(kind, ident))
+
+
+def set_preferences(principal: Principal, changes: dict) -> dict:
+    kind, ident = _owner(principal, "messages:settings")
+    prefs = {**preferences_of(kind, ident), **changes}
+    if kind == ENTERPRISE:
+        prefs["enterprise_topics"] = []  # following an enterprise is a member's own choice
+    session = db.session()
+    row = session.execute(select(MessagePreference).where(
+        MessagePreference.owner_kind == kind, MessagePreference.owner_id == ident)).scalar_one_or_none()
+    if row is None:
+        row = MessagePreference(owner_kind=kind, owner_id=ident)
+        session.add(row)
+    row.topics = json.dumps({"topics": sorted(set(prefs["topics"])),
+                             "enterprise_topics": sorted(set(prefs["enterprise_topics"]))})
+    row.quiet_start, row.quiet_end = prefs["quiet_start"], prefs["quiet_end"]
+    audit("messages.preferences_changed", object_type="message_preferences", object_id=ident,
+          details={"topics": sorted(set(prefs["topics"])), "quiet_hours": bool(prefs["quiet_start"])})
+    session.commit()
+    return _preferences_view(kind, prefs)
+
+
+def _preferences_view(kind: str, prefs: dict) -> dict:
+    view = {"topics": sorted(set(prefs["topics"])), "quiet_start": prefs["quiet_start"],
+            "quiet_end": prefs["quiet_end"], "available_topics": list(TOPICS),
+            "optional_topics": list(OPTIONAL_TOPICS)}
+    if kind == CITIZEN:
+        view["enterprise_topics"] = sorted(set(prefs["enterprise_topics"]))
+    return view
+
+
+# -- devices ------------------------------------------------------------------------------
+
+def _token_index(token: str) -> str:
+    return current_app.extensions["nht.blind_index"].digest(token, domain="push_token")
+
+
+def register_device(principal: Principal, platform: str, token: str) -> tuple[Device, bool]:
+    """Register (or re-register) this phone for the signed-in citizen's pushes. A token
+    moves to whoever registers it last: phones change hands, and one device is one user."""
+    user_id = _own_account(principal)
+    session = db.session()
+    index = _token_index(token)
+    device = session.execute(select(Device).where(Device.token_index == index)).scalar_one_or_none()
+    created = device is None
+    if created:
+        device = Device(user_id=user_id, platform=platform, token=token, token_index=index)
+        session.add(device)
+    else:
+        device.user_id, device.platform, device.last_seen_at = user_id, platform, utcnow()
+    session.flush()
+    audit("messages.device_registered", object_type="device", object_id=device.id, details={"platform": platform})
+    session.commit()
+    return device, created
+
+
+def list_devices(principal: Principal) -> list[Device]:
+    user_id = _own_account(principal)
+    return list(db.session().execute(
+        select(Device).where(Device.user_id == user_id).order_by(Device.id.desc())).scalars())
+
+
+def remove_device(principal: Principal, device_id: str) -> None:
+    user_id = _own_account(principal)
+    session = db.session()
+    device = session.get(Device, device_id)
+    if device is None or device.user_id != user_id:
+        raise NotFound("No such device.", code="device_not_found")
+    session.execute(update(PushDelivery).where(PushDelivery.device_id == device.id, PushDelivery.status == "pending")
+                    .values(status="dropped", last_error="device removed"))
+    session.delete(device)
+    audit("messages.device_removed", object_type="device", object_id=device_id)
+    session.commit()
+
+
+def _own_account(principal: Principal) -> str:
+    """Devices belong to the person holding the phone, whatever context they act in."""
+    return principal.account_id
+
+
+def device_view(device: Device) -> dict:
+    return {"id": device.id, "platform": device.platform, "token": mask_middle(device.token, 4, 4),
+            "created_at": isoformat(device.created_at), "last_seen_at": isoformat(device.last_seen_at)}
