@@ -91,6 +91,10 @@ def test_code_flow_with_pkce_id_token_userinfo_and_access_log(app, client, live_
     grants = owner.get("/api/v1/authorizations?direction=granted").get_json()["items"]
     [consent] = [g for g in grants if g["grantee"]["kind"] == "partner"]
     assert consent["grantee"]["id"] == partner["id"] and set(consent["scopes"]) == {"profile:read", "licences:read"}
+    # ... and is told so in their inbox.
+    inbox = owner.get("/api/v1/messages").get_json()["items"]
+    [notice] = [m for m in inbox if m["data"].get("grant_id") == consent["id"]]
+    assert notice["topic"] == "security" and partner["name"] in notice["title"] and "电子证照" in notice["body"]
 
 
 def test_pairwise_subjects_differ_between_partners(app, live_server, operator, sign_in):
