@@ -159,3 +159,14 @@ class OpenLicenceListArgsSchema(ma.Schema):
 class OpenVerificationRequestSchema(StrictSchema):
     token = ma.fields.String(required=True, validate=validate.Length(min=10, max=8000),
                              metadata={"description": "The presentation token read from the holder's QR code"})
+
+
+class OAuthErrorSchema(ma.Schema):
+    """RFC 6749 error fields (what OAuth libraries read) plus our error shape's keys."""
+
+    error = ma.fields.String(required=True, metadata={"example": "invalid_grant"})
+    error_description = ma.fields.String(metadata={"example": "Invalid 'code' in request."})
+    code = ma.fields.String(required=True, metadata={"description": "The same as error", "example": "invalid_grant"})
+    message = ma.fields.String(required=True)
+    details = ma.fields.Dict(required=True)
+    request_id = ma.fields.String(required=True)

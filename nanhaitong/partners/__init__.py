@@ -11,6 +11,8 @@ def init_app(app: Flask, api) -> None:
 
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    if app.config.get("ENV") == "production":
+        app.config["SESSION_COOKIE_SECURE"] = True  # the consent page's sign-in cookie
     oauth.init_app(app)
     for blp in (oauth_blp, discovery_blp, open_blp, admin_blp):
         api.register_blueprint(blp)

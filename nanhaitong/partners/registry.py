@@ -40,13 +40,17 @@ def check_client_secret(partner: Partner, secret: str) -> bool:
 
 
 def _check_url(url: str, *, allow_http_loopback: bool = True) -> str | None:
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.netloc:
-        return None
-    if parts.scheme == "http" and allow_http_loopback and parts.hostname in ("127.0.0.1", "localhost", "::1"):
-        return None
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:
+        return "is not a URL"
     if parts.fragment:
         return "must not have a fragment"
+    if parts.scheme == "https" and hostname:
+        return None
+    if parts.scheme == "http" and allow_http_loopback and hostname in ("127.0.0.1", "localhost", "::1"):
+        return None
     return "must be https (http only for loopback)"
 
 

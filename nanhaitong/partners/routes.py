@@ -12,6 +12,7 @@ from schemas.partners import (
     DeliveryListArgsSchema,
     DeliveryListSchema,
     DeliverySchema,
+    OAuthErrorSchema,
     OpenLicenceListArgsSchema,
     OpenVerificationRequestSchema,
     PartnerCreateSchema,
@@ -67,8 +68,7 @@ _TOKEN_DOC = {
             "access_token": {"type": "string"}, "token_type": {"type": "string", "example": "Bearer"},
             "expires_in": {"type": "integer", "example": 900}, "scope": {"type": "string"},
             "id_token": {"type": "string", "description": "With scope openid: ES256, pairwise sub"}}}}}},
-        "400": {"description": "RFC 6749 error (error, error_description) plus our code/message/details/request_id"},
-        "401": {"description": "invalid_client"}},
+    },
 }
 
 
@@ -87,6 +87,8 @@ def _oauth_answer(response: Response) -> Response:
 class Token(MethodView):
     @oauth_blp.public
     @oauth_blp.doc(**_TOKEN_DOC)
+    @oauth_blp.alt_response(400, schema=OAuthErrorSchema, description="RFC 6749 error, e.g. invalid_grant")
+    @oauth_blp.alt_response(401, schema=OAuthErrorSchema, description="invalid_client")
     def post(self):
         """Exchange an authorization code (PKCE S256) or client credentials for tokens.
 
@@ -103,6 +105,8 @@ class Revoke(MethodView):
         "type": "object", "required": ["token"], "properties": {
             "token": {"type": "string"}, "token_type_hint": {"type": "string", "example": "access_token"}}}}}},
         responses={"200": {"description": "Revoked, or not a token of this client (RFC 7009)"}})
+    @oauth_blp.alt_response(400, schema=OAuthErrorSchema, description="RFC 6749 error")
+    @oauth_blp.alt_response(401, schema=OAuthErrorSchema, description="invalid_client")
     def post(self):
         """Revoke an access token (RFC 7009); the client authenticates as at the token endpoint."""
         return _oauth_answer(server().create_endpoint_response("revocation"))
