@@ -332,3 +332,46 @@ def test_daily_quota_answers_429(app, live_server, operator):
                              headers=bearer(token), timeout=10) for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert int(answers[2].headers["Retry-After"]) > 3600  # the day's quota resets later, not in a minute
+
+
+def test_private_key_jwt_with_keys_from_a_jwks_uri(app, live_server, operator):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    key = ECKey.import_key(ec.generate_private_key(ec.SECP256R1()))
+    public = {**key.as_dict(private=False), "kid": key.thumbprint()}
+    fetched = []
+
+    class Jwks(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            fetched.append(self.path)
+            body = json.dumps({"keys": [public]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        partner = register(operator, auth_method="private_key_jwt",
+                           jwks_uri=f"http://127.0.0.1:{server.server_port}/.well-known/jwks.json")
+        token_url = f"{live_server.url}/oauth/token"
+        session = OAuth2Session(partner["client_id"], key, scope="licences:verify",
+                                token_endpoint_auth_method="private_key_jwt")
+        session.register_client_auth_method(PrivateKeyJWT(token_url, alg="ES256"))
+        assert session.fetch_token(token_url, grant_type="client_credentials")["access_token"]
+        assert fetched == ["/.well-known/jwks.json"]
+    finally:
+        server.shutdown()
+        server.server_close()
+    # The URI no longer answers: the client cannot authenticate.
+    again = OAuth2Session(partner["client_id"], key, token_endpoint_auth_method="private_key_jwt")
+    again.register_client_auth_method(PrivateKeyJWT(token_url, alg="ES256"))
+    with pytest.raises(OAuthError) as refused:
+        again.fetch_token(token_url, grant_type="client_credentials")
+    assert refused.value.error == "invalid_client"
