@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import time
 from datetime import timedelta
 
@@ -46,6 +47,7 @@ MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
 SIGNATURE_HEADER = "X-NHT-Webhook-Signature"
+log = logging.getLogger("nanhaitong.partners.webhooks")
 
 
 def backoff(attempts: int) -> int:
@@ -113,7 +115,10 @@ def send_after_request(response):
     pending = g.pop("nht_webhooks_to_send", None) if has_request_context() else None
     if pending and response.status_code < 400:
         for delivery_id in pending:
-            deliver_webhook.delay(delivery_id)
+            try:
+                deliver_webhook.delay(delivery_id)
+            except Exception:  # noqa: BLE001 - the row is committed: dispatch_due sends it later
+                log.warning("webhook delivery %s not queued; left for the dispatcher", delivery_id, exc_info=True)
     return response
 
 
