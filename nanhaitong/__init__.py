@@ -73,7 +73,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _register_api(app: Flask) -> None:
-    from . import authorizations, esign, gov_services, identity, licences, messages, payments
+    from . import authorizations, esign, gov_services, identity, licences, messages, partners, payments
     from .api import Api
     from .docs_assets import blp as docs_assets_blp
     from .health.routes import blp as health_blp
@@ -93,6 +93,7 @@ def _register_api(app: Flask) -> None:
     esign.init_app(app, api)
     gov_services.init_app(app, api)
     payments.init_app(app, api)
+    partners.init_app(app, api)
     app.register_blueprint(docs_assets_blp)
     app.extensions["nht.api"] = api
 
@@ -106,12 +107,12 @@ def _register_cli(app: Flask) -> None:
     from .licences.cli import licences_cli
     from .messages.cli import messages_cli
     from .migrations.runner import db_cli
+    from .partners.cli import partners_cli
     from .payments.cli import payments_cli
 
-    for group in (audit_cli, db_cli, demo_cli, licences_cli, messages_cli, openapi_cli, staff_cli):
+    for group in (audit_cli, db_cli, demo_cli, gov_services_cli, licences_cli, messages_cli, openapi_cli,
+                  partners_cli, payments_cli, staff_cli):
         app.cli.add_command(group)
-    app.cli.add_command(gov_services_cli)
-    app.cli.add_command(payments_cli)
 
 
 def _mount_sandbox(app: Flask) -> None:

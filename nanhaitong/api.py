@@ -31,8 +31,31 @@ SECURITY_SCHEMES = {
         "description": "Staff access token from POST /api/v1/admin/auth/tokens.",
     },
     "partner": {
-        "type": "http", "scheme": "bearer",
-        "description": "OAuth 2 access token issued to a partner platform at /oauth/token.",
+        "type": "oauth2",
+        "description": "OAuth 2 access token issued to a partner platform at /oauth/token (send it as "
+                       "'Authorization: Bearer <token>'). Clients authenticate with client_secret_basic or "
+                       "private_key_jwt (ES256). See /.well-known/openid-configuration.",
+        "flows": {
+            "authorizationCode": {
+                "authorizationUrl": "/oauth/authorize", "tokenUrl": "/oauth/token",
+                "scopes": {"openid": "Sign the user in (ID token with a pairwise sub)",
+                           "profile:read": "Read the user's verified identity",
+                           "licences:read": "Read the user's e-licences",
+                           "gov_services:query": "Learn of the user's application status changes"},
+            },
+            "clientCredentials": {
+                "tokenUrl": "/oauth/token",
+                "scopes": {"licences:verify": "Verify licence presentations"},
+            },
+        },
+    },
+    "partner_signature": {
+        "type": "apiKey", "in": "header", "name": "X-NHT-Signature",
+        "description": "Signed request: X-NHT-AppId, X-NHT-Timestamp (Unix seconds, within 300 s), "
+                       "X-NHT-Nonce (8-64 of [A-Za-z0-9_-], once) and X-NHT-Signature = hex HMAC-SHA256(hmac_secret, "
+                       "METHOD\\nPATH\\nSORTED_QUERY\\nTIMESTAMP\\nNONCE\\nhex(SHA-256(body))). Refusals: "
+                       "signature_invalid, timestamp_out_of_window, nonce_replayed, unknown_app. Worked example: "
+                       "docs/partners.md.",
     },
 }
 

@@ -13,6 +13,7 @@ from integrations.gas_utility import GasUtilityClient
 from integrations.identity_verification import IdentityVerificationClient
 from integrations.licence_library import LicenceLibraryClient, load_trust_anchor
 from integrations.lingnan_pass import LingnanPassClient
+from integrations.partner_http import PartnerHttpClient
 from integrations.push import PushClient
 from integrations.sms import SmsClient
 from integrations.wechatpay import WechatPayClient
@@ -37,6 +38,7 @@ class Clients:
     alipay: AlipayClient | None = None
     lingnan_pass: LingnanPassClient | None = None
     gas_utility: GasUtilityClient | None = None
+    partner_http: PartnerHttpClient | None = None
 
 
 def build_clients(config: dict) -> Clients:
@@ -59,6 +61,7 @@ def build_clients(config: dict) -> Clients:
         push=PushClient(config["PUSH_BASE_URL"], api_key=config["PUSH_API_KEY"], timeout=timeout),
         yueshengshi=_gov_gateway(YueshengshiClient, config, "YUESHENGSHI"),
         yueshangtong_services=_gov_gateway(YueshangtongServicesClient, config, "YUESHANGTONG_GATEWAY"),
+        partner_http=PartnerHttpClient(timeout=float(timeout)),
     )
 
 

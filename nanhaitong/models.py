@@ -24,3 +24,12 @@ from .payments.models import (  # noqa: F401
     PaymentStatusChange,
     UtilityAccount,
 )
+from .partners.models import (  # noqa: F401
+    OAuthCode,
+    OAuthToken,
+    Partner,
+    ReplayGuard,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)

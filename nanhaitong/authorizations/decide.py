@@ -22,7 +22,7 @@ from ..identity.directory import member_role
 from ..identity.principal import Principal
 from ..timeutil import as_utc, utcnow
 from .models import AccessLogEntry, Grant
-from .scopes import CITIZEN, ENTERPRISE, SCOPES, scopes_of_role
+from .scopes import CITIZEN, ENTERPRISE, PARTNER, SCOPES, scopes_of_role
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,10 @@ def _standing(principal: Principal | None, resource: Resource) -> Principal:
             role = member_role(resource.owner_id, principal.account_id)
             if role:
                 return replace(principal, enterprise_id=resource.owner_id, role=role)
+    # A partner platform stands towards the one user whose consent its token carries.
+    if (principal is not None and principal.kind == PARTNER and principal.grant_id and principal.for_citizen
+            and (resource.owner_kind, resource.owner_id) == (CITIZEN, principal.for_citizen)):
+        return principal
     raise NotFound(f"No such {resource.type}.", code=f"{resource.type}_not_found")
 
 
@@ -94,7 +98,8 @@ def authorize(principal: Principal | None, action: str, resource: Resource, *, a
 
     decision, violation = None, None
     if principal.grant_id:
-        candidates = [live_grant(principal.grant_id, grantee_kind=CITIZEN, grantee_id=principal.account_id)]
+        candidates = [live_grant(principal.grant_id, grantee_kind=PARTNER if principal.kind == PARTNER else CITIZEN,
+                                 grantee_id=principal.account_id)]
     elif resource.owner_kind == ENTERPRISE and not (principal.role and action in scopes_of_role(principal.role)):
         # The enterprise may have granted this member more than the role holds.
         candidates = [live_grant(g.id, grantee_kind=CITIZEN, grantee_id=principal.account_id)
@@ -108,7 +113,7 @@ def authorize(principal: Principal | None, action: str, resource: Resource, *, a
             continue
         problem = constraint_violation(grant, resource)
         if problem is None:
-            decision = Decision("delegate", grant.id)
+            decision = Decision("partner" if principal.kind == PARTNER else "delegate", grant.id)
             break
         violation = {"constraint": problem, "grant_id": grant.id}
     if decision is None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from .. import db
+from .. import db, events
 from ..audit.service import record as audit
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..identity import directory
@@ -19,6 +19,7 @@ from .scopes import (
     CITIZEN,
     ENTERPRISE,
     ENTERPRISE_GRANTING_ROLES,
+    PARTNER,
     SCOPES,
     SCOPES_ONLY_LEGAL_REP_GRANTS,
 )
@@ -186,6 +187,10 @@ def revoke_grant(principal: Principal, grant_id: str) -> Grant:
         pending.extend(session.execute(select(Grant).where(Grant.parent_id == current.id)).scalars())
     audit("authorization.revoked", object_type="grant", object_id=grant.id,
           details={"by": _side(principal, grant), "also_revoked": sorted(seen - {grant.id})})
+    for revoked in seen:
+        ended = session.get(Grant, revoked)
+        events.grant_revoked.send(__name__, grant_id=ended.id, user_id=ended.grantor_id,
+                                  grantee_kind=ended.grantee_kind, grantee_id=ended.grantee_id)
     session.commit()
     return grant
 
@@ -253,3 +258,45 @@ def access_log_view(entry: AccessLogEntry, accessor: dict) -> dict:
         "object_id": entry.object_id,
         "grant_id": entry.grant_id,
     }
+
+
+# -- consent to partner platforms (issue 9) ----------------------------------------------
+
+def create_partner_consent(user_id: str, partner_id: str, scopes: list[str], purpose: str, *,
+                           days: int = 180) -> Grant:
+    """The user's consent to a partner: a grant (citizen -> partner) of ``scopes``.
+
+    A newer consent replaces the user's earlier live ones to the same partner. The caller
+    commits (the consent and the authorization code it backs land together).
+    """
+    problems = [s for s in scopes if s not in SCOPES or PARTNER not in SCOPES[s].grantees
+                or CITIZEN not in SCOPES[s].grantable_by]
+    if problems:
+        raise ValidationFailed({"scopes": [f"Not grantable to a partner: {', '.join(sorted(problems))}."]})
+    now = utcnow()
+    days = min([days, *(SCOPES[s].max_days for s in scopes)])
+    session = db.session()
+    actor = f"citizen:{user_id}"
+    for older in session.execute(select(Grant).where(
+            Grant.grantor_kind == CITIZEN, Grant.grantor_id == user_id, Grant.grantee_kind == PARTNER,
+            Grant.grantee_id == partner_id, Grant.status == "active")).scalars():
+        older.status, older.revoked_at, older.revoked_by = "revoked", now, actor
+        _history(older, "revoked", actor, {"superseded": True})
+    grant = Grant(grantor_kind=CITIZEN, grantor_id=user_id, grantee_kind=PARTNER, grantee_id=partner_id,
+                  scopes=json.dumps(sorted(set(scopes))), constraints="{}", purpose=purpose[:200],
+                  not_before=now, expires_at=now + timedelta(days=days), created_by=actor)
+    session.add(grant)
+    session.flush()
+    _history(grant, "created", actor, {"scopes": sorted(set(scopes))})
+    audit("authorization.consented", actor=actor, object_type="grant", object_id=grant.id,
+          details={"scopes": sorted(set(scopes)), "grantee": f"partner:{partner_id}"})
+    return grant
+
+
+def live_partner_consents(user_id: str, scope: str) -> list[Grant]:
+    """The user's live consents to partners that include ``scope``."""
+    now = utcnow()
+    rows = db.session().execute(select(Grant).where(
+        Grant.grantor_kind == CITIZEN, Grant.grantor_id == user_id, Grant.grantee_kind == PARTNER,
+        Grant.status == "active")).scalars().all()
+    return [g for g in rows if as_utc(g.not_before) <= now < as_utc(g.expires_at) and scope in json.loads(g.scopes)]

@@ -121,3 +121,15 @@ def enterprise_registration(enterprise_id: str) -> tuple[str, str] | None:
     """An enterprise's (USCC, registered name), or None."""
     enterprise = db.session().get(Enterprise, enterprise_id)
     return (enterprise.uscc, enterprise.name) if enterprise else None
+
+
+def consented_profile(user_id: str) -> dict | None:
+    """What a consented partner may learn (profile:read): the verified name, the ID number
+    masked, the assurance level. None for no such citizen."""
+    from ..security.masking import mask_middle
+
+    user = db.session().get(User, user_id)
+    if user is None:
+        return None
+    return {"name": user.real_name, "id_number_masked": mask_middle(user.id_number, 3, 4) if user.id_number else None,
+            "phone_masked": mask_phone(user.phone), "assurance_level": user.assurance_level}

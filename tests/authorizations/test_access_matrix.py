@@ -386,6 +386,57 @@ BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
 }
 
 
+# -- partner platforms (issue 9): the registry is for operators only --------------------------
+def _partner_row(staff_status: int) -> tuple[int, ...]:
+    return (401, 401, staff_status) + (401,) * (len(CALLERS) - 3)
+
+
+def _make_partner(app) -> str:
+    from nanhaitong.partners import registry
+
+    with app.app_context():
+        partner, _ = registry.create({"name": "矩阵测试合作方", "redirect_uris": ["https://bank.example.com/cb"],
+                                      "scopes": ["openid", "licences:verify"],
+                                      "webhook_url": "http://127.0.0.1:9/hook"})
+        return partner.id
+
+
+def _make_delivery(app) -> dict:
+    from nanhaitong import db
+    from nanhaitong.partners.models import WebhookDelivery, WebhookSubscription
+
+    partner_id = _make_partner(app)
+    with app.app_context():
+        subscription = db.session().query(WebhookSubscription).filter_by(partner_id=partner_id).one()
+        delivery = WebhookDelivery(partner_id=partner_id, subscription_id=subscription.id, event="consent.revoked",
+                                   payload='{"event": "consent.revoked"}')
+        db.session().add(delivery)
+        db.session().commit()
+        return {"partner_id": partner_id, "delivery_id": delivery.id}
+
+
+_PARTNER = "/api/v1/admin/partners/<ulid:partner_id>"
+MATRIX.update({
+    ("GET", _PARTNER): {"a partner": _partner_row(200)},
+    ("PATCH", _PARTNER): {"a partner": _partner_row(200)},
+    ("POST", _PARTNER + "/rotate-credentials"): {"a partner": _partner_row(200)},
+    ("POST", _PARTNER + "/suspend"): {"a partner": _partner_row(200)},
+    ("POST", _PARTNER + "/reinstate"): {"a partner": _partner_row(200)},
+    ("GET", _PARTNER + "/webhooks"): {"a partner": _partner_row(200)},
+    ("POST", _PARTNER + "/webhooks"): {"a partner": _partner_row(201)},
+    ("GET", _PARTNER + "/webhook-deliveries"): {"a partner": _partner_row(200)},
+    ("POST", _PARTNER + "/webhook-deliveries/<ulid:delivery_id>/replay"): {
+        "a webhook delivery of a partner": _partner_row(200)},
+})
+OBJECTS.update({
+    "a partner": lambda w: {"partner_id": _make_partner(w.app)},
+    "a webhook delivery of a partner": lambda w: _make_delivery(w.app),
+})
+BODIES.update({
+    ("PATCH", _PARTNER): lambda w: {"name": "改名后的合作方"},
+    ("POST", _PARTNER + "/webhooks"): lambda w: {"url": "https://bank.example.com/hook", "events": ["consent.revoked"]},
+})
+
 def step_up_code(world: World, who: str) -> str:
     phone = world.people[who].phone
     assert world.client.post("/api/v1/auth/sms-codes", json={"phone": phone, "purpose": "step_up"}).status_code == 202

@@ -1,0 +1,20 @@
+"""Partner platforms: the registry, OAuth 2 / OpenID Connect with consent, the partner API
+(/open/v1), signed requests and webhooks. See docs/partners.md."""
+
+from flask import Flask
+
+
+def init_app(app: Flask, api) -> None:
+    from . import oauth, webhooks  # noqa: F401  (webhooks connects its event receivers)
+    from .consent import blp as consent_blp
+    from .routes import admin_blp, discovery_blp, oauth_blp, open_blp
+
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    if app.config.get("ENV") == "production":
+        app.config["SESSION_COOKIE_SECURE"] = True  # the consent page's sign-in cookie
+    oauth.init_app(app)
+    for blp in (oauth_blp, discovery_blp, open_blp, admin_blp):
+        api.register_blueprint(blp)
+    app.register_blueprint(consent_blp)
+    app.after_request(webhooks.send_after_request)

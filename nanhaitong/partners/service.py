@@ -1,0 +1,39 @@
+"""The partner API (/open/v1): what a partner reads with a user's consent, and what it checks alone.
+
+User data is read through the owning domains' services, with the partner as the
+principal: ``authorize`` finds its standing in the consent grant behind the token (on
+every call), and each read lands in the user's access log and the audit log.
+"""
+
+from __future__ import annotations
+
+from ..authorizations.decide import Resource, authorize
+from ..errors import NotFound
+from ..identity import directory
+from ..identity.principal import Principal
+from ..licences import presentations
+from ..licences import service as licences
+from .models import Partner
+from .oauth import pairwise_subject
+
+
+def userinfo(principal: Principal, partner: Partner, scopes: frozenset[str]) -> dict:
+    info = {"sub": pairwise_subject(partner, principal.for_citizen)}
+    if "profile:read" in scopes:
+        authorize(principal, "profile:read", Resource(type="profile", owner_kind="citizen",
+                                                      owner_id=principal.for_citizen, id=principal.for_citizen))
+        identity = directory.consented_profile(principal.for_citizen)
+        if identity is None:
+            raise NotFound("The user no longer exists.", code="user_not_found")
+        info.update(identity)
+    return info
+
+
+def consented_licences(principal: Principal, *, type_code: str | None, limit: int, cursor: str | None):
+    items, next_cursor = licences.list_licences(principal, type_code=type_code, status=None, limit=limit,
+                                                cursor=cursor)
+    return {"items": [licences.licence_view(item) for item in items], "next_cursor": next_cursor}
+
+
+def verify_presentation(principal: Principal, token: str) -> dict:
+    return presentations.verify(principal, token)
