@@ -42,7 +42,14 @@ def party(kind: str, ident: str) -> dict:
     elif kind == "staff":
         staff = db.session().get(StaffAccount, ident)
         display = f"工作人员 ({staff.role})" if staff else "-"
+    elif kind in PARTY_LABELS:
+        display = PARTY_LABELS[kind](ident) or "-"
     return {"kind": kind, "id": ident, "display": display}
+
+
+# Labels for party kinds identity does not own (e.g. "partner"), registered by their domain
+# at start-up so identity never imports it: kind -> function(id) -> display name or None.
+PARTY_LABELS: dict = {}
 
 
 def member_role(enterprise_id: str, user_id: str) -> str | None:
