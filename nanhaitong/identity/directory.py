@@ -39,6 +39,9 @@ def parties(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
             continue
         for row in db.session().execute(select(model).where(model.id.in_(ids))).scalars():
             labels[(kind, row.id)]["display"] = _display(kind, row)
+    for (kind, ident), label in labels.items():
+        if kind in PARTY_LABELS:  # partners: a handful on any page
+            label["display"] = PARTY_LABELS[kind](ident) or "-"
     return labels
 
 
@@ -53,6 +56,11 @@ def _display(kind: str, row) -> str:
 def party(kind: str, ident: str) -> dict:
     """A masked, human label for a citizen, enterprise, staff member or partner."""
     return parties([(kind, ident)])[(kind, ident)]
+
+
+# Labels for party kinds identity does not own (e.g. "partner"), registered by their domain
+# at start-up so identity never imports it: kind -> function(id) -> display name or None.
+PARTY_LABELS: dict = {}
 
 
 def member_role(enterprise_id: str, user_id: str) -> str | None:

@@ -134,6 +134,12 @@ def get(partner_id: str) -> Partner:
     return partner
 
 
+def display_name(partner_id: str) -> str | None:
+    """How a partner is shown to users (their grants, their access log)."""
+    partner = db.session().get(Partner, partner_id)
+    return partner.name if partner else None
+
+
 def by_client_id(client_id: str) -> Partner | None:
     if not isinstance(client_id, str) or len(client_id) > 48:
         return None

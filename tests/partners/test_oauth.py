@@ -91,6 +91,8 @@ def test_code_flow_with_pkce_id_token_userinfo_and_access_log(app, client, live_
     grants = owner.get("/api/v1/authorizations?direction=granted").get_json()["items"]
     [consent] = [g for g in grants if g["grantee"]["kind"] == "partner"]
     assert consent["grantee"]["id"] == partner["id"] and set(consent["scopes"]) == {"profile:read", "licences:read"}
+    assert consent["grantee"]["display"] == partner["name"]
+    assert {entry["accessor"]["display"] for entry in log if entry["acting_as"] == "partner"} == {partner["name"]}
     # ... and is told so in their inbox.
     inbox = owner.get("/api/v1/messages").get_json()["items"]
     [notice] = [m for m in inbox if m["data"].get("grant_id") == consent["id"]]
