@@ -123,3 +123,9 @@ def test_only_operators_manage_it(app, client, sign_in):
     assert_error(client.post(ADMIN, json=new_item()), 401)
     citizen = sign_in("13800138004")
     assert_error(client.post(ADMIN, headers=citizen.headers, json=new_item()), 401)
+
+
+def test_demo_seed_loads_the_catalogue(app):
+    result = app.test_cli_runner().invoke(args=["demo", "seed"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["gov_services_catalogue"]["unchanged"] == len(SAMPLES)
