@@ -90,6 +90,8 @@ def _register_api(app: Flask) -> None:
     authorizations.init_app(app, api)
     licences.init_app(app, api)
     messages.init_app(app, api)
+    from . import policy_push
+    policy_push.init_app(app, api)
     app.register_blueprint(docs_assets_blp)
     app.extensions["nht.api"] = api
 

@@ -15,3 +15,4 @@ from .identity.models import (  # noqa: F401
 )
 from .licences.models import Licence, Presentation  # noqa: F401
 from .messages.models import Device, Message, MessagePreference, PushDelivery  # noqa: F401
+from .policy_push.models import Policy, PolicyFanOut, PolicyVersion  # noqa: F401

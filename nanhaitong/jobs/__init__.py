@@ -40,6 +40,7 @@ def init_app(app: Flask) -> Celery:
         imports=[
             "nanhaitong.jobs.tasks",
             "nanhaitong.messages.push",
+            "nanhaitong.policy_push.fanout",
         ],
     )
     celery.set_default()
