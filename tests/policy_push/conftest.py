@@ -16,6 +16,7 @@ import pytest
 from nanhaitong import db
 from nanhaitong.identity.models import Enterprise
 from nanhaitong.licences.models import Licence
+from schemas.policy_push import PolicyWriteSchema
 from tests.authorizations.helpers import APP_SETTINGS
 from tests.identity.test_staff_auth import sign_in_staff
 from tests.identity.test_staff_cli import create_staff
@@ -86,3 +87,18 @@ def give_licence(app, enterprise_id: str, type_code: str, *, status="valid", val
             holder_name="测试企业", fields="{}", valid_from="2020-01-01", valid_until=valid_until,
             status=status, digest="0" * 64))
         db.session().commit()
+
+
+def make_policy(app, *, publish_it: bool = True, **kw) -> str:
+    """A policy made through the service as an editor would (for the access matrix)."""
+    from nanhaitong.identity.principal import Principal
+    from nanhaitong.policy_push import service
+
+    editor = Principal(kind="staff", account_id="matrix-editor", session_id="-", audience="staff",
+                       assurance_level=1, role="policy_editor")
+    with app.test_request_context():
+        fields = PolicyWriteSchema().load(policy_body(**kw))
+        policy = service.create_policy(editor, fields)
+        if publish_it:
+            service.publish(editor, policy.id)
+        return policy.id
