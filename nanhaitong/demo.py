@@ -37,5 +37,8 @@ def seed():
         if staff.find_by_phone(phone) is None:
             staff.create(phone, role, DEMO_STAFF_PASSWORD, actor="system:demo-seed")
             created.append(role)
+    from .policy_push.demo import seed_policies
+
+    policies = seed_policies()
     click.echo(json.dumps({"staff_created": created, "staff_password": DEMO_STAFF_PASSWORD,
-                           "staff_phones": DEMO_STAFF}, ensure_ascii=False))
+                           "staff_phones": DEMO_STAFF, "policies_published": policies}, ensure_ascii=False))

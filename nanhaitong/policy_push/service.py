@@ -55,7 +55,7 @@ def create_policy(principal: Principal, fields: dict) -> Policy:
     _fill(version, fields)
     session.add(version)
     session.flush()
-    audit("policy_push.drafted", object_type="policy", object_id=policy.id,
+    audit("policy_push.drafted", actor=principal.audit_name, object_type="policy", object_id=policy.id,
           details={"version": 1, "category": version.category})
     session.commit()
     return policy
@@ -92,7 +92,8 @@ def save(principal: Principal, policy_id: str, fields: dict) -> Policy:
         session.add(latest)
         action = "policy_push.amended"
     session.flush()
-    audit(action, object_type="policy", object_id=policy.id, details={"version": latest.version})
+    audit(action, actor=principal.audit_name, object_type="policy", object_id=policy.id,
+          details={"version": latest.version})
     session.commit()
     return policy
 
@@ -122,7 +123,7 @@ def publish(principal: Principal, policy_id: str) -> tuple[Policy, PolicyFanOut]
     fanout = PolicyFanOut(policy_id=policy.id, version=policy.current_version, status="queued")
     session.add(fanout)
     session.flush()
-    audit(action, object_type="policy", object_id=policy.id,
+    audit(action, actor=principal.audit_name, object_type="policy", object_id=policy.id,
           details={"version": policy.current_version, "fanout_id": fanout.id})
     session.commit()
     queue_fanout(fanout.id)
@@ -138,7 +139,7 @@ def withdraw(principal: Principal, policy_id: str) -> Policy:
         raise Conflict("Only a published policy can be withdrawn.", code="policy_not_published",
                        details={"status": policy.status})
     policy.status, policy.withdrawn_at = "withdrawn", utcnow()
-    audit("policy_push.withdrawn", object_type="policy", object_id=policy.id,
+    audit("policy_push.withdrawn", actor=principal.audit_name, object_type="policy", object_id=policy.id,
           details={"version": policy.current_version})
     session.commit()
     return policy

@@ -112,3 +112,14 @@ def test_every_change_is_audited_without_the_text(app, editor):
     assert all(e.object_id == policy["id"] for e in events)
     assert [details(e)["version"] for e in events if e.action == "policy_push.published"] == [1, 2]
     assert all(e.actor.startswith("staff:") for e in events if e.action != "policy_push.fanout_finished")
+
+
+def test_demo_seed_publishes_the_demo_policies_once(app, runner, client):
+    import json
+
+    first = json.loads(runner.invoke(args=["demo", "seed"]).output)
+    assert len(first["policies_published"]) == 2
+    assert json.loads(runner.invoke(args=["demo", "seed"]).output)["policies_published"] == []
+    titles = [p["title"] for p in client.get(PUBLIC, query_string={"q": "补贴"}).get_json()["items"]]
+    assert sorted(titles) == sorted(first["policies_published"])
+    assert audit_rows(app, "policy_push.published")[0].actor == "system:demo-seed"
