@@ -139,6 +139,16 @@ def members_of(enterprise_ids) -> list[tuple[str, str]]:
     """(enterprise_id, user_id) of every member of the given enterprises, in one query."""
     if not enterprise_ids:
         return []
+    ids = list(enterprise_ids)
+    if db.session().get_bind().dialect.name == "postgresql":
+        # A semi-join against unnest(one array parameter): thousands of IN parameters in a
+        # prepared (generic) plan are searched linearly for every row.
+        from sqlalchemy import String, bindparam, cast, func
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        among = EnterpriseMember.enterprise_id.in_(
+            select(func.unnest(cast(bindparam("among", ids, type_=ARRAY(String)), ARRAY(String)))))
+    else:
+        among = EnterpriseMember.enterprise_id.in_(ids)
     return [tuple(row) for row in db.session().execute(
-        select(EnterpriseMember.enterprise_id, EnterpriseMember.user_id)
-        .where(EnterpriseMember.enterprise_id.in_(list(enterprise_ids))))]
+        select(EnterpriseMember.enterprise_id, EnterpriseMember.user_id).where(among))]

@@ -337,11 +337,24 @@ def notify_enterprises(enterprise_ids, *, topic: str, title: str, body: str, dat
     return counts
 
 
+def _among(column, values):
+    """``column IN values`` for thousands of values. On PostgreSQL as a semi-join against
+    unnest(one array parameter): a long IN list of parameters in a prepared (generic)
+    plan is searched linearly for every row, which made a 5,000-id page take seconds."""
+    values = list(values)
+    if db.session().get_bind().dialect.name == "postgresql":
+        from sqlalchemy import String, bindparam, cast
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column.in_(select(func.unnest(cast(bindparam("among", values, type_=ARRAY(String)), ARRAY(String)))))
+    return column.in_(values)
+
+
 def _preferences_many(kind: str, owner_ids: list[str]) -> dict[str, dict]:
     """preferences_of for many owners in one query (owners without a row get the defaults)."""
     found = {}
     for row in db.session().execute(select(MessagePreference).where(
-            MessagePreference.owner_kind == kind, MessagePreference.owner_id.in_(owner_ids))).scalars():
+            MessagePreference.owner_kind == kind, _among(MessagePreference.owner_id, owner_ids))).scalars():
         stored = json.loads(row.topics)
         found[row.owner_id] = {"topics": stored["topics"], "enterprise_topics": stored.get("enterprise_topics", []),
                                "quiet_start": row.quiet_start, "quiet_end": row.quiet_end}
@@ -358,7 +371,7 @@ def _insert_many(kind: str, rows: list[tuple[str, str, str]], topic: str, title:
     # Those who already have it are skipped before any encrypting (a re-run is mostly
     # them); the constraint below still settles a race with another sender.
     present = {tuple(row) for row in session.execute(select(Message.recipient_id, Message.dedupe_key).where(
-        Message.recipient_kind == kind, Message.recipient_id.in_(sorted({r for r, _, _ in rows})),
+        Message.recipient_kind == kind, _among(Message.recipient_id, sorted({r for r, _, _ in rows})),
         Message.dedupe_key.in_(sorted({k for _, _, k in rows}))))}
     rows = [row for row in rows if (row[0], row[2]) not in present]
     if not rows:
@@ -385,7 +398,7 @@ def _queue_pushes_many(messages_to: list[tuple[str, str]], prefs: dict[str, dict
     session = db.session()
     devices: dict[str, list[str]] = {}
     for device_id, user_id in session.execute(select(Device.id, Device.user_id).where(
-            Device.user_id.in_(sorted({user for _, user in messages_to})))):
+            _among(Device.user_id, sorted({user for _, user in messages_to})))):
         devices.setdefault(user_id, []).append(device_id)
     now, rows = utcnow(), []
     for message_id, user_id in messages_to:
