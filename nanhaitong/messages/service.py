@@ -368,14 +368,6 @@ def _insert_many(kind: str, rows: list[tuple[str, str, str]], topic: str, title:
     if not rows:
         return []
     session = db.session()
-    # Those who already have it are skipped before any encrypting (a re-run is mostly
-    # them); the constraint below still settles a race with another sender.
-    present = {tuple(row) for row in session.execute(select(Message.recipient_id, Message.dedupe_key).where(
-        Message.recipient_kind == kind, _among(Message.recipient_id, sorted({r for r, _, _ in rows})),
-        Message.dedupe_key.in_(sorted({k for _, _, k in rows}))))}
-    rows = [row for row in rows if (row[0], row[2]) not in present]
-    if not rows:
-        return []
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert

@@ -104,7 +104,7 @@ def test_an_enterprise_that_unsubscribed_from_policies_gets_none(app, sign_in, e
     assert policy_messages(as_shishan) == []
 
 
-def test_withdrawing_keeps_what_was_sent_and_stops_a_run_not_yet_done(app, sign_in, editor):
+def test_withdrawing_keeps_what_was_sent_and_stops_a_run_not_yet_done(app, sign_in, editor, monkeypatch):
     huang = verified(sign_in, HUANG)
     shishan = registered(huang, SHISHAN)
     as_shishan = act_for(huang, shishan)
@@ -115,12 +115,8 @@ def test_withdrawing_keeps_what_was_sent_and_stops_a_run_not_yet_done(app, sign_
     # A fan-out still queued when the policy is withdrawn sends nothing.
     draft = create(editor, title="未发送的政策")
     held = []
-    original = fanout.run_policy_fanout.delay
-    fanout.run_policy_fanout.delay = held.append  # hold the job back, as a busy queue would
-    try:
-        publish(editor, draft["id"])
-    finally:
-        fanout.run_policy_fanout.delay = original
+    monkeypatch.setattr(fanout, "queue_fanout", held.append)  # hold the job back, as a busy queue would
+    publish(editor, draft["id"])
     editor.post(f"{ADMIN}/{draft['id']}/withdraw")
     with app.app_context():
         assert fanout.run(held[0]) == "stopped"
