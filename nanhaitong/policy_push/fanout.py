@@ -44,8 +44,9 @@ def dedupe_key(policy_id: str, version: int) -> str:
     return f"policy:{policy_id}:v{version}"
 
 
-def run(fanout_id: str, batch: int = BATCH) -> str:
+def run(fanout_id: str, batch: int | None = None) -> str:
     """Run (or resume) one fan-out; answers its final status."""
+    batch = batch or BATCH
     from .service import matching_enterprise_ids
 
     session = db.session()

@@ -123,3 +123,30 @@ def test_withdrawing_keeps_what_was_sent_and_stops_a_run_not_yet_done(app, sign_
         run = db.session().get(PolicyFanOut, held[0])
         assert (run.matched, run.processed, run.delivered) == (1, 0, 0)
     assert [m["title"] for m in policy_messages(as_shishan)] == ["南海区企业研发费用补贴"]
+
+
+def test_a_failed_fan_out_is_recorded_and_a_rerun_completes_it_without_duplicates(app, sign_in, editor, monkeypatch):
+    huang, chen = verified(sign_in, HUANG), verified(sign_in, CHEN)
+    shishan, guicheng = registered(huang, SHISHAN), registered(chen, GUICHENG)
+    real = fanout.messages.notify_enterprises
+    calls = []
+
+    def flaky(ids, **kw):
+        calls.append(len(ids))
+        if len(calls) == 2:
+            raise RuntimeError("database went away")
+        return real(ids, **kw)
+
+    monkeypatch.setattr(fanout, "BATCH", 1)
+    monkeypatch.setattr(fanout.messages, "notify_enterprises", flaky)
+    policy = published(editor)
+    [run] = policy["fanouts"]
+    assert (run["status"], run["error"], run["processed"]) == ("failed", "RuntimeError", 1)
+    assert len(policy_messages(act_for(huang, shishan))) + len(policy_messages(act_for(chen, guicheng))) == 1
+
+    with app.app_context():  # the job's retry
+        assert fanout.run(run["id"]) == "done"
+    [run] = editor.get(f"{ADMIN}/{policy['id']}/fanouts").get_json()["items"]
+    assert (run["status"], run["error"], run["matched"], run["processed"], run["delivered"]) == (
+        "done", None, 2, 2, 1)
+    assert len(policy_messages(act_for(huang, shishan))) == 1 and len(policy_messages(act_for(chen, guicheng))) == 1

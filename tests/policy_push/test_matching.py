@@ -97,7 +97,7 @@ def test_licences_held_count_only_when_valid(app, world):
     assert matched(app, world, {"licence_types": ["food_business_permit"], "sizes": ["small"]}) == set()
 
 
-def test_the_batch_path_agrees_with_the_explanation_on_2000_enterprises(app, editor):
+def test_the_batch_path_agrees_with_the_explanation_on_2000_enterprises(app, editor, monkeypatch):
     """The fan-out (SQL, keyset pages) sends exactly to those the explanation says match."""
     rng = random.Random(10)
     prefixes = ["C3311", "C3360", "C3854", "I6513", "A0412", "F5123", "C1713", "E4813", None]
@@ -120,13 +120,13 @@ def test_the_batch_path_agrees_with_the_explanation_on_2000_enterprises(app, edi
         {"food_business_permit"} if ident in holders else set(), today)["matches"]}
     assert 50 < len(expected) < 1500 and 0 < len(with_licence) < len(expected)
 
-    original = fanout.BATCH
-    fanout.BATCH = 97  # many pages, so the keyset paging is exercised
-    try:
-        first = published(editor, rules=policy_rules)
-        second = published(editor, title="食品经营企业补贴", rules={**policy_rules, "licence_types": ["food_business_permit"]})
-    finally:
-        fanout.BATCH = original
+    pages = []
+    real = fanout.messages.notify_enterprises
+    monkeypatch.setattr(fanout, "BATCH", 97)  # many pages, so the keyset paging is exercised
+    monkeypatch.setattr(fanout.messages, "notify_enterprises", lambda ids, **kw: pages.append(len(ids)) or real(ids, **kw))
+    first = published(editor, rules=policy_rules)
+    second = published(editor, title="食品经营企业补贴", rules={**policy_rules, "licence_types": ["food_business_permit"]})
+    assert max(pages) == 97 and sum(pages) == len(expected) + len(with_licence)
     with app.app_context():
         for policy, want in ((first, expected), (second, with_licence)):
             got = set(db.session().execute(select(Message.recipient_id).where(
