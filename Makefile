@@ -90,3 +90,9 @@ browser:
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+# Policy push: match and fan out one policy to 100,000 enterprises on PostgreSQL
+# (NHT_BENCH_DATABASE_URL, default the nht_policies database; its schema is replaced).
+.PHONY: bench-policies
+bench-policies: venv
+	$(PY) bench/policy_matching.py

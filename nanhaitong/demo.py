@@ -38,7 +38,10 @@ def seed():
             staff.create(phone, role, DEMO_STAFF_PASSWORD, actor="system:demo-seed")
             created.append(role)
     from .gov_services.service import load_catalogue
+    from .policy_push.demo import seed_policies
 
     catalogue = load_catalogue(actor="system:demo-seed")
+    policies = seed_policies()
     click.echo(json.dumps({"staff_created": created, "staff_password": DEMO_STAFF_PASSWORD,
-                           "staff_phones": DEMO_STAFF, "gov_services_catalogue": catalogue}, ensure_ascii=False))
+                           "staff_phones": DEMO_STAFF, "gov_services_catalogue": catalogue,
+                           "policies_published": policies}, ensure_ascii=False))

@@ -17,13 +17,6 @@ from .identity.models import (  # noqa: F401
 )
 from .licences.models import Licence, Presentation  # noqa: F401
 from .messages.models import Device, Message, MessagePreference, PushDelivery  # noqa: F401
-from .payments.models import (  # noqa: F401
-    GasBillClaim,
-    PaymentEvent,
-    PaymentOrder,
-    PaymentStatusChange,
-    UtilityAccount,
-)
 from .partners.models import (  # noqa: F401
     OAuthCode,
     OAuthToken,
@@ -33,3 +26,11 @@ from .partners.models import (  # noqa: F401
     WebhookDelivery,
     WebhookSubscription,
 )
+from .payments.models import (  # noqa: F401
+    GasBillClaim,
+    PaymentEvent,
+    PaymentOrder,
+    PaymentStatusChange,
+    UtilityAccount,
+)
+from .policy_push.models import Policy, PolicyFanOut, PolicyVersion  # noqa: F401

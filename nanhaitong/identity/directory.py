@@ -141,3 +141,69 @@ def consented_profile(user_id: str) -> dict | None:
         return None
     return {"name": user.real_name, "id_number_masked": mask_middle(user.id_number, 3, 4) if user.id_number else None,
             "phone_masked": mask_phone(user.phone), "assurance_level": user.assurance_level}
+# -- for policy push: enterprise attributes, and enterprises selected set-wise ------------
+
+ENTERPRISE_ATTRIBUTES = ("industry_code", "size", "town", "registered_on")
+
+
+def enterprise_profile(enterprise_id: str) -> dict | None:
+    """The registry attributes policies target (industry_code, size, town, registered_on)."""
+    enterprise = db.session().get(Enterprise, enterprise_id)
+    if enterprise is None:
+        return None
+    return {"id": enterprise.id, "name": enterprise.name,
+            **{name: getattr(enterprise, name) for name in ENTERPRISE_ATTRIBUTES}}
+
+
+def count_enterprises() -> int:
+    from sqlalchemy import func
+
+    return db.session().execute(select(func.count()).select_from(Enterprise)).scalar_one()
+
+
+def enterprise_ids_where(*, industry_prefixes=(), sizes=(), towns=(), registered_on_or_before: str | None = None,
+                         registered_after: str | None = None, id_in=None, after_id: str | None = None,
+                         limit: int | None = None):
+    """ONE query (a Select of enterprise ids, by id) for the enterprises meeting every
+    criterion given: industry code starting with any prefix, size and town in the lists,
+    registration date bounds (ISO dates), ``id_in`` (a Select of ids, e.g. licence
+    holders). ``after_id``/``limit`` page through it by key. Prefixes must be plain
+    codes (letters and digits): they go into LIKE patterns."""
+    from sqlalchemy import or_
+
+    query = select(Enterprise.id)
+    if industry_prefixes:
+        query = query.where(or_(*(Enterprise.industry_code.like(f"{prefix}%") for prefix in industry_prefixes)))
+    if sizes:
+        query = query.where(Enterprise.size.in_(list(sizes)))
+    if towns:
+        query = query.where(Enterprise.town.in_(list(towns)))
+    if registered_on_or_before is not None:
+        query = query.where(Enterprise.registered_on <= registered_on_or_before)
+    if registered_after is not None:
+        query = query.where(Enterprise.registered_on > registered_after)
+    if id_in is not None:
+        query = query.where(Enterprise.id.in_(id_in))
+    if after_id is not None:
+        query = query.where(Enterprise.id > after_id)
+    query = query.order_by(Enterprise.id)
+    return query.limit(limit) if limit is not None else query
+
+
+def members_of(enterprise_ids) -> list[tuple[str, str]]:
+    """(enterprise_id, user_id) of every member of the given enterprises, in one query."""
+    if not enterprise_ids:
+        return []
+    ids = list(enterprise_ids)
+    if db.session().get_bind().dialect.name == "postgresql":
+        # A semi-join against unnest(one array parameter): thousands of IN parameters in a
+        # prepared (generic) plan are searched linearly for every row.
+        from sqlalchemy import String, bindparam, cast, func
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        among = EnterpriseMember.enterprise_id.in_(
+            select(func.unnest(cast(bindparam("among", ids, type_=ARRAY(String)), ARRAY(String)))))
+    else:
+        among = EnterpriseMember.enterprise_id.in_(ids)
+    return [tuple(row) for row in db.session().execute(
+        select(EnterpriseMember.enterprise_id, EnterpriseMember.user_id).where(among))]

@@ -44,6 +44,7 @@ def init_app(app: Flask) -> Celery:
             "nanhaitong.messages.push",
             "nanhaitong.licences.tasks",
             "nanhaitong.gov_services.jobs",
+            "nanhaitong.policy_push.fanout",
         ],
         beat_schedule=BEAT_SCHEDULE,
         timezone="UTC",

@@ -201,3 +201,24 @@ def notify_expiring(today: date | None = None) -> int:
               on_behalf_of=f"{licence.holder_kind}:{licence.holder_id}")
     session.commit()
     return len(due)
+
+
+# -- for policy push: which licence types an enterprise holds, set-wise and one by one ----
+
+def _held(today: date):
+    return (Licence.status == "valid") & (Licence.valid_until.is_(None) | (Licence.valid_until >= today.isoformat()))
+
+
+def enterprise_holders_of(type_codes, today: date | None = None):
+    """A Select of the ids of enterprises holding a valid licence of any of ``type_codes``
+    (to use inside another query: no rows are fetched here)."""
+    today = today or china_today()
+    return select(Licence.holder_id).where(Licence.holder_kind == "enterprise",
+                                           Licence.type_code.in_(list(type_codes)), _held(today))
+
+
+def licence_types_held(holder_kind: str, holder_id: str, today: date | None = None) -> set[str]:
+    """The type codes of the holder's valid licences (as last synced from the library)."""
+    today = today or china_today()
+    return set(db.session().execute(select(Licence.type_code).where(
+        Licence.holder_kind == holder_kind, Licence.holder_id == holder_id, _held(today))).scalars())

@@ -437,6 +437,37 @@ BODIES.update({
     ("POST", _PARTNER + "/webhooks"): lambda w: {"url": "https://bank.example.com/hook", "events": ["consent.revoked"]},
 })
 
+# -- policy push (issue 10) -------------------------------------------------------------------
+# Published policies are public; drafts are 404 to everyone there. Editing needs a staff
+# token with policy_editor: the operator is 403, citizen and partner tokens 401. An
+# enterprise's matches are read like the enterprise itself (enterprise:read).
+from tests.policy_push.conftest import make_policy, policy_body  # noqa: E402
+
+_POLICY_ADMIN = (401, 401, 403) + (401,) * 19
+MATRIX.update({
+    ("GET", "/api/v1/policies/<ulid:policy_id>"): {
+        "a published policy": (200,) * 22,
+        "a draft policy": (404,) * 22,
+    },
+    ("GET", "/api/v1/admin/policies/<ulid:policy_id>"): {"a draft policy": _POLICY_ADMIN},
+    ("PUT", "/api/v1/admin/policies/<ulid:policy_id>"): {"a draft policy": _POLICY_ADMIN},
+    ("POST", "/api/v1/admin/policies/<ulid:policy_id>/publish"): {"a draft policy": _POLICY_ADMIN},
+    ("POST", "/api/v1/admin/policies/<ulid:policy_id>/withdraw"): {"a published policy": _POLICY_ADMIN},
+    ("GET", "/api/v1/admin/policies/<ulid:policy_id>/fanouts"): {"a published policy": _POLICY_ADMIN},
+    ("GET", "/api/v1/enterprises/<ulid:enterprise_id>/policy-matches"): {
+        "enterprise A": (
+        401, 401, 401, 404, 404, 404, 404, 401, 401, 200, 200, 200, 200, 200, 200, 200, 404, 404, 404, 404, 404, 404),
+    },
+})
+OBJECTS.update({
+    "a published policy": lambda w: {"policy_id": make_policy(w.app)},
+    "a draft policy": lambda w: {"policy_id": make_policy(w.app, publish_it=False)},
+})
+BODIES.update({
+    ("PUT", "/api/v1/admin/policies/<ulid:policy_id>"): lambda w: policy_body(),
+})
+
+
 def step_up_code(world: World, who: str) -> str:
     phone = world.people[who].phone
     assert world.client.post("/api/v1/auth/sms-codes", json={"phone": phone, "purpose": "step_up"}).status_code == 202

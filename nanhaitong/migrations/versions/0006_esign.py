@@ -1,14 +1,14 @@
 """esign: the platform CA, signing certificates, seals, signing requests, the CRL
 
 Revision ID: 0006
-Revises: 0010 (was 0005; chained after main's messages migration when main was merged in)
+Revises: 0005
 Create Date: 2026-11-22
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0006'
-down_revision = '0010'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

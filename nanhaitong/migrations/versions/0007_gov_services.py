@@ -1,7 +1,7 @@
 """gov services: catalogue, applications, status history (issue 7)
 
 Revision ID: 0007
-Revises: 0010
+Revises: 0006
 Create Date: 2026-11-22 03:21:09.127844
 """
 import sqlalchemy as sa

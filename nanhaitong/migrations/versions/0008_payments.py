@@ -1,7 +1,7 @@
 """payments: utility accounts, orders, history, events, bill claims
 
 Revision ID: 0008
-Revises: 0010
+Revises: 0007
 Create Date: 2026-11-22
 """
 import sqlalchemy as sa

@@ -1,7 +1,7 @@
 """partners: registry, OAuth codes and tokens, replay guard, webhook outbox
 
 Revision ID: 0009
-Revises: 0010
+Revises: 0008
 Create Date: 2026-11-22
 """
 import sqlalchemy as sa

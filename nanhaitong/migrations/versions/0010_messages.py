@@ -1,14 +1,14 @@
 """messages: inbox, subscriptions, devices, pushes
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0009
 Create Date: 2026-11-22 03:17:02.401921
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0010'
-down_revision = '0005'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,104 @@
+"""Helpers for the policy-push tests (issue 10): an editor signed in through the staff API,
+policy bodies, and enterprises.
+
+Enterprises the sandbox registry knows (five) are registered through the API. Targeting
+needs many more, with chosen attributes: those are written straight into identity's
+table (as tests/authorizations/helpers.py adds throw-away members), since only the
+registry could otherwise supply them.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from nanhaitong import db
+from nanhaitong.identity.models import Enterprise
+from nanhaitong.licences.models import Licence
+from schemas.policy_push import PolicyWriteSchema
+from tests.authorizations.helpers import APP_SETTINGS
+from tests.identity.test_staff_auth import sign_in_staff
+from tests.identity.test_staff_cli import create_staff
+
+ADMIN = "/api/v1/admin/policies"
+PUBLIC = "/api/v1/policies"
+MESSAGES = "/api/v1/messages"
+EDITOR_PHONE = "13900139011"
+
+_usccs = itertools.count(1)
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(**APP_SETTINGS)
+
+
+@pytest.fixture
+def editor(app, client):
+    create_staff(app, EDITOR_PHONE, "policy_editor")
+    return sign_in_staff(app, client, EDITOR_PHONE)
+
+
+def policy_body(title="南海区企业研发费用补贴", rules=None, **extra) -> dict:
+    return {
+        "title": title, "category": "subsidy", "issuer": "佛山市南海区科学技术局",
+        "summary": "对上年度研发投入超过100万元的企业，按研发费用的10%给予补贴。",
+        "eligibility": "在南海区注册、纳税的企业。", "max_amount_fen": 50_000_000,
+        "amount_note": "最高50万元", "apply_from": "2026-11-01", "apply_until": "2099-12-31",
+        "how_to_apply": "通过南海通企业服务提交申报材料。", "service_codes": ["NH-KJ-001"],
+        "body": "为鼓励企业加大研发投入，制定本办法。", "rules": rules or {}, **extra}
+
+
+def create(editor, **kw) -> dict:
+    answer = editor.post(ADMIN, json=policy_body(**kw))
+    assert answer.status_code == 201, answer.get_json()
+    return answer.get_json()
+
+
+def publish(editor, policy_id: str) -> dict:
+    answer = editor.post(f"{ADMIN}/{policy_id}/publish")
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()
+
+
+def published(editor, **kw) -> dict:
+    return publish(editor, create(editor, **kw)["id"])
+
+
+def fake_uscc() -> str:
+    return f"9144060500{next(_usccs):08d}"
+
+
+def make_enterprises(app, rows: list[dict]) -> list[str]:
+    """Enterprises with the given attributes (industry_code, size, town, registered_on)."""
+    with app.app_context():
+        made = [Enterprise(uscc=fake_uscc(), name=f"测试企业{i}", **row) for i, row in enumerate(rows)]
+        db.session().add_all(made)
+        db.session().commit()
+        return [e.id for e in made]
+
+
+def give_licence(app, enterprise_id: str, type_code: str, *, status="valid", valid_until=None) -> None:
+    with app.app_context():
+        db.session().add(Licence(
+            holder_kind="enterprise", holder_id=enterprise_id, code=f"{type_code}-{enterprise_id}",
+            type_code=type_code, issuer_code="NHSJ", issuer_name="佛山市南海区市场监督管理局", number="N1",
+            holder_name="测试企业", fields="{}", valid_from="2020-01-01", valid_until=valid_until,
+            status=status, digest="0" * 64))
+        db.session().commit()
+
+
+def make_policy(app, *, publish_it: bool = True, **kw) -> str:
+    """A policy made through the service as an editor would (for the access matrix)."""
+    from nanhaitong.identity.principal import Principal
+    from nanhaitong.policy_push import service
+
+    editor = Principal(kind="staff", account_id="matrix-editor", session_id="-", audience="staff",
+                       assurance_level=1, role="policy_editor")
+    with app.test_request_context():
+        fields = PolicyWriteSchema().load(policy_body(**kw))
+        policy = service.create_policy(editor, fields)
+        if publish_it:
+            service.publish(editor, policy.id)
+        return policy.id
