@@ -7,6 +7,7 @@ import json
 from flask import Response, current_app, g, request
 from flask.views import MethodView
 
+from schemas.gov_services import CatalogueArgsSchema, ServiceItemListSchema
 from schemas.licences import LicenceListSchema, VerificationSchema
 from schemas.partners import (
     DeliveryListArgsSchema,
@@ -181,6 +182,17 @@ class OpenVerifications(MethodView):
 # -- the registry, for operators ------------------------------------------------------------------
 
 OPERATOR = {"roles": ("operator",)}
+
+
+@open_blp.route("/gov-services")
+class OpenGovServices(MethodView):
+    @partner_required(signed_ok=True)
+    @open_blp.arguments(CatalogueArgsSchema, location="query")
+    @open_blp.response(200, ServiceItemListSchema)
+    def get(self, args):
+        """The provincial services catalogue (as /api/v1/gov-services), for any registered partner:
+        with a client-credentials token, or as a signed request."""
+        return service.gov_service_catalogue(args)
 
 
 @admin_blp.route("")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..authorizations.decide import Resource, authorize
 from ..errors import NotFound
+from ..gov_services import service as gov_services
 from ..identity import directory
 from ..identity.principal import Principal
 from ..licences import presentations
@@ -37,3 +38,11 @@ def consented_licences(principal: Principal, *, type_code: str | None, limit: in
 
 def verify_presentation(principal: Principal, token: str) -> dict:
     return presentations.verify(principal, token)
+
+
+def gov_service_catalogue(filters: dict) -> dict:
+    """The provincial services catalogue, the same as the app's: public data."""
+    items, next_cursor = gov_services.list_items(
+        audience=filters.get("audience"), provider=filters.get("provider"), category=filters.get("category"),
+        kind=filters.get("kind"), q=filters.get("q"), limit=filters["limit"], cursor=filters.get("cursor"))
+    return {"items": [gov_services.item_view(item) for item in items], "next_cursor": next_cursor}

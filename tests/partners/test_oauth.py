@@ -377,3 +377,21 @@ def test_private_key_jwt_with_keys_from_a_jwks_uri(app, live_server, operator):
     with pytest.raises(OAuthError) as refused:
         again.fetch_token(token_url, grant_type="client_credentials")
     assert refused.value.error == "invalid_client"
+
+
+def test_a_partner_reads_the_gov_services_catalogue(app, live_server, operator):
+    from tests.gov_services.conftest import load_catalogue
+
+    from .test_signed_requests import signed_headers
+
+    load_catalogue(app)
+    partner = register(operator)
+    token = client_credentials(live_server, partner)
+    answer = get(live_server, "/open/v1/gov-services?limit=50", bearer(token))
+    assert answer.status_code == 200, answer.text
+    items = answer.json()["items"]
+    assert len(items) >= 20 and {item["provider"] for item in items} == {"yueshengshi", "yueshangtong"}
+    signed = get(live_server, "/open/v1/gov-services?limit=5&audience=enterprise",
+                 signed_headers(partner, "GET", "/open/v1/gov-services", "limit=5&audience=enterprise"))
+    assert signed.status_code == 200 and all(i["audience"] == "enterprise" for i in signed.json()["items"])
+    assert_error_http(get(live_server, "/open/v1/gov-services", {}), 401, "missing_token")
