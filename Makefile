@@ -9,7 +9,7 @@ NHT_PORT ?= 8000
 export NHT_HOST NHT_PORT
 
 .PHONY: run test lint venv migrate seed openapi openapi-check worker sandbox clean browser \
-	migrate-prod run-prod
+	migrate-prod run-prod bench
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,12 +54,21 @@ run-prod: migrate-prod
 		--schedule var/celerybeat-schedule & \
 	env $(PROD_ENV) $(VENV)/bin/gunicorn -c python:nanhaitong.gunicorn_config wsgi:app
 
+# Load benchmarks (not part of `make test`): wrk against gunicorn, SQLite then PostgreSQL,
+# with a bare-Flask ceiling; tables in bench/results/*.md, chart in bench/results/benchmark.png.
+bench: venv
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	$(PY) -m bench.run --backend sqlite
+	$(PY) -m bench.run --backend postgresql
+	$(PY) -m bench.report
+
 # Runs the suite on SQLite, then on PostgreSQL + Redis when they answer, and says which ran.
 test: venv
 	$(PY) -m tests.run_backends
 
 lint: venv
-	$(VENV)/bin/ruff check nanhaitong integrations schemas tests
+	$(VENV)/bin/ruff check nanhaitong integrations schemas tests bench
 
 openapi: venv
 	$(FLASK) openapi write

@@ -8,7 +8,8 @@ from .identity import Phone
 
 SCOPE_NAMES = (
     "licences:read", "licences:reveal", "licences:present", "gov_services:query", "gov_services:apply", "payments:pay",
-    "esign:sign", "esign:seal", "enterprise:read", "members:manage", "profile:read",
+    "esign:sign", "esign:seal", "enterprise:read", "members:manage", "profile:read", "messages:read",
+    "messages:settings",
 )
 
 

@@ -41,7 +41,7 @@ class Grants(MethodView):
         """Grants you gave (direction=granted) or received (direction=received), newest first."""
         items, next_cursor = service.list_grants(g.principal, direction=args["direction"], status=args.get("status"),
                                                  limit=args["limit"], cursor=args.get("cursor"))
-        return {"items": [service.grant_view(grant) for grant in items], "next_cursor": next_cursor}
+        return {"items": service.grant_views(items), "next_cursor": next_cursor}
 
 
 @blp.route("/scopes")
@@ -87,4 +87,4 @@ class AccessLog(MethodView):
     def get(self, args):
         """Every read or use of your data (or, acting for your enterprise, its data) by someone else."""
         items, next_cursor = service.access_log(g.principal, limit=args["limit"], cursor=args.get("cursor"))
-        return {"items": [service.access_log_view(entry) for entry in items], "next_cursor": next_cursor}
+        return {"items": service.access_log_views(items), "next_cursor": next_cursor}

@@ -204,11 +204,25 @@ def access_log(principal: Principal, *, limit: int, cursor: str | None) -> tuple
     return page(query, AccessLogEntry.id, limit=limit, cursor=cursor)
 
 
-def grant_view(grant: Grant) -> dict:
+def grant_views(grants: list[Grant]) -> list[dict]:
+    """Views of a page of grants in a fixed number of queries, however long the page."""
+    labels = directory.parties([(g.grantor_kind, g.grantor_id) for g in grants]
+                               + [(g.grantee_kind, g.grantee_id) for g in grants])
+    events: dict[str, list[GrantEvent]] = {g.id: [] for g in grants}
+    for event in db.session().execute(
+            select(GrantEvent).where(GrantEvent.grant_id.in_(list(events))).order_by(GrantEvent.at, GrantEvent.id)
+    ).scalars():
+        events[event.grant_id].append(event)
+    return [grant_view(g, events[g.id], labels) for g in grants]
+
+
+def grant_view(grant: Grant, events: list[GrantEvent] | None = None, labels: dict | None = None) -> dict:
+    labels = labels or directory.parties([(grant.grantor_kind, grant.grantor_id),
+                                          (grant.grantee_kind, grant.grantee_id)])
     return {
         "id": grant.id,
-        "grantor": directory.party(grant.grantor_kind, grant.grantor_id),
-        "grantee": directory.party(grant.grantee_kind, grant.grantee_id),
+        "grantor": labels[(grant.grantor_kind, grant.grantor_id)],
+        "grantee": labels[(grant.grantee_kind, grant.grantee_id)],
         "scopes": json.loads(grant.scopes),
         "constraints": json.loads(grant.constraints or "{}"),
         "purpose": grant.purpose,
@@ -218,15 +232,21 @@ def grant_view(grant: Grant) -> dict:
         "created_at": isoformat(grant.created_at),
         "revoked_at": isoformat(grant.revoked_at) if grant.revoked_at else None,
         "parent_id": grant.parent_id,
-        "history": [{"event": e.event, "actor": e.actor, "at": isoformat(e.at)} for e in history(grant)],
+        "history": [{"event": e.event, "actor": e.actor, "at": isoformat(e.at)}
+                    for e in (history(grant) if events is None else events)],
     }
 
 
-def access_log_view(entry: AccessLogEntry) -> dict:
+def access_log_views(entries: list[AccessLogEntry]) -> list[dict]:
+    labels = directory.parties([(e.accessor_kind, e.accessor_id) for e in entries])
+    return [access_log_view(e, labels[(e.accessor_kind, e.accessor_id)]) for e in entries]
+
+
+def access_log_view(entry: AccessLogEntry, accessor: dict) -> dict:
     return {
         "id": entry.id,
         "at": isoformat(entry.at),
-        "accessor": directory.party(entry.accessor_kind, entry.accessor_id),
+        "accessor": accessor,
         "acting_as": entry.acting_as,
         "action": entry.action,
         "object_type": entry.object_type,

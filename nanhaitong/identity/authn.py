@@ -7,7 +7,8 @@ request, access tokens included.
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, g, request
+from sqlalchemy import select
 
 from .. import db
 from ..authorizations.decide import live_grant
@@ -26,24 +27,29 @@ def _bearer_token() -> str:
     return token.strip()
 
 
-def _live_session(claims: dict, account_kind: str) -> AuthSession:
+def _live_session(claims: dict, account_kind: str, account_model) -> tuple[AuthSession, object]:
+    """The token's live session and its account, in one query."""
     session = db.session()
-    auth_session = session.get(AuthSession, claims["sid"])
+    row = session.execute(
+        select(AuthSession, account_model).join(account_model, account_model.id == AuthSession.account_id)
+        .where(AuthSession.id == claims["sid"])
+    ).first()
     ended = Unauthorized("This session has ended; sign in again.", code="session_ended")
-    if not is_active(auth_session) or auth_session.account_kind != account_kind:
+    if row is None or not is_active(row[0]) or row[0].account_kind != account_kind:
         raise ended
+    auth_session, account = row
     if auth_session.parent_id and not is_active(session.get(AuthSession, auth_session.parent_id)):
         raise ended
-    return auth_session
+    # The session's identity map holds objects weakly: kept here, the account is not
+    # loaded again by the handler that asks for it by id.
+    g.nht_account = account
+    return auth_session, account
 
 
 def authenticate_citizen(level: int = 1, enterprise: bool = False) -> Principal:
     """A citizen, optionally required to act for an enterprise, at an assurance ``level``."""
     claims = decode_access_token(_bearer_token(), CITIZEN_AUDIENCES)
-    auth_session = _live_session(claims, "citizen")
-    user = db.session().get(User, auth_session.account_id)
-    if user is None:
-        raise Unauthorized(code="session_ended", message="This session has ended; sign in again.")
+    auth_session, user = _live_session(claims, "citizen", User)
     role, grant = None, None
     if auth_session.grant_id:
         grant = live_grant(auth_session.grant_id, grantee_kind="citizen", grantee_id=user.id)
@@ -67,9 +73,8 @@ def authenticate_citizen(level: int = 1, enterprise: bool = False) -> Principal:
 def authenticate_staff(roles: tuple[str, ...] = ()) -> Principal:
     """A staff member; with ``roles``, one of them."""
     claims = decode_access_token(_bearer_token(), (STAFF_AUDIENCE,))
-    auth_session = _live_session(claims, "staff")
-    staff = db.session().get(StaffAccount, auth_session.account_id)
-    if staff is None or not staff.active:
+    auth_session, staff = _live_session(claims, "staff", StaffAccount)
+    if not staff.active:
         raise Unauthorized("This session has ended; sign in again.", code="session_ended")
     if roles and staff.role not in roles:
         raise Forbidden("Your staff role does not allow this.", code="staff_role_required", details={"roles": list(roles)})

@@ -29,20 +29,30 @@ def find_citizen(*, phone: str | None = None, user_id: str | None = None) -> Cit
     return CitizenRef(user.id, user.assurance_level) if user else None
 
 
+def parties(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+    """Masked, human labels for citizens, enterprises, staff members or partners, keyed by
+    (kind, id): one query per kind, however many are asked."""
+    labels = {pair: {"kind": pair[0], "id": pair[1], "display": "-"} for pair in pairs}
+    for kind, model in (("citizen", User), ("enterprise", Enterprise), ("staff", StaffAccount)):
+        ids = {ident for k, ident in labels if k == kind}
+        if not ids:
+            continue
+        for row in db.session().execute(select(model).where(model.id.in_(ids))).scalars():
+            labels[(kind, row.id)]["display"] = _display(kind, row)
+    return labels
+
+
+def _display(kind: str, row) -> str:
+    if kind == "citizen":
+        return mask_name(row.real_name) if row.real_name else mask_phone(row.phone)
+    if kind == "enterprise":
+        return row.name
+    return f"工作人员 ({row.role})"
+
+
 def party(kind: str, ident: str) -> dict:
     """A masked, human label for a citizen, enterprise, staff member or partner."""
-    display = "-"
-    if kind == "citizen":
-        user = db.session().get(User, ident)
-        if user:
-            display = mask_name(user.real_name) if user.real_name else mask_phone(user.phone)
-    elif kind == "enterprise":
-        enterprise = db.session().get(Enterprise, ident)
-        display = enterprise.name if enterprise else "-"
-    elif kind == "staff":
-        staff = db.session().get(StaffAccount, ident)
-        display = f"工作人员 ({staff.role})" if staff else "-"
-    return {"kind": kind, "id": ident, "display": display}
+    return parties([(kind, ident)])[(kind, ident)]
 
 
 def member_role(enterprise_id: str, user_id: str) -> str | None:

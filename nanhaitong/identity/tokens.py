@@ -170,10 +170,13 @@ def decode_access_token(token: str, audiences: tuple[str, ...]) -> dict:
         key = keyring().public_key(kid)
         if key is None:
             raise jwt.InvalidTokenError("unknown key")
-        return jwt.decode(
+        claims = jwt.decode(
             token, key, algorithms=[ALGORITHM], audience=list(audiences),
             issuer=current_app.config["ISSUER"], options={"require": _REQUIRED_CLAIMS, "strict_aud": False},
         )
+        if not isinstance(claims.get("sid"), str) or not isinstance(claims.get("sub"), str):
+            raise jwt.InvalidTokenError("sid and sub must be strings")
+        return claims
     except jwt.ExpiredSignatureError:
         raise Unauthorized("The access token has expired; refresh it.", code="token_expired") from None
     except (jwt.InvalidTokenError, ValueError, TypeError):

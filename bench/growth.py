@@ -1,0 +1,146 @@
+"""Growth: the same endpoints on a small and on a full-size PostgreSQL database.
+
+    python -m bench.growth [--full-scale 1.0] [--duration 10]
+
+Fills two databases with filler data (set-wise, ``INSERT ... SELECT generate_series``):
+10,000 citizens (and proportionally the rest), then the full district: 1,000,000
+citizens, 5,000,000 licences, 200,000 enterprises (and 2,000,000 payment orders once the
+payments tables exist). Then it benchmarks both with ``bench.run`` and reports each
+endpoint's peak rate at full size against small size: the ratio (small / full) must stay
+under 1.3, which only indexes and query plans can give.
+
+Filler rows carry real ciphertexts (one per column, reused: a value is bound to its
+column, not its row) so reads decrypt as in production. The benchmark's own citizen is
+made through the API on top of the filler, like any newcomer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import psycopg
+
+from bench import run as bench_run
+
+ADMIN_URL = bench_run.POSTGRES_ADMIN_URL
+FULL = {"users": 1_000_000, "licences": 5_000_000, "enterprises": 200_000, "payment_orders": 2_000_000}
+SMALL_CITIZENS = 10_000
+
+
+def sizes(citizens: int) -> dict[str, int]:
+    factor = citizens / FULL["users"]
+    return {name: max(1, int(count * factor)) for name, count in FULL.items()}
+
+
+def filler_id(series: str, prefix: str) -> str:
+    # 26 characters of Crockford base32 digits, older than any real ULID ("00..." < "01..."),
+    # so the benchmark citizen's own rows are the newest, as a newcomer's would be.
+    return f"'0{prefix}' || lpad(({series})::text, 24, '0')"
+
+
+def cipher_values(data_dir: Path, database_url: str) -> dict[str, str]:
+    """One real ciphertext per encrypted column, made with the app's own keys."""
+    from nanhaitong import create_app
+
+    app = create_app({"DATA_DIR": str(data_dir), "DATABASE_URL": database_url, "SANDBOX_MOUNT": False,
+                      "LOG_LEVEL": "WARNING"})
+    cipher = app.extensions["nht.cipher"]
+    plain = {"users.phone": "13000000000", "users.real_name": "张三", "users.id_number": "440605199001011234",
+             "licences.number": "440605199001011234", "licences.holder_name": "张三",
+             "licences.fields": json.dumps({"地址": "佛山市南海区"}, ensure_ascii=False)}
+    return {context: cipher.encrypt(value, context=context) for context, value in plain.items()}
+
+
+def fill(database_url: str, data_dir: Path, citizens: int) -> dict[str, int]:
+    counts = sizes(citizens)
+    c = cipher_values(data_dir, database_url)
+    per_citizen = counts["licences"] // counts["users"]
+    statements = [
+        f"""INSERT INTO users (id, phone, phone_index, assurance_level, real_name, id_number, id_number_index,
+                               real_name_verified_at, created_at)
+            SELECT {filler_id('n', 'U')}, %(phone)s, md5('phone' || n) || md5('p' || n), 2, %(name)s, %(idn)s,
+                   md5('idn' || n) || md5('i' || n), now(), now()
+            FROM generate_series(1, {counts['users']}) AS n""",
+        f"""INSERT INTO enterprises (id, uscc, name, industry_code, town, size, registered_on, verified_at, created_at)
+            SELECT {filler_id('n', 'E')}, '9144' || lpad(n::text, 14, '0'), '南海测试企业' || n,
+                   (ARRAY['C3311','I6513','C3857','F5274','G5439'])[1 + n %% 5],
+                   (ARRAY['桂城街道','九江镇','西樵镇','丹灶镇','狮山镇','大沥镇','里水镇'])[1 + n %% 7],
+                   (ARRAY['micro','small','medium','large'])[1 + n %% 4], '2015-06-01', now(), now()
+            FROM generate_series(1, {counts['enterprises']}) AS n""",
+        f"""INSERT INTO licences (id, holder_kind, holder_id, code, type_code, issuer_code, issuer_name, number,
+                                  holder_name, fields, valid_from, valid_until, status, digest, fetched_at)
+            SELECT {filler_id('n', 'L')}, 'citizen', {filler_id('1 + (n - 1) / ' + str(per_citizen), 'U')},
+                   'FILLER-' || n, (ARRAY['resident_id_card','driver_licence','household_register',
+                   'social_security_card','vehicle_licence'])[1 + n %% 5], '440605', '佛山市南海区', %(idn)s,
+                   %(name)s, %(fields)s, '2020-01-01', '2030-01-01', 'valid', md5('d' || n) || md5('e' || n), now()
+            FROM generate_series(1, {counts['licences']}) AS n""",
+    ]
+    params = {"phone": c["users.phone"], "name": c["users.real_name"], "idn": c["users.id_number"],
+              "fields": c["licences.fields"]}
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        for statement in statements:
+            table = statement.split("INTO", 1)[1].split("(", 1)[0].strip()
+            bound = dict(params, name=c["licences.holder_name"] if table == "licences" else params["name"],
+                         idn=c["licences.number"] if table == "licences" else params["idn"])
+            conn.execute(statement, bound)
+            print(f"  {table}: {conn.execute(f'SELECT count(*) FROM {table}').fetchone()[0]:,} rows", flush=True)
+        conn.execute("VACUUM ANALYZE")
+    return counts
+
+
+def fresh_database(name: str) -> str:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    return ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.growth", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--full-scale", type=float, default=1.0, help="fraction of the full district (1.0 = all)")
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args(argv)
+    results = {}
+    for label, citizens in (("10k", SMALL_CITIZENS), ("full", int(FULL["users"] * args.full_scale))):
+        with tempfile.TemporaryDirectory() as tmp:
+            data_dir = Path(tmp)
+            url = fresh_database(f"nht_bench_{label}")
+            env = dict(os.environ, NHT_DATA_DIR=str(data_dir), NHT_DATABASE_URL=url)
+            import subprocess
+
+            subprocess.run([bench_run.BIN / "flask", "--app", "wsgi", "db", "upgrade"], cwd=bench_run.ROOT,
+                           env=env, check=True, capture_output=True)
+            print(f"filling {label} ({citizens:,} citizens)", flush=True)
+            counts = fill(url, data_dir, citizens)
+            results[label] = bench_run.run("postgresql", duration=args.duration, connections=args.connections,
+                                           threads=2, only=None, database_url=url, label=f"postgresql-{label}",
+                                           data_dir=data_dir)
+            results[label]["rows_filled"] = counts
+    small = {r["scenario"]: r for r in results["10k"]["rows"]}
+    lines = ["| endpoint | req/s at 10k | req/s at full | slowdown (10k / full) | p99 ms 10k → full |",
+             "|---|---:|---:|---:|---:|"]
+    worst = 0.0
+    for row in results["full"]["rows"]:
+        base = small[row["scenario"]]
+        slowdown = base["peak"]["rps"] / max(row["peak"]["rps"], 1e-9)
+        worst = max(worst, slowdown) if not row["scenario"].startswith("ceiling") else worst
+        lines.append(f"| {row['scenario']} | {base['peak']['rps']:.0f} | {row['peak']['rps']:.0f} | "
+                     f"{slowdown:.2f}{' ✓' if slowdown < 1.3 else ' ✗'} | "
+                     f"{base['peak']['p99_ms']:.1f} → {row['peak']['p99_ms']:.1f} |")
+    report = "\n".join(lines) + f"\n\nworst slowdown: {worst:.2f} (goal: under 1.3)\n"
+    bench_run.RESULTS.mkdir(parents=True, exist_ok=True)
+    (bench_run.RESULTS / "growth.md").write_text(report)
+    (bench_run.RESULTS / "growth.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(report)
+    return 0 if worst < 1.3 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

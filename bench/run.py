@@ -1,0 +1,223 @@
+"""Load benchmark: the API under gunicorn, driven over HTTP by wrk, against a ceiling.
+
+    python -m bench.run --backend sqlite|postgresql [--duration 10] [--connections 16]
+
+For each scenario (bench/scenarios.py) it measures the peak (closed loop, as fast as the
+server answers) and then latency at half that peak (each connection paced). The API and
+the ceiling app (bench/ceiling_app.py) run under the same gunicorn settings
+(nanhaitong/gunicorn_config.py); the sandbox upstreams run as their own process. Results
+go to bench/results/<backend>.json and .md; `python -m bench.report` draws the chart.
+
+Not part of `make test`: figures depend on the machine. `make bench` runs both backends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from bench import scenarios as scenario_defs
+from bench.wrk_script import render
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+BIN = Path(sys.executable).parent
+POSTGRES_ADMIN_URL = os.environ.get("NHT_BENCH_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("NHT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
+GOALS = {"authenticated_read_ratio": 0.60, "p99_ms_at_half_peak": 50.0}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
+        try:
+            if requests.get(url, timeout=5).status_code < 500:
+                return
+        except (requests.ConnectionError, requests.Timeout):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+class Stack:
+    """The processes under test; stops them all on exit."""
+
+    def __init__(self, backend: str, workdir: Path, database_url: str | None = None, migrate: bool = True):
+        self.backend = backend
+        self.procs: list[subprocess.Popen] = []
+        self.sandbox = f"http://127.0.0.1:{free_port()}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("NHT_", "GUNICORN_"))}
+        env.update(
+            NHT_DATA_DIR=str(workdir), NHT_SANDBOX_URL=self.sandbox, NHT_SANDBOX_MOUNT="0",
+            NHT_LOG_LEVEL="WARNING", NHT_RATELIMIT_DEFAULT="100000000 per minute",
+            NHT_ACCESS_TOKEN_TTL_SECONDS="7200", NHT_SMS_DAILY_PER_IP="100000",
+        )
+        if backend == "postgresql":
+            env.update(NHT_DATABASE_URL=database_url or self._fresh_postgres(), NHT_REDIS_URL=REDIS_URL)
+        else:
+            env.update(NHT_DATABASE_URL=f"sqlite:///{workdir / 'bench.db'}")
+        self.env = env
+        self.migrate = migrate
+
+    @staticmethod
+    def _fresh_postgres() -> str:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS nht_bench WITH (FORCE)")
+            conn.execute("CREATE DATABASE nht_bench")
+        return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/nht_bench"
+
+    def start(self, args, **extra_env) -> subprocess.Popen:
+        proc = subprocess.Popen(args, cwd=ROOT, env={**self.env, **extra_env},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(proc)
+        return proc
+
+    def __enter__(self):
+        if self.migrate:
+            subprocess.run([BIN / "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=self.env, check=True,
+                           capture_output=True)
+        port = self.sandbox.rsplit(":", 1)[1]
+        wait_until_up(f"{self.sandbox}/demo", self.start([sys.executable, "-m", "integrations.sandbox", "--port", port]))
+        if self.backend == "postgresql":
+            self.start([BIN / "celery", "-A", "nanhaitong.jobs.worker:celery", "worker", "--pool=threads",
+                        "--concurrency=4", "--loglevel=WARNING"])
+        self.api = self._gunicorn("wsgi:app", "/health/ready")
+        self.ceiling = self._gunicorn("bench.ceiling_app:app", "/")
+        return self
+
+    def _gunicorn(self, target: str, probe: str) -> str:
+        url = f"http://127.0.0.1:{free_port()}"
+        proc = self.start([BIN / "gunicorn", "-c", "python:nanhaitong.gunicorn_config", target],
+                          GUNICORN_BIND=url.removeprefix("http://"))
+        wait_until_up(url + probe, proc)
+        return url
+
+    def __exit__(self, *exc):
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def wrk(url: str, scenario, *, duration: int, connections: int, threads: int, pace_ms: float = 0) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(render(method=scenario.method, path=scenario.path, headers=scenario.headers,
+                            body=scenario.body, unique_header=scenario.unique_header, pace_ms=pace_ms))
+    try:
+        done = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
+                               "--timeout", "10s", "--latency", "-s", script.name, url], capture_output=True, text=True, check=True)
+        out, err = done.stdout, done.stderr
+    finally:
+        os.unlink(script.name)
+    match = re.search(r"^WRK_JSON (\{.*\})$", out, re.MULTILINE)
+    if not match:
+        raise RuntimeError(f"wrk said:\n{out}\n{err}")
+    raw = json.loads(match.group(1))
+    seconds = raw["duration_us"] / 1e6
+    return {"rps": raw["requests"] / seconds, "p50_ms": raw["p50_us"] / 1000, "p90_ms": raw["p90_us"] / 1000,
+            "p99_ms": raw["p99_us"] / 1000, "requests": raw["requests"],
+            "errors": raw["non_2xx"] + raw["socket_errors"]}
+
+
+def run(backend: str, *, duration: int, connections: int, threads: int, only: str | None,
+        database_url: str | None = None, label: str | None = None, data_dir: Path | None = None) -> dict:
+    """Benchmark a fresh database, or ``database_url`` (already migrated and filled, with
+    its secrets in ``data_dir``)."""
+    with tempfile.TemporaryDirectory() as tmp, \
+            Stack(backend, data_dir or Path(tmp), database_url, migrate=database_url is None) as stack:
+        ctx = scenario_defs.prepare(stack.api, stack.sandbox)
+        paths = set(requests.get(f"{stack.api}/openapi.json", timeout=10).json()["paths"])
+        rows = []
+        for scenario in scenario_defs.scenarios(ctx, paths):
+            if only and only not in scenario.name and scenario.target != "ceiling":
+                continue
+            base = stack.ceiling if scenario.target == "ceiling" else stack.api
+            peak = wrk(base, scenario, duration=duration, connections=connections, threads=threads)
+            # Half the peak rate, spread over the connections: each waits between requests.
+            pace_ms = connections * 1000 / max(peak["rps"] / 2, 1)
+            half = wrk(base, scenario, duration=duration, connections=connections, threads=threads, pace_ms=pace_ms)
+            rows.append({"scenario": scenario.name, "authenticated_read": scenario.authenticated_read,
+                         "peak": peak, "half_peak": half})
+            print(f"{backend:10} {scenario.name:28} {peak['rps']:8.0f} req/s  p50 {peak['p50_ms']:6.1f} ms  "
+                  f"p99 {peak['p99_ms']:6.1f} ms | at half peak p99 {half['p99_ms']:6.1f} ms  "
+                  f"errors {peak['errors'] + half['errors']}", flush=True)
+    ceiling = next(r for r in rows if r["scenario"].startswith("ceiling"))["peak"]["rps"]
+    for row in rows:
+        row["ratio"] = row["peak"]["rps"] / ceiling
+        row["meets_read_goal"] = (row["ratio"] >= GOALS["authenticated_read_ratio"]) if row["authenticated_read"] else None
+        row["meets_p99_goal"] = row["half_peak"]["p99_ms"] < GOALS["p99_ms_at_half_peak"]
+    return {"backend": label or backend, "duration_s": duration, "connections": connections, "threads": threads,
+            "cpus": os.cpu_count(), "gunicorn": _gunicorn_settings(), "goals": GOALS, "rows": rows,
+            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
+def _gunicorn_settings() -> dict:
+    from nanhaitong import gunicorn_config as g
+
+    return {"workers": g.workers, "threads": g.threads, "worker_class": g.worker_class}
+
+
+def table(result: dict) -> str:
+    lines = [f"### {result['backend']} — {result['measured_at']}, {result['cpus']} CPUs, gunicorn "
+             f"{result['gunicorn']['workers']}×{result['gunicorn']['threads']} {result['gunicorn']['worker_class']}, "
+             f"wrk {result['connections']} connections × {result['duration_s']} s",
+             "", "| endpoint | req/s | p50 ms | p99 ms | ratio to ceiling | p99 ms at half peak | errors |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for row in result["rows"]:
+        peak, half = row["peak"], row["half_peak"]
+        goal = {True: " ✓", False: " ✗", None: ""}[row["meets_read_goal"]]
+        p99_goal = " ✓" if row["meets_p99_goal"] else " ✗"
+        lines.append(f"| {row['scenario']} | {peak['rps']:.0f} | {peak['p50_ms']:.1f} | {peak['p99_ms']:.1f} | "
+                     f"{row['ratio']:.2f}{goal} | {half['p99_ms']:.1f}{p99_goal} | {peak['errors'] + half['errors']} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--only", help="only scenarios whose name contains this (plus the ceiling)")
+    parser.add_argument("--label", help="name of this run in the results (default: the backend)")
+    args = parser.parse_args(argv)
+    if not shutil.which("wrk"):
+        print("wrk is not installed: `make bench` installs Debian's wrk (needs root)", file=sys.stderr)
+        return 2
+    result = run(args.backend, duration=args.duration, connections=args.connections, threads=args.threads,
+                 only=args.only, label=args.label)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = result["backend"]
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    (RESULTS / f"{name}.md").write_text(table(result))
+    print(table(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""The Lua script wrk runs for one scenario: the request, an optional pace, a JSON summary."""
+
+from __future__ import annotations
+
+import json
+
+_TEMPLATE = r"""
+local method, path, body, headers = %(method)s, %(path)s, %(body)s, %(headers)s
+local unique_header = %(unique_header)s
+local pace_ms = %(pace_ms)s
+local counter, id = 0, 0
+local threads = {}
+
+function setup(thread)
+  thread:set("id", #threads + 1)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  id = wrk.thread:get("id") or 0
+end
+
+function request()
+  counter = counter + 1
+  local h = {}
+  for k, v in pairs(headers) do h[k] = v end
+  if unique_header then h[unique_header] = string.format("bench-%%d-%%d-%%d", os.time(), id, counter) end
+  return wrk.format(method, path, h, body)
+end
+
+if pace_ms > 0 then
+  function delay() return pace_ms end
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write("WRK_JSON ", string.format(
+    '{"requests": %%d, "duration_us": %%d, "non_2xx": %%d, "socket_errors": %%d, "p50_us": %%d, "p90_us": %%d, "p99_us": %%d, "max_us": %%d}',
+    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max), "\n")
+end
+"""
+
+
+def _lua(value) -> str:
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return "[==[" + value + "]==]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"[ {_lua(k)} ] = {_lua(v)}" for k, v in value.items()) + "}"  # "[ [==[": not "[["
+    raise TypeError(type(value))
+
+
+def render(*, method: str, path: str, headers: dict, body: dict | None = None, unique_header: str | None = None,
+           pace_ms: float = 0) -> str:
+    return _TEMPLATE % {
+        "method": _lua(method), "path": _lua(path), "headers": _lua(headers),
+        "body": _lua(json.dumps(body, ensure_ascii=False) if body is not None else None),
+        "unique_header": _lua(unique_header), "pace_ms": _lua(round(pace_ms, 3)),
+    }

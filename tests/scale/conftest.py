@@ -1,0 +1,129 @@
+"""Two API instances as separate gunicorn processes on their own loopback ports, sharing
+one PostgreSQL database and one Redis, with a Celery worker and the sandbox as its own
+process: the scaled-out shape of docs/deploy.md, started once for the module.
+
+Only on the PostgreSQL + Redis backend (``make test`` runs it when they answer).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+import redis
+import requests
+
+from tests.conftest import BACKEND, POSTGRES_URL, REDIS_URL
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+MULTI_DB = "nht_test_multi"
+MULTI_REDIS_DB = 9
+
+only_scaled_out = pytest.mark.skipif(BACKEND != "postgresql", reason="needs PostgreSQL + Redis (the scaled-out shape)")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def with_path(url: str, path: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
+        try:
+            if requests.get(url, timeout=5).status_code == 200:
+                return
+        except (requests.ConnectionError, requests.Timeout):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+@dataclass
+class Cluster:
+    instances: list[str]  # base URLs of the API instances
+    sandbox: str
+    database_url: str
+    redis_url: str
+
+    def sms_code(self, phone: str) -> str:
+        messages = []
+        deadline = time.monotonic() + 10  # the worker sends it asynchronously
+        while time.monotonic() < deadline and not messages:
+            answer = requests.get(f"{self.sandbox}/sms/messages", params={"phone": phone}, timeout=5)
+            messages = answer.json()["messages"]
+            time.sleep(0.05)
+        assert messages, f"no SMS reached {phone}"
+        return messages[0]["params"]["code"]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    admin_url = with_path(POSTGRES_URL, "/postgres")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {MULTI_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {MULTI_DB}")
+    database_url = with_path(POSTGRES_URL, f"/{MULTI_DB}")
+    redis_url = with_path(REDIS_URL, f"/{MULTI_REDIS_DB}")
+    redis.Redis.from_url(redis_url).flushdb()
+
+    sandbox_port = free_port()
+    sandbox = f"http://127.0.0.1:{sandbox_port}"
+    data_dir = tmp_path_factory.mktemp("multi")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NHT_", "GUNICORN_"))}
+    env.update(
+        NHT_DATA_DIR=str(data_dir), NHT_DATABASE_URL=database_url, NHT_REDIS_URL=redis_url,
+        NHT_SANDBOX_URL=sandbox, NHT_SANDBOX_MOUNT="0", NHT_LOG_LEVEL="WARNING",
+        NHT_SMS_RESEND_SECONDS="0", NHT_SMS_DAILY_PER_PHONE="1000", NHT_SMS_DAILY_PER_IP="12",
+        NHT_UPSTREAM_TIMEOUT_SECONDS="5",
+    )
+    procs: list[subprocess.Popen] = []
+
+    def start(args, **extra_env):
+        proc = subprocess.Popen(args, cwd=ROOT, env={**env, **extra_env},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(proc)
+        return proc
+
+    try:
+        # Migrations are their own step (it also writes the shared generated secrets).
+        subprocess.run([BIN / "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                       capture_output=True)
+        wait_until_up(f"{sandbox}/demo", start([sys.executable, "-m", "integrations.sandbox",
+                                                "--port", str(sandbox_port)]))
+        start([BIN / "celery", "-A", "nanhaitong.jobs.worker:celery", "worker", "--pool=threads",
+               "--concurrency=4", "--loglevel=WARNING"])
+        instances = []
+        for _ in range(2):
+            port = free_port()
+            url = f"http://127.0.0.1:{port}"
+            wait_until_up(f"{url}/health/ready", start(
+                [BIN / "gunicorn", "-c", "python:nanhaitong.gunicorn_config", "wsgi:app"],
+                GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="2", GUNICORN_THREADS="4"))
+            instances.append(url)
+        yield Cluster(instances, sandbox, database_url, redis_url)
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()

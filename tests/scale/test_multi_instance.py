@@ -1,0 +1,107 @@
+"""Issue 11: what must hold across instances holds when requests land on different ones.
+
+Every check alternates between instance A and instance B (separate gunicorn processes
+with two workers each), so any state kept in one process's memory would show.
+"""
+
+from __future__ import annotations
+
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from integrations.sandbox.demo_data import CITIZENS
+
+from .conftest import only_scaled_out
+
+pytestmark = only_scaled_out
+
+_phones = itertools.count(13_600_000_000)
+
+
+def fresh_phone() -> str:
+    return str(next(_phones))
+
+
+def sign_in(cluster, phone: str, via: str) -> dict:
+    answer = requests.post(f"{via}/api/v1/auth/sms-codes", json={"phone": phone, "purpose": "login"}, timeout=10)
+    assert answer.status_code == 202, answer.text
+    answer = requests.post(f"{via}/api/v1/auth/tokens", timeout=10, json={
+        "grant_type": "sms_code", "phone": phone, "code": cluster.sms_code(phone), "client": "app"})
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def bearer(tokens: dict) -> dict:
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+def test_refresh_token_reuse_is_detected_on_the_other_instance(cluster):
+    a, b = cluster.instances
+    first = sign_in(cluster, fresh_phone(), a)
+    second = requests.post(f"{a}/api/v1/auth/tokens", timeout=10,
+                           json={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]})
+    assert second.status_code == 200
+    reused = requests.post(f"{b}/api/v1/auth/tokens", timeout=10,
+                           json={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]})
+    assert reused.status_code == 401 and reused.json()["code"] == "invalid_refresh_token", reused.text
+    # The whole family is gone: the newest refresh token and its access token too, on A.
+    assert requests.post(f"{a}/api/v1/auth/tokens", timeout=10, json={
+        "grant_type": "refresh_token", "refresh_token": second.json()["refresh_token"]}).status_code == 401
+    assert requests.get(f"{a}/api/v1/me", headers=bearer(second.json()), timeout=10).status_code == 401
+
+
+def test_a_revoked_session_is_refused_at_once_by_the_other_instance(cluster):
+    a, b = cluster.instances
+    phone = fresh_phone()
+    phone_tokens, tablet_tokens = sign_in(cluster, phone, a), sign_in(cluster, phone, b)
+    sessions = requests.get(f"{a}/api/v1/me/sessions", headers=bearer(phone_tokens), timeout=10).json()["sessions"]
+    tablet = next(s for s in sessions if not s["current"])
+    assert requests.get(f"{b}/api/v1/me", headers=bearer(tablet_tokens), timeout=10).status_code == 200
+    assert requests.delete(f"{a}/api/v1/me/sessions/{tablet['id']}", headers=bearer(phone_tokens),
+                           timeout=10).status_code == 204
+    assert requests.get(f"{b}/api/v1/me", headers=bearer(tablet_tokens), timeout=10).status_code == 401
+    assert requests.get(f"{a}/api/v1/me", headers=bearer(tablet_tokens), timeout=10).status_code == 401
+
+
+def test_an_idempotency_key_holds_across_instances_even_when_raced(cluster):
+    a, b = cluster.instances
+    grantor, grantee = CITIZENS[3], CITIZENS[5]
+    tokens = sign_in(cluster, grantor.phone, a)
+    verified = requests.post(f"{a}/api/v1/me/real-name-verification", headers=bearer(tokens), timeout=10,
+                             json={"name": grantor.name, "id_number": grantor.id_number})
+    assert verified.status_code == 200, verified.text
+    grantee_tokens = sign_in(cluster, grantee.phone, b)
+    assert requests.post(f"{b}/api/v1/me/real-name-verification", headers=bearer(grantee_tokens), timeout=10,
+                         json={"name": grantee.name, "id_number": grantee.id_number}).status_code == 200
+    grantee_id = requests.get(f"{b}/api/v1/me", headers=bearer(grantee_tokens), timeout=10).json()["id"]
+    body = {"grantee": {"user_id": grantee_id}, "scopes": ["gov_services:query"], "purpose": "代办查询",
+            "expires_at": "2027-06-30T00:00:00Z"}
+    headers = {**bearer(tokens), "Idempotency-Key": "multi-instance-grant-1"}
+
+    def create(n):
+        return requests.post(f"{(a, b)[n % 2]}/api/v1/authorizations", json=body, headers=headers, timeout=20)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(create, range(8)))
+    created = [r for r in answers if r.status_code == 201]
+    # Racing duplicates either replay the one answer or are told it is in progress (409).
+    assert created and all(r.status_code in (201, 409) for r in answers), [r.status_code for r in answers]
+    assert len({r.json()["id"] for r in created}) == 1
+    listed = requests.get(f"{b}/api/v1/authorizations", headers=bearer(tokens), params={"role": "grantor"},
+                          timeout=10).json()["items"]
+    assert [g["id"] for g in listed] == [created[0].json()["id"]]
+    again = requests.post(f"{b}/api/v1/authorizations", json=body, headers=headers, timeout=10)
+    assert again.status_code == 201 and again.json()["id"] == created[0].json()["id"]
+    assert again.headers.get("Idempotent-Replayed") == "true"
+
+
+def test_rate_limits_are_shared(cluster):
+    """NHT_SMS_DAILY_PER_IP=12 for the whole cluster, whichever instance is asked (last in
+    this module: it spends the allowance)."""
+    a, b = cluster.instances
+    statuses = [requests.post(f"{(a, b)[n % 2]}/api/v1/auth/sms-codes", timeout=10,
+                              json={"phone": fresh_phone(), "purpose": "login"}).status_code for n in range(16)]
+    # Earlier tests of this module may have used some of the allowance: at most 12 in all.
+    assert statuses.count(202) <= 12 and statuses[-4:] == [429] * 4, statuses
