@@ -99,6 +99,8 @@ class Stack:
                            capture_output=True)
         port = self.sandbox.rsplit(":", 1)[1]
         wait_until_up(f"{self.sandbox}/demo", self.start([sys.executable, "-m", "integrations.sandbox", "--port", port]))
+        subprocess.run([BIN / "flask", "--app", "wsgi", "payments", "sandbox-register"], cwd=ROOT, env=self.env,
+                       check=True, capture_output=True)
         if self.backend == "postgresql":
             self.start([BIN / "celery", "-A", "nanhaitong.jobs.worker:celery", "worker", "--pool=threads",
                         "--concurrency=4", "--loglevel=WARNING"])

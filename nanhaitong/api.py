@@ -13,6 +13,7 @@ import http
 from functools import wraps
 
 import flask_smorest
+import marshmallow as ma
 from flask import current_app, g, request
 from werkzeug.exceptions import UnsupportedMediaType
 
@@ -137,7 +138,12 @@ class Blueprint(flask_smorest.Blueprint):
         return idempotent_required(view)
 
     def arguments(self, schema, *, location="json", **kwargs):
-        """Parse arguments; a JSON body must also be sent as JSON (else 415)."""
+        """Parse arguments; a JSON body must also be sent as JSON (else 415).
+
+        Unknown query parameters are refused (422 naming them), as unknown body fields are:
+        a misspelt filter (``?stauts=paid``) silently ignored returns the wrong list."""
+        if location == "query":
+            kwargs.setdefault("unknown", ma.RAISE)
         parse = super().arguments(schema, location=location, **kwargs)
         if location != "json":
             return parse

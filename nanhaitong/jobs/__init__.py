@@ -45,6 +45,8 @@ def init_app(app: Flask) -> Celery:
             "nanhaitong.licences.tasks",
             "nanhaitong.gov_services.jobs",
             "nanhaitong.policy_push.fanout",
+            "nanhaitong.payments.fulfilment",
+            "nanhaitong.partners.webhooks",
         ],
         beat_schedule=BEAT_SCHEDULE,
         timezone="UTC",

@@ -16,4 +16,10 @@ BEAT_SCHEDULE: dict[str, dict] = {
                                  "schedule": crontab(hour=1, minute=0)},
     # Provincial services: deliver queued applications, poll open ones (callbacks' fallback).
     "gov-services-poll": {"task": "nanhaitong.gov_services.jobs.poll_applications", "schedule": 120.0},
+    # Unpaid payment orders past their time (reads also expire them lazily).
+    "payments-expire": {"task": "payments.expire_orders", "schedule": 60.0},
+    # Yesterday's channel statements against our orders; 03:00 China time (19:00 UTC).
+    "payments-reconcile": {"task": "payments.reconcile", "schedule": crontab(hour=19, minute=0)},
+    # Webhook deliveries due a retry.
+    "partners-webhooks-due": {"task": "nanhaitong.partners.webhooks.dispatch_due_webhooks", "schedule": 60.0},
 }

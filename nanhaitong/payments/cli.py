@@ -44,3 +44,17 @@ def reconcile(day, channel):
     click.echo(f"{len(found)} mismatch(es) on {parsed.isoformat()}")
     if found:
         sys.exit(1)
+
+
+@payments_cli.command("sandbox-register")
+def sandbox_register():
+    """Tell a separately running sandbox (NHT_SANDBOX_URL) our merchant keys, as a merchant
+    does once in the WeChat Pay and Alipay consoles. Sandbox mode only."""
+    from flask import current_app
+
+    from .sandbox_setup import register_merchant_over_http
+
+    if not current_app.config["SANDBOX"]:
+        raise click.ClickException("only for the sandbox mode (NHT_SANDBOX=1)")
+    register_merchant_over_http(current_app.config["SANDBOX_URL"], current_app.config)
+    click.echo("registered the merchant with the sandbox gateways")

@@ -148,3 +148,11 @@ def test_nul_bytes_are_refused_wherever_they_come(probe):
     body = assert_error(probe.get("/api/v1/probe/conflict?q=x%00y"), 422, "validation_failed")
     assert "q" in body["details"]["fields"]
     assert_error(probe.get("/api/v1/probe/%00"), 404, "not_found")
+
+
+def test_an_unknown_query_parameter_is_named_in_a_422(client, sign_in):
+    citizen = sign_in("13800138077")
+    answer = citizen.get("/api/v1/messages?stauts=unread&limit=5")
+    body = answer.get_json()
+    assert answer.status_code == 422 and body["code"] == "validation_failed", body
+    assert list(body["details"]["fields"]) == ["stauts"], body

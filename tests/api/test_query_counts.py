@@ -75,7 +75,7 @@ def add_device(citizen) -> None:
 
 LISTS: dict[str, Callable] = {
     "/api/v1/licences?limit=100": add_licence,
-    "/api/v1/authorizations?role=grantor&limit=100": add_grant,
+    "/api/v1/authorizations?direction=granted&limit=100": add_grant,
     "/api/v1/messages?limit=100": lambda c: send_to_user(c.app, user_id(c)),
     "/api/v1/me/devices": add_device,
     "/api/v1/me/access-log?limit=100": add_access,

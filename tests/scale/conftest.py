@@ -62,6 +62,13 @@ class Cluster:
     sandbox: str
     database_url: str
     redis_url: str
+    env: dict
+
+    def flask(self, *args: str) -> str:
+        """A `flask --app wsgi ...` command against the cluster's database, as an operator runs it."""
+        done = subprocess.run([BIN / "flask", "--app", "wsgi", *args], cwd=ROOT, env=self.env, check=True,
+                              capture_output=True, text=True)
+        return done.stdout
 
     def sms_code(self, phone: str) -> str:
         messages = []
@@ -108,6 +115,8 @@ def cluster(tmp_path_factory):
                        capture_output=True)
         wait_until_up(f"{sandbox}/demo", start([sys.executable, "-m", "integrations.sandbox",
                                                 "--port", str(sandbox_port)]))
+        subprocess.run([BIN / "flask", "--app", "wsgi", "payments", "sandbox-register"], cwd=ROOT, env=env,
+                       check=True, capture_output=True)
         start([BIN / "celery", "-A", "nanhaitong.jobs.worker:celery", "worker", "--pool=threads",
                "--concurrency=4", "--loglevel=WARNING"])
         instances = []
@@ -118,7 +127,7 @@ def cluster(tmp_path_factory):
                 [BIN / "gunicorn", "-c", "python:nanhaitong.gunicorn_config", "wsgi:app"],
                 GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="2", GUNICORN_THREADS="4"))
             instances.append(url)
-        yield Cluster(instances, sandbox, database_url, redis_url)
+        yield Cluster(instances, sandbox, database_url, redis_url, env)
     finally:
         for proc in procs:
             proc.terminate()

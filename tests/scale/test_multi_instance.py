@@ -7,6 +7,8 @@ with two workers each), so any state kept in one process's memory would show.
 from __future__ import annotations
 
 import itertools
+import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
@@ -89,12 +91,65 @@ def test_an_idempotency_key_holds_across_instances_even_when_raced(cluster):
     # Racing duplicates either replay the one answer or are told it is in progress (409).
     assert created and all(r.status_code in (201, 409) for r in answers), [r.status_code for r in answers]
     assert len({r.json()["id"] for r in created}) == 1
-    listed = requests.get(f"{b}/api/v1/authorizations", headers=bearer(tokens), params={"role": "grantor"},
+    listed = requests.get(f"{b}/api/v1/authorizations", headers=bearer(tokens), params={"direction": "granted"},
                           timeout=10).json()["items"]
     assert [g["id"] for g in listed] == [created[0].json()["id"]]
     again = requests.post(f"{b}/api/v1/authorizations", json=body, headers=headers, timeout=10)
     assert again.status_code == 201 and again.json()["id"] == created[0].json()["id"]
     assert again.headers.get("Idempotent-Replayed") == "true"
+
+
+def test_a_replayed_request_nonce_is_refused_by_the_other_instance(cluster):
+    from tests.partners.test_signed_requests import signed_headers
+
+    a, b = cluster.instances
+    partner = json.loads(cluster.flask("partners", "create", "--name", "多实例测试", "--redirect-uri",
+                                       "https://partner.example/cb", "--scope", "licences:verify"))
+    headers = signed_headers(partner, "GET", "/open/v1/gov-services", "limit=5", secret=partner["hmac_secret"])
+    first = requests.get(f"{a}/open/v1/gov-services?limit=5", headers=headers, timeout=10)
+    assert first.status_code == 200, first.text
+    replayed = requests.get(f"{b}/open/v1/gov-services?limit=5", headers=headers, timeout=10)
+    assert replayed.status_code == 401 and replayed.json()["code"] == "nonce_replayed", replayed.text
+
+
+def test_a_payment_callback_delivered_to_both_instances_at_once_fulfils_once(cluster):
+    from integrations.sandbox.demo_data import BUS_CARDS
+
+    a, b = cluster.instances
+    payer = CITIZENS[1]
+    tokens = sign_in(cluster, payer.phone, a)
+    assert requests.post(f"{a}/api/v1/me/real-name-verification", headers=bearer(tokens), timeout=10,
+                         json={"name": payer.name, "id_number": payer.id_number}).status_code == 200
+    card = requests.post(f"{b}/api/v1/utility-accounts", headers=bearer(tokens), timeout=10,
+                         json={"kind": "bus_card", "number": BUS_CARDS[0].card_no})
+    assert card.status_code == 201, card.text
+    order = requests.post(f"{a}/api/v1/payment-orders", timeout=10,
+                          headers={**bearer(tokens), "Idempotency-Key": "multi-instance-order-1"},
+                          json={"kind": "bus_card_topup", "account_id": card.json()["id"], "amount_fen": 3000,
+                                "channel": "wechat"})
+    assert order.status_code == 201, order.text
+    out_trade_no = order.json()["out_trade_no"]
+    paid = requests.post(f"{cluster.sandbox}/wechat/orders/{out_trade_no}/pay", json={"deliver": False}, timeout=30)
+    assert paid.status_code == 200, paid.text
+    notification = paid.json()["notification"]
+
+    def deliver(n):
+        return requests.post(f"{(a, b)[n % 2]}/api/v1/payments/callbacks/wechat", timeout=30,
+                             data=notification["body"].encode(), headers=notification["headers"])
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(deliver, range(40)))
+    assert {r.status_code for r in answers} == {204}, {(r.status_code, r.text) for r in answers}
+    deadline = time.monotonic() + 30  # the worker fulfils after the callback is answered
+    status = None
+    while time.monotonic() < deadline and status != "fulfilled":
+        status = requests.get(f"{b}/api/v1/payment-orders/{order.json()['id']}", headers=bearer(tokens),
+                              timeout=10).json()["status"]
+        time.sleep(0.2)
+    assert status == "fulfilled"
+    topups = requests.get(f"{cluster.sandbox}/lingnan/_control/topups", params={"order_no": out_trade_no},
+                          timeout=10).json()["topups"]
+    assert len(topups) == 1
 
 
 def test_rate_limits_are_shared(cluster):
