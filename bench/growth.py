@@ -4,8 +4,8 @@
 
 Fills two databases with filler data (set-wise, ``INSERT ... SELECT generate_series``):
 10,000 citizens (and proportionally the rest), then the full district: 1,000,000
-citizens, 5,000,000 licences, 200,000 enterprises (and 2,000,000 payment orders once the
-payments tables exist). Then it benchmarks both with ``bench.run`` and reports each
+citizens, 5,000,000 licences, 200,000 enterprises and 2,000,000 payment orders (with one
+bus card each). Then it benchmarks both with ``bench.run`` and reports each
 endpoint's peak rate at full size against small size: the ratio (small / full) must stay
 under 1.3, which only indexes and query plans can give.
 
@@ -50,7 +50,7 @@ def cipher_values(data_dir: Path, database_url: str) -> dict[str, str]:
     app = create_app({"DATA_DIR": str(data_dir), "DATABASE_URL": database_url, "SANDBOX_MOUNT": False,
                       "LOG_LEVEL": "WARNING"})
     cipher = app.extensions["nht.cipher"]
-    plain = {"users.phone": "13000000000", "users.real_name": "张三", "users.id_number": "440605199001011234",
+    plain = {"utility_accounts.number": "8800000000000000", "users.phone": "13000000000", "users.real_name": "张三", "users.id_number": "440605199001011234",
              "licences.number": "440605199001011234", "licences.holder_name": "张三",
              "licences.fields": json.dumps({"地址": "佛山市南海区"}, ensure_ascii=False)}
     return {context: cipher.encrypt(value, context=context) for context, value in plain.items()}
@@ -60,6 +60,7 @@ def fill(database_url: str, data_dir: Path, citizens: int) -> dict[str, int]:
     counts = sizes(citizens)
     c = cipher_values(data_dir, database_url)
     per_citizen = counts["licences"] // counts["users"]
+    per_citizen_orders = max(1, counts["payment_orders"] // counts["users"])
     statements = [
         f"""INSERT INTO users (id, phone, phone_index, assurance_level, real_name, id_number, id_number_index,
                                real_name_verified_at, created_at)
@@ -79,8 +80,21 @@ def fill(database_url: str, data_dir: Path, citizens: int) -> dict[str, int]:
                    'social_security_card','vehicle_licence'])[1 + n %% 5], '440605', '佛山市南海区', %(idn)s,
                    %(name)s, %(fields)s, '2020-01-01', '2030-01-01', 'valid', md5('d' || n) || md5('e' || n), now()
             FROM generate_series(1, {counts['licences']}) AS n""",
+        f"""INSERT INTO utility_accounts (id, owner_kind, owner_id, kind, number, number_index, created_at)
+            SELECT {filler_id('n', 'A')}, 'citizen', {filler_id('n', 'U')}, 'bus_card', %(card)s,
+                   md5('card' || n) || md5('c' || n), now()
+            FROM generate_series(1, {counts['users']}) AS n""",
+        f"""INSERT INTO payment_orders (id, out_trade_no, owner_kind, owner_id, created_by, account_id, kind,
+                                        amount_fen, channel, status, fulfilment_attempts, created_at, expires_at,
+                                        paid_at, fulfilled_at)
+            SELECT {filler_id('n', 'P')}, 'F' || lpad(n::text, 20, '0'), 'citizen',
+                   {filler_id('1 + (n - 1) / ' + str(per_citizen_orders), 'U')},
+                   'citizen:' || {filler_id('1 + (n - 1) / ' + str(per_citizen_orders), 'U')},
+                   {filler_id('1 + (n - 1) / ' + str(per_citizen_orders), 'A')}, 'bus_card_topup', 1000 + n %% 5000,
+                   (ARRAY['wechat','alipay'])[1 + n %% 2], 'fulfilled', 1, now(), now(), now(), now()
+            FROM generate_series(1, {counts['payment_orders']}) AS n""",
     ]
-    params = {"phone": c["users.phone"], "name": c["users.real_name"], "idn": c["users.id_number"],
+    params = {"phone": c["users.phone"], "card": c["utility_accounts.number"], "name": c["users.real_name"], "idn": c["users.id_number"],
               "fields": c["licences.fields"]}
     with psycopg.connect(database_url, autocommit=True) as conn:
         for statement in statements:

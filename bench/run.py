@@ -128,7 +128,8 @@ class Stack:
 def wrk(url: str, scenario, *, duration: int, connections: int, threads: int, pace_ms: float = 0) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(render(method=scenario.method, path=scenario.path, headers=scenario.headers,
-                            body=scenario.body, unique_header=scenario.unique_header, pace_ms=pace_ms))
+                            body=scenario.body, raw_body=scenario.raw_body, unique_header=scenario.unique_header,
+                            pace_ms=pace_ms))
     try:
         done = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
                                "--timeout", "10s", "--latency", "-s", script.name, url], capture_output=True, text=True, check=True)

@@ -56,10 +56,11 @@ def _lua(value) -> str:
     raise TypeError(type(value))
 
 
-def render(*, method: str, path: str, headers: dict, body: dict | None = None, unique_header: str | None = None,
-           pace_ms: float = 0) -> str:
+def render(*, method: str, path: str, headers: dict, body: dict | None = None, raw_body: str | None = None,
+           unique_header: str | None = None, pace_ms: float = 0) -> str:
+    text = raw_body if raw_body is not None else json.dumps(body, ensure_ascii=False) if body is not None else None
     return _TEMPLATE % {
         "method": _lua(method), "path": _lua(path), "headers": _lua(headers),
-        "body": _lua(json.dumps(body, ensure_ascii=False) if body is not None else None),
+        "body": _lua(text),
         "unique_header": _lua(unique_header), "pace_ms": _lua(round(pace_ms, 3)),
     }
