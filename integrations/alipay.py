@@ -35,6 +35,7 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from integrations import rsa_sha256
 from integrations.errors import NonRetryableError, RetryableError, UpstreamRejectedError, UpstreamTimeoutError
 from integrations.http import TIMED_OUT, HttpClient, TimeoutSpec, _transport_failure
 from integrations.rsa_sha256 import sign as rsa2_sign  # noqa: F401  (the protocol's name)
@@ -87,11 +88,7 @@ def load_public_key(text: str) -> rsa.RSAPublicKey:
     return key
 
 
-def load_private_key(pem: str) -> rsa.RSAPrivateKey:
-    key = serialization.load_pem_private_key(pem.encode(), password=None)
-    if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < 2048:
-        raise ValueError("an RSA private key of at least 2048 bits is required")
-    return key
+load_private_key = rsa_sha256.load_private_key
 
 
 def beijing_timestamp(moment: datetime | None = None) -> str:

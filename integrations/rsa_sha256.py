@@ -4,9 +4,10 @@ WECHATPAY2-SHA256-RSA2048 and Alipay calls RSA2."""
 from __future__ import annotations
 
 import base64
+import functools
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 
@@ -21,3 +22,12 @@ def verify(public_key: rsa.RSAPublicKey, message: str, signature: str) -> bool:
         return True
     except (InvalidSignature, ValueError):
         return False
+
+
+@functools.lru_cache(maxsize=32)
+def load_private_key(pem: str) -> rsa.RSAPrivateKey:
+    """Parse (and, the slow part, check) a merchant key once per process, not per client."""
+    key = serialization.load_pem_private_key(pem.encode(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < 2048:
+        raise ValueError("an RSA private key of at least 2048 bits is required")
+    return key

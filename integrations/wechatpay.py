@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from integrations import rsa_sha256
 from integrations.errors import NonRetryableError, RetryableError, UpstreamTimeoutError
 from integrations.http import TIMED_OUT, HttpClient, TimeoutSpec, _transport_failure
 from integrations.rsa_sha256 import sign as rsa_sign  # noqa: F401  (the protocol's name)
@@ -107,10 +108,7 @@ def aead_decrypt(apiv3_key: bytes, resource: Mapping[str, Any]) -> str:
 
 
 def load_private_key(pem: str | bytes) -> rsa.RSAPrivateKey:
-    key = serialization.load_pem_private_key(pem.encode() if isinstance(pem, str) else pem, password=None)
-    if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < 2048:
-        raise ValueError("an RSA private key of at least 2048 bits is required")
-    return key
+    return rsa_sha256.load_private_key(pem.decode() if isinstance(pem, bytes) else pem)
 
 
 def certificate_serial(cert: x509.Certificate) -> str:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import logging
 import secrets
@@ -62,7 +63,10 @@ BEIJING = dt.timezone(dt.timedelta(hours=8))
 MAX_ORDERS = 10_000
 
 
-def _new_key() -> rsa.RSAPrivateKey:
+@functools.lru_cache(maxsize=None)
+def _platform_key(channel: str) -> rsa.RSAPrivateKey:
+    """A gateway's platform key, made once per process: 2048-bit RSA takes a tenth of a
+    second, and every test builds a sandbox."""
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
@@ -174,7 +178,7 @@ class _Gateway(Simulator):
     def __init__(self, *, api_key: str | None) -> None:
         super().__init__(api_key=api_key)
         self._lock = threading.Lock()
-        self.platform_key = _new_key()
+        self.platform_key = _platform_key(self.channel)
         self.trades: dict[str, Trade] = {}
         self.deliverer = _Deliverer(self._acknowledged)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from cryptography.hazmat.primitives import serialization
 
+from integrations import rsa_sha256
+
 
 def _public_pem(private_pem: str) -> str:
-    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    key = rsa_sha256.load_private_key(private_pem)
     return key.public_key().public_bytes(serialization.Encoding.PEM,
                                          serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
