@@ -22,8 +22,22 @@ from nanhaitong.migrations.runner import upgrade
 from tests.identity.conftest import sign_in  # noqa: F401  (every domain's tests sign citizens in)
 
 BACKEND = os.environ.get("NHT_TEST_BACKEND", "sqlite")
-POSTGRES_URL = os.environ.get("NHT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("NHT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Under pytest-xdist each worker (gw0, gw1, ...) has a database and a Redis db of its own.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+_BASE_POSTGRES_URL = os.environ.get("NHT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+_BASE_REDIS_URL = os.environ.get("NHT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _per_worker(postgres_url: str, redis_url: str) -> tuple[str, str]:
+    if not WORKER:
+        return postgres_url, redis_url
+    index = int(WORKER.removeprefix("gw"))
+    base, _, database = postgres_url.rpartition("/")
+    redis_base, _, redis_db = redis_url.rpartition("/")
+    return f"{base}/{database}_{WORKER}", f"{redis_base}/{int(redis_db) - index}"
+
+
+POSTGRES_URL, REDIS_URL = _per_worker(_BASE_POSTGRES_URL, _BASE_REDIS_URL)
 
 
 def pytest_report_header(config):
@@ -42,6 +56,8 @@ def secrets_dir(tmp_path_factory):
 def database_template(tmp_path_factory):
     """A migrated database; per test it is copied (SQLite) or emptied (PostgreSQL)."""
     if BACKEND == "postgresql":
+        if WORKER:
+            _create_database(POSTGRES_URL)
         url = normalize_database_url(POSTGRES_URL)
         engine = create_engine(url)
         with engine.begin() as conn:
@@ -53,6 +69,15 @@ def database_template(tmp_path_factory):
     path = tmp_path_factory.mktemp("db") / "template.db"
     upgrade(f"sqlite:///{path}")
     return path
+
+
+def _create_database(url: str) -> None:
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 @pytest.fixture(scope="session")

@@ -35,13 +35,20 @@ def services_answer() -> str | None:
     return None
 
 
+def parallel() -> list[str]:
+    """One pytest-xdist worker per core (at most 4), whole files to a worker: a module's
+    fixtures (the multi-instance cluster) start once. Each worker has its own database."""
+    workers = min(4, os.cpu_count() or 1)
+    return ["-n", str(workers), "--dist", "loadfile"] if workers > 1 else []
+
+
 def run(backend: str, pytest_args: list[str], report: Path) -> tuple[int, dict]:
     # A developer's own NHT_* settings must not leak into the tests.
     env = {k: v for k, v in os.environ.items() if not k.startswith("NHT_") or k.startswith("NHT_TEST_")}
     env.update(NHT_TEST_BACKEND=backend, NHT_TEST_POSTGRES_URL=POSTGRES_URL, NHT_TEST_REDIS_URL=REDIS_URL)
     print(f"\n=== test suite on {backend} ===", flush=True)
     code = subprocess.call(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={report}", *pytest_args],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={report}", *parallel(), *pytest_args],
         cwd=ROOT, env=env,
     )
     counts = {"passed": 0, "failed": 0, "skipped": 0}

@@ -18,6 +18,7 @@ from celery import shared_task
 from integrations.errors import IntegrationError, NonRetryableError, RetryableError
 
 from .. import db
+from ..audit.service import record as audit
 from ..clients import clients
 from ..messages import service as messages
 from . import channels, states
@@ -119,6 +120,10 @@ def refund_attempt(order_id: str) -> str:
         session.rollback()
         return "noop"
     channel, out_trade_no, refund_no, amount = order.channel, order.out_trade_no, order.refund_no, order.amount_fen
+    # Recorded before the call: the channel's refund callback may arrive (and be
+    # recorded) before the call returns here.
+    audit("payment.refund_requested", actor=ACTOR, object_type="payment_order", object_id=order_id,
+          details={"channel": channel, "refund_no": refund_no, "amount_fen": amount})
     session.commit()
     try:
         channels.refund(channel, out_trade_no=out_trade_no, refund_no=refund_no, amount_fen=amount,
@@ -127,17 +132,10 @@ def refund_attempt(order_id: str) -> str:
         return "retry"
     except IntegrationError as exc:
         log.error("refund refused by the channel", extra={"fields": {"order_id": order_id, "error": str(exc)}})
-        from ..audit.service import record as audit
-
         audit("payment.refund_refused", result="failure", actor=ACTOR, object_type="payment_order",
               object_id=order_id, details={"channel": channel, "error": type(exc).__name__})
         session.commit()
         return "refused"
-    from ..audit.service import record as audit
-
-    audit("payment.refund_requested", actor=ACTOR, object_type="payment_order", object_id=order_id,
-          details={"channel": channel, "refund_no": refund_no, "amount_fen": amount})
-    session.commit()
     return "requested"
 
 
