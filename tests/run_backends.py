@@ -35,38 +35,51 @@ def services_answer() -> str | None:
     return None
 
 
-def parallel() -> list[str]:
-    """One pytest-xdist worker per core (at most 4), whole files to a worker: a module's
-    fixtures (the multi-instance cluster) start once. Each worker has its own database."""
+# schemathesis makes its test items at collection time in a way pytest-xdist workers do
+# not reproduce (under -n its operations silently vanish), so the fuzzing runs on its own.
+SERIAL_ONLY = "tests/api/test_schemathesis.py"
+
+
+def phases(pytest_args: list[str]) -> list[list[str]]:
+    """The whole suite: everything else on one pytest-xdist worker per core (at most 4;
+    whole files to a worker, so a module's fixtures start once; each worker has its own
+    database), then the fuzzing. Chosen tests (arguments given): as asked, in one process."""
+    if pytest_args:
+        return [pytest_args]
     workers = min(4, os.cpu_count() or 1)
-    return ["-n", str(workers), "--dist", "loadfile"] if workers > 1 else []
+    spread = ["-n", str(workers), "--dist", "loadfile"] if workers > 1 else []
+    return [[*spread, f"--ignore={SERIAL_ONLY}"], [SERIAL_ONLY]]
 
 
-def run(backend: str, pytest_args: list[str], report: Path) -> tuple[int, dict]:
+def run(backend: str, pytest_args: list[str], report_dir: Path) -> tuple[int, dict]:
     # A developer's own NHT_* settings must not leak into the tests.
     env = {k: v for k, v in os.environ.items() if not k.startswith("NHT_") or k.startswith("NHT_TEST_")}
     env.update(NHT_TEST_BACKEND=backend, NHT_TEST_POSTGRES_URL=POSTGRES_URL, NHT_TEST_REDIS_URL=REDIS_URL)
     print(f"\n=== test suite on {backend} ===", flush=True)
-    code = subprocess.call(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={report}", *parallel(), *pytest_args],
-        cwd=ROOT, env=env,
-    )
-    counts = {"passed": 0, "failed": 0, "skipped": 0}
-    if report.exists():
-        suite = ET.parse(report).getroot().find("testsuite")
-        total, failed = int(suite.get("tests")), int(suite.get("failures")) + int(suite.get("errors"))
-        skipped = int(suite.get("skipped"))
-        counts = {"passed": total - failed - skipped, "failed": failed, "skipped": skipped}
-    return code, counts
+    codes, counts = [], {"passed": 0, "failed": 0, "skipped": 0}
+    for n, args in enumerate(phases(pytest_args)):
+        report = report_dir / f"{backend}-{n}.xml"
+        codes.append(subprocess.call(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={report}", *args],
+            cwd=ROOT, env=env,
+        ))
+        if report.exists():
+            suite = ET.parse(report).getroot().find("testsuite")
+            total, failed = int(suite.get("tests")), int(suite.get("failures")) + int(suite.get("errors"))
+            skipped = int(suite.get("skipped"))
+            counts["passed"] += total - failed - skipped
+            counts["failed"] += failed
+            counts["skipped"] += skipped
+    return max(codes), counts
 
 
 def main(pytest_args: list[str]) -> int:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        results["sqlite"] = run("sqlite", pytest_args, Path(tmp, "sqlite.xml"))
+        results["sqlite"] = run("sqlite", pytest_args, Path(tmp))
         why_not = services_answer()
         if why_not is None:
-            results["postgresql+redis"] = run("postgresql", pytest_args, Path(tmp, "postgresql.xml"))
+            results["postgresql+redis"] = run("postgresql", pytest_args, Path(tmp))
     print("\n=== backends ===")
     for backend, (code, counts) in results.items():
         state = "passed" if code == 0 else f"FAILED (pytest exit {code})"
