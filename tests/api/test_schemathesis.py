@@ -51,7 +51,7 @@ from tests.identity.conftest import read_code
 STAFF_PHONE = "13900139001"
 STAFF_PASSWORD = "fuzzing-Passw0rd"
 
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = 12
 SEED = 20240611
 
 CONFIG = {
