@@ -39,15 +39,15 @@ def _code(sandbox: str, phone: str) -> str:
 def prepare(api: str, sandbox: str) -> dict:
     """A verified demo citizen with a password, a synced wallet and a live presentation."""
     person = CITIZENS[0]
-    answer = requests.post(f"{api}/api/v1/auth/sms-codes", json={"phone": person.phone, "purpose": "login"},
-                           timeout=10)
+    answer = requests.post(f"{api}/api/v1/auth/sms-codes", timeout=10,
+                           json={"phone": person.phone, "purpose": "login"})
     answer.raise_for_status()
     tokens = requests.post(f"{api}/api/v1/auth/tokens", timeout=10, json={
         "grant_type": "sms_code", "phone": person.phone, "code": _code(sandbox, person.phone), "client": "app"})
     tokens.raise_for_status()
     auth = {"Authorization": f"Bearer {tokens.json()['access_token']}"}
-    requests.post(f"{api}/api/v1/auth/sms-codes", json={"phone": person.phone, "purpose": "step_up"},
-                  timeout=10).raise_for_status()
+    requests.post(f"{api}/api/v1/auth/sms-codes", timeout=10,
+                  json={"phone": person.phone, "purpose": "step_up"}).raise_for_status()
     step_up = _code(sandbox, person.phone)
     for method, path, body in (
         ("post", "/api/v1/me/real-name-verification", {"name": person.name, "id_number": person.id_number}),
@@ -59,8 +59,8 @@ def prepare(api: str, sandbox: str) -> dict:
             raise RuntimeError(f"{method.upper()} {path}: {answer.status_code} {answer.text}")
     ctx = {"auth": auth, "phone": person.phone, **_payment(api, sandbox, auth)}
     licences = requests.get(f"{api}/api/v1/licences", headers=auth, timeout=10).json()["items"]
-    presentation = requests.post(f"{api}/api/v1/licences/{licences[0]['id']}/presentations", headers=auth,
-                                 json={"fields": ["holder_name"], "ttl_seconds": 600}, timeout=10)
+    presentation = requests.post(f"{api}/api/v1/licences/{licences[0]['id']}/presentations", timeout=10,
+                                 headers=auth, json={"fields": ["holder_name"], "ttl_seconds": 600})
     presentation.raise_for_status()
     return {**ctx, "presentation_token": presentation.json()["token"]}
 
