@@ -75,12 +75,12 @@ def _payment(api: str, sandbox: str, auth: dict) -> dict:
                           json={"kind": "bus_card_topup", "account_id": card.json()["id"], "amount_fen": 1000,
                                 "channel": "wechat"})
     order.raise_for_status()
-    paid = requests.post(f"{sandbox}/wechat/orders/{order.json()['out_trade_no']}/pay", json={"deliver": False},
-                         timeout=30)
+    paid = requests.post(f"{sandbox}/wechat/orders/{order.json()['out_trade_no']}/pay", timeout=30,
+                         json={"deliver": False})
     paid.raise_for_status()
     notification = paid.json()["notification"]
-    first = requests.post(f"{api}/api/v1/payments/callbacks/wechat", data=notification["body"].encode(),
-                          headers=notification["headers"], timeout=30)
+    first = requests.post(f"{api}/api/v1/payments/callbacks/wechat", timeout=30,
+                          data=notification["body"].encode(), headers=notification["headers"])
     if first.status_code != 204:
         raise RuntimeError(f"callback: {first.status_code} {first.text}")
     return {"card_id": card.json()["id"], "notification": notification}
