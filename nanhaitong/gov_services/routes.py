@@ -22,6 +22,7 @@ from schemas.gov_services import (
 )
 
 from ..api import Blueprint
+from ..ratelimit import exempt
 from . import service
 
 blp = Blueprint("gov_services", __name__, url_prefix="/api/v1/gov-services",
@@ -48,6 +49,7 @@ class Catalogue(MethodView):
 
 
 @blp.route("/callbacks/status")
+@exempt  # the provincial gateways call from a few addresses; authenticated by signature
 class Callbacks(MethodView):
     @blp.public
     @blp.response(200, CallbackAnswerSchema)
