@@ -79,8 +79,8 @@ def ca_bundle(citizen_or_client) -> list[x509.Certificate]:
 
 def esign_code(citizen: Citizen) -> str:
     """The newest code texted to the citizen (the esign step-up code after a signing request)."""
-    answer = requests.get(f"{citizen.app.config['SANDBOX_URL']}/sms/messages", params={"phone": citizen.phone},
-                          timeout=5)
+    answer = requests.get(f"{citizen.app.config['SANDBOX_URL']}/sms/messages", timeout=5,
+                          params={"phone": citizen.phone})
     answer.raise_for_status()
     return re.search(r"\d{6}", answer.json()["messages"][0]["text"]).group(0)
 

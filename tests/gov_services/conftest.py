@@ -63,8 +63,8 @@ def upstream_applications(app, short: str = "yss") -> list[dict]:
 
 def advance(app, reference: str, status: str, *, short: str = "yss", note: str | None = None,
             callback: bool = True) -> dict:
-    answer = requests.post(f"{sandbox(app)}/_control/{short}/applications/{reference}/status",
-                           timeout=CONTROL_TIMEOUT, json={"status": status, "note": note, "callback": callback})
+    url = f"{sandbox(app)}/_control/{short}/applications/{reference}/status"
+    answer = requests.post(url, timeout=CONTROL_TIMEOUT, json={"status": status, "note": note, "callback": callback})
     assert answer.status_code == 200, answer.text
     return answer.json()
 

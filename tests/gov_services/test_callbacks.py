@@ -104,8 +104,8 @@ def test_enterprise_callbacks_come_from_yueshangtong(app, sign_in):
     chen = verified(sign_in, CHEN)
     for_guicheng = act_for(chen, registered(chen, GUICHENG))
     created = apply(for_guicheng, "ysst.invoice.quota_adjustment", SAMPLES["ysst.invoice.quota_adjustment"]).get_json()
-    answer = requests.post(f"{app.config['SANDBOX_URL']}/_control/ysst/applications/{created['upstream_reference']}"
-                           "/status", timeout=5, json={"status": "accepted"})
+    url = f"{app.config['SANDBOX_URL']}/_control/ysst/applications/{created['upstream_reference']}/status"
+    answer = requests.post(url, timeout=5, json={"status": "accepted"})
     assert answer.json()["callback_status"] == 200
     assert application(for_guicheng, created["id"])["status"] == "accepted"
     [received] = [e for e in audit_rows(app, "gov_services.callback.received")]

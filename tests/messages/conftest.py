@@ -43,8 +43,8 @@ def pushes(app, token: str) -> list[dict]:
 
 
 def push_outage(app, times: int = 100) -> None:
-    answer = requests.post(f"{app.config['SANDBOX_URL']}/_control/faults",
-                           json={"path_prefix": "/push/v1/", "status": 503, "times": times}, timeout=5)
+    answer = requests.post(f"{app.config['SANDBOX_URL']}/_control/faults", timeout=5,
+                           json={"path_prefix": "/push/v1/", "status": 503, "times": times})
     assert answer.status_code == 201, answer.text
 
 

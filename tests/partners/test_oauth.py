@@ -305,13 +305,13 @@ def test_private_key_jwt_es256_with_jti_once(app, live_server, operator):
 
 def test_token_endpoint_errors_keep_both_shapes(live_server, operator):
     partner = register(operator)
-    answer = requests.post(f"{live_server.url}/oauth/token", data={"grant_type": "client_credentials"},
-                           auth=(partner["client_id"], "wrong"), timeout=10)
+    answer = requests.post(f"{live_server.url}/oauth/token", timeout=10, data={"grant_type": "client_credentials"},
+                           auth=(partner["client_id"], "wrong"))
     body = answer.json()
     assert answer.status_code == 401 and body["error"] == "invalid_client" and body["code"] == "invalid_client"
     assert body["request_id"] and isinstance(body["details"], dict)
-    answer = requests.post(f"{live_server.url}/oauth/token", data={"grant_type": "password"},
-                           auth=(partner["client_id"], partner["credentials"]["client_secret"]), timeout=10)
+    answer = requests.post(f"{live_server.url}/oauth/token", timeout=10, data={"grant_type": "password"},
+                           auth=(partner["client_id"], partner["credentials"]["client_secret"]))
     assert answer.status_code == 400 and answer.json()["error"] == "unsupported_grant_type"
 
 
@@ -320,8 +320,8 @@ def test_rate_limit_answers_429_with_retry_after(app, live_server, operator, sig
     partner = register(operator, rate_limit="3 per minute")
     token = client_credentials(live_server, partner)
     body = {"token": "not-a-presentation-token"}
-    statuses = [requests.post(f"{live_server.url}/open/v1/presentation-verifications", json=body,
-                              headers=bearer(token), timeout=10) for _ in range(4)]
+    statuses = [requests.post(f"{live_server.url}/open/v1/presentation-verifications", timeout=10, json=body,
+                              headers=bearer(token)) for _ in range(4)]
     assert [s.status_code for s in statuses[:3]] == [200, 200, 200]
     assert_error_http(statuses[3], 429, "rate_limited")
     assert int(statuses[3].headers["Retry-After"]) >= 1
@@ -330,8 +330,8 @@ def test_rate_limit_answers_429_with_retry_after(app, live_server, operator, sig
 def test_daily_quota_answers_429(app, live_server, operator):
     partner = register(operator, daily_quota=2)
     token = client_credentials(live_server, partner)
-    answers = [requests.post(f"{live_server.url}/open/v1/presentation-verifications", json={"token": "x" * 20},
-                             headers=bearer(token), timeout=10) for _ in range(3)]
+    answers = [requests.post(f"{live_server.url}/open/v1/presentation-verifications", timeout=10,
+                             json={"token": "x" * 20}, headers=bearer(token)) for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert int(answers[2].headers["Retry-After"]) > 3600  # the day's quota resets later, not in a minute
 

@@ -102,8 +102,8 @@ def test_partner_verifies_a_real_presentation_and_the_holder_sees_it(app, live_s
     assert shown.status_code == 201, shown.get_json()
     partner = register(operator)
     token = client_credentials(live_server, partner)
-    answer = requests.post(f"{live_server.url}/open/v1/presentation-verifications",
-                           json={"token": shown.get_json()["token"]}, headers=bearer(token), timeout=10)
+    answer = requests.post(f"{live_server.url}/open/v1/presentation-verifications", timeout=10,
+                           json={"token": shown.get_json()["token"]}, headers=bearer(token))
     assert answer.status_code == 200, answer.json()
     assert answer.json()["valid"] is True and answer.json()["disclosed"] == {"holder_name": LI.name}
     log = holder.get("/api/v1/me/access-log").get_json()["items"]
@@ -112,6 +112,6 @@ def test_partner_verifies_a_real_presentation_and_the_holder_sees_it(app, live_s
     # A token without licences:verify may not.
     narrow = register(operator, name="无核验权限", scopes=["openid"], optional_scopes=[])
     token = client_credentials(live_server, narrow, scope="")
-    answer = requests.post(f"{live_server.url}/open/v1/presentation-verifications",
-                           json={"token": shown.get_json()["token"]}, headers=bearer(token), timeout=10)
+    answer = requests.post(f"{live_server.url}/open/v1/presentation-verifications", timeout=10,
+                           json={"token": shown.get_json()["token"]}, headers=bearer(token))
     assert answer.status_code == 403 and answer.json()["code"] == "insufficient_scope"

@@ -56,8 +56,8 @@ def signed_headers(partner: dict, method: str, path: str, query: str = "", body:
 
 def call(live_server, headers, body: dict | None = None, query: str = ""):
     raw = json.dumps(body or {"token": "x" * 20}).encode()
-    return requests.post(f"{live_server.url}{VERIFY}{'?' + query if query else ''}", data=raw,
-                         headers={"Content-Type": "application/json", **headers}, timeout=10), raw
+    return requests.post(f"{live_server.url}{VERIFY}{'?' + query if query else ''}", timeout=10, data=raw,
+                         headers={"Content-Type": "application/json", **headers}), raw
 
 
 def assert_refused(answer, code: str):

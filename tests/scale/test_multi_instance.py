@@ -61,8 +61,8 @@ def test_a_revoked_session_is_refused_at_once_by_the_other_instance(cluster):
     sessions = requests.get(f"{a}/api/v1/me/sessions", headers=bearer(phone_tokens), timeout=10).json()["sessions"]
     tablet = next(s for s in sessions if not s["current"])
     assert requests.get(f"{b}/api/v1/me", headers=bearer(tablet_tokens), timeout=10).status_code == 200
-    assert requests.delete(f"{a}/api/v1/me/sessions/{tablet['id']}", headers=bearer(phone_tokens),
-                           timeout=10).status_code == 204
+    assert requests.delete(f"{a}/api/v1/me/sessions/{tablet['id']}", timeout=10,
+                           headers=bearer(phone_tokens)).status_code == 204
     assert requests.get(f"{b}/api/v1/me", headers=bearer(tablet_tokens), timeout=10).status_code == 401
     assert requests.get(f"{a}/api/v1/me", headers=bearer(tablet_tokens), timeout=10).status_code == 401
 
@@ -91,8 +91,8 @@ def test_an_idempotency_key_holds_across_instances_even_when_raced(cluster):
     # Racing duplicates either replay the one answer or are told it is in progress (409).
     assert created and all(r.status_code in (201, 409) for r in answers), [r.status_code for r in answers]
     assert len({r.json()["id"] for r in created}) == 1
-    listed = requests.get(f"{b}/api/v1/authorizations", headers=bearer(tokens), params={"direction": "granted"},
-                          timeout=10).json()["items"]
+    listed = requests.get(f"{b}/api/v1/authorizations", timeout=10, headers=bearer(tokens),
+                          params={"direction": "granted"}).json()["items"]
     assert [g["id"] for g in listed] == [created[0].json()["id"]]
     again = requests.post(f"{b}/api/v1/authorizations", json=body, headers=headers, timeout=10)
     assert again.status_code == 201 and again.json()["id"] == created[0].json()["id"]
@@ -143,12 +143,12 @@ def test_a_payment_callback_delivered_to_both_instances_at_once_fulfils_once(clu
     deadline = time.monotonic() + 30  # the worker fulfils after the callback is answered
     status = None
     while time.monotonic() < deadline and status != "fulfilled":
-        status = requests.get(f"{b}/api/v1/payment-orders/{order.json()['id']}", headers=bearer(tokens),
-                              timeout=10).json()["status"]
+        status = requests.get(f"{b}/api/v1/payment-orders/{order.json()['id']}", timeout=10,
+                              headers=bearer(tokens)).json()["status"]
         time.sleep(0.2)
     assert status == "fulfilled"
-    topups = requests.get(f"{cluster.sandbox}/lingnan/_control/topups", params={"order_no": out_trade_no},
-                          timeout=10).json()["topups"]
+    topups = requests.get(f"{cluster.sandbox}/lingnan/_control/topups", timeout=10,
+                          params={"order_no": out_trade_no}).json()["topups"]
     assert len(topups) == 1
 
 
