@@ -7,7 +7,20 @@ import requests
 
 from tests.authorizations.helpers import audit_rows, details
 
-from .conftest import CARD, GAS, bind, created, fault, gas_payments, order, pay, sandbox, topups, wait_for
+from .conftest import (
+    CARD,
+    GAS,
+    bind,
+    created,
+    fault,
+    gas_payments,
+    notifications,
+    order,
+    pay,
+    sandbox,
+    topups,
+    wait_for,
+)
 
 
 def _messages(citizen) -> list[dict]:
@@ -32,8 +45,10 @@ def test_a_fulfilment_outage_ends_refunded_and_the_user_is_told(app, payer, chan
     assert done["failure_reason"] == "utility_unavailable" and done["refunded_at"]
     assert topups(app, new["out_trade_no"]) == []  # no top-up without payment, no payment kept without top-up
     # the gateway refunded the full amount, once
-    [refund] = [n for n in requests.get(f"{sandbox(app)}/{channel}/_control/notifications", timeout=10, params={
-        "out_trade_no": new["out_trade_no"]}).json()["notifications"] if n["kind"] == "refund"]
+    # (the gateway records our acknowledgement when our answer reaches it, just after we commit)
+    wait_for(lambda: all(n["acknowledged"] for n in notifications(app, channel, new["out_trade_no"])
+                         if n["kind"] == "refund"))
+    [refund] = [n for n in notifications(app, channel, new["out_trade_no"]) if n["kind"] == "refund"]
     assert refund["acknowledged"]
     # the user is told: the failure (refund started), then the refund
     titles = [m["title"] for m in _messages(payer)]
