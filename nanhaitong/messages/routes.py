@@ -99,6 +99,8 @@ class Devices(MethodView):
     @devices_blp.login_required("citizen")
     @devices_blp.arguments(DeviceCreateSchema)
     @devices_blp.response(201, DeviceSchema)
+    @devices_blp.alt_response(409, response="CONFLICT",
+                              description="The same token is being registered by another request; try again.")
     def post(self, body):
         """Register this phone's push token (again refreshes it; a token moves to its last registrant)."""
         device, _ = service.register_device(g.principal, body["platform"], body["token"])

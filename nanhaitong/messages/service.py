@@ -21,7 +21,7 @@ from integrations.licence_library import CHINA_STANDARD_TIME  # noqa: F401  (tes
 from .. import db
 from ..audit.service import record as audit
 from ..authorizations.decide import Resource, authorize
-from ..errors import NotFound, ValidationFailed
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..identity.directory import member_ids, members_of
 from ..identity.principal import Principal
 from ..ids import new_id
@@ -258,9 +258,14 @@ def register_device(principal: Principal, platform: str, token: str) -> tuple[De
         session.add(device)
     else:
         device.user_id, device.platform, device.last_seen_at = user_id, platform, utcnow()
-    session.flush()
-    audit("messages.device_registered", object_type="device", object_id=device.id, details={"platform": platform})
-    session.commit()
+    # Two first registrations of one token at once: the unique index refuses the second,
+    # which is told to try again (and then finds the row) rather than answered 500.
+    with db.unique_or_conflict(Conflict("This device is being registered right now; try again.",
+                                        code="device_registration_in_progress")):
+        session.flush()
+        audit("messages.device_registered", object_type="device", object_id=device.id,
+              details={"platform": platform})
+        session.commit()
     return device, created
 
 
