@@ -153,7 +153,7 @@ def handle_http_exception(error: HTTPException):
         return handle_unexpected(error)
     data = getattr(error, "data", None) or {}
     headers = dict(data.get("headers") or {})
-    if error.response is not None:  # e.g. Flask-Limiter's 429, 405's Allow header
+    if error.response is not None:  # e.g. an abort() carrying a 405 response with its Allow header
         headers.update({k: v for k, v in error.response.headers.items()
                         if k.lower() in ("retry-after", "allow")})
     elif status == 405 and hasattr(error, "valid_methods") and error.valid_methods:

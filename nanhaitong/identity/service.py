@@ -6,7 +6,7 @@ from flask import current_app
 from limits import parse
 from sqlalchemy import bindparam, select
 
-from .. import db
+from .. import db, ratelimit
 from ..audit.service import record as audit
 from ..authorizations.decide import live_grant
 from ..errors import Conflict, NotFound, RateLimited, Unauthorized
@@ -86,7 +86,7 @@ def login_with_code(phone: str, code: str, client: str) -> dict:
 
 def _failure_window() -> tuple:
     cfg = current_app.config
-    strategy = current_app.extensions["nht.limiter"].limiter
+    strategy = ratelimit.strategy()
     item = parse(f"{cfg['LOGIN_FAILURES_BEFORE_LOCK']} per {cfg['LOGIN_LOCK_SECONDS']} seconds")
     return strategy, item
 
