@@ -51,7 +51,8 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # No pre-ping: a lost connection answers 503 once and the pool starts afresh (errors.py).
+    return create_engine(url, pool_size=10, max_overflow=10)
 
 
 def init_app(app: Flask) -> None:

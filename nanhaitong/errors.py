@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, jsonify
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("nanhaitong.errors")
@@ -77,6 +78,13 @@ class RateLimited(AppError):
 
 class UpstreamUnavailable(AppError):
     status, code, message = 503, "upstream_unavailable", "A service we depend on is unavailable; try again later."
+
+
+class DatabaseUnavailable(AppError):
+    status, code, message = 503, "database_unavailable", "Our database connection was interrupted; try again."
+
+    def __init__(self):
+        super().__init__(headers={"Retry-After": "1"})
 
 
 class UpstreamFailed(AppError):
@@ -184,7 +192,18 @@ def handle_unexpected(error: Exception):
     return _respond(500, "internal_error", _HTTP_MESSAGES[500])
 
 
+def handle_database_error(error: DBAPIError):
+    # Pooled connections are not pinged before use (a round trip on every request); when
+    # the database restarted or failed over, the first use of each stale connection fails
+    # here, SQLAlchemy discards the pool, and the client's retry gets a fresh connection.
+    if error.connection_invalidated:
+        log.warning("database connection lost; the pool reconnects")
+        return handle_app_error(DatabaseUnavailable())
+    return handle_unexpected(error)
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(AppError, handle_app_error)
+    app.register_error_handler(DBAPIError, handle_database_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

@@ -85,7 +85,8 @@ def _cleanup_engine(database_template):
     if BACKEND != "postgresql":
         yield None
         return
-    engine = create_engine(database_template)
+    # Pinged: a test may end every connection to its database (test_database_reconnect).
+    engine = create_engine(database_template, pool_pre_ping=True)
     yield engine
     engine.dispose()
 
