@@ -98,22 +98,29 @@ class Stack:
             subprocess.run([BIN / "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=self.env, check=True,
                            capture_output=True)
         port = self.sandbox.rsplit(":", 1)[1]
-        wait_until_up(f"{self.sandbox}/demo", self.start([sys.executable, "-m", "integrations.sandbox", "--port", port]))
+        sandbox = self.start([sys.executable, "-m", "integrations.sandbox", "--port", port])
+        self.roots = {"sandbox": sandbox.pid}
+        wait_until_up(f"{self.sandbox}/demo", sandbox)
         subprocess.run([BIN / "flask", "--app", "wsgi", "payments", "sandbox-register"], cwd=ROOT, env=self.env,
                        check=True, capture_output=True)
         if self.backend == "postgresql":
             self.start([BIN / "celery", "-A", "nanhaitong.jobs.worker:celery", "worker", "--pool=threads",
                         "--concurrency=4", "--loglevel=WARNING"])
-        self.api = self._gunicorn("wsgi:app", "/health/ready")
-        self.ceiling = self._gunicorn("bench.ceiling_app:app", "/")
+        self.api = self._gunicorn("api", "wsgi:app", "/health/ready")
+        self.ceiling = self._gunicorn("ceiling", "bench.ceiling_app:app", "/")
         return self
 
-    def _gunicorn(self, target: str, probe: str) -> str:
+    def _gunicorn(self, name: str, target: str, probe: str) -> str:
         url = f"http://127.0.0.1:{free_port()}"
         proc = self.start([BIN / "gunicorn", "-c", "python:nanhaitong.gunicorn_config", target],
                           GUNICORN_BIND=url.removeprefix("http://"))
+        self.roots[name] = proc.pid
         wait_until_up(url + probe, proc)
         return url
+
+    def cpu(self) -> dict[str, float]:
+        url = self.env["NHT_DATABASE_URL"]
+        return cpu_seconds(self.roots, url.rsplit("/", 1)[1] if self.backend == "postgresql" else None)
 
     def __exit__(self, *exc):
         for proc in self.procs:
@@ -123,6 +130,45 @@ class Stack:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def _process_table() -> dict[int, tuple[int, float, str]]:
+    """pid → (parent pid, CPU seconds so far, command line), from /proc (Linux)."""
+    tick, table = os.sysconf("SC_CLK_TCK"), {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        table[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick, cmdline)
+    return table
+
+
+def cpu_seconds(roots: dict[str, int], database: str | None) -> dict[str, float]:
+    """CPU used so far by each root process with its children, and by the PostgreSQL
+    backends serving ``database``: what a request costs the machine, which wrk's
+    throughput on a shared machine only hints at."""
+    table = _process_table()
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _, _) in table.items():
+        children.setdefault(parent, []).append(pid)
+    used = {}
+    for name, root in roots.items():
+        todo, total = [root], 0.0
+        while todo:
+            pid = todo.pop()
+            total += table.get(pid, (0, 0.0, ""))[1]
+            todo += children.get(pid, [])
+        used[name] = total
+    if database:
+        # A backend's title: "postgres: [cluster: ]user database client state".
+        backend = re.compile(rf"postgres: (\S+: )?\S+ {re.escape(database)} ")
+        used["database"] = sum(cpu for _, cpu, cmd in table.values() if backend.match(cmd))
+    return used
 
 
 def wrk(url: str, scenario, *, duration: int, connections: int, threads: int, pace_ms: float = 0) -> dict:
@@ -159,7 +205,15 @@ def run(backend: str, *, duration: int, connections: int, threads: int, only: st
             if only and only not in scenario.name and scenario.target != "ceiling":
                 continue
             base = stack.ceiling if scenario.target == "ceiling" else stack.api
+            before = stack.cpu()
             peak = wrk(base, scenario, duration=duration, connections=connections, threads=threads)
+            spent = {name: seconds - before.get(name, 0.0) for name, seconds in stack.cpu().items()}
+            server = spent["ceiling"] if scenario.target == "ceiling" else spent["api"]
+            peak["cpu_ms_per_request"] = {
+                "server": 1000 * server / max(peak["requests"], 1),
+                "database": 1000 * spent.get("database", 0.0) / max(peak["requests"], 1),
+                "sandbox": 1000 * spent["sandbox"] / max(peak["requests"], 1),
+            }
             # Half the peak rate, spread over the connections: each waits between requests.
             pace_ms = connections * 1000 / max(peak["rps"] / 2, 1)
             half = wrk(base, scenario, duration=duration, connections=connections, threads=threads, pace_ms=pace_ms)
@@ -167,6 +221,8 @@ def run(backend: str, *, duration: int, connections: int, threads: int, only: st
                          "peak": peak, "half_peak": half})
             print(f"{backend:10} {scenario.name:28} {peak['rps']:8.0f} req/s  p50 {peak['p50_ms']:6.1f} ms  "
                   f"p99 {peak['p99_ms']:6.1f} ms | at half peak p99 {half['p99_ms']:6.1f} ms  "
+                  f"CPU ms/req {peak['cpu_ms_per_request']['server']:5.2f} + db "
+                  f"{peak['cpu_ms_per_request']['database']:5.2f}  "
                   f"errors {peak['errors'] + half['errors']}", flush=True)
     ceiling = next(r for r in rows if r["scenario"].startswith("ceiling"))["peak"]["rps"]
     for row in rows:
@@ -184,18 +240,25 @@ def _gunicorn_settings() -> dict:
     return {"workers": g.workers, "threads": g.threads, "worker_class": g.worker_class}
 
 
+def _cpu(peak: dict) -> str:
+    cpu = peak.get("cpu_ms_per_request")
+    return f"{cpu['server']:.2f} + {cpu['database']:.2f} + {cpu['sandbox']:.2f}" if cpu else "–"
+
+
 def table(result: dict) -> str:
     lines = [f"### {result['backend']} — {result['measured_at']}, {result['cpus']} CPUs, gunicorn "
              f"{result['gunicorn']['workers']}×{result['gunicorn']['threads']} {result['gunicorn']['worker_class']}, "
              f"wrk {result['connections']} connections × {result['duration_s']} s",
-             "", "| endpoint | req/s | p50 ms | p99 ms | ratio to ceiling | p99 ms at half peak | errors |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             "", "| endpoint | req/s | p50 ms | p99 ms | ratio to ceiling | p99 ms at half peak "
+                 "| CPU ms/request: server + database + sandbox | errors |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for row in result["rows"]:
         peak, half = row["peak"], row["half_peak"]
         goal = {True: " ✓", False: " ✗", None: ""}[row["meets_read_goal"]]
         p99_goal = " ✓" if row["meets_p99_goal"] else " ✗"
         lines.append(f"| {row['scenario']} | {peak['rps']:.0f} | {peak['p50_ms']:.1f} | {peak['p99_ms']:.1f} | "
-                     f"{row['ratio']:.2f}{goal} | {half['p99_ms']:.1f}{p99_goal} | {peak['errors'] + half['errors']} |")
+                     f"{row['ratio']:.2f}{goal} | {half['p99_ms']:.1f}{p99_goal} | {_cpu(peak)} | "
+                     f"{peak['errors'] + half['errors']} |")
     return "\n".join(lines) + "\n"
 
 
