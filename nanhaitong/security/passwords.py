@@ -1,21 +1,35 @@
-"""Password hashing with Argon2id (argon2-cffi's defaults follow RFC 9106)."""
+"""Password hashing with Argon2id (argon2-cffi's defaults follow RFC 9106: 64 MiB, 3 passes,
+4 lanes).
+
+Each hash holds 64 MiB for its duration, and a gunicorn worker runs several threads: a
+burst of sign-ins would otherwise hash on every thread at once (workers × threads × 64 MiB,
+over a gigabyte with the default settings) while each hash gets a sliver of the cores. At
+most ``HASHES_AT_ONCE`` hashes run per process; the rest wait their turn, which costs no
+throughput because hashing is CPU-bound and the cores are busy anyway.
+"""
 
 from __future__ import annotations
+
+import threading
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+HASHES_AT_ONCE = 2
 _hasher = PasswordHasher()
+_turns = threading.BoundedSemaphore(HASHES_AT_ONCE)
 # Verified against when the account does not exist, so both answers take as long.
 _DUMMY_HASH = _hasher.hash("nanhaitong-dummy-password")
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with _turns:
+        return _hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        with _turns:
+            return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
