@@ -13,7 +13,7 @@ import shutil
 import threading
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
 from nanhaitong import create_app
@@ -98,13 +98,14 @@ def empty_database(database_template, cleanup_engine, directory) -> str:
     worker's database emptied (PostgreSQL)."""
     if BACKEND == "postgresql":
         with cleanup_engine.begin() as conn:
-            tables = [t for t in inspect(conn).get_table_names() if t != "alembic_version"]
+            tables = conn.execute(text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            )).scalars().all()
             # Replica mode skips triggers (the append-only guard, foreign keys) for this
             # transaction: emptying a few small tables this way takes milliseconds where
-            # TRUNCATE takes a tenth of a second, once per test.
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
-            for table in tables:
-                conn.execute(text(f"DELETE FROM {table}"))
+            # TRUNCATE takes a tenth of a second, once per test. One round trip for all.
+            conn.exec_driver_sql("; ".join(["SET LOCAL session_replication_role = replica",
+                                            *(f'DELETE FROM "{table}"' for table in tables)]))
         return database_template
     path = directory / "nanhaitong.db"
     shutil.copyfile(database_template, path)

@@ -50,17 +50,21 @@ class DatabaseSnapshot:
     def restore(self, url: str) -> None:
         """Put the rows back into ``url``, a database the suite has just emptied."""
         if self.sqlite:
-            # Nothing has the test's file open yet: the app is made after this.
-            shutil.copyfile(self.path, _sqlite_path(normalize_database_url(url)))
+            # Nothing has the file open (the app is made after this); a journal left
+            # beside it would be replayed over the copy.
+            target = Path(_sqlite_path(normalize_database_url(url)))
+            for journal in ("-wal", "-shm"):
+                target.with_name(target.name + journal).unlink(missing_ok=True)
+            shutil.copyfile(self.path, target)
             return
         assert normalize_database_url(url) == self.url, "PostgreSQL snapshots go back where they came from"
+        statements = [
+            "SET LOCAL session_replication_role = replica",
+            *(f"INSERT INTO public.{table} SELECT * FROM {self.schema}.{table}" for table in self.tables),
+            *(f"SELECT setval('public.{name}', {int(value)}, {bool(called)})" for name, value, called in self.sequences),
+        ]
         with self.engine.begin() as conn:
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
-            for table in self.tables:
-                conn.execute(text(f"INSERT INTO public.{table} SELECT * FROM {self.schema}.{table}"))
-            for name, last_value, is_called in self.sequences:
-                conn.execute(text("SELECT setval(:name, :value, :called)"),
-                             {"name": f"public.{name}", "value": last_value, "called": is_called})
+            conn.exec_driver_sql("; ".join(statements))  # one round trip
 
     def drop(self) -> None:
         if self.sqlite:
