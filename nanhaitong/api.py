@@ -10,6 +10,7 @@ refuses every request.
 from __future__ import annotations
 
 import http
+import threading
 from functools import wraps
 
 import flask_smorest
@@ -65,7 +66,52 @@ PUBLIC = "public"
 
 
 class Api(flask_smorest.Api):
+    """flask-smorest's Api, documenting blueprints when the spec is first used.
+
+    Documenting a blueprint (apispec resolving every schema of every operation) is a
+    third of building an app, and most apps (each test's, each worker's) never serve
+    the spec. Registration queues the documentation instead; the first use of ``spec``
+    replays the queue in registration order, so the document is the same as when
+    documented at once.
+    """
+
     ERROR_SCHEMA = ErrorSchema
+
+    def __init__(self, app=None, **kwargs):
+        self._undocumented: list[tuple[flask_smorest.Blueprint, str, list | None]] = []
+        self._documenting = threading.Lock()
+        self._documenter: int | None = None  # the thread replaying the queue, which reads spec as it goes
+        self._spec = None
+        super().__init__(app, **kwargs)
+
+    @property
+    def spec(self):
+        # An entry leaves the queue once documented, so another thread waits for the whole
+        # document rather than serving half of it.
+        if self._undocumented and self._documenter != threading.get_ident():
+            with self._documenting:
+                self._documenter = threading.get_ident()
+                try:
+                    while self._undocumented:
+                        blp, name, parameters = self._undocumented[0]
+                        blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=parameters)
+                        self._spec.tag({"name": name, "description": blp.description})
+                        del self._undocumented[0]
+                finally:
+                    self._documenter = None
+        return self._spec
+
+    @spec.setter
+    def spec(self, value):
+        self._spec = value
+
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        # flask_smorest.Api.register_blueprint, with the documentation queued.
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        with self._documenting:
+            self._undocumented.append((blp, name, parameters))
 
     def _register_error_handlers(self):
         errors.init_app(self._app)

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -40,56 +41,95 @@ def services_answer() -> str | None:
 SERIAL_ONLY = "tests/api/test_schemathesis.py"
 
 
-def phases(pytest_args: list[str]) -> list[list[str]]:
-    """The whole suite: everything else on one pytest-xdist worker per core (at most 4;
-    whole files to a worker, so a module's fixtures start once; each worker has its own
-    database), then the fuzzing. Chosen tests (arguments given): as asked, in one process."""
-    if pytest_args:
-        return [pytest_args]
+def spread_phase() -> list[str]:
+    """Everything but the fuzzing, on one pytest-xdist worker per core (at most 4; whole
+    files to a worker, so a module's fixtures start once; each worker has its own database)."""
     workers = min(4, os.cpu_count() or 1)
     spread = ["-n", str(workers), "--dist", "loadfile"] if workers > 1 else []
-    return [[*spread, f"--ignore={SERIAL_ONLY}"], [SERIAL_ONLY]]
+    return [*spread, f"--ignore={SERIAL_ONLY}"]
 
 
-def run(backend: str, pytest_args: list[str], report_dir: Path) -> tuple[int, dict]:
-    # A developer's own NHT_* settings must not leak into the tests.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NHT_") or k.startswith("NHT_TEST_")}
-    env.update(NHT_TEST_BACKEND=backend, NHT_TEST_POSTGRES_URL=POSTGRES_URL, NHT_TEST_REDIS_URL=REDIS_URL)
-    print(f"\n=== test suite on {backend} ===", flush=True)
-    codes, counts = [], {"passed": 0, "failed": 0, "skipped": 0}
-    for n, args in enumerate(phases(pytest_args)):
-        report = report_dir / f"{backend}-{n}.xml"
-        codes.append(subprocess.call(
+class Run:
+    """One pytest process on one backend, and what its JUnit report counts."""
+
+    def __init__(self, backend: str, args: list[str], report: Path, output: Path | None = None):
+        # A developer's own NHT_* settings must not leak into the tests.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NHT_") or k.startswith("NHT_TEST_")}
+        env.update(NHT_TEST_BACKEND=backend, NHT_TEST_POSTGRES_URL=POSTGRES_URL, NHT_TEST_REDIS_URL=REDIS_URL)
+        self.backend, self.report, self.output = backend, report, output
+        self.sink = output.open("w") if output else None
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(
             [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={report}", *args],
-            cwd=ROOT, env=env,
-        ))
-        if report.exists():
-            suite = ET.parse(report).getroot().find("testsuite")
+            cwd=ROOT, env=env, stdout=self.sink, stderr=subprocess.STDOUT if self.sink else None,
+        )
+
+    def wait(self) -> tuple[int, dict, float]:
+        code = self.process.wait()
+        seconds = time.monotonic() - self.started
+        if self.sink:
+            self.sink.close()
+            sys.stdout.write(self.output.read_text())
+            sys.stdout.flush()
+        counts = {"passed": 0, "failed": 0, "skipped": 0}
+        if self.report.exists():
+            suite = ET.parse(self.report).getroot().find("testsuite")
             total, failed = int(suite.get("tests")), int(suite.get("failures")) + int(suite.get("errors"))
             skipped = int(suite.get("skipped"))
-            counts["passed"] += total - failed - skipped
-            counts["failed"] += failed
-            counts["skipped"] += skipped
-    return max(codes), counts
+            counts.update(passed=total - failed - skipped, failed=failed, skipped=skipped)
+        return code, counts, seconds
+
+
+def whole_suite(backends: list[str], report_dir: Path) -> dict[str, list[tuple[int, dict, float]]]:
+    """Each backend's spread phase in turn (each fills every core), then every backend's
+    fuzzing at once: one process each, so the cores are not left to one of them."""
+    results: dict[str, list[tuple[int, dict, float]]] = {backend: [] for backend in backends}
+    for backend in backends:
+        print(f"\n=== test suite on {backend} ===", flush=True)
+        results[backend].append(Run(backend, spread_phase(), report_dir / f"{backend}-0.xml").wait())
+    print(f"\n=== fuzzing ({SERIAL_ONLY}) on {', '.join(backends)} at once; each one's output when it ends ===",
+          flush=True)
+    fuzzing = [Run(backend, [SERIAL_ONLY], report_dir / f"{backend}-1.xml", report_dir / f"{backend}-1.out")
+               for backend in backends]
+    for backend, run in zip(backends, fuzzing):
+        print(f"\n--- fuzzing on {backend} ---", flush=True)
+        results[backend].append(run.wait())
+    return results
+
+
+def chosen_tests(backends: list[str], pytest_args: list[str], report_dir: Path) -> dict[str, list]:
+    """Chosen tests (arguments given): as asked, in one process per backend."""
+    results = {}
+    for backend in backends:
+        print(f"\n=== test suite on {backend} ===", flush=True)
+        results[backend] = [Run(backend, pytest_args, report_dir / f"{backend}-0.xml").wait()]
+    return results
 
 
 def main(pytest_args: list[str]) -> int:
-    results = {}
+    why_not = services_answer()
+    backends = ["sqlite"] + (["postgresql"] if why_not is None else [])
     with tempfile.TemporaryDirectory() as tmp:
-        results["sqlite"] = run("sqlite", pytest_args, Path(tmp))
-        why_not = services_answer()
-        if why_not is None:
-            results["postgresql+redis"] = run("postgresql", pytest_args, Path(tmp))
+        if pytest_args:
+            results = chosen_tests(backends, pytest_args, Path(tmp))
+        else:
+            results = whole_suite(backends, Path(tmp))
     print("\n=== backends ===")
-    for backend, (code, counts) in results.items():
+    totals = {"passed": 0, "failed": 0, "skipped": 0}
+    for backend, runs in results.items():
+        code = max(code for code, _, _ in runs)
+        counts = {k: sum(c[k] for _, c, _ in runs) for k in totals}
+        took = " + ".join(f"{seconds / 60:.1f}" for _, _, seconds in runs)
         state = "passed" if code == 0 else f"FAILED (pytest exit {code})"
-        print(f"{backend}: {state}: {counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
+        name = "postgresql+redis" if backend == "postgresql" else backend
+        print(f"{name}: {state}: {counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped"
+              f" ({took} min)")
+        totals = {k: totals[k] + counts[k] for k in totals}
     if why_not:
         print(f"postgresql+redis: NOT RUN: {why_not}")
-    totals = {k: sum(c[k] for _, c in results.values()) for k in ("passed", "failed", "skipped")}
     print(f"total: {totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped")
     # pytest's exit 5 (nothing collected) is a failure here too: a suite must test something.
-    return 0 if all(code == 0 for code, _ in results.values()) else 1
+    return 0 if all(code == 0 for runs in results.values() for code, _, _ in runs) else 1
 
 
 if __name__ == "__main__":

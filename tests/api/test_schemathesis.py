@@ -15,9 +15,9 @@ How it is wired
   ``@schema.parametrize()`` then makes one pytest item per operation
   (``test_api[GET /health/live]``) that can be selected with ``-k``.
 * Requests go to a *fresh* app per operation, built by the conftest ``make_app`` fixture
-  (fresh migrated database, sandbox mounted), over real HTTP to the live server that
-  serves it: ``case.call_and_validate(base_url=live_server.url)``. The spec-only app is
-  never called.
+  (fresh migrated database holding the signed-in accounts below, sandbox mounted), over
+  real HTTP to the live server that serves it:
+  ``case.call_and_validate(base_url=live_server.url)``. The spec-only app is never called.
 * Why not the lazy ``schemathesis.pytest.from_fixture("api_schema")`` pattern, which
   would load the spec from the fixture app directly: schemathesis 4.32.5 rewrites
   ``request.node._nodeid``, an attribute pytest 9.2 no longer has, so every lazy test
@@ -31,12 +31,14 @@ How it is wired
 To tune one operation (say, fewer examples for a slow endpoint) add an entry to
 ``CONFIG["operations"]`` (schemathesis.toml's ``[[operations]]`` syntax, as a dict).
 Operations behind authentication get the bearer token of their security scheme (a
-real-name verified citizen, an auditor), signed in through the API by ``credentials``.
+real-name verified citizen, an auditor), signed in through the API by ``signed_in``.
 """
 
 from __future__ import annotations
 
 import tempfile
+import time
+from dataclasses import dataclass
 
 import pytest
 import schemathesis
@@ -46,6 +48,7 @@ from schemathesis.core.result import Ok
 from integrations.sandbox.demo_data import CITIZENS
 from nanhaitong import create_app
 from nanhaitong.identity import staff
+from tests.database_snapshot import DatabaseSnapshot
 from tests.identity.conftest import read_code
 
 STAFF_PHONE = "13900139001"
@@ -116,13 +119,79 @@ SPEC = _load_spec_at_collection()
 schema = _load_schema(SPEC)
 
 
+# The default per-client limit (300/min) would answer 429 partway through the run: every
+# generated request comes from one address within seconds. 429 is not what this test is
+# about (rate-limit tests cover it), so the fuzzed app gets a limit the run cannot reach.
+# Limits domains enforce on their own keys (ratelimit.enforce) still apply.
+FUZZ_SETTINGS = {"RATELIMIT_DEFAULT": "1000000 per minute"}
+# Signed-in databases are reused for this long; the access tokens in them live 15 minutes.
+REUSE_SECONDS = 600
+
+
+@dataclass
+class SignedIn:
+    snapshot: DatabaseSnapshot
+    headers: dict[str, dict]
+    made_at: float
+
+
+@pytest.fixture(scope="module")
+def signed_in_states():
+    states: list[SignedIn] = []
+    yield states
+    for state in states:
+        state.snapshot.drop()
+
+
 @pytest.fixture
-def fuzz_app(make_app):
-    # The default per-client limit (300/min) would answer 429 partway through the run:
-    # every generated request comes from one address within seconds. 429 is not what this
-    # test is about (rate-limit tests cover it), so the fuzzed app gets a limit the run
-    # cannot reach. Limits domains enforce on their own keys (ratelimit.enforce) still apply.
-    return make_app(RATELIMIT_DEFAULT="1000000 per minute")
+def signed_in(signed_in_states, database_url, make_app, tmp_path):
+    """A fresh app whose database holds a real-name verified citizen and an auditor, signed
+    in through the API, and their bearer headers (by security scheme), so operations behind
+    authentication are fuzzed past the 401.
+
+    The signing in is done for one operation and its database restored for the next ones:
+    hashing and verifying the auditor's Argon2 password was most of each operation's
+    setup. It is done again after REUSE_SECONDS, while the tokens are still valid.
+    """
+    state = signed_in_states[-1] if signed_in_states else None
+    if state is not None and time.monotonic() - state.made_at < REUSE_SECONDS:
+        state.snapshot.restore(database_url)
+        return make_app(**FUZZ_SETTINGS), state.headers
+    app = make_app(**FUZZ_SETTINGS)
+    headers = _sign_in_both(app)
+    signed_in_states.append(SignedIn(DatabaseSnapshot(database_url, tmp_path, "fuzzing"), headers, time.monotonic()))
+    return app, headers
+
+
+def _sign_in_both(app) -> dict[str, dict]:
+    client = app.test_client()
+    demo = CITIZENS[0]
+    client.post("/api/v1/auth/sms-codes", json={"phone": demo.phone, "purpose": "login"})
+    citizen = client.post("/api/v1/auth/tokens", json={
+        "grant_type": "sms_code", "phone": demo.phone, "code": read_code(app, demo.phone), "client": "app",
+    }).get_json()["access_token"]
+    citizen_headers = {"Authorization": f"Bearer {citizen}"}
+    verified = client.post("/api/v1/me/real-name-verification", headers=citizen_headers,
+                           json={"name": demo.name, "id_number": demo.id_number})
+    assert verified.status_code == 200, verified.get_json()
+
+    with app.app_context():
+        staff.create(STAFF_PHONE, "auditor", STAFF_PASSWORD)
+    client.post("/api/v1/admin/auth/sms-codes", json={"phone": STAFF_PHONE})
+    auditor = client.post("/api/v1/admin/auth/tokens", json={
+        "phone": STAFF_PHONE, "password": STAFF_PASSWORD, "code": read_code(app, STAFF_PHONE),
+    }).get_json()["access_token"]
+    return {"citizen": citizen_headers, "staff": {"Authorization": f"Bearer {auditor}"}}
+
+
+@pytest.fixture
+def fuzz_app(signed_in):
+    return signed_in[0]
+
+
+@pytest.fixture
+def credentials(signed_in):
+    return signed_in[1]
 
 
 @pytest.fixture
@@ -131,30 +200,6 @@ def calls(request):
     sent: list[str] = []
     yield sent
     assert sent, f"{request.node.name}: schemathesis generated no request at all"
-
-
-@pytest.fixture
-def credentials(fuzz_app):
-    """A real-name verified citizen's and an auditor's bearer headers, signed in through the API,
-    so operations behind authentication are fuzzed past the 401."""
-    client = fuzz_app.test_client()
-    demo = CITIZENS[0]
-    client.post("/api/v1/auth/sms-codes", json={"phone": demo.phone, "purpose": "login"})
-    citizen = client.post("/api/v1/auth/tokens", json={
-        "grant_type": "sms_code", "phone": demo.phone, "code": read_code(fuzz_app, demo.phone), "client": "app",
-    }).get_json()["access_token"]
-    citizen_headers = {"Authorization": f"Bearer {citizen}"}
-    verified = client.post("/api/v1/me/real-name-verification", headers=citizen_headers,
-                           json={"name": demo.name, "id_number": demo.id_number})
-    assert verified.status_code == 200, verified.get_json()
-
-    with fuzz_app.app_context():
-        staff.create(STAFF_PHONE, "auditor", STAFF_PASSWORD)
-    client.post("/api/v1/admin/auth/sms-codes", json={"phone": STAFF_PHONE})
-    auditor = client.post("/api/v1/admin/auth/tokens", json={
-        "phone": STAFF_PHONE, "password": STAFF_PASSWORD, "code": read_code(fuzz_app, STAFF_PHONE),
-    }).get_json()["access_token"]
-    return {"citizen": citizen_headers, "staff": {"Authorization": f"Bearer {auditor}"}}
 
 
 def _scheme(case) -> str | None:

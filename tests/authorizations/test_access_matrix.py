@@ -23,8 +23,11 @@ from typing import Callable
 
 import pytest
 
+from nanhaitong import create_app
 from nanhaitong.ids import new_id
-from tests.identity.conftest import read_code
+from tests.conftest import LiveServer, app_settings, empty_database, empty_redis
+from tests.database_snapshot import DatabaseSnapshot
+from tests.identity.conftest import Citizen, read_code, sign_in_with
 from tests.identity.test_staff_auth import sign_in_staff
 from tests.identity.test_staff_cli import create_staff
 from tests.messages.conftest import send_to_enterprise, send_to_user
@@ -485,6 +488,13 @@ def _esign_certificate(world: World, who: str, **body) -> str:
     return answer.get_json()["id"]
 
 
+def _kept(world: World, key: str, make: Callable[[], str]) -> str:
+    """The object made for the first cell of a test, kept for its other cells."""
+    if key not in world.ids:
+        world.ids[key] = make()
+    return world.ids[key]
+
+
 def _esign_request(world: World, *, confirmed: bool) -> str:
     import io
 
@@ -507,7 +517,12 @@ OBJECTS.update({
     "a new personal certificate of the owner": lambda w: {"certificate_id": _esign_certificate(w, "owner")},
     "a new seal certificate of enterprise A": lambda w: {"certificate_id": _esign_certificate(
         w, "lr_A", kind="enterprise_seal", enterprise_id=w.ids["A"])},
-    "a signed signing request of the owner": lambda w: {"request_id": _esign_request(w, confirmed=True)},
+    # Reading a request changes nothing: the reads share one (signing a PDF is slow); the
+    # routes that act on a request get a new one for every cell.
+    "the owner's signed signing request": lambda w: {"request_id": _kept(
+        w, "owner_signed_request", lambda: _esign_request(w, confirmed=True))},
+    "the owner's pending signing request": lambda w: {"request_id": _kept(
+        w, "owner_pending_request", lambda: _esign_request(w, confirmed=False))},
     "a pending signing request of the owner": lambda w: {"request_id": _esign_request(w, confirmed=False)},
 })
 BODIES.update({
@@ -526,7 +541,7 @@ MATRIX.update({
         401, 401, 401, 404, 404, 404, 404, 401, 401, 403, 200, 200, 403, 403, 403, 403, 404, 404, 404, 404, 404, 404),
     },
     ("GET", "/api/v1/esign/signing-requests/<ulid:request_id>"): {
-        "a pending signing request of the owner": _OWNER_ONLY,
+        "the owner's pending signing request": _OWNER_ONLY,
     },
     ("POST", "/api/v1/esign/signing-requests/<ulid:request_id>/confirm"): {
         "a pending signing request of the owner": _OWNER_ONLY,
@@ -536,7 +551,7 @@ MATRIX.update({
         401, 401, 401, 200, 404, 404, 403, 401, 401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
     },
     ("GET", "/api/v1/esign/signing-requests/<ulid:request_id>/document"): {
-        "a signed signing request of the owner": _OWNER_ONLY,
+        "the owner's signed signing request": _OWNER_ONLY,
     },
 })
 
@@ -581,14 +596,43 @@ def check_cell(world: World, route: tuple[str, str], obj: str, caller: str, expe
     return None
 
 
+# Building the world takes a few dozen API calls, so it is built once for the module and
+# its database restored for every test, under a fresh app (new sandbox, empty Redis): each
+# test starts from the same world, whatever another test did to its own. Its tokens
+# outlive the module's run however slow the machine.
+MATRIX_SETTINGS = {**APP_SETTINGS, "ACCESS_TOKEN_TTL_SECONDS": 3600}
+
+
 @pytest.fixture
 def app(make_app):
-    return make_app(**APP_SETTINGS)
+    return make_app(**MATRIX_SETTINGS)
+
+
+@pytest.fixture(scope="module")
+def built_world(database_template, _cleanup_engine, secrets_dir, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("matrix-world")
+    url, server = empty_database(database_template, _cleanup_engine, directory), LiveServer()
+    app = create_app(app_settings(url, empty_redis(), secrets_dir, server, **MATRIX_SETTINGS))
+    server.start(app)
+    try:
+        client = app.test_client()
+        world = build_world(app, client, sign_in_with(app, client))
+        snapshot = DatabaseSnapshot(url, directory, "matrix")
+    finally:
+        server.stop()
+        app.extensions["nht.engine"].dispose()
+    yield world, snapshot
+    snapshot.drop()
 
 
 @pytest.fixture
-def world(app, client, sign_in) -> World:
-    return build_world(app, client, sign_in)
+def world(built_world, database_url, make_app) -> World:
+    built, snapshot = built_world
+    snapshot.restore(database_url)
+    app = make_app(**MATRIX_SETTINGS)
+    client = app.test_client()
+    people = {name: Citizen(client, app, who.phone, who.tokens) for name, who in built.people.items()}
+    return World(app, client, headers=dict(built.headers), ids=dict(built.ids), people=people)
 
 
 # -- the tests ------------------------------------------------------------------------------

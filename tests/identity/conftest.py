@@ -42,8 +42,7 @@ def request_code(client, phone: str, purpose: str = "login"):
     return client.post("/api/v1/auth/sms-codes", json={"phone": phone, "purpose": purpose})
 
 
-@pytest.fixture
-def sign_in(app, client):
+def sign_in_with(app, client):
     """Sign a phone in by SMS code; returns a Citizen carrying its token pair."""
 
     def _sign_in(phone: str = "13800138001", client_kind: str = "app") -> Citizen:
@@ -54,6 +53,11 @@ def sign_in(app, client):
         return Citizen(client, app, phone, answer.get_json())
 
     return _sign_in
+
+
+@pytest.fixture
+def sign_in(app, client):
+    return sign_in_with(app, client)
 
 
 ERROR_KEYS = {"code", "message", "details", "request_id"}
