@@ -37,6 +37,18 @@ def _proc_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICK  # utime + stime
 
 
+def _tree_cpu_seconds(pid: int) -> float:
+    """A process's CPU and its live descendants' (a server's workers)."""
+    total = _proc_cpu_seconds(pid)
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                total += _tree_cpu_seconds(int(child))
+            except OSError:
+                pass  # ended meanwhile
+    return total
+
+
 def _backends_cpu_seconds(url: str) -> float:
     """CPU of the PostgreSQL backends serving ``url``'s database (the stack's other
     processes are idle meanwhile, so this is the profiled requests' share)."""
@@ -106,11 +118,11 @@ def measure(app, scenario, *, count: int, sandbox_pid: int, database_url: str, p
         statements.shown = None
     statements.count = 0
     postgres_before = _backends_cpu_seconds(database_url)
-    sandbox_before, wall_before, cpu_before = _proc_cpu_seconds(sandbox_pid), time.perf_counter(), time.process_time()
+    sandbox_before, wall_before, cpu_before = _tree_cpu_seconds(sandbox_pid), time.perf_counter(), time.process_time()
     for _ in range(count):
         _request(client, scenario)
     cpu, wall = time.process_time() - cpu_before, time.perf_counter() - wall_before
-    sandbox = _proc_cpu_seconds(sandbox_pid) - sandbox_before
+    sandbox = _tree_cpu_seconds(sandbox_pid) - sandbox_before
     postgres = _backends_cpu_seconds(database_url) - postgres_before
     done = statements.count
     if pstats_dir:  # a second pass: the profiler itself roughly doubles the CPU per call
