@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from functools import wraps
 
 from flask import Response, g, request
-from sqlalchemy import DateTime, Integer, String, UniqueConstraint, delete, select
+from sqlalchemy import DateTime, Integer, String, UniqueConstraint, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -25,7 +25,7 @@ from .db import Base
 from .errors import BadRequest, Conflict, ValidationFailed
 from .ids import new_id
 from .security.fields import EncryptedText
-from .timeutil import utcnow
+from .timeutil import as_utc, utcnow
 
 HEADER = "Idempotency-Key"
 KEEP_FOR = timedelta(hours=24)
@@ -66,20 +66,30 @@ def _canonical_body() -> bytes:
 
 
 def _claim(owner: str, key: str) -> IdempotencyRecord | None:
-    """Insert the key as in progress; return the earlier record when it exists."""
+    """Insert the key as in progress; return the earlier record when it exists.
+
+    The insert comes first: a fresh key (the usual case) costs one statement, and the
+    unique key says when it was used before. A record kept past its day is forgotten
+    then, and the key claimed again.
+    """
     session = db.session()
-    session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.owner == owner, IdempotencyRecord.key == key,
-                                                    IdempotencyRecord.created_at < utcnow() - KEEP_FOR))
-    record = IdempotencyRecord(owner=owner, key=key, request_hash=_request_hash())
-    session.add(record)
-    try:
+    for _ in range(3):
+        session.add(IdempotencyRecord(owner=owner, key=key, request_hash=_request_hash()))
+        try:
+            session.commit()
+            return None
+        except IntegrityError:  # this key was used before (or is in use right now)
+            session.rollback()
+        earlier = session.execute(
+            select(IdempotencyRecord).where(IdempotencyRecord.owner == owner, IdempotencyRecord.key == key)
+        ).scalar_one_or_none()
+        if earlier is None:
+            continue  # forgotten meanwhile (its request failed): claim it again
+        if as_utc(earlier.created_at) >= utcnow() - KEEP_FOR:
+            return earlier
+        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == earlier.id))
         session.commit()
-        return None
-    except IntegrityError:  # this key was used before (or is in use right now)
-        session.rollback()
-    return session.execute(
-        select(IdempotencyRecord).where(IdempotencyRecord.owner == owner, IdempotencyRecord.key == key)
-    ).scalar_one()
+    raise Conflict("A request with this key is still being processed.", code="idempotency_in_progress")
 
 
 def idempotent(view):
@@ -151,13 +161,11 @@ def _forget(owner: str, key: str) -> None:
 
 def _remember(owner: str, key: str, response: Response) -> None:
     session = db.session()
-    record = session.execute(
-        select(IdempotencyRecord).where(IdempotencyRecord.owner == owner, IdempotencyRecord.key == key)
-    ).scalar_one()
+    ours = (IdempotencyRecord.owner == owner, IdempotencyRecord.key == key)
     if response.status_code >= 400:  # errors are not kept: the client may retry as is
-        session.delete(record)
-    else:
-        record.status_code, record.mimetype = response.status_code, response.mimetype
-        record.body = response.get_data(as_text=True)
+        session.execute(delete(IdempotencyRecord).where(*ours))
+    else:  # the body is encrypted on its way in, as the column's type does for any write
+        session.execute(update(IdempotencyRecord).where(*ours).values(
+            status_code=response.status_code, mimetype=response.mimetype, body=response.get_data(as_text=True)))
     session.commit()
 

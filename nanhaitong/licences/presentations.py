@@ -18,6 +18,7 @@ import jwt
 import segno
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from .. import db
 from ..audit.service import record as audit
@@ -126,6 +127,12 @@ def presentation_view(presentation: Presentation) -> dict:
     }
 
 
+# What a verification reads: the token already carries the disclosed values, so the
+# encrypted columns are neither decrypted nor even fetched (reading one would raise).
+_VERIFY_LOADS = (defer(Presentation.token, raiseload=True), defer(Licence.number, raiseload=True),
+                 defer(Licence.holder_name, raiseload=True), defer(Licence.fields, raiseload=True))
+
+
 def verify(verifier: Principal, token: str) -> dict:
     """Whether a presented token is authentic, unexpired, unrevoked, and its licence valid."""
     try:
@@ -139,10 +146,12 @@ def verify(verifier: Principal, token: str) -> dict:
         return {"valid": False, "reason": "expired"}
     except (jwt.InvalidTokenError, ValueError, TypeError, AttributeError):
         return {"valid": False, "reason": "bad_signature"}
-    presentation = db.session().get(Presentation, claims["jti"])
-    if presentation is None:
+    found = db.session().execute(
+        select(Presentation, Licence).join(Licence, Licence.id == Presentation.licence_id)
+        .where(Presentation.id == claims["jti"]).options(*_VERIFY_LOADS)).first()
+    if found is None:
         return {"valid": False, "reason": "unknown"}
-    licence = db.session().get(Licence, presentation.licence_id)
+    presentation, licence = found
     # Recorded whatever the outcome: the holder sees every check of what they showed.
     record_access(_resource(licence), accessor=verifier, acting_as="verifier", action="licences:verify")
     outcome = {"valid": True, "reason": None}

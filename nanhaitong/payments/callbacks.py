@@ -40,17 +40,24 @@ def handle(event: ChannelEvent) -> str:
     Raises CallbackRejected when the event does not match our record.
     """
     session = db.session()
-    order_id = session.execute(select(PaymentOrder.id).where(
-        PaymentOrder.out_trade_no == event.out_trade_no)).scalar_one_or_none()
-    if order_id is None:
+    order = states.lock_by_out_trade_no(event.out_trade_no)
+    if order is None:
         _reject(event.channel, "unknown_order", event.out_trade_no)
-    order = states.lock(order_id)
     if order.channel != event.channel:
         _reject(event.channel, "wrong_channel", event.out_trade_no)
     if event.amount_fen != order.amount_fen:
         _reject(event.channel, "amount_mismatch", event.out_trade_no)
     if event.kind == "refund" and (event.refund_no != order.refund_no or event.refund_fen != order.amount_fen):
         _reject(event.channel, "refund_mismatch", event.out_trade_no)
+    event_key = event.event_key[:80]
+    # A redelivery, seen under the order's lock: every event of an order is recorded
+    # under that lock, so this read cannot miss one being recorded. (The unique key
+    # below still decides, should one ever get past.) Answering here spares the
+    # database a failing insert, which costs it an error and a rollback.
+    if session.execute(select(PaymentEvent.id).where(PaymentEvent.channel == event.channel,
+                                                     PaymentEvent.event_key == event_key)).first():
+        session.rollback()
+        return "duplicate"
 
     moved = False
     if event.kind == "payment":
@@ -68,7 +75,7 @@ def handle(event: ChannelEvent) -> str:
                                   details={"refund_no": event.refund_no})
         if moved:
             session.execute(GasBillClaim.__table__.delete().where(GasBillClaim.order_id == order.id))
-    session.add(PaymentEvent(channel=event.channel, event_key=event.event_key[:80], kind=event.kind,
+    session.add(PaymentEvent(channel=event.channel, event_key=event_key, kind=event.kind,
                              order_id=order.id, outcome="applied" if moved else "no_change"))
     try:
         session.commit()

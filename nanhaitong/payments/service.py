@@ -14,7 +14,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from integrations.errors import IntegrationError
@@ -249,8 +249,11 @@ def create_order(principal: Principal, *, kind: str, account_id: str, amount_fen
         _release_claim(order.id)
         session.commit()
         raise
-    order = states.lock(order.id)
-    order.payment_params = json.dumps(params, ensure_ascii=False, sort_keys=True)
+    # One statement: the UPDATE takes the row lock itself and answers the row as it now is.
+    order = session.execute(
+        update(PaymentOrder).where(PaymentOrder.id == order.id)
+        .values(payment_params=json.dumps(params, ensure_ascii=False, sort_keys=True)).returning(PaymentOrder),
+        execution_options={"populate_existing": True}).scalar_one()
     session.commit()
     return order
 

@@ -59,9 +59,17 @@ def allowed(current: str, to: str) -> bool:
 
 def lock(order_id: str) -> PaymentOrder | None:
     """The order, freshly read and locked for the rest of the transaction."""
+    return _locked(PaymentOrder.id == order_id)
+
+
+def lock_by_out_trade_no(out_trade_no: str) -> PaymentOrder | None:
+    """``lock``, finding the order by the number the gateways know it by (one round trip)."""
+    return _locked(PaymentOrder.out_trade_no == out_trade_no)
+
+
+def _locked(criterion) -> PaymentOrder | None:
     return db.session().execute(
-        select(PaymentOrder).where(PaymentOrder.id == order_id).with_for_update()
-        .execution_options(populate_existing=True)
+        select(PaymentOrder).where(criterion).with_for_update().execution_options(populate_existing=True)
     ).scalar_one_or_none()
 
 

@@ -143,3 +143,38 @@ def test_cli_verify_exit_status(app, recorded, runner):
 def test_result_vocabulary_enforced(app):
     with app.app_context(), pytest.raises(ValueError):
         audit.record("test.action", result="maybe")
+
+
+def test_the_head_moves_and_the_event_lands_in_one_statement_once_the_head_is_locked(app):
+    """Every appender waits for the head's lock: on PostgreSQL the locked stretch is one
+    statement and the commit, not two statements and the commit."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()))
+
+    with app.app_context():
+        audit.record("test.first")  # no head yet: it is made
+        db.session().commit()
+        event.listen(db.engine(), "before_cursor_execute", seen)
+        try:
+            audit.record("test.second", details={"n": 2})
+            audit.record("test.third", details={"n": 3})  # in the same transaction: sees the head just moved
+            db.session().commit()
+        finally:
+            event.remove(db.engine(), "before_cursor_execute", seen)
+        postgresql = db.engine().dialect.name == "postgresql"
+    locks = [n for n, s in enumerate(statements) if s.startswith("SELECT") and "audit_chain_head" in s]
+    assert len(locks) == 2
+    for lock in locks:
+        after = statements[lock + 1:lock + 3]
+        if postgresql:
+            assert "FOR UPDATE" in statements[lock]
+            assert after[0].startswith("WITH") and "UPDATE audit_chain_head" in after[0] \
+                and "INSERT INTO audit_events" in after[0]
+        else:
+            assert after[0].startswith("UPDATE audit_chain_head") and after[1].startswith("INSERT INTO audit_events")
+    report = verify(app)
+    assert report.ok and report.events == 3

@@ -56,3 +56,44 @@ def test_malformed_key_is_422(sign_in):
     answer = grantor.client.post("/api/v1/authorizations", json=_grant_body("13800138002"),
                                  headers={**grantor.headers, "Idempotency-Key": "has space"})
     assert answer.status_code == 422 and "Idempotency-Key" in answer.get_json()["details"]["fields"]
+
+
+def _kept(app) -> list[dict]:
+    from sqlalchemy import text
+
+    from nanhaitong import db
+
+    with app.app_context():
+        return [dict(row) for row in db.session().execute(text(
+            "SELECT key, status_code, body, created_at FROM idempotency_keys")).mappings()]
+
+
+def test_a_kept_answer_is_encrypted_at_rest(sign_in):
+    grantor, grantee = verified(sign_in, CITIZENS[0]), verified(sign_in, CITIZENS[1])
+    answer = grantor.client.post("/api/v1/authorizations", json=_grant_body(grantee.phone),
+                                 headers={**grantor.headers, "Idempotency-Key": "grant-at-rest"})
+    assert answer.status_code == 201
+    [kept] = _kept(grantor.app)
+    assert kept["status_code"] == 201
+    assert answer.get_json()["id"] not in kept["body"] and "代办社保查询" not in kept["body"]
+
+
+def test_a_key_kept_past_its_day_runs_the_request_again(sign_in):
+    from sqlalchemy import update
+
+    from nanhaitong import db
+    from nanhaitong.idempotency import KEEP_FOR, IdempotencyRecord
+
+    grantor, grantee = verified(sign_in, CITIZENS[0]), verified(sign_in, CITIZENS[1])
+    headers, body = {**grantor.headers, "Idempotency-Key": "grant-old"}, _grant_body(grantee.phone)
+    first = grantor.client.post("/api/v1/authorizations", json=body, headers=headers)
+    with grantor.app.app_context():
+        db.session().execute(update(IdempotencyRecord).values(
+            created_at=datetime.now(timezone.utc) - KEEP_FOR - timedelta(minutes=1)))
+        db.session().commit()
+    again = grantor.client.post("/api/v1/authorizations", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert "Idempotent-Replayed" not in again.headers and again.get_json()["id"] != first.get_json()["id"]
+    replayed = grantor.client.post("/api/v1/authorizations", json=body, headers=headers)
+    assert replayed.headers["Idempotent-Replayed"] == "true" and replayed.get_json() == again.get_json()
+    assert len(_kept(grantor.app)) == 1

@@ -247,3 +247,43 @@ def test_errors_never_show_the_phone_number(sandbox, make_sms_client, make_http_
     for error in errors:
         assert PHONE not in leaked_text(error) and PHONE[:-1] not in leaked_text(error)
         assert "/sms/" in error.message
+
+
+# -- the environment is read once, when the client is built ---------------------------
+
+def _dead_proxy() -> str:
+    """A loopback port nobody listens on: a call sent through it fails to connect."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def test_a_proxy_from_the_environment_is_used(sandbox, make_http_client, monkeypatch):
+    for name in ("NO_PROXY", "no_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", _dead_proxy())
+    client = make_http_client(retries=0)
+
+    with pytest.raises(RetryableError):
+        client.request("GET", "/demo")
+
+
+def test_no_proxy_from_the_environment_is_honoured(sandbox, make_http_client, monkeypatch):
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.setenv("HTTP_PROXY", _dead_proxy())
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    client = make_http_client(retries=0)
+
+    assert "sms" in client.request("GET", "/demo")
+
+
+def test_the_environment_is_not_read_again_on_each_call(sandbox, make_http_client, monkeypatch):
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    client = make_http_client(retries=0)
+    monkeypatch.setenv("HTTP_PROXY", _dead_proxy())  # after the client was built: not seen
+
+    assert "sms" in client.request("GET", "/demo")
+    assert client._session.trust_env is False

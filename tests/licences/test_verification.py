@@ -178,3 +178,26 @@ def test_a_licence_gone_from_the_library_or_expired_fails_verification(app, chen
     library_drop(app, marriage["code"])
     sync(chen)
     assert verify(huang, second["token"]) == {"valid": False, "reason": "licence_withdrawn"}
+
+
+def test_a_verification_reads_presentation_and_licence_at_once_without_their_encrypted_columns(app, chen, huang,
+                                                                                               shown):
+    from sqlalchemy import event
+
+    statements: list[str] = []
+    engine = app.extensions["nht.engine"]
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        answer = verify(huang, shown["token"])
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert answer["valid"] is True and answer["disclosed"] == {"holder_name": CHEN.name, "vehicle_class": "C1"}
+    [read] = [s for s in statements if s.startswith("SELECT") and "licence_presentations" in s]
+    assert "JOIN licences" in read
+    assert not [s for s in statements if s.startswith("SELECT") and "FROM licences" in s]
+    for column in ("licences.number", "licences.holder_name", "licences.fields", "licence_presentations.token"):
+        assert column not in read

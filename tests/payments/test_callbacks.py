@@ -124,3 +124,37 @@ def test_callbacks_for_unknown_orders_or_out_of_order_events_never_move_backward
     done = order(payer, new["id"])
     assert done["status"] == "fulfilled" and len(done["status_history"]) == 3
     assert len(topups(app, new["out_trade_no"])) == 1
+
+
+def test_a_redelivery_is_answered_as_a_duplicate_without_a_failing_insert(app, payer):
+    from sqlalchemy import event
+
+    from nanhaitong.payments import callbacks
+    from nanhaitong.payments.channels import ChannelEvent
+
+    card = bind(payer, number=CARD)
+    new = created(payer, card["id"], amount_fen=2000, channel="wechat")
+    notification = pay(app, "wechat", new["out_trade_no"], deliver=False)["notification"]
+    assert send(app, notification).status_code == 204
+    assert status_of(payer, new["id"]) == "fulfilled"
+
+    statements: list[str] = []
+    engine = app.extensions["nht.engine"]
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert send(app, notification).status_code == 204
+        with app.app_context():
+            recorded = db.session().execute(select(PaymentEvent)).scalar_one()
+            again = ChannelEvent("wechat", "payment", recorded.event_key, new["out_trade_no"], 2000,
+                                 trade_no=recorded.event_key.removeprefix("pay:"))
+            assert callbacks.handle(again) == "duplicate"
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert statements and not [s for s in statements if "INSERT INTO payment_events" in s]
+    assert _events(app) == 1
+    done = order(payer, new["id"])
+    assert done["status"] == "fulfilled" and len(done["status_history"]) == 3
