@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import http
 import threading
-from functools import wraps
+from functools import partial, wraps
+from typing import Callable
 
 import flask_smorest
 import marshmallow as ma
@@ -66,19 +67,19 @@ PUBLIC = "public"
 
 
 class Api(flask_smorest.Api):
-    """flask-smorest's Api, documenting blueprints when the spec is first used.
+    """flask-smorest's Api, writing the OpenAPI document when the spec is first used.
 
-    Documenting a blueprint (apispec resolving every schema of every operation) is a
-    third of building an app, and most apps (each test's, each worker's) never serve
-    the spec. Registration queues the documentation instead; the first use of ``spec``
-    replays the queue in registration order, so the document is the same as when
-    documented at once.
+    Documenting (apispec resolving every schema of every operation, and the error
+    response of every HTTP status) was over a third of building an app, and most apps
+    (each test's, each worker's) never serve the spec. The steps are queued instead and
+    the first use of ``spec`` replays them in their order, so the document is the same
+    as when written at once.
     """
 
     ERROR_SCHEMA = ErrorSchema
 
     def __init__(self, app=None, **kwargs):
-        self._undocumented: list[tuple[flask_smorest.Blueprint, str, list | None]] = []
+        self._undocumented: list[Callable[[], None]] = []
         self._documenting = threading.Lock()
         self._documenter: int | None = None  # the thread replaying the queue, which reads spec as it goes
         self._spec = None
@@ -86,16 +87,14 @@ class Api(flask_smorest.Api):
 
     @property
     def spec(self):
-        # An entry leaves the queue once documented, so another thread waits for the whole
-        # document rather than serving half of it.
+        # A step leaves the queue once done, so another thread waits for the whole
+        # document rather than serving part of it.
         if self._undocumented and self._documenter != threading.get_ident():
             with self._documenting:
                 self._documenter = threading.get_ident()
                 try:
                     while self._undocumented:
-                        blp, name, parameters = self._undocumented[0]
-                        blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=parameters)
-                        self._spec.tag({"name": name, "description": blp.description})
+                        self._undocumented[0]()
                         del self._undocumented[0]
                 finally:
                     self._documenter = None
@@ -105,13 +104,40 @@ class Api(flask_smorest.Api):
     def spec(self, value):
         self._spec = value
 
+    def _document_later(self, step: Callable[[], None]) -> None:
+        with self._documenting:
+            self._undocumented.append(step)
+
+    def _register_responses(self):
+        self._document_later(super()._register_responses)
+
+    def _register_etag_headers(self):
+        self._document_later(super()._register_etag_headers)
+
+    def _register_pagination_header(self):
+        self._document_later(super()._register_pagination_header)
+
     def register_blueprint(self, blp, *, parameters=None, **options):
         # flask_smorest.Api.register_blueprint, with the documentation queued.
         name = options.get("name", blp.name)
         self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
         self._app.register_blueprint(blp, **options)
-        with self._documenting:
-            self._undocumented.append((blp, name, parameters))
+        self._document_later(partial(self._document_blueprint, blp, name, parameters))
+
+    def _document_blueprint(self, blp, name: str, parameters) -> None:
+        blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=parameters)
+        self._spec.tag({"name": name, "description": blp.description})
+
+    # flask-smorest's two, testing _spec: testing spec would write the whole document.
+    def register_converter(self, converter, func):
+        self._converters.append((converter, func))
+        if self._spec is not None:
+            self._register_converter(converter, func)
+
+    def register_field(self, field, *args):
+        self._fields.append((field, *args))
+        if self._spec is not None:
+            self._register_field(field, *args)
 
     def _register_error_handlers(self):
         errors.init_app(self._app)
@@ -119,7 +145,9 @@ class Api(flask_smorest.Api):
     def init_app(self, app, *, spec_kwargs=None):
         super().init_app(app, spec_kwargs=spec_kwargs)
         for name, scheme in SECURITY_SCHEMES.items():
-            self.spec.components.security_scheme(name, scheme)
+            # Security schemes have their own section of the document: the queue's order
+            # does not concern them.
+            self._spec.components.security_scheme(name, scheme)
 
 
 def _add_responses(func, *statuses: int):

@@ -8,8 +8,10 @@ integration clients reach it over real HTTP exactly as `make run` does.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import socket
 import threading
 
 import pytest
@@ -142,8 +144,7 @@ class LiveServer:
         self.app = None
         self.server = make_server("127.0.0.1", 0, self, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        # A short poll interval keeps shutdown (once per test) fast.
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __call__(self, environ, start_response):
         return self.app(environ, start_response)
@@ -155,7 +156,14 @@ class LiveServer:
 
     def stop(self):
         if self.thread.is_alive():
-            self.server.shutdown()
+            # serve_forever sees the shutdown request between two polls of the socket (every
+            # half second); a connection ends the current poll at once. Once per test.
+            stopping = threading.Thread(target=self.server.shutdown)
+            stopping.start()
+            while stopping.is_alive():
+                with contextlib.suppress(OSError):
+                    socket.create_connection(("127.0.0.1", self.server.server_port), timeout=1).close()
+                stopping.join(0.01)
         self.server.server_close()
 
 

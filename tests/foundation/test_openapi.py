@@ -5,11 +5,13 @@ from pathlib import Path
 import yaml
 
 SPEC_FILE = Path(__file__).resolve().parents[2] / "openapi.yaml"
+# libyaml's safe loader when PyYAML has it: the same document, read ten times faster.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def test_checked_in_spec_matches_the_code(app):
     generated = app.extensions["nht.api"].spec.to_dict()
-    checked_in = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
+    checked_in = yaml.load(SPEC_FILE.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     assert checked_in == generated, "openapi.yaml is stale: run `make openapi`"
 
 
