@@ -104,12 +104,10 @@ def list_licences(principal: Principal, *, type_code: str | None, status: str | 
                                   Licence.status != "withdrawn")
     if type_code:
         query = query.where(Licence.type_code == type_code)
-    today = china_today().isoformat()
-    lapsed = (Licence.status == "valid") & Licence.valid_until.is_not(None) & (Licence.valid_until < today)
     if status == "valid":
-        query = query.where(Licence.status == "valid", ~lapsed)
+        query = query.where(Licence.status == "valid", ~_lapsed())
     elif status == "expired":
-        query = query.where((Licence.status == "expired") | lapsed)
+        query = query.where((Licence.status == "expired") | _lapsed())
     elif status:
         query = query.where(Licence.status == status)
     if cursor:
@@ -121,6 +119,13 @@ def list_licences(principal: Principal, *, type_code: str | None, status: str | 
     for row in page:
         authorize(principal, "licences:read", _resource(row))
     return page, (page[-1].id if len(visible) > limit else None)
+
+
+def _lapsed():
+    """Valid as the library last said, but past its date today (built only when filtered
+    on: the expression costs more to build than the unfiltered query it would join)."""
+    today = china_today().isoformat()
+    return (Licence.status == "valid") & Licence.valid_until.is_not(None) & (Licence.valid_until < today)
 
 
 def get_licence(principal: Principal, licence_id: str, action: str = "licences:read") -> Licence:
