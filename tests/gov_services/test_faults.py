@@ -89,7 +89,9 @@ def test_a_timed_out_submission_that_the_upstream_took_is_not_doubled(app, sign_
     fault(app, "/yss/gateway/v1/applications", latency_ms=1500, times=1)
     created = apply(chen, "yss.hukou.certificate", SAMPLES["yss.hukou.certificate"]).get_json()
     assert created["status"] == "queued"
-    time.sleep(0.7)  # the slow request completes upstream
+    deadline = time.monotonic() + 5  # until the slow request completes upstream
+    while not upstream_applications(app) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert len(upstream_applications(app)) == 1
     assert poll(app)["delivered"] == 1
     delivered = application(chen, created["id"])

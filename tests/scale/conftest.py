@@ -7,7 +7,9 @@ Only on the PostgreSQL + Redis backend (``make test`` runs it when they answer).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -31,10 +33,16 @@ MULTI_REDIS_DB = 9
 only_scaled_out = pytest.mark.skipif(BACKEND != "postgresql", reason="needs PostgreSQL + Redis (the scaled-out shape)")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def free_ports(count: int) -> list[int]:
+    """Distinct free loopback ports (held together while chosen, so none is given twice)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def with_path(url: str, path: str) -> str:
@@ -91,7 +99,7 @@ def cluster(tmp_path_factory):
     redis_url = with_path(REDIS_URL, f"/{MULTI_REDIS_DB}")
     redis.Redis.from_url(redis_url).flushdb()
 
-    sandbox_port = free_port()
+    sandbox_port, *instance_ports = free_ports(3)
     sandbox = f"http://127.0.0.1:{sandbox_port}"
     data_dir = tmp_path_factory.mktemp("multi")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NHT_", "GUNICORN_"))}
@@ -104,7 +112,8 @@ def cluster(tmp_path_factory):
     procs: list[subprocess.Popen] = []
 
     def start(args, **extra_env):
-        proc = subprocess.Popen(args, cwd=ROOT, env={**env, **extra_env},
+        # A process group of its own, so the end can stop it with its children (gunicorn's workers).
+        proc = subprocess.Popen(args, cwd=ROOT, env={**env, **extra_env}, start_new_session=True,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(proc)
         return proc
@@ -113,26 +122,26 @@ def cluster(tmp_path_factory):
         # Migrations are their own step (it also writes the shared generated secrets).
         subprocess.run([BIN / "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
                        capture_output=True)
-        wait_until_up(f"{sandbox}/demo", start([sys.executable, "-m", "integrations.sandbox",
-                                                "--port", str(sandbox_port)]))
-        subprocess.run([BIN / "flask", "--app", "wsgi", "payments", "sandbox-register"], cwd=ROOT, env=env,
-                       check=True, capture_output=True)
+        # Then every process starts at once (each spends seconds importing the app; together
+        # they use whatever cores are free); the merchant is registered once the sandbox answers.
+        sandbox_process = start([sys.executable, "-m", "integrations.sandbox", "--port", str(sandbox_port)])
         start([BIN / "celery", "-A", "nanhaitong.jobs.worker:celery", "worker", "--pool=threads",
                "--concurrency=4", "--loglevel=WARNING"])
-        instances = []
-        for _ in range(2):
-            port = free_port()
-            url = f"http://127.0.0.1:{port}"
-            wait_until_up(f"{url}/health/ready", start(
-                [BIN / "gunicorn", "-c", "python:nanhaitong.gunicorn_config", "wsgi:app"],
-                GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="2", GUNICORN_THREADS="4"))
-            instances.append(url)
+        instances = [f"http://127.0.0.1:{port}" for port in instance_ports]
+        gunicorns = [start([BIN / "gunicorn", "-c", "python:nanhaitong.gunicorn_config", "wsgi:app"],
+                           GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="2", GUNICORN_THREADS="4")
+                     for port in instance_ports]
+        wait_until_up(f"{sandbox}/demo", sandbox_process)
+        subprocess.run([BIN / "flask", "--app", "wsgi", "payments", "sandbox-register"], cwd=ROOT, env=env,
+                       check=True, capture_output=True)
+        for url, process in zip(instances, gunicorns):
+            wait_until_up(f"{url}/health/ready", process)
         yield Cluster(instances, sandbox, database_url, redis_url, env)
     finally:
+        # The tests are over: the graceful shutdowns would wait seconds for nothing (the
+        # worker on its broker loop, gunicorn's threads on idle keep-alive connections).
         for proc in procs:
-            proc.terminate()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
         for proc in procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            proc.wait()
