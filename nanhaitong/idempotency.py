@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from functools import wraps
 
 from flask import Response, g, request
-from sqlalchemy import DateTime, Integer, String, UniqueConstraint, delete, select, update
+from sqlalchemy import DateTime, Integer, String, UniqueConstraint, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -159,13 +159,22 @@ def _forget(owner: str, key: str) -> None:
     session.commit()
 
 
+# Built once (building a statement costs about as much as sending it). Parameter names
+# that are no column's: those would be written too.
+_OURS = (IdempotencyRecord.owner == bindparam("record_owner"), IdempotencyRecord.key == bindparam("record_key"))
+_DROP = delete(IdempotencyRecord).where(*_OURS)
+# The body is encrypted on its way in by the column's type, as for any write.
+_KEEP = update(IdempotencyRecord).where(*_OURS).values(
+    status_code=bindparam("answer_status"), mimetype=bindparam("answer_mimetype"), body=bindparam("answer_body"))
+
+
 def _remember(owner: str, key: str, response: Response) -> None:
     session = db.session()
-    ours = (IdempotencyRecord.owner == owner, IdempotencyRecord.key == key)
+    ours = {"record_owner": owner, "record_key": key}
     if response.status_code >= 400:  # errors are not kept: the client may retry as is
-        session.execute(delete(IdempotencyRecord).where(*ours))
-    else:  # the body is encrypted on its way in, as the column's type does for any write
-        session.execute(update(IdempotencyRecord).where(*ours).values(
-            status_code=response.status_code, mimetype=response.mimetype, body=response.get_data(as_text=True)))
+        session.execute(_DROP, ours)
+    else:
+        session.execute(_KEEP, {**ours, "answer_status": response.status_code, "answer_mimetype": response.mimetype,
+                                "answer_body": response.get_data(as_text=True)})
     session.commit()
 

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from .. import db
 from ..ids import new_id
@@ -16,12 +16,25 @@ from ..timeutil import isoformat, utcnow
 from .models import AuditChainHead, AuditEvent
 
 GENESIS_HASH = "0" * 64
-_COLUMNS = ("seq", "id", "occurred_at", "actor", "on_behalf_of", "action", "object_type", "object_id",
-            "source_ip", "request_id", "result", "details", "prev_hash", "hash")
 RESULTS = ("success", "failure", "denied")
 # The fields an event's hash covers, in order. Adding one needs a new chain version.
 HASHED_FIELDS = ("seq", "id", "occurred_at", "actor", "on_behalf_of", "action", "object_type",
                  "object_id", "source_ip", "request_id", "result", "details")
+_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
+
+# The statements that append, built once: building them costs more than running them.
+_EVENTS, _HEAD = AuditEvent.__table__, AuditChainHead.__table__
+_LOCK_HEAD = select(_HEAD.c.id, _HEAD.c.seq, _HEAD.c.hash).with_for_update()
+# Parameter names that are no column's: a column's own name among the parameters would be
+# written by the other statement of the pair too.
+_INSERT_EVENT = insert(_EVENTS).values({name: bindparam(f"event_{name}") for name in _COLUMNS})
+_INSERT_HEAD = insert(_HEAD).values(id=1, seq=bindparam("head_seq"), hash=bindparam("head_hash"))
+_MOVE_HEAD = (update(_HEAD).where(_HEAD.c.id == bindparam("head_id"))
+              .values(seq=bindparam("head_seq"), hash=bindparam("head_hash")))
+# PostgreSQL: one statement, so one round trip while the head is locked instead of two.
+# Every other appender waits for that lock, and under load a round trip is several
+# milliseconds of the app waiting for its turn on a CPU.
+_MOVE_HEAD_AND_INSERT_EVENT = _INSERT_EVENT.add_cte(_MOVE_HEAD.returning(_HEAD.c.id).cte("moved_head"))
 
 
 def _canonical(value) -> str:
@@ -58,8 +71,7 @@ def record(action: str, *, result: str = "success", object_type: str | None = No
     # transaction writes is flushed by this query, before the lock is taken. The head is
     # read as values, not as an object, so a second event in the same transaction sees
     # the head the first one wrote.
-    head = session.execute(select(AuditChainHead.id, AuditChainHead.seq, AuditChainHead.hash)
-                           .with_for_update()).one_or_none()
+    head = session.execute(_LOCK_HEAD).one_or_none()
     prev_hash = head.hash if head else GENESIS_HASH
     event = AuditEvent(
         seq=(head.seq if head else 0) + 1,
@@ -83,20 +95,16 @@ def record(action: str, *, result: str = "success", object_type: str | None = No
 
 def _append(session, event: AuditEvent, *, head_id: int | None) -> None:
     """Write the event and move the head to it (the head is locked by the caller)."""
-    row = insert(AuditEvent).values({name: getattr(event, name) for name in _COLUMNS})
+    values = {f"event_{name}": getattr(event, name) for name in _COLUMNS}
+    head = {"head_id": head_id, "head_seq": event.seq, "head_hash": event.hash}
     if head_id is None:
-        session.execute(insert(AuditChainHead).values(id=1, seq=event.seq, hash=event.hash))
-        session.execute(row)
-        return
-    move = update(AuditChainHead).where(AuditChainHead.id == head_id).values(seq=event.seq, hash=event.hash)
-    if session.get_bind().dialect.name == "postgresql":
-        # One statement, so one round trip while the head is locked instead of two: every
-        # other appender waits for the lock, and under load a round trip is several
-        # milliseconds of the app waiting for its turn on a CPU.
-        session.execute(row.add_cte(move.returning(AuditChainHead.id).cte("moved_head")))
+        session.execute(_INSERT_HEAD, head)
+        session.execute(_INSERT_EVENT, values)
+    elif session.get_bind().dialect.name == "postgresql":
+        session.execute(_MOVE_HEAD_AND_INSERT_EVENT, {**values, **head})
     else:
-        session.execute(move)
-        session.execute(row)
+        session.execute(_MOVE_HEAD, head)
+        session.execute(_INSERT_EVENT, values)
 
 
 @dataclass

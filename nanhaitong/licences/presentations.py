@@ -17,7 +17,7 @@ from datetime import timedelta
 import jwt
 import segno
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import defer
 
 from .. import db
@@ -127,10 +127,14 @@ def presentation_view(presentation: Presentation) -> dict:
     }
 
 
-# What a verification reads: the token already carries the disclosed values, so the
-# encrypted columns are neither decrypted nor even fetched (reading one would raise).
-_VERIFY_LOADS = (defer(Presentation.token, raiseload=True), defer(Licence.number, raiseload=True),
-                 defer(Licence.holder_name, raiseload=True), defer(Licence.fields, raiseload=True))
+# What a verification reads, in one query built once: the token already carries the
+# disclosed values, so the encrypted columns are neither decrypted nor even fetched
+# (reading one would raise).
+_VERIFY_READ = (
+    select(Presentation, Licence).join(Licence, Licence.id == Presentation.licence_id)
+    .where(Presentation.id == bindparam("presentation_id"))
+    .options(defer(Presentation.token, raiseload=True), defer(Licence.number, raiseload=True),
+             defer(Licence.holder_name, raiseload=True), defer(Licence.fields, raiseload=True)))
 
 
 def verify(verifier: Principal, token: str) -> dict:
@@ -146,9 +150,7 @@ def verify(verifier: Principal, token: str) -> dict:
         return {"valid": False, "reason": "expired"}
     except (jwt.InvalidTokenError, ValueError, TypeError, AttributeError):
         return {"valid": False, "reason": "bad_signature"}
-    found = db.session().execute(
-        select(Presentation, Licence).join(Licence, Licence.id == Presentation.licence_id)
-        .where(Presentation.id == claims["jti"]).options(*_VERIFY_LOADS)).first()
+    found = db.session().execute(_VERIFY_READ, {"presentation_id": claims["jti"]}).first()
     if found is None:
         return {"valid": False, "reason": "unknown"}
     presentation, licence = found

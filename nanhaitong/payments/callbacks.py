@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import db
@@ -22,6 +22,8 @@ from .models import GasBillClaim, PaymentEvent, PaymentOrder
 
 log = logging.getLogger(__name__)
 ACTOR = "system:payment_callback"
+_RECORDED = select(PaymentEvent.id).where(PaymentEvent.channel == bindparam("channel"),
+                                          PaymentEvent.event_key == bindparam("event_key"))
 
 
 def _reject(channel: str, reason: str, out_trade_no: str | None = None, status: int = 400):
@@ -54,8 +56,7 @@ def handle(event: ChannelEvent) -> str:
     # under that lock, so this read cannot miss one being recorded. (The unique key
     # below still decides, should one ever get past.) Answering here spares the
     # database a failing insert, which costs it an error and a rollback.
-    if session.execute(select(PaymentEvent.id).where(PaymentEvent.channel == event.channel,
-                                                     PaymentEvent.event_key == event_key)).first():
+    if session.execute(_RECORDED, {"channel": event.channel, "event_key": event_key}).first():
         session.rollback()
         return "duplicate"
 

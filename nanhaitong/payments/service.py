@@ -14,7 +14,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from integrations.errors import IntegrationError
@@ -249,13 +249,17 @@ def create_order(principal: Principal, *, kind: str, account_id: str, amount_fen
         _release_claim(order.id)
         session.commit()
         raise
-    # One statement: the UPDATE takes the row lock itself and answers the row as it now is.
-    order = session.execute(
-        update(PaymentOrder).where(PaymentOrder.id == order.id)
-        .values(payment_params=json.dumps(params, ensure_ascii=False, sort_keys=True)).returning(PaymentOrder),
+    order = session.execute(_STORE_PAYMENT_PARAMS, {
+        "order_id": order.id, "payment_params_json": json.dumps(params, ensure_ascii=False, sort_keys=True)},
         execution_options={"populate_existing": True}).scalar_one()
     session.commit()
     return order
+
+
+# One statement, built once: the UPDATE takes the row lock itself and answers the row as
+# it now is. (Parameter names that are no column's: those would be written too.)
+_STORE_PAYMENT_PARAMS = (update(PaymentOrder).where(PaymentOrder.id == bindparam("order_id"))
+                         .values(payment_params=bindparam("payment_params_json")).returning(PaymentOrder))
 
 
 def _release_claim(order_id: str) -> None:

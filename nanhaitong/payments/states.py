@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from .. import db
 from ..audit.service import record as audit
@@ -57,20 +57,23 @@ def allowed(current: str, to: str) -> bool:
     return to in TRANSITIONS.get(current, frozenset())
 
 
+def _locking(criterion):
+    return select(PaymentOrder).where(criterion).with_for_update().execution_options(populate_existing=True)
+
+
+# Built once: building a statement costs about as much as sending it.
+_LOCK = _locking(PaymentOrder.id == bindparam("order_id"))
+_LOCK_BY_OUT_TRADE_NO = _locking(PaymentOrder.out_trade_no == bindparam("out_trade_no"))
+
+
 def lock(order_id: str) -> PaymentOrder | None:
     """The order, freshly read and locked for the rest of the transaction."""
-    return _locked(PaymentOrder.id == order_id)
+    return db.session().execute(_LOCK, {"order_id": order_id}).scalar_one_or_none()
 
 
 def lock_by_out_trade_no(out_trade_no: str) -> PaymentOrder | None:
     """``lock``, finding the order by the number the gateways know it by (one round trip)."""
-    return _locked(PaymentOrder.out_trade_no == out_trade_no)
-
-
-def _locked(criterion) -> PaymentOrder | None:
-    return db.session().execute(
-        select(PaymentOrder).where(criterion).with_for_update().execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    return db.session().execute(_LOCK_BY_OUT_TRADE_NO, {"out_trade_no": out_trade_no}).scalar_one_or_none()
 
 
 def advance(order_id: str, to: str, cause: str, *, actor: str = "system:payments", details: dict | None = None,
