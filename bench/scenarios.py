@@ -26,29 +26,37 @@ class Scenario:
     target: str = "api"  # or "ceiling"
 
 
-def _code(sandbox: str, phone: str) -> str:
+def _messages(sandbox: str, phone: str) -> list[dict]:
+    return requests.get(f"{sandbox}/sms/messages", params={"phone": phone}, timeout=5).json()["messages"]
+
+
+def _code(sandbox: str, phone: str, before: int) -> str:
+    """The code of the SMS sent after ``before`` messages: on PostgreSQL the worker sends
+    it a moment after the API answers, and until then the newest is the previous code."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        messages = requests.get(f"{sandbox}/sms/messages", params={"phone": phone}, timeout=5).json()["messages"]
-        if messages:
+        messages = _messages(sandbox, phone)  # newest first
+        if len(messages) > before:
             return messages[0]["params"]["code"]
         time.sleep(0.05)
-    raise RuntimeError(f"no SMS for {phone}")
+    raise RuntimeError(f"no new SMS for {phone}")
 
 
 def prepare(api: str, sandbox: str) -> dict:
     """A verified demo citizen with a password, a synced wallet and a live presentation."""
     person = CITIZENS[0]
+    sent = len(_messages(sandbox, person.phone))
     answer = requests.post(f"{api}/api/v1/auth/sms-codes", timeout=10,
                            json={"phone": person.phone, "purpose": "login"})
     answer.raise_for_status()
     tokens = requests.post(f"{api}/api/v1/auth/tokens", timeout=10, json={
-        "grant_type": "sms_code", "phone": person.phone, "code": _code(sandbox, person.phone), "client": "app"})
+        "grant_type": "sms_code", "phone": person.phone, "code": _code(sandbox, person.phone, sent), "client": "app"})
     tokens.raise_for_status()
     auth = {"Authorization": f"Bearer {tokens.json()['access_token']}"}
+    sent = len(_messages(sandbox, person.phone))
     requests.post(f"{api}/api/v1/auth/sms-codes", timeout=10,
                   json={"phone": person.phone, "purpose": "step_up"}).raise_for_status()
-    step_up = _code(sandbox, person.phone)
+    step_up = _code(sandbox, person.phone, sent)
     for method, path, body in (
         ("post", "/api/v1/me/real-name-verification", {"name": person.name, "id_number": person.id_number}),
         ("put", "/api/v1/me/password", {"new_password": PASSWORD, "step_up_code": step_up}),
