@@ -31,7 +31,7 @@ def install() -> None:
 
     def memoized(self: Rule, append_unknown: bool = True):
         defaults = self.defaults or {}
-        if any(is_dynamic and data in defaults for is_dynamic, data in self._trace):
+        if defaults and any(is_dynamic and data in defaults for is_dynamic, data in self._trace):
             return compile_builder(self, append_unknown)
         key = (self.rule, tuple(self._trace), tuple(defaults), append_unknown)
         builder = compiled.get(key)
@@ -40,4 +40,5 @@ def install() -> None:
         return builder
 
     memoized.memoized = True
+    memoized.__wrapped__ = compile_builder
     Rule._compile_builder = memoized
