@@ -107,15 +107,17 @@ class Stack:
             self.start([BIN / "celery", "-A", "nanhaitong.jobs.worker:celery", "worker", "--pool=threads",
                         "--concurrency=4", "--loglevel=WARNING"])
         self.api = self._gunicorn("api", "wsgi:app", "/health/ready")
-        self.ceiling = self._gunicorn("ceiling", "bench.ceiling_app:app", "/")
+        self.servers = {"api": self.api, "ceiling": self._gunicorn("ceiling", "bench.ceiling_app:app", "/"),
+                        "floor": self._gunicorn("floor", "bench.floor_app:app", None)}
         return self
 
-    def _gunicorn(self, name: str, target: str, probe: str) -> str:
+    def _gunicorn(self, name: str, target: str, probe: str | None) -> str:
         url = f"http://127.0.0.1:{free_port()}"
         proc = self.start([BIN / "gunicorn", "-c", "python:nanhaitong.gunicorn_config", target],
                           GUNICORN_BIND=url.removeprefix("http://"))
         self.roots[name] = proc.pid
-        wait_until_up(url + probe, proc)
+        if probe is not None:
+            wait_until_up(url + probe, proc)
         return url
 
     def cpu(self) -> dict[str, float]:
@@ -144,7 +146,9 @@ def _process_table() -> dict[int, tuple[int, float, str]]:
         except OSError:
             continue
         fields = stat.rsplit(")", 1)[1].split()
-        table[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick, cmdline)
+        # utime + stime, and cutime + cstime: what its children that have ended used (gunicorn
+        # recycles workers every max_requests, which a benchmark run reaches).
+        table[int(entry)] = (int(fields[1]), sum(int(value) for value in fields[11:15]) / tick, cmdline)
     return table
 
 
@@ -202,15 +206,14 @@ def run(backend: str, *, duration: int, connections: int, threads: int, only: st
         paths = set(requests.get(f"{stack.api}/openapi.json", timeout=10).json()["paths"])
         rows = []
         for scenario in scenario_defs.scenarios(ctx, paths):
-            if only and only not in scenario.name and scenario.target != "ceiling":
+            if only and only not in scenario.name and scenario.target == "api":
                 continue
-            base = stack.ceiling if scenario.target == "ceiling" else stack.api
+            base = stack.servers[scenario.target]
             before = stack.cpu()
             peak = wrk(base, scenario, duration=duration, connections=connections, threads=threads)
             spent = {name: seconds - before.get(name, 0.0) for name, seconds in stack.cpu().items()}
-            server = spent["ceiling"] if scenario.target == "ceiling" else spent["api"]
             peak["cpu_ms_per_request"] = {
-                "server": 1000 * server / max(peak["requests"], 1),
+                "server": 1000 * spent[scenario.target] / max(peak["requests"], 1),
                 "database": 1000 * spent.get("database", 0.0) / max(peak["requests"], 1),
                 "sandbox": 1000 * spent["sandbox"] / max(peak["requests"], 1),
             }

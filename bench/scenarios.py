@@ -23,7 +23,7 @@ class Scenario:
     raw_body: str | None = None  # sent as is (a signed callback), instead of ``body`` as JSON
     unique_header: str | None = None  # a header given a fresh value on every request
     authenticated_read: bool = False  # held to the 60%-of-ceiling goal
-    target: str = "api"  # or "ceiling"
+    target: str = "api"  # or "ceiling", "floor" (bench/ceiling_app.py, bench/floor_app.py)
 
 
 def _messages(sandbox: str, phone: str) -> list[dict]:
@@ -98,6 +98,7 @@ def scenarios(ctx: dict, available_paths: set[str]) -> list[Scenario]:
     notification = ctx["notification"]
     found = [
         Scenario("ceiling ({})", "GET", "/", target="ceiling"),
+        Scenario("floor (rate limit + session lookup)", "GET", "/", ctx["auth"], target="floor"),
         # Early: the notification's timestamp must stay within the 5-minute tolerance.
         Scenario("payment callback (WeChat, redelivered)", "POST", "/api/v1/payments/callbacks/wechat",
                  notification["headers"], raw_body=notification["body"]),
