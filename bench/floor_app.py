@@ -7,11 +7,12 @@ request of the API must do before any endpoint's own work.
    effect on the next request: one indexed SELECT, sent through the database driver
    itself (no ORM, no SQLAlchemy), on a connection kept per thread.
 
-The token's signature is not checked here: the API remembers tokens it has verified
-(identity.tokens.VerifiedTokens), so on repeated requests its check costs a dictionary
-lookup. The gap between this row and an endpoint's row is what the framework
-(flask-smorest, marshmallow, SQLAlchemy) and the endpoint's own work cost; the gap
-between the ceiling and this row is what no implementation in this shape can avoid.
+``/`` does both; ``/rate-limit`` does step 1 alone. The token's signature is not
+checked here: the API remembers tokens it has verified (identity.tokens.VerifiedTokens),
+so on repeated requests its check costs a dictionary lookup. The gap between the ceiling
+and these rows is what no implementation of these checks in this shape can avoid; the
+gap between them and an endpoint's row is what the framework (flask-smorest,
+marshmallow, SQLAlchemy) and the endpoint's own work cost.
 """
 
 from __future__ import annotations
@@ -57,10 +58,24 @@ def _session_id() -> str:
 app = Flask(__name__)
 
 
+def _limited():
+    if not _limiter.hit(_LIMIT, "default", request.remote_addr or "-", request.path):
+        return {"code": "rate_limited"}, 429
+    return None
+
+
+@app.get("/rate-limit")
+def rate_limited_empty():
+    """Step 1 alone: what a request that must count against a limit shared by every
+    instance costs, before it reads anything."""
+    return _limited() or {}
+
+
 @app.get("/")
 def authenticated_empty():
-    if not _limiter.hit(_LIMIT, "default", request.remote_addr or "-", "floor"):
-        return {"code": "rate_limited"}, 429
+    refused = _limited()
+    if refused:
+        return refused
     conn, statement = _connection_and_statement()
     row = conn.execute(statement, (_session_id(),)).fetchone()
     if row is None or row[0] is not None:

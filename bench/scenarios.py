@@ -98,7 +98,8 @@ def scenarios(ctx: dict, available_paths: set[str]) -> list[Scenario]:
     notification = ctx["notification"]
     found = [
         Scenario("ceiling ({})", "GET", "/", target="ceiling"),
-        Scenario("floor (rate limit + session lookup)", "GET", "/", ctx["auth"], target="floor"),
+        Scenario("floor: shared rate limit", "GET", "/rate-limit", target="floor"),
+        Scenario("floor: rate limit + session lookup", "GET", "/", ctx["auth"], target="floor"),
         # Early: the notification's timestamp must stay within the 5-minute tolerance.
         Scenario("payment callback (WeChat, redelivered)", "POST", "/api/v1/payments/callbacks/wechat",
                  notification["headers"], raw_body=notification["body"]),
