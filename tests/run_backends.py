@@ -1,4 +1,4 @@
-"""Run the suite on SQLite, then on PostgreSQL + Redis when both answer; say which ran.
+"""Run the suite on SQLite and, when both answer, on PostgreSQL + Redis; say which ran.
 
 `make test` calls this. Settings: NHT_TEST_POSTGRES_URL (default
 postgresql://postgres@127.0.0.1:5432/test) and NHT_TEST_REDIS_URL (default
