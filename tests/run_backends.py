@@ -49,6 +49,17 @@ def spread_phase() -> list[str]:
     return [*spread, f"--ignore={SERIAL_ONLY}"]
 
 
+def scratch_root() -> str | None:
+    """Where the runs keep their temporary files (a SQLite database per test among them):
+    in memory when the machine has a roomy tmpfs, since on disk every test's commits
+    waited on fsync; else the system's default (a container's /dev/shm is often 64 MB)."""
+    try:
+        shm = os.statvfs("/dev/shm")
+    except OSError:
+        return None
+    return "/dev/shm" if shm.f_bavail * shm.f_frsize >= 2 * 1024**3 else None
+
+
 class Run:
     """One pytest process on one backend, and what its JUnit report counts."""
 
@@ -116,9 +127,7 @@ def main(pytest_args: list[str]) -> int:
     started = time.monotonic()
     why_not = services_answer()
     backends = ["sqlite"] + (["postgresql"] if why_not is None else [])
-    # Each run's temporary files (a SQLite database per test among them) in memory when
-    # the machine has a tmpfs: on disk, every test's commits waited on fsync.
-    with tempfile.TemporaryDirectory(dir="/dev/shm" if os.path.isdir("/dev/shm") else None) as tmp:
+    with tempfile.TemporaryDirectory(dir=scratch_root()) as tmp:
         if pytest_args:
             results = chosen_tests(backends, pytest_args, Path(tmp))
         else:
