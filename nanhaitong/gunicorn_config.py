@@ -15,10 +15,15 @@ GUNICORN_CMD_ARGS). Why these values:
   without bound, and not all at once.
 * No gunicorn access log: the app writes one JSON line per request itself, with the
   request id and without query strings (which may carry personal data).
+* Each worker freezes its garbage collector's view of the app once the app is built
+  (``post_worker_init``): the app's own objects (routes, schemas, mappers) live as long as
+  the worker, and a full collection that walked them all stopped every thread of the
+  worker for 100-180 ms now and then, which showed in the p99 latency.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 
@@ -45,3 +50,7 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "warning")
 # nothing opened before the fork is shared between processes.
 preload_app = False
 proc_name = "nanhaitong"
+
+
+def post_worker_init(worker) -> None:
+    gc.freeze()
