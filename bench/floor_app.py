@@ -1,8 +1,8 @@
 """The floor of an authenticated read: the ceiling app plus what every authenticated
 request of the API must do before any endpoint's own work.
 
-1. Count the caller against the shared default rate limit: the same `limits` moving
-   window on the same storage (Redis, or memory on SQLite) as nanhaitong/ratelimit.py.
+1. Count the caller against the shared default rate limit: the API's own
+   ``nanhaitong.ratelimit.RateLimits`` on the same storage (Redis, or memory on SQLite).
 2. Look the token's session up by primary key, so that logout and revocation take
    effect on the next request: one indexed SELECT, sent through the database driver
    itself (no ORM, no SQLAlchemy), on a connection kept per thread.
@@ -24,14 +24,13 @@ import sqlite3
 import threading
 
 from flask import Flask, request
-from limits import parse
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+
+from nanhaitong.errors import RateLimited
+from nanhaitong.ratelimit import RateLimits
 
 _DATABASE_URL = os.environ["NHT_DATABASE_URL"]
-_LIMIT = parse(os.environ.get("NHT_RATELIMIT_DEFAULT", "600 per minute"))
-_limiter = MovingWindowRateLimiter(storage_from_string(os.environ.get("NHT_REDIS_URL") or "memory://",
-                                                       key_prefix="nht-floor"))
+_limits = RateLimits(os.environ.get("NHT_REDIS_URL") or "memory://",
+                     os.environ.get("NHT_RATELIMIT_DEFAULT", "300 per minute"))
 _connections = threading.local()
 _SESSION = "SELECT revoked_at, expires_at, account_kind FROM auth_sessions WHERE id = "
 
@@ -56,26 +55,24 @@ def _session_id() -> str:
 
 
 app = Flask(__name__)
+app.register_error_handler(RateLimited, lambda _refused: ({"code": "rate_limited"}, 429))
 
 
-def _limited():
-    if not _limiter.hit(_LIMIT, "default", request.remote_addr or "-", request.path):
-        return {"code": "rate_limited"}, 429
-    return None
+def _count_hit() -> None:
+    _limits.hit(_limits.default, "floor", request.remote_addr or "-", request.path)
 
 
 @app.get("/rate-limit")
 def rate_limited_empty():
     """Step 1 alone: what a request that must count against a limit shared by every
     instance costs, before it reads anything."""
-    return _limited() or {}
+    _count_hit()
+    return {}
 
 
 @app.get("/")
 def authenticated_empty():
-    refused = _limited()
-    if refused:
-        return refused
+    _count_hit()
     conn, statement = _connection_and_statement()
     row = conn.execute(statement, (_session_id(),)).fetchone()
     if row is None or row[0] is not None:
