@@ -10,8 +10,20 @@ import requests
 from tests.authorizations.helpers import CHEN, audit_rows, details, verified
 from tests.identity.conftest import assert_error
 
-from .conftest import SAMPLES, application, apply, clear_faults, fault, poll, query, sandbox, upstream_applications
+from .conftest import (
+    SAMPLES,
+    UPSTREAM_TIMEOUT_SECONDS,
+    application,
+    apply,
+    clear_faults,
+    fault,
+    poll,
+    query,
+    sandbox,
+    upstream_applications,
+)
 
+SLOWER_THAN_TIMEOUT_MS = UPSTREAM_TIMEOUT_SECONDS * 1000 + 500
 URL = "/api/v1/gov-services/yss.tax.individual_income_record/queries"  # not cacheable
 PARAMS = {"params": {"year": 2025}}
 
@@ -39,10 +51,11 @@ def test_upstream_5xx_is_503_in_the_one_shape(app, sign_in):
 
 def test_a_slow_upstream_is_504_quickly(app, sign_in):
     chen = verified(sign_in, CHEN)
-    fault(app, "/yss/gateway/", latency_ms=2500, times=1)  # the timeout is 1 s in these tests
+    fault(app, "/yss/gateway/", latency_ms=SLOWER_THAN_TIMEOUT_MS, times=1)
     started = time.monotonic()
     assert_error(chen.post(URL, json=PARAMS), 504, "upstream_timeout")
-    assert time.monotonic() - started < 2.2  # one timeout, no retry of a timed-out call
+    # One timeout, no retry of a timed-out call (which would take twice as long).
+    assert time.monotonic() - started < UPSTREAM_TIMEOUT_SECONDS * 1.5
 
 
 def test_the_breaker_opens_then_recovers(app, sign_in):
@@ -85,11 +98,11 @@ def test_an_application_made_while_the_upstream_is_down_is_queued_then_delivered
 
 def test_a_timed_out_submission_that_the_upstream_took_is_not_doubled(app, sign_in):
     chen = verified(sign_in, CHEN)
-    # Slow, not failed: the upstream takes the application after our 1 s timeout.
-    fault(app, "/yss/gateway/v1/applications", latency_ms=1500, times=1)
+    # Slow, not failed: the upstream takes the application after our timeout.
+    fault(app, "/yss/gateway/v1/applications", latency_ms=SLOWER_THAN_TIMEOUT_MS, times=1)
     created = apply(chen, "yss.hukou.certificate", SAMPLES["yss.hukou.certificate"]).get_json()
     assert created["status"] == "queued"
-    deadline = time.monotonic() + 5  # until the slow request completes upstream
+    deadline = time.monotonic() + 10  # until the slow request completes upstream
     while not upstream_applications(app) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(upstream_applications(app)) == 1

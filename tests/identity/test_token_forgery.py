@@ -375,13 +375,15 @@ def test_expired_token(client, sign_real):
 def test_expired_by_short_ttl(make_app):
     from .conftest import read_code, request_code
 
-    app = make_app(ACCESS_TOKEN_TTL_SECONDS=1)
+    # 2 s, not 1: "exp" counts whole seconds from a truncated "iat", so a 1 s token issued
+    # late in a second could lapse before the next request.
+    app = make_app(ACCESS_TOKEN_TTL_SECONDS=2)
     client = app.test_client()
     request_code(client, "13800138004")
     pair = client.post("/api/v1/auth/tokens", json={
         "grant_type": "sms_code", "phone": "13800138004", "code": read_code(app, "13800138004"),
         "client": "app"}).get_json()
-    assert pair["expires_in"] == 1
+    assert pair["expires_in"] == 2
     assert call(client, pair["access_token"]).status_code == 200
     exp = split(pair["access_token"])[1]["exp"]
     time.sleep(max(0.0, exp - time.time()) + 0.05)
