@@ -8,6 +8,7 @@ complete; whatever is left uncommitted when the request ends is rolled back.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from contextlib import contextmanager
 from functools import lru_cache
 
@@ -38,60 +39,63 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
-            # We issue BEGIN ourselves (below) instead of the driver's lazy one.
-            dbapi_conn.isolation_level = None
+            dbapi_conn.isolation_level = None  # no BEGIN from the driver: _begin_at_first_write sends it
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.close()
 
-        @event.listens_for(engine, "begin")
-        def _sqlite_begin_immediate(conn):
-            # SQLite ignores SELECT ... FOR UPDATE; taking the write lock when a
-            # transaction begins serialises writers instead, so read-check-write steps
-            # (audit chain head, code attempts) cannot interleave. The embedded mode
-            # trades write concurrency for that; PostgreSQL uses row locks.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
+        # SQLite ignores SELECT ... FOR UPDATE: the write lock, taken when the transaction
+        # begins, serialises writers instead, so the read-check-write steps that lock rows
+        # on PostgreSQL (audit chain head, code attempts) cannot interleave. Plain reads
+        # before that take no lock, so readers never queue behind writers (WAL).
+        _begin_at_first_write(engine, "BEGIN IMMEDIATE", lambda dbapi_conn: dbapi_conn.in_transaction)
         return engine
     # No pre-ping: a lost connection answers 503 once and the pool starts afresh (errors.py).
     engine = create_engine(url, pool_size=10, max_overflow=10)
-    if engine.dialect.name == "postgresql":
-        _begin_at_first_write(engine)
-    return engine
-
-
-# Plain reads: a SELECT that locks nothing (FOR UPDATE/SHARE, FOR [NO] KEY ...) or
-# anything else. A statement that modifies data inside a SELECT would need a CTE, and
-# those start with WITH.
-_READ_ONLY = re.compile(r"\s*SELECT\b(?!.*\bFOR\s+(UPDATE|SHARE|NO\s+KEY|KEY)\b)", re.IGNORECASE | re.DOTALL)
-
-
-@lru_cache(maxsize=4096)  # the same compiled statements come back on every request
-def _needs_transaction(statement: str) -> bool:
-    return _READ_ONLY.match(statement) is None
-
-
-def _begin_at_first_write(engine: Engine) -> None:
-    """Open the transaction at the first statement that needs one, not at the first read.
-
-    psycopg sends BEGIN as a round trip of its own, and ending the transaction is one
-    more, so a request that only reads (most GETs) paid two extra round trips of the
-    three or four it makes; under load each costs the server as much CPU as a small
-    request. Reads before the first write each see the latest committed data, exactly as
-    they do inside a READ COMMITTED transaction; from the first write, or the first
-    locking read, everything up to the commit or rollback is one transaction as before.
-    """
 
     @event.listens_for(engine, "connect")
     def _autocommit_until_needed(dbapi_conn, _record):
         dbapi_conn.autocommit = True  # psycopg then sends no BEGIN of its own
 
+    _begin_at_first_write(engine, "BEGIN",
+                          lambda dbapi_conn: dbapi_conn.info.transaction_status != TransactionStatus.IDLE)
+    return engine
+
+
+# A plain read: a SELECT that locks nothing (FOR UPDATE/SHARE, FOR [NO] KEY ...). A
+# statement that modifies data inside a SELECT would need a CTE, and those start with WITH.
+_PLAIN_READ = re.compile(r"\s*SELECT\b(?!.*\bFOR\s+(UPDATE|SHARE|NO\s+KEY|KEY)\b)", re.IGNORECASE | re.DOTALL)
+
+
+@lru_cache(maxsize=4096)  # the same compiled statements come back on every request
+def _needs_transaction(statement: str) -> bool:
+    return _PLAIN_READ.match(statement) is None
+
+
+def _locks_rows(context) -> bool:
+    """Asked to lock rows, whether or not the dialect renders it (SQLite does not)."""
+    statement = getattr(getattr(context, "compiled", None), "statement", None)
+    return getattr(statement, "_for_update_arg", None) is not None
+
+
+def _begin_at_first_write(engine: Engine, begin: str, in_transaction: Callable) -> None:
+    """Open the transaction at the first statement that writes or locks, not at the first read.
+
+    On PostgreSQL, BEGIN is a round trip of its own (psycopg sends it apart) and so is
+    the ROLLBACK that ends the request: a request that only reads (most GETs) paid two
+    more round trips than its queries, and under load each costs the server as much CPU
+    as a small request. On SQLite, BEGIN IMMEDIATE at the first read made every reader
+    queue for the one write lock. Reads before the first write each see the latest
+    committed data, as they do inside a READ COMMITTED transaction; from the first write
+    or locking read to the commit or rollback, everything is one transaction as before.
+    """
+
     @event.listens_for(engine, "before_cursor_execute")
-    def _begin_before_write(_conn, cursor, statement, _parameters, _context, _executemany):
+    def _begin_before_write(_conn, cursor, statement, _parameters, context, _executemany):
         dbapi_conn = cursor.connection
-        if dbapi_conn.info.transaction_status == TransactionStatus.IDLE and _needs_transaction(statement):
-            dbapi_conn.execute("BEGIN")
+        if not in_transaction(dbapi_conn) and (_needs_transaction(statement) or _locks_rows(context)):
+            dbapi_conn.execute(begin)
 
 
 def init_app(app: Flask) -> None:

@@ -8,7 +8,7 @@
     cancelled | expired -> refunding          (a payment that arrived after we gave up: returned)
 
 Every move happens under a row lock (``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite
-the session's ``BEGIN IMMEDIATE`` already serialises writers), is recorded in
+that locking read begins the transaction IMMEDIATE, which serialises writers), is recorded in
 ``payment_status_changes`` with its cause and in the audit log, and lands in the caller's
 transaction (the caller commits). A move the table does not allow from the order's
 current status is a no-op: a repeated or late event can never move an order backwards.
