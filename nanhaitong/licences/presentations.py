@@ -25,7 +25,7 @@ from ..audit.service import record as audit
 from ..authorizations.decide import record_access
 from ..errors import NotFound, ValidationFailed
 from ..identity.principal import Principal
-from ..identity.tokens import ALGORITHM, keyring
+from ..identity.tokens import ALGORITHM, keyring, unverified_header
 from ..timeutil import as_utc, isoformat, utcnow
 from .models import Licence, Presentation
 from .service import _resource, effective_status, get_licence, licence_type
@@ -140,7 +140,7 @@ _VERIFY_READ = (
 def verify(verifier: Principal, token: str) -> dict:
     """Whether a presented token is authentic, unexpired, unrevoked, and its licence valid."""
     try:
-        header = jwt.get_unverified_header(token)
+        header = unverified_header(token)
         key = keyring().public_key(header.get("kid", "")) if header.get("typ") == TOKEN_TYPE else None
         if key is None:
             return {"valid": False, "reason": "not_a_presentation"}

@@ -197,6 +197,9 @@ def test_garbage_is_invalid_token(client):
         "W10.e30.AAAA",  # header is a JSON array
         "bnVsbA.e30.AAAA",  # header is JSON null
         "IiI.e30.AAAA",  # header is a JSON string
+        "e30=.e30.AAAA",  # padded
+        "_w.e30.AAAA",  # not UTF-8
+        "W1tbW1tb" * 200 + ".e30.AAAA",  # deeply nested, and longer than any real header
     ]})
 
 

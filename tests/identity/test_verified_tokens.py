@@ -28,3 +28,15 @@ def test_the_memory_is_bounded_and_keeps_the_recent(app, sign_in):
         assert memory.get(pairs[0], ("app",)) is None  # the oldest went first
         assert memory.get(pairs[2], ("app",))["sid"] and memory.get(pairs[1], ("app",))["sid"]
         assert memory.get(pairs[2], ("staff",)) is None  # remembered per audience set
+
+
+def test_the_header_read_to_choose_a_key_is_pyjwts_reading(sign_in):
+    token = sign_in().tokens["access_token"]
+    assert tokens.unverified_header(token) == jwt.get_unverified_header(token)
+    for bad in ("", ".e30.", "e30=.e30.", "W10.e30.", "_w.e30.", "e30" + "A" * 600 + ".e30.",
+                "eyJraWQiOjF9.e30."):  # {"kid":1}
+        try:
+            tokens.unverified_header(bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"accepted {bad!r}")

@@ -140,7 +140,9 @@ def test_a_token_that_is_no_presentation_is_refused_never_500(app, chen, huang, 
     garbage = ["garbage", "a.b.c", "...", "eyJhbGciOiJFUzI1NiJ9.e30.", "x" * 8000, refresh_token,
                b64url_json({"typ": "nht-presentation+jwt", "alg": "ES256"}) + ".e30.AAAA",
                with_header(shown["token"], kid="0" * 64), with_header(shown["token"], typ="JWT"),
-               "\u4e2d\u6587.\u4e2d.\u6587", shown["token"] + "x", shown["token"].replace(".", "..", 1)]
+               "\u4e2d\u6587.\u4e2d.\u6587", shown["token"] + "x", shown["token"].replace(".", "..", 1),
+               "e30=.e30.AAAA", "_w.e30.AAAA", b64url_json([[[[]]]]) + ".e30.AAAA",  # padded; not UTF-8; a list
+               "W" * 1200 + ".e30.AAAA"]
     for token in garbage:
         answer = verify(huang, token)
         assert answer["valid"] is False and answer["reason"] in ("bad_signature", "not_a_presentation"), (token, answer)
