@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from .. import db
 from ..audit.service import record as audit
@@ -157,10 +157,15 @@ def _log_use(principal: Principal, action: str, resource: Resource, decision: De
     record_access(resource, accessor=principal, acting_as=decision.via, action=action, grant_id=decision.grant_id)
 
 
+# A plain INSERT, not an ORM object: the unit of work flushing one new row cost about
+# 15 % of a licence verification's API CPU. The columns' defaults (id, at) still apply.
+_INSERT_ACCESS = insert(AccessLogEntry.__table__)
+
+
 def record_access(resource: Resource, *, accessor: Principal, acting_as: str, action: str,
                   grant_id: str | None = None) -> None:
     """Put a use of someone's data in their access log and the audit log (caller commits)."""
-    db.session().add(AccessLogEntry(
+    db.session().execute(_INSERT_ACCESS, dict(
         owner_kind=resource.owner_kind, owner_id=resource.owner_id, accessor_kind=accessor.kind,
         accessor_id=accessor.account_id, acting_as=acting_as, action=action, object_type=resource.type,
         object_id=resource.id, grant_id=grant_id,
