@@ -152,10 +152,10 @@ def _process_table() -> dict[int, tuple[int, float, str]]:
     return table
 
 
-def cpu_seconds(roots: dict[str, int], database: str | None) -> dict[str, float]:
-    """CPU used so far by each root process with its children, and by the PostgreSQL
-    backends serving ``database``: what a request costs the machine, which wrk's
-    throughput on a shared machine only hints at."""
+def cpu_seconds(roots: dict[str, int], database: str | None) -> dict:
+    """CPU used so far by each root process with its children, and by each PostgreSQL
+    backend serving ``database`` (pid → seconds): what a request costs the machine,
+    which wrk's throughput on a shared machine only hints at."""
     table = _process_table()
     children: dict[int, list[int]] = {}
     for pid, (parent, _, _) in table.items():
@@ -171,8 +171,22 @@ def cpu_seconds(roots: dict[str, int], database: str | None) -> dict[str, float]
     if database:
         # A backend's title: "postgres: [cluster: ]user database client state".
         backend = re.compile(rf"postgres: (\S+: )?\S+ {re.escape(database)} ")
-        used["database"] = sum(cpu for _, cpu, cmd in table.values() if backend.match(cmd))
+        used["database"] = {pid: cpu for pid, (_, cpu, cmd) in table.items() if backend.match(cmd)}
     return used
+
+
+def cpu_spent(before: dict, after: dict) -> dict[str, float]:
+    """CPU seconds each part used between two ``cpu_seconds`` readings. A database backend
+    is counted per process: one that started meanwhile counts from zero, and one that
+    ended meanwhile (a pool connection closed) drops out. Totals subtracted made the
+    column negative when a busy backend ended during the run."""
+    spent = {name: seconds - before.get(name, 0.0) for name, seconds in after.items() if name != "database"}
+    if "database" in after:
+        was = before.get("database", {})
+        # A pid reused by a new backend reads less than the old one did: it is new.
+        spent["database"] = sum(cpu - was.get(pid, 0.0) if cpu >= was.get(pid, 0.0) else cpu
+                                for pid, cpu in after["database"].items())
+    return spent
 
 
 def wrk(url: str, scenario, *, duration: int, connections: int, threads: int, pace_ms: float = 0) -> dict:
@@ -218,7 +232,7 @@ def run(backend: str, *, duration: int, connections: int, threads: int, only: st
                 threads=threads)["rps"]
             before = stack.cpu()
             peak = wrk(base, scenario, duration=duration, connections=connections, threads=threads)
-            spent = {name: seconds - before.get(name, 0.0) for name, seconds in stack.cpu().items()}
+            spent = cpu_spent(before, stack.cpu())
             peak["cpu_ms_per_request"] = {
                 "server": 1000 * spent[scenario.target] / max(peak["requests"], 1),
                 "database": 1000 * spent.get("database", 0.0) / max(peak["requests"], 1),
