@@ -2,7 +2,8 @@
 
 The schema is created only by Alembic migrations (nanhaitong/migrations), in tests too.
 Services own the transaction: they call ``session.commit()`` when a unit of work is
-complete; whatever is left uncommitted when the request ends is rolled back.
+complete; whatever is left uncommitted when the request ends is rolled back. The
+transaction opens at the first write or locking read (``_begin_at_first_write``).
 """
 
 from __future__ import annotations
@@ -47,8 +48,7 @@ def make_engine(url: str) -> Engine:
 
         # SQLite ignores SELECT ... FOR UPDATE: the write lock, taken when the transaction
         # begins, serialises writers instead, so the read-check-write steps that lock rows
-        # on PostgreSQL (audit chain head, code attempts) cannot interleave. Plain reads
-        # before that take no lock, so readers never queue behind writers (WAL).
+        # on PostgreSQL (audit chain head, code attempts) cannot interleave.
         _begin_at_first_write(engine, "BEGIN IMMEDIATE", lambda dbapi_conn: dbapi_conn.in_transaction)
         return engine
     # No pre-ping: a lost connection answers 503 once and the pool starts afresh (errors.py).
