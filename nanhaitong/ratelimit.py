@@ -14,9 +14,11 @@ sixth of an authenticated read's CPU, more than the Redis round trip itself.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import Flask, current_app, request
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, RateLimitItemPerSecond, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
@@ -30,11 +32,12 @@ class RateLimits:
         self.strategy = MovingWindowRateLimiter(storage_from_string(storage_uri, key_prefix="nht-rl"))
         self.default = parse(default)
 
-    def hit(self, item: RateLimitItem, *key: str, count: bool = True) -> None:
+    def hit(self, item: RateLimitItem, *key: str, count: bool = True, message: str | None = None) -> None:
         """Count a hit (or with ``count=False`` only check one would be allowed); refuse beyond."""
         allowed = self.strategy.hit(item, *key) if count else self.strategy.test(item, *key)
         if not allowed:
-            raise RateLimited(retry_after=self.strategy.get_window_stats(item, *key).reset_time - time.time())
+            raise RateLimited(retry_after=self.strategy.get_window_stats(item, *key).reset_time - time.time(),
+                              message=message)
 
 
 def _exempt_now() -> bool:
@@ -74,3 +77,22 @@ def enforce(limit: str, *key: str, count: bool = True) -> None:
     should be spent only when the guarded work really happens (call ``enforce`` after).
     """
     current_app.extensions["nht.ratelimits"].hit(parse(limit), "nht", *key, count=count)
+
+
+@contextmanager
+def once_per(seconds: int, *key: str, message: str) -> Iterator[None]:
+    """Let the block run once per ``seconds`` for ``key``; a second caller within that time
+    gets RateLimited with ``message``, even from another instance at the same moment (the
+    hit is one atomic step on the shared storage).
+
+    If the block raises, its turn is given back: the work did not happen, so asking again
+    at once is fair. Only a one-per-window limit can be given back (clearing the key).
+    """
+    limits: RateLimits = current_app.extensions["nht.ratelimits"]
+    item = RateLimitItemPerSecond(1, seconds)
+    limits.hit(item, "nht", *key, message=message)
+    try:
+        yield
+    except BaseException:
+        limits.strategy.clear(item, "nht", *key)
+        raise

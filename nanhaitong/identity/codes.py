@@ -1,8 +1,9 @@
 """SMS one-time codes: CSPRNG, keyed hash at rest, bound to phone and purpose, single use.
 
 Sending answers the same whether or not the phone has an account. Limits: one code per
-phone and purpose per NHT_SMS_RESEND_SECONDS, daily caps per phone and per client IP
-(shared across instances through the rate-limit storage), five wrong tries per code.
+phone and purpose per NHT_SMS_RESEND_SECONDS and daily caps per phone and per client IP
+(all three shared across instances through the rate-limit storage), five wrong tries per
+code.
 """
 
 from __future__ import annotations
@@ -10,15 +11,16 @@ from __future__ import annotations
 import hmac
 import math
 import secrets
+from contextlib import nullcontext
 from datetime import timedelta
 
 from flask import current_app, request
 from sqlalchemy import select
 
 from .. import db
-from ..errors import RateLimited, Unauthorized
+from ..errors import Unauthorized
 from ..jobs.tasks import enqueue_sms
-from ..ratelimit import enforce
+from ..ratelimit import enforce, once_per
 from ..security.fields import normalize_phone
 from ..timeutil import as_utc, utcnow
 from ..upstream import upstream_errors
@@ -45,15 +47,18 @@ def send(phone: str, purpose: str, *, deliver: bool = True) -> dict:
     """
     cfg = current_app.config
     index = phone_index(phone)
-    session = db.session()
-    latest = session.execute(
-        select(OneTimeCode).where(OneTimeCode.phone_index == index, OneTimeCode.purpose == purpose)
-        .order_by(OneTimeCode.created_at.desc()).limit(1)
-    ).scalar_one_or_none()
-    if latest is not None:
-        wait = cfg["SMS_RESEND_SECONDS"] - (utcnow() - as_utc(latest.created_at)).total_seconds()
-        if wait > 0:
-            raise RateLimited(retry_after=int(wait) + 1, message="A code was sent moments ago; wait before asking again.")
+    # The resend wait is claimed, not read from the latest code: two simultaneous requests
+    # both found no recent code and both texted one.
+    resend_wait = (once_per(cfg["SMS_RESEND_SECONDS"], "sms-resend", index, purpose,
+                            message="A code was sent moments ago; wait before asking again.")
+                   if cfg["SMS_RESEND_SECONDS"] > 0 else nullcontext())
+    with resend_wait:
+        _issue(phone, index, purpose, deliver)
+    return {"sent": True, "expires_in": cfg["SMS_CODE_TTL_SECONDS"], "resend_after": cfg["SMS_RESEND_SECONDS"]}
+
+
+def _issue(phone: str, index: str, purpose: str, deliver: bool) -> None:
+    cfg = current_app.config
     caps = ((f"{cfg['SMS_DAILY_PER_PHONE']} per day", "sms-phone", index),
             (f"{cfg['SMS_DAILY_PER_IP']} per day", "sms-ip", request.remote_addr or "-"))
     for cap in caps:  # check every cap first, so a refusal by one spends none of the others
@@ -61,6 +66,7 @@ def send(phone: str, purpose: str, *, deliver: bool = True) -> dict:
     for cap in caps:
         enforce(*cap)
 
+    session = db.session()
     code = f"{secrets.randbelow(10**6):06d}"
     ttl = cfg["SMS_CODE_TTL_SECONDS"]
     record = OneTimeCode(phone_index=index, purpose=purpose, expires_at=utcnow() + timedelta(seconds=ttl), code_hash="")
@@ -79,7 +85,6 @@ def send(phone: str, purpose: str, *, deliver: bool = True) -> dict:
         with upstream_errors("SMS gateway"):
             enqueue_sms(phone, "verification_code", {"code": code, "minutes": max(1, math.ceil(ttl / 60))})
     session.commit()
-    return {"sent": True, "expires_in": ttl, "resend_after": cfg["SMS_RESEND_SECONDS"]}
 
 
 def consume_code(phone: str, purpose: str, code: str) -> None:

@@ -318,6 +318,17 @@ def test_sms_gateway_down_is_503_not_500(app, client):
     assert request_code(client, "13800138001").status_code == 202
 
 
+def test_a_refused_request_does_not_start_the_resend_wait(make_app):
+    app = make_app(SMS_DAILY_PER_IP=1)
+    client = app.test_client()
+    assert request_code(client, "13800138001").status_code == 202
+    assert_error(request_code(client, "13800138002"), 429, "rate_limited")  # the address's daily cap
+    # nothing was sent to ...002, so from another address it is not told to wait
+    other = client.post(SMS_CODES, json={"phone": "13800138002", "purpose": "login"},
+                        environ_overrides={"REMOTE_ADDR": "198.51.100.7"})
+    assert other.status_code == 202, other.get_json()
+
+
 def test_code_ttl_under_a_minute(make_app):
     # At 0671380 this was a 500: the SMS said ttl // 60 == 0 minutes and the gateway refused it.
     app = make_app(SMS_CODE_TTL_SECONDS=30)
@@ -343,6 +354,33 @@ def _concurrent_guesses(live_server, phone: str, guesses: list[str]) -> list[req
 
     with ThreadPoolExecutor(len(guesses)) as pool:
         return list(pool.map(guess, guesses))
+
+
+def test_simultaneous_sends_text_one_code(app, client, live_server, monkeypatch):
+    # Before the resend wait was claimed in the rate-limit storage, each request read the
+    # phone's latest code, found none (the other's was not committed yet) and texted one.
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Event
+
+    inside, release = Event(), Event()
+    deliver = codes_module.enqueue_sms
+
+    def held_delivery(*args, **kwargs):
+        inside.set()
+        release.wait(10)
+        return deliver(*args, **kwargs)
+
+    monkeypatch.setattr(codes_module, "enqueue_sms", held_delivery)
+    ask = lambda: requests.post(f"{live_server.url}{SMS_CODES}", timeout=30,  # noqa: E731
+                                json={"phone": "13800138001", "purpose": "login"})
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(ask)
+        assert inside.wait(10)
+        second = ask()  # while the first is texting
+        release.set()
+        assert first.result().status_code == 202
+    assert second.status_code == 429 and second.json()["code"] == "rate_limited", second.text
+    assert len(sms_messages(app, "13800138001")) == 1
 
 
 def test_simultaneous_wrong_guesses_get_five_tries_at_most(app, client, live_server):
