@@ -219,8 +219,8 @@ class Blueprint(flask_smorest.Blueprint):
         if location == "query":
             kwargs.setdefault("unknown", ma.RAISE)
         if isinstance(schema, type):
-            # Given a class, webargs builds a schema on every request (7 % of a catalogue
-            # read's CPU); one instance serves them all, as marshmallow 4 keeps no state per load.
+            # Given a class, webargs builds a schema on every request (about 40 µs, 2-3 % of a
+            # catalogue read); one instance serves them all, as marshmallow 4 keeps no state per load.
             schema = schema()
         parse = super().arguments(schema, location=location, **kwargs)
         if location != "json":

@@ -47,8 +47,8 @@ def send(phone: str, purpose: str, *, deliver: bool = True) -> dict:
     """
     cfg = current_app.config
     index = phone_index(phone)
-    # The resend wait is claimed, not read from the latest code: two simultaneous requests
-    # both found no recent code and both texted one.
+    # Claimed in one atomic step, not read from the latest code: two simultaneous requests
+    # each saw no recent code (the other's was not committed yet) and both texted one.
     resend_wait = (once_per(cfg["SMS_RESEND_SECONDS"], "sms-resend", index, purpose,
                             message="A code was sent moments ago; wait before asking again.")
                    if cfg["SMS_RESEND_SECONDS"] > 0 else nullcontext())

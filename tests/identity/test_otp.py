@@ -370,9 +370,11 @@ def test_simultaneous_sends_text_one_code(app, client, live_server, monkeypatch)
         release.wait(10)
         return deliver(*args, **kwargs)
 
+    def ask() -> requests.Response:
+        return requests.post(f"{live_server.url}{SMS_CODES}", timeout=30,
+                             json={"phone": "13800138001", "purpose": "login"})
+
     monkeypatch.setattr(codes_module, "enqueue_sms", held_delivery)
-    ask = lambda: requests.post(f"{live_server.url}{SMS_CODES}", timeout=30,  # noqa: E731
-                                json={"phone": "13800138001", "purpose": "login"})
     with ThreadPoolExecutor(1) as pool:
         first = pool.submit(ask)
         assert inside.wait(10)
