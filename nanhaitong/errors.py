@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 
+import redis
 from flask import Flask, g, jsonify
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
@@ -85,6 +86,13 @@ class DatabaseUnavailable(AppError):
 
     def __init__(self):
         super().__init__(headers={"Retry-After": "1"})
+
+
+class StoreUnavailable(AppError):
+    status, code, message = 503, "store_unavailable", "Our shared store is unavailable; try again shortly."
+
+    def __init__(self):
+        super().__init__(headers={"Retry-After": "5"})
 
 
 class UpstreamFailed(AppError):
@@ -202,8 +210,17 @@ def handle_database_error(error: DBAPIError):
     return handle_unexpected(error)
 
 
+def handle_store_error(error: redis.ConnectionError | redis.TimeoutError):
+    # Redis holds the limits, nonces and replay guards every instance shares: without it no
+    # request can be checked. One line per request, not a traceback; /health/ready says it too.
+    log.warning("redis unavailable: %s", type(error).__name__)
+    return handle_app_error(StoreUnavailable())
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(DBAPIError, handle_database_error)
+    app.register_error_handler(redis.ConnectionError, handle_store_error)
+    app.register_error_handler(redis.TimeoutError, handle_store_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

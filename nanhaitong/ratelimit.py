@@ -23,13 +23,14 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from .errors import RateLimited
+from .redis_client import TIMEOUTS
 
 
 class RateLimits:
     """One app's limit storage and strategy (tests make many apps, each with its own)."""
 
     def __init__(self, storage_uri: str, default: str):
-        self.strategy = MovingWindowRateLimiter(storage_from_string(storage_uri, key_prefix="nht-rl"))
+        self.strategy = MovingWindowRateLimiter(storage_from_string(storage_uri, key_prefix="nht-rl", **TIMEOUTS))
         self.default = parse(default)
 
     def hit(self, item: RateLimitItem, *key: str, count: bool = True, message: str | None = None) -> None:
