@@ -11,7 +11,6 @@ from __future__ import annotations
 import hmac
 import math
 import secrets
-from contextlib import nullcontext
 from datetime import timedelta
 
 from flask import current_app, request
@@ -49,10 +48,8 @@ def send(phone: str, purpose: str, *, deliver: bool = True) -> dict:
     index = phone_index(phone)
     # Claimed in one atomic step, not read from the latest code: two simultaneous requests
     # each saw no recent code (the other's was not committed yet) and both texted one.
-    resend_wait = (once_per(cfg["SMS_RESEND_SECONDS"], "sms-resend", index, purpose,
-                            message="A code was sent moments ago; wait before asking again.")
-                   if cfg["SMS_RESEND_SECONDS"] > 0 else nullcontext())
-    with resend_wait:
+    with once_per(cfg["SMS_RESEND_SECONDS"], "sms-resend", index, purpose,
+                  message="A code was sent moments ago; wait before asking again."):
         _issue(phone, index, purpose, deliver)
     return {"sent": True, "expires_in": cfg["SMS_CODE_TTL_SECONDS"], "resend_after": cfg["SMS_RESEND_SECONDS"]}
 
