@@ -21,12 +21,14 @@ import os
 import random
 import sys
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
+
+from nanhaitong.timeutil import china_today
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/nht_policies"
 TOWNS = {"狮山镇": 26, "桂城街道": 20, "大沥镇": 18, "里水镇": 13, "西樵镇": 9, "丹灶镇": 8, "九江镇": 6}
@@ -80,7 +82,7 @@ def main() -> None:
     app = create_app({"ENV": "development", "DATA_DIR": str(data_dir), "DATABASE_URL": url, "REDIS_URL": None,
                       "JOBS_EAGER": False, "SANDBOX": True, "LOG_LEVEL": "WARNING"})
     rng = random.Random(20261122)
-    today = date.today()
+    today = china_today()
     editor = Principal(kind="staff", account_id="bench-editor", session_id="-", audience="staff",
                        assurance_level=1, role="policy_editor")
 

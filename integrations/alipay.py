@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 from urllib.parse import quote_plus, urlencode
@@ -36,13 +36,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from integrations import rsa_sha256
+from integrations.china_time import CHINA_STANDARD_TIME
 from integrations.errors import NonRetryableError, RetryableError, UpstreamRejectedError, UpstreamTimeoutError
 from integrations.http import TIMED_OUT, HttpClient, TimeoutSpec, _transport_failure
 from integrations.rsa_sha256 import sign as rsa2_sign  # noqa: F401  (the protocol's name)
 from integrations.rsa_sha256 import verify as rsa2_verify  # noqa: F401
 
 UPSTREAM = "alipay"
-BEIJING = timezone(timedelta(hours=8))
+BEIJING = CHINA_STANDARD_TIME
 _YUAN = re.compile(r"^(0|[1-9]\d{0,9})\.\d{2}$")
 
 

@@ -67,7 +67,7 @@ import logging
 import re
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from types import MappingProxyType
 from typing import Any, Mapping
 from urllib.parse import quote
@@ -79,6 +79,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from integrations.china_time import CHINA_STANDARD_TIME  # noqa: F401  (re-exported for callers)
 from integrations.errors import IntegrationError, NonRetryableError, UpstreamRejectedError
 from integrations.http import ApiKeyClient, TimeoutSpec
 
@@ -104,9 +105,7 @@ MALFORMED = "malformed"
 HOLDER_MISMATCH = "holder_mismatch"
 REFUSAL_REASONS = (BAD_SIGNATURE, UNTRUSTED_ISSUER, ISSUER_EXPIRED, MALFORMED, HOLDER_MISMATCH)
 
-# Licence validity is stated in dates on China Standard Time.
-CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
-
+# Licence validity is stated in dates on China Standard Time (CHINA_STANDARD_TIME).
 
 # -- catalogue ----------------------------------------------------------------------
 

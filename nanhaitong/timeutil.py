@@ -1,6 +1,8 @@
-"""UTC time in the API's one format: ISO 8601 with a Z."""
+"""UTC time in the API's one format (ISO 8601 with a Z), and China's date and clock for people."""
 
 from datetime import datetime, timezone
+
+from integrations.china_time import CHINA_STANDARD_TIME, china_now, china_today  # noqa: F401  (the one "today")
 
 
 def utcnow() -> datetime:

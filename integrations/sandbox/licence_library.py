@@ -38,8 +38,8 @@ from cryptography.x509.oid import NameOID
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
+from integrations.china_time import china_today
 from integrations.licence_library import (
-    CHINA_STANDARD_TIME,
     HOLDERS_PATH,
     LICENCE_TYPES,
     PEM_CONTENT_TYPE,
@@ -168,7 +168,7 @@ class LicenceLibrarySimulator(Simulator):
     def __init__(self, *, api_key: str | None) -> None:
         super().__init__(api_key=api_key)
         self._lock = threading.Lock()
-        self.started_on = datetime.now(CHINA_STANDARD_TIME).date()
+        self.started_on = china_today()
         self.ca = CertificateAuthority(ISSUERS)
         self._initial: dict[str, dict[str, Any]] = {}
         for demo in LICENCES:

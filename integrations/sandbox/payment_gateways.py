@@ -51,6 +51,7 @@ from werkzeug.wrappers import Request, Response
 
 from integrations import alipay as ali
 from integrations import wechatpay as wx
+from integrations.china_time import CHINA_STANDARD_TIME, china_now
 from integrations.sandbox.base import SandboxError, Simulator, json_response, read_json_object
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ log = logging.getLogger(__name__)
 # minutes to hours (WeChat: 15s 15s 30s 3m 10m 20m 30m ...); the sandbox is quicker.
 REDELIVERY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0)
 DELIVERY_TIMEOUT = 10
-BEIJING = dt.timezone(dt.timedelta(hours=8))
+BEIJING = CHINA_STANDARD_TIME
 MAX_ORDERS = 10_000
 
 
@@ -81,7 +82,7 @@ def _public_pem(key: rsa.RSAPrivateKey) -> str:
 
 
 def _beijing_now() -> dt.datetime:
-    return dt.datetime.now(BEIJING).replace(microsecond=0)
+    return china_now().replace(microsecond=0)
 
 
 @dataclass
@@ -215,7 +216,7 @@ class _Gateway(Simulator):
         deliver = body.get("deliver", True) is not False
         with self._lock:
             trade = self._trade(out_trade_no)
-            if trade.state == "NOTPAY" and trade.expires_at and dt.datetime.now(BEIJING) > trade.expires_at:
+            if trade.state == "NOTPAY" and trade.expires_at and china_now() > trade.expires_at:
                 trade.state = "CLOSED"
             if trade.state == "CLOSED":
                 raise SandboxError(409, "ORDER_CLOSED", "the order is closed")

@@ -9,11 +9,11 @@ lands in the holder's access log.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from integrations.licence_library import CHINA_STANDARD_TIME, licence_type
+from integrations.licence_library import licence_type
 
 from .. import db
 from ..audit.service import record as audit
@@ -25,7 +25,7 @@ from ..identity.principal import Principal
 from ..jobs.tasks import enqueue_sms
 from ..messages import service as messages
 from ..security.masking import mask_middle, mask_name
-from ..timeutil import isoformat, utcnow
+from ..timeutil import china_today, isoformat, utcnow
 from ..upstream import upstream_errors
 from .models import Licence
 
@@ -169,11 +169,6 @@ def licence_view(licence: Licence, *, reveal: bool = False) -> dict:
         "fetched_at": isoformat(licence.fetched_at),
         "revealed": reveal,
     }
-
-
-def china_today() -> date:
-    """Licence dates are China Standard Time dates, whatever the server's zone."""
-    return datetime.now(CHINA_STANDARD_TIME).date()
 
 
 def effective_status(licence: Licence) -> str:

@@ -16,8 +16,6 @@ from flask import current_app
 from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from integrations.licence_library import CHINA_STANDARD_TIME  # noqa: F401  (tests read it here)
-
 from .. import db
 from ..audit.service import record as audit
 from ..authorizations.decide import Resource, authorize
@@ -26,7 +24,7 @@ from ..identity.directory import member_ids, members_of
 from ..identity.principal import Principal
 from ..ids import new_id
 from ..security.masking import mask_middle
-from ..timeutil import as_utc, isoformat, utcnow
+from ..timeutil import CHINA_STANDARD_TIME, as_utc, isoformat, utcnow
 from .models import Device, Message, MessagePreference, PushDelivery
 
 CITIZEN, ENTERPRISE = "citizen", "enterprise"

@@ -22,6 +22,7 @@ from integrations import wechatpay as wx
 from integrations.errors import IntegrationError, UpstreamRejectedError
 
 from ..clients import clients
+from ..timeutil import CHINA_STANDARD_TIME
 
 CHANNELS = ("wechat", "alipay")
 
@@ -60,7 +61,7 @@ def notify_url(channel: str) -> str:
 
 
 def _rfc3339_beijing(moment: datetime) -> str:
-    return moment.astimezone(ali.BEIJING).replace(microsecond=0).isoformat()
+    return moment.astimezone(CHINA_STANDARD_TIME).replace(microsecond=0).isoformat()
 
 
 def create(channel: str, *, out_trade_no: str, description: str, amount_fen: int, expires_at: datetime) -> dict:

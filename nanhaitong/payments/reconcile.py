@@ -14,10 +14,9 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from integrations.alipay import BEIJING
-
 from .. import db
 from ..audit.service import record as audit
+from ..timeutil import CHINA_STANDARD_TIME, china_today
 from ..upstream import upstream_errors
 from . import channels, states
 from .models import PaymentOrder
@@ -27,7 +26,7 @@ REFUNDED = {states.REFUNDING, states.REFUNDED}
 
 
 def _day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0), BEIJING)
+    start = datetime.combine(day, time(0), CHINA_STANDARD_TIME)
     return start, start + timedelta(days=1)
 
 
@@ -75,7 +74,7 @@ def reconcile(day: date, channel: str | None = None) -> list[dict]:
 def reconcile_and_record(day: str | date | None = None, channel: str | None = None) -> list[dict]:
     """Run it and put the outcome in the audit log (the scheduled job runs yesterday's)."""
     if day is None:
-        day = datetime.now(BEIJING).date() - timedelta(days=1)
+        day = china_today() - timedelta(days=1)
     elif isinstance(day, str):
         day = date.fromisoformat(day)
     found = reconcile(day, channel)

@@ -22,7 +22,7 @@ from ..errors import Conflict, NotFound, ValidationFailed
 from ..identity import directory
 from ..identity.principal import Principal
 from ..licences import service as licences
-from ..timeutil import isoformat, utcnow
+from ..timeutil import china_today, isoformat, utcnow
 from . import rules as targeting
 from .models import Policy, PolicyFanOut, PolicyVersion
 
@@ -192,7 +192,7 @@ def search(*, q: str | None, category: str | None, open_only: bool, limit: int,
         query = query.where(PolicyVersion.category == category)
     if open_only:
         query = query.where(or_(PolicyVersion.apply_until.is_(None),
-                                PolicyVersion.apply_until >= licences.china_today().isoformat()))
+                                PolicyVersion.apply_until >= china_today().isoformat()))
     order = [Policy.published_at.desc(), Policy.id.desc()]
     if q is not None:
         tokens = targeting.query_tokens(q)
@@ -235,7 +235,7 @@ def matches_for(principal: Principal, enterprise_id: str, *, limit: int,
     if profile is None:
         raise NotFound("No such enterprise.", code="enterprise_not_found")
     held = licences.licence_types_held("enterprise", enterprise_id)
-    today = licences.china_today()
+    today = china_today()
     matched = []
     for policy, version in db.session().execute(
             _published().order_by(Policy.published_at.desc(), Policy.id.desc())).all():
@@ -250,7 +250,7 @@ def matches_for(principal: Principal, enterprise_id: str, *, limit: int,
 def matching_enterprise_ids(rules: dict, *, after_id: str | None = None, limit: int | None = None):
     """The rules as ONE query over all enterprises (a Select of ids, by id): what the
     fan-out pages through. Same meaning as rules.explain, which a test checks."""
-    today = licences.china_today()
+    today = china_today()
     on_or_before, after = targeting.registration_bounds(rules, today)
     holders = licences.enterprise_holders_of(rules["licence_types"], today) if rules.get("licence_types") else None
     return directory.enterprise_ids_where(

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from werkzeug.serving import make_server
 
+from integrations.china_time import china_today
 from integrations.errors import NonRetryableError, RetryableError, UpstreamRejectedError
 from integrations.licence_library import (
     CHINA_STANDARD_TIME,
@@ -129,7 +130,7 @@ def test_the_expiring_licence_runs_out_within_30_days(sandbox, make_licence_libr
     licence = next(v for v in pull.accepted if v.code == EXPIRING_CODE)
 
     until = date.fromisoformat(licence.valid_until)
-    today = datetime.now(CHINA_STANDARD_TIME).date()
+    today = china_today()
     assert licence.status == "valid" and 0 < (until - today).days <= 30
     assert (until - today).days in (EXPIRING_IN_DAYS, EXPIRING_IN_DAYS - 1)  # a midnight may pass
 
@@ -224,7 +225,7 @@ def test_a_licence_revoked_upstream_is_pulled_revoked_with_a_new_digest(sandbox,
 
 def test_a_licence_past_its_valid_until_is_expired(sandbox, make_licence_library_client):
     code = codes_of(CHEN)[0]
-    yesterday = (datetime.now(CHINA_STANDARD_TIME).date() - timedelta(days=1)).isoformat()
+    yesterday = (china_today() - timedelta(days=1)).isoformat()
     change(sandbox, code, valid_until=yesterday)
 
     licence = make_licence_library_client().licences_of("citizen", CHEN).accepted[0]
@@ -580,7 +581,7 @@ def test_someone_elses_licence_is_refused(pull_of, issuer):
 
 
 def test_a_status_valid_licence_past_valid_until_is_expired(pull_of, issuer):
-    today = datetime.now(CHINA_STANDARD_TIME).date()
+    today = china_today()
     entry = issuer.entry(a_licence(valid_until=today.isoformat()))
     tomorrow = datetime.combine(today + timedelta(days=1), datetime.min.time(), CHINA_STANDARD_TIME)
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 from werkzeug.test import Client
 
+from integrations.china_time import china_today
 from integrations.licence_library import (
-    CHINA_STANDARD_TIME,
     LICENCE_KEYS,
     LICENCE_TYPES,
     parse_licence_code,
@@ -146,7 +146,7 @@ def test_exactly_one_licence_is_tampered_and_one_expiring():
 
 
 def test_other_licences_are_within_their_validity_now():
-    today = datetime.now(CHINA_STANDARD_TIME).date()
+    today = china_today()
     for demo in LICENCES:
         valid_from, valid_until = demo.validity(today)
         assert date.fromisoformat(valid_from) <= today, demo.code

@@ -3,10 +3,11 @@ that runs out within 30 days. 黄志强's driver licence expires 21 days after t
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from integrations.sandbox.licence_data import EXPIRING_IN_DAYS
 from nanhaitong.licences import service
+from nanhaitong.timeutil import china_today
 from tests.authorizations.helpers import CHEN, HUANG, SHISHAN, act_for, audit_rows, registered, user_id, verified
 
 from .conftest import EXPIRING_CODE, by_code, library_change, sms_texts, sync
@@ -24,7 +25,7 @@ def test_the_holder_is_texted_once_about_a_licence_expiring_within_30_days(app, 
     sync(huang)
     sync(chen)  # nothing of CHEN's runs out soon
     expiring = by_code(huang, EXPIRING_CODE)
-    assert expiring["valid_until"] == (date.today() + timedelta(days=EXPIRING_IN_DAYS)).isoformat()
+    assert expiring["valid_until"] == (china_today() + timedelta(days=EXPIRING_IN_DAYS)).isoformat()
     huang_before, chen_before = len(sms_texts(app, HUANG.phone)), len(sms_texts(app, CHEN.phone))
 
     assert notify(app).strip() == "notified 1 licence(s)"
@@ -52,7 +53,7 @@ def test_revoked_or_already_expired_licences_are_not_announced(app, sign_in):
     sync(huang)
     before = len(sms_texts(app, HUANG.phone))
     assert notify(app).strip() == "notified 0 licence(s)"
-    library_change(app, EXPIRING_CODE, status="valid", valid_until=(date.today() - timedelta(days=1)).isoformat())
+    library_change(app, EXPIRING_CODE, status="valid", valid_until=(china_today() - timedelta(days=1)).isoformat())
     sync(huang)
     assert notify(app).strip() == "notified 0 licence(s)"
     assert len(sms_texts(app, HUANG.phone)) == before
@@ -64,7 +65,7 @@ def test_an_enterprise_licence_is_announced_to_its_legal_representative(app, sig
     acting = act_for(huang, enterprise_id)
     sync(acting)
     [permit] = [i for i in acting.get("/api/v1/licences?type_code=food_business_permit").get_json()["items"]]
-    until = (date.today() + timedelta(days=10)).isoformat()
+    until = (china_today() + timedelta(days=10)).isoformat()
     library_change(app, permit["code"], valid_until=until)
     sync(acting)
     before = len(sms_texts(app, HUANG.phone))
@@ -77,7 +78,7 @@ def test_a_renewed_licence_is_announced_again_before_its_new_expiry(app, sign_in
     huang = verified(sign_in, HUANG)
     sync(huang)
     assert notify(app).strip() == "notified 1 licence(s)"
-    renewed_until = date.today() + timedelta(days=3650)
+    renewed_until = china_today() + timedelta(days=3650)
     library_change(app, EXPIRING_CODE, valid_until=renewed_until.isoformat())
     assert sync(huang)["updated"] == [EXPIRING_CODE]
     with app.app_context():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import json
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import requests
@@ -15,6 +15,7 @@ import zxingcpp
 from jwcrypto import jwk, jws
 from PIL import Image
 
+from nanhaitong.timeutil import china_today
 from tests.authorizations.helpers import CHEN, HUANG, LI, OU, act_under, create_grant, verified
 from tests.identity.conftest import assert_error
 
@@ -148,7 +149,7 @@ def test_a_revoked_or_expired_licence_cannot_be_presented(app, chen):
     assert "licence" in body["details"]["fields"]
 
     card = by_type(chen, "social_security_card")
-    library_change(app, card["code"], valid_until=(date.today() - timedelta(days=1)).isoformat())
+    library_change(app, card["code"], valid_until=(china_today() - timedelta(days=1)).isoformat())
     sync(chen)
     assert_error(chen.post(f"{LICENCES}/{card['id']}/presentations", json={"fields": ["bank"]}), 422,
                  "validation_failed")

@@ -7,7 +7,7 @@ import base64
 import hashlib
 import hmac
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import jwt
 import pytest
@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from nanhaitong.identity import tokens
+from nanhaitong.timeutil import china_today
 from tests.authorizations.helpers import CHEN, HUANG, user_id, verified
 from tests.identity.conftest import assert_error
 
@@ -171,7 +172,7 @@ def test_a_licence_revoked_at_the_library_after_presenting_fails_verification(ap
 def test_a_licence_gone_from_the_library_or_expired_fails_verification(app, chen, huang):
     card = by_type(chen, "social_security_card")
     first = present(chen, card["id"], ["bank"])
-    library_change(app, card["code"], valid_until=(date.today() - timedelta(days=1)).isoformat())
+    library_change(app, card["code"], valid_until=(china_today() - timedelta(days=1)).isoformat())
     sync(chen)
     assert verify(huang, first["token"]) == {"valid": False, "reason": "licence_expired"}
 

@@ -8,7 +8,7 @@ the library through its control endpoint and pull again.
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import requests
 from sqlalchemy import func, select
@@ -18,6 +18,7 @@ from integrations.licence_library import LICENCE_TYPES
 from integrations.sandbox.licence_data import LICENCES as DEMO_LICENCES
 from nanhaitong import db
 from nanhaitong.licences.models import Licence
+from nanhaitong.timeutil import china_today
 from tests.authorizations.helpers import CHEN, HE, HUANG, audit_rows, citizen_at, details, user_id, verified
 from tests.identity.conftest import assert_error
 
@@ -136,7 +137,7 @@ def test_a_licence_whose_validity_the_library_changes_shows_the_new_dates(app, s
     assert sync(chen)["updated"] == [card["code"]]
     assert chen.get(f"{LICENCES}/{card['id']}").get_json()["valid_until"] == "2043-04-11"
 
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    yesterday = (china_today() - timedelta(days=1)).isoformat()
     library_change(app, card["code"], valid_until=yesterday)
     assert sync(chen)["updated"] == [card["code"]]
     shown = chen.get(f"{LICENCES}/{card['id']}").get_json()
@@ -281,7 +282,7 @@ def test_a_licence_that_ran_out_since_it_was_pulled_is_listed_as_expired(app, si
     chen = verified(sign_in, CHEN)
     sync(chen)
     card = by_type(chen, "social_security_card")
-    age(app, card["id"], (date.today() - timedelta(days=1)).isoformat())
+    age(app, card["id"], (china_today() - timedelta(days=1)).isoformat())
     assert chen.get(f"{LICENCES}/{card['id']}").get_json()["status"] == "expired"
     assert card["id"] not in [i["id"] for i in wallet(chen, "?status=valid&limit=100")]
     assert [i["id"] for i in wallet(chen, "?status=expired")] == [card["id"]]

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 import requests
 
+from nanhaitong.timeutil import china_today
 from tests.authorizations.helpers import audit_rows, details
 
 from .conftest import CARD, bind, created, order, pay, sandbox
 
-BEIJING = timezone(timedelta(hours=8))
-
 
 def _today() -> str:
-    return datetime.now(BEIJING).date().isoformat()
+    return china_today().isoformat()
 
 
 def _plant(app, channel: str, **line) -> None:

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from nanhaitong import db
-from nanhaitong.licences.service import china_today
 from nanhaitong.messages.models import Message
 from nanhaitong.policy_push import fanout, rules, service
+from nanhaitong.timeutil import china_today
 from tests.authorizations.helpers import CHEN, GUICHENG, HUANG, SHISHAN, act_for, citizen_at, registered, verified
 from tests.identity.conftest import assert_error
 
