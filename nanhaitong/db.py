@@ -1,19 +1,30 @@
 """Database: one engine per app, one session per request, the declarative Base.
 
 The schema is created only by Alembic migrations (nanhaitong/migrations), in tests too.
-Services own the transaction: they call ``session.commit()`` when a unit of work is
-complete; whatever is left uncommitted when the request ends is rolled back. The
-transaction opens at the first write or locking read (``_begin_at_first_write``).
+
+Units of work: every service operation that writes runs inside ``unit_of_work`` (as a
+decorator or a ``with`` block), which commits at its edge or rolls back when anything in
+it raises; nothing else in the application commits. Units nest: an inner one joins the
+outer, so an operation built from others is still one unit. An operation that must call
+an upstream between two writes runs two units, one on each side of the call, and keeps
+no transaction open across it. Whatever is written outside a unit is rolled back when
+the request ends. The transaction opens at the first write or locking read
+(``_begin_at_first_write``), so a unit that only reads costs no BEGIN.
+
+Evidence (access-log entries, refusals) is different: it must outlive the operation that
+produced it and must never commit that operation's work. ``keep_as_evidence`` queues a
+write that runs in a transaction of its own once the outermost unit has ended, committed
+or rolled back, or, outside any unit, when the request ends.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import ContextDecorator, contextmanager
 from functools import lru_cache
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
 from psycopg.pq import TransactionStatus
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
@@ -98,11 +109,76 @@ def _begin_at_first_write(engine: Engine, begin: str, in_transaction: Callable) 
             dbapi_conn.execute(begin)
 
 
+class unit_of_work(ContextDecorator):  # noqa: N801  (reads as a statement: `with unit_of_work():`)
+    """One unit of work: commit at the edge of the outermost unit, roll back if anything
+    inside raises. ``conflict`` (an AppError, so a 409) replaces a unique-constraint
+    violation, that is a concurrent duplicate, whether it surfaces at a flush or at the
+    commit. ``name`` says which of an operation's units this is, where it has several."""
+
+    def __init__(self, name: str | None = None, *, conflict: Exception | None = None):
+        self.name, self.conflict = name, conflict
+
+    def __enter__(self):
+        info = session().info
+        info["uow_depth"] = info.get("uow_depth", 0) + 1
+        return self
+
+    def __exit__(self, exc_type, exc, _tb):
+        current = session()
+        current.info["uow_depth"] -= 1
+        outermost = current.info["uow_depth"] == 0
+        try:
+            if exc is None and outermost:
+                current.commit()
+            elif exc is not None and (outermost or isinstance(exc, IntegrityError)):
+                current.rollback()
+        except IntegrityError:
+            current.rollback()
+            if self.conflict is None:
+                raise
+            raise self.conflict from None
+        finally:
+            if outermost:
+                write_evidence()
+        if isinstance(exc, IntegrityError) and self.conflict is not None:
+            raise self.conflict from None
+        return False
+
+
+def in_unit_of_work() -> bool:
+    return session().info.get("uow_depth", 0) > 0
+
+
+def keep_as_evidence(write: Callable[[], None]) -> None:
+    """Queue ``write`` (it writes through ``session()``) to run in a transaction of its own
+    after the current unit of work ends, however it ends; at once when there is neither a
+    unit nor a request to wait for."""
+    session().info.setdefault("evidence", []).append(write)
+    if not in_unit_of_work() and not has_request_context():
+        write_evidence()
+
+
+def write_evidence() -> None:
+    current = session()
+    pending = current.info.pop("evidence", None)
+    if not pending:
+        return
+    current.rollback()  # nothing outside a unit of work is kept, and nothing rides along
+    for write in pending:
+        write()
+    current.commit()
+
+
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     app.extensions["nht.engine"] = engine
     app.extensions["nht.session"] = scoped_session(factory)
+
+    @app.after_request
+    def _write_evidence(response):
+        write_evidence()
+        return response
 
     @app.teardown_appcontext
     def _remove_session(_exc):
@@ -129,9 +205,7 @@ def ping() -> None:
 
 
 @contextmanager
-def unique_or_conflict(conflict: Exception):
-    """Commit inside this block; a unique-constraint violation (a concurrent duplicate)
-    rolls back and raises ``conflict`` (an AppError, so a 409) instead of a 500."""
+def unique_or_conflict(conflict: Exception):  # being replaced by unit_of_work(conflict=...)
     try:
         yield
     except IntegrityError:

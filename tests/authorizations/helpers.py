@@ -163,19 +163,13 @@ def expire(app, grant_id: str) -> None:
 def authorize_as(app, citizen: Citizen, action: str, resource: Resource):
     """Ask the one decision point as a request carrying ``citizen``'s token would.
 
-    On success the work is committed (as the service using the decision would commit
-    its unit of work); on refusal the request's transaction is rolled back, as a failed
-    request's is. Returns the Decision or raises what ``authorize`` raised.
+    Inside one unit of work, as a service operation asks it: the use or the refusal is
+    kept as evidence when the unit ends. Returns the Decision or raises what
+    ``authorize`` raised.
     """
-    with app.test_request_context(headers=citizen.headers):
-        try:
-            g.principal = app.extensions["nht.authenticators"]["citizen"]()
-            decision = authorize(g.principal, action, resource)
-        except Exception:
-            db.session().rollback()
-            raise
-        db.session().commit()
-        return decision
+    with app.test_request_context(headers=citizen.headers), db.unit_of_work():
+        g.principal = app.extensions["nht.authenticators"]["citizen"]()
+        return authorize(g.principal, action, resource)
 
 
 def citizen_resource(owner_id: str, type_: str = "licence", **attrs) -> Resource:
