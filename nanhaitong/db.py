@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from contextlib import ContextDecorator, contextmanager
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from flask import Flask, current_app, has_request_context
 from psycopg.pq import TransactionStatus
@@ -149,11 +149,11 @@ def in_unit_of_work() -> bool:
     return session().info.get("uow_depth", 0) > 0
 
 
-def keep_as_evidence(write: Callable[[], None]) -> None:
-    """Queue ``write`` (it writes through ``session()``) to run in a transaction of its own
-    after the current unit of work ends, however it ends; at once when there is neither a
-    unit nor a request to wait for."""
-    session().info.setdefault("evidence", []).append(write)
+def keep_as_evidence(write: Callable[..., object], /, *args, **kwargs) -> None:
+    """Queue ``write(*args, **kwargs)`` (it writes through ``session()``; the arguments are
+    taken now) to run in a transaction of its own after the current unit of work ends,
+    however it ends; at once when there is neither a unit nor a request to wait for."""
+    session().info.setdefault("evidence", []).append(partial(write, *args, **kwargs))
     if not in_unit_of_work() and not has_request_context():
         write_evidence()
 

@@ -121,7 +121,7 @@ def authorize(principal: Principal | None, action: str, resource: Resource, *, a
     if record_use and decision.via != "owner" and not (
             decision.via == "member" and principal.role == "legal_representative"):
         # A use is recorded when it is allowed, whether or not the work after it succeeds.
-        db.keep_as_evidence(lambda: _log_use(principal, action, resource, decision))
+        db.keep_as_evidence(_log_use, principal, action, resource, decision)
     return decision
 
 
@@ -139,8 +139,8 @@ def permitted(principal: Principal | None, action: str, resource: Resource) -> b
 def _deny(principal: Principal, action: str, resource: Resource, rule, violation: dict | None,
           audit_denial: bool = True):
     if audit_denial:
-        db.keep_as_evidence(lambda: audit("authorization.denied", result="denied", object_type=resource.type,
-                                          object_id=resource.id, details={"action": action, **(violation or {})}))
+        db.keep_as_evidence(audit, "authorization.denied", result="denied", object_type=resource.type,
+                            object_id=resource.id, details={"action": action, **(violation or {})})
     if violation:
         raise Forbidden("This is outside what your authorization allows.", code="outside_grant_constraints",
                         details=violation)

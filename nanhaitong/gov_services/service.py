@@ -135,6 +135,7 @@ def _apply_fields(item: GovServiceItem, data: dict) -> None:
     item.updated_at = utcnow()
 
 
+@db.unit_of_work()
 def create_item(data: dict, *, actor: str | None = None) -> GovServiceItem:
     session = db.session()
     if data["code"].split(".")[0] != {"yueshengshi": "yss", "yueshangtong": "ysst"}[data["provider"]]:
@@ -146,19 +147,19 @@ def create_item(data: dict, *, actor: str | None = None) -> GovServiceItem:
                          "fee_fen": 0, **data})
     session.add(item)
     audit("gov_services.item.created", actor=actor, object_type="gov_service", object_id=item.code)
-    session.commit()
     return item
 
 
+@db.unit_of_work()
 def update_item(code: str, data: dict, *, actor: str | None = None) -> GovServiceItem:
     item = get_item(code, include_retired=True)
     _apply_fields(item, data)
     audit("gov_services.item.updated", actor=actor, object_type="gov_service", object_id=item.code,
           details={"fields": sorted(data)})
-    db.session().commit()
     return item
 
 
+@db.unit_of_work()
 def load_catalogue(path: Path | None = None, *, actor: str = "system:catalogue-load") -> dict:
     """Create or update the items of a catalogue file (by code); items not in it are kept."""
     document = json.loads((path or CATALOGUE_FILE).read_text(encoding="utf-8"))
@@ -181,7 +182,6 @@ def load_catalogue(path: Path | None = None, *, actor: str = "system:catalogue-l
             counts["updated"] += 1
         _apply_fields(item, data)
     audit("gov_services.catalogue.loaded", actor=actor, details=counts)
-    session.commit()
     return counts
 
 
@@ -227,15 +227,14 @@ def _field_problems(item: GovServiceItem, values: Any, prefix: str) -> None:
 
 
 def _proxied(action: str, item: GovServiceItem, resource: Resource, **details):
-    """Audit a proxied call that failed (in its own transaction), then let the error out."""
-    db.session().rollback()
-    audit(action, result="failure", object_type="gov_service", object_id=item.code,
-          on_behalf_of=f"{resource.owner_kind}:{resource.owner_id}", details=details)
-    db.session().commit()
+    """Audit a proxied call that failed (as evidence, kept when the operation fails)."""
+    db.keep_as_evidence(audit, action, result="failure", object_type="gov_service", object_id=item.code,
+                        on_behalf_of=f"{resource.owner_kind}:{resource.owner_id}", details=details)
 
 
 # -- queries --------------------------------------------------------------------------------------
 
+@db.unit_of_work()
 def query(principal: Principal, code: str, params: dict) -> dict:
     item = get_item(code)
     if item.kind != "query":
@@ -265,7 +264,6 @@ def query(principal: Principal, code: str, params: dict) -> dict:
           on_behalf_of=f"{resource.owner_kind}:{resource.owner_id}",
           details={"service_code": item.code, "provider": item.provider, "cached": from_cache,
                    "upstream_request_id": cached["upstream_request_id"]})
-    db.session().commit()
     return {"service_code": item.code, "provider": item.provider, "cached": from_cache, **cached}
 
 
@@ -302,6 +300,18 @@ def apply(principal: Principal, code: str, form: dict, licence_ids: list[str]) -
             raise ValidationFailed({"licence_ids": [f"{licence_id}: the licence is not valid."]})
         attachments.append({"licence_id": licence.id, "code": licence.code, "type_code": licence.type_code,
                             "digest": licence.digest})
+    with db.unit_of_work("record the application"):
+        application = _record_application(principal, item, resource, form, attachments)
+    application = deliver(application.id)
+    if application.status == "queued" and not current_app.config["JOBS_EAGER"]:
+        from .jobs import deliver_application  # here: jobs imports this module
+
+        deliver_application.apply_async((application.id,), countdown=15)
+    return application
+
+
+def _record_application(principal: Principal, item: GovServiceItem, resource: Resource, form: dict,
+                        attachments: list[dict]) -> GovApplication:
     session = db.session()
     application = GovApplication(
         service_code=item.code, provider=item.provider, subject_kind=resource.owner_kind,
@@ -315,26 +325,18 @@ def apply(principal: Principal, code: str, form: dict, licence_ids: list[str]) -
     audit("gov_services.application.created", object_type="application", object_id=application.id,
           on_behalf_of=f"{resource.owner_kind}:{resource.owner_id}",
           details={"service_code": item.code, "attachments": len(attachments)})
-    session.commit()
-    application = deliver(application.id)
-    if application.status == "queued" and not current_app.config["JOBS_EAGER"]:
-        from .jobs import deliver_application  # here: jobs imports this module
-
-        deliver_application.apply_async((application.id,), countdown=15)
     return application
 
 
 def deliver(application_id: str, *, actor: str | None = None) -> GovApplication:
     """Hand a queued application to its upstream (at most once in effect: the upstream is
-    idempotent on our id). Answers the application, still ``queued`` when the upstream
-    could not take it now."""
+    idempotent on our id, so two deliveries at once do no harm). Answers the application,
+    still ``queued`` when the upstream could not take it now. No transaction is open during
+    the upstream call: the result is recorded in a unit of its own, on the locked row."""
     session = db.session()
-    application = session.execute(
-        select(GovApplication).where(GovApplication.id == application_id).with_for_update()).scalar_one()
+    application = session.get(GovApplication, application_id)
     if application.status != "queued":
-        session.commit()
         return application
-    on_behalf_of = f"{application.subject_kind}:{application.subject_id}"
     try:
         identity = _identity(application.subject_kind, application.subject_id, application.applicant_id)
         receipt = _client(application.provider).submit(
@@ -342,6 +344,20 @@ def deliver(application_id: str, *, actor: str | None = None) -> GovApplication:
             [{k: a[k] for k in ("code", "type_code", "digest")} for a in json.loads(application.attachments)],
             identity)
     except (RetryableError, NonRetryableError, AppError) as failure:
+        with db.unit_of_work("record the failed delivery"):
+            return _record_delivery(application_id, failure=failure, actor=actor)
+    with db.unit_of_work("record the delivery"):
+        return _record_delivery(application_id, receipt=receipt, actor=actor)
+
+
+def _record_delivery(application_id: str, *, actor: str | None, receipt=None, failure=None) -> GovApplication:
+    application = db.session().execute(
+        select(GovApplication).where(GovApplication.id == application_id).with_for_update()
+        .execution_options(populate_existing=True)).scalar_one()
+    if application.status != "queued":
+        return application  # another delivery recorded it first
+    on_behalf_of = f"{application.subject_kind}:{application.subject_id}"
+    if failure is not None:
         application.delivery_attempts += 1
         refused = isinstance(failure, UpstreamRejectedError)
         application.last_error = (failure.upstream_code if refused else type(failure).__name__)[:80]
@@ -351,7 +367,6 @@ def deliver(application_id: str, *, actor: str | None = None) -> GovApplication:
         if refused and failure.status is not None and 400 <= failure.status < 500 and failure.status != 409:
             # The upstream looked at it and said no: that is the answer, not a delivery to retry.
             _change_status(application, "rejected", source="delivery", note=None, actor=actor)
-        session.commit()
         return application
     application.delivery_attempts += 1
     application.upstream_reference = receipt.reference
@@ -362,7 +377,6 @@ def deliver(application_id: str, *, actor: str | None = None) -> GovApplication:
           on_behalf_of=on_behalf_of, details={"reference": receipt.reference,
                                               "attempt": application.delivery_attempts})
     _change_status(application, receipt.status, source="delivery", note=None, actor=actor)
-    session.commit()
     return application
 
 
@@ -430,6 +444,7 @@ def _parse_time(value: str | None) -> datetime | None:
         return None
 
 
+@db.unit_of_work()
 def receive_callback(method: str, path: str, query_string: str, headers: dict, body: bytes) -> dict:
     """A status callback from a provincial gateway: verified (HMAC, time window, nonce) or refused."""
     config = current_app.config
@@ -440,9 +455,8 @@ def receive_callback(method: str, path: str, query_string: str, headers: dict, b
         app_key = verify_signed_request(secrets, method, path, query_string, headers, body,
                                         remember_nonce=stores.remember_nonce)
     except SignatureError as refusal:
-        audit("gov_services.callback.refused", actor="upstream:unverified", result="denied",
-              details={"reason": refusal.reason})
-        session.commit()
+        db.keep_as_evidence(audit, "gov_services.callback.refused", actor="upstream:unverified", result="denied",
+                            details={"reason": refusal.reason})
         raise Unauthorized("The callback's signature is not valid.", code="invalid_callback_signature",
                            details={"reason": refusal.reason}) from None
     provider = CALLBACK_APP_KEYS[app_key]
@@ -465,7 +479,6 @@ def receive_callback(method: str, path: str, query_string: str, headers: dict, b
     audit("gov_services.callback.received", actor=f"upstream:{provider}", object_type="application",
           object_id=application.id, details={"status": report.status, "version": report.version,
                                              "applied": changed})
-    session.commit()
     return {"application_id": application.id, "status": application.status, "applied": changed}
 
 
@@ -489,18 +502,17 @@ def poll(*, limit: int = 200, actor: str = "system:gov-services-poll") -> dict:
             report = _client(application.provider).status(application.upstream_reference)
         except IntegrationError:
             counts["failed"] += 1
-            session.rollback()
             continue
         counts["polled"] += 1
-        application = session.execute(select(GovApplication).where(GovApplication.id == application_id)
-                                      .with_for_update()).scalar_one()
-        for entry in sorted((e for e in report.history if isinstance(e.get("version"), int)),
-                            key=lambda e: e["version"]):
-            if apply_report(application, status=entry["status"], version=entry["version"], note=entry["note"],
-                            occurred_at=_parse_time(entry["occurred_at"]), source="poll", actor=actor):
-                counts["changed"] += 1
-        application.last_polled_at = utcnow()
-        session.commit()
+        with db.unit_of_work("record one application's status"):
+            application = session.execute(select(GovApplication).where(GovApplication.id == application_id)
+                                          .with_for_update()).scalar_one()
+            for entry in sorted((e for e in report.history if isinstance(e.get("version"), int)),
+                                key=lambda e: e["version"]):
+                if apply_report(application, status=entry["status"], version=entry["version"], note=entry["note"],
+                                occurred_at=_parse_time(entry["occurred_at"]), source="poll", actor=actor):
+                    counts["changed"] += 1
+            application.last_polled_at = utcnow()
     return counts
 
 

@@ -27,11 +27,9 @@ _RECORDED = select(PaymentEvent.id).where(PaymentEvent.channel == bindparam("cha
 
 
 def _reject(channel: str, reason: str, out_trade_no: str | None = None, status: int = 400):
-    session = db.session()
-    session.rollback()
-    audit("payment.callback_rejected", result="denied", actor=f"{ACTOR}:{channel}", object_type="payment_order",
-          object_id=out_trade_no, details={"channel": channel, "reason": reason})
-    session.commit()
+    db.keep_as_evidence(audit, "payment.callback_rejected", result="denied", actor=f"{ACTOR}:{channel}",
+                        object_type="payment_order", object_id=out_trade_no,
+                        details={"channel": channel, "reason": reason})
     log.warning("payment callback rejected", extra={"fields": {"channel": channel, "reason": reason}})
     raise CallbackRejected(reason, status)
 
@@ -41,6 +39,21 @@ def handle(event: ChannelEvent) -> str:
 
     Raises CallbackRejected when the event does not match our record.
     """
+    try:
+        with db.unit_of_work():
+            order_id, moved = _apply(event)
+    except IntegrityError:  # this very notification was handled already (a redelivery)
+        return "duplicate"
+    if order_id is None:
+        return "duplicate"
+    if moved:
+        _after(order_id, event)
+    return "applied" if moved else "no_change"
+
+
+def _apply(event: ChannelEvent) -> tuple[str | None, bool]:
+    """The event applied under the order's lock: (the order's id, whether it moved), or
+    (None, False) for an event seen before."""
     session = db.session()
     order = states.lock_by_out_trade_no(event.out_trade_no)
     if order is None:
@@ -57,8 +70,7 @@ def handle(event: ChannelEvent) -> str:
     # below still decides, should one ever get past.) Answering here spares the
     # database a failing insert, which costs it an error and a rollback.
     if session.execute(_RECORDED, {"channel": event.channel, "event_key": event_key}).first():
-        session.rollback()
-        return "duplicate"
+        return None, False
 
     moved = False
     if event.kind == "payment":
@@ -78,14 +90,7 @@ def handle(event: ChannelEvent) -> str:
             session.execute(GasBillClaim.__table__.delete().where(GasBillClaim.order_id == order.id))
     session.add(PaymentEvent(channel=event.channel, event_key=event_key, kind=event.kind,
                              order_id=order.id, outcome="applied" if moved else "no_change"))
-    try:
-        session.commit()
-    except IntegrityError:  # this very notification was handled already (a redelivery)
-        session.rollback()
-        return "duplicate"
-    if moved:
-        _after(order.id, event)
-    return "applied" if moved else "no_change"
+    return order.id, moved
 
 
 def _mark_paid(order: PaymentOrder, event: ChannelEvent, *, refund: bool = False) -> None:

@@ -44,17 +44,16 @@ def _idempotency_key(order: PaymentOrder) -> str:
 
 
 def attempt(order_id: str) -> str:
-    """One try: answers done | noop | retry | failed:<reason>."""
-    session = db.session()
-    order = states.lock(order_id)
-    if order is None or order.status != states.PAID:
-        session.rollback()
-        return "noop"
-    account = session.get(UtilityAccount, order.account_id)
-    number, kind, amount, bill_id = account.number, order.kind, order.amount_fen, order.bill_id
-    out_trade_no, key = order.out_trade_no, _idempotency_key(order)
-    order.fulfilment_attempts += 1
-    session.commit()
+    """One try: answers done | noop | retry | failed:<reason>. Two units: the attempt is
+    counted before the utility is called, its outcome recorded after."""
+    with db.unit_of_work("count the attempt"):
+        order = states.lock(order_id)
+        if order is None or order.status != states.PAID:
+            return "noop"
+        account = db.session().get(UtilityAccount, order.account_id)
+        number, kind, amount, bill_id = account.number, order.kind, order.amount_fen, order.bill_id
+        out_trade_no, key = order.out_trade_no, _idempotency_key(order)
+        order.fulfilment_attempts += 1
     try:
         if kind == "bus_card_topup":
             reference = clients().lingnan_pass.top_up(number, amount, order_no=out_trade_no,
@@ -66,29 +65,28 @@ def attempt(order_id: str) -> str:
         return "retry"
     except NonRetryableError as exc:
         return "failed:" + (getattr(exc, "upstream_code", None) or "utility_refused")[:50]
-    _, moved = states.advance(order_id, states.FULFILLED, "utility_confirmed", actor=ACTOR,
-                              details={"reference": reference},
-                              apply=lambda o: setattr(o, "fulfilment_ref", reference))
-    if moved:
-        _tell(order_id, "fulfilled")
-    session.commit()
+    with db.unit_of_work("record the fulfilment"):
+        _, moved = states.advance(order_id, states.FULFILLED, "utility_confirmed", actor=ACTOR,
+                                  details={"reference": reference},
+                                  apply=lambda o: setattr(o, "fulfilment_ref", reference))
+        if moved:
+            _tell(order_id, "fulfilled")
     return "done"
 
 
 def give_up(order_id: str, reason: str) -> None:
     """Fulfilment finally failed: record it, then refund through the channel."""
-    session = db.session()
 
     def note(order):
         order.failure_reason = reason
         order.refund_no = order.refund_no or f"R{order.out_trade_no}"[:32]
 
-    _, moved = states.advance(order_id, states.FULFILMENT_FAILED, "fulfilment_failed", actor=ACTOR,
-                              details={"reason": reason}, apply=note)
-    if moved:
-        states.advance(order_id, states.REFUNDING, "automatic_refund", actor=ACTOR)
-        _tell(order_id, "fulfilment_failed")
-    session.commit()
+    with db.unit_of_work():
+        _, moved = states.advance(order_id, states.FULFILMENT_FAILED, "fulfilment_failed", actor=ACTOR,
+                                  details={"reason": reason}, apply=note)
+        if moved:
+            states.advance(order_id, states.REFUNDING, "automatic_refund", actor=ACTOR)
+            _tell(order_id, "fulfilment_failed")
     if moved:
         enqueue_refund(order_id)
 
@@ -114,17 +112,15 @@ def fulfil_order(self, order_id: str) -> str:
 
 
 def refund_attempt(order_id: str) -> str:
-    session = db.session()
-    order = states.lock(order_id)
-    if order is None or order.status != states.REFUNDING:
-        session.rollback()
-        return "noop"
-    channel, out_trade_no, refund_no, amount = order.channel, order.out_trade_no, order.refund_no, order.amount_fen
     # Recorded before the call: the channel's refund callback may arrive (and be
     # recorded) before the call returns here.
-    audit("payment.refund_requested", actor=ACTOR, object_type="payment_order", object_id=order_id,
-          details={"channel": channel, "refund_no": refund_no, "amount_fen": amount})
-    session.commit()
+    with db.unit_of_work("record the refund request"):
+        order = states.lock(order_id)
+        if order is None or order.status != states.REFUNDING:
+            return "noop"
+        channel, out_trade_no, refund_no, amount = order.channel, order.out_trade_no, order.refund_no, order.amount_fen
+        audit("payment.refund_requested", actor=ACTOR, object_type="payment_order", object_id=order_id,
+              details={"channel": channel, "refund_no": refund_no, "amount_fen": amount})
     try:
         channels.refund(channel, out_trade_no=out_trade_no, refund_no=refund_no, amount_fen=amount,
                         reason="缴费未能完成，自动退款")
@@ -132,9 +128,9 @@ def refund_attempt(order_id: str) -> str:
         return "retry"
     except IntegrationError as exc:
         log.error("refund refused by the channel", extra={"fields": {"order_id": order_id, "error": str(exc)}})
-        audit("payment.refund_refused", result="failure", actor=ACTOR, object_type="payment_order",
-              object_id=order_id, details={"channel": channel, "error": type(exc).__name__})
-        session.commit()
+        with db.unit_of_work("record the refusal"):
+            audit("payment.refund_refused", result="failure", actor=ACTOR, object_type="payment_order",
+                  object_id=order_id, details={"channel": channel, "error": type(exc).__name__})
         return "refused"
     return "requested"
 
@@ -153,9 +149,9 @@ def refund_order(self, order_id: str) -> str:
     return result
 
 
+@db.unit_of_work()
 def tell_refunded(order_id: str) -> None:
     _tell(order_id, "refunded")
-    db.session().commit()
 
 
 @shared_task(name="payments.expire_orders")

@@ -67,7 +67,6 @@ def reconcile(day: date, channel: str | None = None) -> list[dict]:
                 mismatches.append({"kind": "paid_here_not_there", "channel": name, "out_trade_no": order.out_trade_no,
                                    "statement_amount_fen": None, "order_id": order.id,
                                    "our_amount_fen": order.amount_fen, "our_status": order.status})
-        session.rollback()
     return mismatches
 
 
@@ -78,8 +77,8 @@ def reconcile_and_record(day: str | date | None = None, channel: str | None = No
     elif isinstance(day, str):
         day = date.fromisoformat(day)
     found = reconcile(day, channel)
-    audit("payment.reconciled", actor="system:payments", result="failure" if found else "success",
-          details={"date": day.isoformat(), "channel": channel or "all", "mismatches": len(found),
-                   "kinds": sorted({m["kind"] for m in found})})
-    db.session().commit()
+    with db.unit_of_work():
+        audit("payment.reconciled", actor="system:payments", result="failure" if found else "success",
+              details={"date": day.isoformat(), "channel": channel or "all", "mismatches": len(found),
+                       "kinds": sorted({m["kind"] for m in found})})
     return found

@@ -15,7 +15,6 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.exc import IntegrityError
 
 from integrations.errors import IntegrationError
 from integrations.lingnan_pass import valid_card_number
@@ -77,6 +76,11 @@ def bind_account(principal: Principal, kind: str, number: str, label: str | None
             bills = clients().gas_utility.unpaid_bills(number)
         if bills is None:
             raise ValidationFailed({"number": ["The gas utility knows no such account."]}, code="gas_account_not_found")
+    with db.unit_of_work(conflict=Conflict("This account is bound already.", code="account_already_bound")):
+        return _bind(principal, owner, kind, number, label)
+
+
+def _bind(principal: Principal, owner: Resource, kind: str, number: str, label: str | None) -> UtilityAccount:
     session = db.session()
     index = _number_index(kind, number)
     existing = session.execute(select(UtilityAccount).where(
@@ -98,8 +102,6 @@ def bind_account(principal: Principal, kind: str, number: str, label: str | None
     session.flush()
     audit("payment.account_bound", object_type="utility_account", object_id=account.id,
           on_behalf_of=f"{owner.owner_kind}:{owner.owner_id}", details={"kind": kind})
-    with db.unique_or_conflict(Conflict("This account is bound already.", code="account_already_bound")):
-        session.commit()
     return account
 
 
@@ -113,19 +115,24 @@ def list_accounts(principal: Principal, *, record: bool = True) -> list[UtilityA
 
 
 def get_account(principal: Principal, account_id: str, **attrs) -> UtilityAccount:
-    account = db.session().get(UtilityAccount, account_id)
-    if account is None or account.removed_at is not None:
-        raise NotFound("No such utility_account.", code="utility_account_not_found")
+    account = _bound_account(account_id)
     authorize(principal, ACTION, _account_resource(account, **attrs))
     return account
 
 
+def _bound_account(account_id: str) -> UtilityAccount:
+    account = db.session().get(UtilityAccount, account_id)
+    if account is None or account.removed_at is not None:
+        raise NotFound("No such utility_account.", code="utility_account_not_found")
+    return account
+
+
+@db.unit_of_work()
 def remove_account(principal: Principal, account_id: str) -> None:
     account = get_account(principal, account_id)
     account.removed_at = utcnow()
     audit("payment.account_removed", object_type="utility_account", object_id=account.id,
           on_behalf_of=f"{account.owner_kind}:{account.owner_id}", details={"kind": account.kind})
-    db.session().commit()
 
 
 def bills(principal: Principal, account_id: str) -> list[dict]:
@@ -133,7 +140,6 @@ def bills(principal: Principal, account_id: str) -> list[dict]:
     if account.kind != "gas":
         raise NotFound("Only a gas account has bills.", code="utility_account_not_found")
     number = account.number
-    db.session().commit()  # no transaction held while the utility answers
     with upstream_errors("gas utility"):
         found = clients().gas_utility.unpaid_bills(number)
     return [{"bill_id": b.bill_id, "period": b.period, "amount_fen": b.amount_fen, "due_date": b.due_date}
@@ -145,7 +151,6 @@ def balance(principal: Principal, account_id: str) -> dict:
     if account.kind != "bus_card":
         raise NotFound("Only a bus card has a balance.", code="utility_account_not_found")
     number = account.number
-    db.session().commit()
     with upstream_errors("Lingnan Pass"):
         card = clients().lingnan_pass.card(number)
     if card is None:
@@ -181,7 +186,9 @@ def create_order(principal: Principal, *, kind: str, account_id: str, amount_fen
     low, high = LIMITS[kind]
     if not low <= amount_fen <= high:
         raise ValidationFailed({"amount_fen": [f"Between {low} and {high} fen for {kind}."]}, code="amount_out_of_range")
-    account = get_account(principal, account_id, amount_fen=amount_fen)
+    account = _bound_account(account_id)
+    # The one decision: paying from the account, where a delegate's amount ceiling applies.
+    authorize(principal, ACTION, _account_resource(account, amount_fen=amount_fen))
     if ORDER_KINDS[kind] != account.kind:
         raise ValidationFailed({"account_id": [f"{kind} needs a {ORDER_KINDS[kind]} account."]},
                                code="wrong_account_kind")
@@ -189,11 +196,7 @@ def create_order(principal: Principal, *, kind: str, account_id: str, amount_fen
         raise ValidationFailed({"bill_id": ["A gas bill payment names the bill."]})
     if kind == "bus_card_topup" and bill_id:
         raise ValidationFailed({"bill_id": ["A top-up has no bill."]})
-    # The order's own decision: a delegate's amount ceiling applies to the amount.
-    authorize(principal, ACTION, Resource(type="payment_order", owner_kind=account.owner_kind,
-                                          owner_id=account.owner_id, attrs={"amount_fen": amount_fen}))
     number, owner = account.number, (account.owner_kind, account.owner_id)
-    db.session().commit()  # no transaction held while the utility answers
     period = None
     if kind == "gas_bill":
         with upstream_errors("gas utility"):
@@ -214,29 +217,10 @@ def create_order(principal: Principal, *, kind: str, account_id: str, amount_fen
             raise ValidationFailed({"amount_fen": [f"The card holds at most {card.max_balance_fen} fen; it has "
                                                    f"{card.balance_fen}."]}, code="card_balance_limit")
 
-    session = db.session()
-    now = utcnow()
-    order = PaymentOrder(out_trade_no=_new_out_trade_no(), owner_kind=owner[0], owner_id=owner[1],
-                         created_by=principal.audit_name, account_id=account_id, kind=kind, bill_id=bill_id,
-                         bill_period=period, amount_fen=amount_fen, channel=channel, status=states.AWAITING_PAYMENT,
-                         created_at=now,
-                         expires_at=now + timedelta(seconds=current_app.config["PAYMENTS_ORDER_TTL_SECONDS"]))
-    session.add(order)
-    try:
-        session.flush()
-        if kind == "gas_bill":
-            # The bill's unique claim: a second live order for it fails here, however concurrent.
-            session.add(GasBillClaim(bill_key=_bill_key(account, bill_id), order_id=order.id))
-            session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict("This bill is being paid by another order.", code="bill_already_being_paid") from None
-    states.record_creation(order, principal.audit_name)
-    audit("payment.order_created", object_type="payment_order", object_id=order.id,
-          on_behalf_of=f"{owner[0]}:{owner[1]}",
-          details={"kind": kind, "amount_fen": amount_fen, "channel": channel, "out_trade_no": order.out_trade_no})
-    session.commit()
-
+    with db.unit_of_work("record the order", conflict=Conflict("This bill is being paid by another order.",
+                                                               code="bill_already_being_paid")):
+        order = _record_order(principal, account, kind=kind, owner=owner, amount_fen=amount_fen, channel=channel,
+                              bill_id=bill_id, period=period)
     description = "岭南通公交卡充值" if kind == "bus_card_topup" else f"燃气费 {period}"
     try:
         with upstream_errors("payment channel"):
@@ -244,15 +228,35 @@ def create_order(principal: Principal, *, kind: str, account_id: str, amount_fen
                                      amount_fen=amount_fen, expires_at=order.expires_at)
     except Exception:
         # The gateway has no order: this one can never be paid. Close it for the record.
-        session.rollback()
-        states.advance(order.id, states.CANCELLED, "channel_refused_order", actor=principal.audit_name)
-        _release_claim(order.id)
-        session.commit()
+        with db.unit_of_work("close the order the channel refused"):
+            states.advance(order.id, states.CANCELLED, "channel_refused_order", actor=principal.audit_name)
+            _release_claim(order.id)
         raise
-    order = session.execute(_STORE_PAYMENT_PARAMS, {
-        "order_id": order.id, "payment_params_json": json.dumps(params, ensure_ascii=False, sort_keys=True)},
-        execution_options={"populate_existing": True}).scalar_one()
-    session.commit()
+    with db.unit_of_work("keep the payment parameters"):
+        return db.session().execute(_STORE_PAYMENT_PARAMS, {
+            "order_id": order.id, "payment_params_json": json.dumps(params, ensure_ascii=False, sort_keys=True)},
+            execution_options={"populate_existing": True}).scalar_one()
+
+
+def _record_order(principal: Principal, account: UtilityAccount, *, kind: str, owner: tuple[str, str],
+                  amount_fen: int, channel: str, bill_id: str | None, period: str | None) -> PaymentOrder:
+    session = db.session()
+    now = utcnow()
+    order = PaymentOrder(out_trade_no=_new_out_trade_no(), owner_kind=owner[0], owner_id=owner[1],
+                         created_by=principal.audit_name, account_id=account.id, kind=kind, bill_id=bill_id,
+                         bill_period=period, amount_fen=amount_fen, channel=channel, status=states.AWAITING_PAYMENT,
+                         created_at=now,
+                         expires_at=now + timedelta(seconds=current_app.config["PAYMENTS_ORDER_TTL_SECONDS"]))
+    session.add(order)
+    session.flush()
+    if kind == "gas_bill":
+        # The bill's unique claim: a second live order for it fails here, however concurrent.
+        session.add(GasBillClaim(bill_key=_bill_key(account, bill_id), order_id=order.id))
+        session.flush()
+    states.record_creation(order, principal.audit_name)
+    audit("payment.order_created", object_type="payment_order", object_id=order.id,
+          on_behalf_of=f"{owner[0]}:{owner[1]}",
+          details={"kind": kind, "amount_fen": amount_fen, "channel": channel, "out_trade_no": order.out_trade_no})
     return order
 
 
@@ -275,16 +279,14 @@ def _expire_if_due(order: PaymentOrder) -> PaymentOrder:
     return order
 
 
+@db.unit_of_work()
 def expire_one(order_id: str) -> bool:
-    session = db.session()
     order = states.lock(order_id)
     if order is None or order.status != states.AWAITING_PAYMENT or as_utc(order.expires_at) > utcnow():
-        session.rollback()
         return False
     _, moved = states.advance(order_id, states.EXPIRED, "unpaid_in_time")
     if moved:
         _release_claim(order_id)
-    session.commit()
     return moved
 
 
@@ -292,7 +294,6 @@ def expire_due(limit: int = 500) -> int:
     """Expire every unpaid order past its time (the Celery task and `flask payments expire`)."""
     due = db.session().execute(select(PaymentOrder.id).where(
         PaymentOrder.status == states.AWAITING_PAYMENT, PaymentOrder.expires_at <= utcnow()).limit(limit)).scalars().all()
-    db.session().rollback()
     return sum(1 for order_id in due if expire_one(order_id))
 
 
@@ -325,20 +326,18 @@ def cancel_order(principal: Principal, order_id: str) -> PaymentOrder:
         raise Conflict("Only an order awaiting payment can be cancelled.", code="order_not_cancellable",
                        details={"status": order.status})
     channel, out_trade_no = order.channel, order.out_trade_no
-    db.session().commit()
     # Close at the gateway first: once it is closed there, no payment can arrive after us.
     try:
         with upstream_errors("payment channel"):
             channels.close(channel, out_trade_no)
     except channels.AlreadyPaid:
         raise Conflict("The order has been paid; it cannot be cancelled.", code="order_already_paid") from None
-    order, moved = states.advance(order_id, states.CANCELLED, "cancelled_by_user", actor=principal.audit_name)
-    if not moved:
-        db.session().rollback()
-        raise Conflict("Only an order awaiting payment can be cancelled.", code="order_not_cancellable",
-                       details={"status": order.status})
-    _release_claim(order_id)
-    db.session().commit()
+    with db.unit_of_work("record the cancellation"):
+        order, moved = states.advance(order_id, states.CANCELLED, "cancelled_by_user", actor=principal.audit_name)
+        if not moved:
+            raise Conflict("Only an order awaiting payment can be cancelled.", code="order_not_cancellable",
+                           details={"status": order.status})
+        _release_claim(order_id)
     return order
 
 
