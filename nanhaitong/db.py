@@ -11,8 +11,9 @@ no transaction open across it. Whatever is written outside a unit is rolled back
 the request ends. The transaction opens at the first write or locking read
 (``_begin_at_first_write``), so a unit that only reads costs no BEGIN.
 
-Evidence (access-log entries, refusals) is different: it must outlive the operation that
-produced it and must never commit that operation's work. ``keep_as_evidence`` queues a
+Evidence (access-log entries, refusals, and what a refusal must leave behind: a wrong
+guess counted, a code spent, a reused token's family revoked) is different: it must
+outlive the operation that produced it and must never commit that operation's work. ``keep_as_evidence`` queues a
 write that runs in a transaction of its own once the outermost unit has ended, committed
 or rolled back, or, outside any unit, when the request ends.
 """
@@ -111,11 +112,12 @@ def _begin_at_first_write(engine: Engine, begin: str, in_transaction: Callable) 
 
 class unit_of_work(ContextDecorator):  # noqa: N801  (reads as a statement: `with unit_of_work():`)
     """One unit of work: commit at the edge of the outermost unit, roll back if anything
-    inside raises. ``conflict`` (an AppError, so a 409) replaces a unique-constraint
-    violation, that is a concurrent duplicate, whether it surfaces at a flush or at the
-    commit. ``name`` says which of an operation's units this is, where it has several."""
+    inside raises. ``conflict`` (an AppError, so a 409, or a function making one) replaces
+    a unique-constraint violation, that is a concurrent duplicate, whether it surfaces at
+    a flush or at the commit. ``name`` says which of an operation's units this is, where
+    it has several."""
 
-    def __init__(self, name: str | None = None, *, conflict: Exception | None = None):
+    def __init__(self, name: str | None = None, *, conflict: Exception | Callable[[], Exception] | None = None):
         self.name, self.conflict = name, conflict
 
     def __enter__(self):
@@ -136,13 +138,16 @@ class unit_of_work(ContextDecorator):  # noqa: N801  (reads as a statement: `wit
             current.rollback()
             if self.conflict is None:
                 raise
-            raise self.conflict from None
+            raise self._conflict() from None
         finally:
             if outermost:
                 write_evidence()
         if isinstance(exc, IntegrityError) and self.conflict is not None:
-            raise self.conflict from None
+            raise self._conflict() from None
         return False
+
+    def _conflict(self) -> Exception:
+        return self.conflict() if callable(self.conflict) else self.conflict
 
 
 def in_unit_of_work() -> bool:

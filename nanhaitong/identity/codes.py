@@ -14,7 +14,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app, request
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from .. import db
 from ..errors import Unauthorized
@@ -54,6 +54,7 @@ def send(phone: str, purpose: str, *, deliver: bool = True) -> dict:
     return {"sent": True, "expires_in": cfg["SMS_CODE_TTL_SECONDS"], "resend_after": cfg["SMS_RESEND_SECONDS"]}
 
 
+@db.unit_of_work()
 def _issue(phone: str, index: str, purpose: str, deliver: bool) -> None:
     cfg = current_app.config
     caps = ((f"{cfg['SMS_DAILY_PER_PHONE']} per day", "sms-phone", index),
@@ -81,7 +82,6 @@ def _issue(phone: str, index: str, purpose: str, deliver: bool) -> None:
         # mode leaves no code behind and no resend wait, only a 503 to try again.
         with upstream_errors("SMS gateway"):
             enqueue_sms(phone, "verification_code", {"code": code, "minutes": max(1, math.ceil(ttl / 60))})
-    session.commit()
 
 
 def consume_code(phone: str, purpose: str, code: str) -> None:
@@ -96,8 +96,20 @@ def consume_code(phone: str, purpose: str, code: str) -> None:
     if record is None or as_utc(record.expires_at) <= utcnow() or record.attempts >= MAX_ATTEMPTS:
         raise refused
     if not hmac.compare_digest(record.code_hash, _code_hash(record.id, code)):
-        record.attempts += 1
-        session.commit()
+        # The wrong guess counts even though the operation that asked fails.
+        db.keep_as_evidence(_count_wrong_guess, record.id)
         raise refused
     record.consumed_at = utcnow()
     session.flush()
+
+
+def _count_wrong_guess(code_id: str) -> None:
+    db.session().execute(update(OneTimeCode).where(OneTimeCode.id == code_id)
+                         .values(attempts=OneTimeCode.attempts + 1))
+
+
+def spend(phone: str, purpose: str) -> None:
+    """Spend the phone's live code for ``purpose`` unused (a sign-in refused on another factor)."""
+    db.session().execute(update(OneTimeCode).where(
+        OneTimeCode.phone_index == phone_index(phone), OneTimeCode.purpose == purpose,
+        OneTimeCode.consumed_at.is_(None)).values(consumed_at=utcnow()))

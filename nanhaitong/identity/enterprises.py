@@ -109,16 +109,15 @@ def register(principal: Principal, uscc: str) -> tuple[Enterprise, str, bool]:
                             town=record.town, size=record.size, registered_on=record.registered_on,
                             verified_at=utcnow())
     try:
-        session.add(enterprise)
-        session.flush()
-        session.add(EnterpriseMember(enterprise_id=enterprise.id, user_id=user.id, role=LEGAL_REPRESENTATIVE,
-                                     added_by=user.id))
-        audit("enterprise.registration", object_type="enterprise", object_id=enterprise.id,
-              on_behalf_of=f"enterprise:{enterprise.id}", details={"uscc": record.uscc})
-        session.commit()
+        with db.unit_of_work():
+            session.add(enterprise)
+            session.flush()
+            session.add(EnterpriseMember(enterprise_id=enterprise.id, user_id=user.id, role=LEGAL_REPRESENTATIVE,
+                                         added_by=user.id))
+            audit("enterprise.registration", object_type="enterprise", object_id=enterprise.id,
+                  on_behalf_of=f"enterprise:{enterprise.id}", details={"uscc": record.uscc})
     except IntegrityError:
         # Someone registered the same code between our check and our insert.
-        session.rollback()
         existing = _enterprise_by_uscc(uscc)
         if existing is None:
             raise
@@ -126,6 +125,7 @@ def register(principal: Principal, uscc: str) -> tuple[Enterprise, str, bool]:
     return enterprise, LEGAL_REPRESENTATIVE, True
 
 
+@db.unit_of_work()
 def _already_registered(enterprise: Enterprise, user_id: str, uscc: str) -> tuple[Enterprise, str, bool]:
     role = _member_role(enterprise.id, user_id)
     if role != LEGAL_REPRESENTATIVE:
@@ -134,7 +134,6 @@ def _already_registered(enterprise: Enterprise, user_id: str, uscc: str) -> tupl
             code="enterprise_already_registered"), result="denied", enterprise_id=enterprise.id)
     audit("enterprise.registration", object_type="enterprise", object_id=enterprise.id,
           on_behalf_of=f"enterprise:{enterprise.id}", details={"uscc": uscc, "already_registered": True})
-    db.session().commit()
     return enterprise, role, False
 
 
@@ -143,9 +142,8 @@ def _refused(uscc: str, error: AppError, *, result: str, enterprise_id: str | No
 
     The details hold the code (public business data) and the reason, no personal data.
     """
-    audit("enterprise.registration", result=result, object_type="enterprise", object_id=enterprise_id,
-          details={"uscc": uscc, "reason": error.code})
-    db.session().commit()
+    db.keep_as_evidence(audit, "enterprise.registration", result=result, object_type="enterprise",
+                        object_id=enterprise_id, details={"uscc": uscc, "reason": error.code})
     return error
 
 
@@ -209,19 +207,19 @@ def add_member(principal: Principal, enterprise_id: str, *, role: str, phone: st
     member = EnterpriseMember(enterprise_id=enterprise_id, user_id=grantee.id, role=role,
                               added_by=principal.account_id)
     try:
-        session.add(member)
-        session.flush()
-        audit("enterprise.member_added", on_behalf_of=f"enterprise:{enterprise_id}",
-              object_type="enterprise_member", object_id=grantee.id, details={"role": role})
-        session.commit()
+        with db.unit_of_work():
+            session.add(member)
+            session.flush()
+            audit("enterprise.member_added", on_behalf_of=f"enterprise:{enterprise_id}",
+                  object_type="enterprise_member", object_id=grantee.id, details={"role": role})
     except IntegrityError:
-        session.rollback()
         if _member(enterprise_id, grantee.id) is not None:
             raise Conflict("This citizen is already a member of the enterprise.", code="member_exists") from None
         raise
     return member, grantee
 
 
+@db.unit_of_work()
 def remove_member(principal: Principal, enterprise_id: str, user_id: str) -> None:
     """Remove a member; their enterprise-context sessions for this enterprise end at once."""
     session = db.session()
@@ -244,7 +242,6 @@ def remove_member(principal: Principal, enterprise_id: str, user_id: str) -> Non
     ).rowcount
     audit("enterprise.member_removed", on_behalf_of=f"enterprise:{enterprise_id}",
           object_type="enterprise_member", object_id=user_id, details={"role": role, "sessions_ended": ended})
-    session.commit()
 
 
 def _grantee(phone: str | None, user_id: str | None) -> User:

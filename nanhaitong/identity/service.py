@@ -64,16 +64,15 @@ def _start_session(user: User, client: str) -> dict:
     auth_session = sessions.open_session(account_kind="citizen", account_id=user.id, audience=client)
     pair = token_pair(auth_session)
     audit("auth.login", actor=f"citizen:{user.id}", object_type="session", object_id=auth_session.id)
-    db.session().commit()
     return pair
 
 
+@db.unit_of_work()
 def login_with_code(phone: str, code: str, client: str) -> dict:
     try:
         codes.consume_code(phone, "login", code)
     except Unauthorized:
-        audit("auth.login", result="failure", details={"method": "sms_code", "reason": "invalid_code"})
-        db.session().commit()
+        db.keep_as_evidence(audit, "auth.login", result="failure", details={"method": "sms_code", "reason": "invalid_code"})
         raise
     user = find_user_by_phone(phone)
     if user is None:
@@ -105,33 +104,33 @@ def count_failure(kind: str, index: str) -> None:
     strategy.hit(item, "login-fail", kind, index)
 
 
+@db.unit_of_work()
 def login_with_password(phone: str, password: str, client: str) -> dict:
     index = codes.phone_index(phone)
     check_not_locked("citizen", index)
     user = find_user_by_phone(phone)
     if not verify_password(user.password_hash if user else None, password):
         count_failure("citizen", index)
-        audit("auth.login", result="failure", actor=f"citizen:{user.id}" if user else "anonymous",
-              details={"method": "password", "reason": "invalid_credentials"})
-        db.session().commit()
+        db.keep_as_evidence(audit, "auth.login", result="failure", actor=f"citizen:{user.id}" if user else "anonymous",
+                            details={"method": "password", "reason": "invalid_credentials"})
         raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
     return _start_session(user, client)
 
 
+@db.unit_of_work()
 def refresh(refresh_token: str, account_kind: str = "citizen") -> dict:
     auth_session = sessions.spend_refresh_token(refresh_token, account_kind)
-    pair = token_pair(auth_session)
-    db.session().commit()
-    return pair
+    return token_pair(auth_session)
 
 
+@db.unit_of_work()
 def logout(principal: Principal) -> None:
     auth_session = db.session().get(AuthSession, principal.session_id)
     sessions.revoke(auth_session, reason="logout")
     audit("auth.logout", object_type="session", object_id=auth_session.id)
-    db.session().commit()
 
 
+@db.unit_of_work()
 def act_as(principal: Principal, *, enterprise_id: str | None = None, authorization_id: str | None = None) -> dict:
     """Open a session acting for an enterprise (as its member) or under a grant received.
 
@@ -156,7 +155,6 @@ def act_as(principal: Principal, *, enterprise_id: str | None = None, authorizat
     acting_for = f"enterprise:{enterprise_id}" if enterprise_id else f"citizen:{grant.grantor_id}"
     audit("auth.act_as", on_behalf_of=acting_for, object_type="session", object_id=child.id,
           details={"grant_id": grant_id, "role": member_role(enterprise_id, principal.account_id) if enterprise_id else None})
-    db.session().commit()
     return pair
 
 
@@ -185,6 +183,7 @@ def list_sessions(principal: Principal) -> list[dict]:
     return [{"session": s, "current": s.id == principal.session_id} for s in rows]
 
 
+@db.unit_of_work()
 def end_session(principal: Principal, session_id: str) -> None:
     auth_session = db.session().get(AuthSession, session_id)
     # Only the caller's own live sessions exist for them; anything else is "not found".
@@ -193,9 +192,9 @@ def end_session(principal: Principal, session_id: str) -> None:
         raise NotFound("No such session.", code="session_not_found")
     sessions.revoke(auth_session, reason="ended_by_user")
     audit("auth.session_ended", object_type="session", object_id=session_id)
-    db.session().commit()
 
 
+@db.unit_of_work()
 def change_password(principal: Principal, new_password: str, current_password: str | None,
                     step_up_code: str | None) -> None:
     """Set or change the password; proving it is you takes the current password or a step-up code."""
@@ -204,8 +203,8 @@ def change_password(principal: Principal, new_password: str, current_password: s
         check_not_locked("citizen", user.phone_index)
         if not verify_password(user.password_hash, current_password):
             count_failure("citizen", user.phone_index)
-            audit("account.password_changed", result="failure", object_type="user", object_id=user.id)
-            db.session().commit()
+            db.keep_as_evidence(audit, "account.password_changed", result="failure", object_type="user",
+                                object_id=user.id)
             raise Unauthorized("The current password is wrong.", code="invalid_credentials")
     elif step_up_code is not None:
         codes.consume_code(user.phone, "step_up", step_up_code)
@@ -214,9 +213,9 @@ def change_password(principal: Principal, new_password: str, current_password: s
     user.password_hash = hash_password(new_password)
     ended = sessions.revoke_all("citizen", user.id, reason="password_changed", keep=principal.session_id)
     audit("account.password_changed", object_type="user", object_id=user.id, details={"other_sessions_ended": ended})
-    db.session().commit()
 
 
+@db.unit_of_work(conflict=lambda: Conflict("That phone number belongs to another account.", code="phone_taken"))
 def change_phone(principal: Principal, new_phone: str, new_phone_code: str, step_up_code: str) -> User:
     """Move the account to a new phone: a code from the old phone and one from the new."""
     user = db.session().get(User, principal.account_id)
@@ -227,5 +226,4 @@ def change_phone(principal: Principal, new_phone: str, new_phone_code: str, step
         raise Conflict("That phone number belongs to another account.", code="phone_taken")
     user.phone, user.phone_index = new_phone, new_index
     audit("account.phone_changed", object_type="user", object_id=user.id)
-    db.session().commit()
     return user

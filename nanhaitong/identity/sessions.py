@@ -77,10 +77,8 @@ def spend_refresh_token(token: str, account_kind: str) -> AuthSession:
     if auth_session.account_kind != account_kind:
         raise refused
     if row.used_at is not None:
-        revoke(auth_session, reason="refresh_token_reuse")
-        audit("auth.refresh_token_reuse", result="denied", actor=f"{auth_session.account_kind}:{auth_session.account_id}",
-              object_type="session", object_id=auth_session.id)
-        session.commit()
+        # Reuse revokes the whole family, and that must outlive the refusal.
+        db.keep_as_evidence(_revoke_reused, auth_session)
         raise refused
     parent = session.get(AuthSession, auth_session.parent_id) if auth_session.parent_id else None
     if not is_active(auth_session) or (auth_session.parent_id and not is_active(parent)):
@@ -88,6 +86,12 @@ def spend_refresh_token(token: str, account_kind: str) -> AuthSession:
     row.used_at = utcnow()
     auth_session.last_seen_at = utcnow()
     return auth_session
+
+
+def _revoke_reused(auth_session: AuthSession) -> None:
+    revoke(auth_session, reason="refresh_token_reuse")
+    audit("auth.refresh_token_reuse", result="denied", actor=f"{auth_session.account_kind}:{auth_session.account_id}",
+          object_type="session", object_id=auth_session.id)
 
 
 def revoke(auth_session: AuthSession, *, reason: str) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from .. import db
 from ..audit.service import record as audit
@@ -83,6 +82,7 @@ def phone_taken() -> Conflict:
 
 # --- Administration (the CLI) ---------------------------------------------------------
 
+@db.unit_of_work(conflict=phone_taken)  # created by someone else since we looked
 def create(phone: str, role: str, password: str, *, actor: str = CLI_ACTOR) -> StaffAccount:
     """Create an active staff account; 409 staff_phone_taken when the phone has one."""
     _check_role(role)
@@ -95,13 +95,8 @@ def create(phone: str, role: str, password: str, *, actor: str = CLI_ACTOR) -> S
     staff = StaffAccount(phone=phone, phone_index=codes.phone_index(phone),
                          password_hash=hash_password(password), role=role, active=True)
     session.add(staff)
-    try:
-        session.flush()
-    except IntegrityError:  # created by someone else since we looked
-        session.rollback()
-        raise phone_taken() from None
+    session.flush()
     audit("staff.created", actor=actor, object_type="staff_account", object_id=staff.id, details={"role": role})
-    session.commit()
     return staff
 
 
@@ -111,6 +106,7 @@ def list_accounts() -> list[StaffAccount]:
     ).scalars())
 
 
+@db.unit_of_work()
 def deactivate(staff_id: str, *, actor: str = CLI_ACTOR) -> int:
     """Deactivate an account and end its sessions at once; returns how many ended."""
     staff = get(staff_id)
@@ -119,10 +115,10 @@ def deactivate(staff_id: str, *, actor: str = CLI_ACTOR) -> int:
     ended = sessions.revoke_all("staff", staff.id, reason="staff_deactivated")
     audit("staff.deactivated", actor=actor, object_type="staff_account", object_id=staff.id,
           details={"was_active": was_active, "sessions_ended": ended})
-    db.session().commit()
     return ended
 
 
+@db.unit_of_work()
 def set_role(staff_id: str, role: str, *, actor: str = CLI_ACTOR) -> tuple[StaffAccount, int]:
     """Change an account's role; its sessions end (their tokens carry the old role).
 
@@ -136,7 +132,6 @@ def set_role(staff_id: str, role: str, *, actor: str = CLI_ACTOR) -> tuple[Staff
     ended = sessions.revoke_all("staff", staff.id, reason="staff_role_changed")
     audit("staff.role_changed", actor=actor, object_type="staff_account", object_id=staff.id,
           details={"from": previous, "to": role, "sessions_ended": ended})
-    db.session().commit()
     return staff, ended
 
 
@@ -151,6 +146,7 @@ def send_login_code(phone: str) -> dict:
     return codes.send(phone, LOGIN_PURPOSE, deliver=_can_sign_in(find_by_phone(phone)))
 
 
+@db.unit_of_work()
 def login(phone: str, password: str, code: str) -> dict:
     """Password plus SMS code; a token pair with audience ``staff``.
 
@@ -172,15 +168,14 @@ def login(phone: str, password: str, code: str) -> dict:
         # The audit log (not the caller) may know which factor failed.
         reason = ("unknown_account" if staff is None else "inactive_account" if not staff.active
                   else "invalid_password" if not password_ok else "invalid_code")
-        audit("auth.login", result="failure", actor=f"staff:{staff.id}" if staff else "anonymous",
-              details={"method": "password_sms", "audience": STAFF_AUDIENCE, "reason": reason})
-        db.session().commit()
+        db.keep_as_evidence(codes.spend, phone, LOGIN_PURPOSE)  # spent either way, though the sign-in fails
+        db.keep_as_evidence(audit, "auth.login", result="failure", actor=f"staff:{staff.id}" if staff else "anonymous",
+                            details={"method": "password_sms", "audience": STAFF_AUDIENCE, "reason": reason})
         raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
     auth_session = sessions.open_session(account_kind="staff", account_id=staff.id, audience=STAFF_AUDIENCE)
     pair = service.token_pair(auth_session)
     audit("auth.login", actor=f"staff:{staff.id}", object_type="session", object_id=auth_session.id,
           details={"method": "password_sms", "audience": STAFF_AUDIENCE})
-    db.session().commit()
     return pair
 
 
@@ -195,9 +190,9 @@ def account(principal: Principal) -> StaffAccount:
 
 # --- Staff tools -----------------------------------------------------------------------
 
+@db.unit_of_work()
 def verify_audit_chain(principal: Principal) -> dict:
     """Walk the audit chain for an auditor; the check itself is audited."""
     report = verify_chain().as_dict()
     audit("audit.chain_verified", actor=principal.audit_name, details=report)
-    db.session().commit()
     return report

@@ -119,6 +119,7 @@ def _public_entry(row: SigningKey) -> tuple[ec.EllipticCurvePublicKey, dict]:
     return ECAlgorithm.from_jwk(jwk), jwk
 
 
+@db.unit_of_work()
 def create_signing_key() -> str:
     """Add a new active key and retire the previous ones (they keep verifying for a while)."""
     private = ec.generate_private_key(ec.SECP256R1())
@@ -132,7 +133,7 @@ def create_signing_key() -> str:
     pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption()).decode()
     session.add(SigningKey(kid=kid, algorithm=ALGORITHM, private_key=pem, public_jwk=json.dumps(jwk), created_at=now))
-    session.commit()
+    session.flush()
     keyring().forget()
     return kid
 

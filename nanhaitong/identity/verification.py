@@ -30,6 +30,12 @@ def id_number_index(id_number: str) -> str:
 
 
 def verify_real_name(principal: Principal, name: str, id_number: str) -> dict:
+    taken = Conflict("This ID number is already verified on another account.", code="id_number_taken")
+    with db.unit_of_work(conflict=taken):
+        return _verify_real_name(principal, name, id_number, taken)
+
+
+def _verify_real_name(principal: Principal, name: str, id_number: str, taken: Conflict) -> dict:
     session = db.session()
     user = session.get(User, principal.account_id)
     index = id_number_index(id_number)
@@ -37,7 +43,6 @@ def verify_real_name(principal: Principal, name: str, id_number: str) -> dict:
         return {"assurance_level": user.assurance_level}  # already verified as this person
     if user.id_number_index is not None:
         raise Conflict("Your account is already verified with another identity.", code="already_verified")
-    taken = Conflict("This ID number is already verified on another account.", code="id_number_taken")
     if session.execute(select(User.id).where(User.id_number_index == index)).first():
         raise taken
     # Each answered upstream call is paid for: a few a day per account. An outage
@@ -47,9 +52,8 @@ def verify_real_name(principal: Principal, name: str, id_number: str) -> dict:
         check = clients().idv.verify(name, id_number)
     enforce(REAL_NAME_DAILY, "real-name", user.id)
     if not check.match:
-        audit("identity.real_name_verification", result="failure", object_type="user", object_id=user.id,
-              details={"reason": check.reason, "upstream_request_id": check.request_id})
-        session.commit()
+        db.keep_as_evidence(audit, "identity.real_name_verification", result="failure", object_type="user",
+                            object_id=user.id, details={"reason": check.reason, "upstream_request_id": check.request_id})
         raise VerificationFailed("The name and ID number do not match the national register.",
                                  details={"reason": check.reason})
     user.real_name, user.id_number, user.id_number_index = name, id_number, index
@@ -57,11 +61,10 @@ def verify_real_name(principal: Principal, name: str, id_number: str) -> dict:
     user.real_name_verified_at = utcnow()
     audit("identity.assurance_raised", object_type="user", object_id=user.id,
           details={"level": user.assurance_level, "method": "real_name", "upstream_request_id": check.request_id})
-    with db.unique_or_conflict(taken):
-        session.commit()
     return {"assurance_level": user.assurance_level}
 
 
+@db.unit_of_work()
 def verify_face(principal: Principal, liveness_token: str) -> dict:
     session = db.session()
     user = session.get(User, principal.account_id)
@@ -70,13 +73,11 @@ def verify_face(principal: Principal, liveness_token: str) -> dict:
         check = clients().face.verify(liveness_token, name=user.real_name, id_number=user.id_number)
     enforce(FACE_DAILY, "face", user.id)
     if not check.passed:
-        audit("identity.face_verification", result="failure", object_type="user", object_id=user.id,
-              details={"reason": check.reason})
-        session.commit()
+        db.keep_as_evidence(audit, "identity.face_verification", result="failure", object_type="user",
+                            object_id=user.id, details={"reason": check.reason})
         raise VerificationFailed("Face verification did not pass; try again.", details={"reason": check.reason})
     user.assurance_level = 3
     user.face_verified_at = utcnow()
     audit("identity.assurance_raised", object_type="user", object_id=user.id,
           details={"level": 3, "method": "face", "score": check.score})
-    session.commit()
     return {"assurance_level": user.assurance_level}
