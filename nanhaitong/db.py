@@ -21,7 +21,7 @@ or rolled back, or, outside any unit, when the request ends.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import ContextDecorator, contextmanager
 from functools import lru_cache, partial
 
@@ -195,9 +195,20 @@ def session() -> Session:
     return current_app.extensions["nht.session"]()
 
 
-def independent_session() -> Session:
-    """A session of its own, outside the current one's transaction (close it when done)."""
-    return current_app.extensions["nht.session"].session_factory()
+@contextmanager
+def independent_unit() -> Iterator[Session]:
+    """A unit of work in a session of its own, outside the current session's transaction:
+    for work that runs in a hook after the current one commits, where that session can
+    emit no more SQL. Committed at the edge, rolled back if anything inside raises."""
+    own = current_app.extensions["nht.session"].session_factory()
+    try:
+        yield own
+        own.commit()
+    except BaseException:
+        own.rollback()
+        raise
+    finally:
+        own.close()
 
 
 def engine() -> Engine:

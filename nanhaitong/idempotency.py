@@ -74,12 +74,12 @@ def _claim(owner: str, key: str) -> IdempotencyRecord | None:
     """
     session = db.session()
     for _ in range(3):
-        session.add(IdempotencyRecord(owner=owner, key=key, request_hash=_request_hash()))
         try:
-            session.commit()
+            with db.unit_of_work("claim the key"):
+                session.add(IdempotencyRecord(owner=owner, key=key, request_hash=_request_hash()))
             return None
         except IntegrityError:  # this key was used before (or is in use right now)
-            session.rollback()
+            pass
         earlier = session.execute(
             select(IdempotencyRecord).where(IdempotencyRecord.owner == owner, IdempotencyRecord.key == key)
         ).scalar_one_or_none()
@@ -87,8 +87,8 @@ def _claim(owner: str, key: str) -> IdempotencyRecord | None:
             continue  # forgotten meanwhile (its request failed): claim it again
         if as_utc(earlier.created_at) >= utcnow() - KEEP_FOR:
             return earlier
-        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == earlier.id))
-        session.commit()
+        with db.unit_of_work("forget the stale record"):
+            session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == earlier.id))
     raise Conflict("A request with this key is still being processed.", code="idempotency_in_progress")
 
 
@@ -151,12 +151,10 @@ def idempotent_required(view):
     return wrapper
 
 
+@db.unit_of_work()
 def _forget(owner: str, key: str) -> None:
-    session = db.session()
-    session.rollback()
-    session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.owner == owner, IdempotencyRecord.key == key,
-                                                    IdempotencyRecord.status_code.is_(None)))
-    session.commit()
+    db.session().execute(delete(IdempotencyRecord).where(
+        IdempotencyRecord.owner == owner, IdempotencyRecord.key == key, IdempotencyRecord.status_code.is_(None)))
 
 
 # Built once (building a statement costs about as much as sending it). Parameter names
@@ -168,6 +166,7 @@ _KEEP = update(IdempotencyRecord).where(*_OURS).values(
     status_code=bindparam("answer_status"), mimetype=bindparam("answer_mimetype"), body=bindparam("answer_body"))
 
 
+@db.unit_of_work()
 def _remember(owner: str, key: str, response: Response) -> None:
     session = db.session()
     ours = {"record_owner": owner, "record_key": key}
@@ -176,5 +175,4 @@ def _remember(owner: str, key: str, response: Response) -> None:
     else:
         session.execute(_KEEP, {**ours, "answer_status": response.status_code, "answer_mimetype": response.mimetype,
                                 "answer_body": response.get_data(as_text=True)})
-    session.commit()
 

@@ -50,6 +50,7 @@ def _grantor_of(principal: Principal, scopes: list[str]) -> tuple[str, str, Gran
     return CITIZEN, principal.account_id, None
 
 
+@db.unit_of_work()
 def create_grant(principal: Principal, body: dict) -> Grant:
     scopes = sorted(set(body["scopes"]))
     grantor_kind, grantor_id, parent = _grantor_of(principal, scopes)
@@ -101,7 +102,6 @@ def create_grant(principal: Principal, body: dict) -> Grant:
     audit("authorization.granted", object_type="grant", object_id=grant.id,
           on_behalf_of=f"{grantor_kind}:{grantor_id}" if grantor_id != principal.account_id else None,
           details={"scopes": scopes, "grantee": f"citizen:{grantee.id}"})
-    session.commit()
     return grant
 
 
@@ -168,6 +168,7 @@ def page(query, key, *, limit: int, cursor: str | None):
     return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
 
 
+@db.unit_of_work()
 def revoke_grant(principal: Principal, grant_id: str) -> Grant:
     grant = get_grant(principal, grant_id)
     if grant.status == "revoked":
@@ -191,7 +192,6 @@ def revoke_grant(principal: Principal, grant_id: str) -> Grant:
         ended = session.get(Grant, revoked)
         events.grant_revoked.send(__name__, grant_id=ended.id, user_id=ended.grantor_id,
                                   grantee_kind=ended.grantee_kind, grantee_id=ended.grantee_id)
-    session.commit()
     return grant
 
 
@@ -266,8 +266,8 @@ def create_partner_consent(user_id: str, partner_id: str, scopes: list[str], pur
                            days: int = 180) -> Grant:
     """The user's consent to a partner: a grant (citizen -> partner) of ``scopes``.
 
-    A newer consent replaces the user's earlier live ones to the same partner. The caller
-    commits (the consent and the authorization code it backs land together).
+    A newer consent replaces the user's earlier live ones to the same partner. It joins
+    the caller's unit of work (the consent and the authorization code it backs land together).
     """
     problems = [s for s in scopes if s not in SCOPES or PARTNER not in SCOPES[s].grantees
                 or CITIZEN not in SCOPES[s].grantable_by]

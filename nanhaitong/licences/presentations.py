@@ -47,6 +47,7 @@ def _value(licence: Licence, name: str):
     return json.loads(licence.fields)[name]
 
 
+@db.unit_of_work()
 def create(principal: Principal, licence_id: str, fields: list[str], ttl_seconds: int) -> Presentation:
     licence = get_licence(principal, licence_id, action="licences:present")
     if effective_status(licence) != "valid":
@@ -74,7 +75,6 @@ def create(principal: Principal, licence_id: str, fields: list[str], ttl_seconds
     }, private, algorithm=ALGORITHM, headers={"kid": kid, "typ": TOKEN_TYPE})
     audit("licence.presented", object_type="licence", object_id=licence.id,
           details={"presentation_id": presentation.id, "fields": sorted(set(fields)), "ttl_seconds": ttl_seconds})
-    session.commit()
     return presentation
 
 
@@ -96,12 +96,12 @@ def live(principal: Principal, licence_id: str) -> list[Presentation]:
     ).scalars().all()
 
 
+@db.unit_of_work()
 def revoke(principal: Principal, licence_id: str, presentation_id: str) -> Presentation:
     _, presentation = _own(principal, licence_id, presentation_id)
     if presentation.revoked_at is None:
         presentation.revoked_at = utcnow()
         audit("licence.presentation_revoked", object_type="presentation", object_id=presentation.id)
-        db.session().commit()
     return presentation
 
 
@@ -155,13 +155,13 @@ def verify(verifier: Principal, token: str) -> dict:
         return {"valid": False, "reason": "unknown"}
     presentation, licence = found
     # Recorded whatever the outcome: the holder sees every check of what they showed.
-    record_access(_resource(licence), accessor=verifier, acting_as="verifier", action="licences:verify")
+    db.keep_as_evidence(record_access, _resource(licence), accessor=verifier, acting_as="verifier",
+                        action="licences:verify")
     outcome = {"valid": True, "reason": None}
     if presentation.revoked_at is not None:
         outcome = {"valid": False, "reason": "revoked"}
     elif effective_status(licence) != "valid":
         outcome = {"valid": False, "reason": f"licence_{effective_status(licence)}"}
-    db.session().commit()
     if not outcome["valid"]:
         return outcome
     return {**outcome, "licence": claims["licence"], "disclosed": claims["disclosed"],

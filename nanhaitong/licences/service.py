@@ -42,6 +42,7 @@ def _wallet(principal: Principal) -> Resource:
     return Resource(type="licence_wallet", owner_kind=kind, owner_id=ident)
 
 
+@db.unit_of_work()  # the library is asked before the first write
 def sync(principal: Principal) -> dict:
     """Pull the holder's licences again; answers what was added, changed and withdrawn.
 
@@ -93,7 +94,6 @@ def sync(principal: Principal) -> dict:
               on_behalf_of=f"{wallet.owner_kind}:{wallet.owner_id}", details={"reason": entry["reason"]})
     audit("licence.synced", on_behalf_of=f"{wallet.owner_kind}:{wallet.owner_id}",
           details={k: len(v) for k, v in changes.items()} | {"refused": len(refused_codes)})
-    session.commit()
     return {**changes, "refused": refused}
 
 
@@ -136,13 +136,13 @@ def get_licence(principal: Principal, licence_id: str, action: str = "licences:r
     return licence
 
 
+@db.unit_of_work()
 def reveal(principal: Principal, licence_id: str, step_up_code: str) -> Licence:
     """The holder themself (for an enterprise, its legal representative), after a step-up
     code, sees the licence unmasked."""
     licence = get_licence(principal, licence_id, action="licences:reveal")
     codes.consume_code(directory.phone_of(principal.account_id), "step_up", step_up_code)
     audit("licence.revealed", object_type="licence", object_id=licence.id)
-    db.session().commit()
     return licence
 
 
@@ -177,6 +177,7 @@ def effective_status(licence: Licence) -> str:
     return licence.status
 
 
+@db.unit_of_work()
 def notify_expiring(today: date | None = None) -> int:
     """Tell each holder, once, of their licences that expire within EXPIRY_NOTICE_DAYS."""
     today = today or china_today()
@@ -199,7 +200,6 @@ def notify_expiring(today: date | None = None) -> int:
         licence.expiry_notified_at = utcnow()
         audit("licence.expiry_notified", actor="system:jobs", object_type="licence", object_id=licence.id,
               on_behalf_of=f"{licence.holder_kind}:{licence.holder_id}")
-    session.commit()
     return len(due)
 
 

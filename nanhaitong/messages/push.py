@@ -50,10 +50,13 @@ def send_push(self, delivery_id: str) -> str:
 
 
 def deliver(delivery_id: str) -> str:
-    """Send one owed push; answers sent, dropped, retry, waiting or done (already handled)."""
-    # Its own session: this may run inside the sender's after-commit hook, where the
-    # sender's session can emit no more SQL.
-    with db.independent_session() as session:
+    """Send one owed push; answers sent, dropped, retry, waiting or done (already handled).
+
+    Units of their own session: this may run inside the sender's after-commit hook, where
+    the sender's session can emit no more SQL. The attempt is counted in one unit and its
+    outcome recorded in another, with no transaction open while the provider answers (it
+    takes the delivery's id as idempotency key, so two senders at once send one push)."""
+    with db.independent_unit() as session:
         delivery = session.get(PushDelivery, delivery_id, with_for_update=True)
         if delivery is None or delivery.status != "pending":
             return "done"
@@ -62,26 +65,34 @@ def deliver(delivery_id: str) -> str:
         device = session.get(Device, delivery.device_id)
         if device is None:
             delivery.status, delivery.last_error = "dropped", "device removed"
-            session.commit()
             return "dropped"
         message = session.get(Message, delivery.message_id)
         delivery.attempts += 1
-        try:
-            delivery.provider_id = clients().push.send(
-                device.token, device.platform, message.title, _preview(message.body),
-                {"message_id": message.id, "topic": message.topic}, idempotency_key=delivery.id)
-        except UnknownPushToken:
-            delivery.status, delivery.last_error = "dropped", "unknown_token"
-            session.delete(device)  # uninstalled: its token will never work again
-        except RetryableError as exc:
-            delivery.last_error = str(exc)[:200]
-            if delivery.attempts >= MAX_ATTEMPTS:
-                delivery.status = "dropped"
-        except IntegrationError as exc:
-            delivery.status, delivery.last_error = "dropped", str(exc)[:200]
-        else:
-            delivery.status, delivery.sent_at, delivery.last_error = "sent", utcnow(), None
-        session.commit()
+        token, platform, device_id = device.token, device.platform, device.id
+        push = (message.title, _preview(message.body), {"message_id": message.id, "topic": message.topic})
+    outcome: dict = {}
+    try:
+        outcome["provider_id"] = clients().push.send(token, platform, *push, idempotency_key=delivery_id)
+    except UnknownPushToken:
+        outcome.update(status="dropped", last_error="unknown_token", forget_device=True)
+    except RetryableError as exc:
+        outcome.update(last_error=str(exc)[:200], retryable=True)
+    except IntegrationError as exc:
+        outcome.update(status="dropped", last_error=str(exc)[:200])
+    else:
+        outcome.update(status="sent", sent_at=utcnow(), last_error=None)
+    with db.independent_unit() as session:
+        delivery = session.get(PushDelivery, delivery_id, with_for_update=True)
+        if delivery.status != "pending":
+            return "done"
+        if outcome.pop("forget_device", False):
+            device = session.get(Device, device_id)
+            if device is not None:
+                session.delete(device)  # uninstalled: its token will never work again
+        if outcome.pop("retryable", False) and delivery.attempts >= MAX_ATTEMPTS:
+            outcome["status"] = "dropped"
+        for name, value in outcome.items():
+            setattr(delivery, name, value)
         return {"pending": "retry"}.get(delivery.status, delivery.status)
 
 
@@ -92,7 +103,7 @@ def _preview(body: str) -> str:
 def send_due(limit: int = 500) -> dict[str, int]:
     """Send every pending push whose time has come (retries after an outage, pushes held
     through quiet hours). Safe to run on several instances: each row is locked."""
-    with db.independent_session() as session:
+    with db.independent_unit() as session:
         due = session.execute(
             select(PushDelivery.id).where(PushDelivery.status == "pending", PushDelivery.not_before <= utcnow())
             .order_by(PushDelivery.id).limit(limit)).scalars().all()

@@ -167,20 +167,20 @@ def get_message(principal: Principal, message_id: str) -> Message:
     return message
 
 
+@db.unit_of_work()
 def mark_read(principal: Principal, message_id: str) -> Message:
     message = get_message(principal, message_id)
     if message.read_at is None:
         message.read_at = utcnow()
-        db.session().commit()
     return message
 
 
+@db.unit_of_work()
 def mark_all_read(principal: Principal) -> int:
     kind, ident = _owner(principal, "messages:read")
     result = db.session().execute(
         update(Message).where(Message.recipient_kind == kind, Message.recipient_id == ident,
                               Message.read_at.is_(None)).values(read_at=utcnow()))
-    db.session().commit()
     return result.rowcount
 
 
@@ -208,6 +208,7 @@ def get_preferences(principal: Principal) -> dict:
     return _preferences_view(kind, preferences_of(kind, ident))
 
 
+@db.unit_of_work()
 def set_preferences(principal: Principal, changes: dict) -> dict:
     kind, ident = _owner(principal, "messages:settings")
     prefs = {**preferences_of(kind, ident), **changes}
@@ -224,7 +225,6 @@ def set_preferences(principal: Principal, changes: dict) -> dict:
     row.quiet_start, row.quiet_end = prefs["quiet_start"], prefs["quiet_end"]
     audit("messages.preferences_changed", object_type="message_preferences", object_id=ident,
           details={"topics": sorted(set(prefs["topics"])), "quiet_hours": bool(prefs["quiet_start"])})
-    session.commit()
     return _preferences_view(kind, prefs)
 
 
@@ -243,6 +243,10 @@ def _token_index(token: str) -> str:
     return current_app.extensions["nht.blind_index"].digest(token, domain="push_token")
 
 
+# Two first registrations of one token at once: the unique index refuses the second,
+# which is told to try again (and then finds the row) rather than answered 500.
+@db.unit_of_work(conflict=lambda: Conflict("This device is being registered right now; try again.",
+                                           code="device_registration_in_progress"))
 def register_device(principal: Principal, platform: str, token: str) -> tuple[Device, bool]:
     """Register (or re-register) this phone for the signed-in citizen's pushes. A token
     moves to whoever registers it last: phones change hands, and one device is one user."""
@@ -256,14 +260,8 @@ def register_device(principal: Principal, platform: str, token: str) -> tuple[De
         session.add(device)
     else:
         device.user_id, device.platform, device.last_seen_at = user_id, platform, utcnow()
-    # Two first registrations of one token at once: the unique index refuses the second,
-    # which is told to try again (and then finds the row) rather than answered 500.
-    with db.unique_or_conflict(Conflict("This device is being registered right now; try again.",
-                                        code="device_registration_in_progress")):
-        session.flush()
-        audit("messages.device_registered", object_type="device", object_id=device.id,
-              details={"platform": platform})
-        session.commit()
+    session.flush()
+    audit("messages.device_registered", object_type="device", object_id=device.id, details={"platform": platform})
     return device, created
 
 
@@ -273,6 +271,7 @@ def list_devices(principal: Principal) -> list[Device]:
         select(Device).where(Device.user_id == user_id).order_by(Device.id.desc())).scalars())
 
 
+@db.unit_of_work()
 def remove_device(principal: Principal, device_id: str) -> None:
     user_id = _own_account(principal)
     session = db.session()
@@ -283,7 +282,6 @@ def remove_device(principal: Principal, device_id: str) -> None:
                     .values(status="dropped", last_error="device removed"))
     session.delete(device)
     audit("messages.device_removed", object_type="device", object_id=device_id)
-    session.commit()
 
 
 def _own_account(principal: Principal) -> str:

@@ -60,40 +60,40 @@ def run(fanout_id: str, batch: int | None = None) -> str:
     body = version.summary if len(version.summary) <= PREVIEW else version.summary[:PREVIEW - 1] + "…"
     data = {"policy_id": fanout.policy_id, "version": fanout.version, "apply_until": version.apply_until}
     try:
-        fanout.status, fanout.started_at, fanout.error = "running", utcnow(), None
-        fanout.processed = fanout.delivered = fanout.member_copies = 0
-        fanout.total = directory.count_enterprises()
-        fanout.matched = session.execute(
-            select(func.count()).select_from(matching_enterprise_ids(rules).subquery())).scalar_one()
-        session.commit()
+        with db.unit_of_work("start"):
+            fanout.status, fanout.started_at, fanout.error = "running", utcnow(), None
+            fanout.processed = fanout.delivered = fanout.member_copies = 0
+            fanout.total = directory.count_enterprises()
+            fanout.matched = session.execute(
+                select(func.count()).select_from(matching_enterprise_ids(rules).subquery())).scalar_one()
         last_id = None
-        while True:
-            if not _still_current(fanout):
-                fanout.status = "stopped"
-                break
-            ids = list(session.execute(matching_enterprise_ids(rules, after_id=last_id, limit=batch)).scalars())
-            if not ids:
-                fanout.status = "done"
-                break
-            counts = messages.notify_enterprises(ids, topic="policy", title=version.title, body=body, data=data,
-                                                 dedupe_key=key)
-            fanout.processed += len(ids)
-            fanout.delivered += counts["delivered"]
-            fanout.member_copies += counts["member_copies"]
-            last_id = ids[-1]
-            session.commit()
-        fanout.finished_at = utcnow()
-        audit("policy_push.fanout_finished", actor="system:jobs", object_type="policy", object_id=fanout.policy_id,
-              details={"fanout_id": fanout.id, "version": fanout.version, "status": fanout.status,
-                       "matched": fanout.matched, "delivered": fanout.delivered,
-                       "member_copies": fanout.member_copies})
-        session.commit()
+        while fanout.status == "running":
+            with db.unit_of_work("one batch"):  # progress is visible batch by batch
+                if not _still_current(fanout):
+                    fanout.status = "stopped"
+                    continue
+                ids = list(session.execute(matching_enterprise_ids(rules, after_id=last_id, limit=batch)).scalars())
+                if not ids:
+                    fanout.status = "done"
+                    continue
+                counts = messages.notify_enterprises(ids, topic="policy", title=version.title, body=body,
+                                                     data=data, dedupe_key=key)
+                fanout.processed += len(ids)
+                fanout.delivered += counts["delivered"]
+                fanout.member_copies += counts["member_copies"]
+                last_id = ids[-1]
+        with db.unit_of_work("finish"):
+            fanout.finished_at = utcnow()
+            audit("policy_push.fanout_finished", actor="system:jobs", object_type="policy",
+                  object_id=fanout.policy_id,
+                  details={"fanout_id": fanout.id, "version": fanout.version, "status": fanout.status,
+                           "matched": fanout.matched, "delivered": fanout.delivered,
+                           "member_copies": fanout.member_copies})
     except Exception as exc:  # recorded for the editors; the job is retried
         log.exception("policy fan-out %s failed", fanout_id)
-        session.rollback()
-        fanout = session.get(PolicyFanOut, fanout_id)
-        fanout.status, fanout.error, fanout.finished_at = "failed", type(exc).__name__, utcnow()
-        session.commit()
+        with db.unit_of_work("record the failure"):
+            fanout = session.get(PolicyFanOut, fanout_id)
+            fanout.status, fanout.error, fanout.finished_at = "failed", type(exc).__name__, utcnow()
     return fanout.status
 
 

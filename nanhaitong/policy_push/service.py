@@ -46,6 +46,7 @@ def _fill(version: PolicyVersion, fields: dict) -> None:
         version.issuer, version.body)
 
 
+@db.unit_of_work()
 def create_policy(principal: Principal, fields: dict) -> Policy:
     session = db.session()
     policy = Policy(status="draft", latest_version=1, created_by=principal.audit_name)
@@ -57,7 +58,6 @@ def create_policy(principal: Principal, fields: dict) -> Policy:
     session.flush()
     audit("policy_push.drafted", actor=principal.audit_name, object_type="policy", object_id=policy.id,
           details={"version": 1, "category": version.category})
-    session.commit()
     return policy
 
 
@@ -75,6 +75,7 @@ def _version(policy: Policy, number: int | None) -> PolicyVersion | None:
         PolicyVersion.policy_id == policy.id, PolicyVersion.version == number)).scalar_one()
 
 
+@db.unit_of_work()
 def save(principal: Principal, policy_id: str, fields: dict) -> Policy:
     """Replace the draft's content; when the newest version is published (or superseded by
     a withdrawal), amend: draft the next version. A published version never changes."""
@@ -94,7 +95,6 @@ def save(principal: Principal, policy_id: str, fields: dict) -> Policy:
     session.flush()
     audit(action, actor=principal.audit_name, object_type="policy", object_id=policy.id,
           details={"version": latest.version})
-    session.commit()
     return policy
 
 
@@ -104,6 +104,14 @@ def publish(principal: Principal, policy_id: str) -> tuple[Policy, PolicyFanOut]
     recorded and queued; for a version already sent it sends nothing new."""
     from .fanout import queue_fanout
 
+    with db.unit_of_work():
+        policy, fanout = _record_publication(principal, policy_id)
+    queue_fanout(fanout.id)
+    db.session().refresh(fanout)
+    return policy, fanout
+
+
+def _record_publication(principal: Principal, policy_id: str) -> tuple[Policy, PolicyFanOut]:
     session = db.session()
     policy = _policy(policy_id, lock=True)
     latest = _version(policy, policy.latest_version)
@@ -125,15 +133,12 @@ def publish(principal: Principal, policy_id: str) -> tuple[Policy, PolicyFanOut]
     session.flush()
     audit(action, actor=principal.audit_name, object_type="policy", object_id=policy.id,
           details={"version": policy.current_version, "fanout_id": fanout.id})
-    session.commit()
-    queue_fanout(fanout.id)
-    session.refresh(fanout)
     return policy, fanout
 
 
+@db.unit_of_work()
 def withdraw(principal: Principal, policy_id: str) -> Policy:
     """Hide a published policy. Messages already sent stay; a fan-out still running stops."""
-    session = db.session()
     policy = _policy(policy_id, lock=True)
     if policy.status != "published":
         raise Conflict("Only a published policy can be withdrawn.", code="policy_not_published",
@@ -141,7 +146,6 @@ def withdraw(principal: Principal, policy_id: str) -> Policy:
     policy.status, policy.withdrawn_at = "withdrawn", utcnow()
     audit("policy_push.withdrawn", actor=principal.audit_name, object_type="policy", object_id=policy.id,
           details={"version": policy.current_version})
-    session.commit()
     return policy
 
 
