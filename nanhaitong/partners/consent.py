@@ -151,8 +151,8 @@ def authorize():
         if action == "approve":
             return _approve(grant, partner, requested, user_id)
         if action == "refuse":
-            audit("partner.consent_refused", actor=f"citizen:{user_id}", object_type="partner", object_id=partner.id)
-            db.session().commit()
+            db.keep_as_evidence(audit, "partner.consent_refused", actor=f"citizen:{user_id}", object_type="partner",
+                                object_id=partner.id)
             return server().create_authorization_response(grant_user=None, grant=grant)
         return _error_page("无法识别的操作", "请返回重试。")
 
@@ -174,7 +174,6 @@ def _send_code(context: dict, origin: str):
     try:
         codes.send(phone, "login")
     except AppError as error:
-        db.session().rollback()
         context["message"] = ("验证码发送过于频繁，请稍后再试。" if error.status == 429 else "验证码发送失败，请稍后再试。")
         return _page("partners/login.html", error.status, form_origin=origin, **context)
     context["message"] = "验证码已发送，请查收短信。"
@@ -190,23 +189,42 @@ def _login(context: dict, origin: str):
         context["message"] = "请输入手机号和6位验证码。"
         return _page("partners/login.html", 422, form_origin=origin, **context)
     try:
-        codes.consume_code(phone, "login", code)
-    except AppError:
-        db.session().commit()  # a wrong try counts
+        with db.unit_of_work():  # the code is spent whether or not the phone has an account
+            codes.consume_code(phone, "login", code)
+            citizen = directory.find_citizen(phone=phone)
+            if citizen is not None:
+                audit("auth.login", actor=f"citizen:{citizen.id}",
+                      details={"method": "sms_code", "via": "partner_consent_page"})
+    except AppError:  # a wrong try counts (kept as evidence by consume_code)
         context["message"] = "验证码错误或已过期，请重新获取。"
         return _page("partners/login.html", 401, form_origin=origin, **context)
-    citizen = directory.find_citizen(phone=phone)
     if citizen is None:
-        db.session().commit()
         context["message"] = "该手机号尚未注册南海通，请先在南海通App注册并完成实名认证。"
         return _page("partners/login.html", 404, form_origin=origin, **context)
     session["consent_login"] = {"user_id": citizen.id, "at": int(time.time())}
-    audit("auth.login", actor=f"citizen:{citizen.id}", details={"method": "sms_code", "via": "partner_consent_page"})
-    db.session().commit()
     return _page("partners/consent.html", form_origin=origin, user=_user_label(citizen.id), **context)
 
 
+class _NoCodeIssued(Exception):
+    """The authorization server answered without a code: the consent must not be kept."""
+
+    def __init__(self, response):
+        super().__init__()
+        self.response = response
+
+
 def _approve(grant, partner, requested: list[str], user_id: str):
+    try:
+        with db.unit_of_work():  # the consent and the code it backs land together, or neither
+            response = _record_consent(grant, partner, requested, user_id)
+    except _NoCodeIssued as refused:
+        response = refused.response
+    # The sign-in served this one authorization.
+    session.pop("consent_login", None)
+    return response
+
+
+def _record_consent(grant, partner, requested: list[str], user_id: str):
     optional = set(json.loads(partner.optional_scopes))
     ticked = set(request.form.getlist("scope_item"))
     approved = [s for s in requested if s not in optional or s in ticked]
@@ -216,17 +234,13 @@ def _approve(grant, partner, requested: list[str], user_id: str):
                      "auth_time": session["consent_login"]["at"]}
     response = server().create_authorization_response(
         grant_user=ConsentingUser(user_id, consent.id, session["consent_login"]["at"]), grant=grant)
-    if response.status_code in (302, 303) and "code=" in response.headers.get("Location", ""):
-        audit("partner.consent_given", actor=f"citizen:{user_id}", object_type="grant", object_id=consent.id,
-              details={"partner": partner.id, "scopes": approved})
-        labels = "、".join(SCOPE_LABELS.get(s, (s,))[0] for s in data_scopes) or "您的账号标识"
-        messages.notify_user(user_id, topic="security", title=f"您已授权{partner.name}",
-                             body=f"您已同意{partner.name}读取：{labels}。如非本人操作，请在“我的授权”中撤回。",
-                             data={"grant_id": consent.id, "partner_id": partner.id, "scopes": data_scopes},
-                             dedupe_key=f"partner-consent:{consent.id}")
-        db.session().commit()
-    else:
-        db.session().rollback()
-    # The sign-in served this one authorization.
-    session.pop("consent_login", None)
+    if not (response.status_code in (302, 303) and "code=" in response.headers.get("Location", "")):
+        raise _NoCodeIssued(response)
+    audit("partner.consent_given", actor=f"citizen:{user_id}", object_type="grant", object_id=consent.id,
+          details={"partner": partner.id, "scopes": approved})
+    labels = "、".join(SCOPE_LABELS.get(s, (s,))[0] for s in data_scopes) or "您的账号标识"
+    messages.notify_user(user_id, topic="security", title=f"您已授权{partner.name}",
+                         body=f"您已同意{partner.name}读取：{labels}。如非本人操作，请在“我的授权”中撤回。",
+                         data={"grant_id": consent.id, "partner_id": partner.id, "scopes": data_scopes},
+                         dedupe_key=f"partner-consent:{consent.id}")
     return response

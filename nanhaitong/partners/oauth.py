@@ -133,7 +133,6 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     def delete_authorization_code(self, authorization_code):
         authorization_code.row.used_at = utcnow()
-        db.session().commit()
 
     def authenticate_user(self, authorization_code):
         row = authorization_code.row
@@ -279,7 +278,6 @@ class Revocation(RevocationEndpoint):
             token.revoked_at = utcnow()
             audit("partner.token_revoked", actor=f"partner:{token.partner_id}", object_type="oauth_token",
                   object_id=token.jti)
-        db.session().commit()
 
 
 def generate_token(grant_type, client, user=None, scope=None, expires_in=None, include_refresh_token=True):
@@ -310,7 +308,6 @@ def generate_token(grant_type, client, user=None, scope=None, expires_in=None, i
 def save_token(token, req):
     audit("partner.token_issued", actor=f"partner:{req.client.partner.id}", object_type="oauth_token",
           details={"grant_type": req.payload.grant_type, "scope": token.get("scope", "")})
-    db.session().commit()
 
 
 def init_app(app) -> AuthorizationServer:
@@ -328,3 +325,14 @@ def init_app(app) -> AuthorizationServer:
 
 def server() -> AuthorizationServer:
     return current_app.extensions["nht.oauth_server"]
+
+
+@db.unit_of_work()
+def token_response():
+    """The token endpoint's answer; the spent code and the issued token are one unit."""
+    return server().create_token_response()
+
+
+@db.unit_of_work()
+def revocation_response():
+    return server().create_endpoint_response("revocation")

@@ -101,6 +101,7 @@ def _new_credentials(partner: Partner) -> dict:
     return {"client_secret": client_secret, "hmac_secret": hmac_secret, "webhook_secret": webhook_secret}
 
 
+@db.unit_of_work()
 def create(body: dict, *, actor: str | None = None) -> tuple[Partner, dict]:
     _validate(body)
     partner = Partner(
@@ -123,7 +124,6 @@ def create(body: dict, *, actor: str | None = None) -> tuple[Partner, dict]:
                                         events=json.dumps(list(WEBHOOK_EVENTS))))
     audit("partner.created", actor=actor, object_type="partner", object_id=partner.id,
           details={"name": partner.name, "scopes": json.loads(partner.scopes)})
-    session.commit()
     return partner, credentials
 
 
@@ -160,6 +160,7 @@ def list_partners(*, limit: int, cursor: str | None) -> tuple[list[Partner], str
     return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
 
 
+@db.unit_of_work()
 def update(partner_id: str, body: dict, *, actor: str | None = None) -> Partner:
     partner = get(partner_id)
     merged = {"scopes": json.loads(partner.scopes), "optional_scopes": json.loads(partner.optional_scopes),
@@ -176,20 +177,20 @@ def update(partner_id: str, body: dict, *, actor: str | None = None) -> Partner:
         partner.jwks = json.dumps(body["jwks"]) if body["jwks"] else None
     audit("partner.updated", actor=actor, object_type="partner", object_id=partner.id,
           details={"fields": sorted(body)})
-    db.session().commit()
     return partner
 
 
+@db.unit_of_work()
 def rotate(partner_id: str, *, actor: str | None = None) -> tuple[Partner, dict]:
     """New client secret, HMAC secret and webhook secret; the old ones stop working at once."""
     partner = get(partner_id)
     credentials = _new_credentials(partner)
     partner.credentials_rotated_at = utcnow()
     audit("partner.credentials_rotated", actor=actor, object_type="partner", object_id=partner.id)
-    db.session().commit()
     return partner, credentials
 
 
+@db.unit_of_work()
 def set_status(partner_id: str, status: str, *, actor: str | None = None) -> Partner:
     """Suspend (every token and signature refused on the next call) or reinstate."""
     partner = get(partner_id)
@@ -201,7 +202,6 @@ def set_status(partner_id: str, status: str, *, actor: str | None = None) -> Par
     partner.suspended_at = utcnow() if status == "suspended" else None
     audit(f"partner.{'suspended' if status == 'suspended' else 'reinstated'}", actor=actor,
           object_type="partner", object_id=partner.id)
-    db.session().commit()
     return partner
 
 

@@ -29,24 +29,20 @@ def remember(kind: str, owner: str, value: str, ttl_seconds: int) -> bool:
     redis = redis_client()
     if redis is not None:
         return bool(redis.set(f"nht-replay:{key}", b"1", nx=True, ex=max(1, int(ttl_seconds))))
-    # The request's own session, committed at once: the value is spent even if the request
-    # fails later. Called while authenticating, before the request has other work pending.
-    session = db.session()
+    # A unit of its own, committed at once: the value is spent even if the request fails
+    # later, and a concurrent replay finds it.
     now = utcnow()
-    session.execute(delete(ReplayGuard).where(ReplayGuard.key == key, ReplayGuard.expires_at <= now))
-    try:
-        with session.begin_nested():
-            session.add(ReplayGuard(key=key, expires_at=now + timedelta(seconds=max(1, int(ttl_seconds)))))
-    except IntegrityError:
-        session.commit()
-        return False
-    session.commit()
+    with db.independent_unit() as session:
+        session.execute(delete(ReplayGuard).where(ReplayGuard.key == key, ReplayGuard.expires_at <= now))
+        try:
+            with session.begin_nested():
+                session.add(ReplayGuard(key=key, expires_at=now + timedelta(seconds=max(1, int(ttl_seconds)))))
+        except IntegrityError:
+            return False
     return True
 
 
+@db.unit_of_work()
 def purge() -> int:
     """Delete expired guard rows (a job; the Redis keys expire by themselves)."""
-    session = db.session()
-    count = session.execute(delete(ReplayGuard).where(ReplayGuard.expires_at <= utcnow())).rowcount
-    session.commit()
-    return count
+    return db.session().execute(delete(ReplayGuard).where(ReplayGuard.expires_at <= utcnow())).rowcount

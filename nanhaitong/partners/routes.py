@@ -30,9 +30,8 @@ from schemas.partners import (
 from ..api import Blueprint
 from ..errors import error_body
 from ..identity.tokens import ALGORITHM
-from . import registry, service, signatures, webhooks
+from . import oauth, registry, service, signatures, webhooks
 from .auth import partner_required
-from .oauth import server
 
 oauth_blp = Blueprint("oauth", __name__, url_prefix="/oauth",
                       description="OAuth 2.0 / OpenID Connect for partner platforms (RFC 6749, 7636, 7009, 7523).")
@@ -96,7 +95,7 @@ class Token(MethodView):
         Authenticate the client with HTTP Basic (`client_secret_basic`) or a signed
         assertion (`private_key_jwt`, ES256), whichever it was registered with.
         """
-        return _oauth_answer(server().create_token_response())
+        return _oauth_answer(oauth.token_response())
 
 
 @oauth_blp.route("/revoke")
@@ -110,7 +109,7 @@ class Revoke(MethodView):
     @oauth_blp.alt_response(401, schema=OAuthErrorSchema, description="invalid_client")
     def post(self):
         """Revoke an access token (RFC 7009); the client authenticates as at the token endpoint."""
-        return _oauth_answer(server().create_endpoint_response("revocation"))
+        return _oauth_answer(oauth.revocation_response())
 
 
 @discovery_blp.route("/openid-configuration")

@@ -122,6 +122,7 @@ def send_after_request(response):
     return response
 
 
+@db.unit_of_work()  # its first write comes after the partner answered
 def deliver(delivery_id: str, *, replay: bool = False) -> WebhookDelivery | None:
     """One attempt at sending a delivery; records it and schedules the next on failure."""
     session = db.session()
@@ -156,7 +157,6 @@ def deliver(delivery_id: str, *, replay: bool = False) -> WebhookDelivery | None
           object_type="webhook_delivery", object_id=delivery.id,
           details={"event": delivery.event, "attempt": delivery.attempts, "status_code": status_code,
                    "replay": replay})
-    session.commit()
     return delivery
 
 
@@ -192,8 +192,8 @@ def replay(delivery_id: str, *, partner_id: str | None = None, actor: str | None
     delivery = db.session().get(WebhookDelivery, delivery_id)
     if delivery is None or (partner_id is not None and delivery.partner_id != partner_id):
         raise NotFound("No such webhook delivery.", code="webhook_delivery_not_found")
-    audit("partner.webhook_replayed", actor=actor, object_type="webhook_delivery", object_id=delivery.id)
-    db.session().commit()
+    with db.unit_of_work():
+        audit("partner.webhook_replayed", actor=actor, object_type="webhook_delivery", object_id=delivery.id)
     deliver(delivery.id, replay=True)
     return db.session().get(WebhookDelivery, delivery_id)
 
@@ -208,13 +208,13 @@ def list_deliveries(partner_id: str, *, status: str | None, limit: int, cursor: 
     return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
 
 
+@db.unit_of_work()
 def subscribe(partner_id: str, url: str, event_names: list[str], *, actor: str | None = None) -> WebhookSubscription:
     subscription = WebhookSubscription(partner_id=partner_id, url=url, events=json.dumps(sorted(set(event_names))))
     db.session().add(subscription)
     db.session().flush()
     audit("partner.webhook_subscribed", actor=actor, object_type="webhook_subscription", object_id=subscription.id,
           details={"partner": partner_id, "events": sorted(set(event_names))})
-    db.session().commit()
     return subscription
 
 
