@@ -1,0 +1,92 @@
+"""One unit of work per operation, and evidence that outlives it (DESIGN.md, Units of work).
+
+A delegate's use is recorded by authorize() before the operation's own writes; when the
+operation then fails, nothing of it is stored, yet the access-log entry is. A refusal is
+kept the same way, and neither commits anything of the refused work with it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from nanhaitong import db
+from nanhaitong.authorizations.models import AccessLogEntry
+from nanhaitong.errors import Conflict
+from nanhaitong.payments import service as payments
+from nanhaitong.payments.models import UtilityAccount
+from tests.authorizations.helpers import act_under, audit_rows, citizen_at, create_grant
+from tests.identity.conftest import assert_error
+from tests.payments.conftest import ACCOUNTS, CARD, GAS
+
+
+@pytest.fixture
+def app(make_app, live_server):
+    from tests.authorizations.helpers import APP_SETTINGS
+
+    return make_app(**APP_SETTINGS)
+
+
+def _count(app, model, *where) -> int:
+    with app.app_context():
+        return db.session().execute(select(func.count()).select_from(model).where(*where)).scalar_one()
+
+
+def _fail_after_the_write(monkeypatch):
+    """The audit call comes after the account row is flushed: fail there."""
+    def broken(action, **_):
+        if action == "payment.account_bound":
+            raise Conflict("Injected failure after the write.", code="injected")
+
+    monkeypatch.setattr(payments, "audit", broken)
+
+
+def test_a_failure_after_authorize_stores_nothing_but_keeps_the_access_log_entry(app, sign_in, monkeypatch):
+    owner, owner_id = citizen_at(sign_in, level=2)
+    delegate, delegate_id = citizen_at(sign_in, level=2)
+    grant = create_grant(owner, delegate_id, ["payments:pay"])
+    acting = act_under(delegate, grant["id"])
+    logged_before = _count(app, AccessLogEntry, AccessLogEntry.owner_id == owner_id)
+
+    _fail_after_the_write(monkeypatch)
+    assert_error(acting.post(ACCOUNTS, json={"kind": "bus_card", "number": CARD}), 409, "injected")
+
+    assert _count(app, UtilityAccount, UtilityAccount.owner_id == owner_id) == 0  # nothing of the operation
+    entries = _count(app, AccessLogEntry, AccessLogEntry.owner_id == owner_id, AccessLogEntry.accessor_id == delegate_id)
+    assert entries == 1 and logged_before == 0  # the use is evidence, kept once
+    assert [e.action for e in audit_rows(app, prefix="access.")] == ["access.payments:pay"]
+    assert audit_rows(app, "payment.account_bound") == []
+
+
+def test_a_refusal_is_kept_and_commits_nothing_of_the_refused_work(app, sign_in):
+    owner, owner_id = citizen_at(sign_in, level=2)
+    delegate, delegate_id = citizen_at(sign_in, level=2)
+    grant = create_grant(owner, delegate_id, ["gov_services:query"])  # not payments:pay
+    acting = act_under(delegate, grant["id"])
+
+    assert_error(acting.post(ACCOUNTS, json={"kind": "gas", "number": GAS.account_no}), 403, "not_authorized")
+
+    assert _count(app, UtilityAccount, UtilityAccount.owner_id == owner_id) == 0
+    denials = audit_rows(app, "authorization.denied")
+    assert len(denials) == 1 and denials[0].object_type == "utility_account"
+
+
+def test_units_nest_and_commit_once_at_the_outermost_edge(app):
+    with app.app_context():
+        session = db.session()
+        with db.unit_of_work():
+            with db.unit_of_work("inner"):
+                assert db.in_unit_of_work()
+            assert session.info["uow_depth"] == 1  # the inner unit joined, it did not commit
+        assert not db.in_unit_of_work()
+
+
+def test_evidence_is_written_even_when_the_unit_rolls_back(app):
+    from nanhaitong.audit.service import record as audit
+
+    with app.app_context():
+        with pytest.raises(RuntimeError), db.unit_of_work():
+            audit("test.rolled_back")
+            db.keep_as_evidence(audit, "test.kept", result="denied")
+            raise RuntimeError("the operation fails")
+    assert [e.action for e in audit_rows(app, prefix="test.")] == ["test.kept"]
