@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from integrations import rsa_sha256
 from integrations.china_time import CHINA_STANDARD_TIME
 from integrations.errors import NonRetryableError, RetryableError, UpstreamRejectedError, UpstreamTimeoutError
-from integrations.http import TIMED_OUT, HttpClient, TimeoutSpec, _transport_failure
+from integrations.http import TIMED_OUT, HttpClient, TimeoutSpec, transport_failure
 from integrations.rsa_sha256 import sign as rsa2_sign  # noqa: F401  (the protocol's name)
 from integrations.rsa_sha256 import verify as rsa2_verify  # noqa: F401
 
@@ -185,7 +185,7 @@ class AlipayClient(HttpClient):
                                       data=urlencode(params).encode(), allow_redirects=False,
                                       headers={"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"})
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
-            failure = _transport_failure(exc)
+            failure = transport_failure(exc)
             error = UpstreamTimeoutError if failure == TIMED_OUT else RetryableError
             raise error(self.upstream, f"{where} {failure}") from None
         except requests.RequestException as exc:

@@ -232,7 +232,7 @@ class HttpClient:
         # `from None`: the requests exception's text holds the full URL, query included.
         except (requests.ConnectionError, requests.Timeout,
                 requests.exceptions.ChunkedEncodingError) as exc:
-            failure = _transport_failure(exc)
+            failure = transport_failure(exc)
             error = UpstreamTimeoutError if failure == TIMED_OUT else RetryableError
             raise error(self.upstream, f"{where} {failure}") from None
         except requests.RequestException as exc:
@@ -340,7 +340,7 @@ def _checked_timeout(timeout: TimeoutSpec | None) -> TimeoutSpec:
 TIMED_OUT = "timed out"
 
 
-def _transport_failure(exc: requests.RequestException) -> str:
+def transport_failure(exc: requests.RequestException) -> str:
     # Once retries are spent, requests reports even a read timeout as a
     # ConnectionError wrapping urllib3's MaxRetryError; look through it.
     # (urllib3's NewConnectionError, a refused connection, subclasses its timeouts.)

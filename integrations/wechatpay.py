@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from integrations import rsa_sha256
 from integrations.errors import NonRetryableError, RetryableError, UpstreamTimeoutError
-from integrations.http import TIMED_OUT, HttpClient, TimeoutSpec, _transport_failure
+from integrations.http import TIMED_OUT, HttpClient, TimeoutSpec, transport_failure
 from integrations.rsa_sha256 import sign as rsa_sign  # noqa: F401  (the protocol's name)
 from integrations.rsa_sha256 import verify as rsa_verify  # noqa: F401
 
@@ -180,7 +180,7 @@ class WechatPayClient(HttpClient):
                                          data=text.encode() or None, headers={**self._headers, **headers},
                                          allow_redirects=False)
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
-            failure = _transport_failure(exc)
+            failure = transport_failure(exc)
             error = UpstreamTimeoutError if failure == TIMED_OUT else RetryableError
             raise error(self.upstream, f"{where} {failure}") from None
         except requests.RequestException as exc:

@@ -150,7 +150,7 @@ class Api(flask_smorest.Api):
             self._spec.components.security_scheme(name, scheme)
 
 
-def _add_responses(func, *statuses: int):
+def document_responses(func, *statuses: int):
     func._apidoc = dict(getattr(func, "_apidoc", {}))
     manual = dict(func._apidoc.get("manual_doc", {}))
     responses = dict(manual.get("responses", {}))
@@ -192,7 +192,7 @@ class Blueprint(flask_smorest.Blueprint):
             wrapper._apidoc["manual_doc"] = {
                 **wrapper._apidoc.get("manual_doc", {}), "security": [{scheme: []}]
             }
-            _add_responses(wrapper, 401, 403)
+            document_responses(wrapper, 401, 403)
             return wrapper
 
         return decorator
@@ -235,7 +235,7 @@ class Blueprint(flask_smorest.Blueprint):
                     raise UnsupportedMediaType()
                 return parsed(*args, **kw)
 
-            _add_responses(wrapper, 400, 413, 415)
+            document_responses(wrapper, 400, 413, 415)
             return wrapper
 
         return decorator

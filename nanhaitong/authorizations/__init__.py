@@ -1,6 +1,17 @@
-"""Authorization management: grants (delegation, staff authority, consent) and the one decision point."""
+"""Authorization management: grants (delegation, staff authority, consent) and the one decision point.
+
+Its public face: ``authorize`` (the one decision, once per operation), ``permitted`` (the
+same question for filtering a list), the resource a decision is about, the scope
+vocabulary, and recording a use of someone's data in their access log.
+"""
 
 from flask import Flask
+
+from .decide import Decision, Resource, authorize, live_grant, permitted, record_access
+from .scopes import CITIZEN, ENTERPRISE, PARTNER, SCOPES, scopes_of_role
+
+__all__ = ["CITIZEN", "ENTERPRISE", "PARTNER", "SCOPES", "Decision", "Resource", "authorize", "live_grant",
+           "permitted", "record_access", "scopes_of_role"]
 
 
 def init_app(app: Flask, api) -> None:

@@ -18,8 +18,7 @@ from sqlalchemy import insert, select
 from .. import db
 from ..audit.service import record as audit
 from ..errors import Forbidden, NotFound
-from ..identity.directory import member_role
-from ..identity.principal import Principal
+from ..kernel import Principal, member_role
 from ..timeutil import as_utc, utcnow
 from .models import AccessLogEntry, Grant
 from .scopes import CITIZEN, ENTERPRISE, PARTNER, SCOPES, scopes_of_role

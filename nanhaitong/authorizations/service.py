@@ -7,11 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from .. import db, events
+from .. import db, events, kernel
 from ..audit.service import record as audit
 from ..errors import Forbidden, NotFound, ValidationFailed
-from ..identity import directory
-from ..identity.principal import Principal
+from ..kernel import Principal
 from ..timeutil import as_utc, isoformat, utcnow
 from .decide import live_grant
 from .models import AccessLogEntry, Grant, GrantEvent
@@ -63,7 +62,7 @@ def create_grant(principal: Principal, body: dict) -> Grant:
         raise Forbidden("Verify your real name before granting authority.", code="assurance_level_required",
                         details={"required": 2, "current": principal.assurance_level})
 
-    grantee = directory.find_citizen(phone=body["grantee"].get("phone"), user_id=body["grantee"].get("user_id"))
+    grantee = kernel.find_citizen(phone=body["grantee"].get("phone"), user_id=body["grantee"].get("user_id"))
     if grantee is None:
         problems["grantee"] = ["No registered citizen has this phone or id."]
     elif grantee.id in (principal.account_id, grantor_id):
@@ -211,7 +210,7 @@ def access_log(principal: Principal, *, limit: int, cursor: str | None) -> tuple
 
 def grant_views(grants: list[Grant]) -> list[dict]:
     """Views of a page of grants in a fixed number of queries, however long the page."""
-    labels = directory.parties([(g.grantor_kind, g.grantor_id) for g in grants]
+    labels = kernel.parties([(g.grantor_kind, g.grantor_id) for g in grants]
                                + [(g.grantee_kind, g.grantee_id) for g in grants])
     events: dict[str, list[GrantEvent]] = {g.id: [] for g in grants}
     for event in db.session().execute(
@@ -222,7 +221,7 @@ def grant_views(grants: list[Grant]) -> list[dict]:
 
 
 def grant_view(grant: Grant, events: list[GrantEvent] | None = None, labels: dict | None = None) -> dict:
-    labels = labels or directory.parties([(grant.grantor_kind, grant.grantor_id),
+    labels = labels or kernel.parties([(grant.grantor_kind, grant.grantor_id),
                                           (grant.grantee_kind, grant.grantee_id)])
     return {
         "id": grant.id,
@@ -243,7 +242,7 @@ def grant_view(grant: Grant, events: list[GrantEvent] | None = None, labels: dic
 
 
 def access_log_views(entries: list[AccessLogEntry]) -> list[dict]:
-    labels = directory.parties([(e.accessor_kind, e.accessor_id) for e in entries])
+    labels = kernel.parties([(e.accessor_kind, e.accessor_id) for e in entries])
     return [access_log_view(e, labels[(e.accessor_kind, e.accessor_id)]) for e in entries]
 
 

@@ -34,7 +34,7 @@ from schemas.esign import (
 )
 from schemas.identity import SmsCodeSentSchema
 
-from ..api import Blueprint, _add_responses
+from ..api import Blueprint, document_responses
 from . import ca, service
 from .pdf import BadPdf
 
@@ -56,7 +56,7 @@ def multipart(view):
             raise service.UnsupportedMedia()
         return view(*args, **kwargs)
 
-    _add_responses(wrapper, 413, 415, 422)
+    document_responses(wrapper, 413, 415, 422)
     return wrapper
 
 

@@ -20,10 +20,10 @@ from sqlalchemy import select
 
 from .. import db
 from ..audit.service import record as audit
-from ..authorizations.decide import Resource, authorize, permitted, record_access
+from ..authorizations import Resource, authorize, permitted, record_access
 from ..errors import AppError, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
-from ..identity import codes, directory
-from ..identity.principal import Principal
+from ..identity import certificate_subject, consume_code, member_role, phone_of, send_code
+from ..kernel import Principal
 from ..messages import service as messages
 from ..timeutil import as_utc, isoformat, utcnow
 from . import ca, pdf, pki
@@ -113,7 +113,7 @@ def issue_certificate(principal: Principal, kind: str, enterprise_id: str | None
                                                       "certificate."]})
     resource = Resource(type="esign_certificate", owner_kind=owner_kind, owner_id=owner_id)
     authorize(principal, _manage_action(owner_kind), resource)
-    subject = directory.certificate_subject(owner_kind, owner_id)
+    subject = certificate_subject(owner_kind, owner_id)
     if subject is None:
         raise Forbidden("Verify your real name first: the certificate names you.", code="assurance_level_required",
                         details={"required": 2})
@@ -312,7 +312,7 @@ def create_request(principal: Principal, *, certificate_id: str, document: bytes
           details={"certificate_id": cert.id, "document_sha256": row.document_sha256, "seal_id": row.seal_id})
     # The step-up code goes to the signer's own phone, bound to this request (its purpose
     # names it); sending commits the request with it.
-    codes.send(directory.phone_of(principal.account_id), _code_purpose(row.id))
+    send_code(phone_of(principal.account_id), _code_purpose(row.id))
     return row
 
 
@@ -324,7 +324,7 @@ def resend_code(principal: Principal, request_id: str) -> dict:
     if row.status != "pending_confirmation" or as_utc(row.expires_at) <= utcnow():
         raise Conflict("This request can no longer be confirmed; make a new one.", code="signing_request_closed")
     audit("esign.code_resent", object_type="signing_request", object_id=row.id)
-    return codes.send(directory.phone_of(principal.account_id), _code_purpose(row.id))
+    return send_code(phone_of(principal.account_id), _code_purpose(row.id))
 
 
 def _code_purpose(request_id: str) -> str:
@@ -348,7 +348,7 @@ def confirm(principal: Principal, request_id: str, code: str) -> SigningRequest:
         session.commit()
         raise Conflict("This request expired; make a new one.", code="signing_request_expired")
     try:
-        codes.consume_code(directory.phone_of(principal.account_id), _code_purpose(row.id), code)
+        consume_code(phone_of(principal.account_id), _code_purpose(row.id), code)
     except Unauthorized:
         row = session.get(SigningRequest, request_id)
         row.attempts += 1
@@ -364,7 +364,7 @@ def confirm(principal: Principal, request_id: str, code: str) -> SigningRequest:
     # access log when not by its legal representative.
     action = _use_action(row.owner_kind)
     decision = authorize(principal, action, _cert_resource(cert), record_use=False)
-    if decision.via == "delegate" or (decision.via == "member" and directory.member_role(
+    if decision.via == "delegate" or (decision.via == "member" and member_role(
             row.owner_id, principal.account_id) != "legal_representative"):
         record_access(_cert_resource(cert), accessor=principal, acting_as=decision.via, action=action,
                       grant_id=decision.grant_id)

@@ -41,12 +41,12 @@ from integrations.gov_gateway import (
 
 from .. import db
 from ..audit.service import record as audit
-from ..authorizations.decide import Resource, authorize, permitted
+from ..authorizations import Resource, authorize, permitted
 from ..clients import clients
 from ..errors import AppError, BadRequest, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from ..events import application_status_changed
-from ..identity import directory
-from ..identity.principal import Principal
+from ..identity import enterprise_registration, verified_identity
+from ..kernel import Principal
 from ..licences import service as licences
 from ..messages import service as messages
 from ..security.masking import mask_middle
@@ -207,15 +207,15 @@ def _resource(principal: Principal, item: GovServiceItem) -> Resource:
 
 def _identity(subject_kind: str, subject_id: str, acting_user_id: str) -> ForwardedIdentity:
     if subject_kind == "citizen":
-        verified = directory.verified_identity(subject_id)
+        verified = verified_identity(subject_id)
         if verified is None:
             raise Forbidden("Provincial services need a real-name verified identity.",
                             code="assurance_level_required", details={"required": 2})
         return ForwardedIdentity("citizen", verified[0], verified[1])
-    registration = directory.enterprise_registration(subject_id)
+    registration = enterprise_registration(subject_id)
     if registration is None:
         raise NotFound("No such enterprise.", code="enterprise_not_found")
-    member = directory.verified_identity(acting_user_id)
+    member = verified_identity(acting_user_id)
     return ForwardedIdentity("enterprise", member[0] if member else None, member[1] if member else None,
                              registration[0], registration[1])
 

@@ -1,14 +1,53 @@
-"""Identity: who the caller is. Citizens, enterprises and their members, staff; tokens and sessions."""
+"""Identity: who the caller is. Citizens, enterprises and their members, staff; tokens and sessions.
+
+Its public face, what other domains may call (they never read identity's tables or import
+its modules): the directory of people and enterprises, SMS one-time codes, and the
+platform's token keys for domains that sign or check tokens of their own.
+"""
 
 from flask import Flask
 
+from .codes import consume_code, phone_index
+from .codes import send as send_code
+from .directory import (
+    certificate_subject,
+    consented_profile,
+    contact_phone,
+    count_enterprises,
+    enterprise_ids_where,
+    enterprise_profile,
+    enterprise_registration,
+    find_citizen,
+    member_ids,
+    member_role,
+    members_of,
+    parties,
+    party,
+    phone_of,
+    register_party_label,
+    registry_identifier,
+    verified_identity,
+)
+from .tokens import ALGORITHM as TOKEN_ALGORITHM
+from .tokens import decode_access_token, issue_access_token, keyring, unverified_header
+
+__all__ = [
+    "TOKEN_ALGORITHM", "certificate_subject", "consented_profile", "consume_code", "contact_phone",
+    "count_enterprises", "decode_access_token", "enterprise_ids_where", "enterprise_profile",
+    "enterprise_registration", "find_citizen", "issue_access_token", "keyring", "member_ids", "member_role",
+    "members_of", "parties", "party", "phone_index", "phone_of", "register_party_label", "registry_identifier",
+    "send_code", "unverified_header", "verified_identity",
+]
+
 
 def init_app(app: Flask, api) -> None:
+    from .. import kernel
     from . import authn, tokens
     from .admin_routes import admin_audit_blp, admin_auth_blp, admin_me_blp
     from .enterprise_routes import enterprises_blp
     from .routes import auth_blp, me_blp, wellknown_blp
 
+    kernel.provide(member_role=member_role, find_citizen=find_citizen, parties=parties)
     tokens.init_app(app)
     authn.init_app(app)
     for blp in (auth_blp, me_blp, wellknown_blp, admin_auth_blp, admin_me_blp, admin_audit_blp,

@@ -11,11 +11,11 @@ from flask import Flask, g, request
 from sqlalchemy import bindparam, select
 
 from .. import db
-from ..authorizations.decide import live_grant
+from ..authorizations import live_grant
 from ..errors import Forbidden, Unauthorized
+from ..kernel import CITIZEN_AUDIENCES, STAFF_AUDIENCE, Principal
 from .directory import member_role
 from .models import AuthSession, StaffAccount, User
-from .principal import CITIZEN_AUDIENCES, STAFF_AUDIENCE, Principal
 from .sessions import is_active
 from .tokens import decode_access_token
 

@@ -5,6 +5,7 @@ Other domains call these functions and never read identity's tables.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -61,6 +62,11 @@ def party(kind: str, ident: str) -> dict:
 # Labels for party kinds identity does not own (e.g. "partner"), registered by their domain
 # at start-up so identity never imports it: kind -> function(id) -> display name or None.
 PARTY_LABELS: dict = {}
+
+
+def register_party_label(kind: str, label: Callable[[str], str | None]) -> None:
+    """Let ``parties`` show parties of a kind identity does not keep (a domain's start-up call)."""
+    PARTY_LABELS[kind] = label
 
 
 def member_role(enterprise_id: str, user_id: str) -> str | None:

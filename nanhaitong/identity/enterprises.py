@@ -22,16 +22,16 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import db
 from ..audit.service import record as audit
-from ..authorizations.decide import Resource, authorize
+from ..authorizations import Resource, authorize
 from ..clients import clients
 from ..errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from ..kernel import Principal
 from ..ratelimit import enforce
 from ..security.fields import normalize_id_number
 from ..timeutil import utcnow
 from ..upstream import upstream_errors
 from . import codes
 from .models import AuthSession, Enterprise, EnterpriseMember, User
-from .principal import Principal
 
 LEGAL_REPRESENTATIVE = "legal_representative"
 MANAGER_ROLES = (LEGAL_REPRESENTATIVE, "admin")

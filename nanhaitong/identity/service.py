@@ -8,14 +8,14 @@ from sqlalchemy import bindparam, select
 
 from .. import db, ratelimit
 from ..audit.service import record as audit
-from ..authorizations.decide import live_grant
+from ..authorizations import live_grant
 from ..errors import Conflict, NotFound, RateLimited, Unauthorized
+from ..kernel import Principal
 from ..security.passwords import hash_password, verify_password
 from ..timeutil import utcnow
 from . import codes, sessions
 from .directory import member_role
 from .models import AuthSession, Enterprise, EnterpriseMember, StaffAccount, User
-from .principal import Principal
 
 INVALID_CREDENTIALS = "The phone number or password is wrong."
 

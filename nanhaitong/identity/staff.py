@@ -21,12 +21,12 @@ from .. import db
 from ..audit.service import record as audit
 from ..audit.service import verify_chain
 from ..errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from ..kernel import STAFF_AUDIENCE, Principal
 from ..security.masking import mask_phone
 from ..security.passwords import hash_password, verify_password
 from ..timeutil import isoformat
 from . import codes, service, sessions
 from .models import StaffAccount
-from .principal import STAFF_AUDIENCE, Principal
 from .service import check_not_locked, count_failure
 
 # The one list of staff roles. A test checks every route's role requirement against it.

@@ -9,12 +9,12 @@ from .. import db
 from ..audit.service import record as audit
 from ..clients import clients
 from ..errors import AppError, Conflict
+from ..kernel import Principal
 from ..ratelimit import enforce
 from ..security.fields import normalize_id_number
 from ..timeutil import utcnow
 from ..upstream import upstream_errors
 from .models import User
-from .principal import Principal
 
 REAL_NAME_DAILY = "5 per day"
 FACE_DAILY = "10 per day"

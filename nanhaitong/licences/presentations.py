@@ -22,13 +22,14 @@ from sqlalchemy.orm import defer
 
 from .. import db
 from ..audit.service import record as audit
-from ..authorizations.decide import record_access
+from ..authorizations import record_access
 from ..errors import NotFound, ValidationFailed
-from ..identity.principal import Principal
-from ..identity.tokens import ALGORITHM, keyring, unverified_header
+from ..identity import TOKEN_ALGORITHM as ALGORITHM
+from ..identity import keyring, unverified_header
+from ..kernel import Principal
 from ..timeutil import as_utc, isoformat, utcnow
 from .models import Licence, Presentation
-from .service import _resource, effective_status, get_licence, licence_type
+from .service import effective_status, get_licence, licence_resource, licence_type
 
 TOKEN_TYPE = "nht-presentation+jwt"
 # Beyond the licence's own fields, these can be disclosed too.
@@ -155,7 +156,7 @@ def verify(verifier: Principal, token: str) -> dict:
         return {"valid": False, "reason": "unknown"}
     presentation, licence = found
     # Recorded whatever the outcome: the holder sees every check of what they showed.
-    db.keep_as_evidence(record_access, _resource(licence), accessor=verifier, acting_as="verifier",
+    db.keep_as_evidence(record_access, licence_resource(licence), accessor=verifier, acting_as="verifier",
                         action="licences:verify")
     outcome = {"valid": True, "reason": None}
     if presentation.revoked_at is not None:

@@ -17,12 +17,12 @@ from integrations.licence_library import licence_type
 
 from .. import db
 from ..audit.service import record as audit
-from ..authorizations.decide import Resource, authorize, permitted
+from ..authorizations import Resource, authorize, permitted
 from ..clients import clients
 from ..errors import Forbidden, NotFound
-from ..identity import codes, directory
-from ..identity.principal import Principal
+from ..identity import consume_code, contact_phone, phone_of, registry_identifier
 from ..jobs.tasks import enqueue_sms
+from ..kernel import Principal
 from ..messages import service as messages
 from ..security.masking import mask_middle, mask_name
 from ..timeutil import china_today, isoformat, utcnow
@@ -32,7 +32,7 @@ from .models import Licence
 EXPIRY_NOTICE_DAYS = 30
 
 
-def _resource(licence: Licence) -> Resource:
+def licence_resource(licence: Licence) -> Resource:
     return Resource(type="licence", owner_kind=licence.holder_kind, owner_id=licence.holder_id, id=licence.id,
                     attrs={"licence_type": licence.type_code})
 
@@ -52,7 +52,7 @@ def sync(principal: Principal) -> dict:
     """
     wallet = _wallet(principal)
     authorize(principal, "licences:read", wallet)
-    identifier = directory.registry_identifier(wallet.owner_kind, wallet.owner_id)
+    identifier = registry_identifier(wallet.owner_kind, wallet.owner_id)
     if identifier is None:
         raise Forbidden("Verify your real name first: the library finds licences by ID number.",
                         code="assurance_level_required", details={"required": 2})
@@ -114,10 +114,10 @@ def list_licences(principal: Principal, *, type_code: str | None, status: str | 
         query = query.where(Licence.id > cursor)
     rows = db.session().execute(query.order_by(Licence.id)).scalars().all()
     # A delegate's grant may cover only some types: show those, and record each read shown.
-    visible = [row for row in rows if permitted(principal, "licences:read", _resource(row))]
+    visible = [row for row in rows if permitted(principal, "licences:read", licence_resource(row))]
     page = visible[:limit]
     for row in page:
-        authorize(principal, "licences:read", _resource(row))
+        authorize(principal, "licences:read", licence_resource(row))
     return page, (page[-1].id if len(visible) > limit else None)
 
 
@@ -132,7 +132,7 @@ def get_licence(principal: Principal, licence_id: str, action: str = "licences:r
     licence = db.session().get(Licence, licence_id)
     if licence is None or licence.status == "withdrawn":
         raise NotFound("No such licence.", code="licence_not_found")
-    authorize(principal, action, _resource(licence))
+    authorize(principal, action, licence_resource(licence))
     return licence
 
 
@@ -141,7 +141,7 @@ def reveal(principal: Principal, licence_id: str, step_up_code: str) -> Licence:
     """The holder themself (for an enterprise, its legal representative), after a step-up
     code, sees the licence unmasked."""
     licence = get_licence(principal, licence_id, action="licences:reveal")
-    codes.consume_code(directory.phone_of(principal.account_id), "step_up", step_up_code)
+    consume_code(phone_of(principal.account_id), "step_up", step_up_code)
     audit("licence.revealed", object_type="licence", object_id=licence.id)
     return licence
 
@@ -190,7 +190,7 @@ def notify_expiring(today: date | None = None) -> int:
     ).scalars().all()
     for licence in due:
         text = f"您的{licence_type(licence.type_code).name}将于{licence.valid_until}到期，请及时办理续期。"
-        phone = directory.contact_phone(licence.holder_kind, licence.holder_id)
+        phone = contact_phone(licence.holder_kind, licence.holder_id)
         if phone:
             enqueue_sms(phone, "notice", {"text": text})
         notify = messages.notify_enterprise if licence.holder_kind == "enterprise" else messages.notify_user

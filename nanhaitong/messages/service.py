@@ -18,11 +18,11 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import db
 from ..audit.service import record as audit
-from ..authorizations.decide import Resource, authorize
+from ..authorizations import Resource, authorize
 from ..errors import Conflict, NotFound, ValidationFailed
-from ..identity.directory import member_ids, members_of
-from ..identity.principal import Principal
+from ..identity import member_ids, members_of
 from ..ids import new_id
+from ..kernel import Principal
 from ..security.masking import mask_middle
 from ..timeutil import CHINA_STANDARD_TIME, as_utc, isoformat, utcnow
 from .models import Device, Message, MessagePreference, PushDelivery

@@ -13,10 +13,10 @@ def init_app(app: Flask, api) -> None:
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     if app.config.get("ENV") == "production":
         app.config["SESSION_COOKIE_SECURE"] = True  # the consent page's sign-in cookie
-    from ..identity import directory
+    from ..identity import register_party_label
     from .registry import display_name
 
-    directory.PARTY_LABELS["partner"] = display_name
+    register_party_label("partner", display_name)
     oauth.init_app(app)
     for blp in (oauth_blp, discovery_blp, open_blp, admin_blp):
         api.register_blueprint(blp)

@@ -16,13 +16,11 @@ from functools import wraps
 from flask import g, request
 
 from .. import db
-from ..api import AUTH_ATTR, _add_responses
-from ..authorizations.decide import live_grant
-from ..authorizations.scopes import PARTNER
+from ..api import AUTH_ATTR, document_responses
+from ..authorizations import PARTNER, live_grant
 from ..errors import Forbidden, Unauthorized
-from ..identity import directory
-from ..identity.principal import Principal
-from ..identity.tokens import decode_access_token
+from ..identity import decode_access_token, find_citizen
+from ..kernel import Principal
 from ..ratelimit import enforce
 from . import registry, signatures
 from .models import OAuthToken, Partner
@@ -91,7 +89,7 @@ def authenticate(scopes: tuple[str, ...], *, user: bool, signed_ok: bool) -> Par
     enforce(f"{partner.daily_quota} per day", "partner-quota", partner.id)
     level = 0
     if user_id:
-        citizen = directory.find_citizen(user_id=user_id)
+        citizen = find_citizen(user_id=user_id)
         level = citizen.assurance_level if citizen else 0
     principal = Principal(kind="partner", account_id=partner.id, session_id=row.jti if row else "signed",
                           audience=OPEN_AUDIENCE, assurance_level=level,
@@ -116,7 +114,7 @@ def partner_required(*scopes: str, user: bool = False, signed_ok: bool = False):
         if signed_ok:
             security.append({"partner_signature": []})
         wrapper._apidoc["manual_doc"] = {**wrapper._apidoc.get("manual_doc", {}), "security": security}
-        _add_responses(wrapper, 401, 403, 429)
+        document_responses(wrapper, 401, 403, 429)
         return wrapper
 
     return decorator

@@ -24,7 +24,7 @@ from ..api import AUTH_ATTR, PUBLIC
 from ..audit.service import record as audit
 from ..authorizations import service as authorizations
 from ..errors import AppError
-from ..identity import codes, directory
+from ..identity import consume_code, find_citizen, party, send_code
 from ..messages import service as messages
 from . import registry
 from .oauth import ConsentingUser, server
@@ -162,7 +162,7 @@ def authorize():
 
 
 def _user_label(user_id: str) -> str:
-    return directory.party("citizen", user_id)["display"]
+    return party("citizen", user_id)["display"]
 
 
 def _send_code(context: dict, origin: str):
@@ -172,7 +172,7 @@ def _send_code(context: dict, origin: str):
         return _page("partners/login.html", 422, form_origin=origin, **context)
     session["consent_phone"] = context["phone"] = phone
     try:
-        codes.send(phone, "login")
+        send_code(phone, "login")
     except AppError as error:
         context["message"] = ("验证码发送过于频繁，请稍后再试。" if error.status == 429 else "验证码发送失败，请稍后再试。")
         return _page("partners/login.html", error.status, form_origin=origin, **context)
@@ -190,8 +190,8 @@ def _login(context: dict, origin: str):
         return _page("partners/login.html", 422, form_origin=origin, **context)
     try:
         with db.unit_of_work():  # the code is spent whether or not the phone has an account
-            codes.consume_code(phone, "login", code)
-            citizen = directory.find_citizen(phone=phone)
+            consume_code(phone, "login", code)
+            citizen = find_citizen(phone=phone)
             if citizen is not None:
                 audit("auth.login", actor=f"citizen:{citizen.id}",
                       details={"method": "sms_code", "via": "partner_consent_page"})

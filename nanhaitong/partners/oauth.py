@@ -31,11 +31,10 @@ from joserfc.jwk import ECKey, KeySet
 
 from .. import db
 from ..audit.service import record as audit
-from ..authorizations.decide import live_grant
-from ..authorizations.scopes import PARTNER
+from ..authorizations import PARTNER, live_grant
 from ..clients import clients
-from ..identity import directory
-from ..identity.tokens import ALGORITHM, issue_access_token, keyring
+from ..identity import TOKEN_ALGORITHM as ALGORITHM
+from ..identity import find_citizen, issue_access_token, keyring
 from ..ids import new_id
 from ..timeutil import as_utc, utcnow
 from . import registry, replay
@@ -207,7 +206,7 @@ class NhtOpenIDCode(OpenIDCode):
     def generate_user_info(self, user, scope):
         partner = g.nht_partner_for_token
         info = {"sub": pairwise_subject(partner, user.user_id)}
-        citizen = directory.find_citizen(user_id=user.user_id)
+        citizen = find_citizen(user_id=user.user_id)
         info["loa"] = citizen.assurance_level if citizen else 0
         return info
 
@@ -258,7 +257,7 @@ class Revocation(RevocationEndpoint):
     CLIENT_AUTH_METHODS = ["client_secret_basic", "private_key_jwt"]
 
     def query_token(self, token_string, token_type_hint):
-        from ..identity.tokens import decode_access_token
+        from ..identity import decode_access_token
 
         try:
             claims = decode_access_token(token_string, (OPEN_AUDIENCE,))
@@ -286,7 +285,7 @@ def generate_token(grant_type, client, user=None, scope=None, expires_in=None, i
     sid = new_id()
     level = 0
     if user is not None:
-        citizen = directory.find_citizen(user_id=user.user_id)
+        citizen = find_citizen(user_id=user.user_id)
         level = citizen.assurance_level if citizen else 0
         subject = pairwise_subject(partner, user.user_id)
     else:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from .. import db
 from ..audit.service import record as audit
-from ..authorizations.scopes import PARTNER, SCOPES
+from ..authorizations import PARTNER, SCOPES
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..timeutil import isoformat, utcnow
 from .models import Partner, WebhookSubscription

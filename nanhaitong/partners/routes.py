@@ -29,7 +29,6 @@ from schemas.partners import (
 
 from ..api import Blueprint
 from ..errors import error_body
-from ..identity.tokens import ALGORITHM
 from . import oauth, registry, service, signatures, webhooks
 from .auth import partner_required
 
@@ -132,9 +131,9 @@ class OpenIdConfiguration(MethodView):
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code", "client_credentials"],
             "subject_types_supported": ["pairwise"],
-            "id_token_signing_alg_values_supported": [ALGORITHM],
+            "id_token_signing_alg_values_supported": [oauth.ALGORITHM],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],
-            "token_endpoint_auth_signing_alg_values_supported": [ALGORITHM],
+            "token_endpoint_auth_signing_alg_values_supported": [oauth.ALGORITHM],
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],
             "code_challenge_methods_supported": ["S256"],
             "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "loa", "name",

@@ -7,13 +7,13 @@ every call), and each read lands in the user's access log and the audit log.
 
 from __future__ import annotations
 
-from ..authorizations.decide import Resource, authorize
+from ..authorizations import Resource, authorize
 from ..errors import NotFound
 from ..gov_services import service as gov_services
-from ..identity import directory
-from ..identity.principal import Principal
-from ..licences import presentations
+from ..identity import consented_profile
+from ..kernel import Principal
 from ..licences import service as licences
+from ..licences import verify_presentation as verify_licence_presentation
 from .models import Partner
 from .oauth import pairwise_subject
 
@@ -23,7 +23,7 @@ def userinfo(principal: Principal, partner: Partner, scopes: frozenset[str]) -> 
     if "profile:read" in scopes:
         authorize(principal, "profile:read", Resource(type="profile", owner_kind="citizen",
                                                       owner_id=principal.for_citizen, id=principal.for_citizen))
-        identity = directory.consented_profile(principal.for_citizen)
+        identity = consented_profile(principal.for_citizen)
         if identity is None:
             raise NotFound("The user no longer exists.", code="user_not_found")
         info.update(identity)
@@ -37,7 +37,7 @@ def consented_licences(principal: Principal, *, type_code: str | None, limit: in
 
 
 def verify_presentation(principal: Principal, token: str) -> dict:
-    return presentations.verify(principal, token)
+    return verify_licence_presentation(principal, token)
 
 
 def gov_service_catalogue(filters: dict) -> dict:

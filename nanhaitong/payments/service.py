@@ -21,10 +21,10 @@ from integrations.lingnan_pass import valid_card_number
 
 from .. import db
 from ..audit.service import record as audit
-from ..authorizations.decide import Resource, authorize
+from ..authorizations import Resource, authorize
 from ..clients import clients
 from ..errors import Conflict, NotFound, ValidationFailed
-from ..identity.principal import Principal
+from ..kernel import Principal
 from ..security.masking import mask_middle
 from ..timeutil import as_utc, isoformat, utcnow
 from ..upstream import upstream_errors

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from .. import db
-from ..identity.principal import Principal
+from ..kernel import Principal
 from . import service
 from .models import PolicyVersion
 

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from .. import db
 from ..audit.service import record as audit
-from ..identity import directory
+from ..identity import count_enterprises
 from ..messages import service as messages
 from ..timeutil import utcnow
 from .models import Policy, PolicyFanOut, PolicyVersion
@@ -63,7 +63,7 @@ def run(fanout_id: str, batch: int | None = None) -> str:
         with db.unit_of_work("start"):
             fanout.status, fanout.started_at, fanout.error = "running", utcnow(), None
             fanout.processed = fanout.delivered = fanout.member_copies = 0
-            fanout.total = directory.count_enterprises()
+            fanout.total = count_enterprises()
             fanout.matched = session.execute(
                 select(func.count()).select_from(matching_enterprise_ids(rules).subquery())).scalar_one()
         last_id = None

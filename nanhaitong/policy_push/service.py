@@ -17,10 +17,10 @@ from sqlalchemy import func, literal_column, or_, select
 
 from .. import db
 from ..audit.service import record as audit
-from ..authorizations.decide import Resource, authorize
+from ..authorizations import Resource, authorize
 from ..errors import Conflict, NotFound, ValidationFailed
-from ..identity import directory
-from ..identity.principal import Principal
+from ..identity import enterprise_ids_where, enterprise_profile
+from ..kernel import Principal
 from ..licences import service as licences
 from ..timeutil import china_today, isoformat, utcnow
 from . import rules as targeting
@@ -235,7 +235,7 @@ def matches_for(principal: Principal, enterprise_id: str, *, limit: int,
     authorize(principal, "enterprise:read",
               Resource(type="enterprise", owner_kind="enterprise", owner_id=enterprise_id, id=enterprise_id))
     offset = _offset(cursor)
-    profile = directory.enterprise_profile(enterprise_id)
+    profile = enterprise_profile(enterprise_id)
     if profile is None:
         raise NotFound("No such enterprise.", code="enterprise_not_found")
     held = licences.licence_types_held("enterprise", enterprise_id)
@@ -257,7 +257,7 @@ def matching_enterprise_ids(rules: dict, *, after_id: str | None = None, limit: 
     today = china_today()
     on_or_before, after = targeting.registration_bounds(rules, today)
     holders = licences.enterprise_holders_of(rules["licence_types"], today) if rules.get("licence_types") else None
-    return directory.enterprise_ids_where(
+    return enterprise_ids_where(
         industry_prefixes=rules.get("industry_codes") or (), sizes=rules.get("sizes") or (),
         towns=rules.get("towns") or (), registered_on_or_before=on_or_before, registered_after=after,
         id_in=holders, after_id=after_id, limit=limit)

@@ -91,7 +91,7 @@ def give_licence(app, enterprise_id: str, type_code: str, *, status="valid", val
 
 def make_policy(app, *, publish_it: bool = True, **kw) -> str:
     """A policy made through the service as an editor would (for the access matrix)."""
-    from nanhaitong.identity.principal import Principal
+    from nanhaitong.kernel import Principal
     from nanhaitong.policy_push import service
 
     editor = Principal(kind="staff", account_id="matrix-editor", session_id="-", audience="staff",
