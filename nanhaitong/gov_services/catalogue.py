@@ -1,0 +1,145 @@
+"""The catalogue of provincial services: what each is, who it is for, and its administration."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import or_, select
+
+from .. import db
+from ..audit.service import record as audit
+from ..errors import Conflict, NotFound, ValidationFailed
+from ..timeutil import isoformat, utcnow
+from . import forms
+from .models import GovServiceItem
+
+CATALOGUE_FILE = Path(__file__).with_name("catalogue.json")
+PROVIDERS = {"yueshengshi": "粤省事", "yueshangtong": "粤商通"}
+AUDIENCE_OF = {"yueshengshi": "citizen", "yueshangtong": "enterprise"}
+CALLBACK_APP_KEYS = {"yueshengshi": "yueshengshi", "yueshangtong_gateway": "yueshangtong"}
+KINDS = ("query", "application")
+STATUSES = ("queued", "submitted", "accepted", "need_more_materials", "approved", "rejected")
+MAX_ATTACHMENTS = 10
+ITEM_FIELDS = ("provider", "kind", "category", "name", "department", "description", "eligibility", "materials",
+               "fee_fen", "fee_note", "legal_time_limit_days", "promised_time_limit_days", "form_schema",
+               "attachable_licence_types", "cacheable", "cache_ttl_seconds", "status")
+_JSON_FIELDS = ("materials", "form_schema", "attachable_licence_types")
+
+
+# -- the catalogue ---------------------------------------------------------------------------
+
+def get_item(code: str, *, include_retired: bool = False) -> GovServiceItem:
+    item = db.session().get(GovServiceItem, code) if isinstance(code, str) and len(code) <= 64 else None
+    if item is None or (item.status != "active" and not include_retired):
+        raise NotFound("No such service.", code="gov_service_not_found")
+    return item
+
+
+def list_items(*, audience=None, provider=None, category=None, kind=None, q=None, include_retired=False,
+               limit: int, cursor: str | None) -> tuple[list[GovServiceItem], str | None]:
+    query = select(GovServiceItem)
+    if not include_retired:
+        query = query.where(GovServiceItem.status == "active")
+    for column, value in ((GovServiceItem.audience, audience), (GovServiceItem.provider, provider),
+                          (GovServiceItem.category, category), (GovServiceItem.kind, kind)):
+        if value:
+            query = query.where(column == value)
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(GovServiceItem.name.like(pattern, escape="\\"),
+                                GovServiceItem.description.like(pattern, escape="\\"),
+                                GovServiceItem.code.like(pattern, escape="\\")))
+    if cursor:
+        query = query.where(GovServiceItem.code > cursor)
+    rows = db.session().execute(query.order_by(GovServiceItem.code).limit(limit + 1)).scalars().all()
+    return rows[:limit], (rows[limit - 1].code if len(rows) > limit else None)
+
+
+def item_view(item: GovServiceItem) -> dict:
+    return {
+        "code": item.code, "provider": item.provider, "provider_name": PROVIDERS[item.provider],
+        "audience": item.audience, "kind": item.kind, "category": item.category, "name": item.name,
+        "department": item.department, "description": item.description, "eligibility": item.eligibility,
+        "materials": json.loads(item.materials), "fee_fen": item.fee_fen, "fee_note": item.fee_note,
+        "legal_time_limit_days": item.legal_time_limit_days,
+        "promised_time_limit_days": item.promised_time_limit_days,
+        "form_schema": json.loads(item.form_schema),
+        "attachable_licence_types": json.loads(item.attachable_licence_types),
+        "cacheable": item.cacheable, "cache_ttl_seconds": item.cache_ttl_seconds, "status": item.status,
+        "updated_at": isoformat(item.updated_at),
+    }
+
+
+def _apply_fields(item: GovServiceItem, data: dict) -> None:
+    if "form_schema" in data:
+        try:
+            forms.check_schema(data["form_schema"])
+        except forms.SchemaError as exc:
+            raise ValidationFailed({"form_schema": [str(exc)]}) from None
+    for name in ITEM_FIELDS:
+        if name in data:
+            value = data[name]
+            setattr(item, name, json.dumps(value, ensure_ascii=False, sort_keys=True) if name in _JSON_FIELDS
+                    else value)
+    if "provider" in data:
+        item.audience = AUDIENCE_OF[data["provider"]]
+    if item.cacheable and not item.cache_ttl_seconds:
+        raise ValidationFailed({"cache_ttl_seconds": ["A cacheable service needs a cache time."]})
+    item.updated_at = utcnow()
+
+
+@db.unit_of_work()
+def create_item(data: dict, *, actor: str | None = None) -> GovServiceItem:
+    session = db.session()
+    if data["code"].split(".")[0] != {"yueshengshi": "yss", "yueshangtong": "ysst"}[data["provider"]]:
+        raise ValidationFailed({"code": ["The code's prefix must name the provider (yss. or ysst.)."]})
+    if session.get(GovServiceItem, data["code"]) is not None:
+        raise Conflict("A service with this code exists.", code="gov_service_exists")
+    item = GovServiceItem(code=data["code"], status="active")
+    _apply_fields(item, {"attachable_licence_types": [], "cacheable": False, "cache_ttl_seconds": 0,
+                         "fee_fen": 0, **data})
+    session.add(item)
+    audit("gov_services.item.created", actor=actor, object_type="gov_service", object_id=item.code)
+    return item
+
+
+@db.unit_of_work()
+def update_item(code: str, data: dict, *, actor: str | None = None) -> GovServiceItem:
+    item = get_item(code, include_retired=True)
+    _apply_fields(item, data)
+    audit("gov_services.item.updated", actor=actor, object_type="gov_service", object_id=item.code,
+          details={"fields": sorted(data)})
+    return item
+
+
+@db.unit_of_work()
+def load_catalogue(path: Path | None = None, *, actor: str = "system:catalogue-load") -> dict:
+    """Create or update the items of a catalogue file (by code); items not in it are kept."""
+    document = json.loads((path or CATALOGUE_FILE).read_text(encoding="utf-8"))
+    session = db.session()
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    for entry in document["items"]:
+        forms.check_schema(entry["form_schema"])
+        if entry["provider"] not in PROVIDERS or entry["kind"] not in KINDS:
+            raise ValueError(f"{entry['code']}: unknown provider or kind")
+        data = {k: v for k, v in entry.items() if k in ITEM_FIELDS}
+        item = session.get(GovServiceItem, entry["code"])
+        if item is None:
+            item = GovServiceItem(code=entry["code"], status="active")
+            session.add(item)
+            counts["created"] += 1
+        elif item_view(item) | {"updated_at": None} == _as_view(entry, item) | {"updated_at": None}:
+            counts["unchanged"] += 1
+            continue
+        else:
+            counts["updated"] += 1
+        _apply_fields(item, data)
+    audit("gov_services.catalogue.loaded", actor=actor, details=counts)
+    return counts
+
+
+def _as_view(entry: dict, item: GovServiceItem) -> dict:
+    view = item_view(item)
+    view.update({k: v for k, v in entry.items() if k in view})
+    return view
