@@ -33,6 +33,10 @@ class CertificateSchema(ma.Schema):
     not_before = ma.fields.String(required=True)
     not_after = ma.fields.String(required=True)
     revoked_at = ma.fields.String(allow_none=True, required=True)
+    revocation_reason = ma.fields.String(allow_none=True, required=True)
+    invalidity_date = ma.fields.String(allow_none=True, required=True)
+    replaces_id = ma.fields.String(allow_none=True, required=True, metadata={
+        "description": "The certificate this one renewed"})
     certificate_pem = ma.fields.String(required=True, metadata={"description": "The certificate (no private key: "
                                                                                "that never leaves the platform)"})
 
@@ -49,8 +53,15 @@ class CertificateListSchema(ma.Schema):
 
 
 class CertificateRevokeSchema(StrictSchema):
-    reason = ma.fields.String(validate=validate.OneOf(("key_compromise", "superseded", "cessation_of_operation",
-                                                       "unspecified")), load_default="unspecified")
+    reason = ma.fields.String(
+        validate=validate.OneOf(("unspecified", "key_compromise", "affiliation_changed", "superseded",
+                                 "cessation_of_operation", "privilege_withdrawn")),
+        load_default="unspecified", metadata={"description": (
+            "RFC 5280 reason. superseded (after a renewal), affiliation_changed, cessation_of_operation, "
+            "privilege_withdrawn, unspecified: signatures made before the revocation stay valid. "
+            "key_compromise: signatures made from invalidity_date on are invalid (all of them without one)")})
+    invalidity_date = ma.fields.AwareDateTime(metadata={
+        "description": "key_compromise only: since when the key is known or suspected to be compromised (UTC)"})
 
 
 class SealFilesSchema(ma.Schema):
@@ -132,13 +143,36 @@ class ConfirmSchema(StrictSchema):
     code = SmsCodeField(required=True, metadata={"description": "The esign code texted to the signer"})
 
 
+class RevocationSchema(ma.Schema):
+    status = ma.fields.String(required=True, metadata={
+        "description": "good, revoked_after_signing (still valid) or revoked (at the signing time)"})
+    reason = ma.fields.String(allow_none=True, required=True)
+    revoked_at = ma.fields.String(allow_none=True, required=True)
+    invalidity_date = ma.fields.String(allow_none=True, required=True)
+    judged_at = ma.fields.String(allow_none=True, required=True, metadata={
+        "description": "The trusted time the status is judged at"})
+    valid_at_signing = ma.fields.Boolean(required=True)
+
+
+class LongTermSchema(ma.Schema):
+    present = ma.fields.Boolean(required=True, metadata={
+        "description": "PAdES B-LTA: validation data in the DSS and a document timestamp over it"})
+    dss = ma.fields.Boolean(required=True)
+    signer_revocation_data = ma.fields.Boolean(required=True)
+    document_timestamp_time = ma.fields.String(allow_none=True, required=True)
+
+
 class SignatureReportSchema(ma.Schema):
     field_name = ma.fields.String(required=True)
     signer = ma.fields.String(required=True, metadata={"description": "Signer certificate subject, RFC 4514"})
+    signer_name = ma.fields.String(allow_none=True, required=True)
     issuer = ma.fields.String(required=True)
     certificate_serial = ma.fields.String(required=True)
-    trusted = ma.fields.Boolean(required=True, metadata={"description": "Chain ends at the platform root"})
     intact = ma.fields.Boolean(required=True, metadata={"description": "The signed bytes are unchanged"})
+    signer_identified = ma.fields.Boolean(required=True)
+    trusted = ma.fields.Boolean(required=True, metadata={"description": "Same as chain_trusted"})
+    chain_trusted = ma.fields.Boolean(required=True, metadata={
+        "description": "Chain ends at the platform root (at the trusted time)"})
     modified_after_signing = ma.fields.Boolean(required=True, metadata={
         "description": "Changed, or changed later beyond adding signatures"})
     coverage = ma.fields.String(required=True, metadata={"description": "entire_file or entire_revision"})
@@ -146,9 +180,17 @@ class SignatureReportSchema(ma.Schema):
     timestamp_time = ma.fields.String(allow_none=True, required=True, metadata={
         "description": "Time in the RFC 3161 signature timestamp"})
     timestamp_trusted = ma.fields.Boolean(allow_none=True, required=True)
+    trusted_time = ma.fields.String(allow_none=True, required=True)
+    trusted_time_source = ma.fields.String(allow_none=True, required=True, metadata={
+        "description": "signature_timestamp or document_timestamp"})
     revoked = ma.fields.Boolean(allow_none=True, required=True, metadata={
-        "description": "On our CRL; null for certificates we did not issue"})
-    valid = ma.fields.Boolean(required=True, metadata={"description": "trusted, intact, unmodified, not revoked"})
+        "description": "On our CRL (now); null for certificates we did not issue"})
+    revocation = ma.fields.Nested(RevocationSchema, allow_none=True, required=True)
+    long_term = ma.fields.Nested(LongTermSchema, required=True)
+    valid = ma.fields.Boolean(required=True, metadata={"description": "verdict == valid"})
+    verdict = ma.fields.String(required=True, metadata={"description": "valid, invalid or indeterminate"})
+    verdict_code = ma.fields.String(required=True)
+    verdict_reason = ma.fields.String(required=True)
 
 
 class SignatureVerificationSchema(ma.Schema):
@@ -161,14 +203,23 @@ class DetachedRequestSchema(StrictSchema):
     certificate_id = ma.fields.String(required=True, validate=ULID)
     sha256 = ma.fields.String(required=True, validate=validate.Regexp(r"^[0-9a-fA-F]{64}$",
                                                                       error="64 hex digits (a SHA-256 digest)."))
+    title = ma.fields.String(required=True, validate=validate.Length(min=1, max=200), metadata={
+        "description": "What is signed (a title or file name): the SMS names it"})
 
 
 class DetachedSignatureSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, metadata={"description": "pending_confirmation, signed or failed"})
     certificate_id = ma.fields.String(required=True)
+    title = ma.fields.String(required=True)
     sha256 = ma.fields.String(required=True)
-    format = ma.fields.String(required=True)
-    signature_base64 = ma.fields.String(required=True, metadata={"description": "CMS SignedData, DER, base64"})
-    signature_pem = ma.fields.String(required=True)
+    created_at = ma.fields.String(required=True)
+    expires_at = ma.fields.String(required=True)
+    signed_at = ma.fields.String(allow_none=True, required=True)
+    format = ma.fields.String(allow_none=True, required=True)
+    signature_base64 = ma.fields.String(allow_none=True, required=True, metadata={
+        "description": "CMS SignedData, DER, base64 (once signed)"})
+    signature_pem = ma.fields.String(allow_none=True, required=True)
 
 
 class CrlArgsSchema(ma.Schema):

@@ -35,7 +35,7 @@ from schemas.esign import (
 from schemas.identity import SmsCodeSentSchema
 
 from ..api import Blueprint, _add_responses
-from . import ca, service
+from . import ca, detached, service, verification
 from .pdf import BadPdf
 
 blp = Blueprint("esign", __name__, url_prefix="/api/v1/esign",
@@ -105,6 +105,65 @@ class Crl(MethodView):
         return Response(der, mimetype="application/pkix-crl")
 
 
+@blp.route("/crl/root")
+class RootCrl(MethodView):
+    @blp.public
+    @blp.doc(responses=_binary("application/pkix-crl", "The root's CRL (for the issuing CA and the TSA), DER"))
+    def get(self):
+        """The root CA's revocation list: the CRL distribution point of the issuing CA and the TSA."""
+        return Response(ca.crl_der("root"), mimetype="application/pkix-crl")
+
+
+@blp.route("/ca/<any(root, issuing):name>.cer")
+class CaCertificate(MethodView):
+    @blp.public
+    @blp.doc(responses=_binary("application/pkix-cert", "The CA certificate, DER"))
+    def get(self, name):
+        """A CA certificate (the authority information access `caIssuers` of the certificates it issued)."""
+        from cryptography.hazmat.primitives import serialization
+
+        return Response(ca.certificate(name).public_bytes(serialization.Encoding.DER), mimetype="application/pkix-cert")
+
+
+OCSP_BODY = {"required": True, "content": {"application/ocsp-request": {"schema": {"type": "string",
+                                                                                    "format": "binary"}}}}
+
+
+@blp.route("/ocsp")
+class Ocsp(MethodView):
+    @blp.public
+    @blp.doc(requestBody=OCSP_BODY, responses=_binary("application/ocsp-response", "An RFC 6960 OCSPResponse, DER"))
+    def post(self):
+        """The OCSP responder (RFC 6960) for every certificate of the platform CA: users' certificates
+        (answered by the issuing CA's delegated responder), the issuing CA and the TSA (by the root's)."""
+        if request.mimetype != "application/ocsp-request":
+            raise service.UnsupportedMedia("Send a DER OCSPRequest as application/ocsp-request.")
+        return _ocsp(request.get_data())
+
+
+@blp.route("/ocsp/<path:encoded>")
+class OcspGet(MethodView):
+    @blp.public
+    @blp.doc(responses=_binary("application/ocsp-response", "An RFC 6960 OCSPResponse, DER"))
+    def get(self, encoded):
+        """The OCSP responder over GET: the DER OCSPRequest, base64 then URL-encoded, in the path."""
+        import base64
+        import binascii
+        from urllib.parse import unquote
+
+        try:
+            der = base64.b64decode(unquote(encoded), validate=False)
+        except (binascii.Error, ValueError):
+            der = b""
+        return _ocsp(der)
+
+
+def _ocsp(der: bytes) -> Response:
+    response = Response(ca.ocsp_answer(der), mimetype="application/ocsp-response")
+    response.headers["Cache-Control"] = "max-age=60, public"
+    return response
+
+
 @blp.route("/tsa")
 class TimestampAuthority(MethodView):
     @blp.public
@@ -151,7 +210,19 @@ class CertificateRevoke(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, body, certificate_id):
         """Revoke a certificate: it goes on the CRL at once, and its seals are retired."""
-        return service.certificate_view(service.revoke_certificate(g.principal, certificate_id, body["reason"]))
+        return service.certificate_view(service.revoke_certificate(g.principal, certificate_id, body["reason"],
+                                                                   body.get("invalidity_date")))
+
+
+@blp.route("/certificates/<ulid:certificate_id>/renew")
+class CertificateRenew(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.response(201, CertificateSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, certificate_id):
+        """Renew a certificate: a new key and certificate; the old one is revoked as `superseded`
+        (signatures made with it stay valid) and its seals move to the new one."""
+        return service.certificate_view(service.renew_certificate(g.principal, certificate_id))
 
 
 @blp.route("/seals")
@@ -256,15 +327,51 @@ class Verifications(MethodView):
         """Check every signature of a PDF (multipart field `file`): signer, trusted chain, intact or modified,
         signing and timestamp time, revoked or not."""
         document, _ = _read(files["file"])
-        return service.verify(document)
+        return verification.verify(document)
 
 
 @blp.route("/detached-signatures")
 class DetachedSignatures(MethodView):
     @blp.login_required("citizen", level=2)
+    @blp.idempotent
     @blp.arguments(DetachedRequestSchema)
-    @blp.response(201, DetachedSignatureSchema)
+    @blp.response(202, DetachedSignatureSchema)
     def post(self, body):
-        """Sign a document's SHA-256 digest: a detached CMS SignedData (with our TSA's timestamp) that
+        """Ask to sign a document's SHA-256 digest (name what it is in `title`): answers
+        `pending_confirmation` and texts you a code naming the title and the digest's start; confirm
+        with it to get a detached CMS SignedData (with our TSA's timestamp) that
         `openssl cms -verify -binary -inform DER -content <file> -CAfile ca.pem` accepts."""
-        return service.detached_signature(g.principal, body["certificate_id"], body["sha256"])
+        return detached.view(detached.request(g.principal, body["certificate_id"], body["sha256"], body["title"]))
+
+
+@blp.route("/detached-signatures/<ulid:request_id>")
+class DetachedSignatureItem(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.response(200, DetachedSignatureSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, request_id):
+        """One detached signature (the CMS once confirmed)."""
+        return detached.view(detached.get(g.principal, request_id))
+
+
+@blp.route("/detached-signatures/<ulid:request_id>/confirm")
+class DetachedSignatureConfirm(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.idempotent
+    @blp.arguments(ConfirmSchema)
+    @blp.response(200, DetachedSignatureSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, body, request_id):
+        """Confirm with the texted code: the digest is signed. Five wrong codes close the request."""
+        return detached.view(detached.confirm(g.principal, request_id, body["code"]))
+
+
+@blp.route("/detached-signatures/<ulid:request_id>/code")
+class DetachedSignatureCode(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.response(200, SmsCodeSentSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Resend too soon or a daily cap reached.")
+    def post(self, request_id):
+        """Text the signer a new code for a pending detached signature."""
+        return detached.resend_code(g.principal, request_id)
