@@ -209,7 +209,11 @@ def revoke_certificate(principal: Principal, certificate_id: str, reason: str | 
 
 
 def _revoke(cert: SigningCertificate, reason: str | None, invalidity_date) -> None:
-    cert.status, cert.revoked_at, cert.revocation_reason = "revoked", utcnow(), reason or "unspecified"
+    # CRLs and OCSP answers carry whole seconds: the revocation is dated at the next full
+    # second, so a signature timestamped earlier in the same second stays before it.
+    now = utcnow()
+    revoked_at = now.replace(microsecond=0) + timedelta(seconds=1) if now.microsecond else now
+    cert.status, cert.revoked_at, cert.revocation_reason = "revoked", revoked_at, reason or "unspecified"
     cert.invalidity_date = invalidity_date
     session = db.session()
     if reason != "superseded":  # a renewal moves the seals to the new certificate instead

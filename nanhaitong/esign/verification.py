@@ -24,46 +24,21 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from cryptography import x509
-
-from ..timeutil import as_utc, isoformat
-from . import ca, pdf
+from ..timeutil import isoformat
+from . import ca, pdf, pki
 from .service import bad_pdf, check_pdf_size
 
-# RFC 5280 CRLReason -> the API's name for it.
-_REASON_NAMES = {
-    x509.ReasonFlags.unspecified: "unspecified",
-    x509.ReasonFlags.key_compromise: "key_compromise",
-    x509.ReasonFlags.ca_compromise: "ca_compromise",
-    x509.ReasonFlags.affiliation_changed: "affiliation_changed",
-    x509.ReasonFlags.superseded: "superseded",
-    x509.ReasonFlags.cessation_of_operation: "cessation_of_operation",
-    x509.ReasonFlags.certificate_hold: "certificate_hold",
-    x509.ReasonFlags.privilege_withdrawn: "privilege_withdrawn",
-    x509.ReasonFlags.aa_compromise: "aa_compromise",
-}
 COMPROMISE = {"key_compromise", "ca_compromise", "aa_compromise"}
 
 
-def _entry_details(entry: x509.RevokedCertificate) -> tuple[str, datetime | None]:
-    reason, invalidity = "unspecified", None
-    for extension in entry.extensions:
-        if isinstance(extension.value, x509.CRLReason):
-            reason = _REASON_NAMES.get(extension.value.reason, "unspecified")
-        elif isinstance(extension.value, x509.InvalidityDate):
-            invalidity = as_utc(extension.value.invalidity_date_utc)
-    return reason, invalidity
-
-
-def revocation_at(crl: x509.CertificateRevocationList, cert: x509.Certificate,
-                  moment: datetime | None) -> dict:
-    """The certificate's revocation status as it stood at ``moment`` (the trusted signing time)."""
-    entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
+def revocation_at(entry: pki.Revocation | None, moment: datetime | None) -> dict:
+    """The certificate's revocation status as it stood at ``moment`` (the trusted signing time).
+    ``entry`` is our own record (what the CRL says, to the microsecond: the CRL's times are
+    whole seconds)."""
     if entry is None:
         return {"status": "good", "reason": None, "revoked_at": None, "invalidity_date": None,
                 "judged_at": isoformat(moment) if moment else None, "valid_at_signing": True}
-    reason, invalidity = _entry_details(entry)
-    revoked_at = as_utc(entry.revocation_date_utc)
+    reason, invalidity, revoked_at = entry.reason or "unspecified", entry.invalidity_date, entry.revoked_at
     if moment is None:
         good = False
     elif reason in COMPROMISE:
@@ -106,7 +81,7 @@ def _verdict(report: pdf.SignatureReport, ours: bool, revocation: dict | None,
 def verify(document: bytes) -> dict:
     check_pdf_size(document)
     root, issuing = ca.certificate("root"), ca.certificate("issuing")
-    crl = x509.load_der_x509_crl(ca.crl_der())
+    revoked = ca.revocations()
     try:
         reports = pdf.verify_pdf(document, trust_roots=[root], other_certs=[issuing, *ca.tsa_certificates()])
     except pdf.BadPdf as error:
@@ -119,7 +94,7 @@ def verify(document: bytes) -> dict:
             trusted_time, source = report.timestamp_time, "signature_timestamp"
         elif report.document_timestamp_time is not None:
             trusted_time, source = report.document_timestamp_time, "document_timestamp"
-        revocation = revocation_at(crl, cert, trusted_time) if ours else None
+        revocation = revocation_at(revoked.get(cert.serial_number), trusted_time) if ours else None
         verdict, code, reason = _verdict(report, ours, revocation, trusted_time)
         long_term = bool(report.dss and report.dss_has_signer_revinfo and report.document_timestamp_time)
         signatures.append({

@@ -3,12 +3,9 @@ with the ``openssl`` command line and ``cryptography``, not with our own code.""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import subprocess
 import threading
 
-import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
