@@ -235,3 +235,78 @@ class SigningRequestUploadSchema(SigningRequestFormSchema):
 
 class SealUploadSchema(SealFormSchema):
     image = Upload(required=True, metadata={"description": "The seal image, PNG, at most 512 KiB, 2000 px a side"})
+
+
+class EnvelopeSignerInSchema(StrictSchema):
+    role = ma.fields.String(required=True, validate=validate.OneOf(("citizen", "enterprise_seal",
+                                                                    "legal_representative")), metadata={
+        "description": "citizen: signs for themselves; enterprise_seal: applies the enterprise's seal (a member "
+                       "holding esign:seal); legal_representative: signs as the enterprise's legal representative"})
+    phone = ma.fields.String(required=True, validate=validate.Regexp(r"^1[3-9]\d{9}$", error="Not a mobile number."),
+                             metadata={"description": "The signer's Nanhai-Tong account phone"})
+    enterprise_id = ma.fields.String(validate=ULID, metadata={"description": "For enterprise_seal and "
+                                                                             "legal_representative"})
+    page = ma.fields.Integer(validate=validate.Range(min=1, max=100000))
+    x = ma.fields.Float(validate=validate.Range(min=0, max=14400))
+    y = ma.fields.Float(validate=validate.Range(min=0, max=14400))
+    width = ma.fields.Float(validate=validate.Range(min=10, max=2000))
+    height = ma.fields.Float(validate=validate.Range(min=10, max=2000))
+
+    @ma.validates_schema
+    def _stamp_all_or_none(self, data, **_kwargs):
+        given = [name for name in ("page", "x", "y", "width", "height") if name in data]
+        if given and len(given) != 5:
+            raise ma.ValidationError("Give page, x, y, width and height together (or none).", "page")
+
+
+class EnvelopeCreateSchema(StrictSchema):
+    title = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    file_name = ma.fields.String(load_default="document.pdf", validate=validate.Length(min=1, max=200))
+    document_base64 = ma.fields.String(required=True, metadata={"description": "The PDF, base64 (at most "
+                                                                              "NHT_ESIGN_MAX_PDF_BYTES decoded)"})
+    routing = ma.fields.String(load_default="sequential", validate=validate.OneOf(("sequential", "parallel")))
+    signers = ma.fields.List(ma.fields.Nested(EnvelopeSignerInSchema), required=True,
+                             validate=validate.Length(min=1, max=20))
+    expires_in_hours = ma.fields.Integer(load_default=72, validate=validate.Range(min=1, max=30 * 24))
+    message = ma.fields.String(validate=validate.Length(max=500))
+
+
+class EnvelopeSignerSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    position = ma.fields.Integer(required=True)
+    role = ma.fields.String(required=True)
+    enterprise_id = ma.fields.String(allow_none=True, required=True)
+    display = ma.fields.String(required=True, metadata={"description": "Masked name"})
+    status = ma.fields.String(required=True, metadata={"description": "waiting, invited, signed or declined"})
+    invited_at = ma.fields.String(allow_none=True, required=True)
+    signed_at = ma.fields.String(allow_none=True, required=True)
+    declined_reason = ma.fields.String(allow_none=True, required=True)
+
+
+class EnvelopeSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    title = ma.fields.String(required=True)
+    file_name = ma.fields.String(required=True)
+    routing = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, metadata={"description": "open, completed, declined or expired"})
+    document_sha256 = ma.fields.String(required=True, metadata={"description": "The document as uploaded"})
+    current_sha256 = ma.fields.String(required=True, metadata={"description": "With the signatures so far"})
+    final_sha256 = ma.fields.String(allow_none=True, required=True)
+    declined_reason = ma.fields.String(allow_none=True, required=True)
+    created_at = ma.fields.String(required=True)
+    expires_at = ma.fields.String(required=True)
+    completed_at = ma.fields.String(allow_none=True, required=True)
+    signers = ma.fields.List(ma.fields.Nested(EnvelopeSignerSchema), required=True)
+
+
+class EnvelopeSignSchema(StrictSchema):
+    certificate_id = ma.fields.String(required=True, validate=ULID, metadata={
+        "description": "Your personal certificate, or the enterprise's seal certificate (enterprise_seal)"})
+
+
+class EnvelopeDeclineSchema(StrictSchema):
+    reason = ma.fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class EnvelopeRemindedSchema(ma.Schema):
+    reminded = ma.fields.Integer(required=True)

@@ -19,6 +19,11 @@ from schemas.esign import (
     CrlArgsSchema,
     DetachedRequestSchema,
     DetachedSignatureSchema,
+    EnvelopeCreateSchema,
+    EnvelopeDeclineSchema,
+    EnvelopeRemindedSchema,
+    EnvelopeSchema,
+    EnvelopeSignSchema,
     PdfFilesSchema,
     RequiredPdfFilesSchema,
     SealFilesSchema,
@@ -35,7 +40,7 @@ from schemas.esign import (
 from schemas.identity import SmsCodeSentSchema
 
 from ..api import Blueprint, _add_responses
-from . import ca, detached, service, verification
+from . import ca, detached, envelopes, service, verification
 from .pdf import BadPdf
 
 blp = Blueprint("esign", __name__, url_prefix="/api/v1/esign",
@@ -375,3 +380,91 @@ class DetachedSignatureCode(MethodView):
     def post(self, request_id):
         """Text the signer a new code for a pending detached signature."""
         return detached.resend_code(g.principal, request_id)
+
+
+@blp.route("/envelopes")
+class Envelopes(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.idempotent
+    @blp.arguments(EnvelopeCreateSchema)
+    @blp.response(201, EnvelopeSchema)
+    def post(self, body):
+        """Ask several parties to sign one PDF, in order (`sequential`) or all at once (`parallel`):
+        citizens, an enterprise's seal applied by an authorised member, the legal representative.
+        Each is invited in the inbox and by SMS when it is their turn."""
+        document = _b64(body["document_base64"])
+        return envelopes.view(envelopes.create(
+            g.principal, title=body["title"], file_name=body["file_name"], document=document,
+            routing=body["routing"], signers=body["signers"], expires_in_hours=body["expires_in_hours"],
+            message=body.get("message")))
+
+
+def _b64(text: str) -> bytes:
+    import base64
+    import binascii
+
+    limit = current_app.config["ESIGN_MAX_PDF_BYTES"]
+    if len(text) > (limit + 2) // 3 * 4 + 4:
+        raise service.PayloadTooLarge("The PDF is larger than this endpoint accepts.", details={"max_bytes": limit})
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise service.ValidationFailed({"document_base64": ["Not base64."]}) from None
+
+
+@blp.route("/envelopes/<ulid:envelope_id>")
+class EnvelopeItem(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.response(200, EnvelopeSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, envelope_id):
+        """An envelope, for its creator and its signers."""
+        return envelopes.view(envelopes.get(g.principal, envelope_id))
+
+
+@blp.route("/envelopes/<ulid:envelope_id>/sign")
+class EnvelopeSign(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.idempotent
+    @blp.arguments(EnvelopeSignSchema)
+    @blp.response(202, SigningRequestSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, body, envelope_id):
+        """Your turn: answers a signing request `pending_confirmation` and texts you a code naming the
+        document; confirm it at /signing-requests/{id}/confirm. Your signature is added to the envelope's
+        document with every signature made before it."""
+        return service.request_view(envelopes.start_signing(g.principal, envelope_id, body["certificate_id"]))
+
+
+@blp.route("/envelopes/<ulid:envelope_id>/decline")
+class EnvelopeDecline(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.arguments(EnvelopeDeclineSchema)
+    @blp.response(200, EnvelopeSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, body, envelope_id):
+        """Decline to sign, with a reason: the envelope closes and every other party is told."""
+        return envelopes.view(envelopes.decline(g.principal, envelope_id, body["reason"]))
+
+
+@blp.route("/envelopes/<ulid:envelope_id>/remind")
+class EnvelopeRemind(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.response(200, EnvelopeRemindedSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, envelope_id):
+        """Remind the signers whose turn it is (inbox and SMS; at most once an hour each)."""
+        return envelopes.remind(g.principal, envelope_id)
+
+
+@blp.route("/envelopes/<ulid:envelope_id>/document")
+class EnvelopeDocument(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.doc(responses=_binary("application/pdf", "The document with every signature so far"))
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, envelope_id):
+        """The envelope's document: the final PDF once completed (every signature, in order)."""
+        data, _name = envelopes.document(g.principal, envelope_id)
+        response = Response(data, mimetype="application/pdf")
+        response.headers["Content-Disposition"] = f'attachment; filename="envelope-{envelope_id}.pdf"'
+        return response

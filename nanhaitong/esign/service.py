@@ -329,7 +329,7 @@ def get_request(principal: Principal, request_id: str, *, record_use: bool = Tru
 
 def create_request(principal: Principal, *, certificate_id: str, document: bytes | None, file_name: str | None,
                    previous_request_id: str | None, stamp: dict | None, seal_id: str | None,
-                   reason: str | None) -> SigningRequest:
+                   reason: str | None, envelope_id: str | None = None) -> SigningRequest:
     cert = get_certificate(principal, certificate_id, record_use=False)
     _usable(cert)
     if principal.kind != "citizen":
@@ -361,7 +361,7 @@ def create_request(principal: Principal, *, certificate_id: str, document: bytes
         seal_id=seal.id if seal else None, previous_request_id=previous_request_id,
         requested_by=principal.audit_name, file_name=(file_name or "document.pdf")[:200],
         document_sha256=hashlib.sha256(document).hexdigest(), document=base64.b64encode(document).decode(),
-        stamp=json.dumps(stamp) if stamp else None, reason=reason,
+        stamp=json.dumps(stamp) if stamp else None, reason=reason, envelope_id=envelope_id,
         expires_at=utcnow() + timedelta(seconds=current_app.config["ESIGN_REQUEST_TTL_SECONDS"]))
     session = db.session()
     session.add(row)
@@ -493,8 +493,17 @@ def confirm(principal: Principal, request_id: str, code: str) -> SigningRequest:
         _usable(cert)
         record_use(principal, cert)
         seal = session.get(Seal, row.seal_id) if row.seal_id else None
-        signed = sign_document(base64.b64decode(row.document), cert, field_name=f"Signature-{row.id}",
-                               reason=row.reason, stamp=json.loads(row.stamp) if row.stamp else None, seal=seal)
+
+        def sign(document: bytes) -> bytes:
+            return sign_document(document, cert, field_name=f"Signature-{row.id}", reason=row.reason,
+                                 stamp=json.loads(row.stamp) if row.stamp else None, seal=seal)
+
+        if row.envelope_id:  # a step of a multi-party envelope: its current document, then the next signer
+            from . import envelopes
+
+            signed = envelopes.on_confirmed(principal, row, cert, sign)
+        else:
+            signed = sign(base64.b64decode(row.document))
         row.signed_document = base64.b64encode(signed).decode()
         row.signed_sha256 = hashlib.sha256(signed).hexdigest()
         row.status, row.signed_at = "signed", utcnow()
