@@ -119,13 +119,17 @@ class RootCrl(MethodView):
         return Response(ca.crl_der("root"), mimetype="application/pkix-crl")
 
 
-@blp.route("/ca/<any(root, issuing):name>.cer")
+@blp.route("/ca/<name>.cer")
 class CaCertificate(MethodView):
     @blp.public
     @blp.doc(responses=_binary("application/pkix-cert", "The CA certificate, DER"))
+    @blp.alt_response(404, response="NOT_FOUND")
     def get(self, name):
-        """A CA certificate (the authority information access `caIssuers` of the certificates it issued)."""
+        """A CA certificate, `root` or `issuing` (the `caIssuers` address in the certificates it issued)."""
         from cryptography.hazmat.primitives import serialization
+
+        if name not in ("root", "issuing"):
+            raise service.NotFound("No such CA certificate.", code="ca_certificate_not_found")
 
         return Response(ca.certificate(name).public_bytes(serialization.Encoding.DER), mimetype="application/pkix-cert")
 
