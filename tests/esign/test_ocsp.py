@@ -51,6 +51,10 @@ def test_every_certificate_names_its_crl_and_ocsp_responder_and_both_answer(li, 
     assert _pointers(leaf) == (f"{base}{ESIGN}/crl", f"{base}{ESIGN}/ocsp")
     assert _pointers(issuing) == (f"{base}{ESIGN}/crl/root", f"{base}{ESIGN}/ocsp")
     assert _pointers(tsa) == (f"{base}{ESIGN}/crl/root", f"{base}{ESIGN}/ocsp")
+    # caIssuers: the issuer's certificate, DER.
+    assert requests.get(f"{base}{ESIGN}/ca/issuing.cer", timeout=10).content == issuing.public_bytes(
+        serialization.Encoding.DER)
+    assert requests.get(f"{base}{ESIGN}/ca/other.cer", timeout=10).status_code == 404
     for url, issuer in ((f"{base}{ESIGN}/crl", issuing), (f"{base}{ESIGN}/crl/root", root)):
         answer = requests.get(url, timeout=10)
         assert answer.status_code == 200 and answer.headers["Content-Type"] == "application/pkix-crl"
