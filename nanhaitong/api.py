@@ -48,7 +48,8 @@ SECURITY_SCHEMES = {
             },
             "clientCredentials": {
                 "tokenUrl": "/oauth/token",
-                "scopes": {"licences:verify": "Verify licence presentations"},
+                "scopes": {"licences:verify": "Verify licence presentations",
+                           "esign:envelopes": "Ask citizens and enterprises to sign a document (envelopes)"},
             },
         },
     },

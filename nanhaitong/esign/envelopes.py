@@ -5,7 +5,9 @@ Signers are citizens named by their phone number: signing for themselves (``citi
 applying an enterprise's seal (``enterprise_seal``: a member who holds ``esign:seal`` for it,
 checked when they sign) or signing as the enterprise's legal representative
 (``legal_representative``: with their personal certificate; ``esign:manage`` for the
-enterprise, checked when they sign). Each signer is invited in the inbox and by SMS when it
+enterprise, checked when they sign). A citizen creates an envelope in the app; a partner
+through the OpenAPI (``/open/v1/esign/envelopes``, scope ``esign:envelopes``), and then
+hears of every step by webhook (``esign.envelope_changed``). Each signer is invited in the inbox and by SMS when it
 is their turn, may be reminded, signs like any signing request (an SMS code names the
 document) or declines with a reason, which closes the envelope and tells everyone. Each
 signature is added to the envelope's current document as an incremental update, so the
@@ -22,7 +24,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from .. import db
+from .. import db, events
 from ..audit.service import record as audit
 from ..authorizations.decide import Resource, authorize
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -138,6 +140,17 @@ def _expire_if_due(envelope: Envelope) -> None:
             _close(envelope, "expired", None)
 
 
+def _announce(envelope: Envelope, step: str) -> None:
+    """Tell the partner that created the envelope (a webhook, queued in this transaction)."""
+    if envelope.creator_kind != "partner":
+        return
+    signers = _signers(envelope.id)
+    events.esign_envelope_changed.send(
+        "esign", envelope_id=envelope.id, partner_id=envelope.creator_id.split(":", 1)[1], status=envelope.status,
+        step=step, signed_count=sum(s.status == "signed" for s in signers), signer_count=len(signers),
+        occurred_at=utcnow())
+
+
 def _close(envelope: Envelope, status: str, reason: str | None, by: EnvelopeSigner | None = None) -> None:
     envelope.status, envelope.declined_reason = status, reason
     audit(f"esign.envelope_{status}", object_type=OBJECT, object_id=envelope.id,
@@ -150,6 +163,7 @@ def _close(envelope: Envelope, status: str, reason: str | None, by: EnvelopeSign
         if by is not None and signer.id == by.id:
             continue
         _tell(signer.user_id, envelope, f"esign_{status}", title, words, sms=status != "completed")
+    _announce(envelope, status)
     if envelope.creator_kind == "citizen":
         creator_id = envelope.creator_id.split(":", 1)[1]
         if creator_id not in {s.user_id for s in _signers(envelope.id)}:
@@ -219,6 +233,7 @@ def on_confirmed(principal: Principal, row: SigningRequest, cert: SigningCertifi
     audit("esign.envelope_signed", object_type=OBJECT, object_id=envelope.id,
           details={"signer_id": signer.id, "position": signer.position, "signing_request_id": row.id,
                    "signed_sha256": hashlib.sha256(signed).hexdigest()})
+    _announce(envelope, "signed")
     if all(s.status == "signed" for s in _signers(envelope.id)):
         envelope.status, envelope.completed_at = "completed", utcnow()
         envelope.final_sha256 = hashlib.sha256(signed).hexdigest()

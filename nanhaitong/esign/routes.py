@@ -40,11 +40,14 @@ from schemas.esign import (
 from schemas.identity import SmsCodeSentSchema
 
 from ..api import Blueprint, _add_responses
+from ..partners.auth import partner_required
 from . import ca, detached, envelopes, service, verification
 from .pdf import BadPdf
 
 blp = Blueprint("esign", __name__, url_prefix="/api/v1/esign",
                 description="Electronic signatures and enterprise e-seals (PAdES, RFC 3161, CMS).")
+open_blp = Blueprint("esign_open", __name__, url_prefix="/open/v1/esign",
+                     description="Partners ask citizens and enterprises to sign (envelopes); webhooks follow them.")
 
 PEM = "application/x-pem-file"
 MULTIPART_SLACK = 64 * 1024  # form fields and part headers around the file
@@ -472,3 +475,53 @@ class EnvelopeDocument(MethodView):
         response = Response(data, mimetype="application/pdf")
         response.headers["Content-Disposition"] = f'attachment; filename="envelope-{envelope_id}.pdf"'
         return response
+
+
+# -- the OpenAPI: envelopes created by partners ---------------------------------------
+
+@open_blp.route("/envelopes")
+class OpenEnvelopes(MethodView):
+    @partner_required("esign:envelopes", signed_ok=True)
+    @open_blp.idempotent
+    @open_blp.arguments(EnvelopeCreateSchema)
+    @open_blp.response(201, EnvelopeSchema)
+    def post(self, body):
+        """Ask several parties to sign one PDF (as /api/v1/esign/envelopes). Every step (a signature,
+        completion, a decline, expiry) is announced by the webhook `esign.envelope_changed`."""
+        return envelopes.view(envelopes.create(
+            g.principal, title=body["title"], file_name=body["file_name"], document=_b64(body["document_base64"]),
+            routing=body["routing"], signers=body["signers"], expires_in_hours=body["expires_in_hours"],
+            message=body.get("message")))
+
+
+@open_blp.route("/envelopes/<ulid:envelope_id>")
+class OpenEnvelopeItem(MethodView):
+    @partner_required("esign:envelopes", signed_ok=True)
+    @open_blp.response(200, EnvelopeSchema)
+    @open_blp.alt_response(404, response="NOT_FOUND")
+    def get(self, envelope_id):
+        """An envelope this partner created."""
+        return envelopes.view(envelopes.get(g.principal, envelope_id))
+
+
+@open_blp.route("/envelopes/<ulid:envelope_id>/document")
+class OpenEnvelopeDocument(MethodView):
+    @partner_required("esign:envelopes", signed_ok=True)
+    @open_blp.doc(responses=_binary("application/pdf", "The document with every signature so far"))
+    @open_blp.alt_response(404, response="NOT_FOUND")
+    def get(self, envelope_id):
+        """The envelope's document (the final PDF once completed)."""
+        data, _name = envelopes.document(g.principal, envelope_id)
+        response = Response(data, mimetype="application/pdf")
+        response.headers["Content-Disposition"] = f'attachment; filename="envelope-{envelope_id}.pdf"'
+        return response
+
+
+@open_blp.route("/envelopes/<ulid:envelope_id>/remind")
+class OpenEnvelopeRemind(MethodView):
+    @partner_required("esign:envelopes", signed_ok=True)
+    @open_blp.response(200, EnvelopeRemindedSchema)
+    @open_blp.alt_response(404, response="NOT_FOUND")
+    def post(self, envelope_id):
+        """Remind the signers whose turn it is (inbox and SMS; at most once an hour each)."""
+        return envelopes.remind(g.principal, envelope_id)
