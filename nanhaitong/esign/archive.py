@@ -7,6 +7,9 @@ timestamp to the DSS and a new document timestamp by the current TSA over everyt
 incremental update (every earlier signature stays intact). When the TSA certificate itself
 ends within the margin, the TSA is replaced first (new key, new certificate).
 
+The same daily run re-signs a CRL whose next update is within a day (CRLs live a week) and
+re-issues a delegated OCSP signing certificate that ends within 30 days.
+
 Run daily by the scheduler (``esign-archive-timestamps``); ``NHT_ESIGN_ARCHIVE_MARGIN_DAYS``
 (default 90) is how long before the end it acts. Safe to run twice and on several workers:
 each document is locked, re-checked and renewed in its own unit of work.
@@ -38,7 +41,9 @@ def margin() -> timedelta:
 def renew_archive_timestamps() -> dict:
     """Replace a TSA near its end, then re-timestamp every signed document whose newest
     timestamp's TSA certificate ends within the margin. Returns what it did."""
-    with db.unit_of_work("tsa"):
+    with db.unit_of_work("authorities"):
+        ca.refresh_stale_crls()  # CRLs live a week: re-signed a day before, revocations or not
+        ca.renew_ocsp_signers_if_due()
         rotated = ca.rotate_tsa_if_due(margin())
     due = db.session().execute(
         select(SigningRequest.id).where(SigningRequest.status == "signed",

@@ -156,6 +156,17 @@ def crl_der(issuer: str = "issuing") -> bytes:
     return db.session().get(EsignCrl, CRL_ID if issuer == "issuing" else ROOT_CRL_ID).der
 
 
+def current_crl_der(issuer: str = "issuing") -> bytes:
+    """The CRL to publish, re-signed first if its next update is within a day (the daily job
+    does it too; this keeps a deployment without the scheduler, e.g. `make run`, current)."""
+    der = crl_der(issuer)
+    if pki.x509.load_der_x509_crl(der).next_update_utc <= utcnow() + timedelta(days=1):
+        with db.unit_of_work("crl"):
+            refresh_stale_crls()
+        der = crl_der(issuer)
+    return der
+
+
 def revocations() -> dict[int, pki.Revocation]:
     """Every certificate the issuing CA revoked, by serial number."""
     out = {}
@@ -194,6 +205,26 @@ def refresh_stale_crls(margin: timedelta = timedelta(days=1)) -> None:
         crl = pki.x509.load_der_x509_crl(db.session().get(EsignCrl, crl_id).der)
         if crl.next_update_utc is None or crl.next_update_utc - margin <= utcnow():
             refresh()
+
+
+def renew_ocsp_signers_if_due(margin: timedelta = timedelta(days=30)) -> list[str]:
+    """Re-issue a delegated OCSP signing certificate (new key) that ends within ``margin``:
+    they carry ocsp-nocheck, so they live a short time and are replaced, never revoked."""
+    session = db.session()
+    rows = ensure()
+    renewed = []
+    for name, issuer_name in (("ocsp", "issuing"), ("root-ocsp", "root")):
+        row = session.execute(select(EsignAuthority).where(EsignAuthority.name == name).with_for_update()).scalar_one()
+        if pki.load_cert(row.certificate_pem).not_valid_after_utc - margin > utcnow():
+            continue
+        issuer = rows[issuer_name]
+        key = pki.new_key()
+        cert = pki.make_ocsp_signer(key, pki.load_cert(issuer.certificate_pem), pki.load_key(issuer.private_key),
+                                    days=OCSP_SIGNER_DAYS)
+        row.certificate_pem, row.private_key, row.created_at = pki.cert_pem(cert), pki.key_pem(key), utcnow()
+        renewed.append(name)
+    session.flush()
+    return renewed
 
 
 def rotate_tsa_if_due(margin: timedelta) -> bool:

@@ -102,7 +102,7 @@ class Crl(MethodView):
                                             PEM: {"schema": {"type": "string"}}}}})
     def get(self, args):
         """The certificate revocation list: DER by default; PEM with `?format=pem` or `Accept: application/x-pem-file`."""
-        der = ca.crl_der()
+        der = ca.current_crl_der("issuing")
         wants_pem = args.get("format") == "pem" or (
             "format" not in args and request.accept_mimetypes.best_match(["application/pkix-crl", PEM]) == PEM
             and request.accept_mimetypes[PEM] > request.accept_mimetypes["application/pkix-crl"])
@@ -119,7 +119,7 @@ class RootCrl(MethodView):
     @blp.doc(responses=_binary("application/pkix-crl", "The root's CRL (for the issuing CA and the TSA), DER"))
     def get(self):
         """The root CA's revocation list: the CRL distribution point of the issuing CA and the TSA."""
-        return Response(ca.crl_der("root"), mimetype="application/pkix-crl")
+        return Response(ca.current_crl_der("root"), mimetype="application/pkix-crl")
 
 
 @blp.route("/ca/<name>.cer")

@@ -5,11 +5,16 @@ still valid for pyhanko-cli's long-term validation and for our verifier."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
+from cryptography import x509
 from pyhanko.pdf_utils.reader import PdfFileReader
+from sqlalchemy import select
 
-from nanhaitong.esign import archive
+from nanhaitong import db
+from nanhaitong.esign import archive, ca, pki
+from nanhaitong.esign.models import EsignAuthority, EsignCrl
 from tests.authorizations.helpers import audit_rows
 
 from .conftest import APP_SETTINGS, ESIGN, clean_pdf, issue, sign, verify
@@ -51,3 +56,30 @@ def test_documents_are_re_timestamped_before_the_tsa_certificate_ends(app, li, t
     write(tmp_path, li, renewed)
     ades = validate_ades(tmp_path)
     assert ades.returncode == 0, ades.stdout + ades.stderr
+
+
+def test_the_daily_run_keeps_crls_current_and_renews_the_ocsp_signers(app, li):
+    app.config["ESIGN_TSA_DAYS"] = 3650
+    with app.app_context():
+        ca.ensure()
+        with db.unit_of_work():
+            # A CRL a week old (about to lapse) and an OCSP signer ending in ten days.
+            for crl_id, name in ((ca.CRL_ID, "issuing"), (ca.ROOT_CRL_ID, "root")):
+                issuer = ca.key_pair(name)
+                row = db.session().get(EsignCrl, crl_id)
+                row.der = pki.crl_der(pki.make_crl(issuer.certificate, issuer.private_key, [], row.number,
+                                                   next_update_days=0))
+            ocsp = db.session().execute(select(EsignAuthority).where(EsignAuthority.name == "ocsp")).scalar_one()
+            issuing = ca.key_pair("issuing")
+            key = pki.new_key()
+            ocsp.certificate_pem = pki.cert_pem(pki.make_ocsp_signer(key, issuing.certificate, issuing.private_key,
+                                                                     days=10))
+            ocsp.private_key = pki.key_pem(key)
+            old_ocsp_serial = pki.load_cert(ocsp.certificate_pem).serial_number
+        archive.renew_archive_timestamps()
+        new_ocsp = ca.certificate("ocsp")
+        assert new_ocsp.serial_number != old_ocsp_serial
+        assert new_ocsp.not_valid_after_utc - new_ocsp.not_valid_before_utc > timedelta(days=300)
+    for path in ("/crl", "/crl/root"):
+        crl = x509.load_der_x509_crl(li.get(f"{ESIGN}{path}").data)
+        assert (crl.next_update_utc - crl.last_update_utc).days >= 6
