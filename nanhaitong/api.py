@@ -48,7 +48,8 @@ SECURITY_SCHEMES = {
             },
             "clientCredentials": {
                 "tokenUrl": "/oauth/token",
-                "scopes": {"licences:verify": "Verify licence presentations"},
+                "scopes": {"licences:verify": "Verify licence presentations",
+                           "esign:envelopes": "Ask citizens and enterprises to sign a document (envelopes)"},
             },
         },
     },
@@ -193,6 +194,32 @@ class Blueprint(flask_smorest.Blueprint):
                 **wrapper._apidoc.get("manual_doc", {}), "security": [{scheme: []}]
             }
             document_responses(wrapper, 401, 403)
+            return wrapper
+
+        return decorator
+
+    def partner_required(self, *scopes: str, user: bool = False, signed_ok: bool = False):
+        """Declare (and document) a /open/v1 operation: the scopes it needs, whether it reads a
+        user's data (a user token), whether a signed request may stand in for a token. The
+        partners domain registers the authenticator (``nht.partner_authenticator``)."""
+
+        def decorator(func):
+            @wraps(func)
+            def wrapper(*args, **kwargs):
+                authenticate = current_app.extensions.get("nht.partner_authenticator")
+                if authenticate is None:
+                    raise errors.Unauthorized()
+                call = authenticate(scopes, user=user, signed_ok=signed_ok)
+                g.principal, g.partner_call = call.principal, call
+                return func(*args, **kwargs)
+
+            setattr(wrapper, AUTH_ATTR, ("partner", {"scopes": scopes, "user": user, "signed_ok": signed_ok}))
+            wrapper._apidoc = dict(getattr(func, "_apidoc", {}))
+            security = [{"partner": list(scopes)}]
+            if signed_ok:
+                security.append({"partner_signature": []})
+            wrapper._apidoc["manual_doc"] = {**wrapper._apidoc.get("manual_doc", {}), "security": security}
+            document_responses(wrapper, 401, 403, 429)
             return wrapper
 
         return decorator

@@ -90,6 +90,8 @@ _SETTINGS: dict[str, tuple[object, object]] = {
     # long a signing request waits for its SMS confirmation.
     "ESIGN_MAX_PDF_BYTES": (10 * 1024 * 1024, _int),
     "ESIGN_REQUEST_TTL_SECONDS": (900, _int),
+    "ESIGN_TSA_DAYS": (3650, _int),  # lifetime of a new TSA certificate
+    "ESIGN_ARCHIVE_MARGIN_DAYS": (90, _int),  # re-timestamp documents this long before their TSA cert ends
     # Provincial services gateways (issue 7): Yueshengshi (citizens), Yueshangtong (enterprises).
     "YUESHENGSHI_BASE_URL": (None, str),
     "YUESHENGSHI_APP_KEY": ("nanhaitong-sandbox", str),

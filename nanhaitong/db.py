@@ -219,11 +219,3 @@ def ping() -> None:
     with engine().connect() as conn:
         conn.execute(text("SELECT 1"))
 
-
-@contextmanager
-def unique_or_conflict(conflict: Exception):  # being replaced by unit_of_work(conflict=...)
-    try:
-        yield
-    except IntegrityError:
-        session().rollback()
-        raise conflict from None

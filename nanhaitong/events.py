@@ -20,6 +20,11 @@ _events = Namespace()
 #: status, previous_status, occurred_at (aware datetime, UTC).
 application_status_changed = _events.signal("application-status-changed")
 
+#: A multi-party signing envelope created by a partner moved on (a signature, or closed).
+#: Fields: envelope_id, partner_id, status (open, completed, declined, expired),
+#: step (signed, completed, declined, expired), signed_count, signer_count, occurred_at.
+esign_envelope_changed = _events.signal("esign-envelope-changed")
+
 #: A user withdrew a grant (consent to a partner, or a delegation).
 #: Fields: grant_id, user_id (the grantor), grantee_kind, grantee_id.
 grant_revoked = _events.signal("grant-revoked")

@@ -33,6 +33,10 @@ class CertificateSchema(ma.Schema):
     not_before = ma.fields.String(required=True)
     not_after = ma.fields.String(required=True)
     revoked_at = ma.fields.String(allow_none=True, required=True)
+    revocation_reason = ma.fields.String(allow_none=True, required=True)
+    invalidity_date = ma.fields.String(allow_none=True, required=True)
+    replaces_id = ma.fields.String(allow_none=True, required=True, metadata={
+        "description": "The certificate this one renewed"})
     certificate_pem = ma.fields.String(required=True, metadata={"description": "The certificate (no private key: "
                                                                                "that never leaves the platform)"})
 
@@ -49,8 +53,15 @@ class CertificateListSchema(ma.Schema):
 
 
 class CertificateRevokeSchema(StrictSchema):
-    reason = ma.fields.String(validate=validate.OneOf(("key_compromise", "superseded", "cessation_of_operation",
-                                                       "unspecified")), load_default="unspecified")
+    reason = ma.fields.String(
+        validate=validate.OneOf(("unspecified", "key_compromise", "affiliation_changed", "superseded",
+                                 "cessation_of_operation", "privilege_withdrawn")),
+        load_default="unspecified", metadata={"description": (
+            "RFC 5280 reason. superseded (after a renewal), affiliation_changed, cessation_of_operation, "
+            "privilege_withdrawn, unspecified: signatures made before the revocation stay valid. "
+            "key_compromise: signatures made from invalidity_date on are invalid (all of them without one)")})
+    invalidity_date = ma.fields.AwareDateTime(metadata={
+        "description": "key_compromise only: since when the key is known or suspected to be compromised (UTC)"})
 
 
 class SealFilesSchema(ma.Schema):
@@ -132,13 +143,36 @@ class ConfirmSchema(StrictSchema):
     code = SmsCodeField(required=True, metadata={"description": "The esign code texted to the signer"})
 
 
+class RevocationSchema(ma.Schema):
+    status = ma.fields.String(required=True, metadata={
+        "description": "good, revoked_after_signing (still valid) or revoked (at the signing time)"})
+    reason = ma.fields.String(allow_none=True, required=True)
+    revoked_at = ma.fields.String(allow_none=True, required=True)
+    invalidity_date = ma.fields.String(allow_none=True, required=True)
+    judged_at = ma.fields.String(allow_none=True, required=True, metadata={
+        "description": "The trusted time the status is judged at"})
+    valid_at_signing = ma.fields.Boolean(required=True)
+
+
+class LongTermSchema(ma.Schema):
+    present = ma.fields.Boolean(required=True, metadata={
+        "description": "PAdES B-LTA: validation data in the DSS and a document timestamp over it"})
+    dss = ma.fields.Boolean(required=True)
+    signer_revocation_data = ma.fields.Boolean(required=True)
+    document_timestamp_time = ma.fields.String(allow_none=True, required=True)
+
+
 class SignatureReportSchema(ma.Schema):
     field_name = ma.fields.String(required=True)
     signer = ma.fields.String(required=True, metadata={"description": "Signer certificate subject, RFC 4514"})
+    signer_name = ma.fields.String(allow_none=True, required=True)
     issuer = ma.fields.String(required=True)
     certificate_serial = ma.fields.String(required=True)
-    trusted = ma.fields.Boolean(required=True, metadata={"description": "Chain ends at the platform root"})
     intact = ma.fields.Boolean(required=True, metadata={"description": "The signed bytes are unchanged"})
+    signer_identified = ma.fields.Boolean(required=True)
+    trusted = ma.fields.Boolean(required=True, metadata={"description": "Same as chain_trusted"})
+    chain_trusted = ma.fields.Boolean(required=True, metadata={
+        "description": "Chain ends at the platform root (at the trusted time)"})
     modified_after_signing = ma.fields.Boolean(required=True, metadata={
         "description": "Changed, or changed later beyond adding signatures"})
     coverage = ma.fields.String(required=True, metadata={"description": "entire_file or entire_revision"})
@@ -146,9 +180,17 @@ class SignatureReportSchema(ma.Schema):
     timestamp_time = ma.fields.String(allow_none=True, required=True, metadata={
         "description": "Time in the RFC 3161 signature timestamp"})
     timestamp_trusted = ma.fields.Boolean(allow_none=True, required=True)
+    trusted_time = ma.fields.String(allow_none=True, required=True)
+    trusted_time_source = ma.fields.String(allow_none=True, required=True, metadata={
+        "description": "signature_timestamp or document_timestamp"})
     revoked = ma.fields.Boolean(allow_none=True, required=True, metadata={
-        "description": "On our CRL; null for certificates we did not issue"})
-    valid = ma.fields.Boolean(required=True, metadata={"description": "trusted, intact, unmodified, not revoked"})
+        "description": "On our CRL (now); null for certificates we did not issue"})
+    revocation = ma.fields.Nested(RevocationSchema, allow_none=True, required=True)
+    long_term = ma.fields.Nested(LongTermSchema, required=True)
+    valid = ma.fields.Boolean(required=True, metadata={"description": "verdict == valid"})
+    verdict = ma.fields.String(required=True, metadata={"description": "valid, invalid or indeterminate"})
+    verdict_code = ma.fields.String(required=True)
+    verdict_reason = ma.fields.String(required=True)
 
 
 class SignatureVerificationSchema(ma.Schema):
@@ -161,14 +203,23 @@ class DetachedRequestSchema(StrictSchema):
     certificate_id = ma.fields.String(required=True, validate=ULID)
     sha256 = ma.fields.String(required=True, validate=validate.Regexp(r"^[0-9a-fA-F]{64}$",
                                                                       error="64 hex digits (a SHA-256 digest)."))
+    title = ma.fields.String(required=True, validate=validate.Length(min=1, max=200), metadata={
+        "description": "What is signed (a title or file name): the SMS names it"})
 
 
 class DetachedSignatureSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, metadata={"description": "pending_confirmation, signed or failed"})
     certificate_id = ma.fields.String(required=True)
+    title = ma.fields.String(required=True)
     sha256 = ma.fields.String(required=True)
-    format = ma.fields.String(required=True)
-    signature_base64 = ma.fields.String(required=True, metadata={"description": "CMS SignedData, DER, base64"})
-    signature_pem = ma.fields.String(required=True)
+    created_at = ma.fields.String(required=True)
+    expires_at = ma.fields.String(required=True)
+    signed_at = ma.fields.String(allow_none=True, required=True)
+    format = ma.fields.String(allow_none=True, required=True)
+    signature_base64 = ma.fields.String(allow_none=True, required=True, metadata={
+        "description": "CMS SignedData, DER, base64 (once signed)"})
+    signature_pem = ma.fields.String(allow_none=True, required=True)
 
 
 class CrlArgsSchema(ma.Schema):
@@ -184,3 +235,78 @@ class SigningRequestUploadSchema(SigningRequestFormSchema):
 
 class SealUploadSchema(SealFormSchema):
     image = Upload(required=True, metadata={"description": "The seal image, PNG, at most 512 KiB, 2000 px a side"})
+
+
+class EnvelopeSignerInSchema(StrictSchema):
+    role = ma.fields.String(required=True, validate=validate.OneOf(("citizen", "enterprise_seal",
+                                                                    "legal_representative")), metadata={
+        "description": "citizen: signs for themselves; enterprise_seal: applies the enterprise's seal (a member "
+                       "holding esign:seal); legal_representative: signs as the enterprise's legal representative"})
+    phone = ma.fields.String(required=True, validate=validate.Regexp(r"^1[3-9]\d{9}$", error="Not a mobile number."),
+                             metadata={"description": "The signer's Nanhai-Tong account phone"})
+    enterprise_id = ma.fields.String(validate=ULID, metadata={"description": "For enterprise_seal and "
+                                                                             "legal_representative"})
+    page = ma.fields.Integer(validate=validate.Range(min=1, max=100000))
+    x = ma.fields.Float(validate=validate.Range(min=0, max=14400))
+    y = ma.fields.Float(validate=validate.Range(min=0, max=14400))
+    width = ma.fields.Float(validate=validate.Range(min=10, max=2000))
+    height = ma.fields.Float(validate=validate.Range(min=10, max=2000))
+
+    @ma.validates_schema
+    def _stamp_all_or_none(self, data, **_kwargs):
+        given = [name for name in ("page", "x", "y", "width", "height") if name in data]
+        if given and len(given) != 5:
+            raise ma.ValidationError("Give page, x, y, width and height together (or none).", "page")
+
+
+class EnvelopeCreateSchema(StrictSchema):
+    title = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    file_name = ma.fields.String(load_default="document.pdf", validate=validate.Length(min=1, max=200))
+    document_base64 = ma.fields.String(required=True, metadata={"description": "The PDF, base64 (at most "
+                                                                              "NHT_ESIGN_MAX_PDF_BYTES decoded)"})
+    routing = ma.fields.String(load_default="sequential", validate=validate.OneOf(("sequential", "parallel")))
+    signers = ma.fields.List(ma.fields.Nested(EnvelopeSignerInSchema), required=True,
+                             validate=validate.Length(min=1, max=20))
+    expires_in_hours = ma.fields.Integer(load_default=72, validate=validate.Range(min=1, max=30 * 24))
+    message = ma.fields.String(validate=validate.Length(max=500))
+
+
+class EnvelopeSignerSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    position = ma.fields.Integer(required=True)
+    role = ma.fields.String(required=True)
+    enterprise_id = ma.fields.String(allow_none=True, required=True)
+    display = ma.fields.String(required=True, metadata={"description": "Masked name"})
+    status = ma.fields.String(required=True, metadata={"description": "waiting, invited, signed or declined"})
+    invited_at = ma.fields.String(allow_none=True, required=True)
+    signed_at = ma.fields.String(allow_none=True, required=True)
+    declined_reason = ma.fields.String(allow_none=True, required=True)
+
+
+class EnvelopeSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    title = ma.fields.String(required=True)
+    file_name = ma.fields.String(required=True)
+    routing = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, metadata={"description": "open, completed, declined or expired"})
+    document_sha256 = ma.fields.String(required=True, metadata={"description": "The document as uploaded"})
+    current_sha256 = ma.fields.String(required=True, metadata={"description": "With the signatures so far"})
+    final_sha256 = ma.fields.String(allow_none=True, required=True)
+    declined_reason = ma.fields.String(allow_none=True, required=True)
+    created_at = ma.fields.String(required=True)
+    expires_at = ma.fields.String(required=True)
+    completed_at = ma.fields.String(allow_none=True, required=True)
+    signers = ma.fields.List(ma.fields.Nested(EnvelopeSignerSchema), required=True)
+
+
+class EnvelopeSignSchema(StrictSchema):
+    certificate_id = ma.fields.String(required=True, validate=ULID, metadata={
+        "description": "Your personal certificate, or the enterprise's seal certificate (enterprise_seal)"})
+
+
+class EnvelopeDeclineSchema(StrictSchema):
+    reason = ma.fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class EnvelopeRemindedSchema(ma.Schema):
+    reminded = ma.fields.Integer(required=True)

@@ -5,8 +5,8 @@ from marshmallow import validate
 
 from .common import StrictSchema
 
-SCOPE_NAMES = ("openid", "profile:read", "licences:read", "gov_services:query", "licences:verify")
-EVENT_NAMES = ("application.status_changed", "consent.revoked")
+SCOPE_NAMES = ("openid", "profile:read", "licences:read", "gov_services:query", "licences:verify", "esign:envelopes")
+EVENT_NAMES = ("application.status_changed", "consent.revoked", "esign.envelope_changed")
 _RATE = validate.Regexp(r"^\d{1,6} per (second|minute|hour|day)$", error="Like '120 per minute'.")
 _URL = validate.Length(min=8, max=500)
 

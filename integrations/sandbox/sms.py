@@ -38,6 +38,18 @@ def _verification_code(params: dict[str, Any]) -> str:
     return f"【南海通】您的验证码为{code}，{minutes}分钟内有效。请勿泄露给他人。"
 
 
+def _esign_code(params: dict[str, Any]) -> str:
+    """The signing step-up code, naming what it approves: the document and its digest's start."""
+    _verification_code({"code": params["code"], "minutes": params["minutes"]})
+    title, digest = params["title"], params["digest"]
+    if not isinstance(title, str) or not 1 <= len(title) <= 60:
+        raise SandboxError(400, "invalid_params", "title must be 1 to 60 characters")
+    if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{6,16}", digest):
+        raise SandboxError(400, "invalid_params", "digest must be 6 to 16 lowercase hex digits")
+    return (f"【南海通】签署验证码{params['code']}，{params['minutes']}分钟内有效。您正在签署《{title}》"
+            f"（SHA-256 摘要 {digest}…）。如非本人操作，请勿泄露验证码。")
+
+
 def _notice(params: dict[str, Any]) -> str:
     text = params["text"]
     if not isinstance(text, str) or not 1 <= len(text) <= 500:
@@ -49,6 +61,7 @@ def _notice(params: dict[str, Any]) -> str:
 TEMPLATES: dict[str, tuple[frozenset[str], Callable[[dict[str, Any]], str]]] = {
     "verification_code": (frozenset({"code", "minutes"}), _verification_code),
     "notice": (frozenset({"text"}), _notice),
+    "esign_code": (frozenset({"code", "minutes", "title", "digest"}), _esign_code),
 }
 
 

@@ -11,10 +11,11 @@ _QUIET = ("pyhanko", "pyhanko_certvalidator")
 
 
 def init_app(app: Flask, api) -> None:
-    from .routes import blp
+    from .routes import blp, open_blp
 
     for name in _QUIET:
         logger = logging.getLogger(name)
         logger.setLevel(logging.CRITICAL + 1)
         logger.propagate = False
     api.register_blueprint(blp)
+    api.register_blueprint(open_blp)

@@ -60,6 +60,9 @@ class SigningCertificate(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revocation_reason: Mapped[str | None] = mapped_column(String(40))
+    # RFC 5280 invalidityDate: since when the key is known or suspected to be compromised.
+    invalidity_date: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    replaces_id: Mapped[str | None] = mapped_column(String(26))  # the certificate this one renewed
 
 
 class Seal(Base):
@@ -103,3 +106,75 @@ class SigningRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     signed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    envelope_id: Mapped[str | None] = mapped_column(String(26), index=True)  # a step of a multi-party request
+    # When the newest document timestamp's TSA certificate ends: the archive job adds a new
+    # document timestamp before then (PAdES B-LTA).
+    archive_until: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+
+
+class DetachedSignatureRequest(Base):
+    """A detached CMS signature over a SHA-256 digest, confirmed by an SMS code like a PDF."""
+
+    __tablename__ = "esign_detached_requests"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    owner_kind: Mapped[str] = mapped_column(String(12))
+    owner_id: Mapped[str] = mapped_column(String(26), index=True)
+    signer_kind: Mapped[str] = mapped_column(String(12))  # personal | seal
+    certificate_id: Mapped[str] = mapped_column(ForeignKey("esign_certificates.id"), index=True)
+    requested_by: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(24), default="pending_confirmation")  # | signed | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    signature_der: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    signed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Envelope(Base):
+    """A document several parties sign, in order or in parallel (a multi-party signing request).
+    The current document carries every signature so far, each an incremental update."""
+
+    __tablename__ = "esign_envelopes"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    title: Mapped[str] = mapped_column(String(200))
+    file_name: Mapped[str] = mapped_column(String(200))
+    routing: Mapped[str] = mapped_column(String(12))  # sequential | parallel
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)
+    # open | completed | declined | expired | cancelled
+    creator_kind: Mapped[str] = mapped_column(String(12))  # citizen | partner
+    creator_id: Mapped[str] = mapped_column(String(64), index=True)
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    document_sha256: Mapped[str] = mapped_column(String(64))
+    document: Mapped[str] = mapped_column(EncryptedText("esign_envelopes.document"))  # current, base64
+    final_sha256: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str | None] = mapped_column(String(500))
+    declined_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=0)  # bumped by every signature: no two at once
+
+
+class EnvelopeSigner(Base):
+    """One party of an envelope: a citizen signing for themselves, or an enterprise's seal
+    applied by one of its members (an authorised member, or the legal representative)."""
+
+    __tablename__ = "esign_envelope_signers"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    envelope_id: Mapped[str] = mapped_column(ForeignKey("esign_envelopes.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(24))  # citizen | enterprise_seal | legal_representative
+    user_id: Mapped[str] = mapped_column(String(26), index=True)  # who signs (a citizen account)
+    enterprise_id: Mapped[str | None] = mapped_column(String(26))
+    status: Mapped[str] = mapped_column(String(12), default="waiting")  # waiting | invited | signed | declined
+    stamp: Mapped[str | None] = mapped_column(Text)  # JSON {page, x, y, width, height}
+    signing_request_id: Mapped[str | None] = mapped_column(String(26))
+    invited_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    signed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    declined_reason: Mapped[str | None] = mapped_column(String(500))

@@ -16,14 +16,18 @@ from asn1crypto import tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from pyhanko.pdf_utils.font.api import FontEngineFactory
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulator
 from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
+from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -113,17 +117,79 @@ def page_count(reader: PdfFileReader) -> int:
     return int(reader.root["/Pages"]["/Count"])
 
 
+# -- the stamp's font ----------------------------------------------------------------
+
+_FONT_PACKAGE = "paperang_p2_fonts_cjk"  # WenQuanYi Micro Hei, shipped as a PyPI package
+_font_cache: list[bytes] = []
+
+
+def cjk_font() -> bytes:
+    """The stamp's CJK font (TrueType outlines), read from the installed font package; the
+    package ships a TrueType collection, of which the first face is the regular one."""
+    if not _font_cache:
+        from importlib.resources import files
+
+        from fontTools.ttLib import TTCollection
+
+        collection = TTCollection(io.BytesIO(files(_FONT_PACKAGE).joinpath("fonts/wqy-microhei.ttc").read_bytes()))
+        font = collection.fonts[0]
+        if "FFTM" in font:  # FontForge's own table, which the subsetter does not know
+            del font["FFTM"]
+        out = io.BytesIO()
+        font.save(out)
+        _font_cache.append(out.getvalue())
+    return _font_cache[0]
+
+
+class CjkFont(FontEngineFactory):
+    """pyHanko's OpenType engine over the packaged CJK font: embedded as a subset (only the
+    glyphs the stamp uses) with a ToUnicode map, so the text extracts as the same Chinese."""
+
+    def __init__(self, font_size: int = 9):
+        self.font_size = font_size
+
+    def create_font_engine(self, writer, obj_stream=None):
+        return GlyphAccumulator(writer=writer, font_handle=io.BytesIO(cjk_font()), font_size=self.font_size,
+                                obj_stream=obj_stream)
+
+
+def _validation_context(revinfo: Revinfo, moment: datetime | None = None, mode: str = "hard-fail"):
+    return ValidationContext(
+        trust_roots=[_asn1_cert(c) for c in revinfo.trust_roots], other_certs=[_asn1_cert(c) for c in revinfo.certs],
+        crls=list(revinfo.crls_der), ocsps=list(revinfo.ocsps_der), allow_fetching=False, revocation_mode=mode,
+        moment=moment)
+
+
+@dataclass(frozen=True)
+class Revinfo:
+    """What validation needs without the network: the roots, other certificates, and the
+    current CRLs (DER) and OCSP answers (DER) of every certificate in the chains."""
+
+    trust_roots: tuple[x509.Certificate, ...]
+    certs: tuple[x509.Certificate, ...] = ()
+    crls_der: tuple[bytes, ...] = ()
+    ocsps_der: tuple[bytes, ...] = ()
+
+
 def sign_pdf(data: bytes, *, signer: KeyPair, tsa: KeyPair, field_name: str, reason: str | None = None,
-             stamp: Stamp | None = None, stamp_text: str | None = None, seal_png: bytes | None = None) -> bytes:
-    """Sign as PAdES B-T (signature timestamp by ``tsa``), as an incremental update, so earlier
-    signatures stay intact. With ``stamp``, the signature is visible there: the seal image
-    (when given) under the text."""
+             stamp: Stamp | None = None, stamp_text: str | None = None, seal_png: bytes | None = None,
+             revinfo: Revinfo | None = None) -> bytes:
+    """Sign as an incremental update, so earlier signatures stay intact: PAdES B-T (signature
+    timestamp by ``tsa``), and with ``revinfo`` B-LTA: the chains' certificates, CRLs and OCSP
+    answers in the document security store, then a document timestamp over it all. With
+    ``stamp``, the signature is visible there: the seal image (when given) under the text,
+    set in the embedded CJK font."""
     reader = open_pdf(data)
     if stamp is not None and not 1 <= stamp.page <= page_count(reader):
         raise BadPdf("bad_page", f"The PDF has {page_count(reader)} page(s); there is no page {stamp.page}.")
     writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+    ltv = {}
+    if revinfo is not None:
+        ltv = {"embed_validation_info": True, "use_pades_lta": True,
+               "validation_context": _validation_context(revinfo),
+               "timestamp_field_name": f"ArchiveTimestamp-{field_name}"}
     meta = signers.PdfSignatureMetadata(field_name=field_name, md_algorithm="sha256", reason=reason,
-                                        subfilter=fields.SigSeedSubFilter.PADES)
+                                        subfilter=fields.SigSeedSubFilter.PADES, **ltv)
     style, spec = None, None
     if stamp is not None:
         spec = fields.SigFieldSpec(sig_field_name=field_name, on_page=stamp.page - 1,
@@ -133,7 +199,8 @@ def sign_pdf(data: bytes, *, signer: KeyPair, tsa: KeyPair, field_name: str, rea
             from PIL import Image
 
             background = PdfImage(Image.open(io.BytesIO(seal_png)))
-        style = TextStampStyle(stamp_text=stamp_text or "Signed %(ts)s", background=background,
+        text = (stamp_text or "Signed %(ts)s")
+        style = TextStampStyle(stamp_text=text, text_box_style=TextBoxStyle(font=CjkFont()), background=background,
                                background_opacity=1.0, border_width=0 if background is not None else 1)
     pdf_signer = signers.PdfSigner(meta, signer=_signer(signer), timestamper=timestamper(tsa), stamp_style=style,
                                    new_field_spec=spec)
@@ -148,6 +215,54 @@ def sign_pdf(data: bytes, *, signer: KeyPair, tsa: KeyPair, field_name: str, rea
     return out.getvalue()
 
 
+def add_archive_timestamp(data: bytes, *, tsa: KeyPair, revinfo: Revinfo) -> bytes:
+    """PAdES B-LTA renewal: add the validation data of the newest document timestamp to the
+    DSS, then a new document timestamp over everything (an incremental update)."""
+    reader = open_pdf(data)
+    out = io.BytesIO()
+    signers.PdfTimeStamper(timestamper(tsa)).update_archival_timestamp_chain(
+        reader, _validation_context(revinfo), in_place=False, output=out)
+    return out.getvalue()
+
+
+def archive_until(data: bytes) -> datetime | None:
+    """When the newest timestamp's TSA certificate ends (document timestamp, else signature
+    timestamp): before then, the document needs a new archive timestamp."""
+    reader = open_pdf(data)
+    newest = None
+    for embedded in reader.embedded_signatures:
+        if embedded.sig_object_type == "/DocTimeStamp":
+            cert = embedded.signer_cert
+        else:
+            token = _signature_token(embedded)
+            if token is None:
+                continue
+            cert = _token_signer(token)
+        if cert is not None:
+            newest = cert.not_valid_after  # the last one wins: signatures come in file order
+    return newest
+
+
+def _signature_token(embedded):
+    """The signature's RFC 3161 token (SignedData), from its unsigned attributes."""
+    attrs = embedded.signer_info["unsigned_attrs"]
+    if not attrs:
+        return None
+    for attr in attrs:
+        if attr["type"].native == "signature_time_stamp_token":
+            return attr["values"][0]["content"]
+    return None
+
+
+def _token_signer(signed_data):
+    sid = signed_data["signer_infos"][0]["sid"]
+    for choice in signed_data["certificates"]:
+        cert = choice.chosen
+        if sid.name == "issuer_and_serial_number" and cert.serial_number == sid.chosen["serial_number"].native:
+            return cert
+    return None
+
+
 def detached_cms(digest: bytes, *, signer: KeyPair, tsa: KeyPair | None = None) -> bytes:
     """A detached CMS SignedData (DER) over a SHA-256 digest: messageDigest is that digest."""
     signed = asyncio.run(_signer(signer).async_sign(
@@ -159,6 +274,7 @@ def detached_cms(digest: bytes, *, signer: KeyPair, tsa: KeyPair | None = None) 
 class SignatureReport:
     field_name: str
     signer: str
+    signer_name: str | None
     certificate_serial: str
     issuer: str
     trusted: bool
@@ -168,35 +284,80 @@ class SignatureReport:
     signing_time: datetime | None
     timestamp_time: datetime | None
     timestamp_trusted: bool | None
+    document_timestamp_time: datetime | None  # the earliest trusted document timestamp covering it
+    dss: bool  # the file has a document security store with revocation data
+    dss_has_signer_revinfo: bool  # ... with a CRL or OCSP answer of the signer's issuer
+
+
+def _common_name(cert: x509.Certificate) -> str | None:
+    names = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    return str(names[0].value) if names else None
+
+
+def _dss_summary(reader: PdfFileReader) -> tuple[bool, set[str]]:
+    """Whether there is a DSS with revocation data, and the CRL issuers (RFC 4514) it holds."""
+    try:
+        dss = DocumentSecurityStore.read_dss(reader)
+    except Exception:  # no /DSS (NoDSSFoundError) or a broken one  # noqa: BLE001
+        return False, set()
+    issuers = set()
+    for ref in dss.crls:
+        try:
+            issuers.add(x509.load_der_x509_crl(ref.get_object().data).issuer.rfc4514_string())
+        except (ValueError, AttributeError):
+            continue
+    return bool(dss.crls or dss.ocsps), issuers
 
 
 def verify_pdf(data: bytes, *, trust_roots: list[x509.Certificate], other_certs: list[x509.Certificate],
-               crls_der: list[bytes]) -> list[tuple[SignatureReport, x509.Certificate]]:
-    """Validate every signature of the PDF against our root; each report with its signer's certificate."""
+               crls_der: list[bytes] | None = None) -> list[tuple[SignatureReport, x509.Certificate]]:
+    """Check every signature of the PDF against our root; each report with its signer's
+    certificate. The chain is judged at the signature's trusted time (its timestamp, else a
+    document timestamp over it, else now); revocation is left to the caller, who knows the
+    reasons and dates, so a certificate revoked after signing does not make the chain untrusted."""
     reader = open_pdf(data)
     try:
-        embedded_signatures = list(reader.embedded_signatures)
+        embedded_signatures = list(reader.embedded_regular_signatures)
+        timestamps = list(reader.embedded_timestamp_signatures)
     except Exception as error:  # a broken form or signature dictionary
         raise BadPdf("corrupt", "The PDF's signatures cannot be read.") from error
+    revinfo = Revinfo(trust_roots=tuple(trust_roots), certs=tuple(other_certs))
+    doc_times = []  # (signed revision, time) of the trusted document timestamps
+    for embedded in timestamps:
+        try:
+            status = validate_pdf_timestamp(embedded, validation_context=_validation_context(revinfo, mode="soft-fail"))
+        except Exception:  # noqa: BLE001  (an unreadable timestamp proves nothing)
+            continue
+        if status.intact and status.valid and status.trusted:
+            doc_times.append((embedded.signed_revision, status.timestamp))
+    has_dss, crl_issuers = _dss_summary(reader)
     reports = []
     for embedded in embedded_signatures:
-        context = ValidationContext(
-            trust_roots=[_asn1_cert(c) for c in trust_roots], other_certs=[_asn1_cert(c) for c in other_certs],
-            crls=crls_der, allow_fetching=False, revocation_mode="soft-fail")
         try:
-            status = validate_pdf_signature(embedded, signer_validation_context=context)
+            status = validate_pdf_signature(embedded, signer_validation_context=_validation_context(revinfo,
+                                                                                                  mode="soft-fail"))
             signer_cert = x509.load_der_x509_certificate(embedded.signer_cert.dump())
+            timestamp = status.timestamp_validity
+            covering = [when for revision, when in doc_times if revision >= embedded.signed_revision]
+            doc_time = min(covering) if covering else None
+            moment = (timestamp.timestamp if timestamp is not None and timestamp.trusted else doc_time)
+            trusted = bool(status.trusted)
+            if not trusted and moment is not None:
+                # Untrusted now (e.g. the certificate has since expired): was it at the trusted time?
+                again = validate_pdf_signature(embedded, signer_validation_context=_validation_context(
+                    revinfo, moment=moment, mode="soft-fail"))
+                trusted = bool(again.trusted)
         except Exception as error:  # a signature too broken to evaluate is a bad signature, not our failure
             raise BadPdf("bad_signature", "A signature in the PDF is malformed and cannot be checked.") from error
-        timestamp = status.timestamp_validity
         coverage = status.coverage.name.lower() if status.coverage is not None else "unknown"
         modification = getattr(status, "modification_level", None)
         reports.append((SignatureReport(
             field_name=str(embedded.field_name),
             signer=signer_cert.subject.rfc4514_string(),
+            signer_name=_common_name(signer_cert),
             certificate_serial=format(signer_cert.serial_number, "x"),
             issuer=signer_cert.issuer.rfc4514_string(),
-            trusted=bool(status.trusted),
+            trusted=trusted,
             intact=bool(status.intact and status.valid),
             coverage=coverage,
             modified_after_signing=not (status.intact and status.valid) or not status.docmdp_ok or (
@@ -205,5 +366,8 @@ def verify_pdf(data: bytes, *, trust_roots: list[x509.Certificate], other_certs:
             signing_time=status.signer_reported_dt,
             timestamp_time=timestamp.timestamp if timestamp is not None else None,
             timestamp_trusted=bool(timestamp.trusted) if timestamp is not None else None,
+            document_timestamp_time=doc_time,
+            dss=has_dss,
+            dss_has_signer_revinfo=signer_cert.issuer.rfc4514_string() in crl_issuers,
         ), signer_cert))
     return reports

@@ -19,6 +19,11 @@ from schemas.esign import (
     CrlArgsSchema,
     DetachedRequestSchema,
     DetachedSignatureSchema,
+    EnvelopeCreateSchema,
+    EnvelopeDeclineSchema,
+    EnvelopeRemindedSchema,
+    EnvelopeSchema,
+    EnvelopeSignSchema,
     PdfFilesSchema,
     RequiredPdfFilesSchema,
     SealFilesSchema,
@@ -35,11 +40,13 @@ from schemas.esign import (
 from schemas.identity import SmsCodeSentSchema
 
 from ..api import Blueprint, document_responses
-from . import ca, service
+from . import ca, detached, envelopes, service, verification
 from .pdf import BadPdf
 
 blp = Blueprint("esign", __name__, url_prefix="/api/v1/esign",
                 description="Electronic signatures and enterprise e-seals (PAdES, RFC 3161, CMS).")
+open_blp = Blueprint("esign_open", __name__, url_prefix="/open/v1/esign",
+                     description="Partners ask citizens and enterprises to sign (envelopes); webhooks follow them.")
 
 PEM = "application/x-pem-file"
 MULTIPART_SLACK = 64 * 1024  # form fields and part headers around the file
@@ -94,7 +101,7 @@ class Crl(MethodView):
                                             PEM: {"schema": {"type": "string"}}}}})
     def get(self, args):
         """The certificate revocation list: DER by default; PEM with `?format=pem` or `Accept: application/x-pem-file`."""
-        der = ca.crl_der()
+        der = ca.current_crl_der("issuing")
         wants_pem = args.get("format") == "pem" or (
             "format" not in args and request.accept_mimetypes.best_match(["application/pkix-crl", PEM]) == PEM
             and request.accept_mimetypes[PEM] > request.accept_mimetypes["application/pkix-crl"])
@@ -103,6 +110,69 @@ class Crl(MethodView):
 
             return Response(pki.crl_pem(pki.x509.load_der_x509_crl(der)), mimetype=PEM)
         return Response(der, mimetype="application/pkix-crl")
+
+
+@blp.route("/crl/root")
+class RootCrl(MethodView):
+    @blp.public
+    @blp.doc(responses=_binary("application/pkix-crl", "The root's CRL (for the issuing CA and the TSA), DER"))
+    def get(self):
+        """The root CA's revocation list: the CRL distribution point of the issuing CA and the TSA."""
+        return Response(ca.current_crl_der("root"), mimetype="application/pkix-crl")
+
+
+@blp.route("/ca/<name>.cer")
+class CaCertificate(MethodView):
+    @blp.public
+    @blp.doc(responses=_binary("application/pkix-cert", "The CA certificate, DER"))
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, name):
+        """A CA certificate, `root` or `issuing` (the `caIssuers` address in the certificates it issued)."""
+        from cryptography.hazmat.primitives import serialization
+
+        if name not in ("root", "issuing"):
+            raise service.NotFound("No such CA certificate.", code="ca_certificate_not_found")
+
+        return Response(ca.certificate(name).public_bytes(serialization.Encoding.DER), mimetype="application/pkix-cert")
+
+
+OCSP_BODY = {"required": True, "content": {"application/ocsp-request": {"schema": {"type": "string",
+                                                                                    "format": "binary"}}}}
+
+
+@blp.route("/ocsp")
+class Ocsp(MethodView):
+    @blp.public
+    @blp.doc(requestBody=OCSP_BODY, responses=_binary("application/ocsp-response", "An RFC 6960 OCSPResponse, DER"))
+    def post(self):
+        """The OCSP responder (RFC 6960) for every certificate of the platform CA: users' certificates
+        (answered by the issuing CA's delegated responder), the issuing CA and the TSA (by the root's)."""
+        if request.mimetype != "application/ocsp-request":
+            raise service.UnsupportedMedia("Send a DER OCSPRequest as application/ocsp-request.")
+        return _ocsp(request.get_data())
+
+
+@blp.route("/ocsp/<path:encoded>")
+class OcspGet(MethodView):
+    @blp.public
+    @blp.doc(responses=_binary("application/ocsp-response", "An RFC 6960 OCSPResponse, DER"))
+    def get(self, encoded):
+        """The OCSP responder over GET: the DER OCSPRequest, base64 then URL-encoded, in the path."""
+        import base64
+        import binascii
+        from urllib.parse import unquote
+
+        try:
+            der = base64.b64decode(unquote(encoded), validate=False)
+        except (binascii.Error, ValueError):
+            der = b""
+        return _ocsp(der)
+
+
+def _ocsp(der: bytes) -> Response:
+    response = Response(ca.ocsp_answer(der), mimetype="application/ocsp-response")
+    response.headers["Cache-Control"] = "max-age=60, public"
+    return response
 
 
 @blp.route("/tsa")
@@ -151,7 +221,19 @@ class CertificateRevoke(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, body, certificate_id):
         """Revoke a certificate: it goes on the CRL at once, and its seals are retired."""
-        return service.certificate_view(service.revoke_certificate(g.principal, certificate_id, body["reason"]))
+        return service.certificate_view(service.revoke_certificate(g.principal, certificate_id, body["reason"],
+                                                                   body.get("invalidity_date")))
+
+
+@blp.route("/certificates/<ulid:certificate_id>/renew")
+class CertificateRenew(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.response(201, CertificateSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, certificate_id):
+        """Renew a certificate: a new key and certificate; the old one is revoked as `superseded`
+        (signatures made with it stay valid) and its seals move to the new one."""
+        return service.certificate_view(service.renew_certificate(g.principal, certificate_id))
 
 
 @blp.route("/seals")
@@ -256,15 +338,189 @@ class Verifications(MethodView):
         """Check every signature of a PDF (multipart field `file`): signer, trusted chain, intact or modified,
         signing and timestamp time, revoked or not."""
         document, _ = _read(files["file"])
-        return service.verify(document)
+        return verification.verify(document)
 
 
 @blp.route("/detached-signatures")
 class DetachedSignatures(MethodView):
     @blp.login_required("citizen", level=2)
+    @blp.idempotent
     @blp.arguments(DetachedRequestSchema)
-    @blp.response(201, DetachedSignatureSchema)
+    @blp.response(202, DetachedSignatureSchema)
     def post(self, body):
-        """Sign a document's SHA-256 digest: a detached CMS SignedData (with our TSA's timestamp) that
+        """Ask to sign a document's SHA-256 digest (name what it is in `title`): answers
+        `pending_confirmation` and texts you a code naming the title and the digest's start; confirm
+        with it to get a detached CMS SignedData (with our TSA's timestamp) that
         `openssl cms -verify -binary -inform DER -content <file> -CAfile ca.pem` accepts."""
-        return service.detached_signature(g.principal, body["certificate_id"], body["sha256"])
+        return detached.view(detached.request(g.principal, body["certificate_id"], body["sha256"], body["title"]))
+
+
+@blp.route("/detached-signatures/<ulid:request_id>")
+class DetachedSignatureItem(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.response(200, DetachedSignatureSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, request_id):
+        """One detached signature (the CMS once confirmed)."""
+        return detached.view(detached.get(g.principal, request_id))
+
+
+@blp.route("/detached-signatures/<ulid:request_id>/confirm")
+class DetachedSignatureConfirm(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.idempotent
+    @blp.arguments(ConfirmSchema)
+    @blp.response(200, DetachedSignatureSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, body, request_id):
+        """Confirm with the texted code: the digest is signed. Five wrong codes close the request."""
+        return detached.view(detached.confirm(g.principal, request_id, body["code"]))
+
+
+@blp.route("/detached-signatures/<ulid:request_id>/code")
+class DetachedSignatureCode(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.response(200, SmsCodeSentSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Resend too soon or a daily cap reached.")
+    def post(self, request_id):
+        """Text the signer a new code for a pending detached signature."""
+        return detached.resend_code(g.principal, request_id)
+
+
+@blp.route("/envelopes")
+class Envelopes(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.idempotent
+    @blp.arguments(EnvelopeCreateSchema)
+    @blp.response(201, EnvelopeSchema)
+    def post(self, body):
+        """Ask several parties to sign one PDF, in order (`sequential`) or all at once (`parallel`):
+        citizens, an enterprise's seal applied by an authorised member, the legal representative.
+        Each is invited in the inbox and by SMS when it is their turn."""
+        document = _b64(body["document_base64"])
+        return envelopes.view(envelopes.create(
+            g.principal, title=body["title"], file_name=body["file_name"], document=document,
+            routing=body["routing"], signers=body["signers"], expires_in_hours=body["expires_in_hours"],
+            message=body.get("message")))
+
+
+def _b64(text: str) -> bytes:
+    import base64
+    import binascii
+
+    limit = current_app.config["ESIGN_MAX_PDF_BYTES"]
+    if len(text) > (limit + 2) // 3 * 4 + 4:
+        raise service.PayloadTooLarge("The PDF is larger than this endpoint accepts.", details={"max_bytes": limit})
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise service.ValidationFailed({"document_base64": ["Not base64."]}) from None
+
+
+@blp.route("/envelopes/<ulid:envelope_id>")
+class EnvelopeItem(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.response(200, EnvelopeSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, envelope_id):
+        """An envelope, for its creator and its signers."""
+        return envelopes.view(envelopes.get(g.principal, envelope_id))
+
+
+@blp.route("/envelopes/<ulid:envelope_id>/sign")
+class EnvelopeSign(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.idempotent
+    @blp.arguments(EnvelopeSignSchema)
+    @blp.response(202, SigningRequestSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, body, envelope_id):
+        """Your turn: answers a signing request `pending_confirmation` and texts you a code naming the
+        document; confirm it at /signing-requests/{id}/confirm. Your signature is added to the envelope's
+        document with every signature made before it."""
+        return service.request_view(envelopes.start_signing(g.principal, envelope_id, body["certificate_id"]))
+
+
+@blp.route("/envelopes/<ulid:envelope_id>/decline")
+class EnvelopeDecline(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.arguments(EnvelopeDeclineSchema)
+    @blp.response(200, EnvelopeSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, body, envelope_id):
+        """Decline to sign, with a reason: the envelope closes and every other party is told."""
+        return envelopes.view(envelopes.decline(g.principal, envelope_id, body["reason"]))
+
+
+@blp.route("/envelopes/<ulid:envelope_id>/remind")
+class EnvelopeRemind(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.response(200, EnvelopeRemindedSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, envelope_id):
+        """Remind the signers whose turn it is (inbox and SMS; at most once an hour each)."""
+        return envelopes.remind(g.principal, envelope_id)
+
+
+@blp.route("/envelopes/<ulid:envelope_id>/document")
+class EnvelopeDocument(MethodView):
+    @blp.login_required("citizen", level=2)
+    @blp.doc(responses=_binary("application/pdf", "The document with every signature so far"))
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, envelope_id):
+        """The envelope's document: the final PDF once completed (every signature, in order)."""
+        data, _name = envelopes.document(g.principal, envelope_id)
+        response = Response(data, mimetype="application/pdf")
+        response.headers["Content-Disposition"] = f'attachment; filename="envelope-{envelope_id}.pdf"'
+        return response
+
+
+# -- the OpenAPI: envelopes created by partners ---------------------------------------
+
+@open_blp.route("/envelopes")
+class OpenEnvelopes(MethodView):
+    @open_blp.partner_required("esign:envelopes", signed_ok=True)
+    @open_blp.idempotent
+    @open_blp.arguments(EnvelopeCreateSchema)
+    @open_blp.response(201, EnvelopeSchema)
+    def post(self, body):
+        """Ask several parties to sign one PDF (as /api/v1/esign/envelopes). Every step (a signature,
+        completion, a decline, expiry) is announced by the webhook `esign.envelope_changed`."""
+        return envelopes.view(envelopes.create(
+            g.principal, title=body["title"], file_name=body["file_name"], document=_b64(body["document_base64"]),
+            routing=body["routing"], signers=body["signers"], expires_in_hours=body["expires_in_hours"],
+            message=body.get("message")))
+
+
+@open_blp.route("/envelopes/<ulid:envelope_id>")
+class OpenEnvelopeItem(MethodView):
+    @open_blp.partner_required("esign:envelopes", signed_ok=True)
+    @open_blp.response(200, EnvelopeSchema)
+    @open_blp.alt_response(404, response="NOT_FOUND")
+    def get(self, envelope_id):
+        """An envelope this partner created."""
+        return envelopes.view(envelopes.get(g.principal, envelope_id))
+
+
+@open_blp.route("/envelopes/<ulid:envelope_id>/document")
+class OpenEnvelopeDocument(MethodView):
+    @open_blp.partner_required("esign:envelopes", signed_ok=True)
+    @open_blp.doc(responses=_binary("application/pdf", "The document with every signature so far"))
+    @open_blp.alt_response(404, response="NOT_FOUND")
+    def get(self, envelope_id):
+        """The envelope's document (the final PDF once completed)."""
+        data, _name = envelopes.document(g.principal, envelope_id)
+        response = Response(data, mimetype="application/pdf")
+        response.headers["Content-Disposition"] = f'attachment; filename="envelope-{envelope_id}.pdf"'
+        return response
+
+
+@open_blp.route("/envelopes/<ulid:envelope_id>/remind")
+class OpenEnvelopeRemind(MethodView):
+    @open_blp.partner_required("esign:envelopes", signed_ok=True)
+    @open_blp.response(200, EnvelopeRemindedSchema)
+    @open_blp.alt_response(404, response="NOT_FOUND")
+    def post(self, envelope_id):
+        """Remind the signers whose turn it is (inbox and SMS; at most once an hour each)."""
+        return envelopes.remind(g.principal, envelope_id)

@@ -18,14 +18,14 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from .. import db
+from .. import db, identity
 from ..audit.service import record as audit
 from ..authorizations import Resource, authorize, permitted, record_access
 from ..errors import AppError, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
-from ..identity import certificate_subject, consume_code, member_role, phone_of, send_code
+from ..identity import certificate_subject, member_role, phone_of
 from ..kernel import Principal
 from ..messages import service as messages
-from ..timeutil import as_utc, isoformat, utcnow
+from ..timeutil import CHINA_STANDARD_TIME, as_utc, isoformat, utcnow
 from . import ca, pdf, pki
 from .models import Seal, SigningCertificate, SigningRequest
 
@@ -113,32 +113,64 @@ def issue_certificate(principal: Principal, kind: str, enterprise_id: str | None
                                                       "certificate."]})
     resource = Resource(type="esign_certificate", owner_kind=owner_kind, owner_id=owner_id)
     authorize(principal, _manage_action(owner_kind), resource)
+    ca.ensure()  # made on first use, in a transaction of its own
+    with db.unit_of_work():
+        row = _new_certificate(principal, owner_kind, owner_id)
+        audit("esign.certificate_issued", object_type="esign_certificate", object_id=row.id,
+              on_behalf_of=f"{owner_kind}:{owner_id}", details={"kind": row.kind, "serial": row.serial})
+    return row
+
+
+def _new_certificate(principal: Principal, owner_kind: str, owner_id: str,
+                     replaces: SigningCertificate | None = None) -> SigningCertificate:
+    """A new key and certificate for the owner (their name as verified today), flushed."""
     subject = certificate_subject(owner_kind, owner_id)
     if subject is None:
         raise Forbidden("Verify your real name first: the certificate names you.", code="assurance_level_required",
                         details={"required": 2})
-    issuing = ca.key_pair("issuing")  # made on first use (committed on its own)
+    issuing = ca.key_pair("issuing")
     key = pki.new_key()
     if owner_kind == "citizen":
         cert = pki.make_signing_cert(key.public_key(), issuing.certificate, issuing.private_key,
                                      common_name=subject["name"], serial_number=f"NHT-{owner_id}",
-                                     crl_url=ca.crl_url())
+                                     pointers=ca.pointers("issuing"))
     else:
         cert = pki.make_signing_cert(key.public_key(), issuing.certificate, issuing.private_key,
                                      common_name=subject["name"], organization=subject["name"],
-                                     organization_identifier=subject["uscc"], crl_url=ca.crl_url())
+                                     organization_identifier=subject["uscc"], pointers=ca.pointers("issuing"))
     row = SigningCertificate(
         kind="personal" if owner_kind == "citizen" else "seal", owner_kind=owner_kind, owner_id=owner_id,
         serial=format(cert.serial_number, "x"), subject=cert.subject.rfc4514_string(),
         certificate_pem=pki.cert_pem(cert), private_key=pki.key_pem(key), status="active",
-        not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc, requested_by=principal.audit_name)
+        not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc, requested_by=principal.audit_name,
+        replaces_id=replaces.id if replaces is not None else None)
     session = db.session()
     session.add(row)
     session.flush()
-    audit("esign.certificate_issued", object_type="esign_certificate", object_id=row.id,
-          on_behalf_of=f"{owner_kind}:{owner_id}", details={"kind": row.kind, "serial": row.serial})
-    session.commit()
     return row
+
+
+def renew_certificate(principal: Principal, certificate_id: str) -> SigningCertificate:
+    """A new key and certificate in place of an active one, which is revoked as ``superseded``
+    (signatures made with it stay valid: they were made before). Its seals move to the new one."""
+    ca.ensure()
+    with db.unit_of_work():
+        old = get_certificate(principal, certificate_id, manage=True)
+        _usable(old)
+        session = db.session()
+        new = _new_certificate(principal, old.owner_kind, old.owner_id, replaces=old)
+        for seal in session.execute(select(Seal).where(Seal.certificate_id == old.id,
+                                                       Seal.status == "active")).scalars():
+            seal.certificate_id = new.id
+        _revoke(old, "superseded", None)
+        audit("esign.certificate_renewed", object_type="esign_certificate", object_id=new.id,
+              on_behalf_of=f"{new.owner_kind}:{new.owner_id}",
+              details={"serial": new.serial, "replaces": old.id, "replaced_serial": old.serial})
+        notify = messages.notify_user if new.owner_kind == "citizen" else messages.notify_enterprise
+        notify(new.owner_id, topic="esign", title="签名证书已更新",
+               body=f"签名证书已更新（新序列号 {new.serial[:16]}…）。旧证书已停用，此前签署的文件依然有效。",
+               data={"certificate_id": new.id, "replaces": old.id}, dedupe_key=f"esign:renewed:{new.id}")
+    return new
 
 
 def list_certificates(principal: Principal, enterprise_id: str | None, *, limit: int,
@@ -156,24 +188,48 @@ def list_certificates(principal: Principal, enterprise_id: str | None, *, limit:
     return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
 
 
-def revoke_certificate(principal: Principal, certificate_id: str, reason: str | None) -> SigningCertificate:
-    cert = get_certificate(principal, certificate_id, manage=True)
-    if cert.status == "revoked":
-        return cert
-    cert.status, cert.revoked_at, cert.revocation_reason = "revoked", utcnow(), reason
+def revoke_certificate(principal: Principal, certificate_id: str, reason: str | None,
+                       invalidity_date=None) -> SigningCertificate:
+    """Put a certificate on the CRL (and the OCSP answers) at once and retire its seals. A
+    ``key_compromise`` may name since when the key is suspected compromised
+    (``invalidity_date``): signatures made before then stay valid, those after do not."""
+    if invalidity_date is not None:
+        invalidity_date = as_utc(invalidity_date)
+        if reason != "key_compromise":
+            raise ValidationFailed({"invalidity_date": ["Only a key compromise has an invalidity date."]})
+        if invalidity_date > utcnow():
+            raise ValidationFailed({"invalidity_date": ["The invalidity date cannot be in the future."]})
+    ca.ensure()
+    with db.unit_of_work():
+        cert = get_certificate(principal, certificate_id, manage=True)
+        if cert.status == "revoked":
+            return cert
+        _revoke(cert, reason, invalidity_date)
+    return cert
+
+
+def _revoke(cert: SigningCertificate, reason: str | None, invalidity_date) -> None:
+    # CRLs and OCSP answers carry whole seconds: the revocation is dated at the next full
+    # second, so a signature timestamped earlier in the same second stays before it.
+    now = utcnow()
+    revoked_at = now.replace(microsecond=0) + timedelta(seconds=1) if now.microsecond else now
+    cert.status, cert.revoked_at, cert.revocation_reason = "revoked", revoked_at, reason or "unspecified"
+    cert.invalidity_date = invalidity_date
     session = db.session()
-    for seal in session.execute(select(Seal).where(Seal.certificate_id == cert.id, Seal.status == "active")).scalars():
-        seal.status = "retired"
+    if reason != "superseded":  # a renewal moves the seals to the new certificate instead
+        for seal in session.execute(select(Seal).where(Seal.certificate_id == cert.id,
+                                                       Seal.status == "active")).scalars():
+            seal.status = "retired"
     session.flush()
     ca.refresh_crl()
     audit("esign.certificate_revoked", object_type="esign_certificate", object_id=cert.id,
-          on_behalf_of=f"{cert.owner_kind}:{cert.owner_id}", details={"serial": cert.serial, "reason": reason})
+          on_behalf_of=f"{cert.owner_kind}:{cert.owner_id}",
+          details={"serial": cert.serial, "reason": cert.revocation_reason,
+                   "invalidity_date": isoformat(invalidity_date) if invalidity_date else None})
     notify = messages.notify_user if cert.owner_kind == "citizen" else messages.notify_enterprise
     notify(cert.owner_id, topic="esign", title="签名证书已吊销",
            body=f"签名证书（序列号 {cert.serial[:16]}…）已吊销，此后不能再用于签署。", data={"certificate_id": cert.id},
            dedupe_key=f"esign:revoked:{cert.id}")
-    session.commit()
-    return cert
 
 
 def certificate_view(cert: SigningCertificate) -> dict:
@@ -187,6 +243,9 @@ def certificate_view(cert: SigningCertificate) -> dict:
         "not_before": isoformat(cert.not_before),
         "not_after": isoformat(cert.not_after),
         "revoked_at": isoformat(cert.revoked_at) if cert.revoked_at else None,
+        "revocation_reason": cert.revocation_reason,
+        "invalidity_date": isoformat(cert.invalidity_date) if cert.invalidity_date else None,
+        "replaces_id": cert.replaces_id,
         "certificate_pem": cert.certificate_pem,
     }
 
@@ -219,6 +278,7 @@ def _check_png(data: bytes) -> None:
         raise ValidationFailed({"image": ["Not a valid PNG image."]}, code="image_not_png") from None
 
 
+@db.unit_of_work()
 def register_seal(principal: Principal, certificate_id: str, name: str, image: bytes) -> Seal:
     cert = get_certificate(principal, certificate_id, manage=True)
     if cert.kind != "seal":
@@ -233,7 +293,6 @@ def register_seal(principal: Principal, certificate_id: str, name: str, image: b
     audit("esign.seal_registered", object_type="esign_seal", object_id=seal.id,
           on_behalf_of=f"enterprise:{cert.owner_id}", details={"certificate_id": cert.id,
                                                                "sha256": hashlib.sha256(image).hexdigest()})
-    session.commit()
     return seal
 
 
@@ -270,7 +329,7 @@ def get_request(principal: Principal, request_id: str, *, record_use: bool = Tru
 
 def create_request(principal: Principal, *, certificate_id: str, document: bytes | None, file_name: str | None,
                    previous_request_id: str | None, stamp: dict | None, seal_id: str | None,
-                   reason: str | None) -> SigningRequest:
+                   reason: str | None, envelope_id: str | None = None) -> SigningRequest:
     cert = get_certificate(principal, certificate_id, record_use=False)
     _usable(cert)
     if principal.kind != "citizen":
@@ -302,7 +361,7 @@ def create_request(principal: Principal, *, certificate_id: str, document: bytes
         seal_id=seal.id if seal else None, previous_request_id=previous_request_id,
         requested_by=principal.audit_name, file_name=(file_name or "document.pdf")[:200],
         document_sha256=hashlib.sha256(document).hexdigest(), document=base64.b64encode(document).decode(),
-        stamp=json.dumps(stamp) if stamp else None, reason=reason,
+        stamp=json.dumps(stamp) if stamp else None, reason=reason, envelope_id=envelope_id,
         expires_at=utcnow() + timedelta(seconds=current_app.config["ESIGN_REQUEST_TTL_SECONDS"]))
     session = db.session()
     session.add(row)
@@ -311,9 +370,20 @@ def create_request(principal: Principal, *, certificate_id: str, document: bytes
           on_behalf_of=f"{cert.owner_kind}:{cert.owner_id}",
           details={"certificate_id": cert.id, "document_sha256": row.document_sha256, "seal_id": row.seal_id})
     # The step-up code goes to the signer's own phone, bound to this request (its purpose
-    # names it); sending commits the request with it.
-    send_code(phone_of(principal.account_id), _code_purpose(row.id))
+    # names it), and the text names the document and its digest; sending commits the request.
+    send_code(principal, row.id, row.file_name, row.document_sha256)
     return row
+
+
+def send_code(principal: Principal, request_id: str, title: str, sha256_hex: str) -> dict:
+    """Text the signer a code that confirms this request only, naming what it approves."""
+    return identity.send_code(phone_of(principal.account_id), _code_purpose(request_id), template="esign_code",
+                      params={"title": sms_title(title), "digest": sha256_hex[:8]})
+
+
+def sms_title(title: str) -> str:
+    title = " ".join(title.split()) or "document"
+    return title if len(title) <= 40 else title[:39] + "…"
 
 
 def resend_code(principal: Principal, request_id: str) -> dict:
@@ -324,7 +394,7 @@ def resend_code(principal: Principal, request_id: str) -> dict:
     if row.status != "pending_confirmation" or as_utc(row.expires_at) <= utcnow():
         raise Conflict("This request can no longer be confirmed; make a new one.", code="signing_request_closed")
     audit("esign.code_resent", object_type="signing_request", object_id=row.id)
-    return send_code(phone_of(principal.account_id), _code_purpose(row.id))
+    return send_code(principal, row.id, row.file_name, row.document_sha256)
 
 
 def _code_purpose(request_id: str) -> str:
@@ -333,68 +403,123 @@ def _code_purpose(request_id: str) -> str:
     return f"esign:{request_id[-14:]}"
 
 
-def confirm(principal: Principal, request_id: str, code: str) -> SigningRequest:
-    row = get_request(principal, request_id, record_use=False)
+def check_confirmable(principal: Principal, row, model, object_type: str) -> None:
+    """The checks before an SMS-confirmed signature (a PDF or a detached one): the signer who
+    asked, still pending, not expired; an expired request is closed (kept as evidence)."""
     if row.requested_by != principal.audit_name:
         raise Forbidden("Only the signer who asked may confirm, with the code sent to them.", code="not_the_signer")
     if row.status == "signed":
         raise Conflict("This request is already signed.", code="already_signed")
     if row.status != "pending_confirmation":
         raise Conflict("This request can no longer be confirmed; make a new one.", code="signing_request_closed")
-    session = db.session()
     if as_utc(row.expires_at) <= utcnow():
-        row.status = "failed"
-        audit("esign.signing_expired", result="failure", object_type="signing_request", object_id=row.id)
-        session.commit()
+        request_id = row.id
+
+        def close():
+            db.session().get(model, request_id).status = "failed"
+            audit("esign.signing_expired", result="failure", object_type=object_type, object_id=request_id)
+
+        db.keep_as_evidence(close)
         raise Conflict("This request expired; make a new one.", code="signing_request_expired")
+
+
+def consume_code(principal: Principal, row, model, object_type: str, code: str) -> None:
+    """Spend the request's code; a wrong one counts (five close the request), kept as evidence."""
     try:
-        consume_code(phone_of(principal.account_id), _code_purpose(row.id), code)
+        identity.consume_code(phone_of(principal.account_id), _code_purpose(row.id), code)
     except Unauthorized:
-        row = session.get(SigningRequest, request_id)
-        row.attempts += 1
-        if row.attempts >= MAX_CONFIRM_ATTEMPTS:
-            row.status = "failed"
-        audit("esign.confirmation_failed", result="failure", object_type="signing_request", object_id=row.id,
-              details={"attempts": row.attempts})
-        session.commit()
+        request_id = row.id
+
+        def count():
+            failed = db.session().get(model, request_id)
+            failed.attempts += 1
+            if failed.attempts >= MAX_CONFIRM_ATTEMPTS:
+                failed.status = "failed"
+            audit("esign.confirmation_failed", result="failure", object_type=object_type, object_id=request_id,
+                  details={"attempts": failed.attempts})
+
+        db.keep_as_evidence(count)
         raise
-    cert = session.get(SigningCertificate, row.certificate_id)
-    _usable(cert)
-    # The use itself, recorded (with the signature, in this transaction) in the enterprise's
-    # access log when not by its legal representative.
-    action = _use_action(row.owner_kind)
+
+
+def record_use(principal: Principal, cert: SigningCertificate) -> None:
+    """The use itself, recorded (with the signature, in its transaction) in the enterprise's
+    access log when not by its legal representative."""
+    action = _use_action(cert.owner_kind)
     decision = authorize(principal, action, _cert_resource(cert), record_use=False)
     if decision.via == "delegate" or (decision.via == "member" and member_role(
-            row.owner_id, principal.account_id) != "legal_representative"):
+            cert.owner_id, principal.account_id) != "legal_representative"):
         record_access(_cert_resource(cert), accessor=principal, acting_as=decision.via, action=action,
                       grant_id=decision.grant_id)
-    seal = session.get(Seal, row.seal_id) if row.seal_id else None
-    stamp = json.loads(row.stamp) if row.stamp else None
+
+
+def stamp_text(cert: SigningCertificate, when) -> str:
+    """What the visible stamp says, in Chinese: who signed (the person, or the enterprise for a
+    seal), when in China Standard Time as people read it, and the certificate's serial."""
+    name = pki.load_cert(cert.certificate_pem).subject.get_attributes_for_oid(pki.NameOID.COMMON_NAME)[0].value
+    local = when.astimezone(CHINA_STANDARD_TIME)
+    label = "盖章单位" if cert.kind == "seal" else "签署人"
+    return (f"{label}：{name}\n签署时间：{local.year}年{local.month}月{local.day}日 {local:%H:%M}\n"
+            f"证书序列号：{cert.serial.upper()}").replace("%", "%%")
+
+
+def revinfo() -> pdf.Revinfo:
+    """Our roots, certificates and current CRLs: what a signature embeds for long-term validation."""
+    ca.refresh_stale_crls()
+    return pdf.Revinfo(trust_roots=(ca.certificate("root"),),
+                       certs=(ca.certificate("issuing"), *ca.tsa_certificates()),
+                       crls_der=(ca.crl_der("issuing"), ca.crl_der("root")))
+
+
+def sign_document(document: bytes, cert: SigningCertificate, *, field_name: str, reason: str | None,
+                  stamp: dict | None, seal: Seal | None) -> bytes:
+    """PAdES B-LTA: signature, its timestamp, the validation data, a document timestamp."""
     try:
-        signed = pdf.sign_pdf(
-            base64.b64decode(row.document), signer=_key_pair(cert), tsa=ca.key_pair("tsa"),
-            field_name=f"Signature-{row.id}", reason=row.reason,
-            stamp=pdf.Stamp(**stamp) if stamp else None,
-            stamp_text=("Sealed %(ts)s" if seal else f"Signed %(ts)s\nCert {cert.serial[:16]}"),
-            seal_png=seal.image_png if seal else None)
+        return pdf.sign_pdf(
+            document, signer=_key_pair(cert), tsa=ca.key_pair("tsa"), field_name=field_name, reason=reason,
+            stamp=pdf.Stamp(**stamp) if stamp else None, stamp_text=stamp_text(cert, utcnow()),
+            seal_png=seal.image_png if seal else None, revinfo=revinfo())
     except pdf.BadPdf as error:
         raise bad_pdf(error) from None
-    row.signed_document = base64.b64encode(signed).decode()
-    row.signed_sha256 = hashlib.sha256(signed).hexdigest()
-    row.status, row.signed_at = "signed", utcnow()
-    audit("esign.seal_applied" if row.signer_kind == "seal" else "esign.signed", object_type="signing_request",
-          object_id=row.id, on_behalf_of=f"{row.owner_kind}:{row.owner_id}",
-          details={"certificate_id": cert.id, "seal_id": row.seal_id, "document_sha256": row.document_sha256,
-                   "signed_sha256": row.signed_sha256})
-    data = {"signing_request_id": row.id, "file_name": row.file_name}
-    if row.signer_kind == "seal":
-        messages.notify_enterprise(row.owner_id, topic="esign", title="电子印章已使用",
-                                   body=f"企业电子印章已加盖于《{row.file_name}》。如非本企业授权操作，请立即吊销印章证书。",
-                                   data=data, dedupe_key=f"esign:sealed:{row.id}")
-    messages.notify_user(principal.account_id, topic="esign", title="文件已签署",
-                         body=f"《{row.file_name}》已完成电子签署，可下载签署后的文件。", data=data,
-                         dedupe_key=f"esign:signed:{row.id}")
-    session.commit()
+
+
+def confirm(principal: Principal, request_id: str, code: str) -> SigningRequest:
+    row = get_request(principal, request_id, record_use=False)
+    check_confirmable(principal, row, SigningRequest, "signing_request")
+    with db.unit_of_work():
+        consume_code(principal, row, SigningRequest, "signing_request", code)
+        session = db.session()
+        cert = session.get(SigningCertificate, row.certificate_id)
+        _usable(cert)
+        record_use(principal, cert)
+        seal = session.get(Seal, row.seal_id) if row.seal_id else None
+
+        def sign(document: bytes) -> bytes:
+            return sign_document(document, cert, field_name=f"Signature-{row.id}", reason=row.reason,
+                                 stamp=json.loads(row.stamp) if row.stamp else None, seal=seal)
+
+        if row.envelope_id:  # a step of a multi-party envelope: its current document, then the next signer
+            from . import envelopes
+
+            signed = envelopes.on_confirmed(principal, row, cert, sign)
+        else:
+            signed = sign(base64.b64decode(row.document))
+        row.signed_document = base64.b64encode(signed).decode()
+        row.signed_sha256 = hashlib.sha256(signed).hexdigest()
+        row.status, row.signed_at = "signed", utcnow()
+        row.archive_until = pdf.archive_until(signed)
+        audit("esign.seal_applied" if row.signer_kind == "seal" else "esign.signed", object_type="signing_request",
+              object_id=row.id, on_behalf_of=f"{row.owner_kind}:{row.owner_id}",
+              details={"certificate_id": cert.id, "seal_id": row.seal_id, "document_sha256": row.document_sha256,
+                       "signed_sha256": row.signed_sha256})
+        data = {"signing_request_id": row.id, "file_name": row.file_name}
+        if row.signer_kind == "seal":
+            messages.notify_enterprise(row.owner_id, topic="esign", title="电子印章已使用",
+                                       body=f"企业电子印章已加盖于《{row.file_name}》。如非本企业授权操作，请立即吊销印章证书。",
+                                       data=data, dedupe_key=f"esign:sealed:{row.id}")
+        messages.notify_user(principal.account_id, topic="esign", title="文件已签署",
+                             body=f"《{row.file_name}》已完成电子签署，可下载签署后的文件。", data=data,
+                             dedupe_key=f"esign:signed:{row.id}")
     return row
 
 
@@ -425,51 +550,3 @@ def request_view(row: SigningRequest) -> dict:
     }
 
 
-# -- verification and detached signatures ------------------------------------------------
-
-def verify(document: bytes) -> dict:
-    check_pdf_size(document)
-    root, issuing = ca.certificate("root"), ca.certificate("issuing")
-    crl = pki.x509.load_der_x509_crl(ca.crl_der())
-    try:
-        reports = pdf.verify_pdf(document, trust_roots=[root], other_certs=[issuing], crls_der=[ca.crl_der()])
-    except pdf.BadPdf as error:
-        raise bad_pdf(error) from None
-    signatures = []
-    for report, cert in reports:
-        ours = cert.issuer == issuing.subject
-        revoked = None
-        if ours:
-            entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
-            revoked = entry is not None
-        signatures.append({
-            "field_name": report.field_name,
-            "signer": report.signer,
-            "issuer": report.issuer,
-            "certificate_serial": report.certificate_serial,
-            "trusted": report.trusted,
-            "intact": report.intact,
-            "modified_after_signing": report.modified_after_signing,
-            "coverage": report.coverage,
-            "signing_time": isoformat(report.signing_time) if report.signing_time else None,
-            "timestamp_time": isoformat(report.timestamp_time) if report.timestamp_time else None,
-            "timestamp_trusted": report.timestamp_trusted,
-            "revoked": revoked,
-            "valid": bool(report.trusted and report.intact and not report.modified_after_signing and not revoked),
-        })
-    return {"document_sha256": hashlib.sha256(document).hexdigest(), "signature_count": len(signatures),
-            "signatures": signatures}
-
-
-def detached_signature(principal: Principal, certificate_id: str, sha256_hex: str) -> dict:
-    cert = get_certificate(principal, certificate_id)
-    _usable(cert)
-    der = pdf.detached_cms(bytes.fromhex(sha256_hex), signer=_key_pair(cert), tsa=ca.key_pair("tsa"))
-    audit("esign.detached_signed", object_type="esign_certificate", object_id=cert.id,
-          on_behalf_of=f"{cert.owner_kind}:{cert.owner_id}", details={"sha256": sha256_hex.lower()})
-    db.session().commit()
-    return {"certificate_id": cert.id, "sha256": sha256_hex.lower(), "format": "CMS SignedData (detached), DER",
-            "signature_base64": base64.b64encode(der).decode(),
-            "signature_pem": "-----BEGIN CMS-----\n" + "\n".join(
-                base64.b64encode(der).decode()[i:i + 64] for i in range(0, len(base64.b64encode(der)), 64))
-            + "\n-----END CMS-----\n"}

@@ -37,12 +37,15 @@ def _code_hash(code_id: str, code: str) -> str:
     return current_app.extensions["nht.blind_index"].digest(f"{code_id}:{code}", domain="otp")
 
 
-def send(phone: str, purpose: str, *, deliver: bool = True) -> dict:
+def send(phone: str, purpose: str, *, deliver: bool = True, template: str = "verification_code",
+         params: dict | None = None) -> dict:
     """Issue a code for ``phone`` and ``purpose`` and text it.
 
     With ``deliver=False`` everything happens (limits, the stored code, the answer)
     except the SMS itself: staff sign-in uses it for phones that are not an active staff
     account, so the answer does not tell, yet strangers are not texted staff codes.
+    ``template`` and ``params``: an SMS template that says what the code approves (e.g.
+    ``esign_code`` names the document), given the code and minutes besides ``params``.
     """
     cfg = current_app.config
     index = phone_index(phone)
@@ -50,12 +53,13 @@ def send(phone: str, purpose: str, *, deliver: bool = True) -> dict:
     # each saw no recent code (the other's was not committed yet) and both texted one.
     with once_per(cfg["SMS_RESEND_SECONDS"], "sms-resend", index, purpose,
                   message="A code was sent moments ago; wait before asking again."):
-        _issue(phone, index, purpose, deliver)
+        _issue(phone, index, purpose, deliver, template, params or {})
     return {"sent": True, "expires_in": cfg["SMS_CODE_TTL_SECONDS"], "resend_after": cfg["SMS_RESEND_SECONDS"]}
 
 
 @db.unit_of_work()
-def _issue(phone: str, index: str, purpose: str, deliver: bool) -> None:
+def _issue(phone: str, index: str, purpose: str, deliver: bool, template: str = "verification_code",
+           params: dict | None = None) -> None:
     cfg = current_app.config
     caps = ((f"{cfg['SMS_DAILY_PER_PHONE']} per day", "sms-phone", index),
             (f"{cfg['SMS_DAILY_PER_IP']} per day", "sms-ip", request.remote_addr or "-"))
@@ -81,7 +85,7 @@ def _issue(phone: str, index: str, purpose: str, deliver: bool) -> None:
         # Delivered (or queued) before the commit: a gateway failure in the embedded
         # mode leaves no code behind and no resend wait, only a 503 to try again.
         with upstream_errors("SMS gateway"):
-            enqueue_sms(phone, "verification_code", {"code": code, "minutes": max(1, math.ceil(ttl / 60))})
+            enqueue_sms(phone, template, {**(params or {}), "code": code, "minutes": max(1, math.ceil(ttl / 60))})
 
 
 def consume_code(phone: str, purpose: str, code: str) -> None:

@@ -20,6 +20,12 @@ BEAT_SCHEDULE: dict[str, dict] = {
     "payments-expire": {"task": "payments.expire_orders", "schedule": 60.0},
     # Yesterday's channel statements against our orders; 03:00 China time (19:00 UTC).
     "payments-reconcile": {"task": "payments.reconcile", "schedule": crontab(hour=19, minute=0)},
+    # Signed documents whose newest timestamp's TSA certificate ends soon get a new archive
+    # timestamp (PAdES B-LTA); 02:30 China time (18:30 UTC).
+    "esign-archive-timestamps": {"task": "nanhaitong.esign.tasks.renew_archive_timestamps",
+                                 "schedule": crontab(hour=18, minute=30)},
+    # Multi-party signing envelopes past their expiry close and tell their parties.
+    "esign-expire-envelopes": {"task": "nanhaitong.esign.tasks.expire_envelopes", "schedule": 300.0},
     # Webhook deliveries due a retry.
     "partners-webhooks-due": {"task": "nanhaitong.partners.webhooks.dispatch_due_webhooks", "schedule": 60.0},
 }

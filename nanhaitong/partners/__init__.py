@@ -14,9 +14,11 @@ def init_app(app: Flask, api) -> None:
     if app.config.get("ENV") == "production":
         app.config["SESSION_COOKIE_SECURE"] = True  # the consent page's sign-in cookie
     from ..identity import register_party_label
+    from .auth import authenticate
     from .registry import display_name
 
     register_party_label("partner", display_name)
+    app.extensions["nht.partner_authenticator"] = authenticate
     oauth.init_app(app)
     for blp in (oauth_blp, discovery_blp, open_blp, admin_blp):
         api.register_blueprint(blp)

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import wraps
 
-from flask import g, request
+from flask import request
 
 from .. import db
-from ..api import AUTH_ATTR, document_responses
 from ..authorizations import PARTNER, live_grant
 from ..errors import Forbidden, Unauthorized
 from ..identity import decode_access_token, find_citizen
@@ -95,26 +93,3 @@ def authenticate(scopes: tuple[str, ...], *, user: bool, signed_ok: bool) -> Par
                           audience=OPEN_AUDIENCE, assurance_level=level,
                           grant_id=row.grant_id if row is not None else None, for_citizen=user_id)
     return PartnerCall(partner=partner, principal=principal, scopes=held, user_id=user_id)
-
-
-def partner_required(*scopes: str, user: bool = False, signed_ok: bool = False):
-    """Declare (and document) a /open/v1 operation: the scopes it needs, whether it reads a
-    user's data (a user token), whether a signed request may stand in for a token."""
-
-    def decorator(func):
-        @wraps(func)
-        def wrapper(*args, **kwargs):
-            call = authenticate(scopes, user=user, signed_ok=signed_ok)
-            g.principal, g.partner_call = call.principal, call
-            return func(*args, **kwargs)
-
-        setattr(wrapper, AUTH_ATTR, ("partner", {"scopes": scopes, "user": user, "signed_ok": signed_ok}))
-        wrapper._apidoc = dict(getattr(func, "_apidoc", {}))
-        security = [{"partner": list(scopes)}]
-        if signed_ok:
-            security.append({"partner_signature": []})
-        wrapper._apidoc["manual_doc"] = {**wrapper._apidoc.get("manual_doc", {}), "security": security}
-        document_responses(wrapper, 401, 403, 429)
-        return wrapper
-
-    return decorator

@@ -25,10 +25,10 @@ from .models import Partner, WebhookSubscription
 # Scopes a partner may hold: those a user may consent to (the scope table's PARTNER
 # grantees), "openid" for ID tokens, and partner-only ones (client credentials).
 CONSENT_SCOPES = tuple(sorted(name for name, rule in SCOPES.items() if PARTNER in rule.grantees))
-PARTNER_ONLY_SCOPES = ("licences:verify",)
+PARTNER_ONLY_SCOPES = ("licences:verify", "esign:envelopes")
 ALL_SCOPES = ("openid", *CONSENT_SCOPES, *PARTNER_ONLY_SCOPES)
 AUTH_METHODS = ("client_secret_basic", "private_key_jwt")
-WEBHOOK_EVENTS = ("application.status_changed", "consent.revoked")
+WEBHOOK_EVENTS = ("application.status_changed", "consent.revoked", "esign.envelope_changed")
 
 
 def _secret_hash(secret: str) -> str:

@@ -30,7 +30,6 @@ from schemas.partners import (
 from ..api import Blueprint
 from ..errors import error_body
 from . import oauth, registry, service, signatures, webhooks
-from .auth import partner_required
 
 oauth_blp = Blueprint("oauth", __name__, url_prefix="/oauth",
                       description="OAuth 2.0 / OpenID Connect for partner platforms (RFC 6749, 7636, 7009, 7523).")
@@ -146,7 +145,7 @@ class OpenIdConfiguration(MethodView):
 
 @open_blp.route("/userinfo")
 class UserInfo(MethodView):
-    @partner_required("openid", user=True)
+    @open_blp.partner_required("openid", user=True)
     @open_blp.response(200, UserInfoSchema)
     def get(self):
         """The consenting user: a pairwise `sub`, and with `profile:read` their verified identity
@@ -157,7 +156,7 @@ class UserInfo(MethodView):
 
 @open_blp.route("/licences")
 class OpenLicences(MethodView):
-    @partner_required("licences:read", user=True)
+    @open_blp.partner_required("licences:read", user=True)
     @open_blp.arguments(OpenLicenceListArgsSchema, location="query")
     @open_blp.response(200, LicenceListSchema)
     def get(self, args):
@@ -168,7 +167,7 @@ class OpenLicences(MethodView):
 
 @open_blp.route("/presentation-verifications")
 class OpenVerifications(MethodView):
-    @partner_required("licences:verify", signed_ok=True)
+    @open_blp.partner_required("licences:verify", signed_ok=True)
     @open_blp.arguments(OpenVerificationRequestSchema, example={"token": "eyJhbGciOiJFUzI1NiIsImtpZCI6..."})
     @open_blp.response(200, VerificationSchema)
     def post(self, body):
@@ -184,7 +183,7 @@ OPERATOR = {"roles": ("operator",)}
 
 @open_blp.route("/gov-services")
 class OpenGovServices(MethodView):
-    @partner_required(signed_ok=True)
+    @open_blp.partner_required(signed_ok=True)
     @open_blp.arguments(CatalogueArgsSchema, location="query")
     @open_blp.response(200, ServiceItemListSchema)
     def get(self, args):

@@ -8,7 +8,7 @@ change announces nothing. After the request (or by ``dispatch_due``, a periodic 
     POST <subscription url>
     Content-Type: application/json
     X-NHT-Webhook-Id: <delivery id>            (the same on every retry: deduplicate on it)
-    X-NHT-Webhook-Event: application.status_changed | consent.revoked
+    X-NHT-Webhook-Event: application.status_changed | consent.revoked | esign.envelope_changed
     X-NHT-Webhook-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(webhook_secret, "<t>.<body>")>
 
 A 2xx answer is success; anything else is retried with exponential backoff
@@ -97,6 +97,18 @@ def _on_application_status_changed(sender, **fields):
             "status": fields["status"],
             "previous_status": fields.get("previous_status"),
         }, fields.get("occurred_at") or utcnow())
+
+
+@events.esign_envelope_changed.connect
+def _on_esign_envelope_changed(sender, **fields):
+    # The partner that created the envelope through the OpenAPI follows it.
+    partner = db.session().get(Partner, fields["partner_id"])
+    if partner is None:
+        return
+    _enqueue(partner, "esign.envelope_changed", {
+        "envelope_id": fields["envelope_id"], "status": fields["status"], "step": fields["step"],
+        "signed_count": fields["signed_count"], "signer_count": fields["signer_count"],
+    }, fields.get("occurred_at") or utcnow())
 
 
 @events.grant_revoked.connect

@@ -82,6 +82,8 @@ HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "tra
 
 # esign's RFC 3161 timestamp authority takes a raw DER body (application/timestamp-query).
 schemathesis.serializer.alias("application/timestamp-query", "application/octet-stream")
+# ... and its OCSP responder a raw DER OCSPRequest (application/ocsp-request).
+schemathesis.serializer.alias("application/ocsp-request", "application/octet-stream")
 
 
 def _served_spec(app) -> dict:

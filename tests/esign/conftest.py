@@ -38,8 +38,10 @@ ESIGN = "/api/v1/esign"
 
 
 @pytest.fixture
-def app(make_app):
-    return make_app(**APP_SETTINGS)
+def app(make_app, live_server):
+    # Certificates name the live server as their CRL and OCSP address, so outside tools
+    # (pyhanko-cli, openssl ocsp) can fetch revocation data from it.
+    return make_app(**APP_SETTINGS, ISSUER=live_server.url)
 
 
 # -- documents -------------------------------------------------------------------------
@@ -54,6 +56,30 @@ def make_pdf(pages: int = 1, text: str = "Nanhai-Tong test document") -> bytes:
     out = io.BytesIO()
     images[0].save(out, format="PDF", save_all=True, append_images=images[1:], resolution=72)
     return out.getvalue()
+
+
+def clean_pdf(lines: tuple[str, ...] = ("Nanhai-Tong contract",)) -> bytes:
+    """A small PDF with a well-formed cross-reference table (what strict readers such as
+    pyhanko-cli accept; Pillow's PDFs have a free-entry generation they refuse)."""
+    content = "BT /F1 14 Tf 72 770 Td " + " ".join(f"({line}) Tj 0 -20 Td" for line in lines) + " ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> "
+        b"/Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content.encode() + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
 
 
 def seal_png() -> bytes:
@@ -82,7 +108,14 @@ def esign_code(citizen: Citizen) -> str:
     answer = requests.get(f"{citizen.app.config['SANDBOX_URL']}/sms/messages", timeout=5,
                           params={"phone": citizen.phone})
     answer.raise_for_status()
-    return re.search(r"\d{6}", answer.json()["messages"][0]["text"]).group(0)
+    return re.search(r"验证码(?:为)?(\d{6})", answer.json()["messages"][0]["text"]).group(1)
+
+
+def last_sms(citizen: Citizen) -> str:
+    answer = requests.get(f"{citizen.app.config['SANDBOX_URL']}/sms/messages", timeout=5,
+                          params={"phone": citizen.phone})
+    answer.raise_for_status()
+    return answer.json()["messages"][0]["text"]
 
 
 def issue(citizen: Citizen, kind: str = "personal", **extra) -> dict:

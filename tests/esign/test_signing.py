@@ -35,7 +35,7 @@ def pyhanko_statuses(document: bytes, bundle) -> list:
     root, *others = bundle
     reader = PdfFileReader(io.BytesIO(document), strict=False)
     statuses = []
-    for embedded in reader.embedded_signatures:
+    for embedded in reader.embedded_regular_signatures:
         context = ValidationContext(trust_roots=[_asn1(root)], other_certs=[_asn1(c) for c in others],
                                     allow_fetching=False, revocation_mode="soft-fail")
         statuses.append(validate_pdf_signature(embedded, signer_validation_context=context))
@@ -60,7 +60,7 @@ def test_a_citizen_signs_a_pdf_that_pyhanko_accepts(li):
     # PAdES with an RFC 3161 signature timestamp from our own TSA, trusted through our root.
     assert status.timestamp_validity is not None and status.timestamp_validity.trusted
     reader = PdfFileReader(io.BytesIO(signed), strict=False)
-    [embedded] = reader.embedded_signatures
+    [embedded] = reader.embedded_regular_signatures
     assert embedded.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"
 
     [event] = audit_rows(li.app, "esign.signed")
@@ -89,11 +89,13 @@ def test_visible_stamp_and_then_the_enterprise_seals_the_same_document(li, chen)
     # The citizen's signature survives the seal: intact, trusted, only a signature added after it.
     assert first.intact and first.valid and first.trusted
     assert first.docmdp_ok
-    assert second.intact and second.valid and second.trusted and second.coverage.name == "ENTIRE_FILE"
+    # Covered up to its revision; after it only the validation data and document timestamp (B-LTA).
+    assert second.intact and second.valid and second.trusted and second.coverage.name == "ENTIRE_REVISION"
+    assert second.modification_level.name == "LTA_UPDATES"
     assert second.signing_cert.subject.native["organization_identifier"] == "91440605MA4UJ2K83Y"
     # The stamp is a visible widget on page 2 with the seal image in its appearance.
     reader = PdfFileReader(io.BytesIO(signed_twice), strict=False)
-    widget = reader.embedded_signatures[1].sig_field
+    widget = reader.embedded_regular_signatures[1].sig_field
     rect = [float(v) for v in widget["/Rect"]]
     assert rect == [380, 80, 500, 200]
     appearance = widget["/AP"]["/N"]

@@ -1,0 +1,104 @@
+"""Detached CMS signatures over a SHA-256 digest, confirmed like a PDF signature: the signer
+asks (naming what the digest is of), gets an SMS code that names the title and the first
+characters of the digest, confirms with it, and finds a notice in their inbox. A digest alone
+on an access token signs nothing."""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+
+from flask import current_app
+
+from .. import db
+from ..audit.service import record as audit
+from ..authorizations import Resource, authorize
+from ..errors import Conflict, Forbidden, NotFound
+from ..kernel import Principal
+from ..messages import service as messages
+from ..timeutil import as_utc, isoformat, utcnow
+from . import ca, pdf, service
+from .models import DetachedSignatureRequest, SigningCertificate
+
+OBJECT = "detached_signature"
+
+
+def _resource(row: DetachedSignatureRequest) -> Resource:
+    return Resource(type="signing_request", owner_kind=row.owner_kind, owner_id=row.owner_id, id=row.id)
+
+
+def get(principal: Principal, request_id: str, *, record_use: bool = True) -> DetachedSignatureRequest:
+    row = db.session().get(DetachedSignatureRequest, request_id)
+    if row is None:
+        raise NotFound("No such detached signature.", code="detached_signature_not_found")
+    authorize(principal, service._use_action(row.owner_kind), _resource(row), record_use=record_use)
+    return row
+
+
+def request(principal: Principal, certificate_id: str, sha256_hex: str, title: str) -> DetachedSignatureRequest:
+    cert = service.get_certificate(principal, certificate_id, record_use=False)
+    service._usable(cert)
+    if principal.kind != "citizen":
+        raise Forbidden("Only a citizen signs.", code="not_authorized")
+    with db.unit_of_work():
+        row = DetachedSignatureRequest(
+            owner_kind=cert.owner_kind, owner_id=cert.owner_id, signer_kind=cert.kind, certificate_id=cert.id,
+            requested_by=principal.audit_name, title=title.strip()[:200], sha256=sha256_hex.lower(),
+            expires_at=utcnow() + timedelta(seconds=current_app.config["ESIGN_REQUEST_TTL_SECONDS"]))
+        db.session().add(row)
+        db.session().flush()
+        audit("esign.detached_requested", object_type=OBJECT, object_id=row.id,
+              on_behalf_of=f"{cert.owner_kind}:{cert.owner_id}",
+              details={"certificate_id": cert.id, "sha256": row.sha256, "title": row.title})
+        service.send_code(principal, row.id, row.title, row.sha256)
+    return row
+
+
+def resend_code(principal: Principal, request_id: str) -> dict:
+    row = get(principal, request_id, record_use=False)
+    if row.requested_by != principal.audit_name:
+        raise Forbidden("Only the signer who asked gets its code.", code="not_the_signer")
+    if row.status != "pending_confirmation" or as_utc(row.expires_at) <= utcnow():
+        raise Conflict("This request can no longer be confirmed; make a new one.", code="signing_request_closed")
+    return service.send_code(principal, row.id, row.title, row.sha256)
+
+
+def confirm(principal: Principal, request_id: str, code: str) -> DetachedSignatureRequest:
+    row = get(principal, request_id, record_use=False)
+    service.check_confirmable(principal, row, DetachedSignatureRequest, OBJECT)
+    with db.unit_of_work():
+        service.consume_code(principal, row, DetachedSignatureRequest, OBJECT, code)
+        cert = db.session().get(SigningCertificate, row.certificate_id)
+        service._usable(cert)
+        service.record_use(principal, cert)
+        row.signature_der = pdf.detached_cms(bytes.fromhex(row.sha256), signer=service._key_pair(cert),
+                                             tsa=ca.key_pair("tsa"))
+        row.status, row.signed_at = "signed", utcnow()
+        audit("esign.detached_signed", object_type=OBJECT, object_id=row.id,
+              on_behalf_of=f"{cert.owner_kind}:{cert.owner_id}",
+              details={"certificate_id": cert.id, "sha256": row.sha256, "title": row.title})
+        data = {"detached_signature_id": row.id, "title": row.title, "sha256": row.sha256}
+        if cert.kind == "seal":
+            messages.notify_enterprise(cert.owner_id, topic="esign", title="电子印章已使用",
+                                       body=f"企业电子印章已用于签署《{row.title}》（摘要 {row.sha256[:8]}…）。"
+                                            "如非本企业授权操作，请立即吊销印章证书。",
+                                       data=data, dedupe_key=f"esign:detached-sealed:{row.id}")
+        messages.notify_user(principal.account_id, topic="esign", title="文件已签署",
+                             body=f"您已对《{row.title}》（SHA-256 摘要 {row.sha256[:8]}…）完成电子签名。"
+                                  "如非本人操作，请立即吊销签名证书。",
+                             data=data, dedupe_key=f"esign:detached:{row.id}")
+    return row
+
+
+def view(row: DetachedSignatureRequest) -> dict:
+    der = row.signature_der
+    encoded = base64.b64encode(der).decode() if der else None
+    return {
+        "id": row.id, "status": row.status, "certificate_id": row.certificate_id, "title": row.title,
+        "sha256": row.sha256, "created_at": isoformat(row.created_at), "expires_at": isoformat(row.expires_at),
+        "signed_at": isoformat(row.signed_at) if row.signed_at else None,
+        "format": "CMS SignedData (detached), DER" if der else None,
+        "signature_base64": encoded,
+        "signature_pem": ("-----BEGIN CMS-----\n" + "\n".join(encoded[i:i + 64] for i in range(0, len(encoded), 64))
+                          + "\n-----END CMS-----\n") if encoded else None,
+    }
