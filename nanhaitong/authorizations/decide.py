@@ -21,7 +21,7 @@ from ..errors import Forbidden, NotFound
 from ..kernel import Principal, member_role
 from ..timeutil import as_utc, utcnow
 from .models import AccessLogEntry, Grant
-from .scopes import CITIZEN, ENTERPRISE, PARTNER, SCOPES, scopes_of_role
+from .scopes import ACTIONS, CITIZEN, ENTERPRISE, PARTNER, role_holds
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Resource:
 
 @dataclass(frozen=True)
 class Decision:
-    via: str  # owner | member | delegate
+    via: str  # owner | member | delegate | partner | grantee
     grant_id: str | None = None
 
 
@@ -73,8 +73,10 @@ def _standing(principal: Principal | None, resource: Resource) -> Principal:
     if principal is not None and principal.kind == CITIZEN:
         if principal.subject == (resource.owner_kind, resource.owner_id):
             return principal
-        # A member may work on the enterprise's objects with their personal token too.
-        if resource.owner_kind == ENTERPRISE and not principal.enterprise_id and not principal.grant_id:
+        # A member may work on the enterprise's objects with their personal token too, but
+        # manages the enterprise's authority only acting for it.
+        if (resource.owner_kind == ENTERPRISE and not principal.enterprise_id and not principal.grant_id
+                and resource.type != "authorization"):
             role = member_role(resource.owner_id, principal.account_id)
             if role:
                 return replace(principal, enterprise_id=resource.owner_id, role=role)
@@ -85,21 +87,30 @@ def _standing(principal: Principal | None, resource: Resource) -> Principal:
     raise NotFound(f"No such {resource.type}.", code=f"{resource.type}_not_found")
 
 
+def _is_grantee(principal: Principal | None, resource: Resource) -> bool:
+    """The citizen a grant was given to stands towards that grant (to see or renounce it)."""
+    return (principal is not None and principal.kind == CITIZEN and not principal.enterprise_id
+            and resource.type == "authorization" and resource.attrs.get("grantee") == (CITIZEN, principal.account_id))
+
+
 def authorize(principal: Principal | None, action: str, resource: Resource, *, audit_denial: bool = True,
               record_use: bool = True) -> Decision:
-    if action not in SCOPES:
+    if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
-    principal = _standing(principal, resource)
-    rule = SCOPES[action]
+    grantee = _is_grantee(principal, resource)
+    principal = principal if grantee else _standing(principal, resource)
+    rule = ACTIONS[action]
     if principal.assurance_level < rule.level:
         raise Forbidden("This needs a higher identity assurance level.", code="assurance_level_required",
                         details={"required": rule.level, "current": principal.assurance_level})
 
     decision, violation = None, None
-    if principal.grant_id:
+    if grantee:
+        candidates, decision = [], Decision("grantee")
+    elif principal.grant_id:
         candidates = [live_grant(principal.grant_id, grantee_kind=PARTNER if principal.kind == PARTNER else CITIZEN,
                                  grantee_id=principal.account_id)]
-    elif resource.owner_kind == ENTERPRISE and not (principal.role and action in scopes_of_role(principal.role)):
+    elif resource.owner_kind == ENTERPRISE and not role_holds(principal.role, action):
         # The enterprise may have granted this member more than the role holds.
         candidates = [live_grant(g.id, grantee_kind=CITIZEN, grantee_id=principal.account_id)
                       for g in _grants_from(ENTERPRISE, resource.owner_id, principal.account_id)]

@@ -7,6 +7,8 @@ role holds the scopes listed for it here, so "what may a handler do" has one ans
 
 from __future__ import annotations
 
+from collections import ChainMap
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 CITIZEN = "citizen"
@@ -31,6 +33,8 @@ def _rule(description, *, by, to, grantee_level=2, sub=False, days=365, roles=()
 
 
 ALL_ROLES = ("legal_representative", "admin", "handler")
+# Who, inside an enterprise, may grant its scopes to others.
+ENTERPRISE_GRANTING_ROLES = ("legal_representative", "admin")
 
 SCOPES: dict[str, ScopeRule] = {
     "licences:read": _rule("Read e-licences (optionally only some types)", by=(CITIZEN, ENTERPRISE),
@@ -63,14 +67,34 @@ SCOPES: dict[str, ScopeRule] = {
                                roles=("legal_representative", "admin")),
 }
 
-# Who, inside an enterprise, may grant its scopes to others.
-ENTERPRISE_GRANTING_ROLES = ("legal_representative", "admin")
+# Actions that are no scope (never granted, so not in the vocabulary above) but that the one
+# decision answers all the same.
+OWNER_ACTIONS: dict[str, ScopeRule] = {
+    # Authority itself: granting on the owner's behalf, seeing and revoking what was granted.
+    # Never granted (a delegate passes on only what their own grant allows: sub-delegation);
+    # the grantee of a grant may see and renounce it too.
+    "grants:manage": _rule("See and revoke the authorizations granted on one's behalf", by=(), to=(), days=0,
+                           roles=ENTERPRISE_GRANTING_ROLES),
+    "grants:create": _rule("Grant authority on one's behalf", by=(), to=(), days=0, roles=ENTERPRISE_GRANTING_ROLES,
+                           level=2),
+    "grants:create_reserved": _rule("Grant the enterprise's seal or member management", by=(), to=(), days=0,
+                                    roles=("legal_representative",), level=2),
+    # One's own account: sessions, password, phone.
+    "account:manage": _rule("Manage one's own account and sessions", by=(), to=(), days=0),
+}
+# Every action the one decision answers: a live view, so scopes added below are actions too.
+ACTIONS: Mapping[str, ScopeRule] = ChainMap(SCOPES, OWNER_ACTIONS)
 # Only the legal representative may hand out the seal.
 SCOPES_ONLY_LEGAL_REP_GRANTS = ("esign:seal", "members:manage")
 
 
 def scopes_of_role(role: str) -> frozenset[str]:
     return frozenset(name for name, rule in SCOPES.items() if role in rule.roles)
+
+
+def role_holds(role: str | None, action: str) -> bool:
+    """Whether a member role holds the action (a scope or an owner action) without a grant."""
+    return role is not None and role in ACTIONS[action].roles
 
 
 def unknown(scopes) -> list[str]:

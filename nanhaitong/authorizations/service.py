@@ -12,7 +12,7 @@ from ..audit.service import record as audit
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..kernel import Principal
 from ..timeutil import as_utc, isoformat, utcnow
-from .decide import live_grant
+from .decide import Resource, authorize, live_grant
 from .models import AccessLogEntry, Grant, GrantEvent
 from .scopes import (
     CITIZEN,
@@ -31,22 +31,27 @@ def effective_status(grant: Grant) -> str:
 
 
 def _grantor_of(principal: Principal, scopes: list[str]) -> tuple[str, str, Grant | None]:
-    """Who grants: the citizen, the enterprise they act for, or (sub-delegation) the original grantor."""
+    """Who grants: the citizen, the enterprise they act for (the one decision says whether
+    they may), or (sub-delegation) the original grantor, within the delegate's own grant."""
     if principal.grant_id:
         parent = live_grant(principal.grant_id, grantee_kind=CITIZEN, grantee_id=principal.account_id)
         held = set(json.loads(parent.scopes)) if parent else set()
         if parent is None or not all(s in held and SCOPES[s].sub_delegable for s in scopes):
             raise Forbidden("These scopes may not be passed on.", code="sub_delegation_not_allowed")
+        if principal.assurance_level < 2:
+            raise Forbidden("Verify your real name before granting authority.", code="assurance_level_required",
+                            details={"required": 2, "current": principal.assurance_level})
         return parent.grantor_kind, parent.grantor_id, parent
-    if principal.enterprise_id:
-        if principal.role not in ENTERPRISE_GRANTING_ROLES:
-            raise Forbidden("Only the legal representative or an admin grants for the enterprise.",
-                            code="member_role_required")
-        if principal.role != "legal_representative" and set(scopes) & set(SCOPES_ONLY_LEGAL_REP_GRANTS):
-            raise Forbidden("Only the legal representative grants these scopes.", code="member_role_required",
-                            details={"scopes": sorted(set(scopes) & set(SCOPES_ONLY_LEGAL_REP_GRANTS))})
-        return ENTERPRISE, principal.enterprise_id, None
-    return CITIZEN, principal.account_id, None
+    kind, ident = principal.subject
+    reserved = sorted(set(scopes) & set(SCOPES_ONLY_LEGAL_REP_GRANTS))
+    try:
+        authorize(principal, "grants:create_reserved" if reserved else "grants:create",
+                  Resource(type="authorization", owner_kind=kind, owner_id=ident), record_use=False)
+    except Forbidden as refused:
+        if reserved:  # say which of the asked scopes only the legal representative grants
+            refused.details = {**refused.details, "scopes": reserved}
+        raise
+    return kind, ident, None
 
 
 @db.unit_of_work()
@@ -58,10 +63,6 @@ def create_grant(principal: Principal, body: dict) -> Grant:
         rule = SCOPES[scope]
         if grantor_kind not in rule.grantable_by or CITIZEN not in rule.grantees:
             problems.setdefault("scopes", []).append(f"{scope} cannot be granted by a{'n' if grantor_kind == ENTERPRISE else ''} {grantor_kind} to a citizen.")
-    if principal.assurance_level < 2:
-        raise Forbidden("Verify your real name before granting authority.", code="assurance_level_required",
-                        details={"required": 2, "current": principal.assurance_level})
-
     grantee = kernel.find_citizen(phone=body["grantee"].get("phone"), user_id=body["grantee"].get("user_id"))
     if grantee is None:
         problems["grantee"] = ["No registered citizen has this phone or id."]
@@ -120,20 +121,27 @@ def _history(grant: Grant, event: str, actor: str, details: dict | None = None) 
     db.session().add(GrantEvent(grant_id=grant.id, event=event, actor=actor, details=json.dumps(details or {})))
 
 
-def _side(principal: Principal, grant: Grant) -> str | None:
-    """'grantor' or 'grantee' when the caller stands on a side of the grant, else None."""
-    if (grant.grantor_kind, grant.grantor_id) == principal.subject and not principal.grant_id:
-        if grant.grantor_kind == CITIZEN or principal.role in ENTERPRISE_GRANTING_ROLES:
-            return "grantor"
-    if grant.grantee_kind == CITIZEN and grant.grantee_id == principal.account_id and not principal.enterprise_id:
-        return "grantee"
-    return None
+def _grant_resource(grant: Grant) -> Resource:
+    return Resource(type="authorization", owner_kind=grant.grantor_kind, owner_id=grant.grantor_id, id=grant.id,
+                    attrs={"grantee": (grant.grantee_kind, grant.grantee_id)})
+
+
+def _side(principal: Principal, grant: Grant) -> str:
+    """Which side of the grant the caller stands on ('grantor' or 'grantee'), by the one
+    decision; a grant they may not manage does not exist for them (404)."""
+    not_found = NotFound("No such authorization.", code="authorization_not_found")
+    try:
+        decision = authorize(principal, "grants:manage", _grant_resource(grant), audit_denial=False, record_use=False)
+    except Forbidden:
+        raise not_found from None
+    return "grantee" if decision.via == "grantee" else "grantor"
 
 
 def get_grant(principal: Principal, grant_id: str) -> Grant:
     grant = db.session().get(Grant, grant_id)
-    if grant is None or _side(principal, grant) is None:
+    if grant is None:
         raise NotFound("No such authorization.", code="authorization_not_found")
+    _side(principal, grant)
     return grant
 
 
@@ -141,12 +149,9 @@ def list_grants(principal: Principal, *, direction: str, status: str | None, lim
                 cursor: str | None) -> tuple[list[Grant], str | None]:
     query = select(Grant)
     if direction == "granted":
-        if principal.grant_id:
-            raise Forbidden("A delegate does not see what the grantor granted to others.", code="not_authorized")
         kind, ident = principal.subject
-        if kind == ENTERPRISE and principal.role not in ENTERPRISE_GRANTING_ROLES:
-            raise Forbidden("Only the legal representative or an admin sees the enterprise's grants.",
-                            code="member_role_required")
+        authorize(principal, "grants:manage", Resource(type="authorization", owner_kind=kind, owner_id=ident),
+                  record_use=False)
         query = query.where(Grant.grantor_kind == kind, Grant.grantor_id == ident)
     else:
         query = query.where(Grant.grantee_kind == CITIZEN, Grant.grantee_id == principal.account_id)
@@ -169,7 +174,10 @@ def page(query, key, *, limit: int, cursor: str | None):
 
 @db.unit_of_work()
 def revoke_grant(principal: Principal, grant_id: str) -> Grant:
-    grant = get_grant(principal, grant_id)
+    grant = db.session().get(Grant, grant_id)
+    if grant is None:
+        raise NotFound("No such authorization.", code="authorization_not_found")
+    side = _side(principal, grant)
     if grant.status == "revoked":
         return grant  # revoking twice is the same as once
     now = utcnow()
@@ -186,7 +194,7 @@ def revoke_grant(principal: Principal, grant_id: str) -> Grant:
             _history(current, "revoked", principal.audit_name, {"cascade_from": grant.id} if current is not grant else {})
         pending.extend(session.execute(select(Grant).where(Grant.parent_id == current.id)).scalars())
     audit("authorization.revoked", object_type="grant", object_id=grant.id,
-          details={"by": _side(principal, grant), "also_revoked": sorted(seen - {grant.id})})
+          details={"by": side, "also_revoked": sorted(seen - {grant.id})})
     for revoked in seen:
         ended = session.get(Grant, revoked)
         events.grant_revoked.send(__name__, grant_id=ended.id, user_id=ended.grantor_id,
