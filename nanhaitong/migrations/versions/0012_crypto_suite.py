@@ -1,0 +1,26 @@
+"""crypto suite: each audit link names its MAC algorithm
+
+Revision ID: 0012n
+Revises: 0011
+Create Date: 2026-12-04 21:10:00
+
+NULL means HMAC-SHA256 (every link written before the national suite existed). A plain
+ADD COLUMN, not a batch rebuild: rebuilding audit_events on SQLite would drop the
+triggers that refuse UPDATE and DELETE.
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0012n'
+down_revision = '0011'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column('audit_events', sa.Column('hash_alg', sa.String(length=16), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.drop_column('hash_alg')
