@@ -102,7 +102,9 @@ def query_client(client_id):
 def pairwise_subject(partner: Partner, user_id: str) -> str:
     """The user's subject for this partner: the same for every partner of one sector, and
     unlinkable across sectors (HMAC keyed with the server's blind-index key)."""
-    return current_app.extensions["nht.blind_index"].digest(f"{partner.sector}\x00{user_id}", domain="pairwise-sub")
+    # Pinned to HMAC-SHA256: a partner's view of a user must not change with the crypto suite.
+    return current_app.extensions["nht.blind_index"].digest(f"{partner.sector}\x00{user_id}", domain="pairwise-sub",
+                                                            alg="HMAC-SHA256")
 
 
 def _code_hash(code: str) -> str:
@@ -194,11 +196,11 @@ class NhtOpenIDCode(OpenIDCode):
         return ALGORITHM
 
     def get_encode_header(self, client):
-        kid, _ = keyring().signing_key()
+        kid, _ = keyring().signing_key(ALGORITHM)
         return {"alg": ALGORITHM, "kid": kid, "typ": "JWT"}
 
     def resolve_client_private_key(self, client):
-        _, private = keyring().signing_key()
+        _, private = keyring().signing_key(ALGORITHM)  # ID tokens stay ES256 under either suite
         return ECKey.import_key(private)
 
     def get_client_claims(self, client):
