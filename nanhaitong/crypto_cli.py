@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import db
+from . import db, models  # noqa: F401  (every table, for the encrypted-column sweep)
 from .audit.service import record as audit
 from .identity import tokens
 from .security.fields import EncryptedText, normalize_id_number, normalize_phone

@@ -1,4 +1,4 @@
-"""crypto suite: each audit link names its MAC algorithm
+"""crypto suite: each audit link names its MAC algorithm; the SM2 CA's keys
 
 Revision ID: 0012n
 Revises: 0011
@@ -19,8 +19,16 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column('audit_events', sa.Column('hash_alg', sa.String(length=16), nullable=True))
+    op.create_table('esign_sm2_authorities',
+    sa.Column('name', sa.String(length=16), nullable=False),
+    sa.Column('certificate_der', sa.LargeBinary(), nullable=False),
+    sa.Column('private_key', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_esign_sm2_authorities'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('esign_sm2_authorities')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_column('hash_alg')
