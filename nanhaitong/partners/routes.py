@@ -29,7 +29,7 @@ from schemas.partners import (
 
 from ..api import Blueprint
 from ..errors import error_body
-from ..identity.tokens import ALGORITHM
+from ..identity.tokens import ALGORITHM, SM2_ALGORITHM
 from . import registry, service, signatures, webhooks
 from .auth import partner_required
 from .oauth import server
@@ -133,7 +133,7 @@ class OpenIdConfiguration(MethodView):
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code", "client_credentials"],
             "subject_types_supported": ["pairwise"],
-            "id_token_signing_alg_values_supported": [ALGORITHM],
+            "id_token_signing_alg_values_supported": [ALGORITHM, SM2_ALGORITHM],  # per registration
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],
             "token_endpoint_auth_signing_alg_values_supported": [ALGORITHM],
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],

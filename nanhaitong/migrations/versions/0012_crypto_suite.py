@@ -19,6 +19,8 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column('audit_events', sa.Column('hash_alg', sa.String(length=16), nullable=True))
+    with op.batch_alter_table('partners', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('id_token_alg', sa.String(length=10), nullable=True))
     op.create_table('esign_sm2_authorities',
     sa.Column('name', sa.String(length=16), nullable=False),
     sa.Column('certificate_der', sa.LargeBinary(), nullable=False),
@@ -29,6 +31,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('partners', schema=None) as batch_op:
+        batch_op.drop_column('id_token_alg')
     op.drop_table('esign_sm2_authorities')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_column('hash_alg')
