@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from nanhaitong.esign import national, sm2_pki
+from nanhaitong.esign import gbt38540, national, sm2_pki
 from nanhaitong.security import sm2
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command line")
@@ -37,7 +37,7 @@ def asn1parse(path: Path) -> list[tuple[int, int, int, int, str, str]]:
     assert done.returncode == 0, done.stderr
     rows = []
     for line in done.stdout.decode().splitlines():
-        m = re.match(r"\s*(\d+):d=(\d+)\s+hl=(\d+) l=\s*(\d+) (?:prim|cons):\s*(\S+(?: \S+)?)\s*:?(.*)$", line)
+        m = re.match(r"\s*(\d+):d=(\d+)\s+hl=(\d+) l=\s*(\d+) (?:prim|cons):\s*(cont \[ \d+ \]|\S+(?: \S+)?)\s*:?(.*)$", line)
         assert m, line
         offset, depth, hl, length = (int(m.group(i)) for i in range(1, 5))
         rows.append((offset, depth, hl, length, m.group(5).strip(), m.group(6).strip()))
@@ -92,8 +92,9 @@ def test_an_ses_signature_parses_into_the_standards_fields_and_both_signatures_v
     rows = asn1parse(tmp_path / "ses.der")
     top = rows[0]
     assert top[4] == "SEQUENCE" and top[2] + top[3] == len(der)
-    to_sign, cert, alg, signature = children(rows, top)
-    assert [to_sign[4], cert[4], alg[4], signature[4]] == ["SEQUENCE", "OCTET STRING", "OBJECT", "BIT STRING"]
+    to_sign, cert, alg, signature, time_stamp = children(rows, top)
+    assert [to_sign[4], cert[4], alg[4], signature[4], time_stamp[4]] == [
+        "SEQUENCE", "OCTET STRING", "OBJECT", "BIT STRING", "cont [ 0 ]"]
     assert alg[5] == "SM2-with-SM3"
 
     version, eseal, time_info, data_hash, property_info = children(rows, to_sign)
@@ -136,7 +137,53 @@ def test_an_ses_signature_parses_into_the_standards_fields_and_both_signatures_v
     assert sm2_verifies(maker_pub, seal_signed, (tmp_path / "seal_signature.der").read_bytes(), tmp_path)
 
     with app.app_context():
-        assert national.verify(der, DOCUMENT).as_dict()["valid"] is True
+        result = national.verify(der, DOCUMENT).as_dict()
+    assert result["valid"] is True and result["timestamped"] is True, result
+
+
+def test_the_timestamp_is_an_rfc3161_token_over_the_signature_signed_sm2(app, sealed, tmp_path):
+    der = sealed["der"]
+    (tmp_path / "ses.der").write_bytes(der)
+    rows = asn1parse(tmp_path / "ses.der")
+    *_, signature, time_stamp = children(rows, rows[0])
+    [bits] = children(rows, time_stamp)  # [0] EXPLICIT BIT STRING
+    assert bits[4] == "BIT STRING"
+    for offset, out in ((bits[0], "token.der"), (signature[0], "signature.der")):
+        done = openssl("asn1parse", "-inform", "DER", "-in", str(tmp_path / "ses.der"), "-strparse", str(offset),
+                       "-out", str(tmp_path / out), "-noout")
+        assert done.returncode == 0, done.stderr
+    printed = openssl("ts", "-reply", "-in", str(tmp_path / "token.der"), "-token_in", "-text")
+    assert printed.returncode == 0, printed.stderr
+    text = printed.stdout.decode()
+    assert "Hash Algorithm: sm3" in text and "Status: Granted." in text
+    imprint = "".join(re.findall(r"^\s+\d{4} - ([0-9a-f -]+?)\s{2,}", text, re.M)).replace(" ", "").replace("-", "")
+    sm3_hex = openssl("dgst", "-sm3", "-r", str(tmp_path / "signature.der")).stdout.split()[0].decode()
+    assert imprint == sm3_hex  # the token stamps the SES_Signature's signature value
+
+    # The TSA's SM2 signature over the signed attributes (DER as a SET OF, RFC 5652 5.4).
+    from asn1crypto import cms
+
+    signed = cms.ContentInfo.load((tmp_path / "token.der").read_bytes())["content"]
+    [signer] = signed["signer_infos"]
+    attrs = b"\x31" + signer["signed_attrs"].dump()[1:]
+    [tsa_cert] = signed["certificates"]
+    tsa_pub = public_pem(tsa_cert.chosen.dump(), tmp_path, "tsa")
+    assert sm2_verifies(tsa_pub, attrs, signer["signature"].native, tmp_path)
+    (tmp_path / "tsa.pem").write_bytes(sm2_pki.pem(tsa_cert.chosen))
+    (tmp_path / "root.pem").write_bytes(sm2_pki.pem(sealed["root"]))
+    ok = openssl("verify", "-vfyopt", "distid:1234567812345678", "-partial_chain", "-purpose", "timestampsign",
+                 "-CAfile", str(tmp_path / "root.pem"), str(tmp_path / "tsa.pem"))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+
+    # A timestamp of something else is refused by our verifier.
+    with app.app_context():
+        other = national.seal_document(seal=gbt38540.SESSignature.load(der)["to_sign"]["eseal"], document=DOCUMENT,
+                                       property_info="x", holder_cert=sealed["holder"].dump(),
+                                       holder_key=sealed["holder_key"])
+        swapped = gbt38540.SESSignature.load(other.dump())
+        swapped["time_stamp"] = gbt38540.SESSignature.load(der)["time_stamp"].native
+        refused = national.verify(swapped.dump(), DOCUMENT)
+    assert not refused.valid and refused.problems == ["bad_timestamp"]
 
 
 def test_a_tampered_document_hash_or_document_is_refused(app, sealed):
