@@ -10,10 +10,14 @@ import json
 
 from sqlalchemy import text
 
+from nanhaitong import db
+from nanhaitong.messages.models import Device
+from nanhaitong.payments.models import UtilityAccount
 from nanhaitong.security.fields import normalize_phone
 from tests.identity.conftest import sign_in_with
 
 PHONE = "13800138041"
+GAS, PUSH = "6100123456", "apns-token-0123456789abcdef"
 
 
 def raw(app, sql: str):
@@ -26,6 +30,13 @@ def test_a_switch_keeps_data_readable_and_migrate_moves_it_with_progress(make_ap
     citizen = sign_in_with(before, before.test_client())(PHONE)
     [(user_id, stored, index)] = raw(before, "SELECT id, phone, phone_index FROM users")
     assert stored.startswith("v1.")
+    with before.app_context():  # rows of the other indexed tables, as their services write them
+        blind = before.extensions["nht.blind_index"]
+        with db.unit_of_work():
+            db.session().add(UtilityAccount(owner_kind="citizen", owner_id=user_id, kind="gas", number=GAS,
+                                            number_index=blind.digest(GAS, domain="utility.gas")))
+            db.session().add(Device(user_id=user_id, platform="ios", token=PUSH,
+                                    token_index=blind.digest(PUSH, domain="push_token")))
 
     after = make_app(CRYPTO_SUITE="national")
     client = after.test_client()
@@ -45,6 +56,10 @@ def test_a_switch_keeps_data_readable_and_migrate_moves_it_with_progress(make_ap
     with after.app_context():
         assert index_after == after.extensions["nht.blind_index"].digest(PHONE, domain="phone",
                                                                          normalize=normalize_phone)
+    with after.app_context():
+        blind = after.extensions["nht.blind_index"]
+        assert raw(after, "SELECT number_index FROM utility_accounts") == [(blind.digest(GAS, domain="utility.gas"),)]
+        assert raw(after, "SELECT token_index FROM devices") == [(blind.digest(PUSH, domain="push_token"),)]
     [(key_stored,)] = raw(after, "SELECT private_key FROM signing_keys WHERE algorithm = 'ES256'")
     assert key_stored.startswith("v2.SM4GCM.")
     assert raw(after, "SELECT kid FROM signing_keys WHERE algorithm = 'SM2SM3' AND retired_at IS NULL")
