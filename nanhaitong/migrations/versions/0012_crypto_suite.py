@@ -1,4 +1,4 @@
-"""crypto suite: each audit link names its MAC algorithm; the SM2 CA's keys
+"""crypto suite: each audit link names its MAC algorithm; partners' ID-token algorithm; the SM2 CA's keys
 
 Revision ID: 0012n
 Revises: 0011
@@ -6,7 +6,8 @@ Create Date: 2026-12-04 21:10:00
 
 NULL means HMAC-SHA256 (every link written before the national suite existed). A plain
 ADD COLUMN, not a batch rebuild: rebuilding audit_events on SQLite would drop the
-triggers that refuse UPDATE and DELETE.
+triggers that refuse UPDATE and DELETE. (The downgrade does rebuild it on SQLite.)
+partners.id_token_alg: NULL is ES256, else "SM2SM3".
 """
 import sqlalchemy as sa
 from alembic import op
