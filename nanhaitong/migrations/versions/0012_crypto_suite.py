@@ -6,7 +6,7 @@ Create Date: 2026-12-04 21:10:00
 
 NULL means HMAC-SHA256 (every link written before the national suite existed). A plain
 ADD COLUMN, not a batch rebuild: rebuilding audit_events on SQLite would drop the
-triggers that refuse UPDATE and DELETE. (The downgrade does rebuild it on SQLite.)
+triggers that refuse UPDATE and DELETE.
 partners.id_token_alg: NULL is ES256, else "SM2SM3".
 """
 import sqlalchemy as sa
@@ -35,5 +35,13 @@ def downgrade() -> None:
     with op.batch_alter_table('partners', schema=None) as batch_op:
         batch_op.drop_column('id_token_alg')
     op.drop_table('esign_sm2_authorities')
-    with op.batch_alter_table('audit_events', schema=None) as batch_op:
-        batch_op.drop_column('hash_alg')
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_column('audit_events', 'hash_alg')
+        return
+    # SQLite (3.35+) drops a column in place; a batch rebuild would lose the append-only triggers.
+    op.execute("DROP TRIGGER audit_events_no_update")
+    op.execute("DROP TRIGGER audit_events_no_delete")
+    op.drop_column('audit_events', 'hash_alg')
+    for verb in ("UPDATE", "DELETE"):
+        op.execute(f"CREATE TRIGGER audit_events_no_{verb.lower()} BEFORE {verb} ON audit_events "
+                   "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END")
