@@ -123,3 +123,15 @@ def test_blind_index_algorithm_follows_the_suite_unless_pinned():
     assert sha.digest("x", domain="phone") != sm3.digest("x", domain="phone")
     assert sm3.digest("x", domain="phone", alg=HMAC_SHA256) == sha.digest("x", domain="phone")
     assert len(sm3.digest("x", domain="phone")) == 64
+
+
+def test_the_suite_setting_is_checked(tmp_path):
+    from nanhaitong.config import ConfigError, load
+
+    base = {"DATA_DIR": str(tmp_path)}
+    assert load(base, environ={})["CRYPTO_SUITE"] == "international"
+    assert load(base, environ={"NHT_CRYPTO_SUITE": "national"})["CRYPTO_SUITE"] == "national"
+    with pytest.raises(ConfigError, match="NHT_CRYPTO_SUITE"):
+        load(base, environ={"NHT_CRYPTO_SUITE": "sm"})
+    with pytest.raises(ConfigError, match="NHT_SM2_ID"):
+        load(base, environ={"NHT_SM2_ID": ""})
