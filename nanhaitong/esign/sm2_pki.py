@@ -1,8 +1,8 @@
 """SM2 certificates and CRLs (GM/T 0015 profile of X.509): SM3withSM2, OID 1.2.156.10197.1.501.
 
-The national suite's platform CA: a self-signed SM2 root, and certificates it issues for
-citizens, seals (the seal maker), the TSA and the OCSP responder, with CRLs signed the
-same way. Built with asn1crypto (which pyHanko already installs); every signature is made
+The national suite's platform CA: a self-signed SM2 root, and the certificates it issues
+(issuing CA, seal maker, TSA, citizens' and seal holders'; an OCSP responder's when there is
+one: ``extended_key_usage=("ocsp_signing",)``), with CRLs signed the same way. Built with asn1crypto (which pyHanko already installs); every signature is made
 by a ``sign(tbs_der) -> DER SM2Signature`` callable, so the key stays with the key custody
 (:mod:`nanhaitong.security.custody`).
 
