@@ -56,8 +56,8 @@ def main() -> None:
     from nanhaitong.config import normalize_database_url
     from nanhaitong.identity import codes
     from nanhaitong.identity.models import Enterprise, EnterpriseMember, User
-    from nanhaitong.kernel import Principal
     from nanhaitong.ids import new_id
+    from nanhaitong.kernel import Principal
     from nanhaitong.licences.models import Licence
     from nanhaitong.messages.models import Device, Message, MessagePreference, PushDelivery
     from nanhaitong.migrations.runner import upgrade

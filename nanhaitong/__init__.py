@@ -102,6 +102,7 @@ def _register_api(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from .audit.cli import audit_cli
     from .cli import openapi_cli
+    from .crypto_cli import crypto_cli
     from .demo import demo_cli
     from .gov_services.cli import gov_services_cli
     from .identity.cli import staff_cli
@@ -111,7 +112,7 @@ def _register_cli(app: Flask) -> None:
     from .partners.cli import partners_cli
     from .payments.cli import payments_cli
 
-    for group in (audit_cli, db_cli, demo_cli, gov_services_cli, licences_cli, messages_cli, openapi_cli,
+    for group in (audit_cli, crypto_cli, db_cli, demo_cli, gov_services_cli, licences_cli, messages_cli, openapi_cli,
                   partners_cli, payments_cli, staff_cli):
         app.cli.add_command(group)
 

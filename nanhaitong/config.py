@@ -86,6 +86,11 @@ _SETTINGS: dict[str, tuple[object, object]] = {
     "FIELD_KEY_CURRENT": (None, str),
     "BLIND_INDEX_KEY": (None, str),
     "AUDIT_KEY": (None, str),
+    # Cryptographic suite (issue 25, docs/crypto.md): "international" (ES256, AES-GCM,
+    # HMAC-SHA256) or "national" (SM2, SM4-GCM, HMAC-SM3) for what is written from now on;
+    # what was written under either stays readable. SM2_ID: the SM2 distinguishing id.
+    "CRYPTO_SUITE": ("international", str),
+    "SM2_ID": ("1234567812345678", str),
     # esign (issue 6): the largest PDF a signing or verification upload may carry, and how
     # long a signing request waits for its SMS confirmation.
     "ESIGN_MAX_PDF_BYTES": (10 * 1024 * 1024, _int),
@@ -175,6 +180,10 @@ def load(overrides: dict | None = None, environ: os._Environ | dict | None = Non
     cfg["MAX_CONTENT_LENGTH"] = cfg["MAX_BODY_BYTES"]
 
     _gov_services_defaults(cfg)
+    if cfg["CRYPTO_SUITE"] not in ("international", "national"):
+        raise ConfigError(f"NHT_CRYPTO_SUITE must be 'international' or 'national', got {cfg['CRYPTO_SUITE']!r}")
+    if not cfg["SM2_ID"] or len(cfg["SM2_ID"].encode()) > 8191:
+        raise ConfigError("NHT_SM2_ID must be a non-empty identifier of under 8 KiB")
     generated = _fill_secrets(cfg, data_dir)
     cfg["GENERATED_SECRETS"] = sorted(generated)
     _refuse_unsafe_production(cfg)

@@ -3,6 +3,7 @@
 from .audit.models import AuditChainHead, AuditEvent  # noqa: F401
 from .authorizations.models import AccessLogEntry, Grant, GrantEvent  # noqa: F401
 from .esign.models import EsignAuthority, EsignCrl, Seal, SigningCertificate, SigningRequest  # noqa: F401
+from .esign.national import EsignSm2Authority  # noqa: F401
 from .gov_services.models import GovApplication, GovApplicationEvent, GovServiceItem  # noqa: F401
 from .idempotency import IdempotencyRecord  # noqa: F401
 from .identity.models import (  # noqa: F401

@@ -34,6 +34,9 @@ class PartnerCreateSchema(StrictSchema):
                                    load_default="client_secret_basic")
     jwks = JwkSetField(allow_none=True, metadata={"description": "Public ES256 keys for private_key_jwt"})
     jwks_uri = ma.fields.String(allow_none=True, validate=_URL)
+    id_token_signed_response_alg = ma.fields.String(
+        validate=validate.OneOf(("ES256", "SM2SM3")), load_default="ES256",
+        metadata={"description": "How its ID tokens are signed: ES256, or SM2SM3 (SM2 with SM3, see docs/crypto.md)"})
     webhook_url = ma.fields.String(allow_none=True, validate=_URL,
                                    metadata={"description": "Subscribes to every event when given"})
     rate_limit = ma.fields.String(validate=_RATE, metadata={"example": "120 per minute"})
@@ -48,6 +51,7 @@ class PartnerUpdateSchema(PartnerCreateSchema):
     redirect_uris = ma.fields.List(ma.fields.String(validate=_URL), validate=validate.Length(min=1, max=10))
     scopes = ma.fields.List(ma.fields.String(validate=validate.OneOf(SCOPE_NAMES)), validate=validate.Length(min=1))
     auth_method = ma.fields.String(validate=validate.OneOf(("client_secret_basic", "private_key_jwt")))
+    id_token_signed_response_alg = ma.fields.String(validate=validate.OneOf(("ES256", "SM2SM3")))
 
 
 class CredentialsSchema(ma.Schema):
@@ -66,6 +70,7 @@ class PartnerSchema(ma.Schema):
     scopes = ma.fields.List(ma.fields.String(), required=True)
     optional_scopes = ma.fields.List(ma.fields.String(), required=True)
     auth_method = ma.fields.String(required=True)
+    id_token_signed_response_alg = ma.fields.String(required=True)
     jwks = ma.fields.Dict(allow_none=True, required=True)
     jwks_uri = ma.fields.String(allow_none=True, required=True)
     webhook_url = ma.fields.String(allow_none=True, required=True)

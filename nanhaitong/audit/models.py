@@ -21,6 +21,9 @@ class AuditEvent(Base):
     details: Mapped[str] = mapped_column(Text)  # canonical JSON
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The link's MAC (issue 25): NULL is HMAC-SHA256, else "HMAC-SM3". Not itself hashed:
+    # a forged name only makes the link fail to verify.
+    hash_alg: Mapped[str | None] = mapped_column(String(16))
 
 
 class AuditChainHead(Base):

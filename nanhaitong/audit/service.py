@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from sqlalchemy import bindparam, insert, select, update
 
 from .. import db
 from ..ids import new_id
+from ..security.suite import HMAC_SHA256, mac_hex
 from ..timeutil import isoformat, utcnow
 from .models import AuditChainHead, AuditEvent
 
@@ -20,7 +20,7 @@ RESULTS = ("success", "failure", "denied")
 # The fields an event's hash covers, in order. Adding one needs a new chain version.
 HASHED_FIELDS = ("seq", "id", "occurred_at", "actor", "on_behalf_of", "action", "object_type",
                  "object_id", "source_ip", "request_id", "result", "details")
-_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
+_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash", "hash_alg")
 
 # The statements that append, built once: building them costs more than running them.
 _EVENTS, _HEAD = AuditEvent.__table__, AuditChainHead.__table__
@@ -41,14 +41,15 @@ def _canonical(value) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _link_hash(key: bytes, prev_hash: str, event: AuditEvent) -> str:
+def _link_hash(alg: str, prev_hash: str, event: AuditEvent) -> str:
+    """The link's MAC under ``alg`` (HMAC-SHA256 or HMAC-SM3, each with its own key)."""
     fields = {name: getattr(event, name) for name in HASHED_FIELDS}
     message = (prev_hash + _canonical(fields)).encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return mac_hex(alg, current_app.extensions["nht.audit_keys"][alg], message)
 
 
-def _key() -> bytes:
-    return current_app.extensions["nht.audit_key"]
+def _current_alg() -> str:
+    return current_app.extensions["nht.suite"].mac
 
 
 def _principal():
@@ -88,7 +89,9 @@ def record(action: str, *, result: str = "success", object_type: str | None = No
         details=_canonical(details or {}),
         prev_hash=prev_hash,
     )
-    event.hash = _link_hash(_key(), prev_hash, event)
+    alg = _current_alg()
+    event.hash_alg = None if alg == HMAC_SHA256 else alg
+    event.hash = _link_hash(alg, prev_hash, event)
     _append(session, event, head_id=head.id if head else None)
     return event
 
@@ -121,7 +124,6 @@ class ChainReport:
 def verify_chain(batch_size: int = 1000) -> ChainReport:
     """Walk the whole chain; report the first break, if any."""
     session = db.session()
-    key = _key()
     expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
     last_seen = 0
     while True:
@@ -135,7 +137,9 @@ def verify_chain(batch_size: int = 1000) -> ChainReport:
                 return ChainReport(False, count, "missing_event", expected_seq)
             if event.prev_hash != prev_hash:
                 return ChainReport(False, count, "broken_link", event.seq)
-            if not hmac.compare_digest(_link_hash(key, prev_hash, event), event.hash):
+            alg = event.hash_alg or HMAC_SHA256
+            if alg not in current_app.extensions["nht.audit_keys"] or not hmac.compare_digest(
+                    _link_hash(alg, prev_hash, event), event.hash):
                 return ChainReport(False, count, "modified_event", event.seq)
             prev_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1
         last_seen = batch[-1].seq

@@ -29,14 +29,15 @@ from .directory import (
     verified_identity,
 )
 from .tokens import ALGORITHM as TOKEN_ALGORITHM
-from .tokens import decode_access_token, issue_access_token, keyring, unverified_header
+from .tokens import SM2_ALGORITHM as SM2_TOKEN_ALGORITHM
+from .tokens import decode_access_token, issue_access_token, keyring, token_algorithm, unverified_header
 
 __all__ = [
-    "TOKEN_ALGORITHM", "certificate_subject", "consented_profile", "consume_code", "contact_phone",
+    "SM2_TOKEN_ALGORITHM", "TOKEN_ALGORITHM", "certificate_subject", "consented_profile", "consume_code", "contact_phone",
     "count_enterprises", "decode_access_token", "enterprise_ids_where", "enterprise_profile",
     "enterprise_registration", "find_citizen", "issue_access_token", "keyring", "member_ids", "member_role",
     "members_of", "parties", "party", "phone_index", "phone_of", "register_party_label", "registry_identifier",
-    "send_code", "unverified_header", "verified_identity",
+    "send_code", "token_algorithm", "unverified_header", "verified_identity",
 ]
 
 

@@ -24,8 +24,7 @@ from .. import db
 from ..audit.service import record as audit
 from ..authorizations import record_access
 from ..errors import NotFound, ValidationFailed
-from ..identity import TOKEN_ALGORITHM as ALGORITHM
-from ..identity import keyring, unverified_header
+from ..identity import keyring, token_algorithm, unverified_header
 from ..kernel import Principal
 from ..timeutil import as_utc, isoformat, utcnow
 from .models import Licence, Presentation
@@ -64,7 +63,8 @@ def create(principal: Principal, licence_id: str, fields: list[str], ttl_seconds
     session = db.session()
     session.add(presentation)
     session.flush()
-    kid, private = keyring().signing_key()
+    algorithm = token_algorithm()
+    kid, private = keyring().signing_key(algorithm)
     presentation.token = jwt.encode({
         "iss": current_app.config["ISSUER"],
         "jti": presentation.id,
@@ -73,7 +73,7 @@ def create(principal: Principal, licence_id: str, fields: list[str], ttl_seconds
         "licence": {"type_code": licence.type_code, "type_name": licence_type(licence.type_code).name,
                     "issuer_name": licence.issuer_name, "valid_until": licence.valid_until},
         "disclosed": {name: _value(licence, name) for name in sorted(set(fields))},
-    }, private, algorithm=ALGORITHM, headers={"kid": kid, "typ": TOKEN_TYPE})
+    }, private, algorithm=algorithm, headers={"kid": kid, "typ": TOKEN_TYPE})
     audit("licence.presented", object_type="licence", object_id=licence.id,
           details={"presentation_id": presentation.id, "fields": sorted(set(fields)), "ttl_seconds": ttl_seconds})
     return presentation
@@ -142,10 +142,11 @@ def verify(verifier: Principal, token: str) -> dict:
     """Whether a presented token is authentic, unexpired, unrevoked, and its licence valid."""
     try:
         header = unverified_header(token)
-        key = keyring().public_key(header.get("kid", "")) if header.get("typ") == TOKEN_TYPE else None
-        if key is None:
+        entry = keyring().public_entry(header.get("kid", "")) if header.get("typ") == TOKEN_TYPE else None
+        if entry is None:
             return {"valid": False, "reason": "not_a_presentation"}
-        claims = jwt.decode(token, key, algorithms=[ALGORITHM], issuer=current_app.config["ISSUER"],
+        key, _, algorithm = entry  # the key's own algorithm, never the header's
+        claims = jwt.decode(token, key, algorithms=[algorithm], issuer=current_app.config["ISSUER"],
                             options={"require": ["iss", "jti", "iat", "exp"]})
     except jwt.ExpiredSignatureError:
         return {"valid": False, "reason": "expired"}

@@ -38,6 +38,8 @@ class Partner(Base):
     scopes: Mapped[str] = mapped_column(Text)  # JSON list: what it may ask for
     optional_scopes: Mapped[str] = mapped_column(Text, default="[]")  # JSON list: the user may untick these
     auth_method: Mapped[str] = mapped_column(String(30), default="client_secret_basic")
+    # OIDC registration's id_token_signed_response_alg: ES256 (NULL) or SM2SM3 (issue 25).
+    id_token_alg: Mapped[str | None] = mapped_column(String(10))
     jwks: Mapped[str | None] = mapped_column(Text)  # JSON JWK set (private_key_jwt)
     jwks_uri: Mapped[str | None] = mapped_column(String(500))
     webhook_url: Mapped[str | None] = mapped_column(String(500))

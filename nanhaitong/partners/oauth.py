@@ -11,12 +11,14 @@ revocation, a withdrawn consent or a suspended partner stop it on its next use.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+import jwt as pyjwt
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin, InvalidClientError, grants
 from authlib.oauth2.rfc6749.authorization_server import scope_to_list
@@ -33,6 +35,7 @@ from .. import db
 from ..audit.service import record as audit
 from ..authorizations import PARTNER, live_grant
 from ..clients import clients
+from ..identity import SM2_TOKEN_ALGORITHM as SM2_ALGORITHM
 from ..identity import TOKEN_ALGORITHM as ALGORITHM
 from ..identity import find_citizen, issue_access_token, keyring
 from ..ids import new_id
@@ -50,7 +53,8 @@ class PartnerClient(ClientMixin):
     def __init__(self, partner: Partner):
         self.partner = partner
         self.client_id = partner.client_id
-        self.id_token_signed_response_alg = ALGORITHM
+        # ES256 unless the partner's registration asks for SM2SM3 (docs/crypto.md).
+        self.id_token_signed_response_alg = partner.id_token_alg or ALGORITHM
 
     def get_client_id(self):
         return self.partner.client_id
@@ -101,7 +105,9 @@ def query_client(client_id):
 def pairwise_subject(partner: Partner, user_id: str) -> str:
     """The user's subject for this partner: the same for every partner of one sector, and
     unlinkable across sectors (HMAC keyed with the server's blind-index key)."""
-    return current_app.extensions["nht.blind_index"].digest(f"{partner.sector}\x00{user_id}", domain="pairwise-sub")
+    # Pinned to HMAC-SHA256: a partner's view of a user must not change with the crypto suite.
+    return current_app.extensions["nht.blind_index"].digest(f"{partner.sector}\x00{user_id}", domain="pairwise-sub",
+                                                            alg="HMAC-SHA256")
 
 
 def _code_hash(code: str) -> str:
@@ -189,15 +195,30 @@ class NhtOpenIDCode(OpenIDCode):
         return False  # a nonce binds the ID token to the partner's session; replays are the partner's check
 
     def get_client_algorithm(self, client):
-        return ALGORITHM
+        return client.id_token_signed_response_alg
 
     def get_encode_header(self, client):
-        kid, _ = keyring().signing_key()
-        return {"alg": ALGORITHM, "kid": kid, "typ": "JWT"}
+        kid, _ = keyring().signing_key(client.id_token_signed_response_alg)
+        return {"alg": client.id_token_signed_response_alg, "kid": kid, "typ": "JWT"}
 
     def resolve_client_private_key(self, client):
-        _, private = keyring().signing_key()
+        _, private = keyring().signing_key(ALGORITHM)  # ES256 under either suite, unless registered otherwise
         return ECKey.import_key(private)
+
+    def encode_id_token(self, token, request):
+        """SM2SM3 ID tokens for partners registered for them (Authlib knows no SM2): the same
+        claims Authlib puts in, ``at_hash`` the left half of the access token's SM3 hash."""
+        if self.get_client_algorithm(request.client) != SM2_ALGORITHM:
+            return super().encode_id_token(token, request)
+        claims = dict(self.get_compatible_claims(request))
+        if request.authorization_code:
+            claims.update(self.get_authorization_code_claims(request.authorization_code))
+        if token.get("access_token"):
+            digest = hashlib.new("sm3", token["access_token"].encode()).digest()
+            claims["at_hash"] = base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+        claims.update(self.generate_user_info(request.user, token["scope"]))
+        kid, private = keyring().signing_key(SM2_ALGORITHM)
+        return pyjwt.encode(claims, private, algorithm=SM2_ALGORITHM, headers={"kid": kid, "typ": "JWT"})
 
     def get_client_claims(self, client):
         return {"iss": current_app.config["ISSUER"], "aud": [client.get_client_id()],

@@ -110,6 +110,7 @@ def create(body: dict, *, actor: str | None = None) -> tuple[Partner, dict]:
         redirect_uris=json.dumps(body["redirect_uris"]), scopes=json.dumps(sorted(set(body["scopes"]))),
         optional_scopes=json.dumps(sorted(set(body.get("optional_scopes") or []))),
         auth_method=body.get("auth_method") or "client_secret_basic",
+        id_token_alg=None if body.get("id_token_signed_response_alg", "ES256") == "ES256" else "SM2SM3",
         jwks=json.dumps(body["jwks"]) if body.get("jwks") else None, jwks_uri=body.get("jwks_uri"),
         webhook_url=body.get("webhook_url"), rate_limit=body.get("rate_limit") or "120 per minute",
         daily_quota=body.get("daily_quota") or 10000, status="active",
@@ -175,6 +176,8 @@ def update(partner_id: str, body: dict, *, actor: str | None = None) -> Partner:
             setattr(partner, name, json.dumps(sorted(set(body[name])) if name != "redirect_uris" else body[name]))
     if "jwks" in body:
         partner.jwks = json.dumps(body["jwks"]) if body["jwks"] else None
+    if "id_token_signed_response_alg" in body:
+        partner.id_token_alg = None if body["id_token_signed_response_alg"] == "ES256" else "SM2SM3"
     audit("partner.updated", actor=actor, object_type="partner", object_id=partner.id,
           details={"fields": sorted(body)})
     return partner
@@ -216,6 +219,7 @@ def partner_view(partner: Partner, credentials: dict | None = None) -> dict:
         "scopes": json.loads(partner.scopes),
         "optional_scopes": json.loads(partner.optional_scopes),
         "auth_method": partner.auth_method,
+        "id_token_signed_response_alg": partner.id_token_alg or "ES256",
         "jwks": json.loads(partner.jwks) if partner.jwks else None,
         "jwks_uri": partner.jwks_uri,
         "webhook_url": partner.webhook_url,

@@ -130,7 +130,7 @@ class OpenIdConfiguration(MethodView):
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code", "client_credentials"],
             "subject_types_supported": ["pairwise"],
-            "id_token_signing_alg_values_supported": [oauth.ALGORITHM],
+            "id_token_signing_alg_values_supported": [oauth.ALGORITHM, oauth.SM2_ALGORITHM],  # per registration
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],
             "token_endpoint_auth_signing_alg_values_supported": [oauth.ALGORITHM],
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],

@@ -1,4 +1,4 @@
-"""Signed requests (HMAC-SHA256), as government gateways expect for server-to-server calls.
+"""Signed requests (HMAC-SHA256 or HMAC-SM3), as government gateways expect for server-to-server calls.
 
 Headers: ``X-NHT-AppId``, ``X-NHT-Timestamp`` (Unix seconds), ``X-NHT-Nonce`` (8-64
 characters of [A-Za-z0-9_-]), ``X-NHT-Signature`` (lowercase hex). The signature is
@@ -11,6 +11,9 @@ sorted by name then value, each name and value percent-encoded (RFC 3986, unrese
 characters kept), joined ``name=value`` with ``&`` (empty when there is none); the body
 hash is of the raw body bytes (of nothing for a GET). Timestamps more than
 ``WINDOW_SECONDS`` from our clock and nonces already used within the window are refused.
+
+National suite (GM/T): with ``X-NHT-Signature-Method: HMAC-SM3`` both the body hash and the
+HMAC use SM3 instead of SHA-256; without the header the method is HMAC-SHA256.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from .models import Partner
 
 WINDOW_SECONDS = 300
 HEADERS = ("X-NHT-AppId", "X-NHT-Timestamp", "X-NHT-Nonce", "X-NHT-Signature")
+METHOD_HEADER = "X-NHT-Signature-Method"
+METHODS = {"HMAC-SHA256": "sha256", "HMAC-SM3": "sm3"}
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
@@ -35,13 +40,14 @@ def sorted_query(query_string: str) -> str:
     return "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in sorted(pairs))
 
 
-def canonical_string(method: str, path: str, query_string: str, timestamp: str, nonce: str, body: bytes) -> str:
+def canonical_string(method: str, path: str, query_string: str, timestamp: str, nonce: str, body: bytes,
+                     *, signature_method: str = "HMAC-SHA256") -> str:
     return "\n".join((method.upper(), path, sorted_query(query_string), timestamp, nonce,
-                      hashlib.sha256(body or b"").hexdigest()))
+                      hashlib.new(METHODS[signature_method], body or b"").hexdigest()))
 
 
-def sign(secret: str, canonical: str) -> str:
-    return hmac.new(secret.encode(), canonical.encode(), hashlib.sha256).hexdigest()
+def sign(secret: str, canonical: str, *, signature_method: str = "HMAC-SHA256") -> str:
+    return hmac.new(secret.encode(), canonical.encode(), METHODS[signature_method]).hexdigest()
 
 
 def present(headers) -> bool:
@@ -71,10 +77,17 @@ def verify(method: str, path: str, query_string: str, headers, body: bytes, *, n
                 server_time=int(now), window_seconds=WINDOW_SECONDS)
     if not _NONCE.match(nonce):
         _refuse("signature_invalid", "X-NHT-Nonce must be 8 to 64 characters of A-Z a-z 0-9 _ -.")
-    expected = sign(partner.hmac_secret, canonical_string(method, path, query_string, timestamp, nonce, body))
+    signature_method = (headers.get(METHOD_HEADER) or "HMAC-SHA256").strip().upper()
+    if signature_method not in METHODS:
+        _refuse("signature_invalid", "X-NHT-Signature-Method must be HMAC-SHA256 or HMAC-SM3.",
+                methods=sorted(METHODS))
+    expected = sign(partner.hmac_secret, canonical_string(method, path, query_string, timestamp, nonce, body,
+                                                          signature_method=signature_method),
+                    signature_method=signature_method)
     if not hmac.compare_digest(expected, signature.lower()):
         _refuse("signature_invalid",
-                "X-NHT-Signature does not match: compute HMAC-SHA256 over the canonical string (see the docs).")
+                "X-NHT-Signature does not match: compute the HMAC over the canonical string (see the docs).",
+                signature_method=signature_method)
     # Checked after the signature, so strangers cannot spend a partner's nonces.
     if not replay.remember("nonce", partner.id, nonce, 2 * WINDOW_SECONDS):
         _refuse("nonce_replayed", "This X-NHT-Nonce was already used; send a fresh one with every request.")

@@ -2,17 +2,28 @@
 
 Token format (what ``FieldCipher.encrypt`` returns and stores in the column)::
 
-    v1.<kid>.<base64url(nonce || ciphertext_with_tag)>
+    v1.<kid>.<base64url(nonce || ciphertext_with_tag)>          AES-256-GCM
+    v2.<alg>.<kid>.<base64url(nonce || ciphertext_with_tag)>    any named AEAD
 
-- ``v1``    format version; the only one accepted.
-- ``kid``   id of the key that encrypted it, ``[A-Za-z0-9_-]{1,32}``.
+- ``v1``    AES-256-GCM under the key ``kid`` itself (what the international suite
+            writes, unchanged since the first release).
+- ``v2``    names its algorithm: ``SM4GCM`` (the national suite) or ``A256GCM``. Under
+            ``SM4GCM`` the 16-byte SM4 key is derived from the master key ``kid`` with
+            HMAC-SM3 (:func:`nanhaitong.security.suite.derive_key`), so one master key
+            never serves two algorithms and switching suites needs no new secret.
+- ``kid``   id of the master key, ``[A-Za-z0-9_-]{1,32}``.
 - payload   unpadded URL-safe base64 of a random 12-byte nonce followed by the
-            AES-256-GCM output (ciphertext then the 16-byte tag).
+            AEAD output (ciphertext then the 16-byte tag).
+
+Every token names (or implies) its algorithm, so values written under either suite
+decrypt whichever suite is configured; :meth:`FieldCipher.needs_rotation` is true for a
+token whose key or algorithm is not the current one (``flask crypto migrate``).
 - The *context* (e.g. ``"users.phone"``), UTF-8 encoded, is the GCM associated
   data. It is not stored: the reader must name the same context, so a value
   copied into another column does not decrypt.
 
-Blind index: ``hex(HMAC-SHA256(key, domain_utf8 || 0x00 || normalised_value_utf8))``.
+Blind index: ``hex(HMAC(key, domain_utf8 || 0x00 || normalised_value_utf8))`` with
+HMAC-SHA256 (international) or HMAC-SM3 under a key derived for it (national).
 Domains cannot contain NUL, so the domain/value boundary is unambiguous.
 
 Pure module: no Flask. ``EncryptedText`` finds its cipher through a resolver the
@@ -23,8 +34,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import os
 import re
 import unicodedata
@@ -32,8 +41,19 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.types import Text, TypeDecorator
+
+from .suite import (
+    A256GCM,
+    AEAD_KEY_BYTES,
+    HMAC_SHA256,
+    HMAC_SM3,
+    SM4GCM,
+    aead_decrypt,
+    aead_encrypt,
+    derive_key,
+    mac_hex,
+)
 
 __all__ = [
     "BlindIndex",
@@ -49,6 +69,8 @@ __all__ = [
 ]
 
 TOKEN_VERSION = "v1"
+TOKEN_VERSION_NAMED = "v2"
+_AEADS = (A256GCM, SM4GCM)
 KEY_BYTES = 32
 NONCE_BYTES = 12
 TAG_BYTES = 16
@@ -107,81 +129,99 @@ def _check_context(context: str) -> bytes:
 
 
 class FieldCipher:
-    """AES-256-GCM for single column values, with key rotation by key id.
+    """Field encryption with key rotation by key id and a named algorithm.
 
-    ``keys`` maps key id to a 32-byte key. New values are encrypted under
-    ``current_kid``; any key still in ``keys`` decrypts, so rotation is: add the
-    new key, make it current, re-encrypt (see :meth:`reencrypt`), then drop the
-    old one.
+    ``keys`` maps key id to a 32-byte master key. New values are encrypted under
+    ``current_kid`` with ``aead`` (``A256GCM`` or ``SM4GCM``); any key still in ``keys``
+    decrypts, under whichever algorithm its token names. Rotation: add the new key, make
+    it current, re-encrypt (see :meth:`reencrypt`), then drop the old one.
     """
 
-    def __init__(self, keys: Mapping[str, bytes], current_kid: str) -> None:
+    def __init__(self, keys: Mapping[str, bytes], current_kid: str, *, aead: str = A256GCM) -> None:
         if not keys:
             raise ValueError("at least one key is required")
-        checked: dict[str, AESGCM] = {}
+        if aead not in _AEADS:
+            raise ValueError(f"unknown field encryption algorithm {aead!r}")
+        checked: dict[str, bytes] = {}
         for kid, key in keys.items():
             if not isinstance(kid, str) or not _KID_RE.fullmatch(kid):
                 raise ValueError(f"key id must match [A-Za-z0-9_-]{{1,32}}: {kid!r}")
             if not isinstance(key, bytes | bytearray) or len(key) != KEY_BYTES:
                 raise ValueError(f"key {kid!r} must be {KEY_BYTES} bytes")
-            checked[kid] = AESGCM(bytes(key))
+            checked[kid] = bytes(key)
         if current_kid not in checked:
             raise ValueError(f"current key id {current_kid!r} is not among the keys")
-        # Keep only AESGCM objects so the raw keys do not linger on this instance.
-        self._aead = checked
+        # Working keys per (kid, algorithm); the master keys themselves are not kept.
+        self._work = {(kid, alg): _working_key(alg, key) for kid, key in checked.items() for alg in _AEADS}
         self._current_kid = current_kid
+        self._aead = aead
 
     @property
     def current_kid(self) -> str:
         return self._current_kid
 
+    @property
+    def algorithm(self) -> str:
+        return self._aead
+
     def __repr__(self) -> str:  # never show key material
-        return f"FieldCipher(kids={sorted(self._aead)!r}, current_kid={self._current_kid!r})"
+        kids = sorted({kid for kid, _ in self._work})
+        return f"FieldCipher(kids={kids!r}, current_kid={self._current_kid!r}, aead={self._aead!r})"
+
+    def working_key(self, kid: str, alg: str) -> bytes:
+        """The key that ``alg`` uses under master key ``kid`` (for independent checks)."""
+        return self._work[(kid, alg)]
 
     def encrypt(self, plaintext: str, *, context: str) -> str:
-        """Encrypt ``plaintext`` under the current key, bound to ``context``."""
+        """Encrypt ``plaintext`` under the current key and algorithm, bound to ``context``."""
         if not isinstance(plaintext, str):
             raise TypeError("plaintext must be str")
         aad = _check_context(context)
         nonce = os.urandom(NONCE_BYTES)
-        sealed = self._aead[self._current_kid].encrypt(nonce, plaintext.encode("utf-8"), aad)
+        sealed = aead_encrypt(self._aead, self._work[(self._current_kid, self._aead)], nonce,
+                              plaintext.encode("utf-8"), aad)
         payload = base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode("ascii")
-        return f"{TOKEN_VERSION}.{self._current_kid}.{payload}"
+        if self._aead == A256GCM:
+            return f"{TOKEN_VERSION}.{self._current_kid}.{payload}"
+        return f"{TOKEN_VERSION_NAMED}.{self._aead}.{self._current_kid}.{payload}"
 
     def decrypt(self, token: str, *, context: str) -> str:
         """Decrypt a token; raise :class:`DecryptionError` for any bad token."""
         aad = _check_context(context)
-        kid, raw = self._parse(token)
-        aead = self._aead.get(kid)
-        if aead is None:
+        alg, kid, raw = self._parse(token)
+        key = self._work.get((kid, alg))
+        if key is None:
             raise DecryptionError("cannot decrypt value")
         try:
-            plaintext = aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad)
+            plaintext = aead_decrypt(alg, key, raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad)
             return plaintext.decode("utf-8")
         except (InvalidTag, UnicodeDecodeError):
             raise DecryptionError("cannot decrypt value") from None
 
     def needs_rotation(self, token: str) -> bool:
-        """True when ``token`` was encrypted under a key other than the current one.
+        """True when ``token`` was encrypted under another key or algorithm than the current.
 
         Raises :class:`DecryptionError` if the token is malformed.
         """
-        kid, _ = self._parse(token)
-        return kid != self._current_kid
+        alg, kid, _ = self._parse(token)
+        return kid != self._current_kid or alg != self._aead
 
     def reencrypt(self, token: str, *, context: str) -> str:
         """Return ``token`` re-encrypted under the current key (for rotation jobs)."""
         return self.encrypt(self.decrypt(token, context=context), context=context)
 
     @staticmethod
-    def _parse(token: str) -> tuple[str, bytes]:
+    def _parse(token: str) -> tuple[str, str, bytes]:
         if not isinstance(token, str):
             raise DecryptionError("malformed token")
         parts = token.split(".")
-        if len(parts) != 3:
+        if len(parts) == 3 and parts[0] == TOKEN_VERSION:
+            alg, (_, kid, payload) = A256GCM, parts
+        elif len(parts) == 4 and parts[0] == TOKEN_VERSION_NAMED and parts[1] in _AEADS:
+            _, alg, kid, payload = parts
+        else:
             raise DecryptionError("malformed token")
-        version, kid, payload = parts
-        if version != TOKEN_VERSION or not _KID_RE.fullmatch(kid):
+        if not _KID_RE.fullmatch(kid):
             raise DecryptionError("malformed token")
         # urlsafe_b64decode silently skips foreign characters; refuse them instead.
         if not _B64URL_RE.fullmatch(payload):
@@ -192,7 +232,13 @@ class FieldCipher:
             raise DecryptionError("malformed token") from None
         if len(raw) < NONCE_BYTES + TAG_BYTES:
             raise DecryptionError("malformed token")
-        return kid, raw
+        return alg, kid, raw
+
+
+def _working_key(alg: str, master: bytes) -> bytes:
+    if alg == A256GCM:
+        return master  # the international suite's keys, as they have always been used
+    return derive_key(HMAC_SM3, master, f"nht/field/{alg}", AEAD_KEY_BYTES[alg])
 
 
 # --- blind index ------------------------------------------------------------
@@ -224,17 +270,21 @@ def normalize_id_number(value: str) -> str:
 
 
 class BlindIndex:
-    """Keyed, domain-separated HMAC-SHA256 digests for equality lookups.
+    """Keyed, domain-separated HMAC digests for equality lookups (HMAC-SHA256, or HMAC-SM3
+    under a key derived from the same master for it).
 
     Store ``digest(phone, domain="phone", normalize=normalize_phone)`` next to the
     encrypted column and query by it. Always pass the same normaliser for a
     domain when writing and when looking up, or lookups silently miss.
     """
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, *, alg: str = HMAC_SHA256) -> None:
         if not isinstance(key, bytes | bytearray) or len(key) < KEY_BYTES:
             raise ValueError(f"blind index key must be at least {KEY_BYTES} bytes")
-        self._key = bytes(key)
+        if alg not in (HMAC_SHA256, HMAC_SM3):
+            raise ValueError(f"unknown blind index algorithm {alg!r}")
+        self._keys = {HMAC_SHA256: bytes(key), HMAC_SM3: derive_key(HMAC_SM3, bytes(key), "nht/blind-index", 32)}
+        self.alg = alg
 
     def __repr__(self) -> str:
         return "BlindIndex(<key hidden>)"
@@ -245,8 +295,11 @@ class BlindIndex:
         *,
         domain: str,
         normalize: Callable[[str], str] | None = None,
+        alg: str | None = None,
     ) -> str:
-        """Hex HMAC-SHA256 of ``domain || 0x00 || normalize(value)``."""
+        """Hex HMAC of ``domain || 0x00 || normalize(value)``, with this index's algorithm
+        unless ``alg`` names one (an identifier that must never change, such as a pairwise
+        subject, pins its algorithm)."""
         if not isinstance(value, str):
             raise TypeError("value must be str")
         if not isinstance(domain, str) or not _DOMAIN_RE.fullmatch(domain):
@@ -254,7 +307,8 @@ class BlindIndex:
         if normalize is not None:
             value = normalize(value)
         message = domain.encode("utf-8") + b"\x00" + value.encode("utf-8")
-        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+        alg = alg or self.alg
+        return mac_hex(alg, self._keys[alg], message)
 
 
 # --- SQLAlchemy column type -------------------------------------------------

@@ -13,6 +13,7 @@ from nanhaitong import db
 from nanhaitong.esign import ca
 from nanhaitong.esign.models import EsignAuthority
 from tests.authorizations.helpers import audit_rows
+from tests.crypto_suite import FIELD_TOKEN_PREFIX
 from tests.identity.test_enterprises import assert_error
 
 from .conftest import ESIGN, LI, ca_bundle, issue
@@ -35,7 +36,7 @@ def test_ca_keys_are_encrypted_at_rest(app, client):
     ca_bundle(client)
     with app.app_context():
         raw = db.session().connection().exec_driver_sql("SELECT private_key FROM esign_authorities").scalars().all()
-    assert len(raw) == 5 and all(value.startswith("v1.") and "PRIVATE KEY" not in value for value in raw)
+    assert len(raw) == 5 and all(value.startswith(FIELD_TOKEN_PREFIX) and "PRIVATE KEY" not in value for value in raw)
 
 
 def test_two_instances_starting_at_once_share_one_ca(make_app):

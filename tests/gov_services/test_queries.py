@@ -22,6 +22,7 @@ from tests.authorizations.helpers import (
     user_id,
     verified,
 )
+from tests.crypto_suite import FIELD_TOKEN_PREFIX
 from tests.identity.conftest import assert_error
 
 from .conftest import SAMPLES, fault, query
@@ -172,7 +173,7 @@ def test_the_cache_expires(app, sign_in, monkeypatch):
         [key] = store.keys("nht:gov:query:*")
         assert 0 < store.ttl(key) <= 300  # the item's cache time
         sealed = store.get(key).decode()
-        assert sealed.startswith("v1.") and "balance_fen" not in sealed  # personal data sealed at rest
+        assert sealed.startswith(FIELD_TOKEN_PREFIX) and "balance_fen" not in sealed  # personal data sealed at rest
         store.pexpire(key, 1)
         time_module.sleep(0.01)
     else:

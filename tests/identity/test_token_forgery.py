@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
 from nanhaitong.identity import tokens
+from tests.crypto_suite import TOKEN_ALG, sign_jws
 
 from .conftest import ERROR_KEYS, assert_error
 
@@ -123,7 +124,7 @@ def sign_real(real, real_key):
             c.pop(name, None)
         h = {"kid": kid, "typ": "at+jwt", **(header or {})}
         h = {k: v for k, v in h.items() if v is not None}
-        return es256({"alg": "ES256", **h}, c, private)
+        return sign_jws({"alg": TOKEN_ALG, **h}, c, private)
 
     return _sign
 
@@ -159,7 +160,7 @@ class _CountingServer:
 # -- controls --------------------------------------------------------------------------
 
 def test_controls_real_and_resigned_tokens_are_accepted(client, real, sign_real):
-    assert real["header"]["alg"] == "ES256" and real["header"]["typ"] == "at+jwt"
+    assert real["header"]["alg"] == TOKEN_ALG and real["header"]["typ"] == "at+jwt"
     assert call(client, real["token"]).status_code == 200
     assert call(client, sign_real()).status_code == 200  # our re-signing harness is sound
     # RFC 6750 / RFC 9110: the auth scheme is case-insensitive
@@ -230,13 +231,19 @@ def test_other_algs_with_original_signature(client, real):
 def test_hmac_signed_with_our_public_key(client, real):
     jwks = client.get("/.well-known/jwks.json").get_json()
     jwk = next(k for k in jwks["keys"] if k["kid"] == real["header"]["kid"])
-    public = ECAlgorithm.from_jwk(jwk)
-    pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if jwk["crv"] == "SM2":
+        der = tokens.SM2JWSAlgorithm.from_jwk(jwk).public_der()
+        pem, point = b"-----BEGIN PUBLIC KEY-----\n" + base64.encodebytes(der) + b"-----END PUBLIC KEY-----\n", der[-65:]
+    else:
+        public = ECAlgorithm.from_jwk(jwk)
+        pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        point = public.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     forms = {
         "pem": pem,
         "pem-no-newline": pem.rstrip(b"\n"),
-        "der": public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo),
-        "x962-point": public.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint),
+        "der": der,
+        "x962-point": point,
         "jwk-as-published": json.dumps(jwk).encode(),
         "jwk-compact": json.dumps(jwk, separators=(",", ":")).encode(),
         "jwk-canonical": json.dumps({k: jwk[k] for k in ("crv", "kty", "x", "y")},
@@ -282,7 +289,7 @@ def test_bad_kid_even_with_a_valid_signature(client, real, sign_real, real_key):
         header = {k: v for k, v in real["header"].items() if k != "kid"}
         if kid is not None:
             header["kid"] = kid
-        cases[f"kid={kid!r}"] = es256(header, real["claims"], private)
+        cases[f"kid={kid!r}"] = sign_jws(header, real["claims"], private)
     refuse_all(client, cases)
 
 

@@ -17,6 +17,7 @@ from PIL import Image
 
 from nanhaitong.timeutil import china_today
 from tests.authorizations.helpers import CHEN, HUANG, LI, OU, act_under, create_grant, verified
+from tests.crypto_suite import international_only
 from tests.identity.conftest import assert_error
 
 from .conftest import LICENCES, by_type, library_change, present, sync, verify, with_payload
@@ -52,6 +53,7 @@ def qr_text(png: bytes) -> str:
     return barcode.text
 
 
+@international_only
 def test_a_presentation_is_a_compact_jws_an_independent_library_verifies(app, chen, live_server):
     card = by_type(chen, "resident_id_card")
     before = int(time.time())

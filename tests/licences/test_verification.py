@@ -58,7 +58,8 @@ def sign_with_our_key(app, claims: dict, **header) -> str:
     """A presentation-shaped token signed with the app's own current signing key."""
     with app.app_context():
         kid, private = tokens.keyring().signing_key()
-    return jwt.encode(claims, private, algorithm="ES256",
+        algorithm = tokens.token_algorithm()
+    return jwt.encode(claims, private, algorithm=algorithm,
                       headers={"kid": kid, "typ": "nht-presentation+jwt", **header})
 
 
@@ -113,8 +114,9 @@ def test_a_tampered_signature_is_refused(app, chen, huang, shown):
     assert verify(huang, unsigned) == {"valid": False, "reason": "bad_signature"}
     # Algorithm confusion: HS256 keyed with our published public key.
     with app.app_context():
-        public_pem = tokens.keyring().public_key(kid).public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        public = tokens.keyring().public_key(kid)
+        public_pem = (public.public.public_der() if isinstance(public, tokens.SM2Verifier) else public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
     signing_input = f"{b64url_json({'alg': 'HS256', 'kid': kid, 'typ': 'nht-presentation+jwt'})}.{shown['token'].split('.')[1]}"
     mac = base64.urlsafe_b64encode(hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest())
     assert verify(huang, f"{signing_input}.{mac.rstrip(b'=').decode()}") == {"valid": False, "reason": "bad_signature"}

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from nanhaitong import db
 from tests.authorizations.helpers import LI, audit_rows, verified
+from tests.crypto_suite import FIELD_TOKEN_PREFIX
 from tests.identity.conftest import assert_error
 from tests.identity.test_staff_auth import sign_in_staff
 from tests.identity.test_staff_cli import create_staff
@@ -51,7 +52,7 @@ def test_secrets_are_shown_once_and_not_stored_in_clear(app, operator):
     stored = " ".join(row)
     for secret in credentials.values():
         assert secret not in stored
-    assert row.hmac_secret.startswith("v1.") and row.webhook_secret.startswith("v1.")
+    assert row.hmac_secret.startswith(FIELD_TOKEN_PREFIX) and row.webhook_secret.startswith(FIELD_TOKEN_PREFIX)
 
 
 def test_admin_validation_is_422_with_fields(operator):

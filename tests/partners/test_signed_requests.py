@@ -167,3 +167,27 @@ def test_bearer_and_signature_combined(live_server, operator):
     raw = json.dumps({"token": "x" * 20}).encode()
     answer, _ = call(live_server, {**bearer(token), **signed_headers(partner, "POST", VERIFY, body=raw)})
     assert answer.status_code == 200
+
+
+def test_a_request_signed_with_hmac_sm3_by_openssl_is_accepted(live_server, operator):
+    """The national suite's request signature: SM3 body hash and HMAC-SM3, both by openssl."""
+    if not shutil.which("openssl"):
+        pytest.skip("needs the openssl command line")
+    partner = register(operator)
+    raw = json.dumps({"token": "x" * 20}).encode()
+    timestamp, nonce = str(int(time.time())), uuid.uuid4().hex
+    body_sm3 = subprocess.run(["openssl", "dgst", "-sm3", "-r"], input=raw, capture_output=True, check=True,
+                              timeout=10).stdout.split()[0].decode()
+    canonical = f"POST\n{VERIFY}\na=1\n{timestamp}\n{nonce}\n{body_sm3}"
+    signature = subprocess.run(["openssl", "dgst", "-sm3", "-r", "-hmac", partner["credentials"]["hmac_secret"]],
+                               input=canonical.encode(), capture_output=True, check=True,
+                               timeout=10).stdout.split()[0].decode()
+    headers = {"X-NHT-AppId": partner["app_id"], "X-NHT-Timestamp": timestamp, "X-NHT-Nonce": nonce,
+               "X-NHT-Signature": signature, "X-NHT-Signature-Method": "HMAC-SM3"}
+    answer, _ = call(live_server, headers, query="a=1")
+    assert answer.status_code == 200, answer.json()
+    # The same signature under the other method's name does not verify.
+    wrong = {**headers, "X-NHT-Nonce": uuid.uuid4().hex, "X-NHT-Signature-Method": "HMAC-SHA256"}
+    assert_refused(call(live_server, wrong, query="a=1")[0], "signature_invalid")
+    unknown = {**headers, "X-NHT-Nonce": uuid.uuid4().hex, "X-NHT-Signature-Method": "HMAC-MD5"}
+    assert_refused(call(live_server, unknown, query="a=1")[0], "signature_invalid")

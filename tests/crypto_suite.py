@@ -1,0 +1,45 @@
+"""Which crypto suite the suite under test runs with, and what the tests expect of it.
+
+`NHT_CRYPTO_SUITE=national python -m tests.run_backends` runs every test with the national
+suite (the apps read the variable like any NHT_* setting). Tests that check an
+international primitive with a library that knows no SM2 (pyjwt's JWKS client, jwcrypto)
+are `international_only`; their national counterparts check SM2 with OpenSSL's command
+line (tests/security/test_national_suite_openssl.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+
+import pytest
+
+SUITE = os.environ.get("NHT_CRYPTO_SUITE", "international")
+NATIONAL = SUITE == "national"
+TOKEN_ALG = "SM2SM3" if NATIONAL else "ES256"
+JWK_CURVE = "SM2" if NATIONAL else "P-256"
+FIELD_TOKEN_PREFIX = "v2.SM4GCM." if NATIONAL else "v1."
+
+international_only = pytest.mark.skipif(
+    NATIONAL, reason="checks ES256 with a library that has no SM2; the national suite's own check is "
+                     "tests/security/test_national_suite_openssl.py")
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def sign_jws(header: dict, claims: dict, private_key) -> str:
+    """A compact JWS over exactly ``header`` and ``claims`` with one of our signing keys
+    (as ``tokens.keyring().signing_key()`` returns it), whichever suite made it."""
+    import jwt
+    from jwt.algorithms import ECAlgorithm
+
+    signing_input = (f"{_b64(json.dumps(header, separators=(',', ':')).encode())}."
+                     f"{_b64(json.dumps(claims, separators=(',', ':')).encode())}").encode()
+    if header.get("alg") == "SM2SM3":
+        signature = jwt.get_algorithm_by_name("SM2SM3").sign(signing_input, private_key)
+    else:
+        signature = ECAlgorithm(ECAlgorithm.SHA256).sign(signing_input, private_key)
+    return f"{signing_input.decode()}.{_b64(signature)}"

@@ -1,0 +1,85 @@
+"""Switching NHT_CRYPTO_SUITE: old data stays readable, `flask crypto migrate` moves it.
+
+Two apps over one database: one international, then one national (as a redeploy with
+the setting changed would be), driven over the API and the CLI as an operator would.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import text
+
+from nanhaitong import db
+from nanhaitong.messages.models import Device
+from nanhaitong.payments.models import UtilityAccount
+from nanhaitong.security.fields import normalize_phone
+from tests.identity.conftest import sign_in_with
+
+PHONE = "13800138041"
+GAS, PUSH = "6100123456", "apns-token-0123456789abcdef"
+
+
+def raw(app, sql: str):
+    with app.extensions["nht.engine"].connect() as conn:
+        return conn.execute(text(sql)).all()
+
+
+def test_a_switch_keeps_data_readable_and_migrate_moves_it_with_progress(make_app):
+    before = make_app(CRYPTO_SUITE="international")
+    citizen = sign_in_with(before, before.test_client())(PHONE)
+    [(user_id, stored, index)] = raw(before, "SELECT id, phone, phone_index FROM users")
+    assert stored.startswith("v1.")
+    with before.app_context():  # rows of the other indexed tables, as their services write them
+        blind = before.extensions["nht.blind_index"]
+        with db.unit_of_work():
+            db.session().add(UtilityAccount(owner_kind="citizen", owner_id=user_id, kind="gas", number=GAS,
+                                            number_index=blind.digest(GAS, domain="utility.gas")))
+            db.session().add(Device(user_id=user_id, platform="ios", token=PUSH,
+                                    token_index=blind.digest(PUSH, domain="push_token")))
+
+    after = make_app(CRYPTO_SUITE="national")
+    client = after.test_client()
+    # Readable after the switch: the ES256 token issued before it, the AES-GCM phone.
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {citizen.tokens['access_token']}"})
+    assert me.status_code == 200, me.get_json()
+    assert me.get_json()["phone"].endswith(PHONE[-4:])
+
+    result = after.test_cli_runner().invoke(args=["crypto", "migrate", "--batch-size", "2"])
+    assert result.exit_code == 0, result.output
+    assert "re-encrypt users.phone: 1 rows, 1 re-encrypted" in result.output  # progress
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["suite"] == "national" and summary["reencrypted"] >= 2 and summary["reindexed"] >= 1
+
+    [(stored_after, index_after)] = raw(after, "SELECT phone, phone_index FROM users")
+    assert stored_after.startswith("v2.SM4GCM.") and index_after != index
+    with after.app_context():
+        assert index_after == after.extensions["nht.blind_index"].digest(PHONE, domain="phone",
+                                                                         normalize=normalize_phone)
+    with after.app_context():
+        blind = after.extensions["nht.blind_index"]
+        assert raw(after, "SELECT number_index FROM utility_accounts") == [(blind.digest(GAS, domain="utility.gas"),)]
+        assert raw(after, "SELECT token_index FROM devices") == [(blind.digest(PUSH, domain="push_token"),)]
+    [(key_stored,)] = raw(after, "SELECT private_key FROM signing_keys WHERE algorithm = 'ES256'")
+    assert key_stored.startswith("v2.SM4GCM.")
+    assert raw(after, "SELECT kid FROM signing_keys WHERE algorithm = 'SM2SM3' AND retired_at IS NULL")
+
+    # The same person signs in again under the national suite: found through the new index.
+    again = sign_in_with(after, client)(PHONE)
+    assert again.tokens["access_token"].startswith("eyJ")
+    assert client.get("/api/v1/me", headers=again.headers).get_json()["id"] == user_id
+
+    # The audit chain verifies across the switch, each link under its own algorithm.
+    algs = [alg for (alg,) in raw(after, "SELECT hash_alg FROM audit_events ORDER BY seq")]
+    assert algs[0] is None and "HMAC-SM3" in algs
+    [(action, alg)] = raw(after, "SELECT action, hash_alg FROM audit_events WHERE action = 'crypto.suite_migrated'")
+    assert alg == "HMAC-SM3"
+    for app in (after, before):
+        verified = app.test_cli_runner().invoke(args=["audit", "verify"])
+        assert verified.exit_code == 0 and json.loads(verified.output)["ok"], verified.output
+
+    # A second run has nothing left to do.
+    rerun = after.test_cli_runner().invoke(args=["crypto", "migrate"])
+    assert json.loads(rerun.stdout.strip().splitlines()[-1])["reencrypted"] == 0
+    status = after.test_cli_runner().invoke(args=["crypto", "status"])
+    assert json.loads(status.output)["values_to_reencrypt"] == 0
