@@ -31,7 +31,6 @@ from .one_stop.models import (  # noqa: F401
     Matter,
     MatterCentre,
     QueueCounter,
-    ServiceCentre,
     Slot,
 )
 from .partners.models import (  # noqa: F401

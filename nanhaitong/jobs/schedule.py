@@ -22,4 +22,10 @@ BEAT_SCHEDULE: dict[str, dict] = {
     "payments-reconcile": {"task": "payments.reconcile", "schedule": crontab(hour=19, minute=0)},
     # Webhook deliveries due a retry.
     "partners-webhooks-due": {"task": "nanhaitong.partners.webhooks.dispatch_due_webhooks", "schedule": 60.0},
+    # One-stop services (issue 27): reminders for tomorrow's appointments at 18:00 China
+    # time (10:00 UTC); no-shows every 15 minutes; deadline warnings and overdue follow-ups
+    # every hour.
+    "one-stop-reminders": {"task": "nanhaitong.one_stop.jobs.remind_appointments",
+                           "schedule": crontab(hour=10, minute=0)},
+    "one-stop-no-shows": {"task": "nanhaitong.one_stop.jobs.sweep_no_shows", "schedule": 900.0},
 }

@@ -11,6 +11,7 @@ from flask import Flask
 
 
 def init_app(app: Flask, api) -> None:
+    from . import jobs  # noqa: F401  (registers the scheduled tasks)
     from .admin_routes import admin_blp
     from .routes import blp
 

@@ -7,6 +7,8 @@ from flask.views import MethodView
 
 from schemas.one_stop import (
     AdminMatterListArgsSchema,
+    CheckInResultSchema,
+    CheckInSchema,
     MatterListSchema,
     MatterSchema,
     MatterStatusSchema,
@@ -14,8 +16,8 @@ from schemas.one_stop import (
 )
 
 from ..api import Blueprint
-from . import catalogue
-from .views import matter_view, matter_views
+from . import appointments, catalogue
+from .views import appointment_view, matter_view, matter_views
 
 OPERATORS = ("operator",)
 
@@ -70,3 +72,16 @@ class AdminMatterStatus(MethodView):
     def post(self, body, matter_id):
         """Retire a matter (hidden from the public, no new bookings or cases) or bring it back."""
         return _matter(catalogue.set_matter_status(g.principal, matter_id, body["status"]))
+
+
+@admin_blp.route("/centres/<centre_code>/check-ins")
+class AdminCheckIns(MethodView):
+    @admin_blp.login_required("staff", roles=OPERATORS)
+    @admin_blp.arguments(CheckInSchema)
+    @admin_blp.response(200, CheckInResultSchema)
+    @admin_blp.alt_response(404, response="NOT_FOUND")
+    @admin_blp.alt_response(409, response="CONFLICT", description="`wrong_day`, `appointment_closed`")
+    def post(self, body, centre_code):
+        """The centre's queue machine scanned a check-in QR: check in and answer the queue number (取号)."""
+        appointment = appointments.check_in(g.principal, centre_code, body["payload"])
+        return {"appointment": appointment_view(appointment), "queue_number": appointment.queue_number}

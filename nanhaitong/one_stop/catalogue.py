@@ -20,7 +20,8 @@ from ..errors import Conflict, NotFound, ValidationFailed
 from ..identity.principal import Principal
 from ..policy_push.rules import document_tokens, query_tokens
 from ..timeutil import utcnow
-from .models import Matter, MatterCentre, ServiceCentre
+from .centres import CENTRES, ServiceCentre
+from .models import Matter, MatterCentre
 
 MAX_OFFSET = 10_000
 MATTER_FIELDS = ("name", "department", "audience", "legal_days", "promised_days", "fee_fen", "fee_note",
@@ -30,11 +31,11 @@ MATTER_FIELDS = ("name", "department", "audience", "legal_days", "promised_days"
 # -- centres ------------------------------------------------------------------------------
 
 def list_centres() -> list[ServiceCentre]:
-    return list(db.session().execute(select(ServiceCentre).order_by(ServiceCentre.code)).scalars())
+    return list(CENTRES.values())
 
 
 def get_centre(code: str) -> ServiceCentre:
-    centre = db.session().get(ServiceCentre, code)
+    centre = CENTRES.get(code)
     if centre is None:
         raise NotFound("No such service centre.", code="centre_not_found")
     return centre
@@ -53,8 +54,7 @@ def handles(matter_id: str, centre_code: str) -> bool:
 
 def _check_centres(codes: list[str]) -> list[str]:
     codes = sorted(set(codes))
-    known = set(db.session().execute(select(ServiceCentre.code).where(ServiceCentre.code.in_(codes))).scalars())
-    unknown = [c for c in codes if c not in known]
+    unknown = [c for c in codes if c not in CENTRES]
     if unknown:
         raise ValidationFailed({"centres": ["Unknown service centre code."]})
     return codes

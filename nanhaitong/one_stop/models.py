@@ -15,20 +15,6 @@ from ..timeutil import utcnow
 UtcDateTime = DateTime(timezone=True)
 
 
-class ServiceCentre(Base):
-    """A town's or street's administrative service centre (行政服务中心) and its opening hours."""
-
-    __tablename__ = "one_stop_centres"
-
-    code: Mapped[str] = mapped_column(String(20), primary_key=True)
-    name: Mapped[str] = mapped_column(String(60))
-    town: Mapped[str] = mapped_column(String(20))
-    address: Mapped[str] = mapped_column(String(200))
-    morning: Mapped[str] = mapped_column(String(11), default="09:00-12:00")  # HH:MM-HH:MM, China time
-    afternoon: Mapped[str] = mapped_column(String(11), default="14:00-17:30")
-    slot_minutes: Mapped[int] = mapped_column(Integer, default=30)
-
-
 class Matter(Base):
     """A government service matter (政务服务事项) as the district handles it."""
 
@@ -61,7 +47,7 @@ class MatterCentre(Base):
     __tablename__ = "one_stop_matter_centres"
 
     matter_id: Mapped[str] = mapped_column(ForeignKey("one_stop_matters.id"), primary_key=True)
-    centre_code: Mapped[str] = mapped_column(ForeignKey("one_stop_centres.code"), primary_key=True, index=True)
+    centre_code: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)
 
 
 class Slot(Base):
@@ -72,7 +58,7 @@ class Slot(Base):
     __table_args__ = (UniqueConstraint("centre_code", "matter_id", "day", "start"),)
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
-    centre_code: Mapped[str] = mapped_column(ForeignKey("one_stop_centres.code"))
+    centre_code: Mapped[str] = mapped_column(String(20))
     matter_id: Mapped[str] = mapped_column(ForeignKey("one_stop_matters.id"))
     day: Mapped[str] = mapped_column(String(10))  # ISO date, China
     start: Mapped[str] = mapped_column(String(5))  # HH:MM, China time

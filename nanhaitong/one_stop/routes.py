@@ -1,19 +1,31 @@
 """One-stop services for the public and signed-in people: the matters catalogue and the
 centres (/api/v1/one-stop), appointments, cases, evaluations, bundles and benefit offers."""
 
+from datetime import date
+
+from flask import g
 from flask.views import MethodView
 
 from schemas.one_stop import (
+    AppointmentListArgsSchema,
+    AppointmentListSchema,
+    AppointmentSchema,
+    BookingSchema,
     CentreListSchema,
+    ChangeSchema,
+    CheckinQrSchema,
     DepartmentListSchema,
     MatterListArgsSchema,
     MatterListSchema,
     MatterSchema,
+    SlotArgsSchema,
+    SlotListSchema,
+    StandingSchema,
 )
 
 from ..api import Blueprint
-from . import catalogue
-from .views import centre_view, matter_view, matter_views
+from . import appointments, catalogue
+from .views import appointment_view, centre_view, matter_view, matter_views
 
 blp = Blueprint("one_stop", __name__, url_prefix="/api/v1/one-stop",
                 description="The district's matters (事项) and service centres, searchable in Chinese.")
@@ -59,3 +71,95 @@ class Departments(MethodView):
     def get(self):
         """The departments with active matters, and how many each has."""
         return {"items": catalogue.departments()}
+
+
+# -- appointments -------------------------------------------------------------------------
+
+@blp.route("/slots")
+class Slots(MethodView):
+    @blp.public
+    @blp.arguments(SlotArgsSchema, location="query")
+    @blp.response(200, SlotListSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, args):
+        """A centre's slots for a matter on the coming working days, with the places left."""
+        from_day = date.fromisoformat(args["from_day"]) if args.get("from_day") else None
+        return {"items": appointments.open_slots(args["centre"], args["matter_id"], from_day=from_day,
+                                                 days=args["days"])}
+
+
+@blp.route("/appointments")
+class Appointments(MethodView):
+    @blp.login_required("citizen")
+    @blp.arguments(AppointmentListArgsSchema, location="query")
+    @blp.response(200, AppointmentListSchema)
+    def get(self, args):
+        """Your appointments (or the enterprise's you act for), newest first."""
+        items, next_cursor = appointments.list_appointments(g.principal, status=args.get("status"),
+                                                            limit=args["limit"], cursor=args.get("cursor"))
+        return {"items": [appointment_view(a) for a in items], "next_cursor": next_cursor}
+
+    @blp.login_required("citizen")
+    @blp.arguments(BookingSchema)
+    @blp.response(201, AppointmentSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT",
+                      description="`slot_full` (somebody took the last place), `slot_not_offered`, `already_booked`")
+    def post(self, body):
+        """Book a place; 403 `booking_blocked` after three no-shows within 30 days."""
+        return appointment_view(appointments.book(g.principal, body["centre"], body["matter_id"], body["day"],
+                                                  body["start"]))
+
+
+@blp.route("/appointments/<ulid:appointment_id>")
+class AppointmentItem(MethodView):
+    @blp.login_required("citizen")
+    @blp.response(200, AppointmentSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, appointment_id):
+        """One appointment."""
+        return appointment_view(appointments.get_appointment(g.principal, appointment_id))
+
+
+@blp.route("/appointments/<ulid:appointment_id>/change")
+class AppointmentChange(MethodView):
+    @blp.login_required("citizen")
+    @blp.arguments(ChangeSchema)
+    @blp.response(200, AppointmentSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT",
+                      description="`slot_full`, `slot_not_offered`, `too_many_changes`, `appointment_started`")
+    def post(self, body, appointment_id):
+        """Move the appointment to another slot of the same centre and matter (at most twice)."""
+        return appointment_view(appointments.change(g.principal, appointment_id, body["day"], body["start"]))
+
+
+@blp.route("/appointments/<ulid:appointment_id>/cancel")
+class AppointmentCancel(MethodView):
+    @blp.login_required("citizen")
+    @blp.response(200, AppointmentSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="`appointment_started`, `appointment_closed`")
+    def post(self, appointment_id):
+        """Cancel before the slot starts; the place is free again."""
+        return appointment_view(appointments.cancel(g.principal, appointment_id))
+
+
+@blp.route("/appointments/<ulid:appointment_id>/checkin-qr")
+class AppointmentQr(MethodView):
+    @blp.login_required("citizen")
+    @blp.response(200, CheckinQrSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="`appointment_closed`")
+    def get(self, appointment_id):
+        """The check-in QR code to show the centre's queue machine, which answers a queue number."""
+        return appointments.checkin_qr(g.principal, appointment_id)
+
+
+@blp.route("/booking-standing")
+class BookingStanding(MethodView):
+    @blp.login_required("citizen")
+    @blp.response(200, StandingSchema)
+    def get(self):
+        """Your no-shows in the last 30 days and whether booking is blocked."""
+        return appointments.no_show_standing(g.principal)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from ..timeutil import isoformat
-from .models import Matter, ServiceCentre
+from .centres import ServiceCentre
+from .models import Matter
 
 
 def _at(moment):
@@ -31,3 +32,11 @@ def matter_views(matters: list[Matter]) -> list[dict]:
 
     centres = centres_of_many([m.id for m in matters])
     return [matter_view(m, centres[m.id]) for m in matters]
+
+
+def appointment_view(appointment) -> dict:
+    return {"id": appointment.id, "centre": appointment.centre_code, "matter_id": appointment.matter_id,
+            "day": appointment.day, "start": appointment.start, "status": appointment.status,
+            "queue_number": appointment.queue_number, "changes": appointment.changes,
+            "created_at": isoformat(appointment.created_at), "checked_in_at": _at(appointment.checked_in_at),
+            "cancelled_at": _at(appointment.cancelled_at)}

@@ -49,3 +49,33 @@ def add_matter(operator, **kw) -> dict:
     answer = operator.post(f"{ADMIN}/matters", json=matter_body(**kw))
     assert answer.status_code == 201, answer.get_json()
     return answer.get_json()
+
+
+def run_in_app(app, func, *args, **kwargs):
+    """Run a service function (a job) in a request context of the app, as a worker would."""
+    with app.test_request_context():
+        return func(*args, **kwargs)
+
+
+def shift_appointment(app, appointment_id: str, day: str) -> None:
+    """Move an appointment (and its slot) to another day: no API books the past or today."""
+    from nanhaitong import db
+    from nanhaitong.one_stop.models import Appointment, Slot
+
+    with app.app_context():
+        appointment = db.session().get(Appointment, appointment_id)
+        appointment.day = day
+        db.session().get(Slot, appointment.slot_id).day = day
+        db.session().commit()
+
+
+def first_slot(client, centre: str, matter_id: str, *, skip: int = 0) -> dict:
+    answer = client.get(f"{PUBLIC}/slots", query_string={"centre": centre, "matter_id": matter_id, "days": 3})
+    assert answer.status_code == 200, answer.get_json()
+    free = [s for s in answer.get_json()["items"] if s["available"] > 0]
+    return free[skip]
+
+
+def book(person, matter_id: str, slot: dict, centre: str = "guicheng"):
+    return person.post(f"{PUBLIC}/appointments", json={"centre": centre, "matter_id": matter_id,
+                                                       "day": slot["day"], "start": slot["start"]})

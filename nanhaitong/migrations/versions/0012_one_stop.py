@@ -1,24 +1,11 @@
-"""one-stop services: centres, matters, slots, appointments, cases, evaluations, bundles, benefits
+"""one-stop services: matters, slots, appointments, cases, evaluations, bundles, benefits
 
 Revision ID: 0012o
 Revises: 0011
-Create Date: 2026-12-04 20:48:59.993261
+Create Date: 2026-12-04 20:59:23.418406
 """
 import sqlalchemy as sa
 from alembic import op
-
-# The seven service centres of Nanhai's towns and streets: reference data the matters,
-# slots and cases point at (their opening hours are edited in place later).
-CENTRES = [
-    ("guicheng", "桂城街道行政服务中心", "桂城街道", "佛山市南海区桂城街道南海大道北63号"),
-    ("jiujiang", "九江镇行政服务中心", "九江镇", "佛山市南海区九江镇沙口大道28号"),
-    ("xiqiao", "西樵镇行政服务中心", "西樵镇", "佛山市南海区西樵镇樵园路12号"),
-    ("danzao", "丹灶镇行政服务中心", "丹灶镇", "佛山市南海区丹灶镇金沙大道18号"),
-    ("shishan", "狮山镇行政服务中心", "狮山镇", "佛山市南海区狮山镇狮山大道1号"),
-    ("dali", "大沥镇行政服务中心", "大沥镇", "佛山市南海区大沥镇广佛路88号"),
-    ("lishui", "里水镇行政服务中心", "里水镇", "佛山市南海区里水镇里官路26号"),
-]
-
 
 revision = '0012o'
 down_revision = '0011'
@@ -65,16 +52,6 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_one_stop_bundles')),
     sa.UniqueConstraint('code', name=op.f('uq_one_stop_bundles_code'))
-    )
-    op.create_table('one_stop_centres',
-    sa.Column('code', sa.String(length=20), nullable=False),
-    sa.Column('name', sa.String(length=60), nullable=False),
-    sa.Column('town', sa.String(length=20), nullable=False),
-    sa.Column('address', sa.String(length=200), nullable=False),
-    sa.Column('morning', sa.String(length=11), nullable=False),
-    sa.Column('afternoon', sa.String(length=11), nullable=False),
-    sa.Column('slot_minutes', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('code', name=op.f('pk_one_stop_centres'))
     )
     op.create_table('one_stop_matters',
     sa.Column('id', sa.String(length=26), nullable=False),
@@ -162,7 +139,6 @@ def upgrade() -> None:
     op.create_table('one_stop_matter_centres',
     sa.Column('matter_id', sa.String(length=26), nullable=False),
     sa.Column('centre_code', sa.String(length=20), nullable=False),
-    sa.ForeignKeyConstraint(['centre_code'], ['one_stop_centres.code'], name=op.f('fk_one_stop_matter_centres_centre_code_one_stop_centres')),
     sa.ForeignKeyConstraint(['matter_id'], ['one_stop_matters.id'], name=op.f('fk_one_stop_matter_centres_matter_id_one_stop_matters')),
     sa.PrimaryKeyConstraint('matter_id', 'centre_code', name=op.f('pk_one_stop_matter_centres'))
     )
@@ -177,7 +153,6 @@ def upgrade() -> None:
     sa.Column('start', sa.String(length=5), nullable=False),
     sa.Column('capacity', sa.Integer(), nullable=False),
     sa.Column('booked', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['centre_code'], ['one_stop_centres.code'], name=op.f('fk_one_stop_slots_centre_code_one_stop_centres')),
     sa.ForeignKeyConstraint(['matter_id'], ['one_stop_matters.id'], name=op.f('fk_one_stop_slots_matter_id_one_stop_matters')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_one_stop_slots')),
     sa.UniqueConstraint('centre_code', 'matter_id', 'day', 'start', name=op.f('uq_one_stop_slots_centre_code_matter_id_day_start'))
@@ -281,12 +256,6 @@ def upgrade() -> None:
     with op.batch_alter_table('one_stop_followups', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_one_stop_followups_status'), ['status'], unique=False)
 
-    centres = sa.table("one_stop_centres", sa.column("code", sa.String), sa.column("name", sa.String),
-                       sa.column("town", sa.String), sa.column("address", sa.String),
-                       sa.column("morning", sa.String), sa.column("afternoon", sa.String),
-                       sa.column("slot_minutes", sa.Integer))
-    op.bulk_insert(centres, [dict(code=code, name=name, town=town, address=address, morning="09:00-12:00",
-                                  afternoon="14:00-17:30", slot_minutes=30) for code, name, town, address in CENTRES])
     # ### end Alembic commands ###
 
 
@@ -341,7 +310,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_one_stop_matters_department'))
 
     op.drop_table('one_stop_matters')
-    op.drop_table('one_stop_centres')
     op.drop_table('one_stop_bundles')
     with op.batch_alter_table('one_stop_booking_blocks', schema=None) as batch_op:
         batch_op.drop_index('ix_one_stop_booking_blocks_owner')
