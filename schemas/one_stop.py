@@ -56,7 +56,7 @@ class CentreListSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(CentreSchema), required=True)
 
 
-class MaterialSchema(StrictSchema):
+class MatterMaterialSchema(StrictSchema):
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200),
                             metadata={"example": "居民身份证"})
     copies = ma.fields.Integer(load_default=1, validate=validate.Range(min=0, max=20),
@@ -76,7 +76,7 @@ class MatterWriteSchema(StrictSchema):
     centres = ma.fields.List(ma.fields.String(validate=validate.Regexp(_CENTRE_CODE)), required=True,
                              validate=validate.Length(min=1, max=50),
                              metadata={"description": "Codes of the centres that handle it", "example": ["guicheng"]})
-    materials = ma.fields.List(ma.fields.Nested(MaterialSchema), load_default=list, validate=validate.Length(max=50))
+    materials = ma.fields.List(ma.fields.Nested(MatterMaterialSchema), load_default=list, validate=validate.Length(max=50))
     legal_days = ma.fields.Integer(strict=True, required=True, validate=validate.Range(min=0, max=365),
                                    metadata={"description": "Legal time limit (法定时限), working days"})
     promised_days = ma.fields.Integer(strict=True, required=True, validate=validate.Range(min=0, max=365),
@@ -95,7 +95,7 @@ class MatterStatusSchema(StrictSchema):
     status = ma.fields.String(required=True, validate=validate.OneOf(("active", "retired")))
 
 
-class MaterialOutSchema(ma.Schema):
+class MatterMaterialOutSchema(ma.Schema):
     name = ma.fields.String(required=True)
     copies = ma.fields.Integer(required=True)
     note = ma.fields.String(allow_none=True, required=True)
@@ -108,7 +108,7 @@ class MatterSchema(ma.Schema):
     department = ma.fields.String(required=True)
     audience = ma.fields.String(required=True)
     centres = ma.fields.List(ma.fields.String(), required=True)
-    materials = ma.fields.List(ma.fields.Nested(MaterialOutSchema), required=True)
+    materials = ma.fields.List(ma.fields.Nested(MatterMaterialOutSchema), required=True)
     legal_days = ma.fields.Integer(required=True)
     promised_days = ma.fields.Integer(required=True)
     fee_fen = ma.fields.Integer(required=True)
@@ -232,3 +232,104 @@ class CheckInSchema(StrictSchema):
 class CheckInResultSchema(ma.Schema):
     appointment = ma.fields.Nested(AppointmentSchema, required=True)
     queue_number = ma.fields.String(required=True, metadata={"example": "Y007"})
+
+
+# -- cases --------------------------------------------------------------------------------
+
+CASE_STATUSES = ("submitted", "accepted", "completed", "rejected")
+
+
+class OnlineApplicationSchema(StrictSchema):
+    matter_id = ma.fields.String(required=True, validate=validate.Length(equal=26))
+    centre = ma.fields.String(validate=validate.Regexp(_CENTRE_CODE),
+                              metadata={"description": "The centre to handle it (default: the first that does)"})
+    form = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(max=60)), load_default=dict,
+                          validate=validate.Length(max=100), metadata={"description": "The application form's answers"})
+
+
+class CounterCaseSchema(StrictSchema):
+    matter_id = ma.fields.String(required=True, validate=validate.Length(equal=26))
+    centre = ma.fields.String(required=True, validate=validate.Regexp(_CENTRE_CODE))
+    applicant_phone = ma.fields.String(validate=validate.Regexp(r"^1[3-9]\d{9}$"),
+                                       metadata={"description": "The citizen's Nanhai-Tong phone number"})
+    enterprise_id = ma.fields.String(validate=validate.Length(equal=26))
+    accepted_on = ma.fields.String(validate=_iso_day,
+                                   metadata={"description": "Accepted earlier on paper (补录); default today"})
+    form = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(max=60)), load_default=dict,
+                          validate=validate.Length(max=100))
+
+    @ma.validates_schema
+    def _one_applicant(self, data, **_):
+        if bool(data.get("applicant_phone")) == bool(data.get("enterprise_id")):
+            raise ma.ValidationError("Give applicant_phone or enterprise_id, not both.", "applicant_phone")
+
+
+class AppointmentCaseSchema(StrictSchema):
+    form = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(max=60)), load_default=dict,
+                          validate=validate.Length(max=100))
+
+
+class CaseStatusSchema(StrictSchema):
+    status = ma.fields.String(required=True, validate=validate.OneOf(("accepted", "completed", "rejected")))
+    note = ma.fields.String(allow_none=True, load_default=None, validate=validate.Length(max=500))
+
+
+class CaseEventSchema(ma.Schema):
+    status = ma.fields.String(required=True)
+    note = ma.fields.String(allow_none=True, required=True)
+    at = ma.fields.String(required=True)
+
+
+class CasePartSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    number = ma.fields.String(required=True)
+    matter_id = ma.fields.String(required=True)
+    matter_name = ma.fields.String(required=True)
+    status = ma.fields.String(required=True)
+    deadline = ma.fields.String(allow_none=True, required=True)
+    history = ma.fields.List(ma.fields.Nested(CaseEventSchema), required=True)
+
+
+class CaseSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    number = ma.fields.String(required=True, metadata={"description": "办件编号"})
+    matter_id = ma.fields.String(allow_none=True, required=True)
+    matter_name = ma.fields.String(allow_none=True, required=True)
+    bundle_id = ma.fields.String(allow_none=True, required=True)
+    centre = ma.fields.String(allow_none=True, required=True)
+    channel = ma.fields.String(required=True, metadata={"description": "appointment, online, counter or bundle"})
+    status = ma.fields.String(required=True, metadata={"description": ", ".join(CASE_STATUSES)})
+    accepted_on = ma.fields.String(required=True)
+    legal_days = ma.fields.Integer(allow_none=True, required=True)
+    deadline = ma.fields.String(allow_none=True, required=True,
+                                metadata={"description": "Last working day of the legal time limit (China date)"})
+    working_days_left = ma.fields.Integer(allow_none=True, required=True)
+    overdue = ma.fields.Boolean(required=True)
+    warned_at = ma.fields.String(allow_none=True, required=True)
+    form = ma.fields.Dict(required=True)
+    history = ma.fields.List(ma.fields.Nested(CaseEventSchema), required=True)
+    parts = ma.fields.List(ma.fields.Nested(CasePartSchema), required=True,
+                           metadata={"description": "A bundle's parts, each with its own progress"})
+    evaluated = ma.fields.Boolean(required=True)
+    created_at = ma.fields.String(required=True)
+    closed_at = ma.fields.String(allow_none=True, required=True)
+
+
+class CaseListArgsSchema(ma.Schema):
+    status = ma.fields.String(validate=validate.OneOf(CASE_STATUSES))
+    limit = _limit()
+    cursor = _id_cursor()
+
+
+class AdminCaseListArgsSchema(CaseListArgsSchema):
+    centre = ma.fields.String(validate=validate.Regexp(_CENTRE_CODE))
+
+
+class CaseListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(CaseSchema), required=True, metadata={"description": "Newest first"})
+    next_cursor = ma.fields.String(allow_none=True, required=True)
+
+
+class WarningListArgsSchema(ma.Schema):
+    limit = _limit()
+    cursor = _offset_cursor()

@@ -28,4 +28,5 @@ BEAT_SCHEDULE: dict[str, dict] = {
     "one-stop-reminders": {"task": "nanhaitong.one_stop.jobs.remind_appointments",
                            "schedule": crontab(hour=10, minute=0)},
     "one-stop-no-shows": {"task": "nanhaitong.one_stop.jobs.sweep_no_shows", "schedule": 900.0},
+    "one-stop-deadlines": {"task": "nanhaitong.one_stop.jobs.warn_deadlines", "schedule": 3600.0},
 }

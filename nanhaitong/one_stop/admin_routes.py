@@ -6,18 +6,25 @@ from flask import g
 from flask.views import MethodView
 
 from schemas.one_stop import (
+    AdminCaseListArgsSchema,
     AdminMatterListArgsSchema,
+    AppointmentCaseSchema,
+    CaseListSchema,
+    CaseSchema,
+    CaseStatusSchema,
     CheckInResultSchema,
     CheckInSchema,
+    CounterCaseSchema,
     MatterListSchema,
     MatterSchema,
     MatterStatusSchema,
     MatterWriteSchema,
+    WarningListArgsSchema,
 )
 
 from ..api import Blueprint
-from . import appointments, catalogue
-from .views import appointment_view, matter_view, matter_views
+from . import appointments, cases, catalogue
+from .views import appointment_view, case_view, matter_view, matter_views
 
 OPERATORS = ("operator",)
 
@@ -85,3 +92,69 @@ class AdminCheckIns(MethodView):
         """The centre's queue machine scanned a check-in QR: check in and answer the queue number (取号)."""
         appointment = appointments.check_in(g.principal, centre_code, body["payload"])
         return {"appointment": appointment_view(appointment), "queue_number": appointment.queue_number}
+
+
+@admin_blp.route("/appointments/<ulid:appointment_id>/case")
+class AdminAppointmentCase(MethodView):
+    @admin_blp.login_required("staff", roles=OPERATORS)
+    @admin_blp.arguments(AppointmentCaseSchema)
+    @admin_blp.response(201, CaseSchema)
+    @admin_blp.alt_response(404, response="NOT_FOUND")
+    @admin_blp.alt_response(409, response="CONFLICT", description="`appointment_not_checked_in`, `case_exists`")
+    def post(self, body, appointment_id):
+        """Accept the case of a checked-in appointment (受理); its legal deadline starts today."""
+        return case_view(cases.open_from_appointment(g.principal, appointment_id, body["form"]))
+
+
+@admin_blp.route("/cases")
+class AdminCases(MethodView):
+    @admin_blp.login_required("staff", roles=OPERATORS)
+    @admin_blp.arguments(AdminCaseListArgsSchema, location="query")
+    @admin_blp.response(200, CaseListSchema)
+    def get(self, args):
+        """Every case (bundle parts too), newest first."""
+        items, next_cursor = cases.list_staff_cases(status=args.get("status"), centre=args.get("centre"),
+                                                    limit=args["limit"], cursor=args.get("cursor"))
+        return {"items": [case_view(c) for c in items], "next_cursor": next_cursor}
+
+    @admin_blp.login_required("staff", roles=OPERATORS)
+    @admin_blp.arguments(CounterCaseSchema)
+    @admin_blp.response(201, CaseSchema)
+    @admin_blp.alt_response(404, response="NOT_FOUND")
+    def post(self, body):
+        """Accept a case at the counter for a citizen (by phone) or an enterprise."""
+        return case_view(cases.open_at_counter(g.principal, body))
+
+
+@admin_blp.route("/cases/<ulid:case_id>")
+class AdminCase(MethodView):
+    @admin_blp.login_required("staff", roles=OPERATORS)
+    @admin_blp.response(200, CaseSchema)
+    @admin_blp.alt_response(404, response="NOT_FOUND")
+    def get(self, case_id):
+        """One case with its history."""
+        return case_view(cases.staff_case(case_id))
+
+
+@admin_blp.route("/cases/<ulid:case_id>/status")
+class AdminCaseStatus(MethodView):
+    @admin_blp.login_required("staff", roles=OPERATORS)
+    @admin_blp.arguments(CaseStatusSchema)
+    @admin_blp.response(200, CaseSchema)
+    @admin_blp.alt_response(404, response="NOT_FOUND")
+    @admin_blp.alt_response(409, response="CONFLICT", description="`invalid_transition`, `bundle_follows_parts`")
+    def post(self, body, case_id):
+        """Move a case on: accept (the deadline starts), complete (办结) or reject; the person is told."""
+        return case_view(cases.set_status(g.principal, case_id, body["status"], body["note"]))
+
+
+@admin_blp.route("/case-warnings")
+class AdminCaseWarnings(MethodView):
+    @admin_blp.login_required("staff", roles=OPERATORS)
+    @admin_blp.arguments(WarningListArgsSchema, location="query")
+    @admin_blp.response(200, CaseListSchema)
+    def get(self, args):
+        """Accepted cases whose legal deadline is near (NHT_ONE_STOP_DEADLINE_WARNING_DAYS working days) or past,
+        earliest deadline first."""
+        items, next_cursor = cases.due_soon(limit=args["limit"], cursor=args.get("cursor"))
+        return {"items": [case_view(c) for c in items], "next_cursor": next_cursor}

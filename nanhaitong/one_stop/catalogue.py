@@ -126,7 +126,7 @@ def matter_by_code(code: str) -> Matter | None:
 
 # -- reading and searching ----------------------------------------------------------------
 
-def _offset(cursor: str | None) -> int:
+def offset_of(cursor: str | None) -> int:
     if cursor is None:
         return 0
     if not cursor.isdigit() or int(cursor) > MAX_OFFSET:
@@ -138,7 +138,7 @@ def search_matters(*, q: str | None = None, department: str | None = None, centr
                    audience: str | None = None, online: bool | None = None, status: str | None = "active",
                    limit: int = 20, cursor: str | None = None) -> tuple[list[Matter], str | None]:
     """Matters, by code; with ``q`` those holding every search token, most relevant first."""
-    offset = _offset(cursor)
+    offset = offset_of(cursor)
     query = select(Matter)
     if status:
         query = query.where(Matter.status == status)

@@ -17,7 +17,7 @@ from ..identity import directory
 from ..jobs.tasks import enqueue_sms
 from ..messages import service as messages
 from ..timeutil import china_now, utcnow
-from . import appointments, catalogue
+from . import appointments, cases, catalogue
 from .models import Appointment
 
 log = logging.getLogger(__name__)
@@ -58,3 +58,8 @@ def remind_appointments() -> int:
 @shared_task(name="nanhaitong.one_stop.jobs.sweep_no_shows")
 def sweep_no_shows() -> dict:
     return appointments.sweep_no_shows()
+
+
+@shared_task(name="nanhaitong.one_stop.jobs.warn_deadlines")
+def warn_deadlines() -> int:
+    return cases.warn_deadlines()

@@ -11,6 +11,9 @@ from schemas.one_stop import (
     AppointmentListSchema,
     AppointmentSchema,
     BookingSchema,
+    CaseListArgsSchema,
+    CaseListSchema,
+    CaseSchema,
     CentreListSchema,
     ChangeSchema,
     CheckinQrSchema,
@@ -18,14 +21,15 @@ from schemas.one_stop import (
     MatterListArgsSchema,
     MatterListSchema,
     MatterSchema,
+    OnlineApplicationSchema,
     SlotArgsSchema,
     SlotListSchema,
     StandingSchema,
 )
 
 from ..api import Blueprint
-from . import appointments, catalogue
-from .views import appointment_view, centre_view, matter_view, matter_views
+from . import appointments, cases, catalogue
+from .views import appointment_view, case_view, centre_view, matter_view, matter_views
 
 blp = Blueprint("one_stop", __name__, url_prefix="/api/v1/one-stop",
                 description="The district's matters (事项) and service centres, searchable in Chinese.")
@@ -163,3 +167,36 @@ class BookingStanding(MethodView):
     def get(self):
         """Your no-shows in the last 30 days and whether booking is blocked."""
         return appointments.no_show_standing(g.principal)
+
+
+# -- cases --------------------------------------------------------------------------------
+
+@blp.route("/cases")
+class Cases(MethodView):
+    @blp.login_required("citizen")
+    @blp.arguments(CaseListArgsSchema, location="query")
+    @blp.response(200, CaseListSchema)
+    def get(self, args):
+        """Your cases (or the enterprise's you act for), newest first, with their progress."""
+        items, next_cursor = cases.list_cases(g.principal, status=args.get("status"), limit=args["limit"],
+                                              cursor=args.get("cursor"))
+        return {"items": [case_view(c) for c in items], "next_cursor": next_cursor}
+
+    @blp.login_required("citizen")
+    @blp.arguments(OnlineApplicationSchema)
+    @blp.response(201, CaseSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="`not_online`: the matter needs a visit")
+    def post(self, body):
+        """Apply online for a matter; the centre accepts it (受理) and the legal deadline starts."""
+        return case_view(cases.apply_online(g.principal, body["matter_id"], body["form"], body.get("centre")))
+
+
+@blp.route("/cases/<ulid:case_id>")
+class CaseItem(MethodView):
+    @blp.login_required("citizen")
+    @blp.response(200, CaseSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, case_id):
+        """One case: status history, deadline, and a bundle's parts."""
+        return case_view(cases.get_case(g.principal, case_id))

@@ -40,3 +40,36 @@ def appointment_view(appointment) -> dict:
             "queue_number": appointment.queue_number, "changes": appointment.changes,
             "created_at": isoformat(appointment.created_at), "checked_in_at": _at(appointment.checked_in_at),
             "cancelled_at": _at(appointment.cancelled_at)}
+
+
+def _event_views(case_id: str) -> list[dict]:
+    from .cases import history
+
+    return [{"status": e.status, "note": e.note, "at": isoformat(e.at)} for e in history(case_id)]
+
+
+def case_view(case) -> dict:
+    from .cases import parts_of, working_days_left
+    from .catalogue import get_matter
+    from .evaluations import evaluated
+
+    def name(matter_id):
+        return get_matter(matter_id).name if matter_id else None
+
+    left = working_days_left(case)
+    bundle_name = None
+    if case.bundle_id and not case.matter_id:
+        from .bundles import get_bundle_by_id
+
+        bundle_name = get_bundle_by_id(case.bundle_id).name
+    return {"id": case.id, "number": case.number, "matter_id": case.matter_id,
+            "matter_name": name(case.matter_id) or bundle_name, "bundle_id": case.bundle_id,
+            "centre": case.centre_code, "channel": case.channel, "status": case.status,
+            "accepted_on": case.accepted_on, "legal_days": case.legal_days, "deadline": case.deadline,
+            "working_days_left": left, "overdue": left is not None and left < 0, "warned_at": _at(case.warned_at),
+            "form": json.loads(case.form), "history": _event_views(case.id),
+            "parts": [{"id": p.id, "number": p.number, "matter_id": p.matter_id, "matter_name": name(p.matter_id),
+                       "status": p.status, "deadline": p.deadline, "history": _event_views(p.id)}
+                      for p in parts_of(case.id)],
+            "evaluated": evaluated(case.id), "created_at": isoformat(case.created_at),
+            "closed_at": _at(case.closed_at)}
