@@ -29,4 +29,5 @@ BEAT_SCHEDULE: dict[str, dict] = {
                            "schedule": crontab(hour=10, minute=0)},
     "one-stop-no-shows": {"task": "nanhaitong.one_stop.jobs.sweep_no_shows", "schedule": 900.0},
     "one-stop-deadlines": {"task": "nanhaitong.one_stop.jobs.warn_deadlines", "schedule": 3600.0},
+    "one-stop-followups": {"task": "nanhaitong.one_stop.jobs.escalate_followups", "schedule": 3600.0},
 }

@@ -15,18 +15,29 @@ from schemas.one_stop import (
     CheckInResultSchema,
     CheckInSchema,
     CounterCaseSchema,
+    ExportArgsSchema,
+    ExportListSchema,
+    FollowUpAnswerSchema,
+    FollowUpListArgsSchema,
+    FollowUpListSchema,
+    FollowUpSchema,
     MatterListSchema,
     MatterSchema,
     MatterStatusSchema,
     MatterWriteSchema,
+    StatsArgsSchema,
+    StatsSchema,
     WarningListArgsSchema,
 )
 
+from .. import db
 from ..api import Blueprint
-from . import appointments, cases, catalogue
-from .views import appointment_view, case_view, matter_view, matter_views
+from . import appointments, cases, catalogue, evaluations
+from .models import Evaluation
+from .views import appointment_view, case_view, followup_view, matter_view, matter_views
 
 OPERATORS = ("operator",)
+READERS = ("operator", "auditor")
 
 admin_blp = Blueprint("admin_one_stop", __name__, url_prefix="/api/v1/admin/one-stop",
                       description="Managing matters, counter cases, deadlines, follow-ups, bundles and benefits "
@@ -158,3 +169,54 @@ class AdminCaseWarnings(MethodView):
         earliest deadline first."""
         items, next_cursor = cases.due_soon(limit=args["limit"], cursor=args.get("cursor"))
         return {"items": [case_view(c) for c in items], "next_cursor": next_cursor}
+
+
+def _followup(followup):
+    return followup_view(followup, db.session().get(Evaluation, followup.evaluation_id))
+
+
+@admin_blp.route("/followups")
+class AdminFollowUps(MethodView):
+    @admin_blp.login_required("staff", roles=OPERATORS)
+    @admin_blp.arguments(FollowUpListArgsSchema, location="query")
+    @admin_blp.response(200, FollowUpListSchema)
+    def get(self, args):
+        """Follow-ups of bad ratings (差评整改), newest first; `escalated=true` for the overdue ones escalated."""
+        items, next_cursor = evaluations.list_followups(status=args.get("status"), escalated=args.get("escalated"),
+                                                        limit=args["limit"], cursor=args.get("cursor"))
+        return {"items": [_followup(f) for f in items], "next_cursor": next_cursor}
+
+
+@admin_blp.route("/followups/<ulid:followup_id>/answer")
+class AdminFollowUpAnswer(MethodView):
+    @admin_blp.login_required("staff", roles=OPERATORS)
+    @admin_blp.arguments(FollowUpAnswerSchema)
+    @admin_blp.response(200, FollowUpSchema)
+    @admin_blp.alt_response(404, response="NOT_FOUND")
+    @admin_blp.alt_response(409, response="CONFLICT", description="`followup_answered`")
+    def post(self, body, followup_id):
+        """Answer a bad rating; the person is told and may appraise the answer."""
+        return _followup(evaluations.answer(g.principal, followup_id, body["answer"]))
+
+
+@admin_blp.route("/evaluations/stats")
+class AdminEvaluationStats(MethodView):
+    @admin_blp.login_required("staff", roles=READERS)
+    @admin_blp.arguments(StatsArgsSchema, location="query")
+    @admin_blp.response(200, StatsSchema)
+    def get(self, args):
+        """Ratings per centre, matter or department (`by`), optionally between two China dates."""
+        return {"items": evaluations.statistics(args["by"], from_day=args.get("from_day"),
+                                                to_day=args.get("to_day"))}
+
+
+@admin_blp.route("/evaluations/export")
+class AdminEvaluationExport(MethodView):
+    @admin_blp.login_required("staff", roles=READERS)
+    @admin_blp.arguments(ExportArgsSchema, location="query")
+    @admin_blp.response(200, ExportListSchema)
+    def get(self, args):
+        """Ratings in the national platform's data items (全国一体化政务服务平台好差评), oldest first."""
+        items, next_cursor = evaluations.export(from_day=args.get("from_day"), to_day=args.get("to_day"),
+                                                limit=args["limit"], cursor=args.get("cursor"))
+        return {"items": items, "next_cursor": next_cursor}

@@ -180,3 +180,10 @@ def centres_of_many(matter_ids: list[str]) -> dict[str, list[str]]:
                 .where(MatterCentre.matter_id.in_(matter_ids)).order_by(MatterCentre.centre_code)).all():
             out[matter_id].append(code)
     return out
+
+
+def matters_by_ids(matter_ids) -> list[Matter]:
+    ids = sorted({m for m in matter_ids if m})
+    if not ids:
+        return []
+    return list(db.session().execute(select(Matter).where(Matter.id.in_(ids))).scalars())

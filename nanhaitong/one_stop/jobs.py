@@ -17,7 +17,7 @@ from ..identity import directory
 from ..jobs.tasks import enqueue_sms
 from ..messages import service as messages
 from ..timeutil import china_now, utcnow
-from . import appointments, cases, catalogue
+from . import appointments, cases, catalogue, evaluations
 from .models import Appointment
 
 log = logging.getLogger(__name__)
@@ -63,3 +63,8 @@ def sweep_no_shows() -> dict:
 @shared_task(name="nanhaitong.one_stop.jobs.warn_deadlines")
 def warn_deadlines() -> int:
     return cases.warn_deadlines()
+
+
+@shared_task(name="nanhaitong.one_stop.jobs.escalate_followups")
+def escalate_followups() -> int:
+    return evaluations.escalate_overdue()

@@ -10,6 +10,7 @@ from schemas.one_stop import (
     AppointmentListArgsSchema,
     AppointmentListSchema,
     AppointmentSchema,
+    AppraisalSchema,
     BookingSchema,
     CaseListArgsSchema,
     CaseListSchema,
@@ -18,18 +19,21 @@ from schemas.one_stop import (
     ChangeSchema,
     CheckinQrSchema,
     DepartmentListSchema,
+    EvaluationSchema,
+    EvaluationVocabularySchema,
     MatterListArgsSchema,
     MatterListSchema,
     MatterSchema,
     OnlineApplicationSchema,
+    RatingSchema,
     SlotArgsSchema,
     SlotListSchema,
     StandingSchema,
 )
 
 from ..api import Blueprint
-from . import appointments, cases, catalogue
-from .views import appointment_view, case_view, centre_view, matter_view, matter_views
+from . import appointments, cases, catalogue, evaluations
+from .views import appointment_view, case_view, centre_view, evaluation_view, matter_view, matter_views
 
 blp = Blueprint("one_stop", __name__, url_prefix="/api/v1/one-stop",
                 description="The district's matters (事项) and service centres, searchable in Chinese.")
@@ -200,3 +204,46 @@ class CaseItem(MethodView):
     def get(self, case_id):
         """One case: status history, deadline, and a bundle's parts."""
         return case_view(cases.get_case(g.principal, case_id))
+
+
+# -- evaluation (好差评) --------------------------------------------------------------------
+
+@blp.route("/evaluation-reasons")
+class EvaluationVocabulary(MethodView):
+    @blp.public
+    @blp.response(200, EvaluationVocabularySchema)
+    def get(self):
+        """The five levels and the reasons (GB/T 39734 evaluation categories) a rating may give."""
+        return {"levels": [{"level": k, "label": v} for k, v in evaluations.LEVELS.items()],
+                "reasons": [{"code": k, "label": v} for k, v in evaluations.REASONS.items()]}
+
+
+@blp.route("/cases/<ulid:case_id>/evaluation")
+class CaseEvaluation(MethodView):
+    @blp.login_required("citizen")
+    @blp.response(200, EvaluationSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, case_id):
+        """Your rating of the case and, after a bad one, the follow-up and the staff's answer."""
+        return evaluation_view(evaluations.evaluation_of(g.principal, case_id))
+
+    @blp.login_required("citizen")
+    @blp.arguments(RatingSchema)
+    @blp.response(201, EvaluationSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="`already_evaluated` (once per case), `case_not_closed`")
+    def post(self, body, case_id):
+        """Rate a closed case once; 不满意 or worse opens a follow-up staff must answer."""
+        return evaluation_view(evaluations.rate(g.principal, case_id, body["level"], body["reasons"], body["text"]))
+
+
+@blp.route("/cases/<ulid:case_id>/evaluation/appraisal")
+class CaseAppraisal(MethodView):
+    @blp.login_required("citizen")
+    @blp.arguments(AppraisalSchema)
+    @blp.response(200, EvaluationSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="`followup_not_answered`")
+    def post(self, body, case_id):
+        """Appraise the staff's answer to your bad rating (once)."""
+        return evaluation_view(evaluations.appraise(g.principal, case_id, body["appraisal"], body["text"]))

@@ -73,3 +73,24 @@ def case_view(case) -> dict:
                       for p in parts_of(case.id)],
             "evaluated": evaluated(case.id), "created_at": isoformat(case.created_at),
             "closed_at": _at(case.closed_at)}
+
+
+def followup_view(followup, evaluation) -> dict:
+    from ..timeutil import china_today
+
+    return {"id": followup.id, "case_id": evaluation.case_id, "status": followup.status, "due_on": followup.due_on,
+            "overdue": followup.status == "open" and followup.due_on < china_today().isoformat(),
+            "escalated_at": _at(followup.escalated_at), "answer": followup.answer,
+            "answered_at": _at(followup.answered_at), "appraisal": followup.appraisal,
+            "appraisal_text": followup.appraisal_text, "level": evaluation.level,
+            "reasons": json.loads(evaluation.reasons), "text": evaluation.text}
+
+
+def evaluation_view(evaluation) -> dict:
+    from .evaluations import LEVELS, followup_of
+
+    followup = followup_of(evaluation.id)
+    return {"id": evaluation.id, "case_id": evaluation.case_id, "level": evaluation.level,
+            "level_name": LEVELS[evaluation.level], "reasons": json.loads(evaluation.reasons), "text": evaluation.text,
+            "created_at": isoformat(evaluation.created_at),
+            "followup": followup_view(followup, evaluation) if followup else None}
