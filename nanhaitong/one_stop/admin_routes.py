@@ -9,6 +9,8 @@ from schemas.one_stop import (
     AdminCaseListArgsSchema,
     AdminMatterListArgsSchema,
     AppointmentCaseSchema,
+    BundleSchema,
+    BundleWriteSchema,
     CaseListSchema,
     CaseSchema,
     CaseStatusSchema,
@@ -32,9 +34,9 @@ from schemas.one_stop import (
 
 from .. import db
 from ..api import Blueprint
-from . import appointments, cases, catalogue, evaluations
+from . import appointments, bundles, cases, catalogue, evaluations
 from .models import Evaluation
-from .views import appointment_view, case_view, followup_view, matter_view, matter_views
+from .views import appointment_view, bundle_view, case_view, followup_view, matter_view, matter_views
 
 OPERATORS = ("operator",)
 READERS = ("operator", "auditor")
@@ -220,3 +222,14 @@ class AdminEvaluationExport(MethodView):
         items, next_cursor = evaluations.export(from_day=args.get("from_day"), to_day=args.get("to_day"),
                                                 limit=args["limit"], cursor=args.get("cursor"))
         return {"items": items, "next_cursor": next_cursor}
+
+
+@admin_blp.route("/bundles")
+class AdminBundles(MethodView):
+    @admin_blp.login_required("staff", roles=OPERATORS)
+    @admin_blp.arguments(BundleWriteSchema)
+    @admin_blp.response(201, BundleSchema)
+    @admin_blp.alt_response(409, response="CONFLICT", description="`bundle_code_taken`")
+    def post(self, body):
+        """Define a life event's bundle: its matters and the combined form feeding each."""
+        return bundle_view(bundles.create_bundle(g.principal, body))

@@ -42,11 +42,23 @@ def _number() -> str:
     return f"NH{_today():%Y%m%d}{new_id()[-10:]}"
 
 
+FORM_CONTEXT = "one_stop.case_form"
+
+
+def seal_form(form: dict) -> str:
+    """Application forms hold personal data (names, ID numbers, addresses): encrypted at rest."""
+    return current_app.extensions["nht.cipher"].encrypt(json.dumps(form, ensure_ascii=False), context=FORM_CONTEXT)
+
+
+def form_of(case: Case) -> dict:
+    return json.loads(current_app.extensions["nht.cipher"].decrypt(case.form, context=FORM_CONTEXT))
+
+
 def deadline_of(accepted_on: date, legal_days: int) -> date:
     return calendar.add_working_days(accepted_on, legal_days)
 
 
-def _event(case: Case, status: str, actor: str, note: str | None = None) -> None:
+def record_event(case: Case, status: str, actor: str, note: str | None = None) -> None:
     db.session().add(CaseEvent(case_id=case.id, status=status, actor=actor, note=note))
 
 
@@ -58,13 +70,13 @@ def new_case(*, owner: tuple[str, str], applicant_id: str | None, matter: Matter
     case = Case(number=_number(), owner_kind=owner[0], owner_id=owner[1], applicant_id=applicant_id,
                 matter_id=matter.id if matter else None, centre_code=centre_code, channel=channel,
                 appointment_id=appointment_id, bundle_id=bundle_id, parent_id=parent.id if parent else None,
-                form=json.dumps(form, ensure_ascii=False), status=status, accepted_on=accepted_on.isoformat(),
+                form=seal_form(form), status=status, accepted_on=accepted_on.isoformat(),
                 legal_days=matter.legal_days if matter else None, created_by=actor)
     if status == "accepted" and matter is not None:
         case.deadline = deadline_of(accepted_on, matter.legal_days).isoformat()
     db.session().add(case)
     db.session().flush()
-    _event(case, status, actor)
+    record_event(case, status, actor)
     audit("one_stop.case_opened", actor=actor, object_type="case", object_id=case.id,
           details={"channel": channel, "matter_id": case.matter_id, "bundle_id": bundle_id, "status": status,
                    "deadline": case.deadline})
@@ -138,7 +150,7 @@ def open_at_counter(staff: Principal, fields: dict) -> Case:
 
 # -- moving on ----------------------------------------------------------------------------
 
-def _notify(case: Case, matter_name: str) -> None:
+def notify(case: Case, matter_name: str) -> None:
     title = f"办件{STATUS_WORDS[case.status]}"
     body = f"您的“{matter_name}”办件（编号{case.number}）{STATUS_WORDS[case.status]}。"
     data = {"case_id": case.parent_id or case.id, "status": case.status, "kind": "one_stop_case"}
@@ -166,10 +178,10 @@ def set_status(staff: Principal, case_id: str, status: str, note: str | None) ->
         case.deadline = deadline_of(_today(), matter.legal_days).isoformat()
     if status in CLOSED:
         case.closed_at = utcnow()
-    _event(case, status, staff.audit_name, note)
+    record_event(case, status, staff.audit_name, note)
     audit("one_stop.case_status", actor=staff.audit_name, object_type="case", object_id=case.id,
           details={"from": previous, "to": status})
-    _notify(case, matter.name)
+    notify(case, matter.name)
     if case.parent_id:
         from .bundles import follow_parts
 

@@ -1,10 +1,10 @@
 """Demo catalogue for the embedded mode (`flask demo seed`): 45 matters of 15 departments
-as Nanhai's town and street centres handle them, and two bundled life events. Idempotent."""
+as Nanhai's town and street centres handle them, and two bundled life events (新生儿出生一件事, 企业开办一件事). Idempotent."""
 
 from __future__ import annotations
 
 from ..identity.principal import Principal
-from . import catalogue
+from . import bundles, catalogue
 
 SEEDER = Principal(kind="system", account_id="demo-seed", session_id="-", audience="staff", assurance_level=1,
                    role="operator")
@@ -118,5 +118,38 @@ def seed_matters() -> int:
     for row in MATTERS:
         if catalogue.matter_by_code(row[0]) is None:
             catalogue.create_matter(SEEDER, matter_fields(row))
+            added += 1
+    return added
+
+
+BUNDLES = (
+    {"code": "NH-YJS-0001", "name": "新生儿出生一件事", "audience": "citizen",
+     "description": "出生医学证明、出生登记（入户）、城乡居民医保参保和社会保障卡申领，一张表单一次办。",
+     "matter_codes": ["NH-WJ-0001", "NH-GA-0004", "NH-YB-0001", "NH-RS-0002"],
+     "fields": [
+         {"name": "baby_name", "label": "新生儿姓名", "required": True,
+          "matters": ["NH-WJ-0001", "NH-GA-0004", "NH-YB-0001", "NH-RS-0002"]},
+         {"name": "birth_date", "label": "出生日期", "required": True, "matters": ["NH-WJ-0001", "NH-GA-0004"]},
+         {"name": "birth_hospital", "label": "出生医院", "required": True, "matters": ["NH-WJ-0001"]},
+         {"name": "household_address", "label": "户籍地址", "required": True, "matters": ["NH-GA-0004"]},
+         {"name": "bank_account", "label": "社保卡关联银行", "required": False, "matters": ["NH-RS-0002"]}]},
+    {"code": "NH-YJS-0002", "name": "企业开办一件事", "audience": "enterprise",
+     "description": "企业设立登记、发票领用、社会保险登记和住房公积金缴存登记，一次提交、一日办结。",
+     "matter_codes": ["NH-SJ-0001", "NH-SW-0001", "NH-RS-0006", "NH-GJ-0002"],
+     "fields": [
+         {"name": "company_name", "label": "企业名称", "required": True,
+          "matters": ["NH-SJ-0001", "NH-SW-0001", "NH-RS-0006", "NH-GJ-0002"]},
+         {"name": "registered_capital", "label": "注册资本（万元）", "required": True, "matters": ["NH-SJ-0001"]},
+         {"name": "business_scope", "label": "经营范围", "required": True, "matters": ["NH-SJ-0001"]},
+         {"name": "invoice_type", "label": "申领发票种类", "required": False, "matters": ["NH-SW-0001"]},
+         {"name": "employees", "label": "参保职工人数", "required": True, "matters": ["NH-RS-0006", "NH-GJ-0002"]}]},
+)
+
+
+def seed_bundles() -> int:
+    added = 0
+    for fields in BUNDLES:
+        if bundles.bundle_by_code(fields["code"]) is None:
+            bundles.create_bundle(SEEDER, dict(fields))
             added += 1
     return added

@@ -12,6 +12,9 @@ from schemas.one_stop import (
     AppointmentSchema,
     AppraisalSchema,
     BookingSchema,
+    BundleApplicationSchema,
+    BundleListSchema,
+    BundleSchema,
     CaseListArgsSchema,
     CaseListSchema,
     CaseSchema,
@@ -32,8 +35,8 @@ from schemas.one_stop import (
 )
 
 from ..api import Blueprint
-from . import appointments, cases, catalogue, evaluations
-from .views import appointment_view, case_view, centre_view, evaluation_view, matter_view, matter_views
+from . import appointments, bundles, cases, catalogue, evaluations
+from .views import appointment_view, bundle_view, case_view, centre_view, evaluation_view, matter_view, matter_views
 
 blp = Blueprint("one_stop", __name__, url_prefix="/api/v1/one-stop",
                 description="The district's matters (事项) and service centres, searchable in Chinese.")
@@ -247,3 +250,35 @@ class CaseAppraisal(MethodView):
     def post(self, body, case_id):
         """Appraise the staff's answer to your bad rating (once)."""
         return evaluation_view(evaluations.appraise(g.principal, case_id, body["appraisal"], body["text"]))
+
+
+# -- bundles (一件事一次办) -------------------------------------------------------------------
+
+@blp.route("/bundles")
+class Bundles(MethodView):
+    @blp.public
+    @blp.response(200, BundleListSchema)
+    def get(self):
+        """Life events served as one (新生儿出生一件事, 企业开办一件事...): their matters and combined form."""
+        return {"items": [bundle_view(b) for b in bundles.list_bundles()]}
+
+
+@blp.route("/bundles/<ulid:bundle_id>")
+class BundleItem(MethodView):
+    @blp.public
+    @blp.response(200, BundleSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, bundle_id):
+        """One bundle and its combined form."""
+        return bundle_view(bundles.get_bundle_by_id(bundle_id))
+
+
+@blp.route("/bundles/<ulid:bundle_id>/applications")
+class BundleApplications(MethodView):
+    @blp.login_required("citizen")
+    @blp.arguments(BundleApplicationSchema)
+    @blp.response(201, CaseSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, body, bundle_id):
+        """Apply for the whole life event with one form: one case, one part per matter, one evaluation."""
+        return case_view(bundles.apply(g.principal, bundle_id, body["answers"], body.get("centre")))

@@ -49,7 +49,7 @@ def _event_views(case_id: str) -> list[dict]:
 
 
 def case_view(case) -> dict:
-    from .cases import parts_of, working_days_left
+    from .cases import form_of, parts_of, working_days_left
     from .catalogue import get_matter
     from .evaluations import evaluated
 
@@ -67,7 +67,7 @@ def case_view(case) -> dict:
             "centre": case.centre_code, "channel": case.channel, "status": case.status,
             "accepted_on": case.accepted_on, "legal_days": case.legal_days, "deadline": case.deadline,
             "working_days_left": left, "overdue": left is not None and left < 0, "warned_at": _at(case.warned_at),
-            "form": json.loads(case.form), "history": _event_views(case.id),
+            "form": form_of(case), "history": _event_views(case.id),
             "parts": [{"id": p.id, "number": p.number, "matter_id": p.matter_id, "matter_name": name(p.matter_id),
                        "status": p.status, "deadline": p.deadline, "history": _event_views(p.id)}
                       for p in parts_of(case.id)],
@@ -94,3 +94,14 @@ def evaluation_view(evaluation) -> dict:
             "level_name": LEVELS[evaluation.level], "reasons": json.loads(evaluation.reasons), "text": evaluation.text,
             "created_at": isoformat(evaluation.created_at),
             "followup": followup_view(followup, evaluation) if followup else None}
+
+
+def bundle_view(bundle) -> dict:
+    from .catalogue import matter_by_code
+
+    matters = [matter_by_code(code) for code in json.loads(bundle.matter_codes)]
+    return {"id": bundle.id, "code": bundle.code, "name": bundle.name, "description": bundle.description,
+            "audience": bundle.audience,
+            "matters": [{"id": m.id, "code": m.code, "name": m.name, "department": m.department}
+                        for m in matters if m is not None],
+            "fields": json.loads(bundle.fields)}

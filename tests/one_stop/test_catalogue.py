@@ -96,10 +96,13 @@ def test_only_operators_manage_matters(app, client, sign_in):
     assert_error(client.get(f"{ADMIN}/matters"), 401)
 
 
-def test_demo_seed_adds_at_least_40_matters_across_departments_once(runner, client):
+def test_demo_seed_adds_at_least_40_matters_across_departments_and_two_bundles_once(runner, client):
     first = json.loads(runner.invoke(args=["demo", "seed"]).output)
     assert first["one_stop_matters_added"] >= 40
-    assert json.loads(runner.invoke(args=["demo", "seed"]).output)["one_stop_matters_added"] == 0
+    assert first["one_stop_bundles_added"] == 2
+    again = json.loads(runner.invoke(args=["demo", "seed"]).output)
+    assert (again["one_stop_matters_added"], again["one_stop_bundles_added"]) == (0, 0)
+    assert {b["name"] for b in client.get(f"{PUBLIC}/bundles").get_json()["items"]} == {"新生儿出生一件事", "企业开办一件事"}
     departments = client.get(f"{PUBLIC}/departments").get_json()["items"]
     assert len(departments) >= 10 and sum(d["matters"] for d in departments) == first["one_stop_matters_added"]
     assert "企业设立登记" in [m["name"] for m in client.get(f"{PUBLIC}/matters", query_string={"q": "企业设立"})
