@@ -30,4 +30,6 @@ BEAT_SCHEDULE: dict[str, dict] = {
     "one-stop-no-shows": {"task": "nanhaitong.one_stop.jobs.sweep_no_shows", "schedule": 900.0},
     "one-stop-deadlines": {"task": "nanhaitong.one_stop.jobs.warn_deadlines", "schedule": 3600.0},
     "one-stop-followups": {"task": "nanhaitong.one_stop.jobs.escalate_followups", "schedule": 3600.0},
+    # Benefits without application reach enterprises that newly match (an amended policy).
+    "one-stop-benefits": {"task": "nanhaitong.one_stop.jobs.sync_benefits", "schedule": 3600.0},
 }

@@ -13,7 +13,8 @@ from flask import Flask
 def init_app(app: Flask, api) -> None:
     from . import jobs  # noqa: F401  (registers the scheduled tasks)
     from .admin_routes import admin_blp
+    from .benefit_routes import benefits_blp
     from .routes import blp
 
-    for blueprint in (blp, admin_blp):
+    for blueprint in (blp, admin_blp, benefits_blp):
         api.register_blueprint(blueprint)

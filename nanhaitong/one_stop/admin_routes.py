@@ -9,6 +9,10 @@ from schemas.one_stop import (
     AdminCaseListArgsSchema,
     AdminMatterListArgsSchema,
     AppointmentCaseSchema,
+    BenefitListArgsSchema,
+    BenefitListSchema,
+    BenefitSchema,
+    BenefitWriteSchema,
     BundleSchema,
     BundleWriteSchema,
     CaseListSchema,
@@ -34,12 +38,13 @@ from schemas.one_stop import (
 
 from .. import db
 from ..api import Blueprint
-from . import appointments, bundles, cases, catalogue, evaluations
+from . import appointments, benefits, bundles, cases, catalogue, evaluations
 from .models import Evaluation
-from .views import appointment_view, bundle_view, case_view, followup_view, matter_view, matter_views
+from .views import appointment_view, benefit_view, bundle_view, case_view, followup_view, matter_view, matter_views
 
 OPERATORS = ("operator",)
 READERS = ("operator", "auditor")
+POLICY_EDITORS = ("policy_editor",)
 
 admin_blp = Blueprint("admin_one_stop", __name__, url_prefix="/api/v1/admin/one-stop",
                       description="Managing matters, counter cases, deadlines, follow-ups, bundles and benefits "
@@ -233,3 +238,35 @@ class AdminBundles(MethodView):
     def post(self, body):
         """Define a life event's bundle: its matters and the combined form feeding each."""
         return bundle_view(bundles.create_bundle(g.principal, body))
+
+
+@admin_blp.route("/benefits")
+class AdminBenefits(MethodView):
+    @admin_blp.login_required("staff", roles=POLICY_EDITORS)
+    @admin_blp.arguments(BenefitListArgsSchema, location="query")
+    @admin_blp.response(200, BenefitListSchema)
+    def get(self, args):
+        """Policies granted without application, newest first, with offers made and confirmed."""
+        items, next_cursor = benefits.list_benefits(limit=args["limit"], cursor=args.get("cursor"))
+        return {"items": [benefit_view(b) for b in items], "next_cursor": next_cursor}
+
+    @admin_blp.login_required("staff", roles=POLICY_EDITORS)
+    @admin_blp.arguments(BenefitWriteSchema)
+    @admin_blp.response(201, BenefitSchema)
+    @admin_blp.alt_response(409, response="CONFLICT", description="`policy_not_published`, `benefit_exists`")
+    def post(self, body):
+        """Grant a published policy without application (免申即享): every matching enterprise is offered it now."""
+        benefit, new = benefits.create_benefit(g.principal, body["policy_id"], body["amount_fen"])
+        return benefit_view(benefit, new)
+
+
+@admin_blp.route("/benefits/<ulid:benefit_id>/offers")
+class AdminBenefitOffers(MethodView):
+    @admin_blp.login_required("staff", roles=POLICY_EDITORS)
+    @admin_blp.response(200, BenefitSchema)
+    @admin_blp.alt_response(404, response="NOT_FOUND")
+    @admin_blp.alt_response(409, response="CONFLICT", description="`policy_not_published`")
+    def post(self, benefit_id):
+        """Match again (after the policy was amended and republished): new matches are offered, nobody twice."""
+        benefit, new = benefits.run_offers(g.principal.audit_name, benefit_id)
+        return benefit_view(benefit, new)

@@ -17,7 +17,7 @@ from ..identity import directory
 from ..jobs.tasks import enqueue_sms
 from ..messages import service as messages
 from ..timeutil import china_now, utcnow
-from . import appointments, cases, catalogue, evaluations
+from . import appointments, benefits, cases, catalogue, evaluations
 from .models import Appointment
 
 log = logging.getLogger(__name__)
@@ -68,3 +68,8 @@ def warn_deadlines() -> int:
 @shared_task(name="nanhaitong.one_stop.jobs.escalate_followups")
 def escalate_followups() -> int:
     return evaluations.escalate_overdue()
+
+
+@shared_task(name="nanhaitong.one_stop.jobs.sync_benefits")
+def sync_benefits() -> int:
+    return benefits.sync_all()

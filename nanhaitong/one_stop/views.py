@@ -105,3 +105,26 @@ def bundle_view(bundle) -> dict:
             "matters": [{"id": m.id, "code": m.code, "name": m.name, "department": m.department}
                         for m in matters if m is not None],
             "fields": json.loads(bundle.fields)}
+
+
+def benefit_view(benefit, new_offers: int | None = None) -> dict:
+    from .benefits import confirmed_count
+
+    view = {"id": benefit.id, "policy_id": benefit.policy_id, "policy_version": benefit.policy_version,
+            "title": benefit.title, "amount_fen": benefit.amount_fen, "offered": benefit.offered,
+            "confirmed": confirmed_count(benefit.id), "created_at": isoformat(benefit.created_at)}
+    if new_offers is not None:
+        view["new_offers"] = new_offers
+    return view
+
+
+def offer_view(offer) -> dict:
+    from .benefits import disbursement_of, get_benefit
+
+    benefit = get_benefit(offer.benefit_id)
+    paid = disbursement_of(offer.id)
+    return {"id": offer.id, "benefit_id": benefit.id, "policy_id": benefit.policy_id, "title": benefit.title,
+            "amount_fen": offer.amount_fen, "status": offer.status, "confirmed_at": _at(offer.confirmed_at),
+            "disbursement": {"id": paid.id, "amount_fen": paid.amount_fen, "status": paid.status,
+                             "created_at": isoformat(paid.created_at)} if paid else None,
+            "created_at": isoformat(offer.created_at)}
