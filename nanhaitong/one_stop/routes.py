@@ -111,6 +111,7 @@ class Appointments(MethodView):
         return {"items": [appointment_view(a) for a in items], "next_cursor": next_cursor}
 
     @blp.login_required("citizen")
+    @blp.idempotent
     @blp.arguments(BookingSchema)
     @blp.response(201, AppointmentSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -190,6 +191,7 @@ class Cases(MethodView):
         return {"items": [case_view(c) for c in items], "next_cursor": next_cursor}
 
     @blp.login_required("citizen")
+    @blp.idempotent
     @blp.arguments(OnlineApplicationSchema)
     @blp.response(201, CaseSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -276,6 +278,7 @@ class BundleItem(MethodView):
 @blp.route("/bundles/<ulid:bundle_id>/applications")
 class BundleApplications(MethodView):
     @blp.login_required("citizen")
+    @blp.idempotent
     @blp.arguments(BundleApplicationSchema)
     @blp.response(201, CaseSchema)
     @blp.alt_response(404, response="NOT_FOUND")

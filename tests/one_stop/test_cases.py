@@ -116,3 +116,13 @@ def test_staff_are_warned_before_the_deadline_once(app, operator, citizen, sign_
     stranger, _ = citizen_at(sign_in, level=2)
     assert_error(stranger.get(f"{PUBLIC}/cases/{soon['id']}"), 404, "case_not_found")
     assert_error(stranger.get(f"{ADMIN}/case-warnings"), 401)
+
+
+def test_an_online_application_retried_with_its_idempotency_key_is_one_case(operator, citizen):
+    matter = add_matter(operator)
+    headers = {**citizen.headers, "Idempotency-Key": "apply-once-0001"}
+    first = citizen.client.post(f"{PUBLIC}/cases", json={"matter_id": matter["id"]}, headers=headers)
+    again = citizen.client.post(f"{PUBLIC}/cases", json={"matter_id": matter["id"]}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.get_json()["id"] == again.get_json()["id"]
+    assert len(citizen.get(f"{PUBLIC}/cases").get_json()["items"]) == 1
