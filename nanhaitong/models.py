@@ -27,6 +27,7 @@ from .one_stop.models import (  # noqa: F401
     CaseEvent,
     Disbursement,
     Evaluation,
+    EvaluationTally,
     FollowUp,
     Matter,
     MatterCentre,

@@ -414,8 +414,12 @@ class FollowUpAnswerSchema(StrictSchema):
 
 class StatsArgsSchema(ma.Schema):
     by = ma.fields.String(required=True, validate=validate.OneOf(("centre", "matter", "department")))
-    from_day = ma.fields.String(data_key="from", validate=_iso_day)
-    to_day = ma.fields.String(data_key="to", validate=_iso_day)
+    from_month = ma.fields.String(data_key="from", validate=validate.Regexp(
+        r"^\d{4}-(0[1-9]|1[0-2])$", error="Use a month, YYYY-MM (China time)."),
+        metadata={"description": "First month counted, YYYY-MM (China time)"})
+    to_month = ma.fields.String(data_key="to", validate=validate.Regexp(
+        r"^\d{4}-(0[1-9]|1[0-2])$", error="Use a month, YYYY-MM (China time)."),
+        metadata={"description": "Last month counted, YYYY-MM"})
 
 
 class StatsRowSchema(ma.Schema):

@@ -212,9 +212,9 @@ class AdminEvaluationStats(MethodView):
     @admin_blp.arguments(StatsArgsSchema, location="query")
     @admin_blp.response(200, StatsSchema)
     def get(self, args):
-        """Ratings per centre, matter or department (`by`), optionally between two China dates."""
-        return {"items": evaluations.statistics(args["by"], from_day=args.get("from_day"),
-                                                to_day=args.get("to_day"))}
+        """Ratings per centre, matter or department (`by`), optionally between two months (China time)."""
+        return {"items": evaluations.statistics(args["by"], from_month=args.get("from_month"),
+                                                to_month=args.get("to_month"))}
 
 
 @admin_blp.route("/evaluations/export")

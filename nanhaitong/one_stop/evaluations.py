@@ -12,8 +12,8 @@ import json
 from datetime import date, datetime, time
 
 from flask import current_app
-from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import db
 from ..audit.service import record as audit
@@ -23,7 +23,7 @@ from ..messages import service as messages
 from ..timeutil import CHINA_STANDARD_TIME, as_utc, china_now, utcnow
 from . import calendar, cases, catalogue
 from .centres import CENTRES
-from .models import Case, Evaluation, FollowUp
+from .models import Case, Evaluation, EvaluationTally, FollowUp
 
 LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 BAD = 2  # this level or lower opens a follow-up
@@ -66,6 +66,7 @@ def rate(principal: Principal, case_id: str, level: int, reasons: list[str], tex
     session = db.session()
     session.add(evaluation)
     session.flush()
+    _count(evaluation)
     followup = None
     if level <= BAD:
         due = calendar.add_working_days(_today(), current_app.config["ONE_STOP_FOLLOWUP_DAYS"])
@@ -75,6 +76,22 @@ def rate(principal: Principal, case_id: str, level: int, reasons: list[str], tex
     audit("one_stop.evaluated", object_type="case", object_id=case.id,
           details={"evaluation_id": evaluation.id, "level": level, "followup_id": followup.id if followup else None})
     return evaluation
+
+
+def _count(evaluation: Evaluation) -> None:
+    """Add the rating to its tallies (an upsert per dimension, in the rating's unit of work)."""
+    session = db.session()
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    month = _today().strftime("%Y-%m")
+    table = EvaluationTally.__table__
+    for dimension, key in (("centre", evaluation.centre_code), ("matter", evaluation.matter_id),
+                           ("department", evaluation.department)):
+        if key is None:
+            continue
+        statement = insert(table).values(dimension=dimension, key=key, month=month, level=evaluation.level, count=1)
+        session.execute(statement.on_conflict_do_update(index_elements=[table.c.dimension, table.c.key, table.c.month,
+                                                                        table.c.level],
+                                                        set_={"count": table.c.count + 1}))
 
 
 def evaluation_of(principal: Principal, case_id: str) -> Evaluation:
@@ -160,7 +177,31 @@ def escalate_overdue() -> int:
 
 # -- statistics and export ----------------------------------------------------------------
 
-GROUPS = {"centre": Evaluation.centre_code, "matter": Evaluation.matter_id, "department": Evaluation.department}
+def statistics(by: str, *, from_month: str | None, to_month: str | None) -> list[dict]:
+    """Ratings per level for each centre, matter or department, summed from the monthly
+    tallies (a few thousand rows at district scale, whatever the number of ratings)."""
+    query = (select(EvaluationTally.key, EvaluationTally.level, func.sum(EvaluationTally.count))
+             .where(EvaluationTally.dimension == by).group_by(EvaluationTally.key, EvaluationTally.level))
+    if from_month:
+        query = query.where(EvaluationTally.month >= from_month)
+    if to_month:
+        query = query.where(EvaluationTally.month <= to_month)
+    per_key: dict[str, dict[int, int]] = {}
+    for key, level, count in db.session().execute(query).all():
+        per_key.setdefault(key, {})[level] = int(count)
+    names = {}
+    if by == "matter":
+        names = {m.id: m.name for m in catalogue.matters_by_ids(list(per_key))}
+    out = []
+    for key in sorted(per_key):
+        counts = per_key[key]
+        total = sum(counts.values())
+        levels = {LEVELS[level]: counts.get(level, 0) for level in LEVELS}
+        good = sum(counts.get(level, 0) for level in (5, 4, 3))
+        name = CENTRES[key].name if by == "centre" and key in CENTRES else names.get(key, key)
+        out.append({"key": key, "name": name, "total": total, "levels": levels,
+                    "bad": total - good, "satisfaction_rate": round(good / total, 4) if total else None})
+    return out
 
 
 def _utc_bounds(from_day: str | None, to_day: str | None):
@@ -168,31 +209,6 @@ def _utc_bounds(from_day: str | None, to_day: str | None):
     end = datetime.combine(date.fromisoformat(to_day), time(23, 59, 59, 999999),
                            tzinfo=CHINA_STANDARD_TIME) if to_day else None
     return start, end
-
-
-def statistics(by: str, *, from_day: str | None, to_day: str | None) -> list[dict]:
-    """Counts per level for each centre, matter or department, in one grouped query."""
-    column = GROUPS[by]
-    counts = [func.sum(sql_case((Evaluation.level == level, 1), else_=0)).label(f"l{level}") for level in LEVELS]
-    query = select(column, func.count().label("total"), *counts).where(column.is_not(None)).group_by(column)
-    start, end = _utc_bounds(from_day, to_day)
-    if start:
-        query = query.where(Evaluation.created_at >= start)
-    if end:
-        query = query.where(Evaluation.created_at <= end)
-    rows = db.session().execute(query.order_by(column)).all()
-    names = {}
-    if by == "matter":
-        names = {m.id: m.name for m in catalogue.matters_by_ids([r[0] for r in rows])}
-    out = []
-    for row in rows:
-        key, total = row[0], row.total
-        levels = {LEVELS[level]: int(getattr(row, f"l{level}") or 0) for level in LEVELS}
-        good = sum(levels[LEVELS[level]] for level in (5, 4, 3))
-        name = CENTRES[key].name if by == "centre" and key in CENTRES else names.get(key, key)
-        out.append({"key": key, "name": name, "total": total, "levels": levels,
-                    "bad": total - good, "satisfaction_rate": round(good / total, 4) if total else None})
-    return out
 
 
 def export(*, from_day: str | None, to_day: str | None, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:

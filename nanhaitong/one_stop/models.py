@@ -256,3 +256,16 @@ class Disbursement(Base):
     amount_fen: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(12), default="scheduled")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class EvaluationTally(Base):
+    """Ratings counted per centre, matter and department, month and level, as they are
+    given: statistics sum a few thousand rows instead of scanning every rating."""
+
+    __tablename__ = "one_stop_evaluation_tallies"
+
+    dimension: Mapped[str] = mapped_column(String(12), primary_key=True)  # centre | matter | department
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM, China
+    level: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -113,9 +113,13 @@ def test_statistics_per_centre_matter_and_department_and_the_national_export(app
     assert by_centre["dali"]["levels"]["基本满意"] == 1
     assert stats("matter")[civil["id"]]["name"] == "结婚登记"
     assert stats("department")["佛山市公安局南海分局"]["total"] == 3
-    tomorrow = (china_today() + timedelta(days=1)).isoformat()
-    assert operator.get(f"{ADMIN}/evaluations/stats", query_string={"by": "centre", "from": tomorrow}
+    month = china_today().strftime("%Y-%m")
+    next_month = (china_today().replace(day=1) + timedelta(days=32)).strftime("%Y-%m")
+    assert operator.get(f"{ADMIN}/evaluations/stats", query_string={"by": "centre", "from": next_month}
                         ).get_json()["items"] == []
+    assert len(operator.get(f"{ADMIN}/evaluations/stats", query_string={"by": "centre", "from": month, "to": month}
+                            ).get_json()["items"]) == 2
+    assert_error(operator.get(f"{ADMIN}/evaluations/stats", query_string={"by": "centre", "from": "2026-13"}), 422)
 
     page = operator.get(f"{ADMIN}/evaluations/export", query_string={"limit": 3}).get_json()
     assert len(page["items"]) == 3 and page["next_cursor"]

@@ -2,7 +2,7 @@
 
 Revision ID: 0012o
 Revises: 0011
-Create Date: 2026-12-04 20:59:23.418406
+Create Date: 2026-12-04 21:20:09.567006
 """
 import sqlalchemy as sa
 from alembic import op
@@ -52,6 +52,14 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_one_stop_bundles')),
     sa.UniqueConstraint('code', name=op.f('uq_one_stop_bundles_code'))
+    )
+    op.create_table('one_stop_evaluation_tallies',
+    sa.Column('dimension', sa.String(length=12), nullable=False),
+    sa.Column('key', sa.String(length=60), nullable=False),
+    sa.Column('month', sa.String(length=7), nullable=False),
+    sa.Column('level', sa.Integer(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('dimension', 'key', 'month', 'level', name=op.f('pk_one_stop_evaluation_tallies'))
     )
     op.create_table('one_stop_matters',
     sa.Column('id', sa.String(length=26), nullable=False),
@@ -310,6 +318,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_one_stop_matters_department'))
 
     op.drop_table('one_stop_matters')
+    op.drop_table('one_stop_evaluation_tallies')
     op.drop_table('one_stop_bundles')
     with op.batch_alter_table('one_stop_booking_blocks', schema=None) as batch_op:
         batch_op.drop_index('ix_one_stop_booking_blocks_owner')
