@@ -38,7 +38,7 @@ class Offers(MethodView):
 @benefits_blp.route("/<ulid:enterprise_id>/benefit-offers/<ulid:offer_id>/sms-codes")
 class OfferCode(MethodView):
     @benefits_blp.login_required("citizen")
-    @benefits_blp.response(202, CodeSentSchema)
+    @benefits_blp.response(200, CodeSentSchema)
     @benefits_blp.alt_response(404, response="NOT_FOUND")
     @benefits_blp.alt_response(409, response="CONFLICT", description="`offer_already_confirmed`")
     def post(self, enterprise_id, offer_id):
