@@ -191,7 +191,7 @@ def statistics(by: str, *, from_month: str | None, to_month: str | None) -> list
         per_key.setdefault(key, {})[level] = int(count)
     names = {}
     if by == "matter":
-        names = {m.id: m.name for m in catalogue.matters_by_ids(list(per_key))}
+        names = {key: name for key, (_, name) in catalogue.names_and_codes(per_key).items()}
     out = []
     for key in sorted(per_key):
         counts = per_key[key]
@@ -222,7 +222,7 @@ def export(*, from_day: str | None, to_day: str | None, limit: int, cursor: str 
     if cursor:
         query = query.where(Evaluation.id > cursor)
     rows = db.session().execute(query.order_by(Evaluation.id).limit(limit + 1)).all()
-    matters = {m.id: m for m in catalogue.matters_by_ids([e.matter_id for e, _ in rows if e.matter_id])}
+    matters = catalogue.names_and_codes([e.matter_id for e, _ in rows])
     followups = {f.evaluation_id: f for f in db.session().execute(
         select(FollowUp).where(FollowUp.evaluation_id.in_([e.id for e, _ in rows]))).scalars()}
     items = []
@@ -231,8 +231,8 @@ def export(*, from_day: str | None, to_day: str | None, limit: int, cursor: str 
         followup = followups.get(evaluation.id)
         reasons = json.loads(evaluation.reasons)
         items.append({
-            "assessNumber": evaluation.id, "projectNo": case.number, "taskCode": matter.code if matter else None,
-            "taskName": matter.name if matter else None, "deptName": evaluation.department,
+            "assessNumber": evaluation.id, "projectNo": case.number, "taskCode": matter[0] if matter else None,
+            "taskName": matter[1] if matter else None, "deptName": evaluation.department,
             "areaCode": AREA_CODE, "hallName": CENTRES[case.centre_code].name if case.centre_code in CENTRES else None,
             "pf": CHANNEL_CODES.get(evaluation.channel, "2"), "alternate": str(evaluation.level),
             "alternateName": LEVELS[evaluation.level], "appraisald": ",".join(reasons),
