@@ -261,7 +261,7 @@ class CounterCaseSchema(StrictSchema):
     @ma.validates_schema
     def _one_applicant(self, data, **_):
         if bool(data.get("applicant_phone")) == bool(data.get("enterprise_id")):
-            raise ma.ValidationError("Give applicant_phone or enterprise_id, not both.", "applicant_phone")
+            raise ma.ValidationError("Give either applicant_phone or enterprise_id.", "applicant_phone")
 
 
 class AppointmentCaseSchema(StrictSchema):
