@@ -247,6 +247,11 @@ class OnlineApplicationSchema(StrictSchema):
                           validate=validate.Length(max=100), metadata={"description": "The application form's answers"})
 
 
+class TrackApplicationSchema(StrictSchema):
+    application_id = ma.fields.String(required=True, validate=validate.Length(equal=26),
+                                      metadata={"description": "A provincial application (/api/v1/applications)"})
+
+
 class CounterCaseSchema(StrictSchema):
     matter_id = ma.fields.String(required=True, validate=validate.Length(equal=26))
     centre = ma.fields.String(required=True, validate=validate.Regexp(_CENTRE_CODE))
@@ -296,8 +301,11 @@ class CaseSchema(ma.Schema):
     matter_id = ma.fields.String(allow_none=True, required=True)
     matter_name = ma.fields.String(allow_none=True, required=True)
     bundle_id = ma.fields.String(allow_none=True, required=True)
+    gov_application_id = ma.fields.String(allow_none=True, required=True,
+                                          metadata={"description": "The provincial application followed"})
     centre = ma.fields.String(allow_none=True, required=True)
-    channel = ma.fields.String(required=True, metadata={"description": "appointment, online, counter or bundle"})
+    channel = ma.fields.String(required=True,
+                               metadata={"description": "appointment, online, counter, bundle or provincial"})
     status = ma.fields.String(required=True, metadata={"description": ", ".join(CASE_STATUSES)})
     accepted_on = ma.fields.String(required=True)
     legal_days = ma.fields.Integer(allow_none=True, required=True)

@@ -166,6 +166,8 @@ def notify(case: Case, matter_name: str) -> None:
 @db.unit_of_work()
 def set_status(staff: Principal, case_id: str, status: str, note: str | None) -> Case:
     case = staff_case(case_id, lock=True)
+    if case.gov_application_id:
+        raise Conflict("A provincial application's case follows the provincial platform.", code="provincial_case")
     if case.matter_id is None:
         raise Conflict("A bundle's case follows its parts; change the parts.", code="bundle_follows_parts")
     if status not in NEXT.get(case.status, ()):

@@ -131,8 +131,10 @@ class Case(Base):
     bundle_id: Mapped[str | None] = mapped_column(String(26), index=True)
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("one_stop_cases.id"), index=True)
     centre_code: Mapped[str | None] = mapped_column(String(20))
-    channel: Mapped[str] = mapped_column(String(12))  # appointment | online | counter | bundle
+    channel: Mapped[str] = mapped_column(String(12))  # appointment | online | counter | bundle | provincial
     appointment_id: Mapped[str | None] = mapped_column(String(26), unique=True)
+    gov_application_id: Mapped[str | None] = mapped_column(String(26), unique=True)  # a provincial application
+    title: Mapped[str | None] = mapped_column(String(120))  # the provincial service's name
     form: Mapped[str] = mapped_column(Text, default="{}")
     status: Mapped[str] = mapped_column(String(12))  # submitted | accepted | completed | rejected
     accepted_on: Mapped[str] = mapped_column(String(10))

@@ -32,10 +32,11 @@ from schemas.one_stop import (
     SlotArgsSchema,
     SlotListSchema,
     StandingSchema,
+    TrackApplicationSchema,
 )
 
 from ..api import Blueprint
-from . import appointments, bundles, cases, catalogue, evaluations
+from . import appointments, bundles, cases, catalogue, evaluations, provincial
 from .views import appointment_view, bundle_view, case_view, centre_view, evaluation_view, matter_view, matter_views
 
 blp = Blueprint("one_stop", __name__, url_prefix="/api/v1/one-stop",
@@ -199,6 +200,18 @@ class Cases(MethodView):
     def post(self, body):
         """Apply online for a matter; the centre accepts it (受理) and the legal deadline starts."""
         return case_view(cases.apply_online(g.principal, body["matter_id"], body["form"], body.get("centre")))
+
+
+@blp.route("/cases/provincial")
+class ProvincialCases(MethodView):
+    @blp.login_required("citizen")
+    @blp.arguments(TrackApplicationSchema)
+    @blp.response(201, CaseSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="`case_exists`")
+    def post(self, body):
+        """Follow a provincial application (粤省事, 粤商通) among your cases: its status follows the province."""
+        return case_view(provincial.track(g.principal, body["application_id"]))
 
 
 @blp.route("/cases/<ulid:case_id>")

@@ -63,7 +63,8 @@ def case_view(case) -> dict:
 
         bundle_name = get_bundle_by_id(case.bundle_id).name
     return {"id": case.id, "number": case.number, "matter_id": case.matter_id,
-            "matter_name": name(case.matter_id) or bundle_name, "bundle_id": case.bundle_id,
+            "matter_name": name(case.matter_id) or bundle_name or case.title, "bundle_id": case.bundle_id,
+            "gov_application_id": case.gov_application_id,
             "centre": case.centre_code, "channel": case.channel, "status": case.status,
             "accepted_on": case.accepted_on, "legal_days": case.legal_days, "deadline": case.deadline,
             "working_days_left": left, "overdue": left is not None and left < 0, "warned_at": _at(case.warned_at),

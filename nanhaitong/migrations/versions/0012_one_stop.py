@@ -2,10 +2,11 @@
 
 Revision ID: 0012o
 Revises: 0011
-Create Date: 2026-12-04 21:20:09.567006
+Create Date: 2026-12-04 21:45:14.614339
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 revision = '0012o'
 down_revision = '0011'
@@ -122,6 +123,8 @@ def upgrade() -> None:
     sa.Column('centre_code', sa.String(length=20), nullable=True),
     sa.Column('channel', sa.String(length=12), nullable=False),
     sa.Column('appointment_id', sa.String(length=26), nullable=True),
+    sa.Column('gov_application_id', sa.String(length=26), nullable=True),
+    sa.Column('title', sa.String(length=120), nullable=True),
     sa.Column('form', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('accepted_on', sa.String(length=10), nullable=False),
@@ -135,6 +138,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['parent_id'], ['one_stop_cases.id'], name=op.f('fk_one_stop_cases_parent_id_one_stop_cases')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_one_stop_cases')),
     sa.UniqueConstraint('appointment_id', name=op.f('uq_one_stop_cases_appointment_id')),
+    sa.UniqueConstraint('gov_application_id', name=op.f('uq_one_stop_cases_gov_application_id')),
     sa.UniqueConstraint('number', name=op.f('uq_one_stop_cases_number'))
     )
     with op.batch_alter_table('one_stop_cases', schema=None) as batch_op:
