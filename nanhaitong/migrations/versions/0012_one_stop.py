@@ -4,9 +4,8 @@ Revision ID: 0012o
 Revises: 0011
 Create Date: 2026-12-04 21:45:14.614339
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0012o'
 down_revision = '0011'
