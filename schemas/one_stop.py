@@ -428,6 +428,8 @@ class StatsArgsSchema(ma.Schema):
     to_month = ma.fields.String(data_key="to", validate=validate.Regexp(
         r"^\d{4}-(0[1-9]|1[0-2])$", error="Use a month, YYYY-MM (China time)."),
         metadata={"description": "Last month counted, YYYY-MM"})
+    limit = ma.fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    cursor = _offset_cursor()
 
 
 class StatsRowSchema(ma.Schema):
@@ -442,7 +444,8 @@ class StatsRowSchema(ma.Schema):
 
 
 class StatsSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(StatsRowSchema), required=True)
+    items = ma.fields.List(ma.fields.Nested(StatsRowSchema), required=True, metadata={"description": "By key"})
+    next_cursor = ma.fields.String(allow_none=True, required=True)
 
 
 class ExportArgsSchema(ma.Schema):

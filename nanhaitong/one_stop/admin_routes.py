@@ -213,8 +213,10 @@ class AdminEvaluationStats(MethodView):
     @admin_blp.response(200, StatsSchema)
     def get(self, args):
         """Ratings per centre, matter or department (`by`), optionally between two months (China time)."""
-        return {"items": evaluations.statistics(args["by"], from_month=args.get("from_month"),
-                                                to_month=args.get("to_month"))}
+        items, next_cursor = evaluations.statistics(args["by"], from_month=args.get("from_month"),
+                                                    to_month=args.get("to_month"), limit=args["limit"],
+                                                    cursor=args.get("cursor"))
+        return {"items": items, "next_cursor": next_cursor}
 
 
 @admin_blp.route("/evaluations/export")

@@ -177,23 +177,31 @@ def escalate_overdue() -> int:
 
 # -- statistics and export ----------------------------------------------------------------
 
-def statistics(by: str, *, from_month: str | None, to_month: str | None) -> list[dict]:
-    """Ratings per level for each centre, matter or department, summed from the monthly
-    tallies (a few thousand rows at district scale, whatever the number of ratings)."""
-    query = (select(EvaluationTally.key, EvaluationTally.level, func.sum(EvaluationTally.count))
-             .where(EvaluationTally.dimension == by).group_by(EvaluationTally.key, EvaluationTally.level))
+def statistics(by: str, *, from_month: str | None, to_month: str | None, limit: int = 100,
+               cursor: str | None = None) -> tuple[list[dict], str | None]:
+    """Ratings per level for each centre, matter or department (a page of them, by key),
+    summed from the monthly tallies: a few thousand rows at district scale, whatever the
+    number of ratings."""
+    where = [EvaluationTally.dimension == by]
     if from_month:
-        query = query.where(EvaluationTally.month >= from_month)
+        where.append(EvaluationTally.month >= from_month)
     if to_month:
-        query = query.where(EvaluationTally.month <= to_month)
-    per_key: dict[str, dict[int, int]] = {}
-    for key, level, count in db.session().execute(query).all():
-        per_key.setdefault(key, {})[level] = int(count)
+        where.append(EvaluationTally.month <= to_month)
+    offset = catalogue.offset_of(cursor)
+    keys = list(db.session().execute(select(EvaluationTally.key).where(*where).group_by(EvaluationTally.key)
+                                     .order_by(EvaluationTally.key).offset(offset).limit(limit + 1)).scalars())
+    page = keys[:limit]
+    per_key: dict[str, dict[int, int]] = {key: {} for key in page}
+    if page:
+        for key, level, count in db.session().execute(
+                select(EvaluationTally.key, EvaluationTally.level, func.sum(EvaluationTally.count))
+                .where(*where, EvaluationTally.key.in_(page)).group_by(EvaluationTally.key, EvaluationTally.level)):
+            per_key[key][level] = int(count)
     names = {}
     if by == "matter":
-        names = {key: name for key, (_, name) in catalogue.names_and_codes(per_key).items()}
+        names = {key: name for key, (_, name) in catalogue.names_and_codes(page).items()}
     out = []
-    for key in sorted(per_key):
+    for key in page:
         counts = per_key[key]
         total = sum(counts.values())
         levels = {LEVELS[level]: counts.get(level, 0) for level in LEVELS}
@@ -201,7 +209,7 @@ def statistics(by: str, *, from_month: str | None, to_month: str | None) -> list
         name = CENTRES[key].name if by == "centre" and key in CENTRES else names.get(key, key)
         out.append({"key": key, "name": name, "total": total, "levels": levels,
                     "bad": total - good, "satisfaction_rate": round(good / total, 4) if total else None})
-    return out
+    return out, (str(offset + limit) if len(keys) > limit else None)
 
 
 def _utc_bounds(from_day: str | None, to_day: str | None):

@@ -113,6 +113,10 @@ def test_statistics_per_centre_matter_and_department_and_the_national_export(app
     assert by_centre["dali"]["levels"]["基本满意"] == 1
     assert stats("matter")[civil["id"]]["name"] == "结婚登记"
     assert stats("department")["佛山市公安局南海分局"]["total"] == 3
+    first = operator.get(f"{ADMIN}/evaluations/stats", query_string={"by": "centre", "limit": 1}).get_json()
+    rest = operator.get(f"{ADMIN}/evaluations/stats", query_string={"by": "centre", "cursor": first["next_cursor"]}
+                        ).get_json()
+    assert [r["key"] for r in first["items"] + rest["items"]] == ["dali", "guicheng"] and rest["next_cursor"] is None
     month = china_today().strftime("%Y-%m")
     next_month = (china_today().replace(day=1) + timedelta(days=32)).strftime("%Y-%m")
     assert operator.get(f"{ADMIN}/evaluations/stats", query_string={"by": "centre", "from": next_month}
