@@ -97,3 +97,7 @@ clean:
 .PHONY: bench-policies
 bench-policies: venv
 	$(PY) bench/policy_matching.py
+
+.PHONY: bench-one-stop
+bench-one-stop: venv
+	$(PY) bench/one_stop.py

@@ -132,6 +132,16 @@ _SETTINGS.update({  # payments (issue 8): see docs/payments.md
     "GAS_API_KEY": ("sandbox-gas-key", str),
 })
 
+_SETTINGS.update({  # one-stop services (issue 27): see docs/one_stop.md
+    "ONE_STOP_BOOKING_DAYS": (10, _int),  # working days ahead that slots are open for booking
+    "ONE_STOP_MAX_CHANGES": (2, _int),  # times one appointment may be moved
+    "ONE_STOP_NO_SHOW_LIMIT": (3, _int),  # no-shows within ONE_STOP_BLOCK_DAYS that block booking
+    "ONE_STOP_BLOCK_DAYS": (30, _int),  # the window counted, and how long booking stays blocked
+    "ONE_STOP_NO_SHOW_GRACE_MINUTES": (30, _int),  # after a slot's end before it counts as a no-show
+    "ONE_STOP_DEADLINE_WARNING_DAYS": (2, _int),  # working days before a case's deadline that staff are warned
+    "ONE_STOP_FOLLOWUP_DAYS": (5, _int),  # working days staff have to answer a bad rating
+})
+
 # Secrets that are generated into DATA_DIR when neither the environment nor the caller
 # gives them. Production must be given all of them.
 _GENERATED = ("SECRET_KEY", "FIELD_KEYS", "FIELD_KEY_CURRENT", "BLIND_INDEX_KEY", "AUDIT_KEY")

@@ -38,10 +38,14 @@ def seed():
             staff.create(phone, role, DEMO_STAFF_PASSWORD, actor="system:demo-seed")
             created.append(role)
     from .gov_services.service import load_catalogue
+    from .one_stop.demo import seed_bundles, seed_matters
     from .policy_push.demo import seed_policies
 
     catalogue = load_catalogue(actor="system:demo-seed")
     policies = seed_policies()
+    one_stop_matters = seed_matters()
+    one_stop_bundles = seed_bundles()
     click.echo(json.dumps({"staff_created": created, "staff_password": DEMO_STAFF_PASSWORD,
                            "staff_phones": DEMO_STAFF, "gov_services_catalogue": catalogue,
-                           "policies_published": policies}, ensure_ascii=False))
+                           "policies_published": policies,
+                           "one_stop_matters_added": one_stop_matters, "one_stop_bundles_added": one_stop_bundles}, ensure_ascii=False))

@@ -18,6 +18,23 @@ from .identity.models import (  # noqa: F401
 )
 from .licences.models import Licence, Presentation  # noqa: F401
 from .messages.models import Device, Message, MessagePreference, PushDelivery  # noqa: F401
+from .one_stop.models import (  # noqa: F401
+    Appointment,
+    Benefit,
+    BenefitOffer,
+    BookingBlock,
+    Bundle,
+    Case,
+    CaseEvent,
+    Disbursement,
+    Evaluation,
+    EvaluationTally,
+    FollowUp,
+    Matter,
+    MatterCentre,
+    QueueCounter,
+    Slot,
+)
 from .partners.models import (  # noqa: F401
     OAuthCode,
     OAuthToken,

@@ -12,6 +12,7 @@ SCOPE_NAMES = (
     "messages:settings",
 )
 SCOPE_NAMES += ("esign:manage",)  # issue 6: not grantable; named so a grant asking for it is refused by rule
+SCOPE_NAMES += ("one_stop:book", "one_stop:apply", "one_stop:evaluate", "one_stop:benefits")  # issue 27
 
 
 class ConstraintsSchema(StrictSchema):

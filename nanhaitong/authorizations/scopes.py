@@ -104,3 +104,16 @@ def unknown(scopes) -> list[str]:
 # its legal representative (not grantable); applying the seal is esign:seal above.
 SCOPES["esign:manage"] = _rule("Manage the enterprise's e-seal certificates and seal images", by=(), to=(), days=0,
                                roles=("legal_representative",), level=2)
+
+# Issue 27 (one-stop services): booking at the service centres, applying and following
+# cases, rating them, and an enterprise's benefits granted without application, which
+# only its legal representative (or a member it authorised) confirms.
+SCOPES["one_stop:book"] = _rule("Book, change and cancel appointments at the service centres",
+                                by=(CITIZEN, ENTERPRISE), to=(CITIZEN,), days=180, roles=ALL_ROLES)
+SCOPES["one_stop:apply"] = _rule("Apply for the district's matters and follow the cases",
+                                 by=(CITIZEN, ENTERPRISE), to=(CITIZEN,), days=180, roles=ALL_ROLES, level=2)
+SCOPES["one_stop:evaluate"] = _rule("Rate a finished case and appraise the follow-up of a bad rating",
+                                    by=(CITIZEN, ENTERPRISE), to=(CITIZEN,), days=180, roles=ALL_ROLES)
+SCOPES["one_stop:benefits"] = _rule("See and confirm benefits granted without application (免申即享)",
+                                    by=(ENTERPRISE,), to=(CITIZEN,), days=365, roles=("legal_representative",),
+                                    level=2)

@@ -28,4 +28,14 @@ BEAT_SCHEDULE: dict[str, dict] = {
     "esign-expire-envelopes": {"task": "nanhaitong.esign.tasks.expire_envelopes", "schedule": 300.0},
     # Webhook deliveries due a retry.
     "partners-webhooks-due": {"task": "nanhaitong.partners.webhooks.dispatch_due_webhooks", "schedule": 60.0},
+    # One-stop services (issue 27): reminders for tomorrow's appointments at 18:00 China
+    # time (10:00 UTC); no-shows every 15 minutes; deadline warnings and overdue follow-ups
+    # every hour.
+    "one-stop-reminders": {"task": "nanhaitong.one_stop.jobs.remind_appointments",
+                           "schedule": crontab(hour=10, minute=0)},
+    "one-stop-no-shows": {"task": "nanhaitong.one_stop.jobs.sweep_no_shows", "schedule": 900.0},
+    "one-stop-deadlines": {"task": "nanhaitong.one_stop.jobs.warn_deadlines", "schedule": 3600.0},
+    "one-stop-followups": {"task": "nanhaitong.one_stop.jobs.escalate_followups", "schedule": 3600.0},
+    # Benefits without application reach enterprises that newly match (an amended policy).
+    "one-stop-benefits": {"task": "nanhaitong.one_stop.jobs.sync_benefits", "schedule": 3600.0},
 }

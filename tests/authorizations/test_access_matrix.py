@@ -555,6 +555,198 @@ MATRIX.update({
     },
 })
 
+# -- one-stop services (issue 27) -------------------------------------------------------------
+# Matters and bundles are public. Appointments, cases and ratings are their owner's
+# (one_stop:book, one_stop:apply, one_stop:evaluate: the live grant names none of them, so
+# the delegate acting under it is refused, 403). A bundle is applied for by anyone at level
+# 2 for whom they act. An enterprise's benefit offers are read like the enterprise
+# (enterprise:read) and confirmed by its legal representative (one_stop:benefits). The
+# staff routes take an operator's token; benefits take a policy editor's (operator: 403).
+from tests.one_stop.conftest import matter_body, shift_appointment  # noqa: E402
+
+_os_codes = itertools.count(1)
+_OS = "/api/v1/one-stop"
+_OS_ADMIN = "/api/v1/admin/one-stop"
+
+
+def _os_matter(world: World) -> dict:
+    answer = world.client.post(f"{_OS_ADMIN}/matters", headers=world.headers["staff"],
+                               json=matter_body(code=f"MX-{next(_os_codes):05d}", slot_capacity=5))
+    assert answer.status_code == 201, answer.get_json()
+    return answer.get_json()
+
+
+def _os_appointment(world: World, *, today: bool = False, checked_in: bool = False) -> str:
+    """A new appointment of the owner (for a new matter: one booking per matter)."""
+    from nanhaitong.timeutil import china_today
+
+    matter, owner = _os_matter(world), world.people["owner"]
+    slots = world.client.get(f"{_OS}/slots", query_string={"centre": "guicheng", "matter_id": matter["id"],
+                                                           "days": 2}).get_json()["items"]
+    answer = owner.post(f"{_OS}/appointments", json={"centre": "guicheng", "matter_id": matter["id"],
+                                                     "day": slots[0]["day"], "start": slots[0]["start"]})
+    assert answer.status_code == 201, answer.get_json()
+    appointment_id = answer.get_json()["id"]
+    world.ids["os_other_slot"] = f"{slots[1]['day']} {slots[1]['start']}"
+    world.ids["os_payload"] = owner.get(f"{_OS}/appointments/{appointment_id}/checkin-qr").get_json()["payload"]
+    if today or checked_in:
+        shift_appointment(world.app, appointment_id, china_today().isoformat())
+    if checked_in:
+        scanned = world.client.post(f"{_OS_ADMIN}/centres/guicheng/check-ins", headers=world.headers["staff"],
+                                    json={"payload": world.ids["os_payload"]})
+        assert scanned.status_code == 200, scanned.get_json()
+    return appointment_id
+
+
+def _os_case(world: World, *, closed: bool = False, rated: int | None = None, answered: bool = False) -> str:
+    """A new counter case of the owner; closed, rated, its follow-up answered, as asked."""
+    staff, owner = world.people["staff"], world.people["owner"]
+    answer = staff.post(f"{_OS_ADMIN}/cases", json={"matter_id": _os_matter(world)["id"], "centre": "guicheng",
+                                                    "applicant_phone": owner.phone})
+    assert answer.status_code == 201, answer.get_json()
+    case_id = answer.get_json()["id"]
+    if closed or rated:
+        assert staff.post(f"{_OS_ADMIN}/cases/{case_id}/status", json={"status": "completed"}).status_code == 200
+    if rated:
+        rating = owner.post(f"{_OS}/cases/{case_id}/evaluation", json={"level": rated})
+        assert rating.status_code == 201, rating.get_json()
+        world.ids["os_followup"] = (rating.get_json()["followup"] or {}).get("id", "")
+        if answered:
+            done = staff.post(f"{_OS_ADMIN}/followups/{world.ids['os_followup']}/answer", json={"answer": "已整改"})
+            assert done.status_code == 200, done.get_json()
+    return case_id
+
+
+def _os_bundle(world: World) -> str:
+    def make() -> str:
+        codes = [_os_matter(world)["code"] for _ in range(2)]
+        answer = world.people["staff"].post(f"{_OS_ADMIN}/bundles", json={
+            "code": f"MB-{next(_os_codes):05d}", "name": "测试一件事", "description": "一表申请",
+            "matter_codes": codes, "fields": [{"name": "applicant_name", "label": "申请人", "matters": codes}]})
+        assert answer.status_code == 201, answer.get_json()
+        return answer.get_json()["id"]
+
+    return _kept(world, "os_bundle", make)
+
+
+def _os_offer(world: World) -> dict:
+    """A new benefit for everyone (a published policy with no rules), and enterprise A's offer."""
+    from sqlalchemy import select
+
+    from nanhaitong import db
+    from nanhaitong.identity.principal import Principal
+    from nanhaitong.one_stop import benefits
+    from nanhaitong.one_stop.models import BenefitOffer
+
+    editor = Principal(kind="staff", account_id="matrix-editor", session_id="-", audience="staff",
+                       assurance_level=1, role="policy_editor")
+    policy_id = make_policy(world.app)
+    with world.app.test_request_context():
+        benefit, _ = benefits.create_benefit(editor, policy_id, 100_000)
+        offer_id = db.session().execute(select(BenefitOffer.id).where(
+            BenefitOffer.benefit_id == benefit.id, BenefitOffer.enterprise_id == world.ids["A"])).scalar_one()
+    world.ids["os_offer"] = offer_id
+    return {"enterprise_id": world.ids["A"], "offer_id": offer_id, "benefit_id": benefit.id}
+
+
+def _os_confirmation_code(world: World) -> dict:
+    """The code texted to A's legal representative for the offer just made."""
+    lr = world.people["lr_A"]
+    sent = lr.post(f"/api/v1/enterprises/{world.ids['A']}/benefit-offers/{world.ids['os_offer']}/sms-codes")
+    assert sent.status_code == 200, sent.get_json()
+    return {"code": read_code(world.app, lr.phone)}
+
+
+def _os_kept_matter(world: World) -> str:
+    def make() -> str:
+        matter = _os_matter(world)
+        world.ids["os_matter_code"] = matter["code"]
+        return matter["id"]
+
+    return _kept(world, "os_matter", make)
+
+
+OBJECTS.update({
+    "an active matter": lambda w: {"matter_id": _os_kept_matter(w)},
+    "a bundle": lambda w: {"bundle_id": _os_bundle(w)},
+    "the owner's appointment": lambda w: {"appointment_id": _kept(w, "os_appointment", lambda: _os_appointment(w))},
+    "a new appointment of the owner": lambda w: {"appointment_id": _os_appointment(w)},
+    "the guicheng centre, with the owner's appointment today": lambda w: {
+        "centre_code": "guicheng", "appointment_id": _os_appointment(w, today=True)},
+    "a checked-in appointment of the owner": lambda w: {"appointment_id": _os_appointment(w, checked_in=True)},
+    "the owner's case": lambda w: {"case_id": _kept(w, "os_case", lambda: _os_case(w))},
+    "a new case of the owner": lambda w: {"case_id": _os_case(w)},
+    "the owner's rated case": lambda w: {"case_id": _kept(w, "os_rated_case", lambda: _os_case(w, rated=4))},
+    "a new closed case of the owner": lambda w: {"case_id": _os_case(w, closed=True)},
+    "a new badly rated case of the owner, answered": lambda w: {"case_id": _os_case(w, rated=1, answered=True)},
+    "a new follow-up": lambda w: {"followup_id": (_os_case(w, rated=2), w.ids["os_followup"])[1]},
+    "a benefit": lambda w: {"benefit_id": new_id()},
+    "enterprise A's new benefit offer": _os_offer,
+    "a benefit offered to enterprise A": lambda w: {"enterprise_id": w.ids["A"], "benefit_id": _kept(
+        w, "os_benefit", lambda: _os_offer(w)["benefit_id"])},
+})
+BODIES.update({
+    ("PUT", f"{_OS_ADMIN}/matters/<ulid:matter_id>"): lambda w: matter_body(code=w.ids["os_matter_code"]),
+    ("POST", f"{_OS_ADMIN}/matters/<ulid:matter_id>/status"): lambda w: {"status": "active"},
+    ("POST", f"{_OS_ADMIN}/centres/<centre_code>/check-ins"): lambda w: {"payload": w.ids["os_payload"]},
+    ("POST", f"{_OS_ADMIN}/appointments/<ulid:appointment_id>/case"): lambda w: {},
+    ("POST", f"{_OS_ADMIN}/cases/<ulid:case_id>/status"): lambda w: {"status": "completed"},
+    ("POST", f"{_OS_ADMIN}/followups/<ulid:followup_id>/answer"): lambda w: {"answer": "已优化流程"},
+    ("POST", f"{_OS}/appointments/<ulid:appointment_id>/change"): lambda w: dict(zip(
+        ("day", "start"), w.ids["os_other_slot"].split(" "))),
+    ("POST", f"{_OS}/cases/<ulid:case_id>/evaluation"): lambda w: {"level": 5},
+    ("POST", f"{_OS}/cases/<ulid:case_id>/evaluation/appraisal"): lambda w: {"appraisal": "satisfied"},
+    ("POST", f"{_OS}/bundles/<ulid:bundle_id>/applications"): lambda w: {"answers": {"applicant_name": "李南"}},
+    ("POST", "/api/v1/enterprises/<ulid:enterprise_id>/benefit-offers/<ulid:offer_id>/confirm"): _os_confirmation_code,
+})
+
+
+def _os_staff(status: int) -> tuple[int, ...]:
+    return (401, 401, status) + (401,) * 19
+
+
+def _owner_only(status: int) -> tuple[int, ...]:
+    return (401, 401, 401, status, 404, 404, 403, 401, 401) + (404,) * 13
+
+
+MATRIX.update({
+    #   anon part staf ownr othr dlg  dLiv dExp dRev eDlg lrA  lrA@ adA  adA@ hdA  hdA@ lrB  lrB@ adB  adB@ hdB  hdB@
+    ("GET", f"{_OS}/matters/<ulid:matter_id>"): {"an active matter": (200,) * 22},
+    ("GET", f"{_OS}/bundles/<ulid:bundle_id>"): {"a bundle": (200,) * 22},
+    ("POST", f"{_OS}/bundles/<ulid:bundle_id>/applications"): {"a bundle": (
+        401, 401, 401, 201, 201, 201, 403, 401, 401, 403, 201, 201, 201, 201, 201, 201, 201, 201, 201, 201, 201, 201)},
+    ("GET", f"{_OS}/appointments/<ulid:appointment_id>"): {"the owner's appointment": _owner_only(200)},
+    ("GET", f"{_OS}/appointments/<ulid:appointment_id>/checkin-qr"): {"the owner's appointment": _owner_only(200)},
+    ("POST", f"{_OS}/appointments/<ulid:appointment_id>/change"): {"a new appointment of the owner": _owner_only(200)},
+    ("POST", f"{_OS}/appointments/<ulid:appointment_id>/cancel"): {"a new appointment of the owner": _owner_only(200)},
+    ("GET", f"{_OS}/cases/<ulid:case_id>"): {"the owner's case": _owner_only(200)},
+    ("GET", f"{_OS}/cases/<ulid:case_id>/evaluation"): {"the owner's rated case": _owner_only(200)},
+    ("POST", f"{_OS}/cases/<ulid:case_id>/evaluation"): {"a new closed case of the owner": _owner_only(201)},
+    ("POST", f"{_OS}/cases/<ulid:case_id>/evaluation/appraisal"): {
+        "a new badly rated case of the owner, answered": _owner_only(200)},
+    ("PUT", f"{_OS_ADMIN}/matters/<ulid:matter_id>"): {"an active matter": _os_staff(200)},
+    ("POST", f"{_OS_ADMIN}/matters/<ulid:matter_id>/status"): {"an active matter": _os_staff(200)},
+    ("POST", f"{_OS_ADMIN}/centres/<centre_code>/check-ins"): {
+        "the guicheng centre, with the owner's appointment today": _os_staff(200)},
+    ("POST", f"{_OS_ADMIN}/appointments/<ulid:appointment_id>/case"): {
+        "a checked-in appointment of the owner": _os_staff(201)},
+    ("GET", f"{_OS_ADMIN}/cases/<ulid:case_id>"): {"the owner's case": _os_staff(200)},
+    ("POST", f"{_OS_ADMIN}/cases/<ulid:case_id>/status"): {"a new case of the owner": _os_staff(200)},
+    ("POST", f"{_OS_ADMIN}/followups/<ulid:followup_id>/answer"): {"a new follow-up": _os_staff(200)},
+    ("POST", f"{_OS_ADMIN}/benefits/<ulid:benefit_id>/offers"): {"a benefit": (401, 401, 403) + (401,) * 19},
+    ("GET", "/api/v1/enterprises/<ulid:enterprise_id>/benefit-offers"): {"enterprise A": (
+        401, 401, 401, 404, 404, 404, 404, 401, 401, 200, 200, 200, 200, 200, 200, 200, 404, 404, 404, 404, 404, 404)},
+    ("GET", "/api/v1/enterprises/<ulid:enterprise_id>/benefits/<ulid:benefit_id>/eligibility"): {
+        "a benefit offered to enterprise A": (
+        401, 401, 401, 404, 404, 404, 404, 401, 401, 200, 200, 200, 200, 200, 200, 200, 404, 404, 404, 404, 404, 404)},
+    ("POST", "/api/v1/enterprises/<ulid:enterprise_id>/benefit-offers/<ulid:offer_id>/sms-codes"): {
+        "enterprise A's new benefit offer": (
+        401, 401, 401, 404, 404, 404, 404, 401, 401, 403, 200, 200, 403, 403, 403, 403, 404, 404, 404, 404, 404, 404)},
+    ("POST", "/api/v1/enterprises/<ulid:enterprise_id>/benefit-offers/<ulid:offer_id>/confirm"): {
+        "enterprise A's new benefit offer": (
+        401, 401, 401, 404, 404, 404, 404, 401, 401, 403, 200, 200, 403, 403, 403, 403, 404, 404, 404, 404, 404, 404)},
+})
+
 ERROR_KEYS = {"code", "message", "details", "request_id"}
 
 
