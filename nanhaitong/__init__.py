@@ -50,11 +50,12 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.json.ensure_ascii = False  # Chinese text as UTF-8, not \u escapes
 
-    from . import db, jobs, observability, ratelimit, redis_client
+    from . import db, i18n, jobs, observability, ratelimit, redis_client
     from .clients import init_app as init_clients
     from .security import setup as security_setup
 
     observability.init_app(app)
+    i18n.init_app(app)
     security_setup.init_app(app)
     db.init_app(app)
     redis_client.init_app(app)
