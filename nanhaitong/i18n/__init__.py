@@ -22,8 +22,9 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from babel.support import NullTranslations, Translations
 from flask import Flask, has_request_context, request
-from flask_babel import Babel, force_locale, get_locale, get_translations
+from flask_babel import Babel, force_locale, get_locale
 
 LOCALES = ("zh_CN", "en")
 DEFAULT_LOCALE = "zh_CN"
@@ -47,10 +48,26 @@ def select_locale() -> str:
 
 
 def current_locale() -> str:
+    """"zh_CN" or "en": the catalogue in force (the request's, or one forced with in_language)."""
     if not has_request_context():
         return DEFAULT_LOCALE
     locale = get_locale()
-    return str(locale) if locale is not None else DEFAULT_LOCALE
+    return "en" if locale is not None and locale.language == "en" else DEFAULT_LOCALE
+
+
+_LOADED: dict[str, NullTranslations] = {}
+
+
+def get_translations(locale: str | None = None) -> NullTranslations:
+    """The compiled catalogue of ``locale`` (default: the current one), loaded once per process.
+
+    Loaded by catalogue name: Babel would name the Chinese locale zh_Hans_CN, and look for
+    a directory of that name.
+    """
+    name = locale or current_locale()
+    if name not in _LOADED:
+        _LOADED[name] = Translations.load(str(TRANSLATIONS_DIR), [name], "messages")
+    return _LOADED[name]
 
 
 def content_language() -> str:
@@ -113,7 +130,7 @@ def translate(text: str, values: Mapping | None = None, *, _depth: int = 0) -> s
     """``text`` in the request's language; ``values`` fill ``%(name)s`` placeholders."""
     if not isinstance(text, str) or not text:
         return text
-    if current_locale() == "en" or not has_request_context():
+    if current_locale() == "en":
         return fill(text, values)
     translations = get_translations()
     catalogue = _catalogue(translations)

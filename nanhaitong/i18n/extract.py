@@ -71,7 +71,10 @@ def _strings_in(node):
     if text is not None:
         yield node.lineno, text
         return
-    if isinstance(node, ast.Dict):
+    if isinstance(node, ast.IfExp):  # "one text" if condition else "another"
+        yield from _strings_in(node.body)
+        yield from _strings_in(node.orelse)
+    elif isinstance(node, ast.Dict):
         for value in node.values:
             yield from _strings_in(value)
     elif isinstance(node, (ast.List, ast.Tuple, ast.Set)):

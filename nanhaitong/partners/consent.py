@@ -26,7 +26,8 @@ from ..authorizations import service as authorizations
 from ..errors import AppError
 from ..identity import codes, directory
 from ..messages import service as messages
-from . import registry
+from ..i18n import in_language
+from . import oauth_errors, registry
 from .oauth import ConsentingUser, server
 
 blp = Blueprint("partners_consent", __name__, template_folder="templates")
@@ -102,8 +103,10 @@ def _consent_grant():
     try:
         grant = server().get_consent_grant(end_user=None)
     except OAuth2Error as error:
-        return None, _error_page("授权请求无效", error.description or "请返回合作方应用重新发起授权。",
-                                 code=error.error)
+        # The page is Chinese: so is what it says about the error (never Authlib's English).
+        with in_language("zh_CN"):
+            text = oauth_errors.describe(error.error, error.description)
+        return None, _error_page("授权请求无效", f"{text}请返回合作方应用重新发起授权。", code=error.error)
     partner = grant.client.partner
     requested = scope_to_list(grant.request.payload.scope) or []
     allowed = set(json.loads(partner.scopes))

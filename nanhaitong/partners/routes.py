@@ -30,7 +30,7 @@ from schemas.partners import (
 from ..api import Blueprint
 from ..errors import error_body
 from ..identity.tokens import ALGORITHM
-from . import registry, service, signatures, webhooks
+from . import oauth_errors, registry, service, signatures, webhooks
 from .auth import partner_required
 from .oauth import server
 
@@ -79,7 +79,10 @@ def _oauth_answer(response: Response) -> Response:
     if response.status_code >= 400 and response.mimetype == "application/json":
         body = json.loads(response.get_data() or b"{}")
         error = body.get("error", "invalid_request")
-        merged = {**body, **error_body(response.status_code, error, body.get("error_description") or error)}
+        # error_description in the reader's language (RFC 6749 asks for ASCII; our
+        # readers are people first: the machine-readable key is error / code).
+        text = oauth_errors.describe(error, body.get("error_description"))
+        merged = {**body, "error_description": text, **error_body(response.status_code, error, text)}
         response.set_data(json.dumps(merged, ensure_ascii=False))
     return response
 
