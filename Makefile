@@ -50,6 +50,7 @@ run-prod: migrate-prod
 	@trap 'kill 0' INT TERM EXIT; \
 	$(PY) -m integrations.sandbox --host 127.0.0.1 --port $(PROD_SANDBOX_PORT) & \
 	env $(PROD_ENV) $(FLASK) payments sandbox-register && \
+	env $(PROD_ENV) $(FLASK) sms register-templates && \
 	env $(PROD_ENV) $(VENV)/bin/celery -A nanhaitong.jobs.worker:celery worker --loglevel=INFO --concurrency=4 & \
 	env $(PROD_ENV) $(VENV)/bin/celery -A nanhaitong.jobs.worker:celery beat --loglevel=INFO \
 		--schedule var/celerybeat-schedule & \

@@ -111,9 +111,10 @@ def _register_cli(app: Flask) -> None:
     from .migrations.runner import db_cli
     from .partners.cli import partners_cli
     from .payments.cli import payments_cli
+    from .sms_templates import sms_cli
 
     for group in (audit_cli, db_cli, demo_cli, gov_services_cli, licences_cli, messages_cli, openapi_cli,
-                  partners_cli, payments_cli, staff_cli):
+                  partners_cli, payments_cli, sms_cli, staff_cli):
         app.cli.add_command(group)
 
 
@@ -139,5 +140,7 @@ def _mount_sandbox(app: Flask) -> None:
     configure_sandbox(app, sandbox)
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/sandbox": sandbox})
     from .payments.sandbox_setup import register_merchant
+    from .sms_templates import register_sandbox
 
     register_merchant(sandbox, app.config)
+    register_sandbox(sandbox)

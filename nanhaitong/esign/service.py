@@ -312,7 +312,7 @@ def create_request(principal: Principal, *, certificate_id: str, document: bytes
           details={"certificate_id": cert.id, "document_sha256": row.document_sha256, "seal_id": row.seal_id})
     # The step-up code goes to the signer's own phone, bound to this request (its purpose
     # names it); sending commits the request with it.
-    codes.send(directory.phone_of(principal.account_id), _code_purpose(row.id))
+    codes.send(directory.phone_of(principal.account_id), _code_purpose(row.id), details=_code_details(row))
     return row
 
 
@@ -324,7 +324,12 @@ def resend_code(principal: Principal, request_id: str) -> dict:
     if row.status != "pending_confirmation" or as_utc(row.expires_at) <= utcnow():
         raise Conflict("This request can no longer be confirmed; make a new one.", code="signing_request_closed")
     audit("esign.code_resent", object_type="signing_request", object_id=row.id)
-    return codes.send(directory.phone_of(principal.account_id), _code_purpose(row.id))
+    return codes.send(directory.phone_of(principal.account_id), _code_purpose(row.id), details=_code_details(row))
+
+
+def _code_details(row) -> dict:
+    # The SMS names what the code approves: the document and the start of its SHA-256.
+    return {"title": row.file_name, "digest": row.document_sha256[:8]}
 
 
 def _code_purpose(request_id: str) -> str:

@@ -24,9 +24,9 @@ from ..api import AUTH_ATTR, PUBLIC
 from ..audit.service import record as audit
 from ..authorizations import service as authorizations
 from ..errors import AppError
+from ..i18n import in_language
 from ..identity import codes, directory
 from ..messages import service as messages
-from ..i18n import in_language
 from . import oauth_errors, registry
 from .oauth import ConsentingUser, server
 
@@ -164,6 +164,10 @@ def authorize():
     return _page("partners/consent.html", form_origin=origin, user=_user_label(_signed_in_user()), **context)
 
 
+def _code_purpose(context: dict) -> str:
+    return f"partner_consent:{context['partner'].id}"
+
+
 def _user_label(user_id: str) -> str:
     return directory.party("citizen", user_id)["display"]
 
@@ -175,7 +179,10 @@ def _send_code(context: dict, origin: str):
         return _page("partners/login.html", 422, form_origin=origin, **context)
     session["consent_phone"] = context["phone"] = phone
     try:
-        codes.send(phone, "login")
+        # The SMS names the partner and the data it asks for, so the code approves that.
+        codes.send(phone, _code_purpose(context), details={
+            "partner": context["partner"].name,
+            "data": "、".join(item["label"] for item in context["items"] if item["scope"] != "openid") or "账号标识"})
     except AppError as error:
         db.session().rollback()
         context["message"] = ("验证码发送过于频繁，请稍后再试。" if error.status == 429 else "验证码发送失败，请稍后再试。")
@@ -193,7 +200,7 @@ def _login(context: dict, origin: str):
         context["message"] = "请输入手机号和6位验证码。"
         return _page("partners/login.html", 422, form_origin=origin, **context)
     try:
-        codes.consume_code(phone, "login", code)
+        codes.consume_code(phone, _code_purpose(context), code)
     except AppError:
         db.session().commit()  # a wrong try counts
         context["message"] = "验证码错误或已过期，请重新获取。"
