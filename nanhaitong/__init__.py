@@ -29,6 +29,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as settings
+from .docs_assets import SWAGGER_UI_CONFIG
 
 API_TITLE = "Nanhai-Tong API"
 API_VERSION = "1.0.0"
@@ -46,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL="/docs/assets/",
+        OPENAPI_SWAGGER_UI_CONFIG=SWAGGER_UI_CONFIG,
         SECRET_KEY=app.config["SECRET_KEY"],
     )
     app.json.ensure_ascii = False  # Chinese text as UTF-8, not \u escapes

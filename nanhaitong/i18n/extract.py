@@ -11,6 +11,7 @@ live in places it cannot see. This extractor reads the syntax tree and yields:
   validators) and ``description=`` of an ``...Error(...)`` call (OAuth errors);
 * a message kept in a module constant and raised by name (``raise Unauthorized(INVALID)``);
 * the messages of ``problems["field"] = ["..."]``, gathered before ``ValidationFailed``;
+* the summary of each operation (a MethodView method's docstring, as flask-smorest reads it);
 * ``message = "..."`` class attributes (an AppError subclass's default text);
 * ``raise ValidationError("...")`` of marshmallow;
 * in ``library_messages.py``, the texts of the libraries we show (marshmallow, webargs),
@@ -118,6 +119,7 @@ def _messages(tree: ast.Module, positions: dict[str, tuple[int, ...]]):
             for lineno, text in _strings_in(node.value):
                 yield lineno, "fields", text
         elif isinstance(node, ast.ClassDef):
+            yield from _operation_summaries(node)
             bases = {getattr(base, "id", None) or getattr(base, "attr", None) for base in node.bases}
             if not bases & set(positions) and not any(str(b).endswith("Error") for b in bases):
                 continue
@@ -134,6 +136,22 @@ def _messages(tree: ast.Module, positions: dict[str, tuple[int, ...]]):
                             if isinstance(name_node, ast.Name) and name_node.id == "message":
                                 for lineno, text in _strings_in(value):
                                     yield lineno, "message", text
+
+
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def _operation_summaries(node: ast.ClassDef):
+    """A MethodView's operation summaries, as flask-smorest reads them from the docstrings
+    (the /docs page shows them in the reader's language)."""
+    from flask_smorest.utils import load_info_from_docstring
+
+    for statement in node.body:
+        if isinstance(statement, ast.FunctionDef) and statement.name in HTTP_METHODS:
+            docstring = ast.get_docstring(statement, clean=False)
+            summary = load_info_from_docstring(docstring).get("summary") if docstring else None
+            if summary:
+                yield statement.lineno, "summary", summary
 
 
 def extract_nanhaitong(fileobj, keywords, comment_tags, options):
