@@ -90,6 +90,11 @@ def localised(spec: dict, translate, guide: str | None) -> dict:
     spec = copy.deepcopy(spec)
     if guide:
         spec["info"]["description"] = guide
+    for tag in spec.get("tags", []):
+        # "- **licences**: Your e-licences..." lines: each area's description translated.
+        tag["description"] = "\n".join(
+            f"{line[:line.index(': ') + 2]}{translate(line[line.index(': ') + 2:])}" if line.startswith("- **") else line
+            for line in tag.get("description", "").split("\n"))
     for operations in spec.get("paths", {}).values():
         for operation in operations.values():
             if isinstance(operation, dict) and operation.get("summary"):

@@ -8,7 +8,8 @@ live in places it cannot see. This extractor reads the syntax tree and yields:
   given as ``Name:2``), a ``"...".format(...)`` template, and every string inside a dict or
   list given first (``ValidationFailed({"field": ["message"]})``);
 * ``message=`` and ``error=`` string arguments of any call (rate limits, marshmallow
-  validators) and ``description=`` of an ``...Error(...)`` call (OAuth errors);
+  validators) and ``description=`` of an ``...Error(...)`` call (OAuth errors) or of a
+  ``Blueprint(...)`` (an area of the API, shown on /docs);
 * a message kept in a module constant and raised by name (``raise Unauthorized(INVALID)``);
 * the messages of ``problems["field"] = ["..."]``, gathered before ``ValidationFailed``;
 * the summary of each operation (a MethodView method's docstring, as flask-smorest reads it);
@@ -108,8 +109,8 @@ def _messages(tree: ast.Module, positions: dict[str, tuple[int, ...]]):
                         for lineno, text in _strings_in(argument):
                             yield lineno, name, text
             for keyword in node.keywords:
-                if keyword.arg == "description" and not (name or "").endswith("Error"):
-                    continue  # API documentation, not a message (OAuth errors take description=)
+                if keyword.arg == "description" and not (name or "").endswith(("Error", "Blueprint")):
+                    continue  # a response's documentation, not a message (OAuth errors take description=)
                 if keyword.arg in ARGUMENT_KEYWORDS:
                     for lineno, text in _strings_in(keyword.value):
                         yield lineno, keyword.arg, text

@@ -62,6 +62,8 @@ def test_the_docs_page_is_configured_for_the_app_teams(client):
     assert summaries and all(CJK.search(summary) for summary in summaries), \
         [s for s in summaries if not CJK.search(s)]
     assert CJK.search(spec["info"]["description"])
+    areas = [line for tag in spec["tags"] for line in tag["description"].splitlines() if line.startswith("- **")]
+    assert len(areas) > 20 and all(CJK.search(line) for line in areas), [a for a in areas if not CJK.search(a)]
     english = client.get("/openapi.json", headers={"Accept-Language": "en"}).get_json()
     assert english["paths"]["/api/v1/me"]["get"]["summary"] == "Your account, with personal data masked, and your enterprises."
 
