@@ -48,10 +48,12 @@ def test_oauth_errors_on_the_consent_page_are_chinese(app, live_server, operator
     for broken in (url.replace("response_type=code", "response_type=token"),  # unsupported_response_type
                    url.replace(partner["client_id"], "no-such-client"),         # invalid_client
                    re.sub(r"code_challenge=[^&]+&?", "", url)):                   # PKCE missing: invalid_request
-        page = requests.get(broken, timeout=10, allow_redirects=False)
+        # Even a browser asking for English: the page is Chinese, and so is what it says.
+        page = requests.get(broken, timeout=10, allow_redirects=False, headers={"Accept-Language": "en"})
         if page.status_code in (302, 303):  # an error the partner is told of, by redirect
             continue
         assert page.status_code >= 400, page.text
+        assert page.headers["Content-Language"] == "zh-CN"
         pages += 1
         main = re.sub(r"<[^>]+>", " ", page.text)
         assert "授权请求无效" in main and CJK.search(main)
