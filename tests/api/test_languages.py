@@ -152,3 +152,23 @@ def test_no_documented_error_reaches_a_chinese_client_in_english(make_app, sign_
             assert_chinese(answer, where)
     # The walk provoked the errors that matter to an app, not only the first refusal.
     assert {400, 401, 404, 413, 415, 422} <= seen, seen
+
+
+@pytest.mark.parametrize("fault, status, code", [
+    ({"status": 503}, 503, "upstream_unavailable"),
+    ({"status": 401}, 502, "upstream_failed"),
+    ({"latency_ms": 2500}, 504, "upstream_timeout"),
+])
+def test_upstream_trouble_answers_in_chinese(make_app, fault, status, code):
+    import requests
+
+    app = make_app(UPSTREAM_TIMEOUT_SECONDS=1)
+    client = app.test_client()
+    faults = f"{app.config['SANDBOX_URL']}/_control/faults"
+    assert requests.post(faults, json={"path_prefix": "/sms/", "times": 20, **fault}, timeout=5).status_code < 300
+    answer = client.post("/api/v1/auth/sms-codes", json={"phone": "13800138031", "purpose": "login"})
+    assert answer.status_code == status and answer.json["code"] == code, answer.json
+    assert_chinese(answer, f"upstream {status}")
+    english = client.post("/api/v1/auth/sms-codes", json={"phone": "13800138032", "purpose": "login"},
+                          headers={"Accept-Language": "en"})
+    assert english.json["code"] == code and not CJK.search(english.json["message"])
