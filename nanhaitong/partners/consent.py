@@ -80,7 +80,8 @@ def _page(template: str, status: int = 200, *, form_origin: str | None = None, *
 
 
 def _error_page(title: str, message: str, status: int = 400, code: str = "invalid_request"):
-    return _page("partners/error.html", status, title=title, message=message, code=code)
+    # "detail", not "message": base.html shows a message as a banner, and it was said twice.
+    return _page("partners/error.html", status, title=title, detail=message, code=code)
 
 
 def _origin(uri: str) -> str:
