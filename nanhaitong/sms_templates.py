@@ -91,6 +91,22 @@ def china_time_text(moment: datetime) -> str:
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
+# Inbox (and push) texts: (title, body) templates, stored in Chinese when sent (the inbox
+# is read later, by whoever opens it: Chinese first). Domains name a template and its values.
+INBOX_TEXTS = {
+    "partner_consent_given": (N_("You allowed {partner}"),
+                              N_("You allowed {partner} to read: {data}. If this was not you, withdraw it under "
+                                 "\"My authorizations\".")),
+}
+
+
+def inbox_text(name: str, **values) -> tuple[str, str]:
+    """The (title, body) of inbox template ``name`` in Chinese, filled with ``values``."""
+    catalogue = get_translations("zh_CN")
+    title, body = INBOX_TEXTS[name]
+    return catalogue.gettext(title).format(**values), catalogue.gettext(body).format(**values)
+
+
 def register_sandbox(sandbox) -> None:
     """Register every template with the mounted sandbox gateway, in process."""
     for simulator in sandbox.simulators:

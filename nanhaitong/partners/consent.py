@@ -25,6 +25,7 @@ from ..audit.service import record as audit
 from ..authorizations import service as authorizations
 from ..errors import AppError
 from ..i18n import in_language
+from ..sms_templates import inbox_text
 from ..identity import codes, directory
 from ..messages import service as messages
 from . import oauth_errors, registry
@@ -232,8 +233,8 @@ def _approve(grant, partner, requested: list[str], user_id: str):
         audit("partner.consent_given", actor=f"citizen:{user_id}", object_type="grant", object_id=consent.id,
               details={"partner": partner.id, "scopes": approved})
         labels = "、".join(SCOPE_LABELS.get(s, (s,))[0] for s in data_scopes) or "您的账号标识"
-        messages.notify_user(user_id, topic="security", title=f"您已授权{partner.name}",
-                             body=f"您已同意{partner.name}读取：{labels}。如非本人操作，请在“我的授权”中撤回。",
+        title, body = inbox_text("partner_consent_given", partner=partner.name, data=labels)
+        messages.notify_user(user_id, topic="security", title=title, body=body,
                              data={"grant_id": consent.id, "partner_id": partner.id, "scopes": data_scopes},
                              dedupe_key=f"partner-consent:{consent.id}")
         db.session().commit()

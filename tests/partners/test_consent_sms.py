@@ -10,7 +10,9 @@ import requests
 
 from nanhaitong.sms_templates import render
 
-from .conftest import Browser, authorize_url, oauth_session, parse_page, register
+from tests.authorizations.helpers import LI, verified
+
+from .conftest import Browser, authorize_url, code_flow, oauth_session, parse_page, register
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ENGLISH_SENTENCE = re.compile(r"\b[A-Za-z]{2,}(?: [A-Za-z]{2,}){2,}\b")
@@ -60,3 +62,12 @@ def test_oauth_errors_on_the_consent_page_are_chinese(app, live_server, operator
         assert not ENGLISH_SENTENCE.search(re.sub(r"<(style|head)[^>]*>.*?</\1>", " ", page.text, flags=re.S)
                                            .replace("nanhaitong", "")), page.text
     assert pages >= 1  # an unknown client at least is shown a page, not redirected
+
+
+def test_the_consent_inbox_message_is_the_chinese_template(app, live_server, operator, sign_in):
+    owner = verified(sign_in, LI)
+    partner = register(operator)
+    code_flow(app, live_server, partner, LI.phone, scope="openid profile:read")
+    inbox = owner.get("/api/v1/messages").get_json()
+    told = [m for m in inbox["items"] if m["title"] == "您已授权佛山农商银行"]
+    assert told and told[0]["body"] == "您已同意佛山农商银行读取：实名身份信息。如非本人操作，请在“我的授权”中撤回。", inbox
