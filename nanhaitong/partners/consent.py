@@ -25,9 +25,9 @@ from ..audit.service import record as audit
 from ..authorizations import service as authorizations
 from ..errors import AppError
 from ..i18n import in_language
-from ..sms_templates import inbox_text
 from ..identity import codes, directory
 from ..messages import service as messages
+from ..sms_templates import inbox_text
 from . import oauth_errors, registry
 from .oauth import ConsentingUser, server
 
