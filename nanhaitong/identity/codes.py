@@ -27,7 +27,7 @@ from ..upstream import upstream_errors
 from .models import OneTimeCode
 
 PURPOSES = ("login", "step_up", "change_phone", "staff_login", "esign",  # esign:<request>: confirm a signature
-            "partner_consent")  # partner_consent:<client id>: sign in on the consent page
+            "partner_consent")  # sign in on a partner's consent page
 MAX_ATTEMPTS = 5
 
 

@@ -168,7 +168,9 @@ def authorize():
 
 
 def _code_purpose(context: dict) -> str:
-    return f"partner_consent:{context['partner'].id}"
+    # Its own purpose (and so its own SMS template), not an app login code; at most 20
+    # characters (one_time_codes.purpose), so the partner is named in the SMS, not here.
+    return "partner_consent"
 
 
 def _user_label(user_id: str) -> str:
