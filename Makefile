@@ -9,7 +9,7 @@ NHT_PORT ?= 8000
 export NHT_HOST NHT_PORT
 
 .PHONY: run test lint venv migrate seed openapi openapi-check worker sandbox clean browser \
-	migrate-prod run-prod bench
+	migrate-prod run-prod bench translations
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,7 @@ run-prod: migrate-prod
 	@trap 'kill 0' INT TERM EXIT; \
 	$(PY) -m integrations.sandbox --host 127.0.0.1 --port $(PROD_SANDBOX_PORT) & \
 	env $(PROD_ENV) $(FLASK) payments sandbox-register && \
+	env $(PROD_ENV) $(FLASK) sms register-templates && \
 	env $(PROD_ENV) $(VENV)/bin/celery -A nanhaitong.jobs.worker:celery worker --loglevel=INFO --concurrency=4 & \
 	env $(PROD_ENV) $(VENV)/bin/celery -A nanhaitong.jobs.worker:celery beat --loglevel=INFO \
 		--schedule var/celerybeat-schedule & \
@@ -70,6 +71,17 @@ test: venv
 
 lint: venv
 	$(VENV)/bin/ruff check nanhaitong integrations schemas tests bench
+
+# Message catalogues (nanhaitong/translations): extract the English message ids from the
+# code, merge them into zh_CN and en, compile. Then write the Chinese of every new msgid in
+# nanhaitong/translations/zh_CN/LC_MESSAGES/messages.po and run this again.
+translations: venv
+	@mkdir -p var
+	$(VENV)/bin/pybabel extract -F nanhaitong/translations/babel.cfg --no-location --no-wrap --sort-output \
+		-o var/messages.pot nanhaitong schemas
+	$(VENV)/bin/pybabel update -i var/messages.pot -d nanhaitong/translations --no-wrap --ignore-obsolete \
+		--no-fuzzy-matching --ignore-pot-creation-date
+	$(VENV)/bin/pybabel compile -d nanhaitong/translations --statistics
 
 openapi: venv
 	$(FLASK) openapi write

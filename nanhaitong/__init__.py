@@ -29,6 +29,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as settings
+from .docs_assets import SWAGGER_UI_CONFIG
 
 API_TITLE = "Nanhai-Tong API"
 API_VERSION = "1.0.0"
@@ -46,15 +47,17 @@ def create_app(config: dict | None = None) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL="/docs/assets/",
+        OPENAPI_SWAGGER_UI_CONFIG=SWAGGER_UI_CONFIG,
         SECRET_KEY=app.config["SECRET_KEY"],
     )
     app.json.ensure_ascii = False  # Chinese text as UTF-8, not \u escapes
 
-    from . import db, jobs, observability, ratelimit, redis_client
+    from . import db, i18n, jobs, observability, ratelimit, redis_client
     from .clients import init_app as init_clients
     from .security import setup as security_setup
 
     observability.init_app(app)
+    i18n.init_app(app)
     security_setup.init_app(app)
     db.init_app(app)
     redis_client.init_app(app)
@@ -123,9 +126,10 @@ def _register_cli(app: Flask) -> None:
     from .migrations.runner import db_cli
     from .partners.cli import partners_cli
     from .payments.cli import payments_cli
+    from .sms_templates import sms_cli
 
     for group in (audit_cli, crypto_cli, db_cli, demo_cli, gov_services_cli, licences_cli, messages_cli, openapi_cli,
-                  partners_cli, payments_cli, staff_cli):
+                  partners_cli, payments_cli, sms_cli, staff_cli):
         app.cli.add_command(group)
 
 
@@ -151,5 +155,7 @@ def _mount_sandbox(app: Flask) -> None:
     configure_sandbox(app, sandbox)
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/sandbox": sandbox})
     from .payments.sandbox_setup import register_merchant
+    from .sms_templates import register_sandbox
 
     register_merchant(sandbox, app.config)
+    register_sandbox(sandbox)

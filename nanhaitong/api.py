@@ -10,10 +10,13 @@ refuses every request.
 from __future__ import annotations
 
 import http
+import json
 import threading
 from functools import partial, wraps
+from pathlib import Path
 from typing import Callable
 
+import flask
 import flask_smorest
 import marshmallow as ma
 from flask import current_app, g, request
@@ -21,7 +24,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from schemas.common import ErrorSchema
 
-from . import errors
+from . import docs_assets, errors, i18n
 
 # Security schemes documented in OpenAPI; the names are what views declare.
 SECURITY_SCHEMES = {
@@ -63,6 +66,8 @@ SECURITY_SCHEMES = {
     },
 }
 
+# The API guide (the package docstring) in Chinese, served in the spec to Chinese readers.
+API_GUIDE_ZH = Path(__file__).resolve().parent / "translations" / "api_guide.zh_CN.md"
 AUTH_ATTR = "_nht_auth"
 PUBLIC = "public"
 
@@ -127,7 +132,16 @@ class Api(flask_smorest.Api):
 
     def _document_blueprint(self, blp, name: str, parameters) -> None:
         blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=parameters)
-        self._spec.tag({"name": name, "description": blp.description})
+        # Tagged by caller (市民 Citizens, 合作方 Partners...), not by blueprint: docs_assets.
+        docs_assets.regroup(self._spec, name, blp.description)
+
+    def _openapi_json(self):
+        """The spec in the reader's language (summaries and guide in Chinese by default)."""
+        spec = self.spec.to_dict()
+        if i18n.current_locale() != "en":
+            spec = docs_assets.localised(spec, i18n.translate, API_GUIDE_ZH.read_text(encoding="utf-8"))
+        return flask.current_app.response_class(json.dumps(spec, indent=2, ensure_ascii=False),
+                                                mimetype="application/json")
 
     # flask-smorest's two, testing _spec: testing spec would write the whole document.
     def register_converter(self, converter, func):
@@ -145,6 +159,7 @@ class Api(flask_smorest.Api):
 
     def init_app(self, app, *, spec_kwargs=None):
         super().init_app(app, spec_kwargs=spec_kwargs)
+        docs_assets.register_groups(self._spec)
         for name, scheme in SECURITY_SCHEMES.items():
             # Security schemes have their own section of the document: the queue's order
             # does not concern them.

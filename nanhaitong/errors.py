@@ -7,6 +7,14 @@ Every failure leaves the API as::
 Domain code raises an ``AppError`` subclass; werkzeug HTTP errors, flask-smorest/webargs
 validation errors, rate-limit refusals and anything unexpected are turned into the same
 shape here, so no other module formats an error response.
+
+Language: the English message written at the raise site is the message id. The handler
+answers it in the request's language (``nanhaitong.i18n``, Chinese by default), the
+messages under ``details.fields`` too; ``code`` never changes. Write messages as string
+literals; a variable part goes in ``details`` and is named ``%(name)s`` in the message
+(``raise Conflict("At most %(max)s accounts.", details={"max": 5})``), or in a field message
+``"...{name}...".format(name=...)``. ``pybabel extract`` (nanhaitong/translations/babel.cfg)
+finds them, and a test fails when one has no Chinese translation.
 """
 
 from __future__ import annotations
@@ -21,6 +29,20 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger("nanhaitong.errors")
 
 
+def N_(text: str) -> str:
+    """Mark a message for extraction where it is not the argument of an error class."""
+    return text
+
+
+def _filled(template: str, details: dict) -> str:
+    if "%(" not in template:
+        return template
+    try:
+        return template % details
+    except (KeyError, TypeError, ValueError):
+        return template
+
+
 class AppError(Exception):
     status = 400
     code = "bad_request"
@@ -28,11 +50,12 @@ class AppError(Exception):
 
     def __init__(self, message: str | None = None, *, code: str | None = None,
                  details: dict | None = None, headers: dict | None = None):
-        super().__init__(message or self.message)
-        self.message = message or self.message
+        self.msgid = message or self.message  # the English text as written, placeholders and all
         self.code = code or self.code
         self.details = details or {}
         self.headers = headers or {}
+        self.message = _filled(self.msgid, self.details)  # English, for logs and tests
+        super().__init__(self.message)
 
 
 class BadRequest(AppError):
@@ -123,12 +146,22 @@ _HTTP_CODES = {
 }
 
 _HTTP_MESSAGES = {
-    413: "The request body is larger than this endpoint accepts.",
-    415: "Send the request body as application/json.",
-    422: "Some fields are not valid.",
-    429: "Too many requests; try again later.",
-    500: "Something went wrong on our side. Quote the request id when you report it.",
+    400: N_("The request is malformed."),
+    401: N_("Valid credentials are required."),
+    403: N_("You may not do this."),
+    404: N_("No such resource."),
+    405: N_("This method is not allowed here; see the Allow header."),
+    406: N_("We cannot answer in a format you accept."),
+    409: N_("The request conflicts with the current state."),
+    412: N_("A precondition of the request failed."),
+    413: N_("The request body is larger than this endpoint accepts."),
+    415: N_("Send the request body as application/json."),
+    422: N_("Some fields are not valid."),
+    428: N_("This request needs a precondition header."),
+    429: N_("Too many requests; try again later."),
+    500: N_("Something went wrong on our side. Quote the request id when you report it."),
 }
+_FALLBACK_MESSAGE = N_("The request could not be processed.")
 
 
 def error_body(status: int, code: str, message: str, details: dict | None = None) -> dict:
@@ -140,7 +173,21 @@ def error_body(status: int, code: str, message: str, details: dict | None = None
     }
 
 
+def _localised(message: str, details: dict | None) -> tuple[str, dict | None]:
+    """The message and ``details.fields`` in the request's language (nanhaitong.i18n)."""
+    from . import i18n
+
+    try:
+        message = i18n.translate(message, details)
+        if details and "fields" in details:
+            details = {**details, "fields": i18n.translate_fields(details["fields"])}
+    except Exception:  # a broken catalogue must not turn an error answer into a 500
+        log.exception("could not translate an error message")
+    return message, details
+
+
 def _respond(status: int, code: str, message: str, details=None, headers=None):
+    message, details = _localised(message, details)
     response = jsonify(error_body(status, code, message, details))
     response.status_code = status
     for name, value in (headers or {}).items():
@@ -149,7 +196,7 @@ def _respond(status: int, code: str, message: str, details=None, headers=None):
 
 
 def handle_app_error(error: AppError):
-    return _respond(error.status, error.code, error.message, error.details, error.headers)
+    return _respond(error.status, error.code, getattr(error, "msgid", error.message), error.details, error.headers)
 
 
 def _webargs_fields(messages: dict) -> dict:
@@ -175,13 +222,14 @@ def handle_http_exception(error: HTTPException):
     elif status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
         headers["Allow"] = ", ".join(error.valid_methods)
     code = _HTTP_CODES.get(status, "http_error")
-    message = _HTTP_MESSAGES.get(status) or error.description or error.name
+    # werkzeug's own descriptions are English prose we cannot translate: our text instead.
+    message = _HTTP_MESSAGES.get(status) or _FALLBACK_MESSAGE
     details: dict = {}
     if "messages" in data:
         fields = _webargs_fields(data["messages"])
         if status == 400:
             # webargs answers 400 for a body that is not JSON at all
-            code, message, details = "malformed_json", "The request body is not valid JSON.", {}
+            code, message, details = "malformed_json", N_("The request body is not valid JSON."), {}
         else:
             details = {"fields": fields}
     elif isinstance(data.get("message"), str):

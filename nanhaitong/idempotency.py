@@ -139,7 +139,7 @@ def idempotent_required(view):
     @wraps(inner)
     def wrapper(*args, **kwargs):
         if request.headers.get(HEADER) is None:
-            raise BadRequest(f"Send an {HEADER} header: this request must be safe to retry.",
+            raise BadRequest("Send an Idempotency-Key header: this request must be safe to retry.",
                              code="idempotency_key_required")
         return inner(*args, **kwargs)
 

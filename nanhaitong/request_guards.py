@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from flask import Flask, abort, request
 
-from .errors import ValidationFailed
+from .errors import N_, ValidationFailed
 
 NUL = "\x00"
-MESSAGE = "Must not contain NUL bytes."
+MESSAGE = N_("Must not contain NUL bytes.")
 
 
 def _json_paths_with_nul(value, path: str = "body"):

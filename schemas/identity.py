@@ -44,7 +44,7 @@ class ResidentIdNumber(ma.fields.String):
         text = normalize_resident_id(super()._deserialize(value, attr, data, **kwargs))
         problem = check_resident_id(text)
         if problem:
-            raise ma.ValidationError(f"Not a valid resident ID number: {problem}.")
+            raise ma.ValidationError("Not a valid resident ID number: {problem}.".format(problem=problem))
         return text
 
 
@@ -61,12 +61,12 @@ class Uscc(ma.fields.String):
         text = normalize_uscc(super()._deserialize(value, attr, data, **kwargs))
         problem = check_uscc(text)
         if problem:
-            raise ma.ValidationError(f"Not a valid unified social credit code: {problem}.")
+            raise ma.ValidationError("Not a valid unified social credit code: {problem}.".format(problem=problem))
         return text
 
 
 def _password(**kw):
-    return ma.fields.String(validate=validate.Regexp(r"^(?=.*[A-Za-z])(?=.*[0-9]).{8,64}$", error=f"Use {PASSWORD_RULE}."),
+    return ma.fields.String(validate=validate.Regexp(r"^(?=.*[A-Za-z])(?=.*[0-9]).{8,64}$", error="Use 8 to 64 characters with at least one letter and one digit."),
                     metadata={"description": PASSWORD_RULE}, **kw)
 
 

@@ -18,6 +18,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
+
+def N_(text: str) -> str:
+    """Marks a reason for message extraction (nanhaitong/translations/babel.cfg); translated where shown."""
+    return text
+
 __all__ = [
     "PROVINCE_CODES",
     "USCC_AUTHORITY_CATEGORIES",
@@ -117,26 +122,26 @@ def check_resident_id(value: str, *, today: date | None = None) -> str | None:
     ``today`` (default: today in China Standard Time) bounds the date of birth.
     """
     if not isinstance(value, str):
-        return "must be a string"
+        return N_("must be a string")
     number = normalize_resident_id(value)
     if len(number) != RESIDENT_ID_LENGTH:
-        return f"must be {RESIDENT_ID_LENGTH} characters"
+        return N_("must be 18 characters")
     body, check = number[:-1], number[-1]
     if not set(body) <= _DIGITS:
-        return "the first 17 characters must be digits"
+        return N_("the first 17 characters must be digits")
     if check not in _DIGITS and check != "X":
-        return "the last character must be a digit or X"
+        return N_("the last character must be a digit or X")
     if body[:2] not in PROVINCE_CODES:
-        return "unknown region code"
+        return N_("unknown region code")
     born = resident_id_birth_date(number)
     if born is None:
-        return "invalid date of birth"
+        return N_("invalid date of birth")
     if born.year < _EARLIEST_BIRTH_YEAR:
-        return "date of birth before 1900"
+        return N_("date of birth before 1900")
     if born > (today or datetime.now(_CHINA_STANDARD_TIME).date()):
-        return "date of birth in the future"
+        return N_("date of birth in the future")
     if resident_id_check_char(body) != check:
-        return "wrong check character"
+        return N_("wrong check character")
     return None
 
 
@@ -201,19 +206,19 @@ def check_uscc(value: str) -> str | None:
     The organisation code in positions 9-17 is checked for its character set only.
     """
     if not isinstance(value, str):
-        return "must be a string"
+        return N_("must be a string")
     code = normalize_uscc(value)
     if len(code) != USCC_LENGTH:
-        return f"must be {USCC_LENGTH} characters"
+        return N_("must be 18 characters")
     if any(char not in _USCC_VALUES for char in code):
-        return "may hold only digits and capital letters other than I, O, Z, S and V"
+        return N_("may hold only digits and capital letters other than I, O, Z, S and V")
     categories = USCC_AUTHORITY_CATEGORIES.get(code[0])
     if categories is None:
-        return "unknown registration authority code"
+        return N_("unknown registration authority code")
     if code[1] not in categories:
-        return "unknown entity type for its registration authority"
+        return N_("unknown entity type for its registration authority")
     if not set(code[2:8]) <= _DIGITS:
-        return "the region code (characters 3-8) must be digits"
+        return N_("the region code (characters 3-8) must be digits")
     if uscc_check_char(code[:-1]) != code[-1]:
-        return "wrong check character"
+        return N_("wrong check character")
     return None

@@ -57,7 +57,22 @@ def _notice(params: dict[str, Any]) -> str:
     return f"【南海通】{text}"
 
 
-# template name -> (required params, renderer)
+def _registered(text: str) -> Callable[[dict[str, Any]], str]:
+    """A template registered through the template API: ``{param}`` placeholders filled."""
+
+    def render(params: dict[str, Any]) -> str:
+        for name, value in params.items():
+            if not isinstance(value, (str, int)) or isinstance(value, bool) or not 0 < len(str(value)) <= 100:
+                raise SandboxError(400, "invalid_params", f"{name} must be 1 to 100 characters")
+        return "【南海通】" + text.format(**params)
+
+    return render
+
+
+_TEMPLATE_NAME = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+# template name -> (required params, renderer); the two every account starts with.
 TEMPLATES: dict[str, tuple[frozenset[str], Callable[[dict[str, Any]], str]]] = {
     "verification_code": (frozenset({"code", "minutes"}), _verification_code),
     "notice": (frozenset({"text"}), _notice),
@@ -72,6 +87,8 @@ class SmsSimulator(Simulator):
     def __init__(self, *, api_key: str | None) -> None:
         super().__init__(api_key=api_key)
         self._lock = threading.Lock()
+        # Chinese gateways send only templates registered (and approved) beforehand.
+        self.templates = dict(TEMPLATES)
         self._by_phone: OrderedDict[str, deque[dict[str, Any]]] = OrderedDict()
         # idempotency key -> (fingerprint of the request, the answer first given)
         self._replies: OrderedDict[str, tuple[tuple, dict[str, Any]]] = OrderedDict()
@@ -79,6 +96,7 @@ class SmsSimulator(Simulator):
     def rules(self) -> list[Rule]:
         return [
             Rule("/sms/v1/messages", methods=["POST"], endpoint=self.send_message),
+            Rule("/sms/v1/templates", methods=["POST"], endpoint=self.register_template_request),
             Rule("/sms/messages", methods=["GET"], endpoint=self.list_messages),
         ]
 
@@ -87,13 +105,31 @@ class SmsSimulator(Simulator):
             "api_key_hint": mask(self.api_key),
             "send": f"POST {script_root}/sms/v1/messages",
             "read_messages": f"{script_root}/sms/messages?phone=<phone>",
-            "templates": {name: sorted(params) for name, (params, _) in TEMPLATES.items()},
+            "templates": {name: sorted(params) for name, (params, _) in self.templates.items()},
+            "register_template": f"POST {script_root}/sms/v1/templates",
         }
 
     def reset(self) -> None:
         with self._lock:
             self._by_phone.clear()
             self._replies.clear()
+
+    def register_template(self, name: str, text: str) -> None:
+        """Register (and, in the sandbox, approve at once) a template; its params are its
+        ``{placeholders}``. Registering a name again replaces its text."""
+        if not isinstance(name, str) or not _TEMPLATE_NAME.match(name):
+            raise SandboxError(400, "invalid_template", "name must be 2 to 64 of a-z 0-9 _, starting with a letter")
+        if not isinstance(text, str) or not 1 <= len(text) <= 300:
+            raise SandboxError(400, "invalid_template", "text must be 1 to 300 characters")
+        params = frozenset(_PLACEHOLDER.findall(text))
+        with self._lock:
+            self.templates[name] = (params, _registered(text))
+
+    def register_template_request(self, request: Request) -> Response:
+        self.require_api_key(request)
+        body = read_json_object(request)
+        self.register_template(body.get("name"), body.get("text"))
+        return json_response({"name": body["name"], "status": "approved"}, 201)
 
     def send_message(self, request: Request) -> Response:
         self.require_api_key(request)
@@ -102,9 +138,11 @@ class SmsSimulator(Simulator):
         # Messages never echo the phone: callers' logs may keep them.
         if not isinstance(phone, str) or not _PHONE.match(phone):
             raise SandboxError(400, "invalid_phone", "phone must be an 11-digit mainland mobile number")
-        if not isinstance(template, str) or template not in TEMPLATES:
-            raise SandboxError(400, "invalid_template", f"template must be one of {sorted(TEMPLATES)}")
-        required, render = TEMPLATES[template]
+        with self._lock:
+            known = dict(self.templates)
+        if not isinstance(template, str) or template not in known:
+            raise SandboxError(400, "invalid_template", f"template must be one of {sorted(known)}")
+        required, render = known[template]
         if not isinstance(params, dict) or set(params) != required:
             raise SandboxError(400, "invalid_params", f"{template} takes params {sorted(required)}")
         text = render(params)

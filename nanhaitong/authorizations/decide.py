@@ -84,7 +84,7 @@ def _standing(principal: Principal | None, resource: Resource) -> Principal:
     if (principal is not None and principal.kind == PARTNER and principal.grant_id and principal.for_citizen
             and (resource.owner_kind, resource.owner_id) == (CITIZEN, principal.for_citizen)):
         return principal
-    raise NotFound(f"No such {resource.type}.", code=f"{resource.type}_not_found")
+    raise NotFound("No such {resource}.".format(resource=resource.type), code=f"{resource.type}_not_found")
 
 
 def _is_grantee(principal: Principal | None, resource: Resource) -> bool:

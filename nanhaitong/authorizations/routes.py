@@ -14,6 +14,7 @@ from schemas.authorizations import (
 )
 
 from ..api import Blueprint
+from ..i18n import translate
 from . import service
 from .scopes import SCOPES
 
@@ -51,7 +52,7 @@ class Scopes(MethodView):
     def get(self):
         """The scope vocabulary and its rules: who may grant each, to whom, for how long, which roles hold it."""
         return {"scopes": [{
-            "name": name, "description": rule.description, "grantable_by": sorted(rule.grantable_by),
+            "name": name, "description": translate(rule.description), "grantable_by": sorted(rule.grantable_by),
             "grantees": sorted(rule.grantees), "grantee_level": rule.grantee_level,
             "sub_delegable": rule.sub_delegable, "max_days": rule.max_days, "roles": sorted(rule.roles),
             "level": rule.level,

@@ -78,7 +78,7 @@ def create_grant(principal: Principal, body: dict) -> Grant:
     if expires_at <= max(now, not_before):
         problems["expires_at"] = ["Must be later than now and than not_before."]
     elif expires_at - not_before > timedelta(days=max_days):
-        problems["expires_at"] = [f"These scopes may be granted for at most {max_days} days."]
+        problems["expires_at"] = ["These scopes may be granted for at most {days} days.".format(days=max_days)]
     if parent is not None:
         if expires_at > as_utc(parent.expires_at):
             problems["expires_at"] = ["Cannot outlast the authorization it is passed on from."]
@@ -279,7 +279,7 @@ def create_partner_consent(user_id: str, partner_id: str, scopes: list[str], pur
     problems = [s for s in scopes if s not in SCOPES or PARTNER not in SCOPES[s].grantees
                 or CITIZEN not in SCOPES[s].grantable_by]
     if problems:
-        raise ValidationFailed({"scopes": [f"Not grantable to a partner: {', '.join(sorted(problems))}."]})
+        raise ValidationFailed({"scopes": ["Not grantable to a partner: {scopes}.".format(scopes=", ".join(sorted(problems)))]})
     now = utcnow()
     days = min([days, *(SCOPES[s].max_days for s in scopes)])
     session = db.session()

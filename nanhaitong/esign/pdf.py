@@ -181,7 +181,8 @@ def sign_pdf(data: bytes, *, signer: KeyPair, tsa: KeyPair, field_name: str, rea
     set in the embedded CJK font."""
     reader = open_pdf(data)
     if stamp is not None and not 1 <= stamp.page <= page_count(reader):
-        raise BadPdf("bad_page", f"The PDF has {page_count(reader)} page(s); there is no page {stamp.page}.")
+        raise BadPdf("bad_page", "The PDF has {count} page(s); there is no page {page}.".format(
+            count=page_count(reader), page=stamp.page))
     writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
     ltv = {}
     if revinfo is not None:
@@ -208,7 +209,7 @@ def sign_pdf(data: bytes, *, signer: KeyPair, tsa: KeyPair, field_name: str, rea
     try:
         pdf_signer.sign_pdf(writer, output=out)
     except SigningError as error:  # e.g. a certification signature that allows no more changes
-        raise BadPdf("cannot_sign", f"The PDF cannot be signed: {error}") from error
+        raise BadPdf("cannot_sign", "The PDF cannot be signed: {reason}".format(reason=error)) from error
     except (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError) as error:
         # A structure open_pdf could read but the writer cannot follow.
         raise BadPdf("corrupt", "The PDF is damaged and cannot be signed.") from error

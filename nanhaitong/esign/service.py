@@ -49,7 +49,7 @@ def bad_pdf(error: pdf.BadPdf, field: str = "file") -> ValidationFailed:
 def check_pdf_size(data: bytes) -> None:
     limit = current_app.config["ESIGN_MAX_PDF_BYTES"]
     if len(data) > limit:
-        raise PayloadTooLarge(f"The PDF is larger than {limit} bytes.", details={"max_bytes": limit})
+        raise PayloadTooLarge("The PDF is larger than %(max_bytes)s bytes.", details={"max_bytes": limit})
     if not data:
         raise ValidationFailed({"file": ["The file is empty."]})
 
@@ -263,14 +263,14 @@ def _check_png(data: bytes) -> None:
     from PIL import Image, UnidentifiedImageError
 
     if len(data) > MAX_SEAL_PNG_BYTES:
-        raise PayloadTooLarge(f"The seal image is larger than {MAX_SEAL_PNG_BYTES} bytes.",
+        raise PayloadTooLarge("The seal image is larger than %(max_bytes)s bytes.",
                               details={"max_bytes": MAX_SEAL_PNG_BYTES})
     try:
         image = Image.open(io.BytesIO(data))
         if image.format != "PNG":
             raise ValueError("not a PNG")
         if max(image.size) > MAX_SEAL_PIXELS:
-            raise ValidationFailed({"image": [f"At most {MAX_SEAL_PIXELS} pixels a side."]})
+            raise ValidationFailed({"image": ["At most {pixels} pixels a side.".format(pixels=MAX_SEAL_PIXELS)]})
         image.load()
     except ValidationFailed:
         raise
@@ -345,7 +345,7 @@ def create_request(principal: Principal, *, certificate_id: str, document: bytes
     try:
         reader = pdf.open_pdf(document)
         if stamp and not 1 <= stamp["page"] <= pdf.page_count(reader):
-            raise ValidationFailed({"page": [f"The PDF has {pdf.page_count(reader)} page(s)."]})
+            raise ValidationFailed({"page": ["The PDF has {count} page(s).".format(count=pdf.page_count(reader))]})
     except pdf.BadPdf as error:
         raise bad_pdf(error) from None
     seal = None
@@ -377,8 +377,8 @@ def create_request(principal: Principal, *, certificate_id: str, document: bytes
 
 def send_code(principal: Principal, request_id: str, title: str, sha256_hex: str) -> dict:
     """Text the signer a code that confirms this request only, naming what it approves."""
-    return identity.send_code(phone_of(principal.account_id), _code_purpose(request_id), template="esign_code",
-                      params={"title": sms_title(title), "digest": sha256_hex[:8]})
+    return identity.send_code(phone_of(principal.account_id), _code_purpose(request_id),
+                              details={"title": sms_title(title), "digest": sha256_hex[:8]})
 
 
 def sms_title(title: str) -> str:
@@ -395,6 +395,7 @@ def resend_code(principal: Principal, request_id: str) -> dict:
         raise Conflict("This request can no longer be confirmed; make a new one.", code="signing_request_closed")
     audit("esign.code_resent", object_type="signing_request", object_id=row.id)
     return send_code(principal, row.id, row.file_name, row.document_sha256)
+
 
 
 def _code_purpose(request_id: str) -> str:

@@ -45,7 +45,7 @@ def apply(principal: Principal, code: str, form: dict, licence_ids: list[str]) -
     resource = service_resource(principal, item)
     check_fields(item, form, "form")
     if len(set(licence_ids)) != len(licence_ids) or len(licence_ids) > MAX_ATTACHMENTS:
-        raise ValidationFailed({"licence_ids": [f"At most {MAX_ATTACHMENTS} different licences."]})
+        raise ValidationFailed({"licence_ids": ["At most {count} different licences.".format(count=MAX_ATTACHMENTS)]})
     authorize(principal, "gov_services:apply", resource)
     forwarded_identity(resource.owner_kind, resource.owner_id, principal.account_id)  # refuse early when unverified
     attachable = set(json.loads(item.attachable_licence_types))
@@ -55,13 +55,14 @@ def apply(principal: Principal, code: str, form: dict, licence_ids: list[str]) -
             licence = licences.get_licence(principal, licence_id)
         except (NotFound, Forbidden):
             # Only the subject's own licences, and only those the caller may read.
-            raise ValidationFailed({"licence_ids": [f"{licence_id}: no such licence in your wallet."]}) from None
+            raise ValidationFailed({"licence_ids": ["{licence_id}: no such licence in your wallet.".format(licence_id=licence_id)]}) from None
         if (licence.holder_kind, licence.holder_id) != (resource.owner_kind, resource.owner_id):
-            raise ValidationFailed({"licence_ids": [f"{licence_id}: no such licence in your wallet."]})
+            raise ValidationFailed({"licence_ids": ["{licence_id}: no such licence in your wallet.".format(licence_id=licence_id)]})
         if licence.type_code not in attachable:
-            raise ValidationFailed({"licence_ids": [f"{licence_id}: this service does not take a {licence.type_code}."]})
+            raise ValidationFailed({"licence_ids": ["{licence_id}: this service does not take a {licence_type}.".format(
+                licence_id=licence_id, licence_type=licence.type_code)]})
         if licences.effective_status(licence) != "valid":
-            raise ValidationFailed({"licence_ids": [f"{licence_id}: the licence is not valid."]})
+            raise ValidationFailed({"licence_ids": ["{licence_id}: the licence is not valid.".format(licence_id=licence_id)]})
         attachments.append({"licence_id": licence.id, "code": licence.code, "type_code": licence.type_code,
                             "digest": licence.digest})
     with db.unit_of_work("record the application"):

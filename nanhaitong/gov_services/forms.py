@@ -14,6 +14,8 @@ import re
 from datetime import date
 from typing import Any
 
+from ..errors import N_
+
 _PROPERTY_KEYS = {"type", "title", "description", "enum", "x-enum-labels", "pattern", "minLength", "maxLength",
                   "format", "x-format", "minimum", "maximum"}
 _TYPES = {"string", "integer", "boolean"}
@@ -80,34 +82,34 @@ def validate(schema: dict, values: Any) -> dict[str, list[str]]:
 def _check(prop: dict, value: Any) -> str | None:
     kind = prop["type"]
     if kind == "boolean":
-        return None if isinstance(value, bool) else "Not a valid boolean."
+        return None if isinstance(value, bool) else N_("Not a valid boolean.")
     if kind == "integer":
         if not isinstance(value, int) or isinstance(value, bool):
-            return "Not a valid integer."
+            return N_("Not a valid integer.")
         if "minimum" in prop and value < prop["minimum"]:
-            return f"Must be at least {prop['minimum']}."
+            return N_("Must be at least {minimum}.").format(minimum=prop["minimum"])
         if "maximum" in prop and value > prop["maximum"]:
-            return f"Must be at most {prop['maximum']}."
+            return N_("Must be at most {maximum}.").format(maximum=prop["maximum"])
         if "enum" in prop and value not in prop["enum"]:
-            return "Must be one of: " + ", ".join(map(str, prop["enum"])) + "."
+            return N_("Must be one of: {choices}.").format(choices=", ".join(map(str, prop["enum"])))
         return None
     if not isinstance(value, str):
-        return "Not a valid string."
+        return N_("Not a valid string.")
     if len(value) > min(prop.get("maxLength", MAX_STRING), MAX_STRING):
-        return f"Longer than maximum length {min(prop.get('maxLength', MAX_STRING), MAX_STRING)}."
+        return N_("Longer than maximum length {max}.").format(max=min(prop.get("maxLength", MAX_STRING), MAX_STRING))
     if len(value.strip()) < prop.get("minLength", 0):
-        return f"Shorter than minimum length {prop['minLength']}."
+        return N_("Shorter than minimum length {min}.").format(min=prop["minLength"])
     if "\x00" in value:
-        return "Contains a NUL character."
+        return N_("Contains a NUL character.")
     if "enum" in prop and value not in prop["enum"]:
-        return "Must be one of: " + ", ".join(map(str, prop["enum"])) + "."
+        return N_("Must be one of: {choices}.").format(choices=", ".join(map(str, prop["enum"])))
     if "pattern" in prop and not re.search(prop["pattern"], value):
-        return "Does not have the expected format."
+        return N_("Does not have the expected format.")
     if prop.get("format") == "date":
         try:
             date.fromisoformat(value)
         except ValueError:
-            return "Not a valid date (YYYY-MM-DD)."
+            return N_("Not a valid date (YYYY-MM-DD).")
         if len(value) != 10:
-            return "Not a valid date (YYYY-MM-DD)."
+            return N_("Not a valid date (YYYY-MM-DD).")
     return None

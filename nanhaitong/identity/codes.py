@@ -21,11 +21,13 @@ from ..errors import Unauthorized
 from ..jobs.tasks import enqueue_sms
 from ..ratelimit import enforce, once_per
 from ..security.fields import normalize_phone
+from ..sms_templates import code_template
 from ..timeutil import as_utc, utcnow
 from ..upstream import upstream_errors
 from .models import OneTimeCode
 
-PURPOSES = ("login", "step_up", "change_phone", "staff_login", "esign")  # esign:<request>: confirm a signature
+PURPOSES = ("login", "step_up", "change_phone", "staff_login", "esign",  # esign:<request>: confirm a signature
+            "partner_consent")  # sign in on a partner's consent page
 MAX_ATTEMPTS = 5
 
 
@@ -37,15 +39,16 @@ def _code_hash(code_id: str, code: str) -> str:
     return current_app.extensions["nht.blind_index"].digest(f"{code_id}:{code}", domain="otp")
 
 
-def send(phone: str, purpose: str, *, deliver: bool = True, template: str = "verification_code",
-         params: dict | None = None) -> dict:
+def send(phone: str, purpose: str, *, deliver: bool = True, details: dict | None = None) -> dict:
     """Issue a code for ``phone`` and ``purpose`` and text it.
+
+    The SMS is the purpose's template (nanhaitong.sms_templates), saying what the code
+    approves; ``details`` fill it (a signature: the document's ``title`` and ``digest``; a
+    partner's consent: the ``partner`` and the ``data``).
 
     With ``deliver=False`` everything happens (limits, the stored code, the answer)
     except the SMS itself: staff sign-in uses it for phones that are not an active staff
     account, so the answer does not tell, yet strangers are not texted staff codes.
-    ``template`` and ``params``: an SMS template that says what the code approves (e.g.
-    ``esign_code`` names the document), given the code and minutes besides ``params``.
     """
     cfg = current_app.config
     index = phone_index(phone)
@@ -53,13 +56,12 @@ def send(phone: str, purpose: str, *, deliver: bool = True, template: str = "ver
     # each saw no recent code (the other's was not committed yet) and both texted one.
     with once_per(cfg["SMS_RESEND_SECONDS"], "sms-resend", index, purpose,
                   message="A code was sent moments ago; wait before asking again."):
-        _issue(phone, index, purpose, deliver, template, params or {})
+        _issue(phone, index, purpose, deliver, details)
     return {"sent": True, "expires_in": cfg["SMS_CODE_TTL_SECONDS"], "resend_after": cfg["SMS_RESEND_SECONDS"]}
 
 
 @db.unit_of_work()
-def _issue(phone: str, index: str, purpose: str, deliver: bool, template: str = "verification_code",
-           params: dict | None = None) -> None:
+def _issue(phone: str, index: str, purpose: str, deliver: bool, details: dict | None = None) -> None:
     cfg = current_app.config
     caps = ((f"{cfg['SMS_DAILY_PER_PHONE']} per day", "sms-phone", index),
             (f"{cfg['SMS_DAILY_PER_IP']} per day", "sms-ip", request.remote_addr or "-"))
@@ -85,7 +87,7 @@ def _issue(phone: str, index: str, purpose: str, deliver: bool, template: str = 
         # Delivered (or queued) before the commit: a gateway failure in the embedded
         # mode leaves no code behind and no resend wait, only a 503 to try again.
         with upstream_errors("SMS gateway"):
-            enqueue_sms(phone, template, {**(params or {}), "code": code, "minutes": max(1, math.ceil(ttl / 60))})
+            enqueue_sms(phone, *code_template(purpose, code, max(1, math.ceil(ttl / 60)), details))
 
 
 def consume_code(phone: str, purpose: str, code: str) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from .. import db
 from ..audit.service import record as audit
 from ..audit.service import verify_chain
-from ..errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from ..errors import N_, Conflict, NotFound, Unauthorized, ValidationFailed
 from ..kernel import STAFF_AUDIENCE, Principal
 from ..security.masking import mask_phone
 from ..security.passwords import hash_password, verify_password
@@ -46,7 +46,7 @@ INVALID_CREDENTIALS = "The phone number, password or code is wrong. Ask for a ne
 def password_problem(password: str) -> str | None:
     """Why ``password`` is not good enough for a staff account, or None."""
     if not _PASSWORD.match(password or ""):
-        return f"Use {PASSWORD_RULE}."
+        return N_("Use 12 to 128 characters with at least one letter and one digit.")
     return None
 
 
@@ -73,7 +73,7 @@ def get(staff_id: str) -> StaffAccount:
 
 def _check_role(role: str) -> None:
     if role not in STAFF_ROLES:
-        raise ValidationFailed({"role": [f"Must be one of: {', '.join(STAFF_ROLES)}."]})
+        raise ValidationFailed({"role": ["Must be one of: {choices}.".format(choices=", ".join(STAFF_ROLES))]})
 
 
 def phone_taken() -> Conflict:

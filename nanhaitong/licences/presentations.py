@@ -51,11 +51,11 @@ def _value(licence: Licence, name: str):
 def create(principal: Principal, licence_id: str, fields: list[str], ttl_seconds: int) -> Presentation:
     licence = get_licence(principal, licence_id, action="licences:present")
     if effective_status(licence) != "valid":
-        raise ValidationFailed({"licence": [f"The licence is {effective_status(licence)}; it cannot be shown."]})
+        raise ValidationFailed({"licence": ["The licence is {status}; it cannot be shown.".format(status=effective_status(licence))]})
     unknown = sorted(set(fields) - set(disclosable(licence)))
     if unknown:
-        raise ValidationFailed({"fields": [f"Not fields of this licence: {', '.join(unknown)}. "
-                                           f"Choose from: {', '.join(disclosable(licence))}."]})
+        raise ValidationFailed({"fields": ["Not fields of this licence: {unknown}. Choose from: {choices}.".format(
+            unknown=", ".join(unknown), choices=", ".join(disclosable(licence)))]})
     now = int(time.time())
     presentation = Presentation(licence_id=licence.id, disclosed=json.dumps(sorted(set(fields))),
                                 created_by=principal.audit_name, expires_at=utcnow() + timedelta(seconds=ttl_seconds),

@@ -70,8 +70,8 @@ def authenticate(scopes: tuple[str, ...], *, user: bool, signed_ok: bool) -> Par
     elif signed_by is not None:
         raise _refused("This operation needs a user's access token (authorization code flow).", "user_token_required")
     else:
-        raise _refused("Send an access token as 'Authorization: Bearer <token>'"
-                       + (" or sign the request (X-NHT-* headers)." if signed_ok else "."), "missing_token")
+        raise _refused("Send an access token as 'Authorization: Bearer <token>' or sign the request (X-NHT-* headers)."
+                       if signed_ok else "Send an access token as 'Authorization: Bearer <token>'.", "missing_token")
     if partner.status != "active":
         raise _refused("This partner is suspended.", "partner_suspended")
     user_id = row.user_id if row is not None else None

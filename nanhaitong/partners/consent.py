@@ -24,9 +24,11 @@ from ..api import AUTH_ATTR, PUBLIC
 from ..audit.service import record as audit
 from ..authorizations import service as authorizations
 from ..errors import AppError
+from ..i18n import in_language
 from ..identity import consume_code, find_citizen, party, send_code
 from ..messages import service as messages
-from . import registry
+from ..sms_templates import inbox_text
+from . import oauth_errors, registry
 from .oauth import ConsentingUser, server
 
 blp = Blueprint("partners_consent", __name__, template_folder="templates")
@@ -79,7 +81,8 @@ def _page(template: str, status: int = 200, *, form_origin: str | None = None, *
 
 
 def _error_page(title: str, message: str, status: int = 400, code: str = "invalid_request"):
-    return _page("partners/error.html", status, title=title, message=message, code=code)
+    # "detail", not "message": base.html shows a message as a banner, and it was said twice.
+    return _page("partners/error.html", status, title=title, detail=message, code=code)
 
 
 def _origin(uri: str) -> str:
@@ -93,6 +96,7 @@ def _security_headers(response):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Language"] = "zh-CN"  # the page is Chinese, whatever the browser asks
     response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
     return response
 
@@ -102,8 +106,10 @@ def _consent_grant():
     try:
         grant = server().get_consent_grant(end_user=None)
     except OAuth2Error as error:
-        return None, _error_page("授权请求无效", error.description or "请返回合作方应用重新发起授权。",
-                                 code=error.error)
+        # The page is Chinese: so is what it says about the error (never Authlib's English).
+        with in_language("zh_CN"):
+            text = oauth_errors.describe(error.error, error.description)
+        return None, _error_page("授权请求无效", f"{text}请返回合作方应用重新发起授权。", code=error.error)
     partner = grant.client.partner
     requested = scope_to_list(grant.request.payload.scope) or []
     allowed = set(json.loads(partner.scopes))
@@ -161,6 +167,12 @@ def authorize():
     return _page("partners/consent.html", form_origin=origin, user=_user_label(_signed_in_user()), **context)
 
 
+def _code_purpose(context: dict) -> str:
+    # Its own purpose (and so its own SMS template), not an app login code; at most 20
+    # characters (one_time_codes.purpose), so the partner is named in the SMS, not here.
+    return "partner_consent"
+
+
 def _user_label(user_id: str) -> str:
     return party("citizen", user_id)["display"]
 
@@ -172,7 +184,10 @@ def _send_code(context: dict, origin: str):
         return _page("partners/login.html", 422, form_origin=origin, **context)
     session["consent_phone"] = context["phone"] = phone
     try:
-        send_code(phone, "login")
+        # The SMS names the partner and the data it asks for, so the code approves that.
+        send_code(phone, _code_purpose(context), details={
+            "partner": context["partner"].name,
+            "data": "、".join(item["label"] for item in context["items"] if item["scope"] != "openid") or "账号标识"})
     except AppError as error:
         context["message"] = ("验证码发送过于频繁，请稍后再试。" if error.status == 429 else "验证码发送失败，请稍后再试。")
         return _page("partners/login.html", error.status, form_origin=origin, **context)
@@ -190,7 +205,7 @@ def _login(context: dict, origin: str):
         return _page("partners/login.html", 422, form_origin=origin, **context)
     try:
         with db.unit_of_work():  # the code is spent whether or not the phone has an account
-            consume_code(phone, "login", code)
+            consume_code(phone, _code_purpose(context), code)
             citizen = find_citizen(phone=phone)
             if citizen is not None:
                 audit("auth.login", actor=f"citizen:{citizen.id}",
@@ -239,8 +254,8 @@ def _record_consent(grant, partner, requested: list[str], user_id: str):
     audit("partner.consent_given", actor=f"citizen:{user_id}", object_type="grant", object_id=consent.id,
           details={"partner": partner.id, "scopes": approved})
     labels = "、".join(SCOPE_LABELS.get(s, (s,))[0] for s in data_scopes) or "您的账号标识"
-    messages.notify_user(user_id, topic="security", title=f"您已授权{partner.name}",
-                         body=f"您已同意{partner.name}读取：{labels}。如非本人操作，请在“我的授权”中撤回。",
+    title, body = inbox_text("partner_consent_given", partner=partner.name, data=labels)
+    messages.notify_user(user_id, topic="security", title=title, body=body,
                          data={"grant_id": consent.id, "partner_id": partner.id, "scopes": data_scopes},
                          dedupe_key=f"partner-consent:{consent.id}")
     return response

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from .. import db
 from ..audit.service import record as audit
 from ..authorizations import PARTNER, SCOPES
-from ..errors import Conflict, NotFound, ValidationFailed
+from ..errors import N_, Conflict, NotFound, ValidationFailed
 from ..timeutil import isoformat, utcnow
 from .models import Partner, WebhookSubscription
 
@@ -44,14 +44,14 @@ def _check_url(url: str, *, allow_http_loopback: bool = True) -> str | None:
         parts = urlsplit(url)
         hostname = parts.hostname
     except ValueError:
-        return "is not a URL"
+        return N_("is not a URL")
     if parts.fragment:
-        return "must not have a fragment"
+        return N_("must not have a fragment")
     if parts.scheme == "https" and hostname:
         return None
     if parts.scheme == "http" and allow_http_loopback and hostname in ("127.0.0.1", "localhost", "::1"):
         return None
-    return "must be https (http only for loopback)"
+    return N_("must be https (http only for loopback)")
 
 
 def _validate(body: dict, partial: bool = False) -> None:
@@ -66,11 +66,12 @@ def _validate(body: dict, partial: bool = False) -> None:
     if scopes is not None:
         unknown = sorted(set(scopes) - set(ALL_SCOPES))
         if unknown:
-            problems["scopes"] = [f"Unknown scopes: {', '.join(unknown)}. Choose from: {', '.join(ALL_SCOPES)}."]
+            problems["scopes"] = ["Unknown scopes: {unknown}. Choose from: {choices}.".format(
+                unknown=", ".join(unknown), choices=", ".join(ALL_SCOPES))]
     if body.get("optional_scopes") and scopes is not None:
         stray = sorted(set(body["optional_scopes"]) - set(scopes))
         if stray:
-            problems["optional_scopes"] = [f"Not among scopes: {', '.join(stray)}."]
+            problems["optional_scopes"] = ["Not among scopes: {scopes}.".format(scopes=", ".join(stray))]
         if "openid" in body["optional_scopes"]:
             problems["optional_scopes"] = ["openid cannot be optional."]
     method = body.get("auth_method")

@@ -29,7 +29,7 @@ from schemas.partners import (
 
 from ..api import Blueprint
 from ..errors import error_body
-from . import oauth, registry, service, signatures, webhooks
+from . import oauth, oauth_errors, registry, service, signatures, webhooks
 
 oauth_blp = Blueprint("oauth", __name__, url_prefix="/oauth",
                       description="OAuth 2.0 / OpenID Connect for partner platforms (RFC 6749, 7636, 7009, 7523).")
@@ -76,7 +76,10 @@ def _oauth_answer(response: Response) -> Response:
     if response.status_code >= 400 and response.mimetype == "application/json":
         body = json.loads(response.get_data() or b"{}")
         error = body.get("error", "invalid_request")
-        merged = {**body, **error_body(response.status_code, error, body.get("error_description") or error)}
+        # error_description in the reader's language (RFC 6749 asks for ASCII; our
+        # readers are people first: the machine-readable key is error / code).
+        text = oauth_errors.describe(error, body.get("error_description"))
+        merged = {**body, "error_description": text, **error_body(response.status_code, error, text)}
         response.set_data(json.dumps(merged, ensure_ascii=False))
     return response
 

@@ -73,7 +73,7 @@ def verify(method: str, path: str, query_string: str, headers, body: bytes, *, n
     now = time.time() if now is None else now
     if not timestamp.isdigit() or abs(now - int(timestamp)) > WINDOW_SECONDS:
         _refuse("timestamp_out_of_window",
-                f"X-NHT-Timestamp must be Unix seconds within {WINDOW_SECONDS} s of our clock.",
+                "X-NHT-Timestamp must be Unix seconds within %(window_seconds)s s of our clock.",
                 server_time=int(now), window_seconds=WINDOW_SECONDS)
     if not _NONCE.match(nonce):
         _refuse("signature_invalid", "X-NHT-Nonce must be 8 to 64 characters of A-Z a-z 0-9 _ -.")

@@ -20,7 +20,11 @@ from integrations.errors import IntegrationError, NonRetryableError, RetryableEr
 from .. import db
 from ..audit.service import record as audit
 from ..clients import clients
+from ..identity import contact_phone
+from ..jobs.tasks import enqueue_sms
 from ..messages import service as messages
+from ..sms_templates import china_time_text
+from ..timeutil import utcnow
 from . import channels, states
 from .models import GasBillClaim, PaymentOrder, UtilityAccount
 
@@ -182,8 +186,25 @@ def _tell(order_id: str, what: str) -> None:
     order = db.session().get(PaymentOrder, order_id)
     title, template = _MESSAGES[what]
     subject = "公交卡充值" if order.kind == "bus_card_topup" else f"燃气费（{order.bill_period}）缴纳"
-    body = template.format(what=subject, yuan=f"{order.amount_fen // 100}.{order.amount_fen % 100:02d}")
+    yuan = f"{order.amount_fen // 100}.{order.amount_fen % 100:02d}"
+    body = template.format(what=subject, yuan=yuan)
     notify_owner(order, title=title, body=body, step=what)
+    if what in _SMS:
+        _text(order, _SMS[what], {"what": subject, "yuan": yuan, "time": china_time_text(utcnow())})
+
+
+_SMS = {"fulfilled": "payment_notice", "refunded": "refund_notice"}
+
+
+def _text(order: PaymentOrder, template: str, params: dict) -> None:
+    """The payment notice by SMS too (a registered template); a gateway failure loses only the SMS."""
+    phone = contact_phone(order.owner_kind, order.owner_id)
+    if not phone:
+        return
+    try:
+        enqueue_sms(phone, template, params)
+    except IntegrationError:
+        log.warning("payment notice SMS not sent", extra={"fields": {"order_id": order.id, "template": template}})
 
 
 def notify_owner(order: PaymentOrder, *, title: str, body: str, step: str) -> None:

@@ -91,7 +91,8 @@ def _bind(principal: Principal, owner: Resource, kind: str, number: str, label: 
                        details={"account_id": existing.id})
     count = len(list_accounts(principal, record=False))
     if count >= MAX_ACCOUNTS:
-        raise Conflict(f"At most {MAX_ACCOUNTS} accounts may be bound.", code="too_many_accounts")
+        raise Conflict("At most %(max_accounts)s accounts may be bound.", code="too_many_accounts",
+                       details={"max_accounts": MAX_ACCOUNTS})
     if existing is not None:
         account = existing
         account.removed_at, account.label, account.created_at = None, label, utcnow()
@@ -185,12 +186,13 @@ def create_order(principal: Principal, *, kind: str, account_id: str, amount_fen
                  bill_id: str | None) -> PaymentOrder:
     low, high = LIMITS[kind]
     if not low <= amount_fen <= high:
-        raise ValidationFailed({"amount_fen": [f"Between {low} and {high} fen for {kind}."]}, code="amount_out_of_range")
+        raise ValidationFailed({"amount_fen": ["Between {low} and {high} fen for {kind}.".format(low=low, high=high, kind=kind)]},
+                               code="amount_out_of_range")
     account = _bound_account(account_id)
     # The one decision: paying from the account, where a delegate's amount ceiling applies.
     authorize(principal, ACTION, _account_resource(account, amount_fen=amount_fen))
     if ORDER_KINDS[kind] != account.kind:
-        raise ValidationFailed({"account_id": [f"{kind} needs a {ORDER_KINDS[kind]} account."]},
+        raise ValidationFailed({"account_id": ["{kind} needs a {account_kind} account.".format(kind=kind, account_kind=ORDER_KINDS[kind])]},
                                code="wrong_account_kind")
     if kind == "gas_bill" and not bill_id:
         raise ValidationFailed({"bill_id": ["A gas bill payment names the bill."]})
@@ -205,7 +207,7 @@ def create_order(principal: Principal, *, kind: str, account_id: str, amount_fen
         if bill is None:
             raise Conflict("This bill is not open for payment (paid already, or unknown).", code="bill_not_payable")
         if amount_fen != bill.amount_fen:
-            raise ValidationFailed({"amount_fen": [f"A bill is paid in full: {bill.amount_fen} fen."]},
+            raise ValidationFailed({"amount_fen": ["A bill is paid in full: {amount_fen} fen.".format(amount_fen=bill.amount_fen)]},
                                    code="amount_must_equal_bill")
         period = bill.period
     else:
@@ -214,8 +216,8 @@ def create_order(principal: Principal, *, kind: str, account_id: str, amount_fen
         if card is None or card.status != "active":
             raise Conflict("The card cannot be topped up (reported lost or cancelled).", code="card_not_active")
         if card.balance_fen + amount_fen > card.max_balance_fen:
-            raise ValidationFailed({"amount_fen": [f"The card holds at most {card.max_balance_fen} fen; it has "
-                                                   f"{card.balance_fen}."]}, code="card_balance_limit")
+            raise ValidationFailed({"amount_fen": ["The card holds at most {max_fen} fen; it has {balance_fen}.".format(
+                max_fen=card.max_balance_fen, balance_fen=card.balance_fen)]}, code="card_balance_limit")
 
     with db.unit_of_work("record the order", conflict=Conflict("This bill is being paid by another order.",
                                                                code="bill_already_being_paid")):

@@ -144,7 +144,7 @@ def test_error_shape_is_documented_for_every_operation(app):
 def test_nul_bytes_are_refused_wherever_they_come(probe):
     # PostgreSQL cannot store them: refused up front, the same on every backend.
     body = assert_error(probe.post("/api/v1/probe/echo", json={"name": "a\x00b"}), 422, "validation_failed")
-    assert body["details"]["fields"] == {"body.name": ["Must not contain NUL bytes."]}
+    assert body["details"]["fields"] == {"body.name": ["不能包含NUL字节。"]}  # Chinese unless asked otherwise
     body = assert_error(probe.get("/api/v1/probe/conflict?q=x%00y"), 422, "validation_failed")
     assert "q" in body["details"]["fields"]
     assert_error(probe.get("/api/v1/probe/%00"), 404, "not_found")

@@ -111,9 +111,13 @@ def face_verified(app, citizen: Citizen, demo) -> None:
 # -- the scope vocabulary -----------------------------------------------------------------
 
 def test_the_scope_vocabulary_lists_every_scope_with_its_rules(client):
-    answer = client.get(f"{GRANTS}/scopes")  # public: a client shows it before anyone signs in
+    # public: a client shows it before anyone signs in; descriptions in the reader's language
+    answer = client.get(f"{GRANTS}/scopes", headers={"Accept-Language": "en"})
     assert answer.status_code == 200, answer.get_json()
     listed = {item["name"]: item for item in answer.get_json()["scopes"]}
+    chinese = {item["name"]: item["description"] for item in client.get(f"{GRANTS}/scopes").get_json()["scopes"]}
+    assert chinese["licences:read"] == "读取电子证照（可限定部分证照类型）"
+    assert all(any("\u4e00" <= char <= "\u9fff" for char in text) for text in chinese.values()), chinese
     assert set(listed) == set(scope_table.SCOPES) == set(SCOPE_NAMES)
     for name, rule in scope_table.SCOPES.items():
         assert listed[name] == {

@@ -103,7 +103,7 @@ def test_non_members_get_404_before_any_account_lookup(sign_in, guicheng):
 def test_bad_member_bodies_are_422(guicheng):
     chen, enterprise_id = guicheng
     body = assert_error(add(chen, enterprise_id, "legal_representative", phone=LI.phone), 422, "validation_failed")
-    assert "legal representative" in body["details"]["fields"]["role"][0]
+    assert "法定代表人" in body["details"]["fields"]["role"][0]  # Chinese by default
     assert_error(add(chen, enterprise_id, "owner", phone=LI.phone), 422, "validation_failed")
     assert_error(add(chen, enterprise_id), 422, "validation_failed")  # neither phone nor user_id
     assert_error(add(chen, enterprise_id, phone=LI.phone, user_id="x"), 422, "validation_failed")

@@ -1,0 +1,104 @@
+"""The /docs page for the teams who build the apps, in a real headless Chromium: grouped by
+caller in Chinese with English, collapsed, with a filter box and the token kept across
+reloads, the summaries in Chinese; offline. Screenshots are taken (and kept when
+NHT_SCREENSHOT_DIR names a directory)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from nanhaitong.docs_assets import GROUPS, SANDBOX, SWAGGER_UI_CONFIG
+from tests.foundation.test_docs_browser import (
+    WINDOW,
+    _chromium,
+    _png_size_and_variety,
+    _RefusingProxy,
+    _run_chromium,
+    _SwaggerDom,
+)
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+CHINESE = ("--lang=zh-CN", "--accept-lang=zh-CN")
+
+
+def cjk_font_installed() -> bool:
+    listing = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=30)
+    return bool(listing.stdout.strip())
+
+
+def keep(screenshot, name: str) -> None:
+    target = os.environ.get("NHT_SCREENSHOT_DIR")
+    if target:
+        os.makedirs(target, exist_ok=True)
+        shutil.copy(screenshot, os.path.join(target, name))
+
+
+def browser_or_skip() -> str:
+    binary = _chromium()
+    if binary is None:
+        pytest.skip("no chromium binary on PATH; install Debian's chromium (make browser)")
+    assert shutil.which("fc-list") and cjk_font_installed(), (
+        "no font with Chinese glyphs: Chromium would paint boxes (Debian: fonts-droid-fallback or fonts-wqy-zenhei)")
+    return binary
+
+
+def test_the_docs_page_is_configured_for_the_app_teams(client):
+    page = client.get("/docs").get_data(as_text=True)
+    for setting in ('"docExpansion": "none"', '"filter": true', '"persistAuthorization": true'):
+        assert setting in page, setting
+    assert SWAGGER_UI_CONFIG["docExpansion"] == "none"
+    spec = client.get("/openapi.json").get_json()
+    assert [tag["name"] for tag in spec["tags"]] == list(GROUPS)
+    used = {tag for item in spec["paths"].values() for op in item.values() if isinstance(op, dict)
+            for tag in op.get("tags", [])}
+    assert used <= set(GROUPS) and used >= set(GROUPS) - {SANDBOX}, used  # no operation left by blueprint
+    summaries = [op["summary"] for item in spec["paths"].values() for op in item.values()
+                 if isinstance(op, dict) and op.get("summary")]
+    assert summaries and all(CJK.search(summary) for summary in summaries), \
+        [s for s in summaries if not CJK.search(s)]
+    assert CJK.search(spec["info"]["description"])
+    areas = [line for tag in spec["tags"] for line in tag["description"].splitlines() if line.startswith("- **")]
+    assert len(areas) > 20 and all(CJK.search(line) for line in areas), [a for a in areas if not CJK.search(a)]
+    english = client.get("/openapi.json", headers={"Accept-Language": "en"}).get_json()
+    assert english["paths"]["/api/v1/me"]["get"]["summary"] == "Your account, with personal data masked, and your enterprises."
+
+
+@pytest.mark.browser
+def test_docs_page_in_chinese_in_headless_chromium(app, live_server, tmp_path):
+    binary = browser_or_skip()
+    proxy = _RefusingProxy()
+    try:
+        url = f"{live_server.url}/docs"
+        # Collapsed: the groups are there, in Chinese with English, and no operation is open.
+        dumped = _run_chromium(binary, proxy, *CHINESE, "--dump-dom", url)
+        assert dumped.returncode == 0, dumped.stderr[-2000:]
+        dom = _SwaggerDom()
+        dom.feed(dumped.stdout)
+        text = dom.visible_text
+        for group in set(GROUPS) - {SANDBOX}:
+            assert group in text, (group, text[:500])
+        assert "operation-filter-input" in dom.classes, "no filter box"
+        assert not dom.paths, f"groups should open collapsed, but these operations show: {sorted(dom.paths)[:5]}"
+
+        # Opened (the same page with ?docExpansion=list): every summary in Chinese.
+        opened = _run_chromium(binary, proxy, *CHINESE, "--dump-dom", f"{url}?docExpansion=list")
+        dom = _SwaggerDom()
+        dom.feed(opened.stdout)
+        spec = app.extensions["nht.api"].spec.to_dict()
+        assert set(spec["paths"]) <= dom.paths
+        assert "您的账号（个人信息打码）及您的企业。" in dom.visible_text
+
+        for name, page in (("docs.png", url), ("docs-open.png", f"{url}?docExpansion=list")):
+            screenshot = tmp_path / name
+            shot = _run_chromium(binary, proxy, *CHINESE, f"--screenshot={screenshot}", page)
+            assert shot.returncode == 0, shot.stderr[-2000:]
+            size, variety = _png_size_and_variety(screenshot.read_bytes())
+            assert size == WINDOW and variety > 16, (name, size, variety)
+            keep(screenshot, name)
+    finally:
+        proxy.close()
