@@ -73,7 +73,18 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _register_api(app: Flask) -> None:
-    from . import authorizations, esign, gov_services, identity, licences, messages, partners, payments, policy_push
+    from . import (
+        audit,
+        authorizations,
+        esign,
+        gov_services,
+        identity,
+        licences,
+        messages,
+        partners,
+        payments,
+        policy_push,
+    )
     from .api import Api
     from .docs_assets import blp as docs_assets_blp
     from .health.routes import blp as health_blp
@@ -88,6 +99,7 @@ def _register_api(app: Flask) -> None:
     api.register_blueprint(health_blp)
     identity.init_app(app, api)
     authorizations.init_app(app, api)
+    audit.init_app(app, api)
     licences.init_app(app, api)
     messages.init_app(app, api)
     esign.init_app(app, api)

@@ -20,6 +20,8 @@ BEAT_SCHEDULE: dict[str, dict] = {
     "payments-expire": {"task": "payments.expire_orders", "schedule": 60.0},
     # Yesterday's channel statements against our orders; 03:00 China time (19:00 UTC).
     "payments-reconcile": {"task": "payments.reconcile", "schedule": crontab(hour=19, minute=0)},
+    # Orders waiting too long in refunding or fulfilment_failed: an alert (once each).
+    "payments-alert-stuck": {"task": "payments.alert_stuck", "schedule": 300.0},
     # Webhook deliveries due a retry.
     "partners-webhooks-due": {"task": "nanhaitong.partners.webhooks.dispatch_due_webhooks", "schedule": 60.0},
 }

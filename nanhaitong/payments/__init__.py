@@ -10,8 +10,10 @@ from flask import Flask
 
 def init_app(app: Flask, api) -> None:
     from . import fulfilment  # noqa: F401  (registers the Celery tasks)
+    from .admin_routes import admin_payments_blp
     from .routes import accounts_blp, callbacks_blp, orders_blp
 
     api.register_blueprint(accounts_blp)
     api.register_blueprint(orders_blp)
     api.register_blueprint(callbacks_blp)
+    api.register_blueprint(admin_payments_blp)
