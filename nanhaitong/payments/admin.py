@@ -55,7 +55,7 @@ def _order_resource(order: PaymentOrder, **attrs) -> Resource:
 
 
 def _china_day_start(day: date) -> datetime:
-    return datetime.combine(day, time(0), CHINA_STANDARD_TIME)
+    return as_utc(datetime.combine(day, time(0), CHINA_STANDARD_TIME))
 
 
 # -- the order book ------------------------------------------------------------------------
