@@ -108,6 +108,9 @@ def _register_api(app: Flask) -> None:
     partners.init_app(app, api)
     policy_push.init_app(app, api)
     app.register_blueprint(docs_assets_blp)
+    from . import console
+
+    console.init_app(app)
     app.extensions["nht.api"] = api
 
 

@@ -252,3 +252,20 @@ def verify_audit_chain(principal: Principal) -> dict:
     report = verify_chain().as_dict()
     audit("audit.chain_verified", actor=principal.audit_name, details=report)
     return report
+
+
+# --- The staff console's sign-in (a server-rendered client of the same rules) ----------
+
+def console_sign_in(phone: str, password: str, code: str) -> str:
+    """``login``, for the console: answers the new session's id, which its cookie carries."""
+    from .tokens import decode_access_token
+
+    pair = login(phone, password, code)
+    return decode_access_token(pair["access_token"], (STAFF_AUDIENCE,))["sid"]
+
+
+def console_principal(session_id: str) -> Principal | None:
+    """The staff member of a live console session, or None when it has ended."""
+    from .authn import staff_principal
+
+    return staff_principal(session_id)

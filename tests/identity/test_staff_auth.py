@@ -195,7 +195,7 @@ def test_audit_verify_is_for_auditors_only(app, client):
 
     refused = operator.get("/api/v1/admin/audit/verify")
     assert refused.status_code == 403 and refused.get_json()["code"] == "staff_role_required"
-    assert refused.get_json()["details"] == {"roles": ["auditor"]}
+    assert refused.get_json()["details"] == {"action": "admin:audit.read", "roles": ["auditor"]}
 
     report = auditor.get("/api/v1/admin/audit/verify")
     assert report.status_code == 200

@@ -1,0 +1,69 @@
+"""What the console does in domains whose services take no staff principal (partners,
+policies): ``authorize`` decides first, then the domain's own service does the work."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from .. import db
+from ..authorizations.decide import authorize, district
+from ..identity.principal import Principal
+from ..partners import registry
+from ..policy_push import rules as targeting
+from ..policy_push import service as policies
+
+PARTNERS, POLICIES = "admin:partners.manage", "admin:policies.manage"
+
+
+def list_partners(principal: Principal) -> list[dict]:
+    authorize(principal, PARTNERS, district("partners"))
+    items, _ = registry.list_partners(limit=100, cursor=None)
+    return [registry.partner_view(p) for p in items]
+
+
+def set_partner_status(principal: Principal, partner_id: str, status: str) -> dict:
+    authorize(principal, PARTNERS, district("partner", partner_id))
+    return registry.partner_view(registry.set_status(partner_id, status, actor=principal.audit_name))
+
+
+def list_policies(principal: Principal) -> list[dict]:
+    authorize(principal, POLICIES, district("policies"))
+    items, _ = policies.list_admin(status=None, limit=100, cursor=None)
+    return [policies.admin_view(p) for p in items]
+
+
+def get_policy(principal: Principal, policy_id: str) -> dict:
+    authorize(principal, POLICIES, district("policy", policy_id))
+    return policies.admin_view(policies.get_admin(policy_id))
+
+
+def draft_policy(principal: Principal, fields: dict) -> str:
+    authorize(principal, POLICIES, district("policies"))
+    return policies.create_policy(principal, fields).id
+
+
+def save_policy(principal: Principal, policy_id: str, fields: dict) -> None:
+    authorize(principal, POLICIES, district("policy", policy_id))
+    policies.save(principal, policy_id, fields)
+
+
+def publish_policy(principal: Principal, policy_id: str) -> None:
+    authorize(principal, POLICIES, district("policy", policy_id))
+    policies.publish(principal, policy_id)
+
+
+def withdraw_policy(principal: Principal, policy_id: str) -> None:
+    authorize(principal, POLICIES, district("policy", policy_id))
+    policies.withdraw(principal, policy_id)
+
+
+def preview_match_count(principal: Principal, rules: dict) -> int:
+    """How many enterprises the targeting rules match today (before publishing)."""
+    authorize(principal, POLICIES, district("policies"))
+    problems = targeting.validate(rules)
+    if problems:
+        from ..errors import ValidationFailed
+
+        raise ValidationFailed({"rules": problems})
+    matching = policies.matching_enterprise_ids(targeting.normalise(rules)).subquery()
+    return db.session().execute(select(func.count()).select_from(matching)).scalar_one()
