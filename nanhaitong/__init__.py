@@ -24,6 +24,9 @@ Using the API
 
 from __future__ import annotations
 
+import os
+import sys
+
 from flask import Flask
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -49,6 +52,9 @@ def create_app(config: dict | None = None) -> Flask:
         SECRET_KEY=app.config["SECRET_KEY"],
     )
     app.json.ensure_ascii = False  # Chinese text as UTF-8, not \u escapes
+    if _only_listing_commands():
+        _register_cli(app)
+        return app
 
     from . import db, jobs, observability, ratelimit, redis_client
     from .clients import init_app as init_clients
@@ -62,7 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_clients(app)
     jobs.init_app(app)
     _register_api(app)
-    _register_cli(app)
+    _register_cli(app)  # after the API: flask-smorest adds an `openapi` group of its own
     if app.config["SANDBOX"] and app.config["SANDBOX_MOUNT"]:
         _mount_sandbox(app)
     if app.config["PROXY_COUNT"]:
@@ -115,20 +121,28 @@ def _register_api(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from .audit.cli import audit_cli
-    from .cli import openapi_cli
-    from .demo import demo_cli
-    from .gov_services.cli import gov_services_cli
-    from .identity.cli import staff_cli
-    from .licences.cli import licences_cli
-    from .messages.cli import messages_cli
-    from .migrations.runner import db_cli
-    from .partners.cli import partners_cli
-    from .payments.cli import payments_cli
+    from .cli_lazy import register
 
-    for group in (audit_cli, db_cli, demo_cli, gov_services_cli, licences_cli, messages_cli, openapi_cli,
-                  partners_cli, payments_cli, staff_cli):
-        app.cli.add_command(group)
+    register(app)
+
+
+def _only_listing_commands() -> bool:
+    """`flask --help` (or bare `flask`): the command list needs no more than the groups' names.
+
+    The Flask CLI says it is running (FLASK_RUN_FROM_CLI) and the command line names no
+    command, only the CLI's own options. Building the whole app (every domain, its
+    libraries) took several seconds for a help text."""
+    if os.environ.get("FLASK_RUN_FROM_CLI") != "true":
+        return False
+    rest, skip = [], False
+    for arg in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif arg in ("--app", "-A", "--env-file", "-e"):
+            skip = True
+        elif not arg.startswith(("--app=", "--env-file=")) and arg not in ("--debug", "--no-debug"):
+            rest.append(arg)
+    return not rest or rest[0] in ("--help", "-h", "--version")
 
 
 def _mount_sandbox(app: Flask) -> None:
