@@ -6,6 +6,7 @@ from marshmallow import validate
 from .authorizations import AccessLogEntrySchema, PartySchema
 from .common import StrictSchema
 from .identity import Phone, ResidentIdNumber, Uscc
+from .policy_push import RulesSchema
 
 STATUSES = ("awaiting_payment", "paid", "fulfilled", "fulfilment_failed", "refunding", "refunded", "cancelled",
             "expired")
@@ -280,3 +281,13 @@ class AuditAccessLogEntrySchema(AccessLogEntrySchema):
 
 class AuditAccessLogSchema(Page):
     items = ma.fields.List(ma.fields.Nested(AuditAccessLogEntrySchema), required=True)
+
+
+# -- policies --------------------------------------------------------------------------------
+
+class PolicyPreviewSchema(StrictSchema):
+    rules = ma.fields.Nested(RulesSchema, load_default=dict, metadata={"description": "Targeting rules of a draft"})
+
+
+class PolicyPreviewResultSchema(ma.Schema):
+    matched = ma.fields.Integer(required=True, metadata={"description": "Enterprises the rules match today"})

@@ -3,13 +3,9 @@ policies): ``authorize`` decides first, then the domain's own service does the w
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
-from .. import db
 from ..authorizations.decide import authorize, district
 from ..identity.principal import Principal
 from ..partners import registry
-from ..policy_push import rules as targeting
 from ..policy_push import service as policies
 
 PARTNERS, POLICIES = "admin:partners.manage", "admin:policies.manage"
@@ -59,11 +55,4 @@ def withdraw_policy(principal: Principal, policy_id: str) -> None:
 
 def preview_match_count(principal: Principal, rules: dict) -> int:
     """How many enterprises the targeting rules match today (before publishing)."""
-    authorize(principal, POLICIES, district("policies"))
-    problems = targeting.validate(rules)
-    if problems:
-        from ..errors import ValidationFailed
-
-        raise ValidationFailed({"rules": problems})
-    matching = policies.matching_enterprise_ids(targeting.normalise(rules)).subquery()
-    return db.session().execute(select(func.count()).select_from(matching)).scalar_one()
+    return policies.preview_match_count(principal, rules)

@@ -114,6 +114,7 @@ def order_summaries(orders: list[PaymentOrder]) -> list[dict]:
 def order_timeline(principal: Principal, order_id: str) -> dict:
     """The order with every status change, every gateway event and every manual refund request,
     merged in time order. Reading it is a use of the owner's data: it lands in their access log."""
+    authorize(principal, READ, district("payment_orders"), record_use=False)  # the role, before any lookup
     order = _order(order_id)
     authorize(principal, READ, _order_resource(order))
     session = db.session()
@@ -163,6 +164,7 @@ def refund_request_view(item: RefundRequest) -> dict:
 
 def request_refund(principal: Principal, order_id: str, reason: str) -> RefundRequest:
     """Ask for a manual refund; it runs at once at or below the threshold, else waits for approval."""
+    authorize(principal, REFUND, district("payment_orders"), record_use=False)  # the role, before any lookup
     reason = (reason or "").strip()
     if len(reason) < 4:
         raise ValidationFailed({"reason": ["Give the reason for the refund (at least 4 characters)."]})
@@ -203,6 +205,7 @@ def _pending(request_id: str) -> RefundRequest:
 def decide_refund(principal: Principal, request_id: str, *, approve: bool, note: str | None = None
                   ) -> RefundRequest:
     """A second payments_ops member approves (the refund starts) or rejects a waiting request."""
+    authorize(principal, APPROVE, district("payment_refund_requests"), record_use=False)  # the role first
     with db.unit_of_work("decide"):
         item = _pending(request_id)
         order = states.lock(item.order_id)

@@ -268,3 +268,14 @@ def test_operators_manage_staff_accounts(app, client, staff_of):
     assert disabled.status_code == 200 and disabled.get_json()["active"] is False
     assert_error(client.get(f"{ADMIN}/me", headers={"Authorization": f"Bearer {token}"}), 401, "session_ended")
     assert [r.actor for r in audit_rows(app, prefix="staff.")][-3:] == [f"staff:{operator.staff_id}"] * 3
+
+
+def test_policy_editors_preview_how_many_enterprises_a_draft_reaches(app, staff_of, sign_in):
+    registered(verified(sign_in, CHEN), GUICHENG)
+    editor, operator = staff_of("policy_editor"), staff_of("operator")
+    everyone = editor.post(f"{ADMIN}/policies/preview", json={"rules": {}})
+    assert everyone.status_code == 200 and everyone.get_json() == {"matched": 1}
+    nobody = editor.post(f"{ADMIN}/policies/preview", json={"rules": {"sizes": ["large"], "towns": ["九江镇"]}})
+    assert nobody.get_json() == {"matched": 0}
+    assert_error(editor.post(f"{ADMIN}/policies/preview", json={"rules": {"towns": ["北京"]}}), 422)
+    assert_error(operator.post(f"{ADMIN}/policies/preview", json={"rules": {}}), 403, "staff_role_required")
