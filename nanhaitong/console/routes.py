@@ -336,9 +336,12 @@ def policy(policy_id):
 @blp.route("/policies/<policy_id>/progress", methods=["GET"])
 @auth.signed_in
 def policy_progress(policy_id):
-    """The newest fan-out's progress bar (htmx polls it while the fan-out runs)."""
+    """The newest fan-out's progress bar. htmx polls it every two seconds; once the fan-out
+    has finished (or there is none) the answer is 286, htmx's "stop polling"."""
     item = actions.get_policy(g.principal, policy_id)
-    return _render("policy_progress.html", policy=item, fanout=(item["fanouts"] or [None])[0])
+    fanout = (item["fanouts"] or [None])[0]
+    running = fanout is not None and fanout["status"] in ("queued", "running")
+    return _render("policy_progress.html", 200 if running else 286, policy=item, fanout=fanout)
 
 
 # -- payments_ops ----------------------------------------------------------------------------

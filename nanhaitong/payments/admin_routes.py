@@ -65,12 +65,13 @@ class AdminOrder(MethodView):
 @blp.route("/payment-orders/<ulid:order_id>/refunds")
 class OrderRefunds(MethodView):
     @blp.login_required("staff")
+    @blp.idempotent
     @blp.arguments(RefundCreateSchema)
     @blp.response(201, RefundRequestSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT", description="`order_not_refundable`, `refund_already_requested`")
     def post(self, body, order_id):
-        """Refund a stuck order by hand, with a reason.
+        """Refund a stuck order by hand, with a reason (accepts an Idempotency-Key).
 
         At or below NHT_PAYMENTS_REFUND_APPROVAL_FEN the refund is asked of the channel at
         once (`executed`); above it the request waits (`pending_approval`) for a second

@@ -150,9 +150,13 @@ def test_a_small_refund_runs_at_once_and_a_finished_order_is_not_refundable(app,
     payer, _ = citizen_at(sign_in, level=2)
     stuck = _stuck_in_refunding(app, payer, amount_fen=1500)  # at most the threshold: no approval
     ops = staff_of("payments_ops")
-    asked = ops.post(f"{ADMIN}/payment-orders/{stuck['id']}/refunds", json={"reason": "人工退款（小额）"})
+    refund = f"{ADMIN}/payment-orders/{stuck['id']}/refunds"
+    key = {**ops.headers, "Idempotency-Key": "manual-refund-1"}
+    asked = ops.client.post(refund, json={"reason": "人工退款（小额）"}, headers=key)
     assert asked.status_code == 201 and asked.get_json()["status"] == "executed", asked.get_json()
     wait_for(lambda: order(payer, stuck["id"])["status"] == "refunded")
+    retried = ops.client.post(refund, json={"reason": "人工退款（小额）"}, headers=key)  # a client's retry
+    assert retried.status_code == 201 and retried.get_json()["id"] == asked.get_json()["id"]
     assert_error(ops.post(f"{ADMIN}/payment-orders/{stuck['id']}/refunds", json={"reason": "再退一次款"}), 409,
                  "order_not_refundable")
     assert_error(ops.get(f"{ADMIN}/payment-orders/01ARZ3NDEKTSV4RRFFQ69G5FAV"), 404, "payment_order_not_found")

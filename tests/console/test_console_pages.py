@@ -88,3 +88,20 @@ def test_wrong_code_says_so_without_saying_which_factor(app, client):
     answer = client.post("/console/login", data={"csrf_token": csrf(page), "phone": "13900139001",
                                                   "password": "wrong password 1", "code": "000000"})
     assert answer.status_code == 401 and "手机号、密码或验证码有误" in answer.get_data(as_text=True)
+
+
+def test_the_vendored_htmx_is_the_pinned_release_served_from_our_origin(client):
+    import hashlib
+    import re
+    from pathlib import Path
+
+    static = Path(__file__).resolve().parents[2] / "nanhaitong" / "console" / "static"
+    row = next(line for line in (static / "VENDORED.md").read_text().splitlines() if "htmx-2.0.11.min.js" in line)
+    pinned = re.search(r"\b[0-9a-f]{64}\b", row).group(0)
+    served = client.get("/console/static/htmx-2.0.11.min.js")
+    assert served.status_code == 200 and hashlib.sha256(served.data).hexdigest() == pinned
+    assert "Zero-Clause BSD" in (static / "htmx-LICENSE.txt").read_text()
+    page = client.get("/console/login").get_data(as_text=True)
+    assets = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', page)
+    assert "/console/static/htmx-2.0.11.min.js" in assets
+    assert all(url.startswith("/console/static/") for url in assets), assets  # no CDN
