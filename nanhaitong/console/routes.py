@@ -311,7 +311,8 @@ def policies():
 def policy_preview():
     fields = _policy_fields()
     count = actions.preview_match_count(g.principal, fields["rules"])
-    return _render("policy_preview.html", count=count)
+    # htmx swaps the count into the form; without scripts it is a page of its own
+    return _render("policy_preview.html", count=count, fragment=request.headers.get("HX-Request") == "true")
 
 
 @blp.route("/policies/<policy_id>", methods=["GET", "POST"])
