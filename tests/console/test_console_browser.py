@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 
 import pytest
+import requests
 
 from nanhaitong.timeutil import china_today
 from tests.admin.conftest import STAFF_PHONES
@@ -26,7 +27,7 @@ from tests.authorizations.helpers import CHEN, LI, citizen_at, verified
 from tests.identity.conftest import read_code
 from tests.identity.test_enterprises import GUICHENG, registered
 from tests.identity.test_staff_cli import STAFF_PASSWORD, create_staff
-from tests.payments.conftest import order, wait_for
+from tests.payments.conftest import order, sandbox, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -234,6 +235,21 @@ def test_payments_ops_refund_needs_a_second_person_and_ends_refunded(app, consol
     wait_for(lambda: order(payer, stuck["id"])["status"] == "refunded")
     ops.go(f"/orders/{stuck['id']}", "order-refunded")
     assert ops.text("#order-status") == "已退款"
+
+    # today's statement has a payment we never saw: reconcile, then say how it was resolved
+    planted = requests.post(f"{sandbox(app)}/wechat/_control/trades", timeout=10, json={
+        "date": china_today().isoformat(), "out_trade_no": "NHTFOREIGN000000000001", "amount_fen": 999})
+    assert planted.status_code == 201
+    ops.go("/reconciliation", "reconciliation")
+    page.select_option("#channel", "wechat")
+    page.click("#reconcile")
+    page.wait_for_url("**/console/reconciliation/*")
+    ops.check("run")
+    assert "NHTFOREIGN000000000001" in ops.text() and ops.text("#unresolved") == "1"
+    page.fill("input[name=note]", "非本平台订单，已与微信支付核实")
+    page.click("text=保存说明")
+    page.wait_for_selector(".notice")
+    assert ops.text("#unresolved") == "0" and "已与微信支付核实" in ops.text()
     ops.refused("/staff")
     ops.refused("/policies")
 
