@@ -7,6 +7,7 @@ page with a CSRF token; htmx (vendored, static/) refreshes the fan-out progress 
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -208,7 +209,7 @@ def login_post():
     except AppError as error:
         return _render("login.html", error.status, phone=phone or "", sent=True,
                        error=ERROR_TEXTS.get(error.code, error.message))
-    g.console = {"sid": session_id, "csrf": auth.load()["csrf"]}
+    g.console = {"sid": session_id, "csrf": secrets.token_urlsafe(32)}  # a new token with the new session
     return redirect(url_for("console.home"))
 
 
