@@ -22,6 +22,24 @@ def set_partner_status(principal: Principal, partner_id: str, status: str) -> di
     return registry.partner_view(registry.set_status(partner_id, status, actor=principal.audit_name))
 
 
+def register_partner(principal: Principal, body: dict) -> dict:
+    """Register a partner; its secrets are in the answer, once."""
+    authorize(principal, PARTNERS, district("partners"))
+    partner, credentials = registry.create(body, actor=principal.audit_name)
+    return {**registry.partner_view(partner), **credentials}
+
+
+def rotate_partner_secrets(principal: Principal, partner_id: str) -> dict:
+    """New client, HMAC and webhook secrets (the old ones stop at once); in the answer, once."""
+    authorize(principal, PARTNERS, district("partner", partner_id))
+    partner, credentials = registry.rotate(partner_id, actor=principal.audit_name)
+    return {**registry.partner_view(partner), **credentials}
+
+
+def partner_scopes() -> tuple[str, ...]:
+    return registry.ALL_SCOPES
+
+
 def list_policies(principal: Principal) -> list[dict]:
     authorize(principal, POLICIES, district("policies"))
     items, _ = policies.list_admin(status=None, limit=100, cursor=None)

@@ -232,12 +232,26 @@ def home():
 @blp.route("/partners", methods=["GET", "POST"])
 @auth.signed_in
 def partners():
-    notice = None
+    notice, secrets_shown = None, None
     if request.method == "POST":
-        status = "suspended" if _form("action") == "disable" else "active"
-        changed = actions.set_partner_status(g.principal, _form("partner_id"), status)
-        notice = f"已{'停用' if status == 'suspended' else '恢复'}：{changed['name']}"
-    return _render("partners.html", partners=actions.list_partners(g.principal), notice=notice)
+        action = _form("action")
+        if action == "register":
+            redirect_uris = [u.strip() for u in _form("redirect_uris").split() if u.strip()]
+            body = {"name": _form("name"), "purpose": _form("purpose") or None, "redirect_uris": redirect_uris,
+                    "scopes": request.form.getlist("scopes"), "webhook_url": _form("webhook_url") or None}
+            if not body["name"]:
+                raise ValidationFailed({"name": ["请输入合作方名称。"]})
+            secrets_shown = actions.register_partner(g.principal, body)
+            notice = f"已登记合作方：{secrets_shown['name']}。以下密钥只显示这一次，请立即安全交付。"
+        elif action == "rotate":
+            secrets_shown = actions.rotate_partner_secrets(g.principal, _form("partner_id"))
+            notice = f"已更换 {secrets_shown['name']} 的密钥，旧密钥立即失效。以下新密钥只显示这一次。"
+        else:
+            status = "suspended" if action == "disable" else "active"
+            changed = actions.set_partner_status(g.principal, _form("partner_id"), status)
+            notice = f"已{'停用' if status == 'suspended' else '恢复'}：{changed['name']}"
+    return _render("partners.html", partners=actions.list_partners(g.principal), notice=notice,
+                   shown=secrets_shown, scopes=actions.partner_scopes())
 
 
 @blp.route("/people", methods=["GET", "POST"], endpoint="people")

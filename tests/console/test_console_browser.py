@@ -149,6 +149,17 @@ def test_operator_looks_up_a_citizen_with_a_reason_and_manages_staff(app, consol
     assert entry["reason"] == "市民来电咨询社保业务"
 
     operator.go("/partners", "partners")
+    page.fill("#partner-name", "南海农商银行")
+    page.fill("#partner-redirect", "https://bank.example.com/cb")
+    page.check("input[name=scopes][value='licences:read']")
+    page.click("#register-partner")
+    page.wait_for_selector("#partner-secrets")
+    operator.check("partner-registered")
+    client_id = page.locator("#partner-secrets dd code").first.inner_text()
+    assert client_id.startswith("nhtp_") and "南海农商银行" in operator.text("table")
+    page.click("text=更换 南海农商银行 的密钥")
+    page.wait_for_selector("#partner-secrets")
+    assert page.locator("#partner-secrets dd code").first.inner_text() == client_id  # same client, new secrets
     page.click("text=停用 佛山政务助手")
     page.wait_for_selector(".notice")
     assert "已停用" in operator.text() and "恢复 佛山政务助手" in operator.text()
