@@ -109,6 +109,7 @@ STAFF_ACTIONS: dict[str, StaffAction] = {
     "admin:people.lookup": _staff("Look up a citizen or an enterprise (with a reason)", "operator"),
     "admin:staff.manage": _staff("Create, disable and reset staff accounts", "operator"),
     "admin:partners.manage": _staff("Register and manage partner platforms", "operator"),
+    "admin:catalogue.manage": _staff("Manage the gov-service catalogue", "operator"),
     "admin:policies.manage": _staff("Draft, publish and withdraw policies", "policy_editor"),
     "admin:audit.read": _staff("Browse, verify and export the audit log", "auditor"),
     "admin:access_log.read": _staff("Search everyone's access logs", "auditor"),

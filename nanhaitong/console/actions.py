@@ -1,9 +1,10 @@
 """What the console does in domains whose services take no staff principal (partners,
-policies): ``authorize`` decides first, then the domain's own service does the work."""
+policies, the catalogue): ``authorize`` decides first, then the domain's own service does the work."""
 
 from __future__ import annotations
 
 from ..authorizations.decide import authorize, district
+from ..gov_services import service as gov_services
 from ..identity.principal import Principal
 from ..partners import registry
 from ..policy_push import service as policies
@@ -38,6 +39,18 @@ def rotate_partner_secrets(principal: Principal, partner_id: str) -> dict:
 
 def partner_scopes() -> tuple[str, ...]:
     return registry.ALL_SCOPES
+
+
+def list_catalogue(principal: Principal) -> list[dict]:
+    """The gov-service catalogue, retired items included (operators manage it)."""
+    authorize(principal, "admin:catalogue.manage", district("gov_services"))
+    items, _ = gov_services.list_items(include_retired=True, limit=200, cursor=None)
+    return [gov_services.item_view(item) for item in items]
+
+
+def set_catalogue_status(principal: Principal, code: str, status: str) -> dict:
+    authorize(principal, "admin:catalogue.manage", district("gov_service", code))
+    return gov_services.item_view(gov_services.update_item(code, {"status": status}, actor=principal.audit_name))
 
 
 def list_policies(principal: Principal) -> list[dict]:

@@ -44,7 +44,8 @@ STATIC = Path(__file__).parent / "static"
 ROLE_NAMES = {"operator": "运营人员", "policy_editor": "政策编辑", "payments_ops": "支付运营", "auditor": "审计人员"}
 # Each role's pages, in the navigation (label, endpoint).
 PAGES = {
-    "operator": [("合作方", "console.partners"), ("市民/企业查询", "console.people"), ("工作人员账号", "console.staff")],
+    "operator": [("合作方", "console.partners"), ("办事目录", "console.catalogue"), ("市民/企业查询", "console.people"),
+                 ("工作人员账号", "console.staff")],
     "policy_editor": [("政策", "console.policies")],
     "payments_ops": [("订单查询", "console.orders"), ("待审批退款", "console.refunds"),
                      ("对账", "console.reconciliation"), ("异常订单", "console.stuck")],
@@ -252,6 +253,17 @@ def partners():
             notice = f"已{'停用' if status == 'suspended' else '恢复'}：{changed['name']}"
     return _render("partners.html", partners=actions.list_partners(g.principal), notice=notice,
                    shown=secrets_shown, scopes=actions.partner_scopes())
+
+
+@blp.route("/catalogue", methods=["GET", "POST"])
+@auth.signed_in
+def catalogue():
+    notice = None
+    if request.method == "POST":
+        status = "retired" if _form("action") == "retire" else "active"
+        changed = actions.set_catalogue_status(g.principal, _form("code"), status)
+        notice = f"已{'下架' if status == 'retired' else '上架'}：{changed['name']}"
+    return _render("catalogue.html", items=actions.list_catalogue(g.principal), notice=notice)
 
 
 @blp.route("/people", methods=["GET", "POST"], endpoint="people")

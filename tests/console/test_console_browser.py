@@ -164,6 +164,14 @@ def test_operator_looks_up_a_citizen_with_a_reason_and_manages_staff(app, consol
     page.wait_for_selector(".notice")
     assert "已停用" in operator.text() and "恢复 佛山政务助手" in operator.text()
 
+    assert runner.invoke(args=["gov-services", "catalogue", "load"]).exit_code == 0
+    operator.go("/catalogue", "catalogue")
+    first = page.locator("table tbody tr:first-child button.danger")
+    name = first.inner_text().removeprefix("下架 ")
+    first.click()
+    page.wait_for_selector(".notice")
+    assert f"已下架：{name}" in operator.text() and f"上架 {name}" in operator.text()
+
     operator.go("/staff", "staff")
     page.fill("#new-phone", "13900139011")
     page.select_option("#new-role", "auditor")

@@ -7,7 +7,7 @@ from tests.authorizations.helpers import LI, verified
 from .conftest import console_sign_in, csrf
 
 PAGES = {
-    "operator": ["/console/partners", "/console/people", "/console/staff"],
+    "operator": ["/console/partners", "/console/catalogue", "/console/people", "/console/staff"],
     "policy_editor": ["/console/policies"],
     "payments_ops": ["/console/orders", "/console/refunds", "/console/reconciliation", "/console/stuck"],
     "auditor": ["/console/audit", "/console/audit/verify", "/console/access-log"],
