@@ -30,31 +30,28 @@ run: seed
 	$(VENV)/bin/gunicorn --workers 1 --threads 8 --timeout 60 \
 		--bind $(NHT_HOST):$(NHT_PORT) wsgi:app
 
-# The scaled-out shape on one machine (docs/deploy.md): PostgreSQL + Redis, gunicorn with
-# several workers (nanhaitong/gunicorn_config.py), a Celery worker and the beat scheduler,
-# and the sandbox upstreams as their own process (workers cannot share a mounted one).
-# Migrations are their own step, run once per deploy, never by the serving processes.
+# The scaled-out shape on one machine (docs/deploy.md), as a LOCAL REHEARSAL (sandbox
+# upstreams, generated secrets; it says so): on the PostgreSQL and Redis given by
+# PROD_DATABASE_URL / PROD_REDIS_URL (the database is created when missing), state under
+# NHT_DATA_DIR (secrets, the beat schedule). nanhaitong/rehearsal.py runs the migrations
+# and the demo seed as their own step, then the sandbox upstreams, a Celery worker, the
+# beat scheduler and gunicorn; Ctrl-C stops them all within 5 s.
 PROD_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/nanhaitong
 PROD_REDIS_URL ?= redis://127.0.0.1:6379/0
 PROD_SANDBOX_PORT ?= 8100
-PROD_ENV := NHT_DATABASE_URL=$(PROD_DATABASE_URL) NHT_REDIS_URL=$(PROD_REDIS_URL) \
+NHT_DATA_DIR ?= $(CURDIR)/var
+PROD_ENV := NHT_DATABASE_URL=$(PROD_DATABASE_URL) NHT_REDIS_URL=$(PROD_REDIS_URL) NHT_DATA_DIR=$(NHT_DATA_DIR) \
 	NHT_SANDBOX_URL=http://127.0.0.1:$(PROD_SANDBOX_PORT) NHT_SANDBOX_MOUNT=0
 
 migrate-prod: venv
-	@if command -v createdb >/dev/null; then createdb -h 127.0.0.1 -U postgres nanhaitong 2>/dev/null || true; fi
+	$(PY) -c 'import sys; from nanhaitong.rehearsal import create_database; create_database(sys.argv[1])' \
+		"$(PROD_DATABASE_URL)"
 	env $(PROD_ENV) $(FLASK) db upgrade
 	env $(PROD_ENV) $(FLASK) demo seed
 
-run-prod: migrate-prod
-	@mkdir -p var
-	@trap 'kill 0' INT TERM EXIT; \
-	$(PY) -m integrations.sandbox --host 127.0.0.1 --port $(PROD_SANDBOX_PORT) & \
-	env $(PROD_ENV) $(FLASK) payments sandbox-register && \
-	env $(PROD_ENV) $(FLASK) sms register-templates && \
-	env $(PROD_ENV) $(VENV)/bin/celery -A nanhaitong.jobs.worker:celery worker --loglevel=INFO --concurrency=4 & \
-	env $(PROD_ENV) $(VENV)/bin/celery -A nanhaitong.jobs.worker:celery beat --loglevel=INFO \
-		--schedule var/celerybeat-schedule & \
-	env $(PROD_ENV) $(VENV)/bin/gunicorn -c python:nanhaitong.gunicorn_config wsgi:app
+run-prod: venv
+	env NHT_DATA_DIR=$(NHT_DATA_DIR) $(PY) -m nanhaitong.rehearsal --database-url "$(PROD_DATABASE_URL)" \
+		--redis-url "$(PROD_REDIS_URL)" --sandbox-port $(PROD_SANDBOX_PORT)
 
 # Load benchmarks (not part of `make test`): wrk against gunicorn, SQLite then PostgreSQL,
 # with a bare-Flask ceiling; tables in bench/results/*.md, chart in bench/results/benchmark.png.

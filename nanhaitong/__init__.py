@@ -24,6 +24,9 @@ Using the API
 
 from __future__ import annotations
 
+import os
+import sys
+
 from flask import Flask
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -51,6 +54,9 @@ def create_app(config: dict | None = None) -> Flask:
         SECRET_KEY=app.config["SECRET_KEY"],
     )
     app.json.ensure_ascii = False  # Chinese text as UTF-8, not \u escapes
+    if _only_listing_commands():
+        _register_cli(app)
+        return app
 
     from . import db, i18n, jobs, observability, ratelimit, redis_client
     from .clients import init_app as init_clients
@@ -65,7 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_clients(app)
     jobs.init_app(app)
     _register_api(app)
-    _register_cli(app)
+    _register_cli(app)  # after the API: flask-smorest adds an `openapi` group of its own
     if app.config["SANDBOX"] and app.config["SANDBOX_MOUNT"]:
         _mount_sandbox(app)
     if app.config["PROXY_COUNT"]:
@@ -77,6 +83,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _register_api(app: Flask) -> None:
     from . import (
+        audit,
         authorizations,
         esign,
         gov_services,
@@ -102,6 +109,7 @@ def _register_api(app: Flask) -> None:
     api.register_blueprint(health_blp)
     identity.init_app(app, api)
     authorizations.init_app(app, api)
+    audit.init_app(app, api)
     licences.init_app(app, api)
     messages.init_app(app, api)
     esign.init_app(app, api)
@@ -111,26 +119,35 @@ def _register_api(app: Flask) -> None:
     policy_push.init_app(app, api)
     one_stop.init_app(app, api)
     app.register_blueprint(docs_assets_blp)
+    from . import console
+
+    console.init_app(app)
     app.extensions["nht.api"] = api
 
 
 def _register_cli(app: Flask) -> None:
-    from .audit.cli import audit_cli
-    from .cli import openapi_cli
-    from .crypto_cli import crypto_cli
-    from .demo import demo_cli
-    from .gov_services.cli import gov_services_cli
-    from .identity.cli import staff_cli
-    from .licences.cli import licences_cli
-    from .messages.cli import messages_cli
-    from .migrations.runner import db_cli
-    from .partners.cli import partners_cli
-    from .payments.cli import payments_cli
-    from .sms_templates import sms_cli
+    from .cli_lazy import register
 
-    for group in (audit_cli, crypto_cli, db_cli, demo_cli, gov_services_cli, licences_cli, messages_cli, openapi_cli,
-                  partners_cli, payments_cli, sms_cli, staff_cli):
-        app.cli.add_command(group)
+    register(app)
+
+
+def _only_listing_commands() -> bool:
+    """`flask --help` (or bare `flask`): the command list needs no more than the groups' names.
+
+    The Flask CLI says it is running (FLASK_RUN_FROM_CLI) and the command line names no
+    command, only the CLI's own options. Building the whole app (every domain, its
+    libraries) took several seconds for a help text."""
+    if os.environ.get("FLASK_RUN_FROM_CLI") != "true":
+        return False
+    rest, skip = [], False
+    for arg in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif arg in ("--app", "-A", "--env-file", "-e"):
+            skip = True
+        elif not arg.startswith(("--app=", "--env-file=")) and arg not in ("--debug", "--no-debug"):
+            rest.append(arg)
+    return not rest or rest[0] in ("--help", "-h", "--version")
 
 
 def _mount_sandbox(app: Flask) -> None:

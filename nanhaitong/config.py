@@ -115,6 +115,11 @@ _SETTINGS: dict[str, tuple[object, object]] = {
 _SETTINGS.update({  # payments (issue 8): see docs/payments.md
     "PAYMENTS_NOTIFY_BASE_URL": (None, str),  # where the gateways reach our callbacks (public https URL)
     "PAYMENTS_ORDER_TTL_SECONDS": (900, _int),
+    # Staff console (issue 24): a manual refund above this many fen needs a second
+    # payments_ops member's approval; an order stuck this long in refunding or
+    # fulfilment_failed is alerted on.
+    "PAYMENTS_REFUND_APPROVAL_FEN": (50_000, _int),
+    "PAYMENTS_STUCK_ALERT_SECONDS": (3600, _int),
     "WECHATPAY_BASE_URL": (None, str),
     "WECHATPAY_MCHID": ("1900000109", str),
     "WECHATPAY_APPID": ("wxd678efh567hg6787", str),

@@ -103,6 +103,7 @@ class AccessLogEntrySchema(ma.Schema):
     object_type = ma.fields.String(allow_none=True, required=True)
     object_id = ma.fields.String(allow_none=True, required=True)
     grant_id = ma.fields.String(allow_none=True, required=True)
+    reason = ma.fields.String(allow_none=True, metadata={"description": "Why a staff member looked (staff only)"})
 
 
 class AccessLogSchema(ma.Schema):

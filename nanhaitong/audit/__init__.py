@@ -6,3 +6,9 @@ hash. ``verify_chain`` (``flask audit verify``) walks the chain and reports the 
 event that was modified, deleted, reordered or inserted, and a truncated tail. The
 database refuses UPDATE and DELETE on events (triggers created by the migration).
 """
+
+
+def init_app(app, api) -> None:
+    from .routes import admin_audit_events_blp
+
+    api.register_blueprint(admin_audit_events_blp)

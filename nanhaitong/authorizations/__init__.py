@@ -15,7 +15,8 @@ __all__ = ["CITIZEN", "ENTERPRISE", "PARTNER", "SCOPES", "Decision", "Resource",
 
 
 def init_app(app: Flask, api) -> None:
-    from .routes import access_log_blp, blp
+    from .routes import access_log_blp, admin_access_log_blp, blp
 
     api.register_blueprint(blp)
     api.register_blueprint(access_log_blp)
+    api.register_blueprint(admin_access_log_blp)

@@ -21,7 +21,7 @@ from ..errors import Forbidden, NotFound
 from ..kernel import Principal, member_role
 from ..timeutil import as_utc, utcnow
 from .models import AccessLogEntry, Grant
-from .scopes import ACTIONS, CITIZEN, ENTERPRISE, PARTNER, role_holds
+from .scopes import ACTIONS, CITIZEN, DISTRICT, DISTRICT_ID, ENTERPRISE, PARTNER, STAFF, STAFF_ACTIONS, role_holds
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,11 @@ class Resource:
     owner_id: str
     id: str | None = None
     attrs: dict = field(default_factory=dict)  # what constraints look at: licence_type, service_code, amount_fen
+
+
+def district(type_: str, id_: str | None = None, **attrs) -> Resource:
+    """A district-wide object (the order book, the audit log, a staff account): staff work on it."""
+    return Resource(type=type_, owner_kind=DISTRICT, owner_id=DISTRICT_ID, id=id_, attrs=attrs)
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,8 @@ def _is_grantee(principal: Principal | None, resource: Resource) -> bool:
 
 def authorize(principal: Principal | None, action: str, resource: Resource, *, audit_denial: bool = True,
               record_use: bool = True) -> Decision:
+    if principal is not None and principal.kind == STAFF:
+        return _authorize_staff(principal, action, resource, audit_denial, record_use)
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
     grantee = _is_grantee(principal, resource)
@@ -135,6 +142,34 @@ def authorize(principal: Principal | None, action: str, resource: Resource, *, a
     return decision
 
 
+def _authorize_staff(principal: Principal, action: str, resource: Resource, audit_denial: bool,
+                     record_use: bool) -> Decision:
+    """Staff hold an action through their role; a four-eyes action refuses the one who asked.
+
+    Staff stand towards every citizen's and enterprise's data (that is their work), so a
+    use of a person's data is put in that person's access log, as any other's is."""
+    rule = STAFF_ACTIONS.get(action)
+    if rule is None:
+        raise ValueError(f"unknown staff action {action!r}")
+    problem = None
+    if principal.role not in rule.staff_roles:
+        problem = Forbidden("Your staff role does not allow this.", code="staff_role_required",
+                            details={"action": action, "roles": sorted(rule.staff_roles)})
+    elif rule.four_eyes and resource.attrs.get("requested_by") == principal.audit_name:
+        problem = Forbidden("A second staff member must approve this.", code="second_person_required",
+                            details={"action": action})
+    if problem is not None:
+        if audit_denial:
+            db.keep_as_evidence(lambda: audit("authorization.denied", result="denied", object_type=resource.type,
+                                              object_id=resource.id, details={"action": action,
+                                                                              "reason": problem.code}))
+        raise problem
+    decision = Decision(STAFF)
+    if record_use and resource.owner_kind in (CITIZEN, ENTERPRISE):
+        db.keep_as_evidence(lambda: _log_use(principal, action, resource, decision))
+    return decision
+
+
 def permitted(principal: Principal | None, action: str, resource: Resource) -> bool:
     """The same decision for filtering a list, with no side effect: False rather than a
     refusal (a skipped item is no denial to audit), and no use recorded (record the items
@@ -161,7 +196,8 @@ def _deny(principal: Principal, action: str, resource: Resource, rule, violation
 
 
 def _log_use(principal: Principal, action: str, resource: Resource, decision: Decision) -> None:
-    record_access(resource, accessor=principal, acting_as=decision.via, action=action, grant_id=decision.grant_id)
+    record_access(resource, accessor=principal, acting_as=decision.via, action=action, grant_id=decision.grant_id,
+                  reason=resource.attrs.get("reason"))
 
 
 # A plain INSERT, not an ORM object: the unit of work flushing one new row cost about
@@ -170,12 +206,13 @@ _INSERT_ACCESS = insert(AccessLogEntry.__table__)
 
 
 def record_access(resource: Resource, *, accessor: Principal, acting_as: str, action: str,
-                  grant_id: str | None = None) -> None:
+                  grant_id: str | None = None, reason: str | None = None) -> None:
     """Put a use of someone's data in their access log and the audit log (caller commits)."""
     db.session().execute(_INSERT_ACCESS, dict(
         owner_kind=resource.owner_kind, owner_id=resource.owner_id, accessor_kind=accessor.kind,
         accessor_id=accessor.account_id, acting_as=acting_as, action=action, object_type=resource.type,
-        object_id=resource.id, grant_id=grant_id,
+        object_id=resource.id, grant_id=grant_id, reason=reason,
     ))
     audit(f"access.{action}", object_type=resource.type, object_id=resource.id,
-          on_behalf_of=f"{resource.owner_kind}:{resource.owner_id}", details={"via": acting_as, "grant_id": grant_id})
+          on_behalf_of=f"{resource.owner_kind}:{resource.owner_id}",
+          details={"via": acting_as, "grant_id": grant_id, **({"reason": reason} if reason else {})})

@@ -71,3 +71,4 @@ class AccessLogEntry(Base):
     object_id: Mapped[str | None] = mapped_column(String(40))
     grant_id: Mapped[str | None] = mapped_column(String(26))
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    reason: Mapped[str | None] = mapped_column(String(200))  # a staff member's stated reason

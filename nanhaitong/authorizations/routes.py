@@ -3,6 +3,8 @@
 from flask import g
 from flask.views import MethodView
 
+from schemas.admin import AccessLogArgsSchema as AdminAccessLogArgsSchema
+from schemas.admin import AuditAccessLogSchema
 from schemas.authorizations import (
     AccessLogArgsSchema,
     AccessLogSchema,
@@ -89,3 +91,20 @@ class AccessLog(MethodView):
         """Every read or use of your data (or, acting for your enterprise, its data) by someone else."""
         items, next_cursor = service.access_log(g.principal, limit=args["limit"], cursor=args.get("cursor"))
         return {"items": service.access_log_views(items), "next_cursor": next_cursor}
+
+
+# -- everyone's access logs, for auditors (issue 24) -----------------------------------------
+
+admin_access_log_blp = Blueprint("admin_access_log", __name__, url_prefix="/api/v1/admin/access-log",
+                                 description="Every person's access log, for auditors.")
+
+
+@admin_access_log_blp.route("")
+class AdminAccessLog(MethodView):
+    @admin_access_log_blp.login_required("staff")
+    @admin_access_log_blp.arguments(AdminAccessLogArgsSchema, location="query")
+    @admin_access_log_blp.response(200, AuditAccessLogSchema)
+    def get(self, args):
+        """Access-log entries newest first, by owner, accessor or action (role auditor)."""
+        items, next_cursor = service.search_access_log(g.principal, **args)
+        return {"items": service.audit_access_log_views(items), "next_cursor": next_cursor}

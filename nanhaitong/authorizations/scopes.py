@@ -117,3 +117,38 @@ SCOPES["one_stop:evaluate"] = _rule("Rate a finished case and appraise the follo
 SCOPES["one_stop:benefits"] = _rule("See and confirm benefits granted without application (免申即享)",
                                     by=(ENTERPRISE,), to=(CITIZEN,), days=365, roles=("legal_representative",),
                                     level=2)
+
+# Issue 24 (the staff console): what the district's staff may do, by staff role. These are
+# not scopes anyone grants: a staff member holds an action through their role alone, and
+# ``authorize`` decides it like any other. District-wide objects (the order book, the audit
+# log) are resources owned by the district itself.
+STAFF = "staff"
+DISTRICT = "district"
+DISTRICT_ID = "nanhai"
+
+
+@dataclass(frozen=True)
+class StaffAction:
+    description: str
+    staff_roles: frozenset[str]
+    four_eyes: bool = False  # the staff member who asked for it may not also approve it
+
+
+def _staff(description: str, *roles: str, four_eyes: bool = False) -> StaffAction:
+    return StaffAction(description, frozenset(roles), four_eyes)
+
+
+STAFF_ACTIONS: dict[str, StaffAction] = {
+    "admin:payments.read": _staff("Search payment orders and read their timelines", "payments_ops"),
+    "admin:payments.refund": _staff("Refund a payment order by hand", "payments_ops"),
+    "admin:payments.approve_refund": _staff("Approve another's manual refund", "payments_ops", four_eyes=True),
+    "admin:payments.reconcile": _staff("Run reconciliation and resolve mismatches", "payments_ops"),
+    "admin:people.lookup": _staff("Look up a citizen or an enterprise (with a reason)", "operator"),
+    "admin:staff.manage": _staff("Create, disable and reset staff accounts", "operator"),
+    "admin:partners.manage": _staff("Register and manage partner platforms", "operator"),
+    "admin:catalogue.manage": _staff("Manage the gov-service catalogue", "operator"),
+    "admin:policies.manage": _staff("Draft, publish and withdraw policies", "policy_editor"),
+    "admin:audit.read": _staff("Browse, verify and export the audit log", "auditor"),
+    "admin:access_log.read": _staff("Search everyone's access logs", "auditor"),
+}
+

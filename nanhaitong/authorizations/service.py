@@ -12,7 +12,7 @@ from ..audit.service import record as audit
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..kernel import Principal
 from ..timeutil import as_utc, isoformat, utcnow
-from .decide import Resource, authorize, live_grant
+from .decide import Resource, authorize, district, live_grant
 from .models import AccessLogEntry, Grant, GrantEvent
 from .scopes import (
     CITIZEN,
@@ -264,6 +264,7 @@ def access_log_view(entry: AccessLogEntry, accessor: dict) -> dict:
         "object_type": entry.object_type,
         "object_id": entry.object_id,
         "grant_id": entry.grant_id,
+        "reason": entry.reason,
     }
 
 
@@ -307,3 +308,32 @@ def live_partner_consents(user_id: str, scope: str) -> list[Grant]:
         Grant.grantor_kind == CITIZEN, Grant.grantor_id == user_id, Grant.grantee_kind == PARTNER,
         Grant.status == "active")).scalars().all()
     return [g for g in rows if as_utc(g.not_before) <= now < as_utc(g.expires_at) and scope in json.loads(g.scopes)]
+
+
+# -- access logs for auditors (issue 24) ---------------------------------------------------
+
+def search_access_log(principal: Principal, *, owner_kind: str | None = None, owner_id: str | None = None,
+                      accessor_kind: str | None = None, accessor_id: str | None = None,
+                      action: str | None = None, limit: int = 50, cursor: str | None = None
+                      ) -> tuple[list[AccessLogEntry], str | None]:
+    """Everyone's access-log entries, newest first, for auditors (staff action ``admin:access_log.read``)."""
+    authorize(principal, "admin:access_log.read", district("access_log"))
+    query = select(AccessLogEntry)
+    for column, value in ((AccessLogEntry.owner_kind, owner_kind), (AccessLogEntry.owner_id, owner_id),
+                          (AccessLogEntry.accessor_kind, accessor_kind), (AccessLogEntry.accessor_id, accessor_id),
+                          (AccessLogEntry.action, action)):
+        if value:
+            query = query.where(column == value)
+    if cursor:
+        query = query.where(AccessLogEntry.id < cursor)
+    rows = db.session().execute(query.order_by(AccessLogEntry.id.desc()).limit(limit + 1)).scalars().all()
+    page = list(rows[:limit])
+    return page, (page[-1].id if len(rows) > limit else None)
+
+
+def audit_access_log_views(entries: list[AccessLogEntry]) -> list[dict]:
+    """Entries with both sides labelled (masked), for auditors."""
+    pairs = [(e.accessor_kind, e.accessor_id) for e in entries] + [(e.owner_kind, e.owner_id) for e in entries]
+    labels = kernel.parties(pairs)
+    return [{**access_log_view(e, labels[(e.accessor_kind, e.accessor_id)]),
+             "owner": labels[(e.owner_kind, e.owner_id)]} for e in entries]

@@ -28,11 +28,13 @@ from .directory import (
     registry_identifier,
     verified_identity,
 )
+from .staff import STAFF_ROLES
 from .tokens import ALGORITHM as TOKEN_ALGORITHM
 from .tokens import SM2_ALGORITHM as SM2_TOKEN_ALGORITHM
 from .tokens import decode_access_token, issue_access_token, keyring, token_algorithm, unverified_header
 
 __all__ = [
+    "people", "staff", "STAFF_ROLES",  # staff accounts and looking people up, for the staff console
     "SM2_TOKEN_ALGORITHM", "TOKEN_ALGORITHM", "certificate_subject", "consented_profile", "consume_code", "contact_phone",
     "count_enterprises", "decode_access_token", "enterprise_ids_where", "enterprise_profile",
     "enterprise_registration", "find_citizen", "issue_access_token", "keyring", "member_ids", "member_role",
@@ -44,7 +46,7 @@ __all__ = [
 def init_app(app: Flask, api) -> None:
     from .. import kernel
     from . import authn, tokens
-    from .admin_routes import admin_audit_blp, admin_auth_blp, admin_me_blp
+    from .admin_routes import admin_audit_blp, admin_auth_blp, admin_me_blp, admin_people_blp, admin_staff_blp
     from .enterprise_routes import enterprises_blp
     from .routes import auth_blp, me_blp, wellknown_blp
 
@@ -52,5 +54,5 @@ def init_app(app: Flask, api) -> None:
     tokens.init_app(app)
     authn.init_app(app)
     for blp in (auth_blp, me_blp, wellknown_blp, admin_auth_blp, admin_me_blp, admin_audit_blp,
-                enterprises_blp):
+                enterprises_blp, admin_people_blp, admin_staff_blp):
         api.register_blueprint(blp)

@@ -7,6 +7,14 @@ Staff tokens (audience ``staff``) are refused by citizen routes, and citizen tok
 from flask import g
 from flask.views import MethodView
 
+from schemas.admin import (
+    PeopleFoundSchema,
+    PeopleLookupSchema,
+    SecondFactorResetSchema,
+    StaffAccountListSchema,
+    StaffAccountSchema,
+    StaffCreateSchema,
+)
 from schemas.identity import (
     SmsCodeSentSchema,
     StaffAuditChainReportSchema,
@@ -18,7 +26,7 @@ from schemas.identity import (
 )
 
 from ..api import Blueprint
-from . import service, staff
+from . import people, service, staff
 
 admin_auth_blp = Blueprint("admin_auth", __name__, url_prefix="/api/v1/admin/auth",
                            description="Staff sign-in (password and SMS code), tokens and sign-out.")
@@ -97,7 +105,7 @@ class StaffMe(MethodView):
 
 @admin_audit_blp.route("/verify")
 class AuditVerify(MethodView):
-    @admin_audit_blp.login_required("staff", roles=("auditor",))
+    @admin_audit_blp.login_required("staff")
     @admin_audit_blp.response(200, StaffAuditChainReportSchema)
     def get(self):
         """Verify the audit log's hash chain (role `auditor`); the first break, if any, is reported.
@@ -105,3 +113,65 @@ class AuditVerify(MethodView):
         The verification itself is audited. The same check runs offline as `flask audit verify`.
         """
         return staff.verify_audit_chain(g.principal)
+
+
+# --- Operators: people look-ups and staff accounts (issue 24) --------------------------
+
+admin_people_blp = Blueprint("admin_people", __name__, url_prefix="/api/v1/admin/people",
+                             description="Look up a citizen or an enterprise (role operator), with a reason.")
+admin_staff_blp = Blueprint("admin_staff", __name__, url_prefix="/api/v1/admin/staff",
+                            description="Staff accounts (role operator): create, list, disable, reset.")
+
+
+@admin_people_blp.route("/lookups")
+class PeopleLookups(MethodView):
+    @admin_people_blp.login_required("staff")
+    @admin_people_blp.arguments(PeopleLookupSchema)
+    @admin_people_blp.response(200, PeopleFoundSchema)
+    def post(self, body):
+        """Find a citizen by phone or resident ID number (blind indexes), or an enterprise by USCC.
+
+        Exactly one key and a reason. Results are masked; each one found has the look-up,
+        with the reason, in their own access log."""
+        reason = body.pop("reason")
+        return people.lookup(g.principal, reason=reason, **body)
+
+
+@admin_staff_blp.route("")
+class StaffAccounts(MethodView):
+    @admin_staff_blp.login_required("staff")
+    @admin_staff_blp.response(200, StaffAccountListSchema)
+    def get(self):
+        """Every staff account, active or not, oldest first (phones masked)."""
+        return {"items": [staff.staff_view(a, full=True) for a in staff.list_by(g.principal)]}
+
+    @admin_staff_blp.login_required("staff")
+    @admin_staff_blp.arguments(StaffCreateSchema)
+    @admin_staff_blp.response(201, StaffAccountSchema)
+    @admin_staff_blp.alt_response(409, response="CONFLICT", description="`staff_phone_taken`")
+    def post(self, body):
+        """Create a staff account; it signs in with this password and SMS codes to this phone."""
+        return staff.staff_view(staff.create_by(g.principal, body["phone"], body["role"], body["password"]),
+                                full=True)
+
+
+@admin_staff_blp.route("/<ulid:staff_id>/deactivation")
+class StaffDeactivation(MethodView):
+    @admin_staff_blp.login_required("staff")
+    @admin_staff_blp.response(200, StaffAccountSchema)
+    @admin_staff_blp.alt_response(404, response="NOT_FOUND")
+    def post(self, staff_id):
+        """Disable a staff account; its sessions end at once."""
+        return staff.staff_view(staff.deactivate_by(g.principal, staff_id), full=True)
+
+
+@admin_staff_blp.route("/<ulid:staff_id>/second-factor")
+class StaffSecondFactor(MethodView):
+    @admin_staff_blp.login_required("staff")
+    @admin_staff_blp.arguments(SecondFactorResetSchema)
+    @admin_staff_blp.response(200, StaffAccountSchema)
+    @admin_staff_blp.alt_response(404, response="NOT_FOUND")
+    @admin_staff_blp.alt_response(409, response="CONFLICT", description="`staff_phone_taken`")
+    def put(self, body, staff_id):
+        """Reset the second factor: sign-in codes go to this phone from now on; every session ends."""
+        return staff.staff_view(staff.reset_second_factor_by(g.principal, staff_id, body["phone"]), full=True)

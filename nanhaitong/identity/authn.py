@@ -91,3 +91,15 @@ def init_app(app: Flask) -> None:
     app.extensions.setdefault("nht.authenticators", {}).update(
         citizen=authenticate_citizen, staff=authenticate_staff
     )
+
+
+def staff_principal(session_id: str) -> Principal | None:
+    """The principal of a live staff session (the console's cookie names it), or None."""
+    try:
+        auth_session, staff = _live_session({"sid": session_id}, "staff", StaffAccount)
+    except Unauthorized:
+        return None
+    if not staff.active:
+        return None
+    return Principal(kind="staff", account_id=staff.id, session_id=auth_session.id, audience=STAFF_AUDIENCE,
+                     assurance_level=3, role=staff.role)

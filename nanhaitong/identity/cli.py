@@ -106,3 +106,78 @@ def set_role(staff_id, role):
     except AppError as error:
         _fail(error)
     _echo({**staff.staff_view(account, full=True), "sessions_ended": ended})
+
+
+@staff_cli.command("disable")
+@click.option("--id", "staff_id", required=True, help="The staff account's id.")
+def disable(staff_id):
+    """Disable a staff account (the same as deactivate); its sessions end at once."""
+    try:
+        ended = staff.deactivate(staff_id)
+    except AppError as error:
+        _fail(error)
+    _echo({**staff.staff_view(staff.get(staff_id), full=True), "sessions_ended": ended})
+
+
+@staff_cli.command("reset")
+@click.option("--id", "staff_id", required=True, help="The staff account's id.")
+@click.option("--phone", callback=lambda c, p, v: _phone(c, p, v) if v else None,
+              help="Move the second factor: sign-in codes go to this phone from now on.")
+@click.option("--password", "new_password", is_flag=True, help="Set a new password (asked at a hidden prompt).")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from the first line of standard input.")
+def reset(staff_id, phone, new_password, password_stdin):
+    """Reset a staff account's second factor (its phone) and/or password; every session ends."""
+    password = None
+    if password_stdin:
+        password = _read_password_from_stdin()
+    elif new_password:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True,
+                                value_proc=_checked_password, err=True)
+    if not phone and not password:
+        raise click.UsageError("give --phone, --password or --password-stdin")
+    try:
+        account, ended = staff.reset(staff_id, phone=phone, password=password)
+    except AppError as error:
+        _fail(error)
+    _echo({**staff.staff_view(account, full=True), "sessions_ended": ended})
+
+
+# --- Token signing keys ------------------------------------------------------------------
+
+keys_cli = AppGroup("keys", help="Access-token signing keys (shared by every instance through the database).")
+
+
+@keys_cli.command("rotate")
+def keys_rotate():
+    """Start signing with a new key; the old one keeps verifying until its tokens expire."""
+    from flask import current_app
+
+    from .. import db
+    from ..audit.service import record as audit
+    from .tokens import create_signing_key
+
+    kid = create_signing_key()
+    with db.unit_of_work("audit_rotation"):
+        audit("keys.rotated", actor=staff.CLI_ACTOR, object_type="signing_key", object_id=kid)
+    ttl = current_app.config["ACCESS_TOKEN_TTL_SECONDS"]
+    _echo({"kid": kid, "previous_keys_verify_for_seconds": ttl + 60})
+
+
+@keys_cli.command("list")
+def keys_list():
+    """Every signing key: which one signs, and until when each retired one still verifies."""
+    from datetime import timedelta
+
+    from flask import current_app
+    from sqlalchemy import select
+
+    from .. import db
+    from ..timeutil import isoformat
+    from .models import SigningKey
+
+    ttl = timedelta(seconds=current_app.config["ACCESS_TOKEN_TTL_SECONDS"] + 60)
+    rows = db.session().execute(select(SigningKey).order_by(SigningKey.created_at)).scalars().all()
+    _echo([{"kid": row.kid, "algorithm": row.algorithm, "created_at": isoformat(row.created_at),
+            "signing": row.retired_at is None,
+            "retired_at": isoformat(row.retired_at) if row.retired_at else None,
+            "verifies_until": isoformat(row.retired_at + ttl) if row.retired_at else None} for row in rows])

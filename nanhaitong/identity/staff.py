@@ -20,6 +20,7 @@ from sqlalchemy import select
 from .. import db
 from ..audit.service import record as audit
 from ..audit.service import verify_chain
+from ..authorizations import authorize, district
 from ..errors import N_, Conflict, NotFound, Unauthorized, ValidationFailed
 from ..kernel import STAFF_AUDIENCE, Principal
 from ..security.masking import mask_phone
@@ -82,7 +83,8 @@ def phone_taken() -> Conflict:
 
 # --- Administration (the CLI) ---------------------------------------------------------
 
-@db.unit_of_work(conflict=phone_taken)  # created by someone else since we looked
+@db.unit_of_work("create_staff", conflict=Conflict("A staff account with this phone number already exists.",
+                                                  code="staff_phone_taken"))
 def create(phone: str, role: str, password: str, *, actor: str = CLI_ACTOR) -> StaffAccount:
     """Create an active staff account; 409 staff_phone_taken when the phone has one."""
     _check_role(role)
@@ -95,7 +97,7 @@ def create(phone: str, role: str, password: str, *, actor: str = CLI_ACTOR) -> S
     staff = StaffAccount(phone=phone, phone_index=codes.phone_index(phone),
                          password_hash=hash_password(password), role=role, active=True)
     session.add(staff)
-    session.flush()
+    session.flush()  # a concurrent duplicate: the unit turns it into staff_phone_taken
     audit("staff.created", actor=actor, object_type="staff_account", object_id=staff.id, details={"role": role})
     return staff
 
@@ -106,7 +108,7 @@ def list_accounts() -> list[StaffAccount]:
     ).scalars())
 
 
-@db.unit_of_work()
+@db.unit_of_work("deactivate_staff")
 def deactivate(staff_id: str, *, actor: str = CLI_ACTOR) -> int:
     """Deactivate an account and end its sessions at once; returns how many ended."""
     staff = get(staff_id)
@@ -118,7 +120,59 @@ def deactivate(staff_id: str, *, actor: str = CLI_ACTOR) -> int:
     return ended
 
 
-@db.unit_of_work()
+@db.unit_of_work("reset_staff")
+def reset(staff_id: str, *, phone: str | None = None, password: str | None = None,
+          actor: str = CLI_ACTOR) -> tuple[StaffAccount, int]:
+    """Reset an account's second factor (the phone its sign-in codes go to) and/or its
+    password; every session ends. Returns the account and how many sessions ended."""
+    if not phone and not password:
+        raise ValidationFailed({"phone": ["Give a new phone, a new password, or both."]})
+    staff = get(staff_id)
+    changed = []
+    if phone:
+        other = find_by_phone(phone)
+        if other is not None and other.id != staff.id:
+            raise phone_taken()
+        staff.phone, staff.phone_index = phone, codes.phone_index(phone)
+        changed.append("second_factor")
+    if password:
+        problem = password_problem(password)
+        if problem:
+            raise ValidationFailed({"password": [problem]})
+        staff.password_hash = hash_password(password)
+        changed.append("password")
+    ended = sessions.revoke_all("staff", staff.id, reason="staff_reset")
+    audit("staff.reset", actor=actor, object_type="staff_account", object_id=staff.id,
+          details={"changed": changed, "sessions_ended": ended})
+    return staff, ended
+
+
+# --- Administration by an operator (the admin API and the console) -------------------
+
+MANAGE = "admin:staff.manage"
+
+
+def create_by(principal: Principal, phone: str, role: str, password: str) -> StaffAccount:
+    authorize(principal, MANAGE, district("staff_accounts"))
+    return create(phone, role, password, actor=principal.audit_name)
+
+
+def list_by(principal: Principal) -> list[StaffAccount]:
+    authorize(principal, MANAGE, district("staff_accounts"))
+    return list_accounts()
+
+
+def deactivate_by(principal: Principal, staff_id: str) -> StaffAccount:
+    authorize(principal, MANAGE, district("staff_account", staff_id))
+    deactivate(staff_id, actor=principal.audit_name)
+    return get(staff_id)
+
+
+def reset_second_factor_by(principal: Principal, staff_id: str, phone: str) -> StaffAccount:
+    authorize(principal, MANAGE, district("staff_account", staff_id))
+    return reset(staff_id, phone=phone, actor=principal.audit_name)[0]
+
+
 def set_role(staff_id: str, role: str, *, actor: str = CLI_ACTOR) -> tuple[StaffAccount, int]:
     """Change an account's role; its sessions end (their tokens carry the old role).
 
@@ -190,9 +244,27 @@ def account(principal: Principal) -> StaffAccount:
 
 # --- Staff tools -----------------------------------------------------------------------
 
-@db.unit_of_work()
+@db.unit_of_work("verify_audit_chain")
 def verify_audit_chain(principal: Principal) -> dict:
     """Walk the audit chain for an auditor; the check itself is audited."""
+    authorize(principal, "admin:audit.read", district("audit_log"))
     report = verify_chain().as_dict()
     audit("audit.chain_verified", actor=principal.audit_name, details=report)
     return report
+
+
+# --- The staff console's sign-in (a server-rendered client of the same rules) ----------
+
+def console_sign_in(phone: str, password: str, code: str) -> str:
+    """``login``, for the console: answers the new session's id, which its cookie carries."""
+    from .tokens import decode_access_token
+
+    pair = login(phone, password, code)
+    return decode_access_token(pair["access_token"], (STAFF_AUDIENCE,))["sid"]
+
+
+def console_principal(session_id: str) -> Principal | None:
+    """The staff member of a live console session, or None when it has ended."""
+    from .authn import staff_principal
+
+    return staff_principal(session_id)

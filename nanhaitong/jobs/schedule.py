@@ -26,6 +26,8 @@ BEAT_SCHEDULE: dict[str, dict] = {
                                  "schedule": crontab(hour=18, minute=30)},
     # Multi-party signing envelopes past their expiry close and tell their parties.
     "esign-expire-envelopes": {"task": "nanhaitong.esign.tasks.expire_envelopes", "schedule": 300.0},
+    # Orders waiting too long in refunding or fulfilment_failed: an alert (once each).
+    "payments-alert-stuck": {"task": "payments.alert_stuck", "schedule": 300.0},
     # Webhook deliveries due a retry.
     "partners-webhooks-due": {"task": "nanhaitong.partners.webhooks.dispatch_due_webhooks", "schedule": 60.0},
     # One-stop services (issue 27): reminders for tomorrow's appointments at 18:00 China

@@ -3,6 +3,9 @@
 
 from flask import Flask
 
+# Its public face: the partner registry (for staff) and the partner API's operations.
+__all__ = ['registry', 'service']
+
 
 def init_app(app: Flask, api) -> None:
     from . import oauth, webhooks  # noqa: F401  (webhooks connects its event receivers)

@@ -7,11 +7,16 @@ See docs/payments.md: the order state machine (states.py), the channel protocols
 
 from flask import Flask
 
+# Its public face: the order book for staff (admin) and the citizens' operations (service).
+__all__ = ['admin', 'service']
+
 
 def init_app(app: Flask, api) -> None:
     from . import fulfilment  # noqa: F401  (registers the Celery tasks)
+    from .admin_routes import admin_payments_blp
     from .routes import accounts_blp, callbacks_blp, orders_blp
 
     api.register_blueprint(accounts_blp)
     api.register_blueprint(orders_blp)
     api.register_blueprint(callbacks_blp)
+    api.register_blueprint(admin_payments_blp)

@@ -46,6 +46,14 @@ def reconcile(day, channel):
         sys.exit(1)
 
 
+@payments_cli.command("alert-stuck")
+def alert_stuck():
+    """Alert on orders waiting too long in refunding or fulfilment_failed (also a Celery task)."""
+    from .admin import alert_stuck_orders
+
+    click.echo(f"alerted on {alert_stuck_orders()} stuck order(s)")
+
+
 @payments_cli.command("sandbox-register")
 def sandbox_register():
     """Tell a separately running sandbox (NHT_SANDBOX_URL) our merchant keys, as a merchant

@@ -172,6 +172,13 @@ def reconcile_day(day: str | None = None) -> int:
     return len(reconcile_and_record(day))
 
 
+@shared_task(name="payments.alert_stuck")
+def alert_stuck() -> int:
+    from .admin import alert_stuck_orders
+
+    return alert_stuck_orders()
+
+
 # -- telling the user ----------------------------------------------------------------------
 
 _MESSAGES = {

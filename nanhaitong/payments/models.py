@@ -106,3 +106,70 @@ class GasBillClaim(Base):
     bill_key: Mapped[str] = mapped_column(String(140), primary_key=True)  # account blind index + bill id
     order_id: Mapped[str] = mapped_column(ForeignKey("payment_orders.id"), unique=True)
     claimed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+# -- staff work on payments (issue 24) ----------------------------------------------------
+
+class RefundRequest(Base):
+    """A manual refund asked for by a payments_ops member, with its reason.
+
+    Above ``PAYMENTS_REFUND_APPROVAL_FEN`` it waits (``pending_approval``) for a second
+    payments_ops member; then (or at once below it) the order is refunded through its
+    channel, as an automatic refund is. One open request per order."""
+
+    __tablename__ = "payment_refund_requests"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    order_id: Mapped[str] = mapped_column(ForeignKey("payment_orders.id"), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), index=True)  # pending_approval | rejected | executed
+    requested_by: Mapped[str] = mapped_column(String(60))
+    decided_by: Mapped[str | None] = mapped_column(String(60))
+    decision_note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ReconciliationRun(Base):
+    """One comparison of a channel's statement for a day with our orders."""
+
+    __tablename__ = "reconciliation_runs"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    day: Mapped[str] = mapped_column(String(10), index=True)  # China Standard Time date
+    channel: Mapped[str] = mapped_column(String(8))  # wechat | alipay | all
+    started_by: Mapped[str] = mapped_column(String(60))
+    mismatches: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ReconciliationMismatch(Base):
+    """One difference found by a run, and how staff resolved it."""
+
+    __tablename__ = "reconciliation_mismatches"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    run_id: Mapped[str] = mapped_column(ForeignKey("reconciliation_runs.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    channel: Mapped[str] = mapped_column(String(8))
+    out_trade_no: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[str | None] = mapped_column(String(26))
+    statement_amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    our_amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    our_status: Mapped[str | None] = mapped_column(String(20))
+    resolution_note: Mapped[str | None] = mapped_column(String(500))
+    resolved_by: Mapped[str | None] = mapped_column(String(60))
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class StuckOrderAlert(Base):
+    """An order that waited too long in refunding or fulfilment_failed was alerted on (once)."""
+
+    __tablename__ = "payment_stuck_alerts"
+    __table_args__ = (UniqueConstraint("order_id", "status"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    order_id: Mapped[str] = mapped_column(ForeignKey("payment_orders.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    alerted_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -70,15 +70,22 @@ def reconcile(day: date, channel: str | None = None) -> list[dict]:
     return mismatches
 
 
-def reconcile_and_record(day: str | date | None = None, channel: str | None = None) -> list[dict]:
-    """Run it and put the outcome in the audit log (the scheduled job runs yesterday's)."""
+def reconcile_and_record(day: str | date | None = None, channel: str | None = None,
+                         started_by: str = "system:payments") -> list[dict]:
+    """Run it, keep the run and its mismatches for staff to resolve (the console's
+    reconciliation page), and put the outcome in the audit log (the scheduled job runs
+    yesterday's)."""
+    from .admin import record_run
+
     if day is None:
         day = china_today() - timedelta(days=1)
     elif isinstance(day, str):
         day = date.fromisoformat(day)
     found = reconcile(day, channel)
-    with db.unit_of_work():
-        audit("payment.reconciled", actor="system:payments", result="failure" if found else "success",
+    with db.unit_of_work("record"):
+        run = record_run(day, channel, found, started_by)
+        audit("payment.reconciled", actor=started_by, result="failure" if found else "success",
+              object_type="reconciliation_run", object_id=run.id,
               details={"date": day.isoformat(), "channel": channel or "all", "mismatches": len(found),
                        "kinds": sorted({m["kind"] for m in found})})
     return found

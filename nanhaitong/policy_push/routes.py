@@ -4,6 +4,7 @@ staff with policy_editor) and an enterprise's matches (/api/v1/enterprises/{id}/
 from flask import g
 from flask.views import MethodView
 
+from schemas.admin import PolicyPreviewResultSchema, PolicyPreviewSchema
 from schemas.policy_push import (
     AdminPolicyListArgsSchema,
     AdminPolicyListSchema,
@@ -50,6 +51,16 @@ class PolicyItem(MethodView):
     def get(self, policy_id):
         """One published policy, its current version (drafts and withdrawn policies are 404)."""
         return service.policy_view(*service.get_published(policy_id))
+
+
+@admin_blp.route("/preview")
+class AdminPolicyPreview(MethodView):
+    @admin_blp.login_required("staff")
+    @admin_blp.arguments(PolicyPreviewSchema)
+    @admin_blp.response(200, PolicyPreviewResultSchema)
+    def post(self, body):
+        """How many enterprises a draft's targeting rules match today (role policy_editor), before publishing."""
+        return {"matched": service.preview_match_count(g.principal, body["rules"])}
 
 
 @admin_blp.route("")

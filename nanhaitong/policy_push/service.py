@@ -298,3 +298,17 @@ def admin_view(policy: Policy) -> dict:
 
 def match_view(policy: Policy, version: PolicyVersion, explanation: dict) -> dict:
     return {"policy": policy_view(policy, version), "rules": explanation["rules"]}
+
+
+# -- staff: previewing a draft's reach (issue 24) -----------------------------------------
+
+def preview_match_count(principal: Principal, rules: dict) -> int:
+    """How many enterprises the targeting rules match today, before anything is published."""
+    from ..authorizations import district
+
+    authorize(principal, "admin:policies.manage", district("policies"))
+    problems = targeting.validate(rules or {})
+    if problems:
+        raise ValidationFailed({"rules": problems})
+    matching = matching_enterprise_ids(targeting.normalise(rules or {})).subquery()
+    return db.session().execute(select(func.count()).select_from(matching)).scalar_one()

@@ -60,7 +60,7 @@ from .helpers import (
 
 # Not API operations (as in the route-auth test): spec/docs pages, their assets, static files.
 NOT_API_ENDPOINTS = {"static", "docs_assets.asset"}
-NOT_API_PREFIXES = ("api-docs.",)
+NOT_API_PREFIXES = ("api-docs.", "console.")  # the staff console's pages call the same services
 
 # -- the callers ------------------------------------------------------------------------
 # owner            a citizen (LI) who owns the objects: their sessions, the grants they gave
@@ -468,6 +468,50 @@ OBJECTS.update({
 })
 BODIES.update({
     ("PUT", "/api/v1/admin/policies/<ulid:policy_id>"): lambda w: policy_body(),
+})
+
+
+# -- the staff's admin API (issue 24) ------------------------------------------------------------
+# Citizen and partner tokens are 401 (not staff tokens). The "staff" caller is an operator:
+# the payments, refund and audit routes are another role's (403, decided before any lookup,
+# so an id says nothing); staff accounts are the operator's own work.
+_staff_ids = iter(range(20, 100))
+_OTHER_ROLE = _partner_row(403)
+
+
+def _make_staff_account(app) -> dict:
+    from tests.identity.test_staff_cli import create_staff
+
+    return {"staff_id": create_staff(app, f"139001390{next(_staff_ids):02d}", "auditor")["id"]}
+
+
+def _any_ids(_world) -> dict:
+    return {name: NO_SUCH_ID for name in ("order_id", "request_id", "run_id", "mismatch_id", "event_id")}
+
+
+MATRIX.update({
+    ("GET", "/api/v1/admin/payment-orders/<ulid:order_id>"): {"any admin object": _OTHER_ROLE},
+    ("POST", "/api/v1/admin/payment-orders/<ulid:order_id>/refunds"): {"any admin object": _OTHER_ROLE},
+    ("POST", "/api/v1/admin/refund-requests/<ulid:request_id>/approval"): {"any admin object": _OTHER_ROLE},
+    ("POST", "/api/v1/admin/refund-requests/<ulid:request_id>/rejection"): {"any admin object": _OTHER_ROLE},
+    ("GET", "/api/v1/admin/reconciliation-runs/<ulid:run_id>"): {"any admin object": _OTHER_ROLE},
+    ("PUT", "/api/v1/admin/reconciliation-mismatches/<ulid:mismatch_id>/resolution"): {
+        "any admin object": _OTHER_ROLE},
+    ("GET", "/api/v1/admin/audit/events/<ulid:event_id>"): {"any admin object": _OTHER_ROLE},
+    ("POST", "/api/v1/admin/staff/<ulid:staff_id>/deactivation"): {"a staff account": _partner_row(200)},
+    ("PUT", "/api/v1/admin/staff/<ulid:staff_id>/second-factor"): {"a staff account": _partner_row(200)},
+})
+OBJECTS.update({
+    "any admin object": _any_ids,
+    "a staff account": lambda w: _make_staff_account(w.app),
+})
+BODIES.update({
+    ("POST", "/api/v1/admin/payment-orders/<ulid:order_id>/refunds"): lambda w: {"reason": "矩阵测试退款"},
+    ("POST", "/api/v1/admin/refund-requests/<ulid:request_id>/approval"): lambda w: {},
+    ("POST", "/api/v1/admin/refund-requests/<ulid:request_id>/rejection"): lambda w: {},
+    ("PUT", "/api/v1/admin/reconciliation-mismatches/<ulid:mismatch_id>/resolution"): lambda w: {"note": "已处理"},
+    ("PUT", "/api/v1/admin/staff/<ulid:staff_id>/second-factor"): lambda w: {
+        "phone": f"139001391{next(_staff_ids):02d}"},
 })
 
 

@@ -1,0 +1,89 @@
+"""What the console does in domains whose services take no staff principal (partners,
+policies, the catalogue): ``authorize`` decides first, then the domain's own service does the work."""
+
+from __future__ import annotations
+
+from ..authorizations import authorize, district
+from ..gov_services import service as gov_services
+from ..kernel import Principal
+from ..partners import registry
+from ..policy_push import service as policies
+
+PARTNERS, POLICIES = "admin:partners.manage", "admin:policies.manage"
+
+
+def list_partners(principal: Principal) -> list[dict]:
+    authorize(principal, PARTNERS, district("partners"))
+    items, _ = registry.list_partners(limit=100, cursor=None)
+    return [registry.partner_view(p) for p in items]
+
+
+def set_partner_status(principal: Principal, partner_id: str, status: str) -> dict:
+    authorize(principal, PARTNERS, district("partner", partner_id))
+    return registry.partner_view(registry.set_status(partner_id, status, actor=principal.audit_name))
+
+
+def register_partner(principal: Principal, body: dict) -> dict:
+    """Register a partner; its secrets are in the answer, once."""
+    authorize(principal, PARTNERS, district("partners"))
+    partner, credentials = registry.create(body, actor=principal.audit_name)
+    return {**registry.partner_view(partner), **credentials}
+
+
+def rotate_partner_secrets(principal: Principal, partner_id: str) -> dict:
+    """New client, HMAC and webhook secrets (the old ones stop at once); in the answer, once."""
+    authorize(principal, PARTNERS, district("partner", partner_id))
+    partner, credentials = registry.rotate(partner_id, actor=principal.audit_name)
+    return {**registry.partner_view(partner), **credentials}
+
+
+def partner_scopes() -> tuple[str, ...]:
+    return registry.ALL_SCOPES
+
+
+def list_catalogue(principal: Principal) -> list[dict]:
+    """The gov-service catalogue, retired items included (operators manage it)."""
+    authorize(principal, "admin:catalogue.manage", district("gov_services"))
+    items, _ = gov_services.list_items(include_retired=True, limit=200, cursor=None)
+    return [gov_services.item_view(item) for item in items]
+
+
+def set_catalogue_status(principal: Principal, code: str, status: str) -> dict:
+    authorize(principal, "admin:catalogue.manage", district("gov_service", code))
+    return gov_services.item_view(gov_services.update_item(code, {"status": status}, actor=principal.audit_name))
+
+
+def list_policies(principal: Principal) -> list[dict]:
+    authorize(principal, POLICIES, district("policies"))
+    items, _ = policies.list_admin(status=None, limit=100, cursor=None)
+    return [policies.admin_view(p) for p in items]
+
+
+def get_policy(principal: Principal, policy_id: str) -> dict:
+    authorize(principal, POLICIES, district("policy", policy_id))
+    return policies.admin_view(policies.get_admin(policy_id))
+
+
+def draft_policy(principal: Principal, fields: dict) -> str:
+    authorize(principal, POLICIES, district("policies"))
+    return policies.create_policy(principal, fields).id
+
+
+def save_policy(principal: Principal, policy_id: str, fields: dict) -> None:
+    authorize(principal, POLICIES, district("policy", policy_id))
+    policies.save(principal, policy_id, fields)
+
+
+def publish_policy(principal: Principal, policy_id: str) -> None:
+    authorize(principal, POLICIES, district("policy", policy_id))
+    policies.publish(principal, policy_id)
+
+
+def withdraw_policy(principal: Principal, policy_id: str) -> None:
+    authorize(principal, POLICIES, district("policy", policy_id))
+    policies.withdraw(principal, policy_id)
+
+
+def preview_match_count(principal: Principal, rules: dict) -> int:
+    """How many enterprises the targeting rules match today (before publishing)."""
+    return policies.preview_match_count(principal, rules)

@@ -1,0 +1,33 @@
+"""Staff of every role, signed in through the admin API as the console's users are."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.authorizations.helpers import APP_SETTINGS
+from tests.identity.conftest import Citizen
+from tests.identity.test_staff_auth import sign_in_staff
+from tests.identity.test_staff_cli import create_staff
+
+STAFF_PHONES = {"operator": "13900139001", "policy_editor": "13900139002", "payments_ops": "13900139003",
+                "auditor": "13900139004", "payments_ops_2": "13900139005"}
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(**APP_SETTINGS, PAYMENTS_REFUND_APPROVAL_FEN=2000, PAYMENTS_STUCK_ALERT_SECONDS=0)
+
+
+@pytest.fixture
+def staff_of(app, client):
+    """``staff_of("payments_ops")``: a staff member of that role, created and signed in."""
+    made: dict[str, Citizen] = {}
+
+    def _staff(name: str) -> Citizen:
+        if name not in made:
+            created = create_staff(app, STAFF_PHONES[name], name.removesuffix("_2"))
+            made[name] = sign_in_staff(app, client, STAFF_PHONES[name])
+            made[name].staff_id = created["id"]
+        return made[name]
+
+    return _staff
