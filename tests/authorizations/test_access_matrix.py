@@ -27,36 +27,28 @@ from nanhaitong import create_app
 from nanhaitong.ids import new_id
 from tests.conftest import LiveServer, app_settings, empty_database, empty_redis
 from tests.database_snapshot import DatabaseSnapshot
-from tests.identity.conftest import Citizen, read_code, sign_in_with
-from tests.identity.test_staff_auth import sign_in_staff
-from tests.identity.test_staff_cli import create_staff
 from tests.messages.conftest import send_to_enterprise, send_to_user
-
-from .helpers import (
-    APP_SETTINGS,
+from tests.support.citizens import (
     CHEN,
-    GUICHENG,
     HE,
     HUANG,
     LI,
     LIANG,
-    NO_SUCH_ID,
     OU,
-    SHISHAN,
+    Citizen,
     account,
-    act_for,
-    act_under,
-    add_member,
     bearer,
     citizen_at,
-    create_grant,
-    expire,
     open_session,
-    registered,
-    revoke,
+    read_code,
+    sign_in_with,
     user_id,
     verified,
 )
+from tests.support.enterprises import GUICHENG, SHISHAN, act_for, add_member, registered
+from tests.support.grants import act_under, create_grant, expire, revoke
+from tests.support.settings import APP_SETTINGS, NO_SUCH_ID
+from tests.support.staff import create_staff, sign_in_staff
 
 # Not API operations (as in the route-auth test): spec/docs pages, their assets, static files.
 NOT_API_ENDPOINTS = {"static", "docs_assets.asset"}

@@ -19,20 +19,9 @@ import requests
 from cryptography import x509
 from PIL import Image, ImageDraw
 
-from tests.authorizations.helpers import (  # noqa: F401
-    APP_SETTINGS,
-    CHEN,
-    GUICHENG,
-    HE,
-    LI,
-    OU,
-    act_for,
-    registered,
-    set_level,
-    user_id,
-    verified,
-)
-from tests.identity.conftest import Citizen
+from tests.support.citizens import CHEN, LI, Citizen, set_level, user_id, verified
+from tests.support.enterprises import GUICHENG, registered
+from tests.support.settings import APP_SETTINGS
 
 ESIGN = "/api/v1/esign"
 

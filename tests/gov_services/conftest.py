@@ -13,7 +13,7 @@ import json
 import pytest
 import requests
 
-from tests.authorizations.helpers import APP_SETTINGS
+from tests.support.settings import APP_SETTINGS
 
 CATALOGUE = "/api/v1/gov-services"
 APPLICATIONS = "/api/v1/applications"

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 from nanhaitong.gov_services.service import CATALOGUE_FILE
-from tests.identity.conftest import assert_error
-from tests.identity.test_staff_auth import sign_in_staff
-from tests.identity.test_staff_cli import create_staff
+from tests.support.errors import assert_error
+from tests.support.staff import create_staff, sign_in_staff
 
 from .conftest import CATALOGUE, SAMPLES, load_catalogue
 

@@ -17,8 +17,8 @@ import pytest
 import requests
 
 from integrations.sandbox.licence_data import EXPIRING_CODE, REVOKED_CODE, TAMPERED_CODE  # noqa: F401
-from tests.authorizations.helpers import APP_SETTINGS
-from tests.identity.conftest import Citizen, request_code
+from tests.support.citizens import Citizen, request_code
+from tests.support.settings import APP_SETTINGS
 
 LICENCES = "/api/v1/licences"
 VERIFICATIONS = "/api/v1/licence-verifications"

@@ -5,18 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.authorizations.helpers import (
-    CHEN,
-    LI,
-    OU,
-    act_under,
-    create_grant,
-    expire,
-    revoke,
-    user_id,
-    verified,
-)
-from tests.identity.conftest import assert_error
+from tests.support.citizens import CHEN, LI, OU, user_id, verified
+from tests.support.errors import assert_error
+from tests.support.grants import act_under, create_grant, expire, revoke
 
 from .conftest import LICENCES, access_log, by_type, sync, wallet
 

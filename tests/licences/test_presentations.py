@@ -16,8 +16,9 @@ from jwcrypto import jwk, jws
 from PIL import Image
 
 from nanhaitong.timeutil import china_today
-from tests.authorizations.helpers import CHEN, HUANG, LI, OU, act_under, create_grant, verified
-from tests.identity.conftest import assert_error
+from tests.support.citizens import CHEN, HUANG, LI, OU, verified
+from tests.support.errors import assert_error
+from tests.support.grants import act_under, create_grant
 
 from .conftest import LICENCES, by_type, library_change, present, sync, verify, with_payload
 

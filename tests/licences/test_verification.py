@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from nanhaitong.identity import tokens
 from nanhaitong.timeutil import china_today
-from tests.authorizations.helpers import CHEN, HUANG, user_id, verified
-from tests.identity.conftest import assert_error
+from tests.support.citizens import CHEN, HUANG, user_id, verified
+from tests.support.errors import assert_error
 
 from .conftest import (
     VERIFICATIONS,

@@ -8,7 +8,7 @@ import requests
 
 from nanhaitong import db
 from nanhaitong.messages import service
-from tests.authorizations.helpers import APP_SETTINGS
+from tests.support.settings import APP_SETTINGS
 
 MESSAGES = "/api/v1/messages"
 DEVICES = "/api/v1/me/devices"

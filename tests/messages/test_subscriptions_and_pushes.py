@@ -11,8 +11,8 @@ from sqlalchemy import select
 from nanhaitong import db
 from nanhaitong.messages import service
 from nanhaitong.messages.models import Device, PushDelivery
-from tests.authorizations.helpers import citizen_at
-from tests.identity.conftest import assert_error
+from tests.support.citizens import citizen_at
+from tests.support.errors import assert_error
 
 from .conftest import DEVICES, MESSAGES, end_outage, push_due, push_outage, pushes, send_to_user
 

@@ -14,8 +14,8 @@ import pytest
 import requests
 
 from integrations.sandbox.demo_data import BUS_CARDS, GAS_ACCOUNTS
-from tests.authorizations.helpers import APP_SETTINGS, citizen_at
-from tests.identity.conftest import Citizen
+from tests.support.citizens import Citizen, citizen_at
+from tests.support.settings import APP_SETTINGS
 
 ACCOUNTS = "/api/v1/utility-accounts"
 ORDERS = "/api/v1/payment-orders"

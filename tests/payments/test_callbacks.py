@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from nanhaitong import db
 from nanhaitong.payments.models import PaymentEvent
-from tests.authorizations.helpers import audit_rows, details
+from tests.support.audit import audit_rows, details
 
 from .conftest import CARD, bind, build_notification, created, order, pay, send, status_of, topups
 

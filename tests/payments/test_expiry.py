@@ -12,7 +12,7 @@ from .conftest import CARD, ORDERS, bind, created, order, sandbox
 
 @pytest.fixture
 def app(make_app):
-    from tests.authorizations.helpers import APP_SETTINGS
+    from tests.support.settings import APP_SETTINGS
 
     return make_app(**APP_SETTINGS, PAYMENTS_ORDER_TTL_SECONDS=2)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.identity.conftest import assert_error
+from tests.support.errors import assert_error
 
 from .conftest import CARD, GAS, ORDERS, bind, created, gas_payments, order, pay, topups, wait_for
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.authorizations.helpers import audit_rows, details
+from tests.support.audit import audit_rows, details
 
 from .conftest import (
     CARD,

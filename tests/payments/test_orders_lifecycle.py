@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 
 from nanhaitong.payments import states
-from tests.identity.conftest import assert_error
+from tests.support.errors import assert_error
 
 from .conftest import CARD, GAS, ORDERS, bind, created, pay, sandbox
 

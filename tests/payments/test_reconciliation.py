@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 
 from nanhaitong.timeutil import china_today
-from tests.authorizations.helpers import audit_rows, details
+from tests.support.audit import audit_rows, details
 
 from .conftest import CARD, bind, created, order, pay, sandbox
 

@@ -17,9 +17,8 @@ from nanhaitong import db
 from nanhaitong.identity.models import Enterprise
 from nanhaitong.licences.models import Licence
 from schemas.policy_push import PolicyWriteSchema
-from tests.authorizations.helpers import APP_SETTINGS
-from tests.identity.test_staff_auth import sign_in_staff
-from tests.identity.test_staff_cli import create_staff
+from tests.support.settings import APP_SETTINGS
+from tests.support.staff import create_staff, sign_in_staff
 
 ADMIN = "/api/v1/admin/policies"
 PUBLIC = "/api/v1/policies"

@@ -10,8 +10,9 @@ from nanhaitong import db
 from nanhaitong.messages.models import Message, PushDelivery
 from nanhaitong.policy_push import fanout
 from nanhaitong.policy_push.models import PolicyFanOut
-from tests.authorizations.helpers import CHEN, GUICHENG, HUANG, SHISHAN, act_for, registered, verified
 from tests.messages.conftest import end_outage, push_due, push_outage, pushes
+from tests.support.citizens import CHEN, HUANG, verified
+from tests.support.enterprises import GUICHENG, SHISHAN, act_for, registered
 
 from .conftest import ADMIN, MESSAGES, create, policy_body, publish, published
 

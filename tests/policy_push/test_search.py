@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.identity.conftest import assert_error
+from tests.support.errors import assert_error
 
 from .conftest import ADMIN, PUBLIC, create, policy_body, publish, published
 
