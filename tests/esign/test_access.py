@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from tests.support.audit import audit_rows, details
 from tests.support.citizens import citizen_at
+from tests.support.documents import make_pdf
 from tests.support.enterprises import act_for
 from tests.support.errors import assert_error
 from tests.support.grants import act_under, create_grant, revoke
 
-from .conftest import ESIGN, esign_code, issue, make_pdf, register_seal, request_signing, sign
+from .conftest import ESIGN, esign_code, issue, register_seal, request_signing, sign
 
 
 def _member(chen, sign_in, role="handler", level=3):

@@ -8,19 +8,11 @@ import io
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from tests.support.audit import audit_rows, details
+from tests.support.documents import make_pdf
 from tests.support.errors import assert_error
 from tests.support.signing import pyhanko_statuses
 
-from .conftest import (
-    ESIGN,
-    ca_bundle,
-    esign_code,
-    issue,
-    make_pdf,
-    register_seal,
-    request_signing,
-    sign,
-)
+from .conftest import ESIGN, ca_bundle, esign_code, issue, register_seal, request_signing, sign
 
 
 def test_a_citizen_signs_a_pdf_that_pyhanko_accepts(li):

@@ -9,9 +9,10 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import copy_into_new_writer
 
 from tests.support.audit import audit_rows
+from tests.support.documents import make_pdf
 from tests.support.errors import assert_error
 
-from .conftest import ESIGN, issue, make_pdf, request_signing
+from .conftest import ESIGN, issue, request_signing
 
 
 def encrypted_pdf() -> bytes:

@@ -12,10 +12,11 @@ from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 
+from tests.support.documents import make_pdf
 from tests.support.errors import assert_error
 from tests.support.signing import pyhanko_statuses
 
-from .conftest import ESIGN, issue, make_pdf, sign, verify
+from .conftest import ESIGN, issue, sign, verify
 
 
 def test_an_intact_signature_reports_signer_trust_and_times(li):

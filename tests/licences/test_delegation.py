@@ -8,8 +8,9 @@ import pytest
 from tests.support.citizens import CHEN, LI, OU, user_id, verified
 from tests.support.errors import assert_error
 from tests.support.grants import act_under, create_grant, expire, revoke
+from tests.support.licences import LICENCES, sync, wallet
 
-from .conftest import LICENCES, access_log, by_type, sync, wallet
+from .conftest import access_log, by_type
 
 
 @pytest.fixture

@@ -19,8 +19,9 @@ from nanhaitong.timeutil import china_today
 from tests.support.citizens import CHEN, HUANG, LI, OU, verified
 from tests.support.errors import assert_error
 from tests.support.grants import act_under, create_grant
+from tests.support.licences import LICENCES, sync
 
-from .conftest import LICENCES, by_type, library_change, present, sync, verify, with_payload
+from .conftest import by_type, library_change, present, verify, with_payload
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from nanhaitong.identity import tokens
 from nanhaitong.timeutil import china_today
 from tests.support.citizens import CHEN, HUANG, user_id, verified
 from tests.support.errors import assert_error
+from tests.support.licences import sync
 
 from .conftest import (
     VERIFICATIONS,
@@ -27,7 +28,6 @@ from .conftest import (
     library_change,
     library_drop,
     present,
-    sync,
     unb64url_json,
     verify,
     with_header,

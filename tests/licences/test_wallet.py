@@ -22,16 +22,9 @@ from nanhaitong.timeutil import china_today
 from tests.support.audit import audit_rows, details
 from tests.support.citizens import CHEN, HE, HUANG, citizen_at, user_id, verified
 from tests.support.errors import assert_error
+from tests.support.licences import LICENCES, sync, wallet
 
-from .conftest import (
-    LICENCES,
-    TAMPERED_CODE,
-    by_type,
-    library_change,
-    library_drop,
-    sync,
-    wallet,
-)
+from .conftest import TAMPERED_CODE, by_type, library_change, library_drop
 
 
 def demo_codes(person) -> set[str]:

@@ -11,8 +11,9 @@ from nanhaitong.messages import service
 from nanhaitong.messages.models import Message
 from tests.support.citizens import CHEN, HUANG, verified
 from tests.support.enterprises import SHISHAN, act_for, registered
+from tests.support.messages import pushes, send_to_enterprise
 
-from .conftest import MESSAGES, pushes, send_to_enterprise
+from .conftest import MESSAGES
 
 TOKEN = "fcm-bulk-token-0123456789"
 

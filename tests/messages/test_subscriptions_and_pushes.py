@@ -13,8 +13,9 @@ from nanhaitong.messages import service
 from nanhaitong.messages.models import Device, PushDelivery
 from tests.support.citizens import citizen_at
 from tests.support.errors import assert_error
+from tests.support.messages import end_outage, push_due, push_outage, pushes, send_to_user
 
-from .conftest import DEVICES, MESSAGES, end_outage, push_due, push_outage, pushes, send_to_user
+from .conftest import DEVICES, MESSAGES
 
 TOKEN = "fcm-token-0123456789abcdef"
 

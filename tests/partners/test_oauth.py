@@ -373,7 +373,7 @@ def test_private_key_jwt_with_keys_from_a_jwks_uri(app, live_server, operator):
 
 
 def test_a_partner_reads_the_gov_services_catalogue(app, live_server, operator):
-    from tests.gov_services.conftest import load_catalogue
+    from tests.support.gov_services import load_catalogue
     from tests.support.partners import signed_headers
 
     load_catalogue(app)

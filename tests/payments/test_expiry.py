@@ -7,7 +7,9 @@ import time
 import pytest
 import requests
 
-from .conftest import CARD, ORDERS, bind, created, order, sandbox
+from tests.support.payments import CARD
+
+from .conftest import ORDERS, bind, created, order, sandbox
 
 
 @pytest.fixture

@@ -13,7 +13,12 @@ conftest; tests/architecture/test_test_kit.py holds them to it.
 - staff: staff accounts from the CLI and staff sign-in;
 - verification: face-liveness tokens from the sandbox;
 - signing: validating signed PDFs with pyHanko;
-- gov_services: status callbacks as the provincial platform sends them;
+- gov_services: loading the catalogue, status callbacks as the provincial platform sends them;
+- licences: the e-licence wallet (sync, reading it);
+- messages: messages as other domains send them, the sandbox push provider;
+- payments: the demo bus card and gas account;
+- policies: policy bodies, a policy made through the service;
+- documents: real PDFs to sign;
 - partners: requests signed as a partner would sign them;
 - browser: the headless Chromium flags and where the binary is;
 - service: the service-level layer, a rule tested without a server (``service_context``).

@@ -28,3 +28,9 @@ def send(app, payload: dict, *, secret: str | None = None, app_key: str = "yuesh
     headers["Content-Type"] = "application/json"
     url = app.config["GOV_SERVICES_CALLBACK_URL"]
     return requests.post(url, timeout=5, data=tamper if tamper is not None else raw, headers=headers)
+
+
+def load_catalogue(app) -> dict:
+    result = app.test_cli_runner().invoke(args=["gov-services", "catalogue", "load"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
