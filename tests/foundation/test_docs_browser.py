@@ -36,6 +36,8 @@ from nanhaitong import API_TITLE
 from tests.support.browser import CHROMIUM_FLAGS, WINDOW, chromium
 
 BROWSER_TIMEOUT_SECONDS = 60
+
+
 class _RefusingProxy:
     """An HTTP proxy that serves nothing: it notes each request line and answers 403."""
 

@@ -1,6 +1,6 @@
 """Registering an enterprise against the registry, and reading one's enterprises.
 
-The helpers at the top are shared by test_members.py and test_act_as.py.
+Its helpers (registering, the demo enterprises) live in tests/support/enterprises.py.
 """
 
 from __future__ import annotations
