@@ -40,7 +40,7 @@ def main() -> None:
 
     from nanhaitong import create_app, db
     from nanhaitong.config import normalize_database_url
-    from nanhaitong.identity.principal import Principal
+    from nanhaitong.kernel import Principal
     from nanhaitong.migrations.runner import upgrade
     from nanhaitong.one_stop import appointments, catalogue
     from nanhaitong.one_stop.centres import CENTRES

@@ -21,8 +21,8 @@ from werkzeug.serving import make_server
 from nanhaitong import create_app
 from nanhaitong.config import normalize_database_url
 from nanhaitong.migrations.runner import upgrade
-from tests.identity.conftest import sign_in  # noqa: F401  (every domain's tests sign citizens in)
 from tests.route_builders import install as memoize_route_builders
+from tests.support.citizens import sign_in_with
 
 memoize_route_builders()  # an app per test: the same URL rules compiled once per process
 
@@ -228,3 +228,9 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def sign_in(app, client):
+    """Sign a phone in by SMS code over the API: ``sign_in(phone)`` gives a Citizen (every domain's tests)."""
+    return sign_in_with(app, client)

@@ -7,10 +7,10 @@ vocabulary, and recording a use of someone's data in their access log.
 
 from flask import Flask
 
-from .decide import Decision, Resource, authorize, live_grant, permitted, record_access
+from .decide import Decision, Resource, authorize, district, live_grant, permitted, record_access
 from .scopes import CITIZEN, ENTERPRISE, PARTNER, SCOPES, scopes_of_role
 
-__all__ = ["CITIZEN", "ENTERPRISE", "PARTNER", "SCOPES", "Decision", "Resource", "authorize", "live_grant",
+__all__ = ["CITIZEN", "ENTERPRISE", "PARTNER", "SCOPES", "Decision", "Resource", "authorize", "district", "live_grant",
            "permitted", "record_access", "scopes_of_role"]
 
 

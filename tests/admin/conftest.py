@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.authorizations.helpers import APP_SETTINGS
-from tests.identity.conftest import Citizen
-from tests.identity.test_staff_auth import sign_in_staff
-from tests.identity.test_staff_cli import create_staff
+from tests.support.citizens import Citizen
+from tests.support.settings import APP_SETTINGS
+from tests.support.staff import create_staff, sign_in_staff
 
 STAFF_PHONES = {"operator": "13900139001", "policy_editor": "13900139002", "payments_ops": "13900139003",
                 "auditor": "13900139004", "payments_ops_2": "13900139005"}

@@ -8,12 +8,13 @@ import io
 import requests
 
 from nanhaitong.timeutil import china_today
-from tests.authorizations.helpers import CHEN, LI, audit_rows, citizen_at, details, verified
-from tests.identity.conftest import assert_error, read_code
-from tests.identity.test_enterprises import GUICHENG, registered
-from tests.identity.test_staff_auth import ask_code, password_sms
-from tests.identity.test_staff_cli import STAFF_PASSWORD
-from tests.payments.conftest import CARD, bind, created, fault, order, pay, sandbox, wait_for
+from tests.payments.conftest import bind, created, fault, order, pay, sandbox, wait_for
+from tests.support.audit import audit_rows, details
+from tests.support.citizens import CHEN, LI, citizen_at, read_code, verified
+from tests.support.enterprises import GUICHENG, registered
+from tests.support.errors import assert_error
+from tests.support.payments import CARD
+from tests.support.staff import STAFF_PASSWORD, ask_code, password_sms
 
 ADMIN = "/api/v1/admin"
 

@@ -7,8 +7,7 @@ from flask.views import MethodView
 from nanhaitong.api import Blueprint
 from nanhaitong.errors import Conflict
 from schemas.common import StrictSchema
-
-ERROR_KEYS = {"code", "message", "details", "request_id"}
+from tests.support.errors import ERROR_KEYS, assert_error
 
 
 class EchoSchema(StrictSchema):
@@ -49,17 +48,6 @@ def probe(make_app):
     app = make_app(MAX_BODY_BYTES=2048)
     app.extensions["nht.api"].register_blueprint(_probe_blueprint())
     return app.test_client()
-
-
-def assert_error(response, status, code):
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.is_json
-    body = response.get_json()
-    assert set(body) == ERROR_KEYS
-    assert body["code"] == code
-    assert body["message"]
-    assert body["request_id"] == response.headers["X-Request-ID"]
-    return body
 
 
 def test_valid_body_passes(probe):

@@ -18,9 +18,10 @@ from nanhaitong import db
 from nanhaitong.authorizations.models import AccessLogEntry
 from nanhaitong.ids import new_id
 from nanhaitong.licences.models import Licence
-from tests.authorizations.helpers import APP_SETTINGS, account, citizen_at, create_grant, open_session
-from tests.identity.test_enterprises import user_id
-from tests.messages.conftest import send_to_user
+from tests.support.citizens import account, citizen_at, open_session, user_id
+from tests.support.grants import create_grant
+from tests.support.messages import send_to_user
+from tests.support.settings import APP_SETTINGS
 
 
 @pytest.fixture

@@ -50,7 +50,7 @@ from integrations.sandbox.demo_data import CITIZENS
 from nanhaitong import create_app
 from nanhaitong.identity import staff
 from tests.database_snapshot import DatabaseSnapshot
-from tests.identity.conftest import read_code
+from tests.support.citizens import read_code
 
 STAFF_PHONE = "13900139001"
 STAFF_PASSWORD = "fuzzing-Passw0rd"

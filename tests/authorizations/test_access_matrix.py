@@ -27,36 +27,28 @@ from nanhaitong import create_app
 from nanhaitong.ids import new_id
 from tests.conftest import LiveServer, app_settings, empty_database, empty_redis
 from tests.database_snapshot import DatabaseSnapshot
-from tests.identity.conftest import Citizen, read_code, sign_in_with
-from tests.identity.test_staff_auth import sign_in_staff
-from tests.identity.test_staff_cli import create_staff
-from tests.messages.conftest import send_to_enterprise, send_to_user
-
-from .helpers import (
-    APP_SETTINGS,
+from tests.support.citizens import (
     CHEN,
-    GUICHENG,
     HE,
     HUANG,
     LI,
     LIANG,
-    NO_SUCH_ID,
     OU,
-    SHISHAN,
+    Citizen,
     account,
-    act_for,
-    act_under,
-    add_member,
     bearer,
     citizen_at,
-    create_grant,
-    expire,
     open_session,
-    registered,
-    revoke,
+    read_code,
+    sign_in_with,
     user_id,
     verified,
 )
+from tests.support.enterprises import GUICHENG, SHISHAN, act_for, add_member, registered
+from tests.support.grants import act_under, create_grant, expire, revoke
+from tests.support.messages import send_to_enterprise, send_to_user
+from tests.support.settings import APP_SETTINGS, NO_SUCH_ID
+from tests.support.staff import create_staff, sign_in_staff
 
 # Not API operations (as in the route-auth test): spec/docs pages, their assets, static files.
 NOT_API_ENDPOINTS = {"static", "docs_assets.asset"}
@@ -339,7 +331,7 @@ OBJECTS: dict[str, Callable[[World], dict]] = {
 def gov_service(world: World, code: str) -> dict:
     """A provincial service, once the catalogue is loaded (as `flask gov-services catalogue load` does)."""
     if "gov_catalogue" not in world.ids:
-        from tests.gov_services.conftest import load_catalogue
+        from tests.support.gov_services import load_catalogue
 
         load_catalogue(world.app)
         world.ids["gov_catalogue"] = "loaded"
@@ -444,7 +436,7 @@ BODIES.update({
 # Published policies are public; drafts are 404 to everyone there. Editing needs a staff
 # token with policy_editor: the operator is 403, citizen and partner tokens 401. An
 # enterprise's matches are read like the enterprise itself (enterprise:read).
-from tests.policy_push.conftest import make_policy, policy_body  # noqa: E402
+from tests.support.policies import make_policy, policy_body
 
 _POLICY_ADMIN = (401, 401, 403) + (401,) * 19
 MATRIX.update({
@@ -542,7 +534,7 @@ def _kept(world: World, key: str, make: Callable[[], str]) -> str:
 def _esign_request(world: World, *, confirmed: bool) -> str:
     import io
 
-    from tests.esign.conftest import make_pdf
+    from tests.support.documents import make_pdf
 
     if "owner_esign_certificate" not in world.ids:
         world.ids["owner_esign_certificate"] = _esign_certificate(world, "owner")
@@ -678,7 +670,7 @@ def _os_offer(world: World) -> dict:
     from sqlalchemy import select
 
     from nanhaitong import db
-    from nanhaitong.identity.principal import Principal
+    from nanhaitong.kernel import Principal
     from nanhaitong.one_stop import benefits
     from nanhaitong.one_stop.models import BenefitOffer
 

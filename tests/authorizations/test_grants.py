@@ -17,38 +17,36 @@ from nanhaitong.authorizations import scopes as scope_table
 from nanhaitong.authorizations.decide import Decision
 from nanhaitong.errors import Forbidden, NotFound
 from schemas.authorizations import SCOPE_NAMES
-from tests.identity.conftest import Citizen, assert_error
-from tests.identity.test_verification import liveness_token
-
-from .helpers import (
-    APP_SETTINGS,
+from tests.support.audit import audit_rows, details
+from tests.support.citizens import (
     CHEN,
-    GUICHENG,
     HE,
     LI,
     LIANG,
-    NO_SUCH_ID,
     OU,
+    Citizen,
     account,
-    act_for,
-    act_under,
-    audit_rows,
-    authorize_as,
     citizen_at,
-    citizen_resource,
     claims,
+    refresh,
+    user_id,
+    verified,
+)
+from tests.support.enterprises import GUICHENG, act_for, registered
+from tests.support.errors import assert_error
+from tests.support.grants import (
+    act_under,
+    authorize_as,
+    citizen_resource,
     create_grant,
-    details,
     enterprise_resource,
     expire,
     grant_body,
     in_days,
-    refresh,
-    registered,
     revoke,
-    user_id,
-    verified,
 )
+from tests.support.settings import APP_SETTINGS, NO_SUCH_ID
+from tests.support.verification import liveness_token
 
 GRANTS = "/api/v1/authorizations"
 ACCESS_LOG = "/api/v1/me/access-log"

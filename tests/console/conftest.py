@@ -7,9 +7,9 @@ import re
 import pytest
 
 from tests.admin.conftest import STAFF_PHONES
-from tests.authorizations.helpers import APP_SETTINGS
-from tests.identity.conftest import read_code
-from tests.identity.test_staff_cli import STAFF_PASSWORD, create_staff
+from tests.support.citizens import read_code
+from tests.support.settings import APP_SETTINGS
+from tests.support.staff import STAFF_PASSWORD, create_staff
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -23,11 +23,10 @@ import requests
 from nanhaitong.timeutil import china_today
 from tests.admin.conftest import STAFF_PHONES
 from tests.admin.test_admin_api import _stuck_in_refunding
-from tests.authorizations.helpers import CHEN, LI, citizen_at, verified
-from tests.identity.conftest import read_code
-from tests.identity.test_enterprises import GUICHENG, registered
-from tests.identity.test_staff_cli import STAFF_PASSWORD, create_staff
 from tests.payments.conftest import order, sandbox, wait_for
+from tests.support.citizens import CHEN, LI, citizen_at, read_code, verified
+from tests.support.enterprises import GUICHENG, registered
+from tests.support.staff import STAFF_PASSWORD, create_staff
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

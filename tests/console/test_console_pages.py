@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.authorizations.helpers import LI, verified
+from tests.support.citizens import LI, verified
 
 from .conftest import console_sign_in, csrf
 

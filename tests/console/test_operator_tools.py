@@ -20,10 +20,10 @@ from nanhaitong import db
 from nanhaitong.cli_lazy import COMMAND_GROUPS
 from nanhaitong.identity.models import StaffAccount, User
 from nanhaitong.security.fields import decode_key, encode_key, generate_key
-from tests.authorizations.helpers import APP_SETTINGS, audit_rows, bearer
-from tests.identity.conftest import read_code
-from tests.identity.test_staff_auth import ask_code, password_sms, sign_in_staff
-from tests.identity.test_staff_cli import STAFF_PASSWORD, create_staff
+from tests.support.audit import audit_rows
+from tests.support.citizens import bearer, read_code
+from tests.support.settings import APP_SETTINGS
+from tests.support.staff import STAFF_PASSWORD, ask_code, create_staff, password_sms, sign_in_staff
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "docs" / "deploy.md", ROOT / "docs" / "runbook.md"]

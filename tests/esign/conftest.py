@@ -19,20 +19,9 @@ import requests
 from cryptography import x509
 from PIL import Image, ImageDraw
 
-from tests.authorizations.helpers import (  # noqa: F401
-    APP_SETTINGS,
-    CHEN,
-    GUICHENG,
-    HE,
-    LI,
-    OU,
-    act_for,
-    registered,
-    set_level,
-    user_id,
-    verified,
-)
-from tests.identity.conftest import Citizen
+from tests.support.citizens import CHEN, LI, Citizen, set_level, user_id, verified
+from tests.support.enterprises import GUICHENG, registered
+from tests.support.settings import APP_SETTINGS
 
 ESIGN = "/api/v1/esign"
 
@@ -45,18 +34,6 @@ def app(make_app, live_server):
 
 
 # -- documents -------------------------------------------------------------------------
-
-def make_pdf(pages: int = 1, text: str = "Nanhai-Tong test document") -> bytes:
-    """A real PDF (Pillow writes one page per image)."""
-    images = []
-    for number in range(pages):
-        image = Image.new("RGB", (595, 842), "white")
-        ImageDraw.Draw(image).text((60, 60), f"{text} - page {number + 1}", fill="black")
-        images.append(image)
-    out = io.BytesIO()
-    images[0].save(out, format="PDF", save_all=True, append_images=images[1:], resolution=72)
-    return out.getvalue()
-
 
 def clean_pdf(lines: tuple[str, ...] = ("Nanhai-Tong contract",)) -> bytes:
     """A small PDF with a well-formed cross-reference table (what strict readers such as

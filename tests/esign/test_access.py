@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from tests.authorizations.helpers import act_for, act_under, audit_rows, citizen_at, create_grant, details, revoke
-from tests.identity.test_enterprises import assert_error
+from tests.support.audit import audit_rows, details
+from tests.support.citizens import citizen_at
+from tests.support.documents import make_pdf
+from tests.support.enterprises import act_for
+from tests.support.errors import assert_error
+from tests.support.grants import act_under, create_grant, revoke
 
-from .conftest import ESIGN, esign_code, issue, make_pdf, register_seal, request_signing, sign
+from .conftest import ESIGN, esign_code, issue, register_seal, request_signing, sign
 
 
 def _member(chen, sign_in, role="handler", level=3):
@@ -110,7 +114,7 @@ def test_the_step_up_code_is_texted_to_the_signer(li):
     assert asked.status_code == 202
     assert len(texts()) == before + 1
     # A code for login is no code for signing.
-    from tests.identity.conftest import request_code
+    from tests.support.citizens import request_code
 
     assert request_code(li.client, li.phone, "login").status_code == 202
     assert_error(li.post(f"{ESIGN}/signing-requests/{asked.get_json()['id']}/confirm",

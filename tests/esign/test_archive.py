@@ -15,9 +15,10 @@ from sqlalchemy import select
 from nanhaitong import db
 from nanhaitong.esign import archive, ca, pki
 from nanhaitong.esign.models import EsignAuthority, EsignCrl
-from tests.authorizations.helpers import audit_rows
+from tests.support.audit import audit_rows
+from tests.support.settings import APP_SETTINGS
 
-from .conftest import APP_SETTINGS, ESIGN, clean_pdf, issue, sign, verify
+from .conftest import ESIGN, clean_pdf, issue, sign, verify
 from .test_ltv import validate_ades, write
 
 

@@ -8,8 +8,8 @@ import hashlib
 
 import pytest
 
-from tests.authorizations.helpers import audit_rows
-from tests.identity.test_enterprises import assert_error
+from tests.support.audit import audit_rows
+from tests.support.errors import assert_error
 
 from .conftest import ESIGN, esign_code, issue, last_sms
 from .test_pki import openssl

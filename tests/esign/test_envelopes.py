@@ -8,10 +8,11 @@ import io
 
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from tests.authorizations.helpers import audit_rows
-from tests.identity.test_enterprises import assert_error
+from tests.support.audit import audit_rows
+from tests.support.citizens import LI
+from tests.support.errors import assert_error
 
-from .conftest import ESIGN, LI, clean_pdf, esign_code, issue, register_seal, verify
+from .conftest import ESIGN, clean_pdf, esign_code, issue, register_seal, verify
 from .test_detached import inbox
 from .test_ltv import validate_ades, validate_online, write
 

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ESIGN, LI, clean_pdf, issue, register_seal, sign, verify
+from tests.support.citizens import LI
+
+from .conftest import ESIGN, clean_pdf, issue, register_seal, sign, verify
 
 GUICHENG_NAME = "佛山市南海区桂城智造科技有限公司"
 PYHANKO = str(Path(sys.executable).with_name("pyhanko"))

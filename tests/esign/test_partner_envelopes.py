@@ -11,11 +11,10 @@ import time
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from tests.authorizations.helpers import audit_rows
-from tests.identity.test_staff_auth import sign_in_staff
-from tests.identity.test_staff_cli import create_staff
 from tests.partners.conftest import OPERATOR_PHONE, bearer, client_credentials, register
 from tests.partners.test_webhooks import Receiver, check_signature
+from tests.support.audit import audit_rows
+from tests.support.staff import create_staff, sign_in_staff
 
 from .conftest import clean_pdf, issue
 from .test_envelopes import notices, sign_envelope

@@ -12,11 +12,12 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from nanhaitong import db
 from nanhaitong.esign import ca
 from nanhaitong.esign.models import EsignAuthority
-from tests.authorizations.helpers import audit_rows
 from tests.crypto_suite import FIELD_TOKEN_PREFIX
-from tests.identity.test_enterprises import assert_error
+from tests.support.audit import audit_rows
+from tests.support.citizens import LI
+from tests.support.errors import assert_error
 
-from .conftest import ESIGN, LI, ca_bundle, issue
+from .conftest import ESIGN, ca_bundle, issue
 
 
 def openssl(*args, stdin: bytes | None = None) -> subprocess.CompletedProcess:

@@ -5,41 +5,14 @@ from __future__ import annotations
 import hashlib
 import io
 
-from asn1crypto import x509 as asn1_x509
-from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko_certvalidator import ValidationContext
 
-from tests.authorizations.helpers import audit_rows, details
-from tests.identity.test_enterprises import assert_error
+from tests.support.audit import audit_rows, details
+from tests.support.documents import make_pdf
+from tests.support.errors import assert_error
+from tests.support.signing import pyhanko_statuses
 
-from .conftest import (
-    ESIGN,
-    ca_bundle,
-    esign_code,
-    issue,
-    make_pdf,
-    register_seal,
-    request_signing,
-    sign,
-)
-
-
-def _asn1(cert):
-    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
-
-
-def pyhanko_statuses(document: bytes, bundle) -> list:
-    """Validate every signature with pyHanko, trusting only the root we published."""
-    root, *others = bundle
-    reader = PdfFileReader(io.BytesIO(document), strict=False)
-    statuses = []
-    for embedded in reader.embedded_regular_signatures:
-        context = ValidationContext(trust_roots=[_asn1(root)], other_certs=[_asn1(c) for c in others],
-                                    allow_fetching=False, revocation_mode="soft-fail")
-        statuses.append(validate_pdf_signature(embedded, signer_validation_context=context))
-    return statuses
+from .conftest import ESIGN, ca_bundle, esign_code, issue, register_seal, request_signing, sign
 
 
 def test_a_citizen_signs_a_pdf_that_pyhanko_accepts(li):
@@ -69,7 +42,7 @@ def test_a_citizen_signs_a_pdf_that_pyhanko_accepts(li):
 
 
 def LI_NAME(citizen) -> str:  # noqa: N802
-    from .conftest import LI
+    from tests.support.citizens import LI
 
     return LI.name
 
@@ -148,7 +121,7 @@ def test_a_confirmed_request_replays_with_its_idempotency_key(li):
 
 
 def test_the_seal_needs_esign_seal(li, chen, sign_in):
-    from tests.authorizations.helpers import citizen_at
+    from tests.support.citizens import citizen_at
 
     seal_cert = issue(chen, "enterprise_seal", enterprise_id=chen.enterprise_id)
     handler, handler_id = citizen_at(sign_in, level=3)
@@ -173,7 +146,7 @@ def test_the_signer_and_the_enterprise_are_told_in_their_inbox(li, chen):
 
     seal_cert = issue(chen, "enterprise_seal", enterprise_id=chen.enterprise_id)
     sealed, _ = sign(chen, seal_cert["id"], make_pdf())
-    from tests.authorizations.helpers import act_for
+    from tests.support.enterprises import act_for
 
     enterprise_inbox = act_for(chen, chen.enterprise_id).get("/api/v1/messages").get_json()["items"]
     assert [m["data"]["signing_request_id"] for m in enterprise_inbox if m["title"] == "电子印章已使用"] == [

@@ -7,7 +7,9 @@ import hashlib
 
 import requests
 
-from .conftest import issue, make_pdf, request_signing
+from tests.support.documents import make_pdf
+
+from .conftest import issue, request_signing
 
 
 def test_the_signing_sms_names_the_document_and_its_digest(li):

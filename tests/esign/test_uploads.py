@@ -8,10 +8,11 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import copy_into_new_writer
 
-from tests.authorizations.helpers import audit_rows
-from tests.identity.test_enterprises import assert_error
+from tests.support.audit import audit_rows
+from tests.support.documents import make_pdf
+from tests.support.errors import assert_error
 
-from .conftest import ESIGN, issue, make_pdf, request_signing
+from .conftest import ESIGN, issue, request_signing
 
 
 def encrypted_pdf() -> bytes:

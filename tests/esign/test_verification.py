@@ -12,10 +12,11 @@ from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 
-from tests.identity.test_enterprises import assert_error
+from tests.support.documents import make_pdf
+from tests.support.errors import assert_error
+from tests.support.signing import pyhanko_statuses
 
-from .conftest import ESIGN, issue, make_pdf, sign, verify
-from .test_signing import pyhanko_statuses
+from .conftest import ESIGN, issue, sign, verify
 
 
 def test_an_intact_signature_reports_signer_trust_and_times(li):
@@ -131,7 +132,7 @@ def _bundle(citizen):
 def test_signer_names_never_reach_the_logs(li, caplog):
     import logging
 
-    from .conftest import LI
+    from tests.support.citizens import LI
 
     caplog.set_level(logging.DEBUG)
     cert = issue(li)

@@ -6,7 +6,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from tests.conftest import BACKEND
-from tests.identity.conftest import assert_error
+from tests.support.errors import assert_error
 
 
 @pytest.mark.skipif(BACKEND != "postgresql", reason="needs a database server that can end our connections")

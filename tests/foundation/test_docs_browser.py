@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import struct
@@ -34,36 +33,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from nanhaitong import API_TITLE
+from tests.support.browser import CHROMIUM_FLAGS, WINDOW, chromium
 
 BROWSER_TIMEOUT_SECONDS = 60
-WINDOW = (1280, 1600)
-
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",  # we run as root in CI
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-extensions",
-    "--disable-dev-shm-usage",
-    "--hide-scrollbars",
-    f"--window-size={WINDOW[0]},{WINDOW[1]}",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-    # Let scripts, fetches and React renders finish before the DOM is dumped or painted.
-    "--virtual-time-budget=10000",
-    "--run-all-compositor-stages-before-draw",
-]
-
-
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
 
 
 class _RefusingProxy:
@@ -210,7 +182,7 @@ def _png_size_and_variety(png: bytes) -> tuple[tuple[int, int], int]:
 
 @pytest.mark.browser
 def test_swagger_ui_renders_our_spec_offline(app, live_server, refusing_proxy, tmp_path):
-    binary = _chromium()
+    binary = chromium()
     if binary is None:
         pytest.skip("no chromium binary on PATH (chromium / chromium-browser); install Debian's chromium")
     origin = live_server.url

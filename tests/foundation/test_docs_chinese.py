@@ -13,14 +13,9 @@ import subprocess
 import pytest
 
 from nanhaitong.docs_assets import GROUPS, SANDBOX, SWAGGER_UI_CONFIG
-from tests.foundation.test_docs_browser import (
-    WINDOW,
-    _chromium,
-    _png_size_and_variety,
-    _RefusingProxy,
-    _run_chromium,
-    _SwaggerDom,
-)
+from tests.foundation.test_docs_browser import _png_size_and_variety, _RefusingProxy, _run_chromium, _SwaggerDom
+from tests.support.browser import WINDOW
+from tests.support.browser import chromium as _chromium
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 CHINESE = ("--lang=zh-CN", "--accept-lang=zh-CN")

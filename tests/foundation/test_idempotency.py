@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta, timezone
 
 from integrations.sandbox.demo_data import CITIZENS
-from tests.identity.test_enterprises import verified
+from tests.support.citizens import verified
 
 
 def _grant_body(phone: str, purpose: str = "代办社保查询") -> dict:

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.identity.conftest import assert_error
+from tests.support.errors import assert_error
 
 CATALOGUE = "/api/v1/gov-services"
 

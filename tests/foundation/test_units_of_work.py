@@ -15,14 +15,16 @@ from nanhaitong.authorizations.models import AccessLogEntry
 from nanhaitong.errors import Conflict
 from nanhaitong.payments import service as payments
 from nanhaitong.payments.models import UtilityAccount
-from tests.authorizations.helpers import act_under, audit_rows, citizen_at, create_grant
-from tests.identity.conftest import assert_error
-from tests.payments.conftest import ACCOUNTS, CARD, GAS
+from tests.support.audit import audit_rows
+from tests.support.citizens import citizen_at
+from tests.support.errors import assert_error
+from tests.support.grants import act_under, create_grant
+from tests.support.payments import ACCOUNTS, CARD, GAS
 
 
 @pytest.fixture
 def app(make_app, live_server):
-    from tests.authorizations.helpers import APP_SETTINGS
+    from tests.support.settings import APP_SETTINGS
 
     return make_app(**APP_SETTINGS)
 

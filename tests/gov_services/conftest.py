@@ -13,7 +13,8 @@ import json
 import pytest
 import requests
 
-from tests.authorizations.helpers import APP_SETTINGS
+from tests.support.gov_services import load_catalogue
+from tests.support.settings import APP_SETTINGS
 
 CATALOGUE = "/api/v1/gov-services"
 APPLICATIONS = "/api/v1/applications"
@@ -32,12 +33,6 @@ def app(make_app):
     app = make_app(**GOV_SETTINGS)
     load_catalogue(app)
     return app
-
-
-def load_catalogue(app) -> dict:
-    result = app.test_cli_runner().invoke(args=["gov-services", "catalogue", "load"])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)
 
 
 # -- the sandbox --------------------------------------------------------------------------

@@ -6,20 +6,11 @@ from __future__ import annotations
 import pytest
 
 from nanhaitong.events import application_status_changed
-from tests.authorizations.helpers import (
-    CHEN,
-    GUICHENG,
-    LI,
-    act_for,
-    act_under,
-    audit_rows,
-    create_grant,
-    details,
-    registered,
-    user_id,
-    verified,
-)
-from tests.identity.conftest import assert_error
+from tests.support.audit import audit_rows, details
+from tests.support.citizens import CHEN, LI, user_id, verified
+from tests.support.enterprises import GUICHENG, act_for, registered
+from tests.support.errors import assert_error
+from tests.support.grants import act_under, create_grant
 
 from .conftest import APPLICATIONS, SAMPLES, advance, application, apply, poll, upstream_applications
 

@@ -11,8 +11,11 @@ import time
 import requests
 
 from integrations.gov_gateway import canonical_request, sign_headers
-from tests.authorizations.helpers import CHEN, GUICHENG, act_for, audit_rows, details, registered, verified
-from tests.identity.conftest import assert_error
+from tests.support.audit import audit_rows, details
+from tests.support.citizens import CHEN, verified
+from tests.support.enterprises import GUICHENG, act_for, registered
+from tests.support.errors import assert_error
+from tests.support.gov_services import report, send
 
 from .conftest import SAMPLES, application, apply, upstream_applications
 
@@ -22,23 +25,6 @@ PATH = "/api/v1/gov-services/callbacks/status"
 def submitted(app, sign_in) -> tuple[object, dict]:
     chen = verified(sign_in, CHEN)
     return chen, apply(chen, "yss.hukou.certificate", SAMPLES["yss.hukou.certificate"]).get_json()
-
-
-def report(created: dict, status: str = "accepted", version: int = 2) -> dict:
-    return {"reference": created["upstream_reference"], "application_id": created["id"], "status": status,
-            "version": version, "occurred_at": "2026-11-22T08:00:00.000Z", "note": None}
-
-
-def send(app, payload: dict, *, secret: str | None = None, app_key: str = "yueshengshi", now: float | None = None,
-         nonce: str | None = None, tamper: bytes | None = None, drop: str | None = None) -> requests.Response:
-    raw = json.dumps(payload, ensure_ascii=False).encode()
-    headers = sign_headers(secret or app.config["YUESHENGSHI_CALLBACK_SECRET"], app_key, "POST", PATH, "", raw,
-                           now=now, nonce=nonce)
-    if drop:
-        headers.pop(drop)
-    headers["Content-Type"] = "application/json"
-    url = app.config["GOV_SERVICES_CALLBACK_URL"]
-    return requests.post(url, timeout=5, data=tamper if tamper is not None else raw, headers=headers)
 
 
 def refused(answer: requests.Response, reason: str) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 from nanhaitong.gov_services.service import CATALOGUE_FILE
-from tests.identity.conftest import assert_error
-from tests.identity.test_staff_auth import sign_in_staff
-from tests.identity.test_staff_cli import create_staff
+from tests.support.errors import assert_error
+from tests.support.gov_services import load_catalogue
+from tests.support.staff import create_staff, sign_in_staff
 
-from .conftest import CATALOGUE, SAMPLES, load_catalogue
+from .conftest import CATALOGUE, SAMPLES
 
 ADMIN = "/api/v1/admin/gov-services"
 

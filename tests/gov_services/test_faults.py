@@ -7,8 +7,9 @@ import time
 
 import requests
 
-from tests.authorizations.helpers import CHEN, audit_rows, details, verified
-from tests.identity.conftest import assert_error
+from tests.support.audit import audit_rows, details
+from tests.support.citizens import CHEN, verified
+from tests.support.errors import assert_error
 
 from .conftest import (
     SAMPLES,

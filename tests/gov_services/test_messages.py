@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from tests.authorizations.helpers import CHEN, GUICHENG, act_for, registered, verified
+from tests.support.citizens import CHEN, verified
+from tests.support.enterprises import GUICHENG, act_for, registered
+from tests.support.gov_services import report, send
 
 from .conftest import SAMPLES, advance, apply, poll
-from .test_callbacks import report, send
 
 
 def application_messages(citizen, application_id: str) -> list[dict]:

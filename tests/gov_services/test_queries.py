@@ -7,23 +7,12 @@ import json
 import pytest
 import requests
 
-from tests.authorizations.helpers import (
-    CHEN,
-    GUICHENG,
-    LI,
-    OU,
-    act_for,
-    act_under,
-    audit_rows,
-    citizen_at,
-    create_grant,
-    details,
-    registered,
-    user_id,
-    verified,
-)
 from tests.crypto_suite import FIELD_TOKEN_PREFIX
-from tests.identity.conftest import assert_error
+from tests.support.audit import audit_rows, details
+from tests.support.citizens import CHEN, LI, OU, citizen_at, user_id, verified
+from tests.support.enterprises import GUICHENG, act_for, registered
+from tests.support.errors import assert_error
+from tests.support.grants import act_under, create_grant
 
 from .conftest import SAMPLES, fault, query
 

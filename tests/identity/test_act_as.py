@@ -7,17 +7,9 @@ from sqlalchemy import delete
 
 from nanhaitong import db
 from nanhaitong.identity.models import EnterpriseMember
-
-from .conftest import assert_error
-from .test_enterprises import (
-    CHEN,
-    LI,
-    LIANG,
-    STRANGER_PHONE,
-    registered,
-    user_id,
-    verified,
-)
+from tests.support.citizens import CHEN, LI, LIANG, STRANGER_PHONE, user_id, verified
+from tests.support.enterprises import registered
+from tests.support.errors import assert_error
 
 
 def act_as(citizen, enterprise_id: str):

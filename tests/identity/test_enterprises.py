@@ -1,6 +1,6 @@
 """Registering an enterprise against the registry, and reading one's enterprises.
 
-The helpers at the top are shared by test_members.py and test_act_as.py.
+Its helpers (registering, the demo enterprises) live in tests/support/enterprises.py.
 """
 
 from __future__ import annotations
@@ -12,57 +12,14 @@ import requests
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from integrations.sandbox.demo_data import CITIZENS, ENTERPRISES_BY_USCC
+from integrations.sandbox.demo_data import ENTERPRISES_BY_USCC
 from nanhaitong import db
-from nanhaitong.audit.models import AuditEvent
 from nanhaitong.identity.models import Enterprise, EnterpriseMember, User
 from nanhaitong.timeutil import utcnow
-from schemas.identity_numbers import uscc_check_char
-
-from .conftest import assert_error
-
-CHEN, LIANG, HUANG, LI, HE, OU = CITIZENS  # see integrations/sandbox/demo_data.py
-GUICHENG = "91440605MA4UJ2K83Y"  # active, legal representative 陈家豪 (CHEN)
-SHISHAN = "914406057321746127"  # active, 黄志强 (HUANG)
-DALI_REVOKED = "91440605MA51QP3R7B"  # revoked, 何俊杰 (HE)
-DANZAO = "91440605MA53C7HT9N"  # active, 梁雅婷 (LIANG)
-UNKNOWN_USCC = "91440605MA4UJ2K84" + uscc_check_char("91440605MA4UJ2K84")  # valid, not at the registry
-STRANGER_PHONE = "13900139000"  # signs in, never verifies
-
-
-def verified(sign_in, person):
-    """Sign a demo citizen in and verify their real name (assurance level 2)."""
-    citizen = sign_in(person.phone)
-    answer = citizen.post("/api/v1/me/real-name-verification", json={"name": person.name, "id_number": person.id_number})
-    assert answer.status_code == 200 and answer.get_json()["assurance_level"] == 2, answer.get_json()
-    return citizen
-
-
-def register(citizen, uscc: str = GUICHENG):
-    return citizen.post("/api/v1/enterprises", json={"uscc": uscc})
-
-
-def registered(citizen, uscc: str = GUICHENG) -> str:
-    answer = register(citizen, uscc)
-    assert answer.status_code == 201, answer.get_json()
-    return answer.get_json()["id"]
-
-
-def user_id(citizen) -> str:
-    return citizen.get("/api/v1/me").get_json()["id"]
-
-
-def audit_events(app, action: str) -> list[AuditEvent]:
-    with app.app_context():
-        return db.session().execute(
-            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)).scalars().all()
-
-
-def assert_no_personal_data(event: AuditEvent, *people) -> None:
-    text = json.dumps([event.details, event.object_id, event.actor, event.on_behalf_of], ensure_ascii=False)
-    for person in people:
-        assert person.id_number not in text and person.phone not in text and person.name not in text, text
-
+from tests.support.audit import assert_no_personal_data, audit_rows
+from tests.support.citizens import CHEN, HE, LI, LIANG, STRANGER_PHONE, user_id, verified
+from tests.support.enterprises import DALI_REVOKED, DANZAO, GUICHENG, UNKNOWN_USCC, register, registered
+from tests.support.errors import assert_error
 
 # -- registration ---------------------------------------------------------------------
 
@@ -84,7 +41,7 @@ def test_legal_representative_registers_a_demo_enterprise(app, sign_in):
     me = chen.get("/api/v1/me").get_json()
     assert me["enterprises"] == [{"id": body["id"], "name": demo.name, "uscc": GUICHENG, "role": "legal_representative"}]
 
-    [event] = audit_events(app, "enterprise.registration")
+    [event] = audit_rows(app, "enterprise.registration")
     assert (event.result, event.object_type, event.object_id) == ("success", "enterprise", body["id"])
     assert event.actor == f"citizen:{me['id']}" and event.on_behalf_of == f"enterprise:{body['id']}"
     assert_no_personal_data(event, CHEN)
@@ -99,7 +56,7 @@ def test_registering_again_is_idempotent_for_its_legal_representative(app, sign_
     with app.app_context():
         assert db.session().scalar(select(func.count()).select_from(Enterprise)) == 1
         assert db.session().scalar(select(func.count()).select_from(EnterpriseMember)) == 1
-    assert [e.result for e in audit_events(app, "enterprise.registration")] == ["success", "success"]
+    assert [e.result for e in audit_rows(app, "enterprise.registration")] == ["success", "success"]
 
 
 def test_someone_else_cannot_register_an_enterprise(app, sign_in):
@@ -109,7 +66,7 @@ def test_someone_else_cannot_register_an_enterprise(app, sign_in):
     assert_error(register(liang), 403, "not_legal_representative")
     with app.app_context():
         assert db.session().scalar(select(func.count()).select_from(Enterprise)) == 0
-    events = audit_events(app, "enterprise.registration")
+    events = audit_rows(app, "enterprise.registration")
     assert [(e.result, json.loads(e.details)["reason"]) for e in events] == [
         ("denied", "not_legal_representative"), ("denied", "not_legal_representative")]
     for event in events:
@@ -145,7 +102,7 @@ def test_a_code_unknown_to_the_registry_is_422(app, sign_in):
     chen = verified(sign_in, CHEN)
     body = assert_error(register(chen, UNKNOWN_USCC), 422, "enterprise_not_registered")
     assert set(body["details"]["fields"]) == {"uscc"}
-    [event] = audit_events(app, "enterprise.registration")
+    [event] = audit_rows(app, "enterprise.registration")
     assert event.result == "failure" and json.loads(event.details) == {
         "uscc": UNKNOWN_USCC, "reason": "enterprise_not_registered"}
 
@@ -164,7 +121,7 @@ def test_registry_trouble_is_a_503_and_audited(app, sign_in):
     assert fault.status_code in (200, 201), fault.text
     body = assert_error(register(chen), 503, "upstream_unavailable")
     assert body["details"]["upstream"] == "enterprise registry"
-    [event] = audit_events(app, "enterprise.registration")
+    [event] = audit_rows(app, "enterprise.registration")
     assert event.result == "failure" and json.loads(event.details)["reason"] == "upstream_unavailable"
     assert register(chen).status_code == 201  # the registry is back
 
@@ -176,7 +133,7 @@ def test_registration_is_a_personal_act_not_one_while_acting_for_an_enterprise(a
     acting = {"Authorization": f"Bearer {pair['access_token']}"}
     answer = client.post("/api/v1/enterprises", json={"uscc": GUICHENG}, headers=acting)
     assert_error(answer, 403, "personal_context_required")
-    refused = audit_events(app, "enterprise.registration")[-1]
+    refused = audit_rows(app, "enterprise.registration")[-1]
     assert refused.result == "denied" and json.loads(refused.details)["reason"] == "personal_context_required"
     assert refused.on_behalf_of == f"enterprise:{enterprise_id}"
 
@@ -212,7 +169,7 @@ def test_losing_a_registration_race_to_someone_else_is_409_not_500(app, sign_in,
     clients = app.extensions["nht.clients"]
     monkeypatch.setattr(clients, "yueshangtong", _RacingRegistry(clients.yueshangtong, app, other_id))
     assert_error(register(chen), 409, "enterprise_already_registered")
-    assert [e.result for e in audit_events(app, "enterprise.registration")] == ["denied"]
+    assert [e.result for e in audit_rows(app, "enterprise.registration")] == ["denied"]
 
 
 def test_losing_a_registration_race_to_ones_own_double_submit_is_200(app, sign_in, monkeypatch):

@@ -18,8 +18,7 @@ from nanhaitong.identity import tokens
 from nanhaitong.identity.models import SigningKey
 from nanhaitong.timeutil import utcnow
 from tests.crypto_suite import FIELD_TOKEN_PREFIX, JWK_CURVE, NATIONAL, TOKEN_ALG, international_only
-
-from .conftest import assert_error
+from tests.support.errors import assert_error
 
 JWKS = "/.well-known/jwks.json"
 ME = "/api/v1/me"
@@ -151,7 +150,7 @@ def test_rotation_on_one_instance_is_seen_at_once_by_another(make_app):
     instance B, which loaded its key set a moment before, accepts that token at once
     (rotation logs no one out, whichever instance a request lands on). At 0671380 B answered
     401 invalid_token: KeyRing skipped the reload for an unknown kid within 2 s of its last load."""
-    from .conftest import read_code, request_code
+    from tests.support.citizens import read_code, request_code
 
     first, second = make_app(), make_app()
     a, b = first.test_client(), second.test_client()

@@ -6,21 +6,10 @@ import json
 
 import pytest
 
-from .conftest import assert_error
-from .test_enterprises import (
-    CHEN,
-    DANZAO,
-    HUANG,
-    LI,
-    LIANG,
-    OU,
-    STRANGER_PHONE,
-    assert_no_personal_data,
-    audit_events,
-    registered,
-    user_id,
-    verified,
-)
+from tests.support.audit import assert_no_personal_data, audit_rows
+from tests.support.citizens import CHEN, HUANG, LI, LIANG, OU, STRANGER_PHONE, user_id, verified
+from tests.support.enterprises import DANZAO, registered
+from tests.support.errors import assert_error
 
 
 def members_path(enterprise_id: str) -> str:
@@ -74,7 +63,7 @@ def test_legal_representative_adds_by_phone_and_by_user_id_and_lists_masked(app,
     rest = chen.get(members_path(enterprise_id) + f"?limit=2&cursor={page['next_cursor']}").get_json()
     assert [m["user_id"] for m in rest["members"]] == [user_id(huang)] and rest["next_cursor"] is None
 
-    events = audit_events(app, "enterprise.member_added")
+    events = audit_rows(app, "enterprise.member_added")
     assert [(e.object_id, json.loads(e.details)) for e in events] == [
         (user_id(li), {"role": "handler"}), (user_id(huang), {"role": "admin"})]
     for event in events:
@@ -155,7 +144,7 @@ def test_admins_manage_handlers_but_only_the_legal_representative_removes_admins
 
     assert [m["role"] for m in chen.get(members_path(enterprise_id)).get_json()["members"]] == [
         "legal_representative"]
-    events = audit_events(app, "enterprise.member_removed")
+    events = audit_rows(app, "enterprise.member_removed")
     assert [(e.actor, e.object_id, json.loads(e.details)["role"]) for e in events] == [
         (f"citizen:{user_id(huang)}", user_id(ou), "handler"),
         (f"citizen:{user_id(chen)}", user_id(li), "admin"),

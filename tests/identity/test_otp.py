@@ -15,8 +15,8 @@ from nanhaitong import db
 from nanhaitong.identity import codes as codes_module
 from nanhaitong.identity.models import OneTimeCode
 from nanhaitong.timeutil import utcnow
-
-from .conftest import assert_error, read_code, request_code
+from tests.support.citizens import read_code, request_code
+from tests.support.errors import assert_error
 
 SMS_CODES = "/api/v1/auth/sms-codes"
 TOKENS = "/api/v1/auth/tokens"

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import text
 
 from nanhaitong import db
-
-from .conftest import Citizen, assert_error, read_code, request_code
+from tests.support.citizens import Citizen, read_code, request_code
+from tests.support.errors import assert_error
 
 TOKENS = "/api/v1/auth/tokens"
 PASSWORD = "Harbour2024x"
@@ -111,7 +111,7 @@ def test_wrong_password_and_unknown_phone_answer_alike(app, client, sign_in):
 
 
 def test_lockout_after_failures_known_and_unknown_phone(make_app):
-    from .conftest import Citizen as _Citizen
+    from tests.support.citizens import Citizen as _Citizen
 
     app = make_app(LOGIN_FAILURES_BEFORE_LOCK=3)
     client = app.test_client()

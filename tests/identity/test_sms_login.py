@@ -1,6 +1,6 @@
 """Signing in by SMS code, tokens, refresh rotation, logout."""
 
-from .conftest import read_code, request_code
+from tests.support.citizens import read_code, request_code
 
 
 def test_first_login_creates_account_and_me_masks_phone(sign_in):

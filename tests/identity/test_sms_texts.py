@@ -6,8 +6,7 @@ from __future__ import annotations
 import requests
 
 from nanhaitong.sms_templates import TEMPLATES, registered_text, render
-
-from .conftest import request_code
+from tests.support.citizens import request_code
 
 
 def _newest(app, phone):

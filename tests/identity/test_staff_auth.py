@@ -9,33 +9,15 @@ import requests
 
 from nanhaitong.api import AUTH_ATTR
 from nanhaitong.identity.staff import STAFF_ROLES
-
-from .conftest import Citizen, read_code
-from .test_staff_cli import STAFF_PASSWORD, audit_events, create_staff, run
-
-STAFF_PHONE = "13900139001"
+from tests.support.audit import audit_rows
+from tests.support.citizens import read_code
+from tests.support.staff import STAFF_PASSWORD, STAFF_PHONE, ask_code, create_staff, password_sms, run, sign_in_staff
 
 
 def sms_messages(app, phone: str) -> list:
     answer = requests.get(f"{app.config['SANDBOX_URL']}/sms/messages", params={"phone": phone}, timeout=5)
     answer.raise_for_status()
     return answer.json()["messages"]
-
-
-def ask_code(client, phone: str):
-    return client.post("/api/v1/admin/auth/sms-codes", json={"phone": phone})
-
-
-def password_sms(client, phone: str, password: str, code: str):
-    return client.post("/api/v1/admin/auth/tokens", json={"phone": phone, "password": password, "code": code})
-
-
-def sign_in_staff(app, client, phone: str = STAFF_PHONE, password: str = STAFF_PASSWORD) -> Citizen:
-    """Sign a staff member in through the API; the Citizen helper just carries the tokens."""
-    assert ask_code(client, phone).status_code == 202
-    answer = password_sms(client, phone, password, read_code(app, phone))
-    assert answer.status_code == 200, answer.get_json()
-    return Citizen(client, app, phone, answer.get_json())
 
 
 def wrong(code: str) -> str:
@@ -70,9 +52,9 @@ def test_sign_in_me_refresh_and_logout(app, client):
     after = staff.get("/api/v1/admin/me")
     assert after.status_code == 401 and after.get_json()["code"] == "session_ended"
 
-    [success] = [e for e in audit_events(app, "auth.login") if e.result == "success"]
+    [success] = [e for e in audit_rows(app, "auth.login") if e.result == "success"]
     assert success.actor == f"staff:{created['id']}"
-    [logout] = audit_events(app, "auth.logout")
+    [logout] = audit_rows(app, "auth.logout")
     assert logout.actor == f"staff:{created['id']}"
 
 
@@ -123,9 +105,9 @@ def test_every_failure_gets_the_same_answer(app, client):
     assert first[0] == 401 and first[1]["code"] == "invalid_credentials"
     assert all(comparable(a) == first for a in answers)
 
-    reasons = [json.loads(e.details)["reason"] for e in audit_events(app, "auth.login") if e.result == "failure"]
+    reasons = [json.loads(e.details)["reason"] for e in audit_rows(app, "auth.login") if e.result == "failure"]
     assert reasons == ["unknown_account", "invalid_password", "invalid_code", "inactive_account"]
-    actors = [e.actor for e in audit_events(app, "auth.login")]
+    actors = [e.actor for e in audit_rows(app, "auth.login")]
     assert actors[0] == "anonymous" and actors[1] == f"staff:{created['id']}"
 
 
@@ -201,7 +183,7 @@ def test_audit_verify_is_for_auditors_only(app, client):
     assert report.status_code == 200
     body = report.get_json()
     assert body["ok"] is True and body["events"] >= 4 and body["problem"] is None
-    [event] = audit_events(app, "audit.chain_verified")
+    [event] = audit_rows(app, "audit.chain_verified")
     assert event.actor == f"staff:{auditor_account['id']}" and json.loads(event.details)["ok"] is True
     # the verification's own event keeps the chain whole
     assert auditor.get("/api/v1/admin/audit/verify").get_json()["events"] == body["events"] + 1

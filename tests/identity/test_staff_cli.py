@@ -7,27 +7,9 @@ import json
 from sqlalchemy import func, select
 
 from nanhaitong import db
-from nanhaitong.audit.models import AuditEvent
 from nanhaitong.identity.models import AuthSession, StaffAccount
-
-STAFF_PASSWORD = "correct horse 42 battery"
-
-
-def run(app, *args, input=None):
-    return app.test_cli_runner().invoke(args=["staff", *args], input=input)
-
-
-def create_staff(app, phone: str = "13900139001", role: str = "operator", password: str = STAFF_PASSWORD) -> dict:
-    """Create a staff account through the CLI (as a script would); returns what it printed."""
-    result = run(app, "create", "--phone", phone, "--role", role, "--password-stdin", input=password + "\n")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
-def audit_events(app, action: str) -> list[AuditEvent]:
-    with app.app_context():
-        return list(db.session().execute(
-            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)).scalars())
+from tests.support.audit import audit_rows
+from tests.support.staff import STAFF_PASSWORD, create_staff, run
 
 
 def test_create_with_hidden_prompt_and_confirmation(app):
@@ -40,7 +22,7 @@ def test_create_with_hidden_prompt_and_confirmation(app):
     with app.app_context():
         staff = db.session().get(StaffAccount, printed["id"])
         assert staff.active and staff.phone == "13900139001" and staff.password_hash.startswith("$argon2id$")
-    [event] = audit_events(app, "staff.created")
+    [event] = audit_rows(app, "staff.created")
     assert event.actor == "system:cli" and event.object_id == printed["id"] and "13900139001" not in event.details
 
 
@@ -94,7 +76,7 @@ def test_set_role(app):
     result = run(app, "set-role", "--id", created["id"], "--role", "auditor")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["role"] == "auditor"
-    [event] = audit_events(app, "staff.role_changed")
+    [event] = audit_rows(app, "staff.role_changed")
     assert event.actor == "system:cli" and json.loads(event.details)["from"] == "operator"
     unknown = run(app, "set-role", "--id", "01NOSUCHSTAFF", "--role", "auditor")
     assert unknown.exit_code == 1 and "staff_not_found" in unknown.stderr
@@ -106,7 +88,7 @@ def test_deactivate_unknown_id(app):
 
 
 def test_deactivate_ends_sessions_at_once(app):
-    from .test_staff_auth import sign_in_staff
+    from tests.support.staff import sign_in_staff
 
     created = create_staff(app, "13900139001")
     staff = sign_in_staff(app, app.test_client(), "13900139001")
@@ -120,6 +102,6 @@ def test_deactivate_ends_sessions_at_once(app):
         live = db.session().execute(select(func.count()).select_from(AuthSession).where(
             AuthSession.account_id == created["id"], AuthSession.revoked_at.is_(None))).scalar_one()
         assert live == 0
-    [event] = audit_events(app, "staff.deactivated")
+    [event] = audit_rows(app, "staff.deactivated")
     assert event.actor == "system:cli" and event.object_id == created["id"]
     assert json.loads(run(app, "list").stdout)[0]["active"] is False

@@ -23,8 +23,7 @@ from jwt.algorithms import ECAlgorithm
 
 from nanhaitong.identity import tokens
 from tests.crypto_suite import TOKEN_ALG, sign_jws
-
-from .conftest import ERROR_KEYS, assert_error
+from tests.support.errors import ERROR_KEYS, assert_error
 
 ME = "/api/v1/me"
 REFUSED = ("invalid_token", "token_expired", "session_ended")
@@ -353,8 +352,7 @@ def test_another_app_instance_keys_do_not_verify_here(make_app, tmp_path):
     """A token from another deployment (its own database, so its own keys) is refused."""
     from nanhaitong.config import normalize_database_url
     from nanhaitong.migrations.runner import upgrade
-
-    from .conftest import read_code, request_code
+    from tests.support.citizens import read_code, request_code
 
     first = make_app()
     if not first.config["DATABASE_URL"].startswith("sqlite"):
@@ -383,7 +381,7 @@ def test_expired_token(client, sign_real):
 
 
 def test_expired_by_short_ttl(make_app):
-    from .conftest import read_code, request_code
+    from tests.support.citizens import read_code, request_code
 
     # 2 s, not 1: "exp" counts whole seconds from a truncated "iat", so a 1 s token issued
     # late in a second could lapse before the next request.

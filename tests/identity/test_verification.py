@@ -17,8 +17,8 @@ from integrations.sandbox.demo_data import CITIZENS
 from nanhaitong import db
 from nanhaitong.audit.models import AuditEvent
 from schemas.identity_numbers import resident_id_check_char
-
-from .conftest import assert_error
+from tests.support.errors import assert_error
+from tests.support.verification import liveness_token
 
 REAL_NAME = "/api/v1/me/real-name-verification"
 FACE = "/api/v1/me/face-verification"
@@ -33,13 +33,6 @@ def idv_usage(app) -> int:
     answer = requests.get(f"{app.config['SANDBOX_URL']}/idv/usage", timeout=5)
     answer.raise_for_status()
     return answer.json()["verifications"]
-
-
-def liveness_token(app, id_number: str, outcome: str = "pass") -> str:
-    answer = requests.post(f"{app.config['SANDBOX_URL']}/face/liveness-tokens", timeout=5,
-                           json={"id_number": id_number, "outcome": outcome})
-    assert answer.status_code == 201, answer.text
-    return answer.json()["liveness_token"]
 
 
 def fault(app, path_prefix: str, status: int | None = None, times: int = 1, latency_ms: int = 0) -> None:
@@ -253,7 +246,7 @@ def test_upstream_outage_does_not_use_up_the_daily_attempts(app, chen):
 
 def test_idv_timeout_is_504(make_app, sign_in):
     app = make_app(UPSTREAM_TIMEOUT_SECONDS=0.3)
-    from .conftest import Citizen, read_code, request_code
+    from tests.support.citizens import Citizen, read_code, request_code
 
     client = app.test_client()
     request_code(client, CHEN.phone)

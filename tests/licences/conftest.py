@@ -17,10 +17,10 @@ import pytest
 import requests
 
 from integrations.sandbox.licence_data import EXPIRING_CODE, REVOKED_CODE, TAMPERED_CODE  # noqa: F401
-from tests.authorizations.helpers import APP_SETTINGS
-from tests.identity.conftest import Citizen, request_code
+from tests.support.citizens import Citizen, request_code
+from tests.support.licences import LICENCES, wallet
+from tests.support.settings import APP_SETTINGS
 
-LICENCES = "/api/v1/licences"
 VERIFICATIONS = "/api/v1/licence-verifications"
 ACCESS_LOG = "/api/v1/me/access-log"
 
@@ -63,23 +63,6 @@ def step_up_code(citizen: Citizen) -> str:
 
 
 # -- the wallet -----------------------------------------------------------------------
-
-def sync(citizen: Citizen) -> dict:
-    answer = citizen.post(f"{LICENCES}/sync")
-    assert answer.status_code == 200, answer.get_json()
-    return answer.get_json()
-
-
-def wallet(citizen: Citizen, query: str = "") -> list[dict]:
-    answer = citizen.get(f"{LICENCES}{query}")
-    assert answer.status_code == 200, answer.get_json()
-    return answer.get_json()["items"]
-
-
-def by_code(citizen: Citizen, code: str) -> dict:
-    [licence] = [item for item in wallet(citizen, "?limit=100") if item["code"] == code]
-    return licence
-
 
 def by_type(citizen: Citizen, type_code: str) -> dict:
     [licence] = wallet(citizen, f"?type_code={type_code}")

@@ -5,20 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.authorizations.helpers import (
-    CHEN,
-    LI,
-    OU,
-    act_under,
-    create_grant,
-    expire,
-    revoke,
-    user_id,
-    verified,
-)
-from tests.identity.conftest import assert_error
+from tests.support.citizens import CHEN, LI, OU, user_id, verified
+from tests.support.errors import assert_error
+from tests.support.grants import act_under, create_grant, expire, revoke
+from tests.support.licences import LICENCES, sync, wallet
 
-from .conftest import LICENCES, access_log, by_type, sync, wallet
+from .conftest import access_log, by_type
 
 
 @pytest.fixture

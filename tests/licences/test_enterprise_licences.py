@@ -7,22 +7,13 @@ from dataclasses import dataclass
 import pytest
 
 from integrations.sandbox.demo_data import ENTERPRISES_BY_USCC
-from tests.authorizations.helpers import (
-    CHEN,
-    GUICHENG,
-    HUANG,
-    LI,
-    LIANG,
-    SHISHAN,
-    act_for,
-    audit_rows,
-    registered,
-    user_id,
-    verified,
-)
-from tests.identity.conftest import Citizen, assert_error
+from tests.support.audit import audit_rows
+from tests.support.citizens import CHEN, HUANG, LI, LIANG, Citizen, user_id, verified
+from tests.support.enterprises import GUICHENG, SHISHAN, act_for, registered
+from tests.support.errors import assert_error
+from tests.support.licences import LICENCES, sync, wallet
 
-from .conftest import LICENCES, access_log, by_type, present, step_up_code, sync, verify, wallet
+from .conftest import access_log, by_type, present, step_up_code, verify
 
 
 @dataclass

@@ -8,9 +8,12 @@ from datetime import timedelta
 from integrations.sandbox.licence_data import EXPIRING_IN_DAYS
 from nanhaitong.licences import service
 from nanhaitong.timeutil import china_today
-from tests.authorizations.helpers import CHEN, HUANG, SHISHAN, act_for, audit_rows, registered, user_id, verified
+from tests.support.audit import audit_rows
+from tests.support.citizens import CHEN, HUANG, user_id, verified
+from tests.support.enterprises import SHISHAN, act_for, registered
+from tests.support.licences import by_code, sync
 
-from .conftest import EXPIRING_CODE, by_code, library_change, sms_texts, sync
+from .conftest import EXPIRING_CODE, library_change, sms_texts
 
 
 def notify(app) -> str:

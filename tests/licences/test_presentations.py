@@ -16,11 +16,13 @@ from jwcrypto import jwk, jws
 from PIL import Image
 
 from nanhaitong.timeutil import china_today
-from tests.authorizations.helpers import CHEN, HUANG, LI, OU, act_under, create_grant, verified
 from tests.crypto_suite import international_only
-from tests.identity.conftest import assert_error
+from tests.support.citizens import CHEN, HUANG, LI, OU, verified
+from tests.support.errors import assert_error
+from tests.support.grants import act_under, create_grant
+from tests.support.licences import LICENCES, sync
 
-from .conftest import LICENCES, by_type, library_change, present, sync, verify, with_payload
+from .conftest import by_type, library_change, present, verify, with_payload
 
 
 @pytest.fixture

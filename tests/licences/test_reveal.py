@@ -6,10 +6,13 @@ import json
 
 from nanhaitong import db
 from nanhaitong.licences.models import Licence
-from tests.authorizations.helpers import CHEN, LI, OU, act_under, audit_rows, create_grant, user_id, verified
-from tests.identity.conftest import assert_error, read_code
+from tests.support.audit import audit_rows
+from tests.support.citizens import CHEN, LI, OU, read_code, user_id, verified
+from tests.support.errors import assert_error
+from tests.support.grants import act_under, create_grant
+from tests.support.licences import LICENCES, sync
 
-from .conftest import LICENCES, by_type, step_up_code, sync
+from .conftest import by_type, step_up_code
 
 
 def reveal(citizen, licence_id: str, code: str):

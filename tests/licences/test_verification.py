@@ -16,8 +16,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from nanhaitong.identity import tokens
 from nanhaitong.timeutil import china_today
-from tests.authorizations.helpers import CHEN, HUANG, user_id, verified
-from tests.identity.conftest import assert_error
+from tests.support.citizens import CHEN, HUANG, user_id, verified
+from tests.support.errors import assert_error
+from tests.support.licences import sync
 
 from .conftest import (
     VERIFICATIONS,
@@ -27,7 +28,6 @@ from .conftest import (
     library_change,
     library_drop,
     present,
-    sync,
     unb64url_json,
     verify,
     with_header,

@@ -19,18 +19,12 @@ from integrations.sandbox.licence_data import LICENCES as DEMO_LICENCES
 from nanhaitong import db
 from nanhaitong.licences.models import Licence
 from nanhaitong.timeutil import china_today
-from tests.authorizations.helpers import CHEN, HE, HUANG, audit_rows, citizen_at, details, user_id, verified
-from tests.identity.conftest import assert_error
+from tests.support.audit import audit_rows, details
+from tests.support.citizens import CHEN, HE, HUANG, citizen_at, user_id, verified
+from tests.support.errors import assert_error
+from tests.support.licences import LICENCES, sync, wallet
 
-from .conftest import (
-    LICENCES,
-    TAMPERED_CODE,
-    by_type,
-    library_change,
-    library_drop,
-    sync,
-    wallet,
-)
+from .conftest import TAMPERED_CODE, by_type, library_change, library_drop
 
 
 def demo_codes(person) -> set[str]:

@@ -9,9 +9,11 @@ from sqlalchemy import select, text
 from nanhaitong import db
 from nanhaitong.messages import service
 from nanhaitong.messages.models import Message
-from tests.authorizations.helpers import CHEN, HUANG, SHISHAN, act_for, registered, verified
+from tests.support.citizens import CHEN, HUANG, verified
+from tests.support.enterprises import SHISHAN, act_for, registered
+from tests.support.messages import pushes, send_to_enterprise
 
-from .conftest import MESSAGES, pushes, send_to_enterprise
+from .conftest import MESSAGES
 
 TOKEN = "fcm-bulk-token-0123456789"
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from nanhaitong.licences import service as licences
-from tests.authorizations.helpers import NO_SUCH_ID, act_for, act_under, add_member, citizen_at, create_grant
-from tests.identity.conftest import assert_error
-from tests.identity.test_enterprises import CHEN, registered, user_id, verified
+from tests.support.citizens import CHEN, citizen_at, user_id, verified
+from tests.support.enterprises import act_for, add_member, registered
+from tests.support.errors import assert_error
+from tests.support.grants import act_under, create_grant
+from tests.support.messages import send_to_enterprise, send_to_user
+from tests.support.settings import NO_SUCH_ID
 
-from .conftest import MESSAGES, send_to_enterprise, send_to_user
+from .conftest import MESSAGES
 
 
 def test_a_message_sent_by_another_domain_reaches_only_its_recipient(app, sign_in):
@@ -105,8 +108,9 @@ def test_a_delegate_cannot_read_the_grantors_inbox(app, sign_in):
 
 
 def test_an_expiring_licence_is_announced_in_the_inbox_once(app, sign_in):
-    from tests.identity.test_enterprises import HUANG
-    from tests.licences.conftest import EXPIRING_CODE, by_code, sync
+    from integrations.sandbox.licence_data import EXPIRING_CODE
+    from tests.support.citizens import HUANG
+    from tests.support.licences import by_code, sync
 
     huang = verified(sign_in, HUANG)
     sync(huang)

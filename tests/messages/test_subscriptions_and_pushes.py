@@ -11,10 +11,11 @@ from sqlalchemy import select
 from nanhaitong import db
 from nanhaitong.messages import service
 from nanhaitong.messages.models import Device, PushDelivery
-from tests.authorizations.helpers import citizen_at
-from tests.identity.conftest import assert_error
+from tests.support.citizens import citizen_at
+from tests.support.errors import assert_error
+from tests.support.messages import end_outage, push_due, push_outage, pushes, send_to_user
 
-from .conftest import DEVICES, MESSAGES, end_outage, push_due, push_outage, pushes, send_to_user
+from .conftest import DEVICES, MESSAGES
 
 TOKEN = "fcm-token-0123456789abcdef"
 

@@ -8,9 +8,9 @@ import itertools
 
 import pytest
 
-from tests.authorizations.helpers import APP_SETTINGS, citizen_at
-from tests.identity.test_staff_auth import sign_in_staff
-from tests.identity.test_staff_cli import create_staff
+from tests.support.citizens import citizen_at
+from tests.support.settings import APP_SETTINGS
+from tests.support.staff import create_staff, sign_in_staff
 
 PUBLIC = "/api/v1/one-stop"
 ADMIN = "/api/v1/admin/one-stop"

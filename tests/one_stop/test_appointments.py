@@ -17,8 +17,8 @@ import requests
 from nanhaitong.one_stop import appointments as appointment_service
 from nanhaitong.one_stop import jobs
 from nanhaitong.timeutil import china_today
-from tests.authorizations.helpers import citizen_at
-from tests.identity.conftest import assert_error
+from tests.support.citizens import citizen_at
+from tests.support.errors import assert_error
 
 from .conftest import ADMIN, PUBLIC, add_matter, book, first_slot, run_in_app, shift_appointment
 

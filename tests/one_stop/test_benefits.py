@@ -9,11 +9,12 @@ import pytest
 from nanhaitong import db
 from nanhaitong.identity.models import EnterpriseMember
 from nanhaitong.one_stop import benefits as benefit_service
-from tests.authorizations.helpers import act_for, audit_rows, citizen_at
-from tests.identity.conftest import assert_error, read_code
-from tests.identity.test_staff_auth import sign_in_staff
-from tests.identity.test_staff_cli import create_staff
 from tests.policy_push.conftest import create, make_enterprises, published
+from tests.support.audit import audit_rows
+from tests.support.citizens import citizen_at, read_code
+from tests.support.enterprises import act_for
+from tests.support.errors import assert_error
+from tests.support.staff import create_staff, sign_in_staff
 
 from .conftest import ADMIN, run_in_app
 

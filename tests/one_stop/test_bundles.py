@@ -3,8 +3,8 @@ parts move independently, one evaluation."""
 
 from __future__ import annotations
 
-from tests.authorizations.helpers import citizen_at
-from tests.identity.conftest import assert_error
+from tests.support.citizens import citizen_at
+from tests.support.errors import assert_error
 
 from .conftest import ADMIN, PUBLIC, add_matter
 

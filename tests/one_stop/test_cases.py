@@ -9,8 +9,9 @@ import chinese_calendar
 
 from nanhaitong.one_stop import cases as case_service
 from nanhaitong.timeutil import china_today
-from tests.authorizations.helpers import audit_rows, citizen_at
-from tests.identity.conftest import assert_error
+from tests.support.audit import audit_rows
+from tests.support.citizens import citizen_at
+from tests.support.errors import assert_error
 
 from .conftest import ADMIN, PUBLIC, add_matter, book, first_slot, run_in_app, shift_appointment
 

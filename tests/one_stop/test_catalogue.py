@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from tests.authorizations.helpers import NO_SUCH_ID, audit_rows
-from tests.identity.conftest import assert_error
-from tests.identity.test_staff_auth import sign_in_staff
-from tests.identity.test_staff_cli import create_staff
+from tests.support.audit import audit_rows
+from tests.support.errors import assert_error
+from tests.support.settings import NO_SUCH_ID
+from tests.support.staff import create_staff, sign_in_staff
 
 from .conftest import ADMIN, PUBLIC, add_matter, matter_body
 

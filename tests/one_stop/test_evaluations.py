@@ -9,8 +9,9 @@ from nanhaitong import db
 from nanhaitong.one_stop import evaluations as evaluation_service
 from nanhaitong.one_stop.models import FollowUp
 from nanhaitong.timeutil import china_today
-from tests.authorizations.helpers import audit_rows, citizen_at
-from tests.identity.conftest import assert_error
+from tests.support.audit import audit_rows
+from tests.support.citizens import citizen_at
+from tests.support.errors import assert_error
 
 from .conftest import ADMIN, PUBLIC, add_matter, run_in_app
 

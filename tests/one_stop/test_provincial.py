@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.authorizations.helpers import CHEN, HE, verified
 from tests.gov_services.conftest import GOV_SETTINGS, SAMPLES, advance, apply, load_catalogue
-from tests.identity.conftest import assert_error
+from tests.support.citizens import CHEN, HE, verified
+from tests.support.errors import assert_error
 
 from .conftest import ADMIN, PUBLIC
 

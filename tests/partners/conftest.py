@@ -19,10 +19,9 @@ import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 
-from tests.authorizations.helpers import APP_SETTINGS
-from tests.identity.conftest import read_code
-from tests.identity.test_staff_auth import sign_in_staff
-from tests.identity.test_staff_cli import create_staff
+from tests.support.citizens import read_code
+from tests.support.settings import APP_SETTINGS
+from tests.support.staff import create_staff, sign_in_staff
 
 REDIRECT_URI = "https://bank.example.com/oauth/callback"
 ADMIN = "/api/v1/admin/partners"

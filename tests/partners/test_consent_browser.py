@@ -23,9 +23,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.authorizations.helpers import LI, verified
-from tests.foundation.test_docs_browser import CHROMIUM_FLAGS, _chromium
-from tests.identity.conftest import read_code
+from tests.support.browser import CHROMIUM_FLAGS, chromium
+from tests.support.citizens import LI, read_code, verified
 
 from .conftest import REDIRECT_URI, authorize_url, oauth_session, register
 
@@ -136,7 +135,7 @@ class Page:
 
 @pytest.mark.browser
 def test_consent_page_in_headless_chromium(app, live_server, operator, sign_in):
-    binary = _chromium()
+    binary = chromium()
     if binary is None:
         pytest.skip("no chromium binary on PATH (chromium / chromium-browser); install Debian's chromium")
     owner = verified(sign_in, LI)

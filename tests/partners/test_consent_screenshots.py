@@ -9,8 +9,9 @@ import secrets
 
 import pytest
 
-from tests.foundation.test_docs_browser import WINDOW, _png_size_and_variety, _RefusingProxy, _run_chromium
+from tests.foundation.test_docs_browser import _png_size_and_variety, _RefusingProxy, _run_chromium
 from tests.foundation.test_docs_chinese import CHINESE, browser_or_skip, keep
+from tests.support.browser import WINDOW
 
 from .conftest import authorize_url, oauth_session, register
 

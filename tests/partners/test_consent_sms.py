@@ -9,7 +9,7 @@ import secrets
 import requests
 
 from nanhaitong.sms_templates import render
-from tests.authorizations.helpers import LI, verified
+from tests.support.citizens import LI, verified
 
 from .conftest import Browser, authorize_url, code_flow, oauth_session, parse_page, register
 

@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc.jwk import ECKey
 from jwt import PyJWKClient
 
-from tests.authorizations.helpers import LI, OU, verified
-from tests.identity.conftest import assert_error
+from tests.support.citizens import LI, OU, verified
+from tests.support.errors import assert_error, assert_error_http
 
 from .conftest import (
     ADMIN,
@@ -124,13 +124,6 @@ def test_unticked_optional_item_is_not_granted(app, live_server, operator, sign_
     assert 'error="insufficient_scope"' in answer.headers["WWW-Authenticate"]
 
 
-def assert_error_http(answer, status, code):
-    body = answer.json()
-    assert answer.status_code == status, (answer.status_code, body)
-    assert {"code", "message", "details", "request_id"} <= set(body) and body["code"] == code, body
-    return body
-
-
 def test_pkce_is_required_and_s256_only(app, live_server, operator, sign_in):
     verified(sign_in, LI)
     partner = register(operator)
@@ -226,7 +219,7 @@ def test_client_credentials_token_is_partner_only(app, live_server, operator, si
 
 
 def test_token_of_one_partner_refused_for_another(app, live_server, operator, sign_in):
-    from .test_signed_requests import signed_headers
+    from tests.support.partners import signed_headers
 
     verified(sign_in, LI)
     first, second = register(operator, name="甲"), register(operator, name="乙")
@@ -380,9 +373,8 @@ def test_private_key_jwt_with_keys_from_a_jwks_uri(app, live_server, operator):
 
 
 def test_a_partner_reads_the_gov_services_catalogue(app, live_server, operator):
-    from tests.gov_services.conftest import load_catalogue
-
-    from .test_signed_requests import signed_headers
+    from tests.support.gov_services import load_catalogue
+    from tests.support.partners import signed_headers
 
     load_catalogue(app)
     partner = register(operator)

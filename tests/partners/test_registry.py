@@ -9,11 +9,11 @@ import requests
 from sqlalchemy import text
 
 from nanhaitong import db
-from tests.authorizations.helpers import LI, audit_rows, verified
 from tests.crypto_suite import FIELD_TOKEN_PREFIX
-from tests.identity.conftest import assert_error
-from tests.identity.test_staff_auth import sign_in_staff
-from tests.identity.test_staff_cli import create_staff
+from tests.support.audit import audit_rows
+from tests.support.citizens import LI, verified
+from tests.support.errors import assert_error
+from tests.support.staff import create_staff, sign_in_staff
 
 from .conftest import ADMIN, REDIRECT_URI, bearer, client_credentials, register
 

@@ -4,20 +4,18 @@ checked with openssl, so it cannot drift)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import shutil
 import subprocess
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import requests
 
 from nanhaitong.partners.signatures import canonical_string, sign
+from tests.support.partners import independent_canonical, signed_headers
 
 from .conftest import bearer, client_credentials, register
 
@@ -34,24 +32,6 @@ EXAMPLE = {
     "nonce": "7f3c9a1e-5b2d-4e8f",
     "body": b'{"token":"eyJhbGciOiJFUzI1NiJ9.e30.c2ln"}',
 }
-
-
-def independent_canonical(method, path, query, timestamp, nonce, body: bytes) -> str:
-    """The canonical string as a partner would write it from the docs (not our code)."""
-    pairs = [tuple(part.split("=", 1)) for part in query.split("&") if part] if query else []
-    encoded = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in sorted(pairs))
-    return f"{method}\n{path}\n{encoded}\n{timestamp}\n{nonce}\n{hashlib.sha256(body).hexdigest()}"
-
-
-def signed_headers(partner: dict, method: str, path: str, query: str = "", body: bytes = b"", *,
-                   timestamp: int | None = None, nonce: str | None = None, secret: str | None = None) -> dict:
-    timestamp = str(int(time.time()) if timestamp is None else timestamp)
-    nonce = nonce or uuid.uuid4().hex
-    canonical = independent_canonical(method, path, query, timestamp, nonce, body)
-    signature = hmac.new((secret or partner["credentials"]["hmac_secret"]).encode(), canonical.encode(),
-                         hashlib.sha256).hexdigest()
-    return {"X-NHT-AppId": partner["app_id"], "X-NHT-Timestamp": timestamp, "X-NHT-Nonce": nonce,
-            "X-NHT-Signature": signature}
 
 
 def call(live_server, headers, body: dict | None = None, query: str = ""):

@@ -14,7 +14,7 @@ import jwt
 import pytest
 from asn1crypto import algos, keys
 
-from tests.authorizations.helpers import LI, verified
+from tests.support.citizens import LI, verified
 
 from .conftest import code_flow, register
 

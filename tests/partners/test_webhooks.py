@@ -16,7 +16,7 @@ import pytest
 
 from nanhaitong import db, events
 from nanhaitong.partners.models import WebhookDelivery
-from tests.authorizations.helpers import LI, user_id, verified
+from tests.support.citizens import LI, user_id, verified
 
 from .conftest import ADMIN, code_flow, register
 

@@ -13,15 +13,13 @@ import time
 import pytest
 import requests
 
-from integrations.sandbox.demo_data import BUS_CARDS, GAS_ACCOUNTS
-from tests.authorizations.helpers import APP_SETTINGS, citizen_at
-from tests.identity.conftest import Citizen
+from integrations.sandbox.demo_data import BUS_CARDS
+from tests.support.citizens import Citizen, citizen_at
+from tests.support.payments import ACCOUNTS, CARD
+from tests.support.settings import APP_SETTINGS
 
-ACCOUNTS = "/api/v1/utility-accounts"
 ORDERS = "/api/v1/payment-orders"
-CARD = BUS_CARDS[0].card_no  # active, 12.50 yuan on it
 LOST_CARD = BUS_CARDS[3].card_no
-GAS = GAS_ACCOUNTS[0]  # two unpaid bills
 _keys = itertools.count(1)
 
 

@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 
 from nanhaitong import db
 from nanhaitong.payments.models import PaymentEvent
-from tests.authorizations.helpers import audit_rows, details
+from tests.support.audit import audit_rows, details
+from tests.support.payments import CARD
 
-from .conftest import CARD, bind, build_notification, created, order, pay, send, status_of, topups
+from .conftest import bind, build_notification, created, order, pay, send, status_of, topups
 
 
 def _events(app) -> int:

@@ -7,12 +7,14 @@ import time
 import pytest
 import requests
 
-from .conftest import CARD, ORDERS, bind, created, order, sandbox
+from tests.support.payments import CARD
+
+from .conftest import ORDERS, bind, created, order, sandbox
 
 
 @pytest.fixture
 def app(make_app):
-    from tests.authorizations.helpers import APP_SETTINGS
+    from tests.support.settings import APP_SETTINGS
 
     return make_app(**APP_SETTINGS, PAYMENTS_ORDER_TTL_SECONDS=2)
 

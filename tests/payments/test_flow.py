@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from tests.identity.conftest import assert_error
+from tests.support.errors import assert_error
+from tests.support.payments import CARD, GAS
 
-from .conftest import CARD, GAS, ORDERS, bind, created, gas_payments, order, pay, topups, wait_for
+from .conftest import ORDERS, bind, created, gas_payments, order, pay, topups, wait_for
 
 
 def test_bus_card_topup_over_wechat(app, payer):

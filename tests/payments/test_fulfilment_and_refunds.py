@@ -5,22 +5,10 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.authorizations.helpers import audit_rows, details
+from tests.support.audit import audit_rows, details
+from tests.support.payments import CARD, GAS
 
-from .conftest import (
-    CARD,
-    GAS,
-    bind,
-    created,
-    fault,
-    gas_payments,
-    notifications,
-    order,
-    pay,
-    sandbox,
-    topups,
-    wait_for,
-)
+from .conftest import bind, created, fault, gas_payments, notifications, order, pay, sandbox, topups, wait_for
 
 
 def _messages(citizen) -> list[dict]:

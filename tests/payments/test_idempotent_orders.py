@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from nanhaitong import db
 from nanhaitong.payments.models import PaymentOrder
-from tests.identity.conftest import assert_error
+from tests.support.errors import assert_error
 
 from .conftest import ORDERS, bind, create, new_key
 

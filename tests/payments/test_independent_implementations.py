@@ -14,7 +14,9 @@ from alipay import AliPay
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from wechatpayv3 import utils as wxutils
 
-from .conftest import CARD, bind, callback_url, created, pay, sandbox, status_of, topups
+from tests.support.payments import CARD
+
+from .conftest import bind, callback_url, created, pay, sandbox, status_of, topups
 
 
 def _platform_key(app, channel: str) -> dict:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import requests
 
 from nanhaitong.timeutil import china_today
-from tests.authorizations.helpers import audit_rows, details
+from tests.support.audit import audit_rows, details
+from tests.support.payments import CARD
 
-from .conftest import CARD, bind, created, order, pay, sandbox
+from .conftest import bind, created, order, pay, sandbox
 
 
 def _today() -> str:

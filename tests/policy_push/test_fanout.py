@@ -10,10 +10,12 @@ from nanhaitong import db
 from nanhaitong.messages.models import Message, PushDelivery
 from nanhaitong.policy_push import fanout
 from nanhaitong.policy_push.models import PolicyFanOut
-from tests.authorizations.helpers import CHEN, GUICHENG, HUANG, SHISHAN, act_for, registered, verified
-from tests.messages.conftest import end_outage, push_due, push_outage, pushes
+from tests.support.citizens import CHEN, HUANG, verified
+from tests.support.enterprises import GUICHENG, SHISHAN, act_for, registered
+from tests.support.messages import end_outage, push_due, push_outage, pushes
+from tests.support.policies import policy_body
 
-from .conftest import ADMIN, MESSAGES, create, policy_body, publish, published
+from .conftest import ADMIN, MESSAGES, create, publish, published
 
 TOKEN = "fcm-policy-token-0123456789"
 

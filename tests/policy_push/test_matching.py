@@ -13,8 +13,9 @@ from nanhaitong import db
 from nanhaitong.messages.models import Message
 from nanhaitong.policy_push import fanout, rules, service
 from nanhaitong.timeutil import china_today
-from tests.authorizations.helpers import CHEN, GUICHENG, HUANG, SHISHAN, act_for, citizen_at, registered, verified
-from tests.identity.conftest import assert_error
+from tests.support.citizens import CHEN, HUANG, citizen_at, verified
+from tests.support.enterprises import GUICHENG, SHISHAN, act_for, registered
+from tests.support.errors import assert_error
 
 from .conftest import create, give_licence, make_enterprises, published
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.authorizations.helpers import NO_SUCH_ID, audit_rows, citizen_at, details
-from tests.identity.conftest import assert_error
-from tests.identity.test_staff_auth import sign_in_staff
-from tests.identity.test_staff_cli import create_staff
+from tests.support.audit import audit_rows, details
+from tests.support.citizens import citizen_at
+from tests.support.errors import assert_error
+from tests.support.policies import policy_body
+from tests.support.settings import NO_SUCH_ID
+from tests.support.staff import create_staff, sign_in_staff
 
-from .conftest import ADMIN, PUBLIC, create, policy_body, publish
+from .conftest import ADMIN, PUBLIC, create, publish
 
 
 def test_a_draft_is_hidden_until_published_then_public(app, client, editor):

@@ -100,7 +100,7 @@ def test_an_idempotency_key_holds_across_instances_even_when_raced(cluster):
 
 
 def test_a_replayed_request_nonce_is_refused_by_the_other_instance(cluster):
-    from tests.partners.test_signed_requests import signed_headers
+    from tests.support.partners import signed_headers
 
     a, b = cluster.instances
     partner = json.loads(cluster.flask("partners", "create", "--name", "多实例测试", "--redirect-uri",

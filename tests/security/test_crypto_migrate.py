@@ -14,7 +14,7 @@ from nanhaitong import db
 from nanhaitong.messages.models import Device
 from nanhaitong.payments.models import UtilityAccount
 from nanhaitong.security.fields import normalize_phone
-from tests.identity.conftest import sign_in_with
+from tests.support.citizens import sign_in_with
 
 PHONE = "13800138041"
 GAS, PUSH = "6100123456", "apns-token-0123456789abcdef"
