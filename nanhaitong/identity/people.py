@@ -15,11 +15,11 @@ from .. import db
 from ..audit.service import record as audit
 from ..authorizations import Resource, authorize, district
 from ..errors import ValidationFailed
+from ..kernel import Principal
 from ..security.masking import mask_id_number, mask_name, mask_phone
 from ..timeutil import isoformat
 from .codes import phone_index
 from .models import Enterprise, EnterpriseMember, User
-from .principal import Principal
 from .verification import id_number_index
 
 LOOKUP = "admin:people.lookup"
