@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import ClientMixin, InvalidClientError, grants
+from authlib.oauth2.rfc6749 import ClientMixin, InsecureTransportError, InvalidClientError, grants
 from authlib.oauth2.rfc6749.authorization_server import scope_to_list
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
@@ -313,8 +313,25 @@ def save_token(token, req):
     db.session().commit()
 
 
+class NhtAuthorizationServer(AuthorizationServer):
+    """Authlib's server, answering an OAuth error where Authlib raises before its own handling
+    (a plain-http request to a host that is not loopback raised InsecureTransportError: a 500)."""
+
+    def create_token_response(self, request=None):
+        try:
+            return super().create_token_response(request)
+        except InsecureTransportError as error:
+            return self.handle_response(*error())
+
+    def create_endpoint_response(self, name, request=None):
+        try:
+            return super().create_endpoint_response(name, request)
+        except InsecureTransportError as error:
+            return self.handle_response(*error())
+
+
 def init_app(app) -> AuthorizationServer:
-    server = AuthorizationServer()
+    server = NhtAuthorizationServer()
     server.init_app(app, query_client=query_client, save_token=save_token)
     server.register_token_generator("default", generate_token)
     server.register_client_auth_method(PrivateKeyJwt.CLIENT_AUTH_METHOD, PrivateKeyJwt())
