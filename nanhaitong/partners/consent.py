@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749.authorization_server import scope_to_list
-from flask import Blueprint, g, make_response, render_template, request, session
+from flask import Blueprint, current_app, g, make_response, render_template, request, session
 
 from .. import db
 from ..api import AUTH_ATTR, PUBLIC
@@ -58,6 +58,24 @@ def _csrf_token() -> str:
 def _csrf_ok() -> bool:
     sent = request.form.get("csrf_token", "")
     return bool(session.get("csrf")) and hmac.compare_digest(sent, session["csrf"])
+
+
+_PHONE_CONTEXT = "partners.consent_phone"
+
+
+def _remember_phone(phone: str) -> None:
+    """The cookie is signed, not secret: the phone travels in it encrypted (AES-GCM, field keys)."""
+    session["consent_phone"] = current_app.extensions["nht.cipher"].encrypt(phone, context=_PHONE_CONTEXT)
+
+
+def _remembered_phone() -> str:
+    sealed = session.get("consent_phone")
+    if not sealed:
+        return ""
+    try:
+        return current_app.extensions["nht.cipher"].decrypt(sealed, context=_PHONE_CONTEXT)
+    except Exception:  # noqa: BLE001 - a cookie from before a key change, or tampered: forget it
+        return ""
 
 
 def _signed_in_user() -> str | None:
@@ -130,7 +148,7 @@ def authorize():
     partner = grant.client.partner
     requested = scope_to_list(grant.request.payload.scope)
     context = {"partner": partner, "items": _items(partner, requested), "message": None,
-               "phone": session.get("consent_phone", "")}
+               "phone": _remembered_phone()}
     origin = _origin(grant.redirect_uri or grant.client.get_default_redirect_uri())
 
     if request.method == "POST":
@@ -170,7 +188,8 @@ def _send_code(context: dict, origin: str):
     if not _PHONE.match(phone):
         context["message"] = "请输入11位手机号码。"
         return _page("partners/login.html", 422, form_origin=origin, **context)
-    session["consent_phone"] = context["phone"] = phone
+    _remember_phone(phone)
+    context["phone"] = phone
     try:
         codes.send(phone, "login")
     except AppError as error:
@@ -183,7 +202,7 @@ def _send_code(context: dict, origin: str):
 
 
 def _login(context: dict, origin: str):
-    phone = session.get("consent_phone") or (request.form.get("phone") or "").strip()
+    phone = _remembered_phone() or (request.form.get("phone") or "").strip()
     code = (request.form.get("code") or "").strip()
     context["code_sent"] = True
     if not _PHONE.match(phone or "") or not _CODE.match(code):
