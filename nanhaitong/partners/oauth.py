@@ -24,7 +24,7 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core.grants import OpenIDCode
-from flask import current_app, g, request
+from flask import current_app, g
 from joserfc import jwt as jose_jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
@@ -223,8 +223,10 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
     CLIENT_AUTH_METHOD = "private_key_jwt"
 
     def get_audiences(self):
-        base = request.host_url.rstrip("/")
-        return [f"{base}/oauth/token", current_app.config["ISSUER"], f"{current_app.config['ISSUER']}/oauth/token"]
+        # The configured public URL, never the request's Host (an assertion made for
+        # http://localhost:9999/oauth/token was accepted with "Host: localhost:9999").
+        base, issuer = current_app.config["PUBLIC_URL"], current_app.config["ISSUER"]
+        return sorted({f"{base}/oauth/token", issuer, f"{issuer}/oauth/token"})
 
     def resolve_client_public_key(self, client):
         partner = client.partner

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, g
 from flask.views import MethodView
 
 from schemas.gov_services import CatalogueArgsSchema, ServiceItemListSchema
@@ -120,7 +120,7 @@ class OpenIdConfiguration(MethodView):
                                           "content": {"application/json": {"schema": {"type": "object"}}}}})
     def get(self):
         """OpenID Connect discovery: endpoints, scopes, algorithms, client authentication methods."""
-        base = request.host_url.rstrip("/")
+        base = current_app.config["PUBLIC_URL"]  # never the request's Host
         return current_app.response_class(json.dumps({
             "issuer": current_app.config["ISSUER"],
             "authorization_endpoint": f"{base}/oauth/authorize",
