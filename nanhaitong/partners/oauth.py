@@ -228,13 +228,20 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
         base, issuer = current_app.config["PUBLIC_URL"], current_app.config["ISSUER"]
         return sorted({f"{base}/oauth/token", issuer, f"{issuer}/oauth/token"})
 
+    def extract_assertion(self, assertion):
+        headers, claims = super().extract_assertion(assertion)
+        kid = headers.get("kid") if isinstance(headers, dict) else None
+        g.nht_assertion_kid = kid if isinstance(kid, str) else None
+        return headers, claims
+
     def resolve_client_public_key(self, client):
         partner = client.partner
         if partner.jwks:
             data = json.loads(partner.jwks)
         elif partner.jwks_uri:
             try:
-                data = clients().partner_http.fetch_jwks(partner.jwks_uri)
+                # Cached for the set's HTTP lifetime; an unknown kid refetches at most once a minute.
+                data = clients().partner_http.jwks(partner.jwks_uri, g.get("nht_assertion_kid"))
             except Exception:  # noqa: BLE001 - any failure to get the keys refuses the client
                 raise InvalidClientError(description="The client's JWKS URI could not be read.") from None
         else:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from .. import db
 from ..audit.service import record as audit
 from ..authorizations.scopes import PARTNER, SCOPES
+from ..clients import clients
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..timeutil import isoformat, utcnow
 from .models import Partner, WebhookSubscription
@@ -54,6 +55,13 @@ def _check_url(url: str, *, allow_http_loopback: bool = True) -> str | None:
     return "must be https (http only for loopback)"
 
 
+def check_partner_url(url: str) -> str | None:
+    """A URL we will call (jwks_uri, webhook URLs): https to a public address; loopback only
+    where NHT_PARTNER_URLS_ALLOW_LOOPBACK is on (development and tests). The address a name
+    resolves to is checked again when the call connects (integrations.partner_http)."""
+    return clients().partner_http.check_url(url)
+
+
 def _validate(body: dict, partial: bool = False) -> None:
     problems: dict[str, list[str]] = {}
     for uri in body.get("redirect_uris") or []:
@@ -84,7 +92,7 @@ def _validate(body: dict, partial: bool = False) -> None:
             problems["jwks"] = ["A JWK set of public P-256 (ES256) keys: {\"keys\": [...]}."]
     for name in ("jwks_uri", "webhook_url"):
         if body.get(name):
-            problem = _check_url(body[name])
+            problem = check_partner_url(body[name])
             if problem:
                 problems[name] = [problem]
     if problems:

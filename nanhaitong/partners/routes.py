@@ -280,7 +280,7 @@ class Subscriptions(MethodView):
     def post(self, body, partner_id):
         """Subscribe the partner to events at a URL."""
         registry.get(partner_id)
-        problem = registry._check_url(body["url"])
+        problem = registry.check_partner_url(body["url"])
         if problem:
             from ..errors import ValidationFailed
 
