@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from .. import db
 from ..errors import Unauthorized
-from ..jobs.tasks import enqueue_sms
+from ..jobs.tasks import after_response, enqueue_sms
 from ..ratelimit import enforce, once_per
 from ..security.fields import normalize_phone
 from ..timeutil import as_utc, utcnow
@@ -37,12 +37,14 @@ def _code_hash(code_id: str, code: str) -> str:
     return current_app.extensions["nht.blind_index"].digest(f"{code_id}:{code}", domain="otp")
 
 
-def send(phone: str, purpose: str, *, deliver: bool = True) -> dict:
+def send(phone: str, purpose: str, *, deliver: bool = True, deliver_after_response: bool = False) -> dict:
     """Issue a code for ``phone`` and ``purpose`` and text it.
 
     With ``deliver=False`` everything happens (limits, the stored code, the answer)
     except the SMS itself: staff sign-in uses it for phones that are not an active staff
     account, so the answer does not tell, yet strangers are not texted staff codes.
+    With ``deliver_after_response`` the SMS (or nothing) goes out once the answer has been
+    sent: the request does the same work whether or not it texts anyone.
     """
     cfg = current_app.config
     index = phone_index(phone)
@@ -50,11 +52,11 @@ def send(phone: str, purpose: str, *, deliver: bool = True) -> dict:
     # each saw no recent code (the other's was not committed yet) and both texted one.
     with once_per(cfg["SMS_RESEND_SECONDS"], "sms-resend", index, purpose,
                   message="A code was sent moments ago; wait before asking again."):
-        _issue(phone, index, purpose, deliver)
+        _issue(phone, index, purpose, deliver, deliver_after_response)
     return {"sent": True, "expires_in": cfg["SMS_CODE_TTL_SECONDS"], "resend_after": cfg["SMS_RESEND_SECONDS"]}
 
 
-def _issue(phone: str, index: str, purpose: str, deliver: bool) -> None:
+def _issue(phone: str, index: str, purpose: str, deliver: bool, after: bool = False) -> None:
     cfg = current_app.config
     caps = ((f"{cfg['SMS_DAILY_PER_PHONE']} per day", "sms-phone", index),
             (f"{cfg['SMS_DAILY_PER_IP']} per day", "sms-ip", request.remote_addr or "-"))
@@ -76,11 +78,16 @@ def _issue(phone: str, index: str, purpose: str, deliver: bool) -> None:
                                   OneTimeCode.consumed_at.is_(None), OneTimeCode.id != record.id)
     ).scalars():
         older.consumed_at = utcnow()
+    params = {"code": code, "minutes": max(1, math.ceil(ttl / 60))}
+    if after:
+        session.commit()
+        after_response(lambda: enqueue_sms(phone, "verification_code", params) if deliver else None)
+        return
     if deliver:
         # Delivered (or queued) before the commit: a gateway failure in the embedded
         # mode leaves no code behind and no resend wait, only a 503 to try again.
         with upstream_errors("SMS gateway"):
-            enqueue_sms(phone, "verification_code", {"code": code, "minutes": max(1, math.ceil(ttl / 60))})
+            enqueue_sms(phone, "verification_code", params)
     session.commit()
 
 

@@ -147,8 +147,9 @@ def _can_sign_in(staff: StaffAccount | None) -> bool:
 
 
 def send_login_code(phone: str) -> dict:
-    """Same answer and limits for any phone; only an active staff account gets the SMS."""
-    return codes.send(phone, LOGIN_PURPOSE, deliver=_can_sign_in(find_by_phone(phone)))
+    """Same answer, limits and work for any phone; only an active staff account gets the SMS,
+    sent after the answer, so neither the answer's timing nor a gateway failure tells."""
+    return codes.send(phone, LOGIN_PURPOSE, deliver=_can_sign_in(find_by_phone(phone)), deliver_after_response=True)
 
 
 def login(phone: str, password: str, code: str) -> dict:
