@@ -115,6 +115,9 @@ _SETTINGS: dict[str, tuple[object, object]] = {
 _SETTINGS.update({  # payments (issue 8): see docs/payments.md
     "PAYMENTS_NOTIFY_BASE_URL": (None, str),  # where the gateways reach our callbacks (public https URL)
     "PAYMENTS_ORDER_TTL_SECONDS": (900, _int),
+    # Refused callbacks (bad signature, unknown order...) one source may send per minute
+    # before its callbacks are answered 429 without being looked at (issue 21, finding 5).
+    "PAYMENTS_CALLBACK_REFUSALS_PER_MINUTE": (20, _int),
     "WECHATPAY_BASE_URL": (None, str),
     "WECHATPAY_MCHID": ("1900000109", str),
     "WECHATPAY_APPID": ("wxd678efh567hg6787", str),
