@@ -273,6 +273,11 @@ class StaffTokenRequestSchema(StrictSchema):
     code = _code(required=True, metadata={"description": "SMS code from POST /api/v1/admin/auth/sms-codes"})
 
 
+class StaffUnlockRequestSchema(StrictSchema):
+    phone = Phone(required=True)
+    code = _code(required=True, metadata={"description": "SMS code from POST /api/v1/admin/auth/sms-codes"})
+
+
 class StaffRefreshRequestSchema(StrictSchema):
     refresh_token = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
 
