@@ -199,6 +199,13 @@ class FaceVerificationSchema(StrictSchema):
                                       metadata={"description": "From the face SDK (sandbox: POST /sandbox/face/liveness-tokens)"})
 
 
+class IdentityClaimSchema(StrictSchema):
+    name = ma.fields.String(required=True, validate=validate.Length(min=2, max=30))
+    id_number = ResidentIdNumber(required=True, metadata={"example": "11010519491231002X"})
+    liveness_token = ma.fields.String(required=True, validate=validate.Length(min=1, max=512),
+                                      metadata={"description": "From the face SDK, for this ID number"})
+
+
 class AssuranceSchema(ma.Schema):
     assurance_level = ma.fields.Integer(required=True)
 
