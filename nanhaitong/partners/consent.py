@@ -41,7 +41,9 @@ SCOPE_LABELS = {
     "profile:read": ("实名身份信息", "姓名、身份证号（部分隐藏）、认证等级"),
     "licences:read": ("电子证照", "您电子证照包中的证照（敏感字段部分隐藏）"),
     "gov_services:query": ("办事进度", "您在南海通办理事项的状态变化"),
+    "offline_access": ("持续访问", "您不在合作方应用时，合作方仍可读取以上数据，直到您撤回授权"),
 }
+_NOT_DATA = ("openid", "offline_access")  # what the consent grant itself does not list
 
 
 def _public(view):
@@ -115,11 +117,21 @@ def _security_headers(response):
     return response
 
 
+# OpenID Connect Core 3.1.2.6: with prompt=none these go back to the client as a redirect.
+_PROMPT_ERRORS = ("login_required", "consent_required", "interaction_required", "account_selection_required")
+
+
+def _redirect_error(error: OAuth2Error):
+    return server().handle_error_response(None, error)
+
+
 def _consent_grant():
-    """Authlib's validated authorization request, or an error page to show instead."""
+    """Authlib's validated authorization request, or an error page (or redirect) to answer instead."""
     try:
-        grant = server().get_consent_grant(end_user=None)
+        grant = server().get_consent_grant(end_user=_signed_in_user())
     except OAuth2Error as error:
+        if error.error in _PROMPT_ERRORS and error.redirect_uri:
+            return None, _redirect_error(error)  # the redirect URI was checked before these are raised
         return None, _error_page("授权请求无效", error.description or "请返回合作方应用重新发起授权。",
                                  code=error.error)
     partner = grant.client.partner
@@ -174,6 +186,12 @@ def authorize():
             return server().create_authorization_response(grant_user=None, grant=grant)
         return _error_page("无法识别的操作", "请返回重试。")
 
+    if "none" in (request.args.get("prompt") or "").split():
+        # Signed in, yet each authorization needs the user's approval on this page.
+        from authlib.oidc.core.errors import ConsentRequiredError
+
+        return _redirect_error(ConsentRequiredError(redirect_uri=grant.redirect_uri,
+                                                    state=grant.request.payload.state))
     if _signed_in_user() is None:
         return _page("partners/login.html", form_origin=origin, **context)
     return _page("partners/consent.html", form_origin=origin, user=_user_label(_signed_in_user()), **context)
@@ -229,7 +247,7 @@ def _approve(grant, partner, requested: list[str], user_id: str):
     optional = set(json.loads(partner.optional_scopes))
     ticked = set(request.form.getlist("scope_item"))
     approved = [s for s in requested if s not in optional or s in ticked]
-    data_scopes = [s for s in approved if s != "openid"]
+    data_scopes = [s for s in approved if s not in _NOT_DATA]
     consent = authorizations.create_partner_consent(user_id, partner.id, data_scopes, partner.purpose)
     g.nht_consent = {"user_id": user_id, "grant_id": consent.id, "scope": " ".join(approved),
                      "auth_time": session["consent_login"]["at"]}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,8 +29,9 @@ from flask import current_app, g
 from joserfc import jwt as jose_jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
+from sqlalchemy import update
 
-from .. import db
+from .. import db, events
 from ..audit.service import record as audit
 from ..authorizations.decide import live_grant
 from ..authorizations.scopes import PARTNER
@@ -39,10 +41,11 @@ from ..identity.tokens import ALGORITHM, issue_access_token, keyring
 from ..ids import new_id
 from ..timeutil import as_utc, utcnow
 from . import registry, replay
-from .models import OAuthCode, OAuthToken, Partner
+from .models import OAuthCode, OAuthToken, Partner, PartnerRefreshToken
 
 OPEN_AUDIENCE = "open"
 CODE_TTL_SECONDS = 300
+OFFLINE_ACCESS = "offline_access"  # OIDC Core 11: the consent covers refresh tokens
 
 
 class PartnerClient(ClientMixin):
@@ -79,7 +82,7 @@ class PartnerClient(ClientMixin):
         return response_type == "code"
 
     def check_grant_type(self, grant_type):
-        return grant_type in ("authorization_code", "client_credentials")
+        return grant_type in ("authorization_code", "client_credentials", "refresh_token")
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,66 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "private_key_jwt"]
 
 
+class RefreshView:
+    def __init__(self, row: PartnerRefreshToken):
+        self.row = row
+
+    def check_client(self, client):
+        return self.row.partner_id == client.partner.id
+
+    def get_scope(self):
+        return self.row.scope
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):
+    """Rotating refresh tokens for partners whose user consented to ``offline_access``.
+
+    Each refresh answers a new refresh token and spends the old one; a spent one presented
+    again (a stolen copy, or the partner's bug) revokes its whole family. A refresh needs
+    the consent grant to be live: withdrawing it ends every refresh token behind it.
+    """
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "private_key_jwt"]
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token):
+        row = db.session().get(PartnerRefreshToken, _code_hash(refresh_token or ""))
+        if row is None or row.revoked_at is not None:
+            return None
+        if row.used_at is not None:
+            with db.unit_of_work("revoke_refresh_family"):
+                db.session().execute(update(PartnerRefreshToken).where(
+                    PartnerRefreshToken.family_id == row.family_id, PartnerRefreshToken.revoked_at.is_(None))
+                    .values(revoked_at=utcnow()))
+                audit("partner.refresh_token_reused", actor=f"partner:{row.partner_id}", object_type="grant",
+                      object_id=row.grant_id, details={"family": row.family_id})
+            return None
+        if as_utc(row.expires_at) <= utcnow():
+            return None
+        if live_grant(row.grant_id, grantee_kind=PARTNER, grantee_id=row.partner_id) is None:
+            return None
+        g.nht_refresh_family = row.family_id
+        return RefreshView(row)
+
+    def authenticate_user(self, refresh_token):
+        row = refresh_token.row
+        return ConsentingUser(row.user_id, row.grant_id, row.auth_time)
+
+    def revoke_old_credential(self, refresh_token):
+        refresh_token.row.used_at = utcnow()
+        db.session().commit()
+
+
+@events.grant_revoked.connect
+def _revoke_refresh_tokens(sender, *, grant_id: str, grantee_kind: str, **_fields) -> None:
+    """A withdrawn consent ends the partner's refresh tokens with it (in the same transaction)."""
+    if grantee_kind != PARTNER:
+        return
+    db.session().execute(update(PartnerRefreshToken).where(
+        PartnerRefreshToken.grant_id == grant_id, PartnerRefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow()))
+
+
 class PrivateKeyJwt(JWTBearerClientAssertion):
     """``private_key_jwt`` with ES256 only, keys from the partner's JWKS (or its URI), jti once."""
 
@@ -313,7 +376,15 @@ def generate_token(grant_type, client, user=None, scope=None, expires_in=None, i
         grant_id=user.grant_id if user else None, scope=scope or "",
         expires_at=utcnow() + timedelta(seconds=ttl),
     ))
-    return {"token_type": "Bearer", "access_token": token, "expires_in": ttl, "scope": scope or ""}
+    answer = {"token_type": "Bearer", "access_token": token, "expires_in": ttl, "scope": scope or ""}
+    if user is not None and include_refresh_token and OFFLINE_ACCESS in scope_to_list(scope or ""):
+        refresh = secrets.token_urlsafe(32)
+        db.session().add(PartnerRefreshToken(
+            token_hash=_code_hash(refresh), family_id=g.get("nht_refresh_family") or new_id(), partner_id=partner.id,
+            user_id=user.user_id, grant_id=user.grant_id, scope=scope, auth_time=user.auth_time,
+            expires_at=utcnow() + timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL_SECONDS"])))
+        answer["refresh_token"] = refresh
+    return answer
 
 
 def save_token(token, req):
@@ -346,6 +417,7 @@ def init_app(app) -> AuthorizationServer:
     server.register_client_auth_method(PrivateKeyJwt.CLIENT_AUTH_METHOD, PrivateKeyJwt())
     server.register_grant(AuthorizationCodeGrant, [S256Only(required=True), NhtOpenIDCode(require_nonce=False)])
     server.register_grant(ClientCredentialsGrant)
+    server.register_grant(RefreshTokenGrant)
     server.register_endpoint(Revocation)
     server.scopes_supported = list(registry.ALL_SCOPES)
     app.extensions["nht.oauth_server"] = server

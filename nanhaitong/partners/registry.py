@@ -27,7 +27,7 @@ from .models import Partner, WebhookSubscription
 # grantees), "openid" for ID tokens, and partner-only ones (client credentials).
 CONSENT_SCOPES = tuple(sorted(name for name, rule in SCOPES.items() if PARTNER in rule.grantees))
 PARTNER_ONLY_SCOPES = ("licences:verify",)
-ALL_SCOPES = ("openid", *CONSENT_SCOPES, *PARTNER_ONLY_SCOPES)
+ALL_SCOPES = ("openid", "offline_access", *CONSENT_SCOPES, *PARTNER_ONLY_SCOPES)
 AUTH_METHODS = ("client_secret_basic", "private_key_jwt")
 WEBHOOK_EVENTS = ("application.status_changed", "consent.revoked")
 

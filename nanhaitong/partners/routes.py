@@ -49,7 +49,9 @@ _FORM = "application/x-www-form-urlencoded"
 _TOKEN_DOC = {
     "requestBody": {"required": True, "content": {_FORM: {
         "schema": {"type": "object", "required": ["grant_type"], "properties": {
-            "grant_type": {"type": "string", "enum": ["authorization_code", "client_credentials"]},
+            "grant_type": {"type": "string", "enum": ["authorization_code", "client_credentials", "refresh_token"]},
+            "refresh_token": {"type": "string", "description": "With grant_type refresh_token (offline_access): "
+                                                               "single use, the answer carries the next one"},
             "code": {"type": "string"}, "redirect_uri": {"type": "string"},
             "code_verifier": {"type": "string", "description": "PKCE (S256): required with a code"},
             "scope": {"type": "string", "example": "licences:verify"},
@@ -131,7 +133,7 @@ class OpenIdConfiguration(MethodView):
             "scopes_supported": list(registry.ALL_SCOPES),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code", "client_credentials"],
+            "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
             "subject_types_supported": ["pairwise"],
             "id_token_signing_alg_values_supported": [ALGORITHM],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],
