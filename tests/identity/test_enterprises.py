@@ -17,7 +17,7 @@ from nanhaitong import db
 from nanhaitong.audit.models import AuditEvent
 from nanhaitong.identity.models import Enterprise, EnterpriseMember, User
 from nanhaitong.timeutil import utcnow
-from schemas.identity_numbers import uscc_check_char
+from schemas.identity_numbers import org_code_check_char, uscc_check_char
 
 from .conftest import assert_error
 
@@ -26,7 +26,8 @@ GUICHENG = "91440605MA4UJ2K83Y"  # active, legal representative 陈家豪 (CHEN)
 SHISHAN = "914406057321746127"  # active, 黄志强 (HUANG)
 DALI_REVOKED = "91440605MA51QP3R7B"  # revoked, 何俊杰 (HE)
 DANZAO = "91440605MA53C7HT9N"  # active, 梁雅婷 (LIANG)
-UNKNOWN_USCC = "91440605MA4UJ2K84" + uscc_check_char("91440605MA4UJ2K84")  # valid, not at the registry
+_UNKNOWN_17 = "91440605MA4UJ2K9" + org_code_check_char("MA4UJ2K9")  # with its organisation-code check
+UNKNOWN_USCC = _UNKNOWN_17 + uscc_check_char(_UNKNOWN_17)  # valid, not at the registry
 STRANGER_PHONE = "13900139000"  # signs in, never verifies
 
 

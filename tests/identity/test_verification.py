@@ -134,7 +134,7 @@ def test_name_mismatch_and_unknown_number(app, chen):
     answer = real_name(chen, CHEN, name=LIANG.name)
     body = assert_error(answer, 422, "verification_failed")
     assert body["details"] == {}  # the same answer for a wrong name and an unknown number (issue 21)
-    unknown = with_check("44060520000101123")
+    unknown = with_check("44068220000101123")
     assert all(c.id_number != unknown for c in CITIZENS)
     unknown_body = assert_error(real_name(chen, CHEN, id_number=unknown), 422, "verification_failed")
     assert (unknown_body["message"], unknown_body["details"]) == (body["message"], body["details"])

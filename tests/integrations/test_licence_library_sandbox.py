@@ -209,10 +209,10 @@ def test_holders_licences_answer_signed_entries(client):
 
 
 @pytest.mark.parametrize(("path", "status", "code"), [
-    ("/elic/v1/holders/citizen/440605199204183329/licences", 404, "holder_not_found"),
+    ("/elic/v1/holders/citizen/440682199204183321/licences", 404, "holder_not_found"),
     ("/elic/v1/holders/citizen/4406051992041833/licences", 400, "invalid_holder_id"),
     ("/elic/v1/holders/enterprise/91440605MA4UJ2K8OY/licences", 400, "invalid_holder_id"),
-    ("/elic/v1/holders/person/440605198503121238/licences", 404, "not_found"),
+    ("/elic/v1/holders/person/440622198503121234/licences", 404, "not_found"),
 ])
 def test_holder_refusals_never_echo_the_id(client, path, status, code):
     response = client.get(path, headers=KEY)

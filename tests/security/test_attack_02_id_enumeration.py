@@ -15,7 +15,7 @@ from schemas.identity_numbers import resident_id_check_char
 
 CHEN, LIANG, HUANG = CITIZENS[0], CITIZENS[1], CITIZENS[2]
 REAL_NAME = "/api/v1/me/real-name-verification"
-UNKNOWN = "44060520000101123" + resident_id_check_char("44060520000101123")
+UNKNOWN = "44068220000101123" + resident_id_check_char("44068220000101123")  # valid, nobody's
 
 
 @pytest.fixture
