@@ -172,7 +172,7 @@ def load(overrides: dict | None = None, environ: os._Environ | dict | None = Non
     if cfg["SANDBOX_URL"] is None:
         cfg["SANDBOX_URL"] = f"http://{cfg['HOST']}:{cfg['PORT']}/sandbox"
     if cfg["ISSUER"] is None:
-        cfg["ISSUER"] = (cfg["PUBLIC_URL"] or f"http://{cfg['HOST']}:{cfg['PORT']}").rstrip("/")
+        cfg["ISSUER"] = f"http://{cfg['HOST']}:{cfg['PORT']}"
     if cfg["PUBLIC_URL"] is None:
         cfg["PUBLIC_URL"] = cfg["ISSUER"]
     cfg["PUBLIC_URL"] = cfg["PUBLIC_URL"].rstrip("/")

@@ -64,7 +64,8 @@ def test_production_sandbox_defaults_off_and_starts_when_configured(tmp_path):
                   "NHT_ALIPAY_APP_PRIVATE_KEY": "pem"})
     cfg = load(environ=given)
     assert cfg["SANDBOX"] is False and cfg["GENERATED_SECRETS"] == []
-    assert cfg["TRUSTED_HOSTS"] == ["api.nanhaitong.example"] and cfg["ISSUER"] == "https://api.nanhaitong.example"
+    assert cfg["TRUSTED_HOSTS"] == ["api.nanhaitong.example"]
+    assert cfg["PUBLIC_URL"] == "https://api.nanhaitong.example"
     with pytest.raises(ConfigError, match="NHT_PUBLIC_URL"):
         load(environ={**given, "NHT_PUBLIC_URL": "http://api.nanhaitong.example"})
 
