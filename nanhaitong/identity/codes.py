@@ -80,10 +80,9 @@ def _issue(phone: str, index: str, purpose: str, deliver: bool, after: bool = Fa
         older.consumed_at = utcnow()
     params = {"code": code, "minutes": max(1, math.ceil(ttl / 60))}
     if after:
-        session.commit()
+        # Sent (or not) once the answer is out, and after this commit.
         after_response(lambda: enqueue_sms(phone, "verification_code", params) if deliver else None)
-        return
-    if deliver:
+    elif deliver:
         # Delivered (or queued) before the commit: a gateway failure in the embedded
         # mode leaves no code behind and no resend wait, only a 503 to try again.
         with upstream_errors("SMS gateway"):

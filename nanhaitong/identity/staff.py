@@ -46,7 +46,6 @@ LOGIN_PURPOSE = "staff_login"
 PHONE_FREE_FACTOR = 4
 PHONE_MAX_WAIT_SECONDS = 60
 FAILURE_MEMORY_SECONDS = 24 * 3600
-THROTTLED = "Too many failed sign-ins; wait before trying again, or lift the wait with an SMS code."
 
 # Staff are held to more than citizens (8+).
 PASSWORD_RULE = "12 to 128 characters with at least one letter and one digit"
@@ -180,7 +179,8 @@ def _check_throttle(index: str) -> None:
     storage = strategy().storage
     for key, *_ in _throttles(index):
         if storage.get(f"staff-wait:{key}") > 0:
-            raise RateLimited(retry_after=storage.get_expiry(f"staff-wait:{key}") - time.time(), message=THROTTLED)
+            raise RateLimited(retry_after=storage.get_expiry(f"staff-wait:{key}") - time.time(),
+                              message="Too many failed sign-ins; wait, or lift the wait with an SMS code.")
 
 
 def _count_failure(index: str) -> None:
@@ -202,12 +202,12 @@ def _clear_throttle(index: str) -> None:
 def unlock(phone: str, code: str) -> None:
     """Lift the waits on a phone's staff sign-in with a staff sign-in SMS code (only the
     phone's owner receives one). The code is spent; a wrong one is a 401 like any other."""
-    codes.consume_code(phone, LOGIN_PURPOSE, code)
-    staff = find_by_phone(phone)
-    if _can_sign_in(staff):
-        _clear_throttle(codes.phone_index(phone))
-        audit("auth.sign_in_unthrottled", actor=f"staff:{staff.id}", details={"method": "sms_code"})
-    db.session().commit()
+    with db.unit_of_work():
+        codes.consume_code(phone, LOGIN_PURPOSE, code)
+        staff = find_by_phone(phone)
+        if _can_sign_in(staff):
+            _clear_throttle(codes.phone_index(phone))
+            audit("auth.sign_in_unthrottled", actor=f"staff:{staff.id}", details={"method": "sms_code"})
 
 
 def login(phone: str, password: str, code: str) -> dict:

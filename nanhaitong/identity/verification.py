@@ -24,10 +24,6 @@ class VerificationFailed(AppError):
     status, code = 422, "verification_failed"
 
 
-# One answer for a wrong name, an unknown number and a number held by another account:
-# "id_number_taken" before the name check, and "name_mismatch" for a number nobody used,
-# told anyone which numbers had accounts and which were in the national register.
-NOT_VERIFIED = "The name and ID number could not be verified. Check both and try again."
 CLAIMS_PATH = "/api/v1/me/identity-claims"
 
 
@@ -64,7 +60,10 @@ def verify_real_name(principal: Principal, name: str, id_number: str) -> dict:
     enforce(REAL_NAME_DAILY, "real-name", user.id)
     if not check.match:
         _record_failure(user.id, check.reason, upstream_request_id=check.request_id)
-        raise VerificationFailed(NOT_VERIFIED)
+        # One answer for a wrong name, an unknown number and a number another account holds:
+        # "id_number_taken" before the name check, and "name_mismatch" for a number nobody
+        # used, told anyone which numbers had accounts and which were in the register.
+        raise VerificationFailed("The name and ID number could not be verified. Check both and try again.")
     taken = Conflict("This identity is verified on another account. If it is yours, confirm it with face "
                      "verification to move it to this account.", code="id_number_taken",
                      details={"recovery": CLAIMS_PATH})

@@ -266,8 +266,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         return ConsentingUser(row.user_id, row.grant_id, row.auth_time)
 
     def revoke_old_credential(self, refresh_token):
-        refresh_token.row.used_at = utcnow()
-        db.session().commit()
+        with db.unit_of_work("spend_refresh_token"):
+            refresh_token.row.used_at = utcnow()
 
 
 @events.grant_revoked.connect
