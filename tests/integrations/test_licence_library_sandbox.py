@@ -124,7 +124,7 @@ def test_the_spouse_has_a_valid_nanhai_number_and_no_demo_account():
     (marriage,) = [d for d in LICENCES if d.type_code == "marriage_certificate"]
 
     assert marriage.fields["spouse_id_number"] == SPOUSE_ID_NUMBER
-    assert check_resident_id(SPOUSE_ID_NUMBER) is None and SPOUSE_ID_NUMBER.startswith("440605")
+    assert check_resident_id(SPOUSE_ID_NUMBER) is None and SPOUSE_ID_NUMBER.startswith("440682")  # born 1992: Nanhai city
     assert SPOUSE_ID_NUMBER not in CITIZENS_BY_ID_NUMBER
 
 
