@@ -52,8 +52,8 @@ def cipher_values(data_dir: Path, database_url: str) -> dict[str, str]:
     app = create_app({"DATA_DIR": str(data_dir), "DATABASE_URL": database_url, "SANDBOX_MOUNT": False,
                       "LOG_LEVEL": "WARNING"})
     cipher = app.extensions["nht.cipher"]
-    plain = {"utility_accounts.number": "8800000000000000", "users.phone": "13000000000", "users.real_name": "张三", "users.id_number": "440605199001011234",
-             "licences.number": "440605199001011234", "licences.holder_name": "张三",
+    plain = {"utility_accounts.number": "8800000000000000", "users.phone": "13000000000", "users.real_name": "张三", "users.id_number": "440622199001011232",
+             "licences.number": "440622199001011232", "licences.holder_name": "张三",
              "licences.fields": json.dumps({"地址": "佛山市南海区"}, ensure_ascii=False)}
     return {context: cipher.encrypt(value, context=context) for context, value in plain.items()}
 

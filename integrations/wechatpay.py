@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -45,6 +46,8 @@ from integrations.rsa_sha256 import verify as rsa_verify  # noqa: F401
 UPSTREAM = "wechatpay"
 SCHEMA = "WECHATPAY2-SHA256-RSA2048"
 TIMESTAMP_TOLERANCE_SECONDS = 300  # the spec's five minutes
+CERTIFICATE_REFRESH_SECONDS = 60  # at most one platform-certificate fetch per minute
+MAX_UNKNOWN_SERIALS = 10_000
 
 
 class NotificationRejected(Exception):
@@ -141,6 +144,10 @@ class WechatPayClient(HttpClient):
         # APIv3 key they are encrypted with) on first need.
         self._pinned = platform_certificate_pem is not None
         self._certificates: dict[str, x509.Certificate] = {}
+        self._refresh_lock = threading.Lock()
+        self._last_refresh = float("-inf")
+        self._unknown_serials: dict[str, float] = {}  # serial -> until when it is known to be unknown
+        self._clock = time.monotonic
         if platform_certificate_pem:
             cert = x509.load_pem_x509_certificate(platform_certificate_pem.encode())
             self._certificates[certificate_serial(cert)] = cert
@@ -200,9 +207,33 @@ class WechatPayClient(HttpClient):
     # -- platform certificates -------------------------------------------------------
 
     def _platform_certificate(self, serial: str) -> x509.Certificate | None:
-        if serial not in self._certificates and not self._pinned:
-            self.refresh_certificates()
-        return self._certificates.get(serial)
+        """The platform certificate with this serial, fetching the list when it is new.
+
+        Anyone can send a callback with any ``Wechatpay-Serial``: an unknown serial must not
+        drive calls upstream (each one did, and a flood opened the breaker for real orders).
+        So the list is fetched at most once per ``CERTIFICATE_REFRESH_SECONDS``, by one
+        thread at a time (the others wait and read its result), and a serial still unknown
+        after a fetch is remembered as unknown until the next fetch may happen.
+        """
+        cert = self._certificates.get(serial)
+        if cert is not None or self._pinned:
+            return cert
+        if self._unknown_serials.get(serial, 0.0) > self._clock():
+            return None
+        with self._refresh_lock:
+            cert = self._certificates.get(serial)
+            if cert is not None:
+                return cert
+            now = self._clock()
+            if now - self._last_refresh >= CERTIFICATE_REFRESH_SECONDS:
+                self._last_refresh = now  # a failed fetch waits its turn too
+                self.refresh_certificates()
+                cert = self._certificates.get(serial)
+            if cert is None:
+                if len(self._unknown_serials) >= MAX_UNKNOWN_SERIALS:
+                    self._unknown_serials.clear()
+                self._unknown_serials[serial] = self._last_refresh + CERTIFICATE_REFRESH_SECONDS
+            return cert
 
     def refresh_certificates(self) -> None:
         answer = self._call("GET", "/v3/certificates")

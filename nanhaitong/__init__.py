@@ -100,11 +100,13 @@ def _register_api(app: Flask) -> None:
     from .health.routes import blp as health_blp
     from .ids import UlidConverter, ulid_parameter_schema
     from .request_guards import refuse_nul_bytes
+    from .response_headers import init_app as security_headers
 
     app.url_map.converters["ulid"] = UlidConverter
     api = Api(app, spec_kwargs={"info": {"description": __doc__}})
     api.register_converter(UlidConverter, ulid_parameter_schema)
     refuse_nul_bytes(app)
+    security_headers(app)
 
     api.register_blueprint(health_blp)
     identity.init_app(app, api)

@@ -61,7 +61,8 @@ def build_clients(config: dict) -> Clients:
         push=PushClient(config["PUSH_BASE_URL"], api_key=config["PUSH_API_KEY"], timeout=timeout),
         yueshengshi=_gov_gateway(YueshengshiClient, config, "YUESHENGSHI"),
         yueshangtong_services=_gov_gateway(YueshangtongServicesClient, config, "YUESHANGTONG_GATEWAY"),
-        partner_http=PartnerHttpClient(timeout=float(timeout)),
+        partner_http=PartnerHttpClient(timeout=float(timeout), allow_loopback=config["PARTNER_URLS_ALLOW_LOOPBACK"],
+                                       jwks_deadline=min(5.0, float(timeout))),
     )
 
 

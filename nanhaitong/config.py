@@ -73,6 +73,13 @@ _SETTINGS: dict[str, tuple[object, object]] = {
     "LICENCE_TRUST_ANCHOR": (None, str),
     "LOG_LEVEL": ("INFO", str),
     "ISSUER": (None, str),
+    # The public base URL clients reach us at (https in production): the partner
+    # client-assertion audience and the OIDC discovery document use it, never the request's
+    # Host. In production, requests for any other host are refused (Flask TRUSTED_HOSTS).
+    "PUBLIC_URL": (None, str),
+    "TRUSTED_HOSTS": ("", str),  # more host names to accept in production, comma-separated
+    # Partner URLs (jwks_uri, webhook URLs) on loopback over http: development and tests only.
+    "PARTNER_URLS_ALLOW_LOOPBACK": (None, _flag),
     "ACCESS_TOKEN_TTL_SECONDS": (900, _int),
     "REFRESH_TOKEN_TTL_SECONDS": (30 * 24 * 3600, _int),
     "SMS_CODE_TTL_SECONDS": (300, _int),
@@ -120,6 +127,9 @@ _SETTINGS.update({  # payments (issue 8): see docs/payments.md
     # fulfilment_failed is alerted on.
     "PAYMENTS_REFUND_APPROVAL_FEN": (50_000, _int),
     "PAYMENTS_STUCK_ALERT_SECONDS": (3600, _int),
+    # Refused callbacks (bad signature, unknown order...) one source may send per minute
+    # before its callbacks are answered 429 without being looked at (issue 21, finding 5).
+    "PAYMENTS_CALLBACK_REFUSALS_PER_MINUTE": (20, _int),
     "WECHATPAY_BASE_URL": (None, str),
     "WECHATPAY_MCHID": ("1900000109", str),
     "WECHATPAY_APPID": ("wxd678efh567hg6787", str),
@@ -185,6 +195,20 @@ def load(overrides: dict | None = None, environ: os._Environ | dict | None = Non
         cfg["SANDBOX_URL"] = f"http://{cfg['HOST']}:{cfg['PORT']}/sandbox"
     if cfg["ISSUER"] is None:
         cfg["ISSUER"] = f"http://{cfg['HOST']}:{cfg['PORT']}"
+    if cfg["PUBLIC_URL"] is None:
+        cfg["PUBLIC_URL"] = cfg["ISSUER"]
+    cfg["PUBLIC_URL"] = cfg["PUBLIC_URL"].rstrip("/")
+    if cfg["PARTNER_URLS_ALLOW_LOOPBACK"] is None:
+        cfg["PARTNER_URLS_ALLOW_LOOPBACK"] = not production
+    if production:
+        from urllib.parse import urlsplit
+
+        given = cfg["TRUSTED_HOSTS"] or ""
+        extra = [h.strip() for h in (given.split(",") if isinstance(given, str) else given) if h.strip()]
+        # Flask refuses any other Host with 400 (request.host raises SecurityError).
+        cfg["TRUSTED_HOSTS"] = [h for h in (urlsplit(cfg["PUBLIC_URL"]).hostname, *extra) if h]
+    else:
+        cfg["TRUSTED_HOSTS"] = None
     if cfg["SMS_BASE_URL"] is None:
         cfg["SMS_BASE_URL"] = cfg["SANDBOX_URL"]
     for upstream in ("IDV", "FACE", "YUESHANGTONG", "LICENCE_LIBRARY", "PUSH"):
@@ -259,6 +283,10 @@ def _refuse_unsafe_production(cfg: dict) -> None:
         problems.append(f"secrets not given: {names}")
     if cfg["DATABASE_URL"].startswith("sqlite"):
         problems.append("NHT_DATABASE_URL is SQLite")
+    if not cfg["PUBLIC_URL"].startswith("https://"):
+        problems.append("NHT_PUBLIC_URL is not an https URL")
+    if cfg["PARTNER_URLS_ALLOW_LOOPBACK"]:
+        problems.append("NHT_PARTNER_URLS_ALLOW_LOOPBACK is on")
     if problems:
         raise ConfigError(
             "refusing to start in production: " + "; ".join(problems)

@@ -28,3 +28,8 @@ esign_envelope_changed = _events.signal("esign-envelope-changed")
 #: A user withdrew a grant (consent to a partner, or a delegation).
 #: Fields: grant_id, user_id (the grantor), grantee_kind, grantee_id.
 grant_revoked = _events.signal("grant-revoked")
+
+#: A verified identity (real name and ID number) moved to another account: its holder
+#: proved it with face verification. Fields: user_id (the account that lost it),
+#: claimed_by (the account that now holds it).
+identity_claimed = _events.signal("identity-claimed")

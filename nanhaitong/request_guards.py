@@ -9,10 +9,42 @@ from __future__ import annotations
 
 from flask import Flask, abort, request
 
-from .errors import N_, ValidationFailed
+from .errors import N_, BadRequest, ValidationFailed
 
 NUL = "\x00"
 MESSAGE = N_("Must not contain NUL bytes.")
+# No body of ours nests deeper than a handful of levels; Python's parser recurses per level
+# and a body nested 50,000 deep raised RecursionError (a 500) before any view ran.
+MAX_JSON_DEPTH = 64
+
+
+def json_depth_exceeds(data: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the JSON text ``data`` nests arrays/objects deeper than ``limit``.
+
+    One pass over the bytes without parsing: brackets inside strings do not count. A body
+    with no more opening brackets than the limit cannot exceed it (counted in C, at once).
+    """
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False
+    depth = 0
+    in_string = escaped = False
+    for byte in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
 
 
 def _json_paths_with_nul(value, path: str = "body"):
@@ -37,6 +69,10 @@ def refuse_nul_bytes(app: Flask) -> None:
 
     @app.before_request
     def _query_and_body():
+        # Before any parsing and before authentication (views check credentials themselves).
+        if request.is_json and json_depth_exceeds(request.get_data(cache=True)):
+            raise BadRequest("The JSON body nests too deeply.", code="json_too_deep",
+                             details={"max_depth": MAX_JSON_DEPTH})
         fields = {name: [MESSAGE] for name, value in request.args.items(multi=True) if NUL in name + value}
         if request.is_json:
             fields.update({path: [MESSAGE] for path in _json_paths_with_nul(request.get_json(silent=True))})

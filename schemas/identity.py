@@ -199,6 +199,13 @@ class FaceVerificationSchema(StrictSchema):
                                       metadata={"description": "From the face SDK (sandbox: POST /sandbox/face/liveness-tokens)"})
 
 
+class IdentityClaimSchema(StrictSchema):
+    name = ma.fields.String(required=True, validate=validate.Length(min=2, max=30))
+    id_number = ResidentIdNumber(required=True, metadata={"example": "11010519491231002X"})
+    liveness_token = ma.fields.String(required=True, validate=validate.Length(min=1, max=512),
+                                      metadata={"description": "From the face SDK, for this ID number"})
+
+
 class AssuranceSchema(ma.Schema):
     assurance_level = ma.fields.Integer(required=True)
 
@@ -270,6 +277,11 @@ class MemberListSchema(ma.Schema):
 class StaffTokenRequestSchema(StrictSchema):
     phone = Phone(required=True)
     password = ma.fields.String(required=True, validate=validate.Length(min=1, max=128))
+    code = _code(required=True, metadata={"description": "SMS code from POST /api/v1/admin/auth/sms-codes"})
+
+
+class StaffUnlockRequestSchema(StrictSchema):
+    phone = Phone(required=True)
     code = _code(required=True, metadata={"description": "SMS code from POST /api/v1/admin/auth/sms-codes"})
 
 

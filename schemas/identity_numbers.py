@@ -1,22 +1,34 @@
 """Checks of the two national identifiers we accept, done locally before any upstream call.
 
-- Resident identity number (公民身份号码, GB 11643-1999): 18 characters, 17 digits then
-  an ISO 7064 MOD 11-2 check character (a digit or ``X``).
-- Unified social credit code (统一社会信用代码, GB 32100-2015): 18 characters from a
-  31-character set, the last one a MOD 31 check character.
+The published rules are python-stdnum's (``stdnum.cn.ric``, ``stdnum.cn.uscc``): the check
+characters, and for a resident identity number its address code as it stood at the date
+of birth (GB/T 2260 codes come and go: Nanhai's 440605 exists only from 2002, and people
+born there earlier carry 442722, 440622 or 440682 for life). What stdnum does not do is
+kept here:
+
+- Resident identity number (公民身份号码, GB 11643-1999): a date of birth from 1900 up to
+  today in China; distinct reasons for each rule that fails; the address codes 810000,
+  820000 and 830000 of residence permits for Hong Kong, Macao and Taiwan residents.
+- Unified social credit code (统一社会信用代码, GB 32100-2015): the registration authority
+  and entity type codes (positions 1-2, including the authorities A, N and Y that stdnum's
+  format check refuses), and the check character of the embedded GB 11714 organisation
+  code (positions 9-17).
 
 ``check_*`` return ``None`` for a valid value and otherwise a short English reason that
 never repeats the value (it is personal data, and reasons may reach logs).
 ``normalize_*`` return the canonical form (surrounding whitespace removed, upper case);
 the checks accept what the normalizers would turn into a valid value, so a schema
 normalizes, checks, and stores the normalized form.
-
-Pure standard-library Python: schemas, services and tests may all import it.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+
+from stdnum import numdb
+from stdnum.cn import ric as _ric
+from stdnum.cn import uscc as _uscc
+from stdnum.exceptions import InvalidComponent
 
 
 def N_(text: str) -> str:
@@ -24,13 +36,14 @@ def N_(text: str) -> str:
     return text
 
 __all__ = [
-    "PROVINCE_CODES",
+    "RESIDENCE_PERMIT_REGIONS",
     "USCC_AUTHORITY_CATEGORIES",
     "USCC_CHARSET",
     "check_resident_id",
     "check_uscc",
     "normalize_resident_id",
     "normalize_uscc",
+    "org_code_check_char",
     "resident_id_birth_date",
     "resident_id_check_char",
     "uscc_check_char",
@@ -41,55 +54,16 @@ _DIGITS = frozenset("0123456789")
 # -- resident identity numbers (GB 11643-1999) ------------------------------------
 
 RESIDENT_ID_LENGTH = 18
-# W_i = 2^(18-i) mod 11 for positions 1..17 (ISO 7064 MOD 11-2).
-_RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-# (sum of weighted digits) mod 11 -> check character.
-_RESIDENT_ID_CHECK_MAP = "10X98765432"
 _EARLIEST_BIRTH_YEAR = 1900
 # Births are registered on China Standard Time: a baby born this morning in Foshan may
 # still be "tomorrow" in UTC.
 _CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
+# Residence permits of Hong Kong, Macao and Taiwan residents carry these address codes,
+# which are not GB/T 2260 divisions (so not in stdnum's table).
+RESIDENCE_PERMIT_REGIONS = frozenset({"810000", "820000", "830000"})
 
-# Province-level codes of GB/T 2260 (the first two digits of the address code), plus 83,
-# the code the Ministry of Public Security uses on residence permits for Taiwan
-# residents (81 and 82 likewise appear on those of Hong Kong and Macao residents).
-PROVINCE_CODES: dict[str, str] = {
-    "11": "北京市",
-    "12": "天津市",
-    "13": "河北省",
-    "14": "山西省",
-    "15": "内蒙古自治区",
-    "21": "辽宁省",
-    "22": "吉林省",
-    "23": "黑龙江省",
-    "31": "上海市",
-    "32": "江苏省",
-    "33": "浙江省",
-    "34": "安徽省",
-    "35": "福建省",
-    "36": "江西省",
-    "37": "山东省",
-    "41": "河南省",
-    "42": "湖北省",
-    "43": "湖南省",
-    "44": "广东省",
-    "45": "广西壮族自治区",
-    "46": "海南省",
-    "50": "重庆市",
-    "51": "四川省",
-    "52": "贵州省",
-    "53": "云南省",
-    "54": "西藏自治区",
-    "61": "陕西省",
-    "62": "甘肃省",
-    "63": "青海省",
-    "64": "宁夏回族自治区",
-    "65": "新疆维吾尔自治区",
-    "71": "台湾省",
-    "81": "香港特别行政区",
-    "82": "澳门特别行政区",
-    "83": "台湾居民居住证",
-}
+REGION_UNKNOWN = N_("unknown region code")
+REGION_NOT_AT_BIRTH = N_("the region code did not exist on the date of birth")
 
 
 def normalize_resident_id(value: str) -> str:
@@ -101,8 +75,7 @@ def resident_id_check_char(first17: str) -> str:
     """The check character for the first 17 digits of a resident identity number."""
     if len(first17) != RESIDENT_ID_LENGTH - 1 or not set(first17) <= _DIGITS:
         raise ValueError("expected 17 ASCII digits")
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _RESIDENT_ID_WEIGHTS))
-    return _RESIDENT_ID_CHECK_MAP[total % 11]
+    return _ric.calc_check_digit(first17 + "0")
 
 
 def resident_id_birth_date(value: str) -> date | None:
@@ -114,6 +87,17 @@ def resident_id_birth_date(value: str) -> date | None:
         return date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
     except ValueError:
         return None
+
+
+def _region_problem(number: str) -> str | None:
+    if number[:6] in RESIDENCE_PERMIT_REGIONS:
+        return None
+    try:
+        _ric.get_birth_place(number)
+    except InvalidComponent:
+        known = any(props for _part, props in numdb.get("cn/loc").info(number[:6]))
+        return REGION_NOT_AT_BIRTH if known else REGION_UNKNOWN
+    return None
 
 
 def check_resident_id(value: str, *, today: date | None = None) -> str | None:
@@ -131,8 +115,6 @@ def check_resident_id(value: str, *, today: date | None = None) -> str | None:
         return N_("the first 17 characters must be digits")
     if check not in _DIGITS and check != "X":
         return N_("the last character must be a digit or X")
-    if body[:2] not in PROVINCE_CODES:
-        return N_("unknown region code")
     born = resident_id_birth_date(number)
     if born is None:
         return N_("invalid date of birth")
@@ -142,7 +124,7 @@ def check_resident_id(value: str, *, today: date | None = None) -> str | None:
         return N_("date of birth in the future")
     if resident_id_check_char(body) != check:
         return N_("wrong check character")
-    return None
+    return _region_problem(number)
 
 
 # -- unified social credit codes (GB 32100-2015) ----------------------------------
@@ -152,8 +134,6 @@ USCC_LENGTH = 18
 # value is its index here.
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_VALUES = {char: index for index, char in enumerate(USCC_CHARSET)}
-# W_i = 3^(i-1) mod 31 for positions 1..17.
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 # Position 1 (registration authority) -> the position-2 entity type codes it assigns,
 # as published with the standard:
@@ -194,16 +174,29 @@ def uscc_check_char(first17: str) -> str:
     """The check character for the first 17 characters of a unified social credit code."""
     if len(first17) != USCC_LENGTH - 1 or any(char not in _USCC_VALUES for char in first17):
         raise ValueError(f"expected 17 characters from {USCC_CHARSET}")
-    total = sum(_USCC_VALUES[char] * weight for char, weight in zip(first17, _USCC_WEIGHTS))
-    return USCC_CHARSET[(31 - total % 31) % 31]  # 31 - 0 = 31 means 0
+    return _uscc.calc_check_digit(first17)
+
+
+# GB 11714-1997 organisation code: 8 characters (0-9 then A=10 .. Z=35) and a check character.
+_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+ORG_CODE_WRONG_CHECK = N_("wrong check character of the embedded organisation code (characters 9-17, GB 11714)")
+
+
+def org_code_check_char(first8: str) -> str:
+    """The GB 11714 check character of an organisation code's first 8 characters."""
+    if len(first8) != 8 or not all(char.isdigit() or "A" <= char <= "Z" for char in first8):
+        raise ValueError("expected 8 digits or capital letters")
+    total = sum((int(char) if char.isdigit() else ord(char) - 55) * weight for char, weight in zip(first8, _ORG_WEIGHTS))
+    value = 11 - total % 11
+    return {10: "X", 11: "0"}.get(value, str(value))
 
 
 def check_uscc(value: str) -> str | None:
     """``None`` when ``value`` is a valid unified social credit code, else why not.
 
     Checked: length, character set, the registration authority and entity type codes
-    (positions 1-2), a numeric region code (positions 3-8) and the check character.
-    The organisation code in positions 9-17 is checked for its character set only.
+    (positions 1-2), a numeric region code (positions 3-8), the check character
+    (stdnum's GB 32100 computation) and the embedded organisation code's check character.
     """
     if not isinstance(value, str):
         return N_("must be a string")
@@ -221,4 +214,6 @@ def check_uscc(value: str) -> str | None:
         return N_("the region code (characters 3-8) must be digits")
     if uscc_check_char(code[:-1]) != code[-1]:
         return N_("wrong check character")
+    if org_code_check_char(code[8:16]) != code[16]:
+        return ORG_CODE_WRONG_CHECK
     return None

@@ -5,7 +5,8 @@ from marshmallow import validate
 
 from .common import StrictSchema
 
-SCOPE_NAMES = ("openid", "profile:read", "licences:read", "gov_services:query", "licences:verify", "esign:envelopes")
+SCOPE_NAMES = ("openid", "offline_access", "profile:read", "licences:read", "gov_services:query", "licences:verify",
+               "esign:envelopes")
 EVENT_NAMES = ("application.status_changed", "consent.revoked", "esign.envelope_changed")
 _RATE = validate.Regexp(r"^\d{1,6} per (second|minute|hour|day)$", error="Like '120 per minute'.")
 _URL = validate.Length(min=8, max=500)
@@ -150,7 +151,7 @@ class UserInfoSchema(ma.Schema):
         "example": "3q2-7wQe9mR0y0mS2k3Xo8h8s1Zb0m2dV3b7yQe1u4A"})
     name = ma.fields.String(allow_none=True, metadata={"description": "Verified real name (profile:read)",
                                                        "example": "李晓明"})
-    id_number_masked = ma.fields.String(allow_none=True, metadata={"example": "440***********1234"})
+    id_number_masked = ma.fields.String(allow_none=True, metadata={"example": "4****************X"})
     phone_masked = ma.fields.String(metadata={"example": "138****8001"})
     assurance_level = ma.fields.Integer(metadata={"description": "1 phone, 2 real name, 3 face", "example": 2})
 

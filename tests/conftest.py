@@ -207,6 +207,7 @@ def app_settings(database_url: str, redis_url: str | None, secrets_dir, live_ser
         "REDIS_URL": redis_url,
         "SANDBOX": True,
         "SANDBOX_URL": f"{live_server.url}/sandbox",
+        "PUBLIC_URL": live_server.url,
         "JOBS_EAGER": True,
         "UPSTREAM_TIMEOUT_SECONDS": 3,
         "TESTING": True,

@@ -1,7 +1,10 @@
 """The people and companies the sandbox upstreams know, shared by their simulators.
 
-Every resident identity number carries Nanhai's address code 440605 and a correct
-GB 11643 check character; every unified social credit code carries region 440605 in
+Every resident identity number carries the Nanhai address code of its holder's birth
+(442722 Nanhai county before 1983, 440622 Nanhai county 1983-1992, 440682 Nanhai city
+1992-2002, 440605 Nanhai district since: a person keeps the code of their birth for life)
+and a correct GB 11643 check character, so python-stdnum accepts it; every unified social
+credit code carries region 440605 in
 positions 3-8, a correct GB 11714 organisation-code check in position 17 and a correct
 GB 32100 check character. Each enterprise's legal representative is a demo citizen.
 ``tests/integrations/test_demo_data.py`` checks all of that.
@@ -50,12 +53,12 @@ class DemoEnterprise:
 
 
 CITIZENS: tuple[DemoCitizen, ...] = (
-    DemoCitizen("陈家豪", "440605198503121238", "13800138001"),
-    DemoCitizen("梁雅婷", "440605199007211423", "13800138002"),
-    DemoCitizen("黄志强", "440605197811053017", "13800138003"),
-    DemoCitizen("李嘉欣", "44060519950214204X", "13800138004"),
-    DemoCitizen("何俊杰", "440605198809302517", "13800138005"),
-    DemoCitizen("区美玲", "440605196912080861", "13800138006"),
+    DemoCitizen("陈家豪", "440622198503121234", "13800138001"),
+    DemoCitizen("梁雅婷", "440622199007210021", "13800138002"),
+    DemoCitizen("黄志强", "442722197811053010", "13800138003"),
+    DemoCitizen("李嘉欣", "44068219950214024X", "13800138004"),
+    DemoCitizen("何俊杰", "440622198809302513", "13800138005"),
+    DemoCitizen("区美玲", "442722196912080865", "13800138006"),
 )
 
 CITIZENS_BY_ID_NUMBER: dict[str, DemoCitizen] = {c.id_number: c for c in CITIZENS}
@@ -64,7 +67,7 @@ ENTERPRISES: tuple[DemoEnterprise, ...] = (
     DemoEnterprise(
         uscc="91440605MA4UJ2K83Y",
         name="佛山市南海区桂城智造科技有限公司",
-        legal_representative_id_number="440605198503121238",  # 陈家豪
+        legal_representative_id_number="440622198503121234",  # 陈家豪
         status="active",
         registered_on="2016-05-18",
         industry_code="I6513",
@@ -75,7 +78,7 @@ ENTERPRISES: tuple[DemoEnterprise, ...] = (
     DemoEnterprise(
         uscc="914406057321746127",
         name="佛山市南海区狮山精工金属制品有限公司",
-        legal_representative_id_number="440605197811053017",  # 黄志强
+        legal_representative_id_number="442722197811053010",  # 黄志强
         status="active",
         registered_on="2009-11-02",
         industry_code="C3311",
@@ -86,7 +89,7 @@ ENTERPRISES: tuple[DemoEnterprise, ...] = (
     DemoEnterprise(
         uscc="91440605MA51QP3R7B",
         name="佛山市南海区大沥铝材表面处理有限公司",
-        legal_representative_id_number="440605198809302517",  # 何俊杰
+        legal_representative_id_number="440622198809302513",  # 何俊杰
         status="revoked",
         registered_on="2018-03-27",
         industry_code="C3360",
@@ -97,7 +100,7 @@ ENTERPRISES: tuple[DemoEnterprise, ...] = (
     DemoEnterprise(
         uscc="93440605MA4W6E1N90",
         name="佛山市南海区九江鱼花养殖专业合作社",
-        legal_representative_id_number="440605196912080861",  # 区美玲
+        legal_representative_id_number="442722196912080865",  # 区美玲
         status="active",
         registered_on="2017-08-09",
         industry_code="A0412",
@@ -108,7 +111,7 @@ ENTERPRISES: tuple[DemoEnterprise, ...] = (
     DemoEnterprise(
         uscc="91440605MA53C7HT9N",
         name="佛山市南海区丹灶智能家电制造有限公司",
-        legal_representative_id_number="440605199007211423",  # 梁雅婷
+        legal_representative_id_number="440622199007210021",  # 梁雅婷
         status="active",
         registered_on="2019-04-16",
         industry_code="C3854",

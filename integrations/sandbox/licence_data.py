@@ -99,12 +99,12 @@ def _f(**values: str) -> Mapping[str, str]:
 PSB = "佛山市公安局南海分局"
 TRAFFIC_POLICE = "广东省佛山市公安局交通警察支队"
 
-CHEN = "440605198503121238"  # 陈家豪
-LIANG = "440605199007211423"  # 梁雅婷
-HUANG = "440605197811053017"  # 黄志强
-LI = "44060519950214204X"  # 李嘉欣
-HE = "440605198809302517"  # 何俊杰
-OU = "440605196912080861"  # 区美玲
+CHEN = "440622198503121234"  # 陈家豪
+LIANG = "440622199007210021"  # 梁雅婷
+HUANG = "442722197811053010"  # 黄志强
+LI = "44068219950214024X"  # 李嘉欣
+HE = "440622198809302513"  # 何俊杰
+OU = "442722196912080865"  # 区美玲
 
 ADDRESSES: Mapping[str, str] = MappingProxyType({
     CHEN: "广东省佛山市南海区桂城街道南海大道北68号怡翠花园3座1502房",
@@ -124,7 +124,7 @@ POLICE_STATIONS: Mapping[str, str] = MappingProxyType({
 })
 
 SPOUSE_NAME = "罗晓琳"
-SPOUSE_ID_NUMBER = "440605199204183329"
+SPOUSE_ID_NUMBER = "440682199204183321"
 
 
 def _sex(id_number: str) -> str:

@@ -22,6 +22,7 @@ from schemas.identity import (
     StaffRefreshRequestSchema,
     StaffSmsCodeRequestSchema,
     StaffTokenRequestSchema,
+    StaffUnlockRequestSchema,
     TokenPairSchema,
 )
 
@@ -59,7 +60,9 @@ class StaffTokens(MethodView):
     @admin_auth_blp.alt_response(401, response="UNAUTHORIZED",
                                  description="`invalid_credentials`: one answer for an unknown phone, a wrong "
                                              "password or code, and a deactivated account.")
-    @admin_auth_blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Locked after repeated failures.")
+    @admin_auth_blp.alt_response(429, response="TOO_MANY_REQUESTS",
+                                 description="Slowed down after repeated failures: wait Retry-After seconds, "
+                                             "or lift the wait with POST /api/v1/admin/auth/unlock.")
     def post(self, body):
         """Sign in with password and SMS code: a token pair with audience `staff`.
 
@@ -67,6 +70,21 @@ class StaffTokens(MethodView):
         ask for a new code.
         """
         return staff.login(body["phone"], body["password"], body["code"])
+
+
+@admin_auth_blp.route("/unlock")
+class StaffUnlock(MethodView):
+    @admin_auth_blp.public
+    @admin_auth_blp.arguments(StaffUnlockRequestSchema)
+    @admin_auth_blp.response(204)
+    @admin_auth_blp.alt_response(401, response="UNAUTHORIZED", description="`invalid_code`")
+    def post(self, body):
+        """Lift the waits that failed sign-ins put on your phone, with a staff sign-in SMS code.
+
+        Ask for the code at POST /api/v1/admin/auth/sms-codes; it is spent here, so ask for
+        another to sign in.
+        """
+        staff.unlock(body["phone"], body["code"])
 
 
 @admin_auth_blp.route("/refresh")

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from .. import db
 from ..errors import Unauthorized
-from ..jobs.tasks import enqueue_sms
+from ..jobs.tasks import after_response, enqueue_sms
 from ..ratelimit import enforce, once_per
 from ..security.fields import normalize_phone
 from ..sms_templates import code_template
@@ -39,7 +39,8 @@ def _code_hash(code_id: str, code: str) -> str:
     return current_app.extensions["nht.blind_index"].digest(f"{code_id}:{code}", domain="otp")
 
 
-def send(phone: str, purpose: str, *, deliver: bool = True, details: dict | None = None) -> dict:
+def send(phone: str, purpose: str, *, deliver: bool = True, details: dict | None = None,
+         deliver_after_response: bool = False) -> dict:
     """Issue a code for ``phone`` and ``purpose`` and text it.
 
     The SMS is the purpose's template (nanhaitong.sms_templates), saying what the code
@@ -49,6 +50,8 @@ def send(phone: str, purpose: str, *, deliver: bool = True, details: dict | None
     With ``deliver=False`` everything happens (limits, the stored code, the answer)
     except the SMS itself: staff sign-in uses it for phones that are not an active staff
     account, so the answer does not tell, yet strangers are not texted staff codes.
+    With ``deliver_after_response`` the SMS (or nothing) goes out once the answer has been
+    sent: the request does the same work whether or not it texts anyone.
     """
     cfg = current_app.config
     index = phone_index(phone)
@@ -56,12 +59,13 @@ def send(phone: str, purpose: str, *, deliver: bool = True, details: dict | None
     # each saw no recent code (the other's was not committed yet) and both texted one.
     with once_per(cfg["SMS_RESEND_SECONDS"], "sms-resend", index, purpose,
                   message="A code was sent moments ago; wait before asking again."):
-        _issue(phone, index, purpose, deliver, details)
+        _issue(phone, index, purpose, deliver, details, deliver_after_response)
     return {"sent": True, "expires_in": cfg["SMS_CODE_TTL_SECONDS"], "resend_after": cfg["SMS_RESEND_SECONDS"]}
 
 
 @db.unit_of_work()
-def _issue(phone: str, index: str, purpose: str, deliver: bool, details: dict | None = None) -> None:
+def _issue(phone: str, index: str, purpose: str, deliver: bool, details: dict | None = None,
+           after: bool = False) -> None:
     cfg = current_app.config
     caps = ((f"{cfg['SMS_DAILY_PER_PHONE']} per day", "sms-phone", index),
             (f"{cfg['SMS_DAILY_PER_IP']} per day", "sms-ip", request.remote_addr or "-"))
@@ -83,11 +87,15 @@ def _issue(phone: str, index: str, purpose: str, deliver: bool, details: dict | 
                                   OneTimeCode.consumed_at.is_(None), OneTimeCode.id != record.id)
     ).scalars():
         older.consumed_at = utcnow()
-    if deliver:
+    template = code_template(purpose, code, max(1, math.ceil(ttl / 60)), details)
+    if after:
+        # Sent (or not) once the answer is out, and after this commit.
+        after_response(lambda: enqueue_sms(phone, *template) if deliver else None)
+    elif deliver:
         # Delivered (or queued) before the commit: a gateway failure in the embedded
         # mode leaves no code behind and no resend wait, only a 503 to try again.
         with upstream_errors("SMS gateway"):
-            enqueue_sms(phone, *code_template(purpose, code, max(1, math.ceil(ttl / 60)), details))
+            enqueue_sms(phone, *template)
 
 
 def consume_code(phone: str, purpose: str, code: str) -> None:

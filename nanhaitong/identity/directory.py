@@ -140,12 +140,13 @@ def enterprise_registration(enterprise_id: str) -> tuple[str, str] | None:
 def consented_profile(user_id: str) -> dict | None:
     """What a consented partner may learn (profile:read): the verified name, the ID number
     masked, the assurance level. None for no such citizen."""
-    from ..security.masking import mask_middle
+    from ..security.masking import mask_id_number
 
     user = db.session().get(User, user_id)
     if user is None:
         return None
-    return {"name": user.real_name, "id_number_masked": mask_middle(user.id_number, 3, 4) if user.id_number else None,
+    # One masking rule for ID numbers wherever they leave us (the citizen's own API too).
+    return {"name": user.real_name, "id_number_masked": mask_id_number(user.id_number) if user.id_number else None,
             "phone_masked": mask_phone(user.phone), "assurance_level": user.assurance_level}
 # -- for policy push: enterprise attributes, and enterprises selected set-wise ------------
 

@@ -7,6 +7,7 @@ from schemas.identity import (
     ActAsSchema,
     AssuranceSchema,
     FaceVerificationSchema,
+    IdentityClaimSchema,
     JwksSchema,
     MeSchema,
     PasswordChangeSchema,
@@ -145,13 +146,32 @@ class RealName(MethodView):
     @me_blp.login_required("citizen")
     @me_blp.arguments(RealNameSchema)
     @me_blp.response(200, AssuranceSchema)
-    @me_blp.alt_response(409, response="CONFLICT", description="The ID number belongs to another account.")
+    @me_blp.alt_response(409, response="CONFLICT",
+                         description="`id_number_taken`: the identity (name and number, as the register has "
+                                     "them) is verified on another account; claim it at /api/v1/me/identity-claims.")
     def post(self, body):
         """Verify your real name and resident ID number (raises you to assurance level 2).
 
         The number is checked locally (GB 11643) before the paid verification upstream.
+        Every answered attempt counts toward the day's five; a wrong name answers the same
+        (422 `verification_failed`) whether the number is free, taken or unknown.
         """
         return verification.verify_real_name(g.principal, body["name"], body["id_number"])
+
+
+@me_blp.route("/identity-claims")
+class IdentityClaim(MethodView):
+    @me_blp.login_required("citizen")
+    @me_blp.arguments(IdentityClaimSchema)
+    @me_blp.response(200, AssuranceSchema)
+    @me_blp.alt_response(409, response="CONFLICT", description="`already_verified`: this account has an identity.")
+    def post(self, body):
+        """Claim your identity from another account with face verification (raises you to level 3).
+
+        For when your ID number is verified on an account that is not yours. The other
+        account loses the verification and is told in its inbox.
+        """
+        return verification.claim_identity(g.principal, body["name"], body["id_number"], body["liveness_token"])
 
 
 @me_blp.route("/face-verification")

@@ -14,27 +14,38 @@ The role vocabulary is ``STAFF_ROLES``; views require roles with
 from __future__ import annotations
 
 import re
+import time
 
+from flask import current_app, has_request_context, request
 from sqlalchemy import select
 
 from .. import db
 from ..audit.service import record as audit
 from ..audit.service import verify_chain
 from ..authorizations import authorize, district
-from ..errors import N_, Conflict, NotFound, Unauthorized, ValidationFailed
+from ..errors import N_, Conflict, NotFound, RateLimited, Unauthorized, ValidationFailed
 from ..kernel import STAFF_AUDIENCE, Principal
+from ..ratelimit import strategy
 from ..security.masking import mask_phone
 from ..security.passwords import hash_password, verify_password
 from ..timeutil import isoformat
 from . import codes, service, sessions
 from .models import StaffAccount
-from .service import check_not_locked, count_failure
 
 # The one list of staff roles. A test checks every route's role requirement against it.
 STAFF_ROLES = ("operator", "policy_editor", "payments_ops", "auditor")
 CLI_ACTOR = "system:cli"
 LOGIN_PURPOSE = "staff_login"
-LOCK_KIND = "staff"
+# Failed staff sign-ins slow further tries down; nothing locks an account shut (anyone who
+# knows a staff phone could otherwise keep it locked). Per phone and client address: free
+# tries (NHT_LOGIN_FAILURES_BEFORE_LOCK), then waits of 5 s, 10 s, 20 s... up to
+# NHT_LOGIN_LOCK_SECONDS. Per phone from any address: more free tries, then waits of 1 s,
+# 2 s, 4 s... up to PHONE_MAX_WAIT_SECONDS, so a distributed guesser is slowed while the
+# staff member is kept waiting a minute at most, and can lift both with an SMS code
+# (POST /api/v1/admin/auth/unlock).
+PHONE_FREE_FACTOR = 4
+PHONE_MAX_WAIT_SECONDS = 60
+FAILURE_MEMORY_SECONDS = 24 * 3600
 
 # Staff are held to more than citizens (8+).
 PASSWORD_RULE = "12 to 128 characters with at least one letter and one digit"
@@ -196,8 +207,56 @@ def _can_sign_in(staff: StaffAccount | None) -> bool:
 
 
 def send_login_code(phone: str) -> dict:
-    """Same answer and limits for any phone; only an active staff account gets the SMS."""
-    return codes.send(phone, LOGIN_PURPOSE, deliver=_can_sign_in(find_by_phone(phone)))
+    """Same answer, limits and work for any phone; only an active staff account gets the SMS,
+    sent after the answer, so neither the answer's timing nor a gateway failure tells."""
+    return codes.send(phone, LOGIN_PURPOSE, deliver=_can_sign_in(find_by_phone(phone)), deliver_after_response=True)
+
+
+def _address() -> str:
+    return (request.remote_addr if has_request_context() else None) or "-"
+
+
+def _throttles(index: str) -> list[tuple[str, int, float, float]]:
+    """(key, free failures, first wait, longest wait) for the phone with this address, and alone."""
+    cfg = current_app.config
+    free = max(1, cfg["LOGIN_FAILURES_BEFORE_LOCK"])
+    return [(f"pa:{index}:{_address()}", free, 5.0, float(cfg["LOGIN_LOCK_SECONDS"])),
+            (f"p:{index}", free * PHONE_FREE_FACTOR, 1.0, float(PHONE_MAX_WAIT_SECONDS))]
+
+
+def _check_throttle(index: str) -> None:
+    storage = strategy().storage
+    for key, *_ in _throttles(index):
+        if storage.get(f"staff-wait:{key}") > 0:
+            raise RateLimited(retry_after=storage.get_expiry(f"staff-wait:{key}") - time.time(),
+                              message="Too many failed sign-ins; wait, or lift the wait with an SMS code.")
+
+
+def _count_failure(index: str) -> None:
+    storage = strategy().storage
+    for key, free, first, longest in _throttles(index):
+        failures = storage.incr(f"staff-fail:{key}", FAILURE_MEMORY_SECONDS)
+        if failures >= free:
+            wait = min(longest, first * 2 ** min(failures - free, 30))
+            storage.incr(f"staff-wait:{key}", max(1, int(wait)))
+
+
+def _clear_throttle(index: str) -> None:
+    storage = strategy().storage
+    for key, *_ in _throttles(index):
+        storage.clear(f"staff-fail:{key}")
+        storage.clear(f"staff-wait:{key}")
+
+
+def unlock(phone: str, code: str) -> None:
+    """Lift the waits on a phone's staff sign-in with a staff sign-in SMS code (only the
+    phone's owner receives one). The code is spent; a wrong one is a 401 like any other."""
+    with db.unit_of_work():
+        codes.consume_code(phone, LOGIN_PURPOSE, code)
+        staff = find_by_phone(phone)
+        if _can_sign_in(staff):
+            _clear_throttle(codes.phone_index(phone))
+            audit("auth.sign_in_unthrottled", actor=f"staff:{staff.id}", details={"method": "sms_code"})
 
 
 @db.unit_of_work()
@@ -206,10 +265,10 @@ def login(phone: str, password: str, code: str) -> dict:
 
     Both factors are always checked (the code is spent either way), so neither the
     answer nor the work done tells which one was wrong or whether the account exists.
-    Failures count toward the same lock as citizens' (kind ``staff``).
+    Failures slow further tries down (per phone and address, and per phone), never lock.
     """
     index = codes.phone_index(phone)
-    check_not_locked(LOCK_KIND, index)
+    _check_throttle(index)
     staff = find_by_phone(phone)
     password_ok = verify_password(staff.password_hash if staff else None, password)
     try:
@@ -218,7 +277,7 @@ def login(phone: str, password: str, code: str) -> dict:
     except Unauthorized:
         code_ok = False
     if not (password_ok and code_ok and _can_sign_in(staff)):
-        count_failure(LOCK_KIND, index)
+        _count_failure(index)
         # The audit log (not the caller) may know which factor failed.
         reason = ("unknown_account" if staff is None else "inactive_account" if not staff.active
                   else "invalid_password" if not password_ok else "invalid_code")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
-from flask import current_app
+from flask import after_this_request, current_app, has_request_context
 
 from integrations.errors import RetryableError
 
@@ -11,6 +13,32 @@ from ..clients import clients
 from ..ids import new_id
 
 SMS_CONTEXT = "jobs.sms.phone"
+log = logging.getLogger("nanhaitong.jobs")
+
+
+def after_response(work) -> None:
+    """Run ``work()`` once the answer has been sent (outside a request: now).
+
+    Work whose presence or duration must not show in the answer (texting a staff code to
+    staff phones only) runs when the server closes the response, in the app's context;
+    a failure is logged, the caller already has its answer.
+    """
+    if not has_request_context():
+        work()
+        return
+    app = current_app._get_current_object()
+
+    def run():
+        with app.app_context():
+            try:
+                work()
+            except Exception:  # noqa: BLE001 - nobody is left to answer; the log says what failed
+                log.warning("work after the response failed", exc_info=True)
+
+    @after_this_request
+    def _on_close(response):
+        response.call_on_close(run)
+        return response
 
 
 def enqueue_sms(phone: str, template: str, params: dict) -> str:

@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import db
+from .. import db, events
 from ..audit.service import record as audit
 from ..authorizations import Resource, authorize
 from ..errors import Conflict, NotFound, ValidationFailed
@@ -402,3 +402,12 @@ def _queue_pushes_many(messages_to: list[tuple[str, str]], prefs: dict[str, dict
         session.execute(PushDelivery.__table__.insert(), rows)
         session.info.setdefault(PENDING_PUSHES, []).extend((row["id"], row["not_before"]) for row in rows)
     return len(rows)
+
+
+@events.identity_claimed.connect
+def _tell_the_previous_holder(sender, *, user_id: str, claimed_by: str, **_fields) -> None:
+    """The account that lost a verified identity to its holder's face verification is told."""
+    notify_user(user_id, topic="security", title="您的实名认证已被撤销",
+                body="持有该身份证的本人已通过人脸核验，将实名认证转移到其本人的南海通账号。"
+                     "您的账号已恢复为未实名状态。如有疑问，请联系南海通客服。",
+                data={"reason": "identity_claimed"}, dedupe_key=f"identity-claimed:{user_id}:{claimed_by}")

@@ -12,8 +12,11 @@ def init_app(app: Flask, api) -> None:
     from .consent import blp as consent_blp
     from .routes import admin_blp, discovery_blp, oauth_blp, open_blp
 
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    # The consent page's sign-in cookie. Flask defines SESSION_COOKIE_SAMESITE (as None), so a
+    # setdefault never applied Lax: set, unless an operator's setting already says Strict.
+    if app.config.get("SESSION_COOKIE_SAMESITE") not in ("Lax", "Strict"):
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
     if app.config.get("ENV") == "production":
         app.config["SESSION_COOKIE_SECURE"] = True  # the consent page's sign-in cookie
     from ..identity import register_party_label

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749.authorization_server import scope_to_list
-from flask import Blueprint, g, make_response, render_template, request, session
+from flask import Blueprint, current_app, g, make_response, render_template, request, session
 
 from .. import db
 from ..api import AUTH_ATTR, PUBLIC
@@ -43,7 +43,9 @@ SCOPE_LABELS = {
     "profile:read": ("实名身份信息", "姓名、身份证号（部分隐藏）、认证等级"),
     "licences:read": ("电子证照", "您电子证照包中的证照（敏感字段部分隐藏）"),
     "gov_services:query": ("办事进度", "您在南海通办理事项的状态变化"),
+    "offline_access": ("持续访问", "您不在合作方应用时，合作方仍可读取以上数据，直到您撤回授权"),
 }
+_NOT_DATA = ("openid", "offline_access")  # what the consent grant itself does not list
 
 
 def _public(view):
@@ -60,6 +62,24 @@ def _csrf_token() -> str:
 def _csrf_ok() -> bool:
     sent = request.form.get("csrf_token", "")
     return bool(session.get("csrf")) and hmac.compare_digest(sent, session["csrf"])
+
+
+_PHONE_CONTEXT = "partners.consent_phone"
+
+
+def _remember_phone(phone: str) -> None:
+    """The cookie is signed, not secret: the phone travels in it encrypted (AES-GCM, field keys)."""
+    session["consent_phone"] = current_app.extensions["nht.cipher"].encrypt(phone, context=_PHONE_CONTEXT)
+
+
+def _remembered_phone() -> str:
+    sealed = session.get("consent_phone")
+    if not sealed:
+        return ""
+    try:
+        return current_app.extensions["nht.cipher"].decrypt(sealed, context=_PHONE_CONTEXT)
+    except Exception:  # noqa: BLE001 - a cookie from before a key change, or tampered: forget it
+        return ""
 
 
 def _signed_in_user() -> str | None:
@@ -101,11 +121,21 @@ def _security_headers(response):
     return response
 
 
+# OpenID Connect Core 3.1.2.6: with prompt=none these go back to the client as a redirect.
+_PROMPT_ERRORS = ("login_required", "consent_required", "interaction_required", "account_selection_required")
+
+
+def _redirect_error(error: OAuth2Error):
+    return server().handle_error_response(None, error)
+
+
 def _consent_grant():
-    """Authlib's validated authorization request, or an error page to show instead."""
+    """Authlib's validated authorization request, or an error page (or redirect) to answer instead."""
     try:
-        grant = server().get_consent_grant(end_user=None)
+        grant = server().get_consent_grant(end_user=_signed_in_user())
     except OAuth2Error as error:
+        if error.error in _PROMPT_ERRORS and error.redirect_uri:
+            return None, _redirect_error(error)  # the redirect URI was checked before these are raised
         # The page is Chinese: so is what it says about the error (never Authlib's English).
         with in_language("zh_CN"):
             text = oauth_errors.describe(error.error, error.description)
@@ -136,7 +166,7 @@ def authorize():
     partner = grant.client.partner
     requested = scope_to_list(grant.request.payload.scope)
     context = {"partner": partner, "items": _items(partner, requested), "message": None,
-               "phone": session.get("consent_phone", "")}
+               "phone": _remembered_phone()}
     origin = _origin(grant.redirect_uri or grant.client.get_default_redirect_uri())
 
     if request.method == "POST":
@@ -162,6 +192,12 @@ def authorize():
             return server().create_authorization_response(grant_user=None, grant=grant)
         return _error_page("无法识别的操作", "请返回重试。")
 
+    if "none" in (request.args.get("prompt") or "").split():
+        # Signed in, yet each authorization needs the user's approval on this page.
+        from authlib.oidc.core.errors import ConsentRequiredError
+
+        return _redirect_error(ConsentRequiredError(redirect_uri=grant.redirect_uri,
+                                                    state=grant.request.payload.state))
     if _signed_in_user() is None:
         return _page("partners/login.html", form_origin=origin, **context)
     return _page("partners/consent.html", form_origin=origin, user=_user_label(_signed_in_user()), **context)
@@ -182,7 +218,8 @@ def _send_code(context: dict, origin: str):
     if not _PHONE.match(phone):
         context["message"] = "请输入11位手机号码。"
         return _page("partners/login.html", 422, form_origin=origin, **context)
-    session["consent_phone"] = context["phone"] = phone
+    _remember_phone(phone)
+    context["phone"] = phone
     try:
         # The SMS names the partner and the data it asks for, so the code approves that.
         send_code(phone, _code_purpose(context), details={
@@ -197,7 +234,7 @@ def _send_code(context: dict, origin: str):
 
 
 def _login(context: dict, origin: str):
-    phone = session.get("consent_phone") or (request.form.get("phone") or "").strip()
+    phone = _remembered_phone() or (request.form.get("phone") or "").strip()
     code = (request.form.get("code") or "").strip()
     context["code_sent"] = True
     if not _PHONE.match(phone or "") or not _CODE.match(code):
@@ -243,7 +280,7 @@ def _record_consent(grant, partner, requested: list[str], user_id: str):
     optional = set(json.loads(partner.optional_scopes))
     ticked = set(request.form.getlist("scope_item"))
     approved = [s for s in requested if s not in optional or s in ticked]
-    data_scopes = [s for s in approved if s != "openid"]
+    data_scopes = [s for s in approved if s not in _NOT_DATA]
     consent = authorizations.create_partner_consent(user_id, partner.id, data_scopes, partner.purpose)
     g.nht_consent = {"user_id": user_id, "grant_id": consent.id, "scope": " ".join(approved),
                      "auth_time": session["consent_login"]["at"]}

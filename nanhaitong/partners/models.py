@@ -85,6 +85,26 @@ class OAuthToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class PartnerRefreshToken(Base):
+    """A partner's refresh token (stored as its SHA-256), issued when the user consented to
+    ``offline_access``. Single use: each refresh rotates it within its family; presenting a
+    used one revokes the whole family. Dies with the consent grant behind it."""
+
+    __tablename__ = "partner_refresh_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    family_id: Mapped[str] = mapped_column(String(26), index=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), index=True)
+    user_id: Mapped[str] = mapped_column(String(26))
+    grant_id: Mapped[str] = mapped_column(String(26), index=True)
+    scope: Mapped[str] = mapped_column(Text)
+    auth_time: Mapped[int] = mapped_column(Integer)
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 class ReplayGuard(Base):
     """A value seen once within a window: client-assertion ``jti`` or a signed-request nonce
     (used when Redis is not configured; with Redis, SET NX EX does the same across instances)."""

@@ -14,24 +14,26 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import secrets
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 import jwt as pyjwt
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import ClientMixin, InvalidClientError, grants
+from authlib.oauth2.rfc6749 import ClientMixin, InsecureTransportError, InvalidClientError, grants
 from authlib.oauth2.rfc6749.authorization_server import scope_to_list
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core.grants import OpenIDCode
-from flask import current_app, g, request
+from flask import current_app, g
 from joserfc import jwt as jose_jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
+from sqlalchemy import update
 
-from .. import db
+from .. import db, events
 from ..audit.service import record as audit
 from ..authorizations import PARTNER, live_grant
 from ..clients import clients
@@ -41,10 +43,11 @@ from ..identity import find_citizen, issue_access_token, keyring
 from ..ids import new_id
 from ..timeutil import as_utc, utcnow
 from . import registry, replay
-from .models import OAuthCode, OAuthToken, Partner
+from .models import OAuthCode, OAuthToken, Partner, PartnerRefreshToken
 
 OPEN_AUDIENCE = "open"
 CODE_TTL_SECONDS = 300
+OFFLINE_ACCESS = "offline_access"  # OIDC Core 11: the consent covers refresh tokens
 
 
 class PartnerClient(ClientMixin):
@@ -82,7 +85,7 @@ class PartnerClient(ClientMixin):
         return response_type == "code"
 
     def check_grant_type(self, grant_type):
-        return grant_type in ("authorization_code", "client_credentials")
+        return grant_type in ("authorization_code", "client_credentials", "refresh_token")
 
 
 @dataclass(frozen=True)
@@ -236,14 +239,82 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "private_key_jwt"]
 
 
+class RefreshView:
+    def __init__(self, row: PartnerRefreshToken):
+        self.row = row
+
+    def check_client(self, client):
+        return self.row.partner_id == client.partner.id
+
+    def get_scope(self):
+        return self.row.scope
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):
+    """Rotating refresh tokens for partners whose user consented to ``offline_access``.
+
+    Each refresh answers a new refresh token and spends the old one; a spent one presented
+    again (a stolen copy, or the partner's bug) revokes its whole family. A refresh needs
+    the consent grant to be live: withdrawing it ends every refresh token behind it.
+    """
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "private_key_jwt"]
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token):
+        row = db.session().get(PartnerRefreshToken, _code_hash(refresh_token or ""))
+        if row is None or row.revoked_at is not None:
+            return None
+        if row.used_at is not None:
+            with db.unit_of_work("revoke_refresh_family"):
+                db.session().execute(update(PartnerRefreshToken).where(
+                    PartnerRefreshToken.family_id == row.family_id, PartnerRefreshToken.revoked_at.is_(None))
+                    .values(revoked_at=utcnow()))
+                audit("partner.refresh_token_reused", actor=f"partner:{row.partner_id}", object_type="grant",
+                      object_id=row.grant_id, details={"family": row.family_id})
+            return None
+        if as_utc(row.expires_at) <= utcnow():
+            return None
+        if live_grant(row.grant_id, grantee_kind=PARTNER, grantee_id=row.partner_id) is None:
+            return None
+        g.nht_refresh_family = row.family_id
+        return RefreshView(row)
+
+    def authenticate_user(self, refresh_token):
+        row = refresh_token.row
+        return ConsentingUser(row.user_id, row.grant_id, row.auth_time)
+
+    def revoke_old_credential(self, refresh_token):
+        with db.unit_of_work("spend_refresh_token"):
+            refresh_token.row.used_at = utcnow()
+
+
+@events.grant_revoked.connect
+def _revoke_refresh_tokens(sender, *, grant_id: str, grantee_kind: str, **_fields) -> None:
+    """A withdrawn consent ends the partner's refresh tokens with it (in the same transaction)."""
+    if grantee_kind != PARTNER:
+        return
+    db.session().execute(update(PartnerRefreshToken).where(
+        PartnerRefreshToken.grant_id == grant_id, PartnerRefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow()))
+
+
 class PrivateKeyJwt(JWTBearerClientAssertion):
     """``private_key_jwt`` with ES256 only, keys from the partner's JWKS (or its URI), jti once."""
 
     CLIENT_AUTH_METHOD = "private_key_jwt"
 
     def get_audiences(self):
-        base = request.host_url.rstrip("/")
-        return [f"{base}/oauth/token", current_app.config["ISSUER"], f"{current_app.config['ISSUER']}/oauth/token"]
+        # The configured public URL, never the request's Host (an assertion made for
+        # http://localhost:9999/oauth/token was accepted with "Host: localhost:9999").
+        base, issuer = current_app.config["PUBLIC_URL"], current_app.config["ISSUER"]
+        return sorted({f"{base}/oauth/token", issuer, f"{issuer}/oauth/token"})
+
+    def extract_assertion(self, assertion):
+        headers, claims = super().extract_assertion(assertion)
+        kid = headers.get("kid") if isinstance(headers, dict) else None
+        g.nht_assertion_kid = kid if isinstance(kid, str) else None
+        return headers, claims
 
     def resolve_client_public_key(self, client):
         partner = client.partner
@@ -251,7 +322,8 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
             data = json.loads(partner.jwks)
         elif partner.jwks_uri:
             try:
-                data = clients().partner_http.fetch_jwks(partner.jwks_uri)
+                # Cached for the set's HTTP lifetime; an unknown kid refetches at most once a minute.
+                data = clients().partner_http.jwks(partner.jwks_uri, g.get("nht_assertion_kid"))
             except Exception:  # noqa: BLE001 - any failure to get the keys refuses the client
                 raise InvalidClientError(description="The client's JWKS URI could not be read.") from None
         else:
@@ -322,7 +394,15 @@ def generate_token(grant_type, client, user=None, scope=None, expires_in=None, i
         grant_id=user.grant_id if user else None, scope=scope or "",
         expires_at=utcnow() + timedelta(seconds=ttl),
     ))
-    return {"token_type": "Bearer", "access_token": token, "expires_in": ttl, "scope": scope or ""}
+    answer = {"token_type": "Bearer", "access_token": token, "expires_in": ttl, "scope": scope or ""}
+    if user is not None and include_refresh_token and OFFLINE_ACCESS in scope_to_list(scope or ""):
+        refresh = secrets.token_urlsafe(32)
+        db.session().add(PartnerRefreshToken(
+            token_hash=_code_hash(refresh), family_id=g.get("nht_refresh_family") or new_id(), partner_id=partner.id,
+            user_id=user.user_id, grant_id=user.grant_id, scope=scope, auth_time=user.auth_time,
+            expires_at=utcnow() + timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL_SECONDS"])))
+        answer["refresh_token"] = refresh
+    return answer
 
 
 def save_token(token, req):
@@ -330,13 +410,31 @@ def save_token(token, req):
           details={"grant_type": req.payload.grant_type, "scope": token.get("scope", "")})
 
 
+class NhtAuthorizationServer(AuthorizationServer):
+    """Authlib's server, answering an OAuth error where Authlib raises before its own handling
+    (a plain-http request to a host that is not loopback raised InsecureTransportError: a 500)."""
+
+    def create_token_response(self, request=None):
+        try:
+            return super().create_token_response(request)
+        except InsecureTransportError as error:
+            return self.handle_response(*error())
+
+    def create_endpoint_response(self, name, request=None):
+        try:
+            return super().create_endpoint_response(name, request)
+        except InsecureTransportError as error:
+            return self.handle_response(*error())
+
+
 def init_app(app) -> AuthorizationServer:
-    server = AuthorizationServer()
+    server = NhtAuthorizationServer()
     server.init_app(app, query_client=query_client, save_token=save_token)
     server.register_token_generator("default", generate_token)
     server.register_client_auth_method(PrivateKeyJwt.CLIENT_AUTH_METHOD, PrivateKeyJwt())
     server.register_grant(AuthorizationCodeGrant, [S256Only(required=True), NhtOpenIDCode(require_nonce=False)])
     server.register_grant(ClientCredentialsGrant)
+    server.register_grant(RefreshTokenGrant)
     server.register_endpoint(Revocation)
     server.scopes_supported = list(registry.ALL_SCOPES)
     app.extensions["nht.oauth_server"] = server

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from .. import db
 from ..audit.service import record as audit
 from ..authorizations import PARTNER, SCOPES
+from ..clients import clients
 from ..errors import N_, Conflict, NotFound, ValidationFailed
 from ..timeutil import isoformat, utcnow
 from .models import Partner, WebhookSubscription
@@ -26,7 +27,7 @@ from .models import Partner, WebhookSubscription
 # grantees), "openid" for ID tokens, and partner-only ones (client credentials).
 CONSENT_SCOPES = tuple(sorted(name for name, rule in SCOPES.items() if PARTNER in rule.grantees))
 PARTNER_ONLY_SCOPES = ("licences:verify", "esign:envelopes")
-ALL_SCOPES = ("openid", *CONSENT_SCOPES, *PARTNER_ONLY_SCOPES)
+ALL_SCOPES = ("openid", "offline_access", *CONSENT_SCOPES, *PARTNER_ONLY_SCOPES)
 AUTH_METHODS = ("client_secret_basic", "private_key_jwt")
 WEBHOOK_EVENTS = ("application.status_changed", "consent.revoked", "esign.envelope_changed")
 
@@ -52,6 +53,13 @@ def _check_url(url: str, *, allow_http_loopback: bool = True) -> str | None:
     if parts.scheme == "http" and allow_http_loopback and hostname in ("127.0.0.1", "localhost", "::1"):
         return None
     return N_("must be https (http only for loopback)")
+
+
+def check_partner_url(url: str) -> str | None:
+    """A URL we will call (jwks_uri, webhook URLs): https to a public address; loopback only
+    where NHT_PARTNER_URLS_ALLOW_LOOPBACK is on (development and tests). The address a name
+    resolves to is checked again when the call connects (integrations.partner_http)."""
+    return clients().partner_http.check_url(url)
 
 
 def _validate(body: dict, partial: bool = False) -> None:
@@ -85,7 +93,7 @@ def _validate(body: dict, partial: bool = False) -> None:
             problems["jwks"] = ["A JWK set of public P-256 (ES256) keys: {\"keys\": [...]}."]
     for name in ("jwks_uri", "webhook_url"):
         if body.get(name):
-            problem = _check_url(body[name])
+            problem = check_partner_url(body[name])
             if problem:
                 problems[name] = [problem]
     if problems:

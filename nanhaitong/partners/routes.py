@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, g
 from flask.views import MethodView
 
 from schemas.gov_services import CatalogueArgsSchema, ServiceItemListSchema
@@ -46,7 +46,9 @@ _FORM = "application/x-www-form-urlencoded"
 _TOKEN_DOC = {
     "requestBody": {"required": True, "content": {_FORM: {
         "schema": {"type": "object", "required": ["grant_type"], "properties": {
-            "grant_type": {"type": "string", "enum": ["authorization_code", "client_credentials"]},
+            "grant_type": {"type": "string", "enum": ["authorization_code", "client_credentials", "refresh_token"]},
+            "refresh_token": {"type": "string", "description": "With grant_type refresh_token (offline_access): "
+                                                               "single use, the answer carries the next one"},
             "code": {"type": "string"}, "redirect_uri": {"type": "string"},
             "code_verifier": {"type": "string", "description": "PKCE (S256): required with a code"},
             "scope": {"type": "string", "example": "licences:verify"},
@@ -120,7 +122,7 @@ class OpenIdConfiguration(MethodView):
                                           "content": {"application/json": {"schema": {"type": "object"}}}}})
     def get(self):
         """OpenID Connect discovery: endpoints, scopes, algorithms, client authentication methods."""
-        base = request.host_url.rstrip("/")
+        base = current_app.config["PUBLIC_URL"]  # never the request's Host
         return current_app.response_class(json.dumps({
             "issuer": current_app.config["ISSUER"],
             "authorization_endpoint": f"{base}/oauth/authorize",
@@ -131,7 +133,7 @@ class OpenIdConfiguration(MethodView):
             "scopes_supported": list(registry.ALL_SCOPES),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code", "client_credentials"],
+            "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
             "subject_types_supported": ["pairwise"],
             "id_token_signing_alg_values_supported": [oauth.ALGORITHM, oauth.SM2_ALGORITHM],  # per registration
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],
@@ -280,7 +282,7 @@ class Subscriptions(MethodView):
     def post(self, body, partner_id):
         """Subscribe the partner to events at a URL."""
         registry.get(partner_id)
-        problem = registry._check_url(body["url"])
+        problem = registry.check_partner_url(body["url"])
         if problem:
             from ..errors import ValidationFailed
 

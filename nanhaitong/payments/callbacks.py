@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import logging
 
+from flask import current_app
+from limits import parse as parse_limit
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import db
 from ..audit.service import record as audit
+from ..errors import RateLimited
+from ..ratelimit import enforce, strategy
 from . import states
 from .channels import CallbackRejected, ChannelEvent
 from .models import GasBillClaim, PaymentEvent, PaymentOrder
@@ -26,22 +30,43 @@ _RECORDED = select(PaymentEvent.id).where(PaymentEvent.channel == bindparam("cha
                                           PaymentEvent.event_key == bindparam("event_key"))
 
 
-def _reject(channel: str, reason: str, out_trade_no: str | None = None, status: int = 400):
-    db.keep_as_evidence(audit, "payment.callback_rejected", result="denied", actor=f"{ACTOR}:{channel}",
-                        object_type="payment_order", object_id=out_trade_no,
-                        details={"channel": channel, "reason": reason})
+_AUDIT_ONCE = parse_limit("1 per minute")
+
+
+def _refusals_limit() -> str:
+    return f"{current_app.config['PAYMENTS_CALLBACK_REFUSALS_PER_MINUTE']} per minute"
+
+
+def check_source(channel: str, source: str) -> None:
+    """A source whose callbacks were refused too often this minute is answered 429 at once,
+    before any signature check, certificate fetch or database work (issue 21, finding 5).
+    Gateways' genuine callbacks are never refused, so they never count."""
+    try:
+        enforce(_refusals_limit(), "callback-refused", channel, source, count=False)
+    except RateLimited as limited:
+        raise CallbackRejected("too_many_refusals", 429, retry_after=limited.details["retry_after"]) from None
+
+
+def _reject(channel: str, reason: str, out_trade_no: str | None = None, status: int = 400, source: str = "-"):
+    """Refuse a callback: counted per source; audited once per source, reason and minute
+    (800 forged callbacks made 800 audit rows), logged every time."""
+    strategy().hit(parse_limit(_refusals_limit()), "nht", "callback-refused", channel, source)
+    if strategy().hit(_AUDIT_ONCE, "callback-refusal-audited", channel, source, reason):
+        db.keep_as_evidence(audit, "payment.callback_rejected", result="denied", actor=f"{ACTOR}:{channel}",
+                            object_type="payment_order", object_id=out_trade_no,
+                            details={"channel": channel, "reason": reason, "audited": "first_per_minute"})
     log.warning("payment callback rejected", extra={"fields": {"channel": channel, "reason": reason}})
     raise CallbackRejected(reason, status)
 
 
-def handle(event: ChannelEvent) -> str:
+def handle(event: ChannelEvent, source: str = "-") -> str:
     """Apply a verified channel event; answer what happened (applied | no_change | duplicate).
 
     Raises CallbackRejected when the event does not match our record.
     """
     try:
         with db.unit_of_work():
-            order_id, moved = _apply(event)
+            order_id, moved = _apply(event, source)
     except IntegrityError:  # this very notification was handled already (a redelivery)
         return "duplicate"
     if order_id is None:
@@ -51,19 +76,19 @@ def handle(event: ChannelEvent) -> str:
     return "applied" if moved else "no_change"
 
 
-def _apply(event: ChannelEvent) -> tuple[str | None, bool]:
+def _apply(event: ChannelEvent, source: str) -> tuple[str | None, bool]:
     """The event applied under the order's lock: (the order's id, whether it moved), or
     (None, False) for an event seen before."""
     session = db.session()
     order = states.lock_by_out_trade_no(event.out_trade_no)
     if order is None:
-        _reject(event.channel, "unknown_order", event.out_trade_no)
+        _reject(event.channel, "unknown_order", event.out_trade_no, source=source)
     if order.channel != event.channel:
-        _reject(event.channel, "wrong_channel", event.out_trade_no)
+        _reject(event.channel, "wrong_channel", event.out_trade_no, source=source)
     if event.amount_fen != order.amount_fen:
-        _reject(event.channel, "amount_mismatch", event.out_trade_no)
+        _reject(event.channel, "amount_mismatch", event.out_trade_no, source=source)
     if event.kind == "refund" and (event.refund_no != order.refund_no or event.refund_fen != order.amount_fen):
-        _reject(event.channel, "refund_mismatch", event.out_trade_no)
+        _reject(event.channel, "refund_mismatch", event.out_trade_no, source=source)
     event_key = event.event_key[:80]
     # A redelivery, seen under the order's lock: every event of an order is recorded
     # under that lock, so this read cannot miss one being recorded. (The unique key
@@ -115,11 +140,12 @@ def _after(order_id: str, event: ChannelEvent) -> None:
         fulfilment.tell_refunded(order_id)
 
 
-def handle_checked(parse, *args) -> str:
-    """Parse (authenticate) a callback, audit a refusal, then apply it."""
+def handle_checked(parse, *args, source: str = "-") -> str:
+    """Refuse a flooding source, parse (authenticate) a callback, count a refusal, then apply it."""
+    channel = "wechat" if parse.__name__.endswith("wechat") else "alipay"
+    check_source(channel, source)
     try:
         event = parse(*args)
     except CallbackRejected as rejected:
-        channel = "wechat" if parse.__name__.endswith("wechat") else "alipay"
-        _reject(channel, rejected.reason, status=rejected.status)
-    return handle(event)
+        _reject(channel, rejected.reason, status=rejected.status, source=source)
+    return handle(event, source)

@@ -28,9 +28,13 @@ CHANNELS = ("wechat", "alipay")
 
 
 class CallbackRejected(Exception):
-    def __init__(self, reason: str, status: int = 400) -> None:
+    def __init__(self, reason: str, status: int = 400, retry_after: int | None = None) -> None:
         super().__init__(reason)
-        self.reason, self.status = reason, status
+        self.reason, self.status, self.retry_after = reason, status, retry_after
+
+    @property
+    def headers(self) -> dict:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after else {}
 
 
 class AlreadyPaid(Exception):

@@ -135,7 +135,8 @@ _WECHAT_DOC = {"responses": {"204": {"description": "Handled"},
 
 
 # Gateways deliver every merchant's notifications from a few addresses: a per-client
-# limit would refuse them at peak (they are authenticated by signature instead).
+# limit would refuse them at peak (they are authenticated by signature instead). What is
+# limited per source is refused callbacks (callbacks.check_source), which gateways never send.
 @callbacks_blp.route("/wechat")
 @exempt
 class WechatCallback(MethodView):
@@ -145,9 +146,9 @@ class WechatCallback(MethodView):
         """WeChat Pay v3 payment and refund notifications (Wechatpay-* signature headers, encrypted resource)."""
         body = request.get_data(as_text=True)
         try:
-            callbacks.handle_checked(channels.parse_wechat, request.headers, body)
+            callbacks.handle_checked(channels.parse_wechat, request.headers, body, source=request.remote_addr or "-")
         except channels.CallbackRejected as rejected:
-            return {"code": "FAIL", "message": rejected.reason}, rejected.status
+            return {"code": "FAIL", "message": rejected.reason}, rejected.status, rejected.headers
         except Exception:  # the gateway redelivers on a FAIL; it needs its own answer shape
             log.exception("wechat callback failed")
             return {"code": "FAIL", "message": "internal_error"}, 500
@@ -165,9 +166,10 @@ class AlipayCallback(MethodView):
     def post(self):
         """Alipay async notifications (RSA2-signed form), answered with the bare string `success`."""
         try:
-            callbacks.handle_checked(channels.parse_alipay, request.form.to_dict())
-        except channels.CallbackRejected:
-            return Response("fail", status=200, mimetype="text/plain")
+            callbacks.handle_checked(channels.parse_alipay, request.form.to_dict(), source=request.remote_addr or "-")
+        except channels.CallbackRejected as rejected:
+            status = 429 if rejected.status == 429 else 200
+            return Response("fail", status=status, mimetype="text/plain", headers=rejected.headers)
         except Exception:  # anything but "success" makes Alipay redeliver
             log.exception("alipay callback failed")
             return Response("fail", status=500, mimetype="text/plain")

@@ -69,7 +69,7 @@ def mask_phone(value: Any) -> str:
 
 
 def mask_id_number(value: Any) -> str:
-    """``"44060519900101123X"`` -> ``"4****************X"``.
+    """``"44062219900101023X"`` -> ``"4****************X"``.
 
     An 18-character resident ID keeps its first and last character only: the
     region code (chars 1-6), birth date (7-14) and sequence/sex digits (15-17)

@@ -11,25 +11,49 @@ throughput because hashing is CPU-bound and the cores are busy anyway.
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from ..errors import AppError
+
 HASHES_AT_ONCE = 2
+RETRY_AFTER_SECONDS = 1
+
+
+class HashingBusy(AppError):
+    status, code, message = 503, "password_hashing_busy", "Too many sign-ins at this moment; try again in a second."
+
+    def __init__(self):
+        super().__init__(headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                         details={"retry_after": RETRY_AFTER_SECONDS})
+
 _hasher = PasswordHasher()
 _turns = threading.BoundedSemaphore(HASHES_AT_ONCE)
 # Verified against when the account does not exist, so both answers take as long.
 _DUMMY_HASH = _hasher.hash("nanhaitong-dummy-password")
 
 
+@contextmanager
+def _turn():
+    if not _turns.acquire(blocking=False):
+        raise HashingBusy()
+    try:
+        yield
+    finally:
+        _turns.release()
+
+
 def hash_password(password: str) -> str:
-    with _turns:
+    with _turn():
         return _hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
-    try:
-        with _turns:
+    """Whether ``password`` matches; raises HashingBusy (503) when every turn is taken."""
+    with _turn():
+        try:
             return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
-    except (VerificationError, InvalidHashError):
-        return False
+        except (VerificationError, InvalidHashError):
+            return False

@@ -48,7 +48,7 @@ def add_licence(citizen) -> None:
     with citizen.app.app_context():
         db.session().add(Licence(
             holder_kind="citizen", holder_id=user_id(citizen), code=f"TEST-{new_id()}", type_code="driver_licence",
-            issuer_code="440605", issuer_name="佛山市公安局南海分局", number="440605199001011234",
+            issuer_code="440605", issuer_name="佛山市公安局南海分局", number="440622199001011232",
             holder_name="张三", fields=json.dumps({}), valid_from="2020-01-01", valid_until="2030-01-01",
             status="valid", digest="0" * 64))
         db.session().commit()

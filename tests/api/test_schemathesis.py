@@ -182,7 +182,7 @@ def _sign_in_both(app) -> dict[str, dict]:
 
     with app.app_context():
         staff.create(STAFF_PHONE, "auditor", STAFF_PASSWORD)
-    client.post("/api/v1/admin/auth/sms-codes", json={"phone": STAFF_PHONE})
+    client.post("/api/v1/admin/auth/sms-codes", json={"phone": STAFF_PHONE}, buffered=True)
     auditor = client.post("/api/v1/admin/auth/tokens", json={
         "phone": STAFF_PHONE, "password": STAFF_PASSWORD, "code": read_code(app, STAFF_PHONE),
     }).get_json()["access_token"]

@@ -58,11 +58,16 @@ def test_production_sandbox_defaults_off_and_starts_when_configured(tmp_path):
         "NHT_ENV": "production", "NHT_DATA_DIR": str(tmp_path), "NHT_DATABASE_URL": "postgresql://db/nht",
         "NHT_SECRET_KEY": "x" * 43, "NHT_FIELD_KEYS": "k1:" + "A" * 43, "NHT_FIELD_KEY_CURRENT": "k1",
         "NHT_BLIND_INDEX_KEY": "B" * 43, "NHT_AUDIT_KEY": "C" * 43,
+        "NHT_PUBLIC_URL": "https://api.nanhaitong.example",
     }
     given.update({"NHT_WECHATPAY_MERCHANT_KEY": "pem", "NHT_WECHATPAY_APIV3_KEY": "k" * 32,  # payments
                   "NHT_ALIPAY_APP_PRIVATE_KEY": "pem"})
     cfg = load(environ=given)
     assert cfg["SANDBOX"] is False and cfg["GENERATED_SECRETS"] == []
+    assert cfg["TRUSTED_HOSTS"] == ["api.nanhaitong.example"]
+    assert cfg["PUBLIC_URL"] == "https://api.nanhaitong.example"
+    with pytest.raises(ConfigError, match="NHT_PUBLIC_URL"):
+        load(environ={**given, "NHT_PUBLIC_URL": "http://api.nanhaitong.example"})
 
 
 def test_production_can_be_told_to_run_insecurely(tmp_path):

@@ -13,7 +13,7 @@ from integrations.errors import NonRetryableError, UpstreamRejectedError
 from integrations.gov_gateway import ForwardedIdentity, verify_signed_request
 from integrations.yueshengshi import YueshengshiClient
 
-IDENTITY = ForwardedIdentity("citizen", "陈家豪", "440605198503121238")
+IDENTITY = ForwardedIdentity("citizen", "陈家豪", "440622198503121234")
 
 
 class FakeGateway:
@@ -87,7 +87,7 @@ def test_a_good_answer_and_the_identity_sent(gateway):
     answer = client.query("yss.housing_fund.balance", {}, IDENTITY)
     assert answer.fields[0]["value"] == 12
     sent = {k.lower(): v for k, v in fake.seen[0].items()}
-    assert sent["x-gov-user-id-number"] == "440605198503121238"
+    assert sent["x-gov-user-id-number"] == "440622198503121234"
     assert sent["x-gov-user-name"] == "%E9%99%88%E5%AE%B6%E8%B1%AA"  # percent-encoded UTF-8
     assert "陈" not in repr(IDENTITY) and "4406" not in repr(IDENTITY)  # never in logs or tracebacks
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from stdnum.cn import ric, uscc
 from werkzeug.exceptions import NotFound
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client
@@ -13,6 +14,8 @@ from integrations.sandbox.demo_data import CITIZENS, CITIZENS_BY_ID_NUMBER, ENTE
 from schemas.identity_numbers import check_resident_id, check_uscc
 
 NANHAI = "440605"
+# Nanhai's address code at a birth date (GB/T 2260): county, county, city, district.
+NANHAI_AT_BIRTH = ((1983, "442722"), (1992, "440622"), (2002, "440682"), (9999, "440605"))
 NANHAI_TOWNS = {"桂城街道", "九江镇", "西樵镇", "丹灶镇", "狮山镇", "大沥镇", "里水镇"}
 
 
@@ -26,7 +29,10 @@ def org_code_check(first8: str) -> str:
 @pytest.mark.parametrize("citizen", CITIZENS, ids=lambda c: c.phone)
 def test_citizens_have_valid_nanhai_numbers(citizen):
     assert check_resident_id(citizen.id_number) is None
-    assert citizen.id_number.startswith(NANHAI)
+    assert ric.is_valid(citizen.id_number)  # python-stdnum: check and the region as it was at birth
+    born = int(citizen.id_number[6:10])
+    assert citizen.id_number[:6] == next(code for until, code in NANHAI_AT_BIRTH if born < until)
+    assert "南海" in ric.get_birth_place(citizen.id_number)["county"]
     assert len(citizen.phone) == 11 and citizen.phone.startswith("1") and citizen.phone.isdigit()
     assert 2 <= len(citizen.name) <= 4
 
@@ -34,6 +40,7 @@ def test_citizens_have_valid_nanhai_numbers(citizen):
 @pytest.mark.parametrize("enterprise", ENTERPRISES, ids=lambda e: e.uscc)
 def test_enterprises_have_valid_nanhai_codes_and_a_demo_representative(enterprise):
     assert check_uscc(enterprise.uscc) is None
+    assert uscc.is_valid(enterprise.uscc)
     assert enterprise.uscc[2:8] == NANHAI
     assert org_code_check(enterprise.uscc[8:16]) == enterprise.uscc[16]
     assert enterprise.legal_representative_id_number in CITIZENS_BY_ID_NUMBER

@@ -107,7 +107,7 @@ def test_the_check_character_is_gb11643s():
     "440000GA0001-Resident_id_card-2019000010018",
     "440000GA0001-resident_id_card-1900000010016",  # year out of range
     "440000GA0001-resident_id_card-20190000100",  # number too short
-    "440000GA0001-resident_id_card-440605198503121238",  # an ID number is not a code
+    "440000GA0001-resident_id_card-440622198503121234",  # an ID number is not a code
     "440000GA0001-resident_id_card-２０１９000010018",  # full-width digits
     CODE + "x" * 100,
 ])

@@ -45,7 +45,7 @@ from integrations.sandbox.licence_data import (
     TAMPERED_CODE,
 )
 
-UNKNOWN_ID_NUMBER = "440605199204183329"  # valid, but the library holds nothing for her
+UNKNOWN_ID_NUMBER = "440682199204183321"  # valid, but the library holds nothing for her
 CONTROL_TIMEOUT = 5
 
 
@@ -568,7 +568,7 @@ def test_the_root_ca_itself_cannot_sign_licences(pull_of, ca):
 
 
 def test_someone_elses_licence_is_refused(pull_of, issuer):
-    liang = "440605199007211423"
+    liang = "440622199007210021"
     theirs = a_licence(holder={"kind": "citizen", "id": liang, "name": "梁雅婷"})
     business = a_licence(code=make_licence_code(ISSUER_CODE, "business_licence", 2019, 1),
                          type_code="business_licence", holder={"kind": "enterprise", "id": CHEN, "name": "x"})

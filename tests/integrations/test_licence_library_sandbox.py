@@ -124,7 +124,7 @@ def test_the_spouse_has_a_valid_nanhai_number_and_no_demo_account():
     (marriage,) = [d for d in LICENCES if d.type_code == "marriage_certificate"]
 
     assert marriage.fields["spouse_id_number"] == SPOUSE_ID_NUMBER
-    assert check_resident_id(SPOUSE_ID_NUMBER) is None and SPOUSE_ID_NUMBER.startswith("440605")
+    assert check_resident_id(SPOUSE_ID_NUMBER) is None and SPOUSE_ID_NUMBER.startswith("440682")  # born 1992: Nanhai city
     assert SPOUSE_ID_NUMBER not in CITIZENS_BY_ID_NUMBER
 
 
@@ -209,10 +209,10 @@ def test_holders_licences_answer_signed_entries(client):
 
 
 @pytest.mark.parametrize(("path", "status", "code"), [
-    ("/elic/v1/holders/citizen/440605199204183329/licences", 404, "holder_not_found"),
+    ("/elic/v1/holders/citizen/440682199204183321/licences", 404, "holder_not_found"),
     ("/elic/v1/holders/citizen/4406051992041833/licences", 400, "invalid_holder_id"),
     ("/elic/v1/holders/enterprise/91440605MA4UJ2K8OY/licences", 400, "invalid_holder_id"),
-    ("/elic/v1/holders/person/440605198503121238/licences", 404, "not_found"),
+    ("/elic/v1/holders/person/440622198503121234/licences", 404, "not_found"),
 ])
 def test_holder_refusals_never_echo_the_id(client, path, status, code):
     response = client.get(path, headers=KEY)

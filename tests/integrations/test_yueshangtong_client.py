@@ -98,7 +98,7 @@ def test_other_404s_are_not_taken_for_a_missing_enterprise(serve):
 
 
 def test_an_incomplete_record_is_non_retryable_and_names_nobody(serve):
-    representative = "440605198503121238"
+    representative = "440622198503121234"
 
     def upstream(environ, start_response):
         start_response("200 OK", [("Content-Type", "application/json")])

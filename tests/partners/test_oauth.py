@@ -364,12 +364,18 @@ def test_private_key_jwt_with_keys_from_a_jwks_uri(app, live_server, operator):
     finally:
         server.shutdown()
         server.server_close()
-    # The URI no longer answers: the client cannot authenticate.
+    # The URI no longer answers: the key set is cached for its lifetime (issue 21, finding 3),
+    # so the registered key still works without a fetch, and a key not in the set is refused.
     again = OAuth2Session(partner["client_id"], key, token_endpoint_auth_method="private_key_jwt")
     again.register_client_auth_method(PrivateKeyJWT(token_url, alg="ES256"))
+    assert again.fetch_token(token_url, grant_type="client_credentials")["access_token"]
+    stranger = ECKey.import_key(ec.generate_private_key(ec.SECP256R1()))
+    forged = OAuth2Session(partner["client_id"], stranger, token_endpoint_auth_method="private_key_jwt")
+    forged.register_client_auth_method(PrivateKeyJWT(token_url, alg="ES256"))
     with pytest.raises(OAuthError) as refused:
-        again.fetch_token(token_url, grant_type="client_credentials")
+        forged.fetch_token(token_url, grant_type="client_credentials")
     assert refused.value.error == "invalid_client"
+    assert fetched == ["/.well-known/jwks.json"]
 
 
 def test_a_partner_reads_the_gov_services_catalogue(app, live_server, operator):

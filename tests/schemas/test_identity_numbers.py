@@ -1,7 +1,8 @@
 """Resident identity numbers (GB 11643-1999) and unified social credit codes (GB 32100-2015).
 
 Check characters are recomputed here from the published formulas, written out
-independently of schemas.identity_numbers, so a shared mistake cannot pass unnoticed.
+independently of schemas.identity_numbers (which uses python-stdnum), so a shared mistake
+cannot pass unnoticed. Region codes are judged as they stood at the date of birth.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import pytest
 
 from nanhaitong.timeutil import china_today
 from schemas.identity_numbers import (
-    PROVINCE_CODES,
+    RESIDENCE_PERMIT_REGIONS,
     check_resident_id,
     check_uscc,
     normalize_resident_id,
     normalize_uscc,
+    org_code_check_char,
     resident_id_birth_date,
     resident_id_check_char,
     uscc_check_char,
@@ -75,8 +77,8 @@ def test_the_standards_example_is_valid():
 
 @pytest.mark.parametrize(
     "first17",
-    ["11010519491231002", "44060519850312123", "44060520000229001", "65010219000101000",
-     "83000019991231111", "21010219700101000", "44060519950214204"],
+    ["11010519491231002", "44062219850312123", "44068220000229001", "65010219900101000",
+     "83000019991231111", "21010219900101000", "44068219950214204"],
 )
 def test_check_char_agrees_with_the_reference(first17):
     expected = reference_resident_id_check(first17)
@@ -144,9 +146,9 @@ def test_numbers_with_correct_check_but_bad_content_are_refused(first17, reason)
 
 
 def test_dates_at_the_bounds_are_accepted():
-    assert check_resident_id(with_check("44060520000229123"), today=TODAY) is None  # leap day
+    assert check_resident_id(with_check("44068220000229123"), today=TODAY) is None  # leap day
     assert check_resident_id(with_check("44060520250601123"), today=TODAY) is None  # born today
-    assert check_resident_id(with_check("44060519000101123"), today=TODAY) is None
+    assert check_resident_id(with_check("44272219000101123"), today=TODAY) is None
 
 
 def test_the_future_is_judged_against_todays_date_by_default():
@@ -154,18 +156,34 @@ def test_the_future_is_judged_against_todays_date_by_default():
     assert check_resident_id(with_check(f"440605{tomorrow:%Y%m%d}123")) == "date of birth in the future"
 
 
-def test_province_codes_are_the_official_list():
-    assert sorted(PROVINCE_CODES) == [
-        "11", "12", "13", "14", "15", "21", "22", "23",
-        "31", "32", "33", "34", "35", "36", "37",
-        "41", "42", "43", "44", "45", "46",
-        "50", "51", "52", "53", "54", "61", "62", "63", "64", "65",
-        "71", "81", "82", "83",
-    ]
+@pytest.mark.parametrize(
+    ("first17", "born"),
+    [("44272219780101123", "Nanhai county, before 1983"), ("44062219850101123", "Nanhai county, 1983-1992"),
+     ("44068219950101123", "Nanhai city, 1992-2002"), ("44060520050101123", "Nanhai district, from 2002")],
+)
+def test_nanhai_codes_are_valid_for_births_in_their_time(first17, born):
+    assert check_resident_id(with_check(first17), today=TODAY) is None, born
+
+
+@pytest.mark.parametrize(
+    "first17",
+    ["44060519850312123",  # Nanhai district did not exist in 1985 (440622 then)
+     "44272219900101123",  # Nanhai county's old code was gone by 1990
+     "44068219850101123",  # Nanhai city only from 1992
+     "44060520010101123"],
+)
+def test_a_region_code_that_did_not_exist_at_birth_is_refused(first17):
+    assert check_resident_id(with_check(first17), today=TODAY) == "the region code did not exist on the date of birth"
+
+
+def test_residence_permit_codes_are_accepted():
+    assert RESIDENCE_PERMIT_REGIONS == {"810000", "820000", "830000"}
+    for region in sorted(RESIDENCE_PERMIT_REGIONS):
+        assert check_resident_id(with_check(region + "19991231111"), today=TODAY) is None
 
 
 def test_reasons_never_repeat_the_number():
-    number = "440605198503121230"  # wrong check character
+    number = "440622198503121230"  # wrong check character
     assert number not in check_resident_id(number, today=TODAY)
 
 
@@ -181,8 +199,8 @@ def test_published_examples_are_valid(code):
 
 @pytest.mark.parametrize(
     "first17",
-    ["91440605MA4UJ2K83", "12100000400000624", "51440000MJ0000000", "A1110000600037341",
-     "N2440605MA4W6E1N9", "Y1440605000000000", "92440605L12345678"],
+    ["91440605MA4UJ2K83", "12100000400000624", "51440000MJ000000X", "A1110000600037341",
+     "N2440605MA4W6E1N9", "Y1440605000000000", "92440605L12345674"],
 )
 def test_uscc_check_char_agrees_with_the_reference(first17):
     expected = reference_uscc_check(first17)
@@ -243,3 +261,15 @@ def test_malformed_usccs_are_refused(value, reason):
 )
 def test_usccs_with_correct_check_but_bad_content_are_refused(first17, reason):
     assert check_uscc(uscc_with_check(first17)) == reason
+
+
+@pytest.mark.parametrize("first17", ["91440605MA4UJ2K84", "91110000600037342", "91440605732174613"])
+def test_a_wrong_embedded_organisation_code_check_is_refused(first17):
+    assert reference_org_code_check(first17[8:16]) != first17[16]
+    assert check_uscc(uscc_with_check(first17)) == (
+        "wrong check character of the embedded organisation code (characters 9-17, GB 11714)")
+
+
+def test_org_code_check_agrees_with_the_reference():
+    for body in ("60003734", "MA4UJ2K8", "73217461", "MJ000000", "L1234567", "00000000", "M000100Y"):
+        assert org_code_check_char(body) == reference_org_code_check(body)

@@ -48,3 +48,23 @@ def registered_cipher(cipher: FieldCipher) -> Iterator[FieldCipher]:
         yield cipher
     finally:
         set_cipher_resolver(previous)
+
+
+# -- the attack replays (issue 21): a live server, an operator, relaxed SMS limits -----------
+
+from tests.support.settings import APP_SETTINGS
+from tests.support.staff import create_staff, sign_in_staff
+
+OPERATOR_PHONE = "13900139009"
+
+
+@pytest.fixture
+def relaxed_app(make_app):
+    """An app whose SMS and default limits do not get in a replay's way."""
+    return make_app(**APP_SETTINGS)
+
+
+@pytest.fixture
+def operator(app, client):
+    create_staff(app, OPERATOR_PHONE, "operator")
+    return sign_in_staff(app, client, OPERATOR_PHONE)

@@ -105,23 +105,23 @@ def test_relabelled_kid_fails(key_1: bytes, key_2: bytes) -> None:
 
 def test_key_rotation(key_1: bytes, key_2: bytes) -> None:
     old = FieldCipher({"k1": key_1}, current_kid="k1")
-    legacy = old.encrypt("440605199001011234", context="users.id_number")
+    legacy = old.encrypt("440622199001011232", context="users.id_number")
 
     rotated = FieldCipher({"k1": key_1, "k2": key_2}, current_kid="k2")
-    assert rotated.decrypt(legacy, context="users.id_number") == "440605199001011234"
+    assert rotated.decrypt(legacy, context="users.id_number") == "440622199001011232"
     assert rotated.needs_rotation(legacy)
 
-    fresh = rotated.encrypt("440605199001011234", context="users.id_number")
+    fresh = rotated.encrypt("440622199001011232", context="users.id_number")
     assert fresh.startswith("v1.k2.")
     assert not rotated.needs_rotation(fresh)
 
     renewed = rotated.reencrypt(legacy, context="users.id_number")
     assert renewed.startswith("v1.k2.")
-    assert rotated.decrypt(renewed, context="users.id_number") == "440605199001011234"
+    assert rotated.decrypt(renewed, context="users.id_number") == "440622199001011232"
 
     # Once k1 is retired, only re-encrypted values survive.
     retired = FieldCipher({"k2": key_2}, current_kid="k2")
-    assert retired.decrypt(renewed, context="users.id_number") == "440605199001011234"
+    assert retired.decrypt(renewed, context="users.id_number") == "440622199001011232"
     with pytest.raises(DecryptionError):
         retired.decrypt(legacy, context="users.id_number")
 

@@ -10,7 +10,7 @@ import pytest
 from nanhaitong.security.masking import PersonalDataFilter, redact_text
 
 PHONE = "13812345678"
-ID_NUMBER = "44060519900101123X"
+ID_NUMBER = "44062219900101023X"
 
 
 class _Capture(logging.Handler):
@@ -97,11 +97,11 @@ def test_bad_format_args_are_still_redacted(capture: tuple[logging.Logger, _Capt
         ("+8613812345678", "+86138****5678"),
         ("+86 138-1234-5678", "+86 138****5678"),
         ("138 1234 5678", "138****5678"),
-        ("身份证44060519900101123X号", "身份证4****************X号"),
+        ("身份证44062219900101023X号", "身份证4****************X号"),
         ("12812345678", "12812345678"),  # 12x is not a mobile prefix
         ("1381234567", "1381234567"),  # 10 digits
         ("138123456789", "138123456789"),  # 12 digits
-        ("4406051990010112345", "4406051990010112345"),  # 19 digits
+        ("4406221990010112325", "4406221990010112325"),  # 19 digits
         ("ts=1700000000123", "ts=1700000000123"),  # 13-digit epoch millis
     ],
 )

@@ -27,9 +27,9 @@ def test_mask_phone(raw: object, masked: str) -> None:
 @pytest.mark.parametrize(
     ("raw", "masked"),
     [
-        ("44060519900101123X", "4" + "*" * 16 + "X"),
-        ("44060519900101123x", "4" + "*" * 16 + "X"),
-        ("440605 19900101 1234", "4" + "*" * 16 + "4"),
+        ("44062219900101023X", "4" + "*" * 16 + "X"),
+        ("44062219900101023x", "4" + "*" * 16 + "X"),
+        ("440622 19900101 1232", "4" + "*" * 16 + "2"),
         ("440605900101123", "*" * 14 + "3"),  # old 15-digit ID: last char only
         ("12X", "***"),
         ("X", "*"),
@@ -42,7 +42,7 @@ def test_mask_id_number(raw: object, masked: str) -> None:
 
 
 def test_mask_id_number_hides_region_and_birth_date() -> None:
-    masked = mask_id_number("44060519900101123X")
+    masked = mask_id_number("44062219900101023X")
     assert "440605" not in masked and "19900101" not in masked and len(masked) == 18
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nanhaitong import db
 from nanhaitong.identity.models import EnterpriseMember
-from schemas.identity_numbers import uscc_check_char
+from schemas.identity_numbers import org_code_check_char, uscc_check_char
 
 from .citizens import Citizen, account, acting
 
@@ -12,7 +12,8 @@ GUICHENG = "91440605MA4UJ2K83Y"  # active, legal representative 陈家豪 (CHEN)
 SHISHAN = "914406057321746127"  # active, 黄志强 (HUANG)
 DALI_REVOKED = "91440605MA51QP3R7B"  # revoked, 何俊杰 (HE)
 DANZAO = "91440605MA53C7HT9N"  # active, 梁雅婷 (LIANG)
-UNKNOWN_USCC = "91440605MA4UJ2K84" + uscc_check_char("91440605MA4UJ2K84")  # valid, not at the registry
+_UNKNOWN_17 = "91440605MA4UJ2K9" + org_code_check_char("MA4UJ2K9")  # with its organisation-code check
+UNKNOWN_USCC = _UNKNOWN_17 + uscc_check_char(_UNKNOWN_17)  # valid, not at the registry
 
 
 def register(citizen, uscc: str = GUICHENG):
