@@ -73,7 +73,18 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _register_api(app: Flask) -> None:
-    from . import authorizations, esign, gov_services, identity, licences, messages, partners, payments, policy_push
+    from . import (
+        authorizations,
+        esign,
+        gov_services,
+        identity,
+        licences,
+        messages,
+        partners,
+        payments,
+        policy_push,
+        privacy,
+    )
     from .api import Api
     from .docs_assets import blp as docs_assets_blp
     from .health.routes import blp as health_blp
@@ -95,6 +106,7 @@ def _register_api(app: Flask) -> None:
     payments.init_app(app, api)
     partners.init_app(app, api)
     policy_push.init_app(app, api)
+    privacy.init_app(app, api)
     app.register_blueprint(docs_assets_blp)
     app.extensions["nht.api"] = api
 

@@ -23,3 +23,11 @@ application_status_changed = _events.signal("application-status-changed")
 #: A user withdrew a grant (consent to a partner, or a delegation).
 #: Fields: grant_id, user_id (the grantor), grantee_kind, grantee_id.
 grant_revoked = _events.signal("grant-revoked")
+
+#: A citizen account is being created by a first SMS sign-in (before the sign-in commits;
+#: a receiver may refuse it by raising an AppError, and nothing is kept).
+#: Fields: user_id, channel (app | miniprogram), agreements (list of {kind, version}, or None).
+citizen_signing_up = _events.signal("citizen-signing-up")
+
+#: A citizen signed in (any method), in the sign-in's transaction. Fields: user_id, channel.
+citizen_signed_in = _events.signal("citizen-signed-in")

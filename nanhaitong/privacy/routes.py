@@ -1,0 +1,115 @@
+"""Privacy routes: legal documents (public and staff), agreements, consents."""
+
+from flask import g
+from flask.views import MethodView
+
+from schemas.privacy import (
+    AgreementsSchema,
+    AgreeSchema,
+    ConsentsSchema,
+    DocumentVersionArgsSchema,
+    LegalDocumentListSchema,
+    LegalDocumentPublishSchema,
+    LegalDocumentSchema,
+)
+
+from ..api import Blueprint
+from . import consents, terms
+
+OPERATOR = ("operator",)
+
+documents_blp = Blueprint("legal_documents", __name__, url_prefix="/api/v1/legal-documents",
+                          description="The terms of service and the privacy policy, as published.")
+admin_documents_blp = Blueprint("admin_legal_documents", __name__, url_prefix="/api/v1/admin/legal-documents",
+                                description="Publishing versions of the terms and the privacy policy (operators).")
+me_privacy_blp = Blueprint("me_privacy", __name__, url_prefix="/api/v1/me",
+                           description="Your personal-information rights: agreements, consents, what was shared, "
+                                       "a copy of your data, account deletion (PIPL).")
+
+
+@documents_blp.route("")
+class Documents(MethodView):
+    @documents_blp.public
+    @documents_blp.response(200, LegalDocumentListSchema)
+    def get(self):
+        """The current version of each document; sign-up must agree to every one of them."""
+        return {"items": [terms.document_view(d) for _, d in sorted(terms.current_documents().items())]}
+
+
+@documents_blp.route("/<any(terms, privacy_policy):kind>")
+class Document(MethodView):
+    @documents_blp.public
+    @documents_blp.arguments(DocumentVersionArgsSchema, location="query")
+    @documents_blp.response(200, LegalDocumentSchema)
+    @documents_blp.alt_response(404, response="NOT_FOUND")
+    def get(self, args, kind):
+        """One document: the current version, or ``version``."""
+        return terms.document_view(terms.document(kind, args.get("version")))
+
+
+@admin_documents_blp.route("")
+class AdminDocuments(MethodView):
+    @admin_documents_blp.login_required("staff", roles=OPERATOR)
+    @admin_documents_blp.arguments(LegalDocumentPublishSchema)
+    @admin_documents_blp.response(201, LegalDocumentSchema)
+    def post(self, body):
+        """Publish the next version. With ``requires_agreement`` (the default), signed-in
+        citizens get 428 ``terms_update_required`` until they agree to it."""
+        return terms.document_view(terms.publish(g.principal, body))
+
+    @admin_documents_blp.login_required("staff", roles=OPERATOR)
+    @admin_documents_blp.response(200, LegalDocumentListSchema)
+    def get(self):
+        """Every published version, newest first."""
+        return {"items": [terms.document_view(d) for kind in terms.KINDS for d in terms.versions(kind)]}
+
+
+@me_privacy_blp.route("/agreements")
+class Agreements(MethodView):
+    @me_privacy_blp.login_required("citizen")
+    @me_privacy_blp.response(200, AgreementsSchema)
+    def get(self):
+        """What you agreed to (version, time, channel, client), and what awaits your agreement."""
+        return terms.agreements_view(g.principal)
+
+    @me_privacy_blp.login_required("citizen")
+    @me_privacy_blp.arguments(AgreeSchema)
+    @me_privacy_blp.response(200, AgreementsSchema)
+    def post(self, body):
+        """Agree to the current versions (ends the 428 ``terms_update_required``)."""
+        return terms.agree(g.principal, body["agreements"])
+
+
+@me_privacy_blp.route("/consents")
+class Consents(MethodView):
+    @me_privacy_blp.login_required("citizen")
+    @me_privacy_blp.response(200, ConsentsSchema)
+    def get(self):
+        """Your optional consents (policy pushes, marketing) and your live consents to partner platforms."""
+        return consents.consents_view(g.principal)
+
+
+@me_privacy_blp.route("/consents/<any(policy_push, marketing):name>")
+class OptionalConsentItem(MethodView):
+    @me_privacy_blp.login_required("citizen")
+    @me_privacy_blp.response(200, ConsentsSchema)
+    def put(self, name):
+        """Give an optional consent."""
+        return consents.set_optional(g.principal, name, True)
+
+    @me_privacy_blp.login_required("citizen")
+    @me_privacy_blp.response(200, ConsentsSchema)
+    def delete(self, name):
+        """Withdraw an optional consent; it takes effect at once."""
+        return consents.set_optional(g.principal, name, False)
+
+
+@me_privacy_blp.route("/consents/partners/<ulid:grant_id>")
+class PartnerConsentItem(MethodView):
+    @me_privacy_blp.login_required("citizen")
+    @me_privacy_blp.response(200, ConsentsSchema)
+    @me_privacy_blp.alt_response(404, response="NOT_FOUND")
+    def delete(self, grant_id):
+        """Withdraw your consent to a partner platform: its tokens stop working at once and it
+        is told by the ``consent.revoked`` webhook."""
+        return consents.withdraw_partner_consent(g.principal, grant_id)
