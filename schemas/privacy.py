@@ -93,3 +93,68 @@ class PartnerConsentSchema(ma.Schema):
 class ConsentsSchema(ma.Schema):
     optional = ma.fields.List(ma.fields.Nested(OptionalConsentSchema), required=True)
     partners = ma.fields.List(ma.fields.Nested(PartnerConsentSchema), required=True)
+
+
+class BasisSchema(ma.Schema):
+    kind = ma.fields.String(required=True, metadata={
+        "description": "consent (to a partner) | delegation | grant | presentation | staff_duty | your_application"})
+    id = ma.fields.String(allow_none=True)
+    scopes = ma.fields.List(ma.fields.String(), required=True)
+    purpose = ma.fields.String(required=True)
+    status = ma.fields.String(required=True)
+
+
+class DisclosureSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    at = ma.fields.String(required=True, metadata={"format": "date-time"})
+    recipient = ma.fields.Nested(PartySchema, required=True)
+    recipient_role = ma.fields.String(required=True, metadata={
+        "description": "partner | delegate | verifier | staff | enterprise_member | provincial_platform"})
+    action = ma.fields.String(required=True)
+    object_type = ma.fields.String(allow_none=True)
+    object_id = ma.fields.String(allow_none=True)
+    licence_type = ma.fields.String(allow_none=True)
+    fields = ma.fields.List(ma.fields.String(), required=True, metadata={"description": "Which of your data it received"})
+    basis = ma.fields.Nested(BasisSchema, allow_none=True, required=True,
+                             metadata={"description": "The consent, grant or presentation it received them under"})
+
+
+class GrantGivenSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True)
+    grantee = ma.fields.Nested(PartySchema, required=True)
+    scopes = ma.fields.List(ma.fields.String(), required=True)
+    purpose = ma.fields.String(required=True)
+    status = ma.fields.String(required=True)
+    created_at = ma.fields.String(required=True)
+    expires_at = ma.fields.String(required=True)
+    revoked_at = ma.fields.String(allow_none=True)
+
+
+class CollectionItemSchema(ma.Schema):
+    category = ma.fields.String(required=True)
+    items = ma.fields.List(ma.fields.String(), required=True)
+    purpose = ma.fields.String(required=True)
+    feature = ma.fields.String(required=True)
+    required = ma.fields.Boolean(required=True)
+    sensitive = ma.fields.Boolean(required=True)
+    retention = ma.fields.String(required=True)
+    shared_with = ma.fields.List(ma.fields.String(), required=True)
+
+
+class CollectionListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(CollectionItemSchema), required=True)
+
+
+class DataSharingArgsSchema(ma.Schema):
+    limit = ma.fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = ma.fields.String(validate=validate.Length(min=1, max=26))
+
+
+class DataSharingSchema(ma.Schema):
+    disclosures = ma.fields.List(ma.fields.Nested(DisclosureSchema), required=True,
+                                 metadata={"description": "Newest first; page with next_cursor"})
+    next_cursor = ma.fields.String(allow_none=True, required=True)
+    grants = ma.fields.List(ma.fields.Nested(GrantGivenSchema), required=True,
+                            metadata={"description": "Every consent and grant you gave, whatever its status"})
+    collection_list = ma.fields.List(ma.fields.Nested(CollectionItemSchema), required=True)

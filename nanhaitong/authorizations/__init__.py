@@ -1,4 +1,8 @@
-"""Authorization management: grants (delegation, staff authority, consent) and the one decision point."""
+"""Authorization management: grants (delegation, staff authority, consent) and the one decision point.
+
+Public face for privacy (issue 23): ``access_entries``, ``grants_given``,
+``grants_received``, ``grants_by_id``, ``export_personal_data``, ``erase_personal_data``.
+"""
 
 from flask import Flask
 
@@ -8,3 +12,39 @@ def init_app(app: Flask, api) -> None:
 
     api.register_blueprint(blp)
     api.register_blueprint(access_log_blp)
+
+
+def access_entries(owner_id: str, **kw) -> list[dict]:
+    from .personal_data import access_entries as entries
+
+    return entries(owner_id, **kw)
+
+
+def grants_given(user_id: str) -> list[dict]:
+    from .personal_data import grants_given as given
+
+    return given(user_id)
+
+
+def grants_received(user_id: str) -> list[dict]:
+    from .personal_data import grants_received as received
+
+    return received(user_id)
+
+
+def grants_by_id(ids) -> dict[str, dict]:
+    from .personal_data import grants_by_id as by_id
+
+    return by_id(ids)
+
+
+def export_personal_data(user_id: str) -> dict:
+    from .personal_data import export
+
+    return export(user_id)
+
+
+def erase_personal_data(user_id: str) -> dict:
+    from .personal_data import erase
+
+    return erase(user_id)

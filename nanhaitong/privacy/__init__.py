@@ -12,12 +12,12 @@ from flask import Flask
 def init_app(app: Flask, api) -> None:
     from .. import events
     from . import terms
-    from .routes import admin_documents_blp, documents_blp, me_privacy_blp
+    from .routes import admin_documents_blp, collection_blp, documents_blp, me_privacy_blp
 
     events.citizen_signing_up.connect(terms.on_signing_up)
     checks = app.extensions.setdefault("nht.citizen_checks", [])
     checks.append(terms.require_current_agreement)
-    for blp in (documents_blp, admin_documents_blp, me_privacy_blp):
+    for blp in (documents_blp, admin_documents_blp, collection_blp, me_privacy_blp):
         api.register_blueprint(blp)
 
 

@@ -6,7 +6,10 @@ from flask.views import MethodView
 from schemas.privacy import (
     AgreementsSchema,
     AgreeSchema,
+    CollectionListSchema,
     ConsentsSchema,
+    DataSharingArgsSchema,
+    DataSharingSchema,
     DocumentVersionArgsSchema,
     LegalDocumentListSchema,
     LegalDocumentPublishSchema,
@@ -14,7 +17,8 @@ from schemas.privacy import (
 )
 
 from ..api import Blueprint
-from . import consents, terms
+from . import consents, sharing, terms
+from .collection import COLLECTION_LIST
 
 OPERATOR = ("operator",)
 
@@ -22,6 +26,8 @@ documents_blp = Blueprint("legal_documents", __name__, url_prefix="/api/v1/legal
                           description="The terms of service and the privacy policy, as published.")
 admin_documents_blp = Blueprint("admin_legal_documents", __name__, url_prefix="/api/v1/admin/legal-documents",
                                 description="Publishing versions of the terms and the privacy policy (operators).")
+collection_blp = Blueprint("personal_information", __name__, url_prefix="/api/v1/personal-information",
+                           description="What personal information the service collects and why.")
 me_privacy_blp = Blueprint("me_privacy", __name__, url_prefix="/api/v1/me",
                            description="Your personal-information rights: agreements, consents, what was shared, "
                                        "a copy of your data, account deletion (PIPL).")
@@ -113,3 +119,25 @@ class PartnerConsentItem(MethodView):
         """Withdraw your consent to a partner platform: its tokens stop working at once and it
         is told by the ``consent.revoked`` webhook."""
         return consents.withdraw_partner_consent(g.principal, grant_id)
+
+
+@collection_blp.route("/collection-list")
+class CollectionList(MethodView):
+    @collection_blp.public
+    @collection_blp.response(200, CollectionListSchema)
+    def get(self):
+        """个人信息收集清单: what is collected, why, in which feature, whether it is required,
+        how long it is kept and who else receives it."""
+        return {"items": list(COLLECTION_LIST)}
+
+
+@me_privacy_blp.route("/data-sharing")
+class DataSharing(MethodView):
+    @me_privacy_blp.login_required("citizen")
+    @me_privacy_blp.arguments(DataSharingArgsSchema, location="query")
+    @me_privacy_blp.response(200, DataSharingSchema)
+    def get(self, args):
+        """Every third party that received your data (partners, delegates, verifiers, staff,
+        provincial platforms), which fields, when and under which consent or grant; every
+        consent and grant you gave; and the personal-information collection list."""
+        return sharing.data_sharing(g.principal, limit=args["limit"], cursor=args.get("cursor"))
