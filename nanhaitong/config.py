@@ -125,6 +125,11 @@ _SETTINGS.update({  # payments (issue 8): see docs/payments.md
     "GAS_API_KEY": ("sandbox-gas-key", str),
 })
 
+_SETTINGS.update({  # privacy (issue 23): see docs/privacy.md
+    "PRIVACY_DELETION_COOLING_OFF_DAYS": (15, _int),  # signing in within it cancels an account deletion
+    "PRIVACY_EXPORT_LINK_DAYS": (7, _int),  # how long a copy of one's data can be downloaded
+})
+
 # Secrets that are generated into DATA_DIR when neither the environment nor the caller
 # gives them. Production must be given all of them.
 _GENERATED = ("SECRET_KEY", "FIELD_KEYS", "FIELD_KEY_CURRENT", "BLIND_INDEX_KEY", "AUDIT_KEY")

@@ -158,3 +158,32 @@ class DataSharingSchema(ma.Schema):
     grants = ma.fields.List(ma.fields.Nested(GrantGivenSchema), required=True,
                             metadata={"description": "Every consent and grant you gave, whatever its status"})
     collection_list = ma.fields.List(ma.fields.Nested(CollectionItemSchema), required=True)
+
+
+class DeletionRequestSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, metadata={"description": "cooling_off | cancelled | completed"})
+    requested_at = ma.fields.String(required=True, metadata={"format": "date-time"})
+    effective_at = ma.fields.String(required=True, metadata={
+        "format": "date-time", "description": "When the cooling-off period ends and the account is deleted"})
+    cancelled_at = ma.fields.String(allow_none=True)
+    completed_at = ma.fields.String(allow_none=True)
+
+
+class BlockerSchema(ma.Schema):
+    class Meta:
+        unknown = ma.INCLUDE
+
+    code = ma.fields.String(required=True, metadata={
+        "description": "payment_unfinished | refund_in_progress | application_in_progress | signing_request_pending "
+                       "| legal_representative_of_enterprise"})
+    object_type = ma.fields.String(required=True)
+    object_id = ma.fields.String(required=True)
+    message = ma.fields.String(required=True)
+
+
+class DeletionStatusSchema(ma.Schema):
+    request = ma.fields.Nested(DeletionRequestSchema, allow_none=True, required=True)
+    blockers = ma.fields.List(ma.fields.Nested(BlockerSchema), required=True,
+                              metadata={"description": "What must finish before a deletion can be requested"})
+    cooling_off_days = ma.fields.Integer(required=True)

@@ -47,6 +47,7 @@ def init_app(app: Flask) -> Celery:
             "nanhaitong.policy_push.fanout",
             "nanhaitong.payments.fulfilment",
             "nanhaitong.partners.webhooks",
+            "nanhaitong.privacy.jobs",
         ],
         beat_schedule=BEAT_SCHEDULE,
         timezone="UTC",

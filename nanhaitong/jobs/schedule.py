@@ -22,4 +22,6 @@ BEAT_SCHEDULE: dict[str, dict] = {
     "payments-reconcile": {"task": "payments.reconcile", "schedule": crontab(hour=19, minute=0)},
     # Webhook deliveries due a retry.
     "partners-webhooks-due": {"task": "nanhaitong.partners.webhooks.dispatch_due_webhooks", "schedule": 60.0},
+    # Account deletions whose cooling-off period has ended (issue 23).
+    "privacy-deletions-due": {"task": "privacy.run_due_deletions", "schedule": 300.0},
 }

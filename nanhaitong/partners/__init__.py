@@ -22,3 +22,11 @@ def init_app(app: Flask, api) -> None:
         api.register_blueprint(blp)
     app.register_blueprint(consent_blp)
     app.after_request(webhooks.send_after_request)
+
+
+# -- public face for privacy (issue 23) ---------------------------------------------------
+
+def erase_personal_data(user_id: str) -> dict:
+    from .personal_data import erase
+
+    return erase(user_id)

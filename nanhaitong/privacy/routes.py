@@ -10,6 +10,8 @@ from schemas.privacy import (
     ConsentsSchema,
     DataSharingArgsSchema,
     DataSharingSchema,
+    DeletionRequestSchema,
+    DeletionStatusSchema,
     DocumentVersionArgsSchema,
     LegalDocumentListSchema,
     LegalDocumentPublishSchema,
@@ -17,7 +19,7 @@ from schemas.privacy import (
 )
 
 from ..api import Blueprint
-from . import consents, sharing, terms
+from . import consents, deletion, sharing, terms
 from .collection import COLLECTION_LIST
 
 OPERATOR = ("operator",)
@@ -141,3 +143,29 @@ class DataSharing(MethodView):
         provincial platforms), which fields, when and under which consent or grant; every
         consent and grant you gave; and the personal-information collection list."""
         return sharing.data_sharing(g.principal, limit=args["limit"], cursor=args.get("cursor"))
+
+
+@me_privacy_blp.route("/account-deletion")
+class AccountDeletion(MethodView):
+    @me_privacy_blp.login_required("citizen")
+    @me_privacy_blp.response(200, DeletionStatusSchema)
+    def get(self):
+        """Your pending deletion request, if any, and what would block one now."""
+        return deletion.status(g.principal)
+
+    @me_privacy_blp.login_required("citizen")
+    @me_privacy_blp.response(202, DeletionRequestSchema)
+    @me_privacy_blp.alt_response(409, response="CONFLICT", description=(
+        "account_deletion_blocked: details.blockers lists everything that must finish first"))
+    def post(self):
+        """Delete your account (注销). You are signed out everywhere; after the cooling-off
+        period (15 days) your personal data is deleted or anonymised. Signing in again
+        before then cancels it. Asking twice answers the same request."""
+        return deletion.deletion_view(deletion.request_deletion(g.principal))
+
+    @me_privacy_blp.login_required("citizen")
+    @me_privacy_blp.response(200, DeletionRequestSchema)
+    @me_privacy_blp.alt_response(404, response="NOT_FOUND")
+    def delete(self):
+        """Withdraw your deletion request."""
+        return deletion.deletion_view(deletion.cancel(g.principal))
