@@ -4,7 +4,9 @@ deletion, copies of one's data."""
 import marshmallow as ma
 from marshmallow import validate
 
+from .authorizations import PartySchema
 from .common import StrictSchema
+from .identity import AgreedVersionSchema
 
 DOCUMENT_KINDS = ("terms", "privacy_policy")
 
@@ -35,11 +37,6 @@ class LegalDocumentPublishSchema(StrictSchema):
 
 class DocumentVersionArgsSchema(ma.Schema):
     version = ma.fields.Integer(validate=validate.Range(min=1), metadata={"description": "default: the current one"})
-
-
-class AgreedVersionSchema(StrictSchema):
-    kind = ma.fields.String(required=True, validate=validate.OneOf(DOCUMENT_KINDS))
-    version = ma.fields.Integer(required=True, validate=validate.Range(min=1))
 
 
 class AgreeSchema(StrictSchema):
@@ -73,12 +70,6 @@ class OptionalConsentSchema(ma.Schema):
     name = ma.fields.String(required=True, metadata={"description": "policy_push | marketing"})
     granted = ma.fields.Boolean(required=True)
     description = ma.fields.String(required=True)
-
-
-class PartySchema(ma.Schema):
-    kind = ma.fields.String(required=True)
-    id = ma.fields.String(required=True)
-    display = ma.fields.String(required=True)
 
 
 class PartnerConsentSchema(ma.Schema):
@@ -187,3 +178,26 @@ class DeletionStatusSchema(ma.Schema):
     blockers = ma.fields.List(ma.fields.Nested(BlockerSchema), required=True,
                               metadata={"description": "What must finish before a deletion can be requested"})
     cooling_off_days = ma.fields.Integer(required=True)
+
+
+class DataExportSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, metadata={"description": "queued | building | ready | failed | expired"})
+    progress = ma.fields.Integer(required=True, metadata={"description": "Percent built"})
+    created_at = ma.fields.String(required=True, metadata={"format": "date-time"})
+    ready_at = ma.fields.String(allow_none=True)
+    expires_at = ma.fields.String(allow_none=True, metadata={"description": "The download link works until then"})
+    confirmed = ma.fields.Boolean(required=True, metadata={"description": "Confirmed by SMS code: downloads work"})
+    size_bytes = ma.fields.Integer(allow_none=True)
+    sha256 = ma.fields.String(allow_none=True)
+    download_url = ma.fields.String(allow_none=True, metadata={
+        "description": "GET it with your access token once confirmed (a ZIP)"})
+
+
+class DataExportListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(DataExportSchema), required=True)
+
+
+class ExportConfirmationSchema(StrictSchema):
+    code = ma.fields.String(required=True, validate=validate.Regexp(r"^\d{6}$"), metadata={
+        "description": "A step_up code (POST /api/v1/auth/sms-codes with purpose step_up)"})

@@ -53,3 +53,10 @@ def end_sessions(user_id: str, reason: str) -> int:
     from .personal_data import end_sessions as end
 
     return end(user_id, reason)
+
+
+def confirm_with_code(user_id: str, code: str) -> None:
+    """Check a step_up SMS code the person asked for (POST /api/v1/auth/sms-codes)."""
+    from .personal_data import confirm_with_code as confirm
+
+    confirm(user_id, code)

@@ -90,3 +90,10 @@ def erase(user_id: str) -> dict:
 
 def end_sessions(user_id: str, reason: str) -> int:
     return sessions.revoke_all("citizen", user_id, reason=reason)
+
+
+def confirm_with_code(user_id: str, code: str) -> None:
+    """Accept a step_up SMS code sent to the person's phone (401 invalid_code otherwise)."""
+    from .codes import consume_code
+
+    consume_code(db.session().get(User, user_id).phone, "step_up", code)

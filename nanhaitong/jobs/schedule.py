@@ -24,4 +24,6 @@ BEAT_SCHEDULE: dict[str, dict] = {
     "partners-webhooks-due": {"task": "nanhaitong.partners.webhooks.dispatch_due_webhooks", "schedule": 60.0},
     # Account deletions whose cooling-off period has ended (issue 23).
     "privacy-deletions-due": {"task": "privacy.run_due_deletions", "schedule": 300.0},
+    # Copies of people's data past their link's seven days are deleted.
+    "privacy-exports-expire": {"task": "privacy.expire_exports", "schedule": 3600.0},
 }

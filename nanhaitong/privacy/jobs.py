@@ -23,3 +23,18 @@ def delete_account(deletion_id: str) -> str | None:
 
     row = carry_out(deletion_id)
     return row.status if row else None
+
+
+@shared_task(name="privacy.build_export")
+def build_export(export_id: str) -> str | None:
+    from .export import build
+
+    row = build(export_id)
+    return row.status if row else None
+
+
+@shared_task(name="privacy.expire_exports")
+def expire_exports() -> int:
+    from .export import expire_due
+
+    return expire_due()

@@ -1,6 +1,6 @@
 """Privacy routes: legal documents (public and staff), agreements, consents."""
 
-from flask import g
+from flask import Response, g
 from flask.views import MethodView
 
 from schemas.privacy import (
@@ -8,18 +8,21 @@ from schemas.privacy import (
     AgreeSchema,
     CollectionListSchema,
     ConsentsSchema,
+    DataExportListSchema,
+    DataExportSchema,
     DataSharingArgsSchema,
     DataSharingSchema,
     DeletionRequestSchema,
     DeletionStatusSchema,
     DocumentVersionArgsSchema,
+    ExportConfirmationSchema,
     LegalDocumentListSchema,
     LegalDocumentPublishSchema,
     LegalDocumentSchema,
 )
 
 from ..api import Blueprint
-from . import consents, deletion, sharing, terms
+from . import consents, deletion, export, sharing, terms
 from .collection import COLLECTION_LIST
 
 OPERATOR = ("operator",)
@@ -169,3 +172,60 @@ class AccountDeletion(MethodView):
     def delete(self):
         """Withdraw your deletion request."""
         return deletion.deletion_view(deletion.cancel(g.principal))
+
+
+@me_privacy_blp.route("/data-exports")
+class DataExports(MethodView):
+    @me_privacy_blp.login_required("citizen")
+    @me_privacy_blp.response(202, DataExportSchema)
+    def post(self):
+        """Ask for a copy of your data. It is built in the background (watch ``progress``);
+        your inbox tells you when it is ready. Asking again while one is being built
+        answers that one."""
+        return export.export_view(export.queue(export.request_export(g.principal)))
+
+    @me_privacy_blp.login_required("citizen")
+    @me_privacy_blp.response(200, DataExportListSchema)
+    def get(self):
+        """Your copies, newest first (the last 20)."""
+        return {"items": [export.export_view(row) for row in export.list_exports(g.principal)]}
+
+
+@me_privacy_blp.route("/data-exports/<ulid:export_id>")
+class DataExportItem(MethodView):
+    @me_privacy_blp.login_required("citizen")
+    @me_privacy_blp.response(200, DataExportSchema)
+    @me_privacy_blp.alt_response(404, response="NOT_FOUND")
+    def get(self, export_id):
+        """One copy: its progress, and when ready, its download link and expiry."""
+        return export.export_view(export.get_export(g.principal, export_id))
+
+
+@me_privacy_blp.route("/data-exports/<ulid:export_id>/confirmation")
+class DataExportConfirmation(MethodView):
+    @me_privacy_blp.login_required("citizen")
+    @me_privacy_blp.arguments(ExportConfirmationSchema)
+    @me_privacy_blp.response(200, DataExportSchema)
+    @me_privacy_blp.alt_response(404, response="NOT_FOUND")
+    @me_privacy_blp.alt_response(410, response="GONE", description="The copy has expired and was deleted.")
+    def post(self, body, export_id):
+        """Confirm the download with a step_up SMS code sent to your phone."""
+        return export.export_view(export.confirm(g.principal, export_id, body["code"]))
+
+
+@me_privacy_blp.route("/data-exports/<ulid:export_id>/archive")
+class DataExportArchive(MethodView):
+    @me_privacy_blp.login_required("citizen")
+    @me_privacy_blp.doc(responses={200: {"description": "The ZIP", "content": {
+        "application/zip": {"schema": {"type": "string", "format": "binary"}}}}})
+    @me_privacy_blp.alt_response(404, response="NOT_FOUND")
+    @me_privacy_blp.alt_response(410, response="GONE", description="The copy has expired and was deleted.")
+    @me_privacy_blp.alt_response(428, response="PRECONDITION_REQUIRED", description=(
+        "sms_confirmation_required or export_not_ready"))
+    def get(self, export_id):
+        """Download the ZIP (yours only, within 7 days, after the SMS confirmation)."""
+        data, name = export.download(g.principal, export_id)
+        response = Response(data, mimetype="application/zip")
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        response.headers["Cache-Control"] = "no-store"
+        return response
