@@ -12,6 +12,7 @@ SCOPE_NAMES = (
     "messages:settings",
 )
 SCOPE_NAMES += ("esign:manage",)  # issue 6: not grantable; named so a grant asking for it is refused by rule
+SCOPE_NAMES += ("privacy:manage", "identity:face", "guardian:consent")  # issue 23: the last one is grantable
 
 
 class ConstraintsSchema(StrictSchema):

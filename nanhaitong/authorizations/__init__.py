@@ -48,3 +48,9 @@ def erase_personal_data(user_id: str) -> dict:
     from .personal_data import erase
 
     return erase(user_id)
+
+
+def guardians_consenting(minor_id: str) -> list[str]:
+    from .personal_data import guardians_consenting as guardians
+
+    return guardians(minor_id)

@@ -14,7 +14,7 @@ from sqlalchemy import delete, or_, select
 from .. import db, events
 from ..audit.service import record as audit
 from ..identity import directory
-from ..timeutil import isoformat, utcnow
+from ..timeutil import as_utc, isoformat, utcnow
 from .models import AccessLogEntry, Grant, GrantEvent
 from .scopes import CITIZEN
 from .service import effective_status
@@ -97,3 +97,13 @@ def erase(user_id: str) -> dict:
 
 def labels(pairs) -> dict:
     return directory.parties(list(pairs))
+
+
+def guardians_consenting(minor_id: str) -> list[str]:
+    """Who gave the minor a live guardian:consent grant (their user ids)."""
+    now = utcnow()
+    rows = db.session().execute(select(Grant).where(
+        Grant.grantor_kind == CITIZEN, Grant.grantee_kind == CITIZEN, Grant.grantee_id == minor_id,
+        Grant.status == "active")).scalars().all()
+    return [g.grantor_id for g in rows
+            if as_utc(g.not_before) <= now < as_utc(g.expires_at) and "guardian:consent" in json.loads(g.scopes)]
