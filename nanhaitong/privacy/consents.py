@@ -23,7 +23,7 @@ from ..identity.principal import Principal
 from ..messages import service as messages
 from ..timeutil import isoformat, utcnow
 from .models import OptionalConsent
-from .terms import account
+from .terms import own_account
 
 NAMES = ("policy_push", "marketing")
 POLICY_TOPIC = "policy"
@@ -37,7 +37,7 @@ def marketing_allowed(user_id: str) -> bool:
 
 
 def _own(principal: Principal) -> Principal:
-    authorize(principal, "privacy:manage", account(principal.account_id))
+    authorize(principal, "privacy:manage", own_account(principal))
     return principal
 
 

@@ -41,7 +41,7 @@ from ..messages.service import notify_user
 from ..timeutil import CHINA_STANDARD_TIME, as_utc, isoformat, utcnow
 from ..upstream import upstream_errors
 from .models import Agreement, DataExport, DeletionRequest, OptionalConsent
-from .terms import account
+from .terms import own_account
 
 log = logging.getLogger("nanhaitong.privacy")
 SYSTEM = "system:account-deletion"
@@ -72,7 +72,7 @@ def _tell(user_id: str, title: str, text: str, dedupe_key: str, data: dict) -> N
 
 
 def status(principal: Principal) -> dict:
-    authorize(principal, "privacy:manage", account(principal.account_id))
+    authorize(principal, "privacy:manage", own_account(principal))
     row = _pending(principal.account_id)
     return {"request": deletion_view(row) if row else None, "blockers": blockers(principal.account_id),
             "cooling_off_days": current_app.config["PRIVACY_DELETION_COOLING_OFF_DAYS"]}
@@ -82,7 +82,7 @@ def status(principal: Principal) -> dict:
                                    code="deletion_in_progress"))
 def request_deletion(principal: Principal) -> DeletionRequest:
     user_id = principal.account_id
-    authorize(principal, "privacy:manage", account(user_id))
+    authorize(principal, "privacy:manage", own_account(principal))
     existing = _pending(user_id, lock=True)
     if existing is not None:
         return existing
@@ -108,7 +108,7 @@ def request_deletion(principal: Principal) -> DeletionRequest:
 
 @db.unit_of_work()
 def cancel(principal: Principal) -> DeletionRequest:
-    authorize(principal, "privacy:manage", account(principal.account_id))
+    authorize(principal, "privacy:manage", own_account(principal))
     row = _pending(principal.account_id, lock=True)
     if row is None:
         raise NotFound("No deletion request is waiting.", code="deletion_request_not_found")

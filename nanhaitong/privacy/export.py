@@ -31,7 +31,7 @@ from ..messages.service import notify_user
 from ..timeutil import CHINA_STANDARD_TIME, as_utc, isoformat, utcnow
 from .errors import Gone, PreconditionRequired
 from .models import Agreement, DataExport, DeletionRequest, OptionalConsent
-from .terms import account
+from .terms import own_account
 
 SYSTEM = "system:data-export"
 LIVE = ("queued", "building")
@@ -49,7 +49,7 @@ DOMAINS = (
 
 
 def _own(principal: Principal) -> str:
-    authorize(principal, "privacy:manage", account(principal.account_id))
+    authorize(principal, "privacy:manage", own_account(principal))
     return principal.account_id
 
 

@@ -11,7 +11,7 @@ from ..identity import directory
 from ..identity.principal import Principal
 from ..timeutil import as_utc, isoformat
 from .collection import COLLECTION_LIST
-from .terms import account
+from .terms import own_account
 
 # What each use of someone's data gives the user of it.
 ACTION_FIELDS = {
@@ -50,7 +50,7 @@ def _verified_fields(entry: dict, presentations: list[dict]) -> tuple[list[str],
 
 def data_sharing(principal: Principal, *, limit: int, cursor: str | None) -> dict:
     user_id = principal.account_id
-    authorize(principal, "privacy:manage", account(user_id))
+    authorize(principal, "privacy:manage", own_account(principal))
     entries = authorizations.access_entries(user_id, before_id=cursor, limit=limit + 1)
     deliveries = [d for d in gov_services.deliveries_of(user_id) if cursor is None or d["id"] < cursor]
     grants = authorizations.grants_by_id([e["grant_id"] for e in entries] + [d["grant_id"] for d in deliveries])

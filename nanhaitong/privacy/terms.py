@@ -30,9 +30,12 @@ _CACHE = "nht.privacy.required_versions"
 CACHE_SECONDS = 5.0  # other instances see a new version within this; the publishing one at once
 
 
-def account(user_id: str) -> Resource:
-    """The person's own account, as privacy operations name it to authorize()."""
-    return Resource("account", "citizen", user_id, user_id)
+def own_account(principal: Principal) -> Resource:
+    """The account of whom the caller acts for, as privacy operations name it to
+    authorize(): privacy:manage is held by the owner alone (no role holds it, no grant
+    carries it), so a token acting for an enterprise or under a grant is refused (403)."""
+    kind, ident = principal.subject
+    return Resource("account", kind, ident, ident)
 
 
 # -- documents -----------------------------------------------------------------------------
@@ -161,13 +164,13 @@ def on_signing_up(_sender, *, user_id: str, channel: str, agreements: list[dict]
 
 @db.unit_of_work(conflict=Conflict("This agreement was just recorded; try again.", code="agreement_in_progress"))
 def agree(principal: Principal, agreements: list[dict]) -> dict:
-    authorize(principal, "privacy:manage", account(principal.account_id))
+    authorize(principal, "privacy:manage", own_account(principal))
     _record(principal.account_id, agreements, context="update", channel=principal.audience)
     return agreements_view(principal)
 
 
 def agreements_view(principal: Principal) -> dict:
-    authorize(principal, "privacy:manage", account(principal.account_id))
+    authorize(principal, "privacy:manage", own_account(principal))
     rows = db.session().execute(select(Agreement).where(Agreement.user_id == principal.account_id)
                                 .order_by(Agreement.agreed_at.desc(), Agreement.id.desc())).scalars()
     return {"pending": pending_for(principal.account_id),
