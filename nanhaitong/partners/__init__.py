@@ -30,3 +30,9 @@ def erase_personal_data(user_id: str) -> dict:
     from .personal_data import erase
 
     return erase(user_id)
+
+
+def webhook_disclosures(user_id: str, partner_ids) -> list[dict]:
+    from .personal_data import webhook_disclosures as sent
+
+    return sent(user_id, partner_ids)

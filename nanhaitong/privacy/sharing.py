@@ -5,7 +5,7 @@ platforms)."""
 
 from __future__ import annotations
 
-from .. import authorizations, gov_services, licences
+from .. import authorizations, gov_services, licences, partners
 from ..authorizations.decide import authorize
 from ..identity import directory
 from ..identity.principal import Principal
@@ -53,10 +53,15 @@ def data_sharing(principal: Principal, *, limit: int, cursor: str | None) -> dic
     authorize(principal, "privacy:manage", own_account(principal))
     entries = authorizations.access_entries(user_id, before_id=cursor, limit=limit + 1)
     deliveries = [d for d in gov_services.deliveries_of(user_id) if cursor is None or d["id"] < cursor]
+    given = authorizations.grants_given(user_id)
+    consents = [g for g in given if g["grantee_kind"] == "partner"]  # newest first
+    webhooks = [w for w in partners.webhook_disclosures(user_id, {g["grantee_id"] for g in consents})
+                if cursor is None or w["id"] < cursor]
     grants = authorizations.grants_by_id([e["grant_id"] for e in entries] + [d["grant_id"] for d in deliveries])
     presentations = licences.presentations_of(user_id)
     types = licences.licence_types([e["object_id"] for e in entries if e["object_type"] == "licence"])
-    parties = directory.parties(list({(e["accessor_kind"], e["accessor_id"]) for e in entries}))
+    parties = directory.parties(list({(e["accessor_kind"], e["accessor_id"]) for e in entries}
+                                     | {("partner", w["partner_id"]) for w in webhooks}))
 
     rows: list[tuple[str, dict]] = []
     for e in entries:
@@ -80,15 +85,28 @@ def data_sharing(principal: Principal, *, limit: int, cursor: str | None) -> dic
             "object_id": d["id"], "licence_type": None, "fields": d["fields"],
             "basis": _basis(grants.get(d["grant_id"])) or {"kind": "your_application", "id": d["id"], "scopes": [],
                                                           "purpose": d["service_name"], "status": "submitted"}}))
+    for w in webhooks:
+        rows.append((w["id"], {
+            "id": w["id"], "at": isoformat(w["at"]), "recipient": parties[("partner", w["partner_id"])],
+            "recipient_role": "partner", "action": f"webhook:{w['event']}", "object_type": "webhook",
+            "object_id": w["id"], "licence_type": None, "fields": ["pairwise_subject", *[
+                f for f in w["fields"] if f != "sub"]], "basis": _basis(_consent_at(consents, w))}))
     rows.sort(key=lambda row: row[0], reverse=True)
     page = [row for _, row in rows[:limit]]
     more = len(rows) > limit
     return {
         "disclosures": page,
         "next_cursor": page[-1]["id"] if more and page else None,
-        "grants": [_grant_view(g) for g in authorizations.grants_given(user_id)],
+        "grants": [_grant_view(g) for g in given],
         "collection_list": list(COLLECTION_LIST),
     }
+
+
+def _consent_at(consents: list[dict], webhook: dict) -> dict | None:
+    """The partner's consent a webhook went out under: the newest given before it."""
+    mine = [g for g in consents if g["grantee_id"] == webhook["partner_id"]]
+    sent = isoformat(webhook["at"])
+    return next((g for g in mine if g["created_at"] <= sent), mine[-1] if mine else None)
 
 
 def _grant_view(grant: dict) -> dict:

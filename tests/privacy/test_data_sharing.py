@@ -4,17 +4,27 @@ grant or consent, generated from the real records; and the collection list as da
 
 from __future__ import annotations
 
+import pytest
+
 from nanhaitong import db
 from nanhaitong.authorizations.decide import Resource, record_access
 from nanhaitong.identity.principal import Principal
 from tests.authorizations.helpers import CHEN, HUANG, LI, OU, act_under, create_grant, user_id, verified
 from tests.licences.conftest import present, sync, verify, wallet
 from tests.partners.conftest import code_flow, register
+from tests.partners.test_webhooks import Receiver
 
 SHARING = "/api/v1/me/data-sharing"
 
 
-def test_every_recipient_with_its_fields_and_basis(app, client, live_server, operator, sign_in):
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    yield server
+    server.close()
+
+
+def test_every_recipient_with_its_fields_and_basis(app, client, live_server, operator, sign_in, receiver):
     chen = verified(sign_in, CHEN)
     sync(chen)
     licence = wallet(chen, "?limit=100")[0]
@@ -28,9 +38,15 @@ def test_every_recipient_with_its_fields_and_basis(app, client, live_server, ope
     huang = verified(sign_in, HUANG)
     assert verify(huang, shown["token"])["valid"] is True
     # A partner platform reads the profile under the person's consent.
-    partner = register(operator)
+    partner = register(operator, webhook_url=receiver.url)
     session, _ = code_flow(app, live_server, partner, CHEN.phone, scope="openid profile:read")
     assert session.get(f"{live_server.url}/open/v1/userinfo", timeout=10).status_code == 200
+    # ... and, the consent withdrawn in one call, is told so by webhook (the pairwise subject).
+    [consent] = chen.get("/api/v1/me/consents").get_json()["partners"]
+    withdrawn = chen.delete(f"/api/v1/me/consents/partners/{consent['grant_id']}")
+    assert withdrawn.status_code == 200 and withdrawn.get_json()["partners"] == []
+    assert session.get(f"{live_server.url}/open/v1/userinfo", timeout=10).status_code == 401
+    assert len(receiver.received) == 1
     # A service-centre clerk looks the person up (recorded as every staff lookup is).
     with app.test_request_context():
         record_access(Resource("profile", "citizen", user_id(chen), user_id(chen)),
@@ -60,10 +76,13 @@ def test_every_recipient_with_its_fields_and_basis(app, client, live_server, ope
     assert check["fields"] == ["licence.holder_name"]  # what the presentation disclosed, no more
     assert check["basis"]["kind"] == "presentation" and check["basis"]["id"] == shown["id"]
 
-    [profile] = by_role["partner"]
+    webhook, profile = by_role["partner"]  # newest first
     assert profile["recipient"] == {"kind": "partner", "id": partner["id"], "display": partner["name"]}
     assert profile["action"] == "profile:read" and "real_name" in profile["fields"]
     assert profile["basis"]["kind"] == "consent" and profile["basis"]["scopes"] == ["profile:read"]
+    assert profile["basis"]["id"] == consent["grant_id"] and profile["basis"]["status"] == "revoked"
+    assert webhook["action"] == "webhook:consent.revoked" and webhook["recipient"] == profile["recipient"]
+    assert webhook["fields"] == ["pairwise_subject", "consent_id"] and webhook["basis"]["id"] == consent["grant_id"]
 
     [lookup] = by_role["staff"]
     assert lookup["basis"]["kind"] == "staff_duty"
