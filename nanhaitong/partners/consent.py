@@ -19,7 +19,7 @@ from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749.authorization_server import scope_to_list
 from flask import Blueprint, g, make_response, render_template, request, session
 
-from .. import db
+from .. import db, events
 from ..api import AUTH_ATTR, PUBLIC
 from ..audit.service import record as audit
 from ..authorizations import service as authorizations
@@ -202,6 +202,7 @@ def _login(context: dict, origin: str):
         return _page("partners/login.html", 404, form_origin=origin, **context)
     session["consent_login"] = {"user_id": citizen.id, "at": int(time.time())}
     audit("auth.login", actor=f"citizen:{citizen.id}", details={"method": "sms_code", "via": "partner_consent_page"})
+    events.citizen_signed_in.send(__name__, user_id=citizen.id, channel="partner_consent_page")
     db.session().commit()
     return _page("partners/consent.html", form_origin=origin, user=_user_label(citizen.id), **context)
 

@@ -82,6 +82,7 @@ def set_optional(principal: Principal, name: str, granted: bool) -> dict:
     return consents_view(principal)
 
 
+@db.unit_of_work()
 def withdraw_partner_consent(principal: Principal, grant_id: str) -> dict:
     _own(principal)
     if grant_id not in {g.id for g in authorizations.live_partner_consents(principal.account_id)}:

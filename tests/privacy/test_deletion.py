@@ -30,7 +30,7 @@ from tests.esign.conftest import issue, make_pdf, request_signing, sign
 from tests.gov_services.conftest import SAMPLES, advance, apply, load_catalogue
 from tests.identity.conftest import assert_error
 from tests.licences.conftest import present, sms_texts, sync, verify, wallet
-from tests.partners.conftest import code_flow, register
+from tests.partners.conftest import Browser, authorize_url, code_flow, oauth_session, register
 from tests.partners.test_webhooks import Receiver, check_signature
 from tests.payments.conftest import CARD, bind, created, pay, status_of, wait_for
 
@@ -105,6 +105,16 @@ def test_signing_in_within_the_cooling_off_period_cancels_and_keeps_everything(a
     assert "账号注销已撤销" in titles and "账号注销申请已提交" in titles
     end_cooling_off(app)  # nothing is due any more
     assert again.get("/api/v1/me").get_json() == before[0]
+
+
+def test_signing_in_on_a_partners_consent_page_cancels_too(app, live_server, operator, sign_in):
+    chen = verified(sign_in, CHEN)
+    assert chen.post(DELETION).status_code == 202
+    partner = register(operator)
+    url = authorize_url(live_server, oauth_session(live_server, partner, scope="openid profile:read"), "v" * 50)
+    Browser(app, live_server).sign_in(url, CHEN.phone)
+    with app.app_context():
+        assert db.session().execute(select(DeletionRequest.status)).scalar_one() == "cancelled"
 
 
 def _at(value: str):
