@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base
@@ -70,6 +70,10 @@ class DeletionRequest(Base):
     random id that nothing links to a phone, name or ID number any more."""
 
     __tablename__ = "account_deletions"
+    # One pending request per person, however many arrive at once.
+    __table_args__ = (Index("uq_account_deletions_one_pending", "user_id", unique=True,
+                            sqlite_where=text("status = 'cooling_off'"),
+                            postgresql_where=text("status = 'cooling_off'")),)
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     user_id: Mapped[str] = mapped_column(String(26), index=True)

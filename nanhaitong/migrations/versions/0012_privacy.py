@@ -29,6 +29,9 @@ def upgrade() -> None:
     with op.batch_alter_table('account_deletions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_account_deletions_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_account_deletions_user_id'), ['user_id'], unique=False)
+        batch_op.create_index('uq_account_deletions_one_pending', ['user_id'], unique=True,
+                              sqlite_where=sa.text("status = 'cooling_off'"),
+                              postgresql_where=sa.text("status = 'cooling_off'"))
 
     op.create_table('data_exports',
     sa.Column('id', sa.String(length=26), nullable=False),
@@ -110,6 +113,7 @@ def downgrade() -> None:
 
     op.drop_table('data_exports')
     with op.batch_alter_table('account_deletions', schema=None) as batch_op:
+        batch_op.drop_index('uq_account_deletions_one_pending')
         batch_op.drop_index(batch_op.f('ix_account_deletions_user_id'))
         batch_op.drop_index(batch_op.f('ix_account_deletions_status'))
 
