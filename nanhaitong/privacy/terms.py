@@ -130,8 +130,7 @@ def _record(user_id: str, agreements: list[dict], *, context: str, channel: str)
     problems = [f"{a['kind']} {a['version']}" for a in agreements
                 if a["kind"] not in current or current[a["kind"]].version != a["version"]]
     if problems:
-        raise ValidationFailed({"agreements": ["Agree to the current versions: " + ", ".join(problems)
-                                               + " is not current."]})
+        raise ValidationFailed({"agreements": ["Only the current version of each document can be agreed to."]})
     session = db.session()
     already = _agreed_versions(user_id)
     client = ((request.user_agent.string or "")[:200] or None) if has_request_context() else None
