@@ -94,6 +94,7 @@ def _register_api(app: Flask) -> None:
         partners,
         payments,
         policy_push,
+        privacy,
     )
     from .api import Api
     from .docs_assets import blp as docs_assets_blp
@@ -120,6 +121,7 @@ def _register_api(app: Flask) -> None:
     partners.init_app(app, api)
     policy_push.init_app(app, api)
     one_stop.init_app(app, api)
+    privacy.init_app(app, api)
     app.register_blueprint(docs_assets_blp)
     from . import console
 

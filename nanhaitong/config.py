@@ -156,6 +156,10 @@ _SETTINGS.update({  # one-stop services (issue 27): see docs/one_stop.md
     "ONE_STOP_DEADLINE_WARNING_DAYS": (2, _int),  # working days before a case's deadline that staff are warned
     "ONE_STOP_FOLLOWUP_DAYS": (5, _int),  # working days staff have to answer a bad rating
 })
+_SETTINGS.update({  # privacy (issue 23): see docs/privacy.md
+    "PRIVACY_DELETION_COOLING_OFF_DAYS": (15, _int),  # signing in within it cancels an account deletion
+    "PRIVACY_EXPORT_LINK_DAYS": (7, _int),  # how long a copy of one's data can be downloaded
+})
 
 # Secrets that are generated into DATA_DIR when neither the environment nor the caller
 # gives them. Production must be given all of them.

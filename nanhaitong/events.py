@@ -33,3 +33,11 @@ grant_revoked = _events.signal("grant-revoked")
 #: proved it with face verification. Fields: user_id (the account that lost it),
 #: claimed_by (the account that now holds it).
 identity_claimed = _events.signal("identity-claimed")
+
+#: A citizen account is being created by a first SMS sign-in (before the sign-in commits;
+#: a receiver may refuse it by raising an AppError, and nothing is kept).
+#: Fields: user_id, channel (app | miniprogram), agreements (list of {kind, version}, or None).
+citizen_signing_up = _events.signal("citizen-signing-up")
+
+#: A citizen signed in (any method), in the sign-in's transaction. Fields: user_id, channel.
+citizen_signed_in = _events.signal("citizen-signed-in")

@@ -176,3 +176,9 @@ def _remember(owner: str, key: str, response: Response) -> None:
         session.execute(_KEEP, {**ours, "answer_status": response.status_code, "answer_mimetype": response.mimetype,
                                 "answer_body": response.get_data(as_text=True)})
 
+
+
+def forget_owner(owner: str) -> int:
+    """Delete every kept answer of ``owner`` (``citizen:<id>``): at account deletion (issue 23).
+    In the caller's unit of work."""
+    return db.session().execute(delete(IdempotencyRecord).where(IdempotencyRecord.owner == owner)).rowcount

@@ -52,3 +52,4 @@ from .payments.models import (  # noqa: F401
     UtilityAccount,
 )
 from .policy_push.models import Policy, PolicyFanOut, PolicyVersion  # noqa: F401
+from .privacy.models import Agreement, DataExport, DeletionRequest, LegalDocument, OptionalConsent  # noqa: F401

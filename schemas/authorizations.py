@@ -13,6 +13,7 @@ SCOPE_NAMES = (
 )
 SCOPE_NAMES += ("esign:manage",)  # issue 6: not grantable; named so a grant asking for it is refused by rule
 SCOPE_NAMES += ("one_stop:book", "one_stop:apply", "one_stop:evaluate", "one_stop:benefits")  # issue 27
+SCOPE_NAMES += ("privacy:manage", "identity:face", "guardian:consent")  # issue 23: the last one is grantable
 
 
 class ConstraintsSchema(StrictSchema):

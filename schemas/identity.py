@@ -109,6 +109,9 @@ class TokenRequestSchema(StrictSchema):
     client = ma.fields.String(validate=validate.OneOf(CLIENTS),
                               metadata={"description": "app or miniprogram: the access token's audience"})
     refresh_token = ma.fields.String(validate=validate.Length(min=1, max=200))
+    agreements = ma.fields.List(ma.fields.Nested(lambda: AgreedVersionSchema()), validate=validate.Length(max=10),
+                                metadata={"description": "sms_code: the terms and privacy-policy versions the person "
+                                          "agreed to (GET /api/v1/legal-documents); a new account needs every current one"})
 
     _NEEDS = {"sms_code": ("phone", "code", "client"), "password": ("phone", "password", "client"),
               "refresh_token": ("refresh_token",)}
@@ -119,6 +122,11 @@ class TokenRequestSchema(StrictSchema):
         missing = {name: ["Missing data for required field."] for name in needed if name not in data}
         if missing:
             raise ma.ValidationError(missing)
+
+
+class AgreedVersionSchema(StrictSchema):
+    kind = ma.fields.String(required=True, validate=validate.OneOf(("terms", "privacy_policy")))
+    version = ma.fields.Integer(required=True, validate=validate.Range(min=1))
 
 
 class TokenPairSchema(ma.Schema):

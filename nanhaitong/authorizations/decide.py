@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 
+from flask import current_app
 from sqlalchemy import insert, select
 
 from .. import db
@@ -135,6 +136,9 @@ def authorize(principal: Principal | None, action: str, resource: Resource, *, a
         violation = {"constraint": problem, "grant_id": grant.id}
     if decision is None:
         _deny(principal, action, resource, rule, violation, audit_denial)
+    # Checks other domains register on the decision (privacy: a guardian's consent for minors).
+    for check in current_app.extensions.get("nht.authorization_checks", ()):
+        check(principal, action, resource, audit_denial=audit_denial)
     if record_use and decision.via != "owner" and not (
             decision.via == "member" and principal.role == "legal_representative"):
         # A use is recorded when it is allowed, whether or not the work after it succeeds.

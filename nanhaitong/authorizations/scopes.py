@@ -152,3 +152,11 @@ STAFF_ACTIONS: dict[str, StaffAction] = {
     "admin:access_log.read": _staff("Search everyone's access logs", "auditor"),
 }
 
+# Issue 23 (privacy): a person's own agreements, consents, data copies and account
+# deletion stay with that person (not grantable); a guardian's consent to a minor's
+# sensitive processing is a grant from the guardian to the minor.
+SCOPES["privacy:manage"] = _rule("Manage one's own agreements, consents, data copies and account deletion",
+                                 by=(), to=(), days=0)
+SCOPES["identity:face"] = _rule("Verify one's own face", by=(), to=(), days=0, level=2)
+SCOPES["guardian:consent"] = _rule("A guardian's consent to a minor's face verification, signing and payments",
+                                   by=(CITIZEN,), to=(CITIZEN,), grantee_level=2, days=365)

@@ -301,13 +301,14 @@ def create_partner_consent(user_id: str, partner_id: str, scopes: list[str], pur
     return grant
 
 
-def live_partner_consents(user_id: str, scope: str) -> list[Grant]:
-    """The user's live consents to partners that include ``scope``."""
+def live_partner_consents(user_id: str, scope: str | None = None) -> list[Grant]:
+    """The user's live consents to partners that include ``scope`` (any, when None)."""
     now = utcnow()
     rows = db.session().execute(select(Grant).where(
         Grant.grantor_kind == CITIZEN, Grant.grantor_id == user_id, Grant.grantee_kind == PARTNER,
         Grant.status == "active")).scalars().all()
-    return [g for g in rows if as_utc(g.not_before) <= now < as_utc(g.expires_at) and scope in json.loads(g.scopes)]
+    return [g for g in rows if as_utc(g.not_before) <= now < as_utc(g.expires_at)
+            and (scope is None or scope in json.loads(g.scopes))]
 
 
 # -- access logs for auditors (issue 24) ---------------------------------------------------

@@ -19,3 +19,29 @@ def init_app(app: Flask, api) -> None:
         logger.propagate = False
     api.register_blueprint(blp)
     api.register_blueprint(open_blp)
+
+
+# -- public face for privacy (issue 23) ---------------------------------------------------
+
+def deletion_blockers(user_id: str) -> list[dict]:
+    from .personal_data import blockers
+
+    return blockers(user_id)
+
+
+def signed_documents(user_id: str) -> list[tuple[str, bytes]]:
+    from .personal_data import signed_documents as signed
+
+    return signed(user_id)
+
+
+def export_personal_data(user_id: str) -> dict:
+    from .personal_data import export
+
+    return export(user_id)
+
+
+def erase_personal_data(user_id: str) -> dict:
+    from .personal_data import erase
+
+    return erase(user_id)

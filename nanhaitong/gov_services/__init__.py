@@ -24,3 +24,29 @@ def configure_sandbox(app: Flask, sandbox) -> None:
             simulator.configure(app_key=app.config[f"{prefix}_APP_KEY"],
                                 callback_url=app.config["GOV_SERVICES_CALLBACK_URL"],
                                 callback_secret=app.config[f"{prefix}_CALLBACK_SECRET"])
+
+
+# -- public face for privacy (issue 23) ---------------------------------------------------
+
+def deletion_blockers(user_id: str) -> list[dict]:
+    from .personal_data import blockers
+
+    return blockers(user_id)
+
+
+def deliveries_of(user_id: str) -> list[dict]:
+    from .personal_data import deliveries
+
+    return deliveries(user_id)
+
+
+def export_personal_data(user_id: str) -> dict:
+    from .personal_data import export
+
+    return export(user_id)
+
+
+def erase_personal_data(user_id: str) -> dict:
+    from .personal_data import erase
+
+    return erase(user_id)

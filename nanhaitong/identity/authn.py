@@ -7,7 +7,7 @@ request, access tokens included.
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from sqlalchemy import bindparam, select
 
 from .. import db
@@ -64,15 +64,19 @@ def authenticate_citizen(level: int = 1, enterprise: bool = False) -> Principal:
         role = member_role(auth_session.enterprise_id, user.id)
         if role is None and grant is None:
             raise Unauthorized("You are no longer a member of this enterprise.", code="enterprise_context_ended")
+    principal = Principal(kind="citizen", account_id=user.id, session_id=auth_session.id,
+                          audience=auth_session.audience, assurance_level=user.assurance_level,
+                          enterprise_id=auth_session.enterprise_id, role=role, grant_id=grant.id if grant else None,
+                          for_citizen=grant.grantor_id if grant and grant.grantor_kind == "citizen" else None)
+    # Checks other domains register (privacy: 428 until new terms are agreed to), before any other refusal.
+    for check in current_app.extensions.get("nht.citizen_checks", ()):
+        check(principal)
     if enterprise and not auth_session.enterprise_id:
         raise Forbidden("Act for an enterprise first (POST /api/v1/auth/act-as).", code="enterprise_context_required")
     if user.assurance_level < level:
         raise Forbidden("This needs a higher identity assurance level.", code="assurance_level_required",
                         details={"required": level, "current": user.assurance_level})
-    return Principal(kind="citizen", account_id=user.id, session_id=auth_session.id, audience=auth_session.audience,
-                     assurance_level=user.assurance_level, enterprise_id=auth_session.enterprise_id, role=role,
-                     grant_id=grant.id if grant else None,
-                     for_citizen=grant.grantor_id if grant and grant.grantor_kind == "citizen" else None)
+    return principal
 
 
 def authenticate_staff(roles: tuple[str, ...] = ()) -> Principal:

@@ -58,7 +58,7 @@ class Tokens(MethodView):
         """
         grant = body["grant_type"]
         if grant == "sms_code":
-            return service.login_with_code(body["phone"], body["code"], body["client"])
+            return service.login_with_code(body["phone"], body["code"], body["client"], body.get("agreements"))
         if grant == "password":
             return service.login_with_password(body["phone"], body["password"], body["client"])
         return service.refresh(body["refresh_token"])

@@ -6,7 +6,7 @@ from flask import current_app
 from limits import parse
 from sqlalchemy import bindparam, select
 
-from .. import db, ratelimit
+from .. import db, events, ratelimit
 from ..audit.service import record as audit
 from ..authorizations import live_grant
 from ..errors import Conflict, NotFound, RateLimited, Unauthorized
@@ -63,12 +63,13 @@ def token_pair(auth_session: AuthSession) -> dict:
 def _start_session(user: User, client: str) -> dict:
     auth_session = sessions.open_session(account_kind="citizen", account_id=user.id, audience=client)
     pair = token_pair(auth_session)
+    events.citizen_signed_in.send(__name__, user_id=user.id, channel=client)
     audit("auth.login", actor=f"citizen:{user.id}", object_type="session", object_id=auth_session.id)
     return pair
 
 
 @db.unit_of_work()
-def login_with_code(phone: str, code: str, client: str) -> dict:
+def login_with_code(phone: str, code: str, client: str, agreements: list[dict] | None = None) -> dict:
     try:
         codes.consume_code(phone, "login", code)
     except Unauthorized:
@@ -80,6 +81,8 @@ def login_with_code(phone: str, code: str, client: str) -> dict:
         db.session().add(user)
         db.session().flush()
         audit("account.created", actor=f"citizen:{user.id}", object_type="user", object_id=user.id)
+        # Privacy records the agreement to the terms (and refuses a sign-up without it).
+        events.citizen_signing_up.send(__name__, user_id=user.id, channel=client, agreements=agreements)
     return _start_session(user, client)
 
 

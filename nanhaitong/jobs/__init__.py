@@ -48,6 +48,7 @@ def init_app(app: Flask) -> Celery:
             "nanhaitong.payments.fulfilment",
             "nanhaitong.partners.webhooks",
             "nanhaitong.esign.tasks",
+            "nanhaitong.privacy.jobs",
         ],
         beat_schedule=BEAT_SCHEDULE,
         timezone="UTC",

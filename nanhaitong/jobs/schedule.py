@@ -40,4 +40,8 @@ BEAT_SCHEDULE: dict[str, dict] = {
     "one-stop-followups": {"task": "nanhaitong.one_stop.jobs.escalate_followups", "schedule": 3600.0},
     # Benefits without application reach enterprises that newly match (an amended policy).
     "one-stop-benefits": {"task": "nanhaitong.one_stop.jobs.sync_benefits", "schedule": 3600.0},
+    # Account deletions whose cooling-off period has ended (issue 23).
+    "privacy-deletions-due": {"task": "privacy.run_due_deletions", "schedule": 300.0},
+    # Copies of people's data past their link's seven days are deleted.
+    "privacy-exports-expire": {"task": "privacy.expire_exports", "schedule": 3600.0},
 }

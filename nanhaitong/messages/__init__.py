@@ -9,3 +9,17 @@ def init_app(app: Flask, api) -> None:
 
     api.register_blueprint(blp)
     api.register_blueprint(devices_blp)
+
+
+# -- public face for privacy (issue 23) ---------------------------------------------------
+
+def export_personal_data(user_id: str) -> dict:
+    from .personal_data import export
+
+    return export(user_id)
+
+
+def erase_personal_data(user_id: str) -> dict:
+    from .personal_data import erase
+
+    return erase(user_id)

@@ -30,3 +30,17 @@ def init_app(app: Flask, api) -> None:
         api.register_blueprint(blp)
     app.register_blueprint(consent_blp)
     app.after_request(webhooks.send_after_request)
+
+
+# -- public face for privacy (issue 23) ---------------------------------------------------
+
+def erase_personal_data(user_id: str) -> dict:
+    from .personal_data import erase
+
+    return erase(user_id)
+
+
+def webhook_disclosures(user_id: str, partner_ids) -> list[dict]:
+    from .personal_data import webhook_disclosures as sent
+
+    return sent(user_id, partner_ids)

@@ -19,7 +19,7 @@ from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749.authorization_server import scope_to_list
 from flask import Blueprint, current_app, g, make_response, render_template, request, session
 
-from .. import db
+from .. import db, events
 from ..api import AUTH_ATTR, PUBLIC
 from ..audit.service import record as audit
 from ..authorizations import service as authorizations
@@ -247,6 +247,7 @@ def _login(context: dict, origin: str):
             if citizen is not None:
                 audit("auth.login", actor=f"citizen:{citizen.id}",
                       details={"method": "sms_code", "via": "partner_consent_page"})
+                events.citizen_signed_in.send(__name__, user_id=citizen.id, channel="partner_consent_page")
     except AppError:  # a wrong try counts (kept as evidence by consume_code)
         context["message"] = "验证码错误或已过期，请重新获取。"
         return _page("partners/login.html", 401, form_origin=origin, **context)

@@ -20,3 +20,23 @@ def init_app(app: Flask, api) -> None:
     api.register_blueprint(orders_blp)
     api.register_blueprint(callbacks_blp)
     api.register_blueprint(admin_payments_blp)
+
+
+# -- public face for privacy (issue 23) ---------------------------------------------------
+
+def deletion_blockers(user_id: str) -> list[dict]:
+    from .personal_data import blockers
+
+    return blockers(user_id)
+
+
+def export_personal_data(user_id: str) -> dict:
+    from .personal_data import export
+
+    return export(user_id)
+
+
+def erase_personal_data(user_id: str) -> dict:
+    from .personal_data import erase
+
+    return erase(user_id)

@@ -783,6 +783,79 @@ MATRIX.update({
         401, 401, 401, 404, 404, 404, 404, 401, 401, 403, 200, 200, 403, 403, 403, 403, 404, 404, 404, 404, 404, 404)},
 })
 
+# -- privacy (issue 23) ---------------------------------------------------------------------
+# Personal-information rights are the person's own: with a personal token each citizen
+# reaches their own (another's export is 404); a token acting for an enterprise or under a
+# grant is refused (privacy:manage: no role holds it, no grant carries it).
+
+
+def _published_terms(world: World) -> dict:
+    from nanhaitong import db
+    from nanhaitong.privacy.models import LegalDocument
+
+    with world.app.app_context():  # a correction nobody need agree to: other cells stay open
+        if db.session().query(LegalDocument).count() == 0:
+            db.session().add(LegalDocument(kind="terms", version=1, title="南海通用户服务协议", body="协议正文",
+                                           requires_agreement=False, published_by="staff:matrix"))
+            db.session().commit()
+    return {"kind": "terms"}
+
+
+def _owner_partner_consent(world: World) -> dict:
+    from nanhaitong import db
+    from nanhaitong.authorizations.service import create_partner_consent
+
+    partner_id = _make_partner(world.app)
+    with world.app.app_context():
+        grant = create_partner_consent(world.ids["owner"], partner_id, ["profile:read"], "矩阵测试")
+        db.session().commit()
+        return {"grant_id": grant.id}
+
+
+def _owner_export(world: World) -> dict:
+    import base64
+    from datetime import timedelta
+
+    from nanhaitong import db
+    from nanhaitong.privacy.models import DataExport
+    from nanhaitong.timeutil import utcnow
+
+    if "owner_export" not in world.ids:
+        with world.app.app_context():
+            row = DataExport(user_id=world.ids["owner"], status="ready", progress=100,
+                             archive=base64.b64encode(b"PK\x05\x06" + bytes(18)).decode(), confirmed_at=utcnow(),
+                             ready_at=utcnow(), expires_at=utcnow() + timedelta(days=7))
+            db.session().add(row)
+            db.session().commit()
+            world.ids["owner_export"] = row.id
+    return {"export_id": world.ids["owner_export"]}
+
+
+OBJECTS.update({
+    "the published terms": _published_terms,
+    "the marketing consent": lambda w: {"name": "marketing"},
+    "a new partner consent of the owner": _owner_partner_consent,
+    "the owner's data export": _owner_export,
+})
+BODIES.update({
+    ("POST", "/api/v1/me/data-exports/<ulid:export_id>/confirmation"): lambda w: {"code": step_up_code(w, "owner")},
+})
+_EACH_THEIR_OWN = (
+    401, 401, 401, 200, 200, 200, 403, 401, 401, 403, 200, 403, 200, 403, 200, 403, 200, 403, 200, 403, 200, 403)
+_OWNER_PERSONALLY = (
+    401, 401, 401, 200, 404, 404, 403, 401, 401, 403, 404, 403, 404, 403, 404, 403, 404, 403, 404, 403, 404, 403)
+MATRIX.update({
+    ("GET", "/api/v1/legal-documents/<any(terms, privacy_policy):kind>"): {"the published terms": (200,) * 22},
+    ("PUT", "/api/v1/me/consents/<any(policy_push, marketing):name>"): {"the marketing consent": _EACH_THEIR_OWN},
+    ("DELETE", "/api/v1/me/consents/<any(policy_push, marketing):name>"): {"the marketing consent": _EACH_THEIR_OWN},
+    ("DELETE", "/api/v1/me/consents/partners/<ulid:grant_id>"): {
+        "a new partner consent of the owner": _OWNER_PERSONALLY},
+    ("GET", "/api/v1/me/data-exports/<ulid:export_id>"): {"the owner's data export": _OWNER_PERSONALLY},
+    ("GET", "/api/v1/me/data-exports/<ulid:export_id>/archive"): {"the owner's data export": _OWNER_PERSONALLY},
+    ("POST", "/api/v1/me/data-exports/<ulid:export_id>/confirmation"): {"the owner's data export": _OWNER_PERSONALLY},
+})
+
+
 ERROR_KEYS = {"code", "message", "details", "request_id"}
 
 
