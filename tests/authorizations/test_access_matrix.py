@@ -472,7 +472,7 @@ _OTHER_ROLE = _partner_row(403)
 
 
 def _make_staff_account(app) -> dict:
-    from tests.identity.test_staff_cli import create_staff
+    from tests.support.staff import create_staff
 
     return {"staff_id": create_staff(app, f"139001390{next(_staff_ids):02d}", "auditor")["id"]}
 
