@@ -12,8 +12,9 @@ import pytest
 from tests.foundation.test_docs_browser import _png_size_and_variety, _RefusingProxy, _run_chromium
 from tests.foundation.test_docs_chinese import CHINESE, browser_or_skip, keep
 from tests.support.browser import WINDOW
+from tests.support.partners import register
 
-from .conftest import authorize_url, oauth_session, register
+from .conftest import authorize_url, oauth_session
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ENGLISH_SENTENCE = re.compile(r"\b[A-Za-z]{2,}(?: [A-Za-z]{2,}){2,}\b")
