@@ -10,7 +10,16 @@ import re
 import pytest
 
 from nanhaitong.docs_assets import GROUPS, SANDBOX, SWAGGER_UI_CONFIG
-from tests.support.browser import CHINESE, WINDOW, RefusingProxy, SwaggerDom, keep, png_size_and_variety, run_chromium
+from tests.support.browser import (
+    CHINESE,
+    WINDOW,
+    RefusingProxy,
+    SwaggerDom,
+    browser_or_skip,
+    keep,
+    png_size_and_variety,
+    run_chromium,
+)
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
