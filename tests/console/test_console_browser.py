@@ -295,7 +295,7 @@ def test_auditor_filters_events_verifies_the_chain_exports_csv_and_reads_access_
     assert download.value.suggested_filename == f"audit-{china_today()}-{china_today()}.csv"
 
     operator_api = app.test_client()
-    from tests.admin.conftest import STAFF_PHONES as PHONES
+    from tests.support.staff import STAFF_PHONES as PHONES
     from tests.support.staff import sign_in_staff
 
     create_staff(app, PHONES["operator"], "operator")
