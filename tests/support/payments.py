@@ -16,10 +16,7 @@ from .citizens import Citizen
 ACCOUNTS = "/api/v1/utility-accounts"
 CARD = BUS_CARDS[0].card_no  # active, 12.50 yuan on it
 GAS = GAS_ACCOUNTS[0]  # two unpaid bills
-
-
 ORDERS = "/api/v1/payment-orders"
-
 
 _keys = itertools.count(1)
 
