@@ -6,10 +6,7 @@ import pytest
 
 from tests.support.citizens import Citizen
 from tests.support.settings import APP_SETTINGS
-from tests.support.staff import create_staff, sign_in_staff
-
-STAFF_PHONES = {"operator": "13900139001", "policy_editor": "13900139002", "payments_ops": "13900139003",
-                "auditor": "13900139004", "payments_ops_2": "13900139005"}
+from tests.support.staff import STAFF_PHONES, create_staff, sign_in_staff
 
 
 @pytest.fixture

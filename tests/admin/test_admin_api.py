@@ -8,28 +8,14 @@ import io
 import requests
 
 from nanhaitong.timeutil import china_today
-from tests.payments.conftest import bind, created, fault, order, pay, sandbox, wait_for
 from tests.support.audit import audit_rows, details
 from tests.support.citizens import CHEN, LI, citizen_at, read_code, verified
 from tests.support.enterprises import GUICHENG, registered
 from tests.support.errors import assert_error
-from tests.support.payments import CARD
+from tests.support.payments import CARD, bind, created, order, pay, sandbox, stuck_in_refunding, wait_for
 from tests.support.staff import STAFF_PASSWORD, ask_code, password_sms
 
 ADMIN = "/api/v1/admin"
-
-
-def _stuck_in_refunding(app, payer, amount_fen: int) -> dict:
-    """An order whose top-up failed and whose automatic refund the gateway refused."""
-    card = bind(payer, number=CARD)
-    new = created(payer, card["id"], amount_fen=amount_fen, channel="wechat")
-    fault(app, "/lingnan/v1/topups", status=503, times=1000)
-    fault(app, "/wechat/v3/refund", status=400, times=1)
-    pay(app, "wechat", new["out_trade_no"])
-    wait_for(lambda: audit_rows(app, "payment.refund_refused"))
-    assert order(payer, new["id"])["status"] == "refunding"
-    assert requests.delete(f"{sandbox(app)}/_control/faults", timeout=10).status_code in (200, 204)
-    return new
 
 
 def test_each_role_is_refused_the_others_work(app, client, staff_of, sign_in):
@@ -98,7 +84,7 @@ def test_an_enterprise_is_found_by_uscc_and_its_access_log_says_so(app, staff_of
 
 def test_a_refund_above_the_threshold_needs_a_second_person_and_ends_refunded(app, staff_of, sign_in, runner):
     payer, _ = citizen_at(sign_in, level=2)
-    stuck = _stuck_in_refunding(app, payer, amount_fen=2500)  # above the threshold of 2000 fen
+    stuck = stuck_in_refunding(app, payer, amount_fen=2500)  # above the threshold of 2000 fen
     ops, ops2 = staff_of("payments_ops"), staff_of("payments_ops_2")
 
     queue = ops.get(f"{ADMIN}/payment-orders/stuck").get_json()
@@ -149,7 +135,7 @@ def test_a_refund_above_the_threshold_needs_a_second_person_and_ends_refunded(ap
 
 def test_a_small_refund_runs_at_once_and_a_finished_order_is_not_refundable(app, staff_of, sign_in):
     payer, _ = citizen_at(sign_in, level=2)
-    stuck = _stuck_in_refunding(app, payer, amount_fen=1500)  # at most the threshold: no approval
+    stuck = stuck_in_refunding(app, payer, amount_fen=1500)  # at most the threshold: no approval
     ops = staff_of("payments_ops")
     refund = f"{ADMIN}/payment-orders/{stuck['id']}/refunds"
     key = {**ops.headers, "Idempotency-Key": "manual-refund-1"}

@@ -472,7 +472,7 @@ _OTHER_ROLE = _partner_row(403)
 
 
 def _make_staff_account(app) -> dict:
-    from tests.identity.test_staff_cli import create_staff
+    from tests.support.staff import create_staff
 
     return {"staff_id": create_staff(app, f"139001390{next(_staff_ids):02d}", "auditor")["id"]}
 
@@ -598,7 +598,7 @@ MATRIX.update({
 # 2 for whom they act. An enterprise's benefit offers are read like the enterprise
 # (enterprise:read) and confirmed by its legal representative (one_stop:benefits). The
 # staff routes take an operator's token; benefits take a policy editor's (operator: 403).
-from tests.one_stop.conftest import matter_body, shift_appointment  # noqa: E402
+from tests.support.one_stop import matter_body, shift_appointment  # noqa: E402
 
 _os_codes = itertools.count(1)
 _OS = "/api/v1/one-stop"

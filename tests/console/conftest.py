@@ -6,10 +6,9 @@ import re
 
 import pytest
 
-from tests.admin.conftest import STAFF_PHONES
 from tests.support.citizens import read_code
 from tests.support.settings import APP_SETTINGS
-from tests.support.staff import STAFF_PASSWORD, create_staff
+from tests.support.staff import STAFF_PASSWORD, STAFF_PHONES, create_staff
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

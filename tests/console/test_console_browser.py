@@ -21,12 +21,10 @@ import pytest
 import requests
 
 from nanhaitong.timeutil import china_today
-from tests.admin.conftest import STAFF_PHONES
-from tests.admin.test_admin_api import _stuck_in_refunding
-from tests.payments.conftest import order, sandbox, wait_for
 from tests.support.citizens import CHEN, LI, citizen_at, read_code, verified
 from tests.support.enterprises import GUICHENG, registered
-from tests.support.staff import STAFF_PASSWORD, create_staff
+from tests.support.payments import order, sandbox, stuck_in_refunding, wait_for
+from tests.support.staff import STAFF_PASSWORD, STAFF_PHONES, create_staff
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -219,7 +217,7 @@ def test_policy_editor_previews_publishes_and_watches_the_fan_out(app, console, 
 
 def test_payments_ops_refund_needs_a_second_person_and_ends_refunded(app, console, sign_in):
     payer, _ = citizen_at(sign_in, level=2)
-    stuck = _stuck_in_refunding(app, payer, amount_fen=2500)  # above the 2000 fen threshold
+    stuck = stuck_in_refunding(app, payer, amount_fen=2500)  # above the 2000 fen threshold
     ops = console("payments_ops")
     page = ops.page
 
@@ -297,8 +295,8 @@ def test_auditor_filters_events_verifies_the_chain_exports_csv_and_reads_access_
     assert download.value.suggested_filename == f"audit-{china_today()}-{china_today()}.csv"
 
     operator_api = app.test_client()
-    from tests.admin.conftest import STAFF_PHONES as PHONES
-    from tests.identity.test_staff_auth import sign_in_staff
+    from tests.support.staff import STAFF_PHONES as PHONES
+    from tests.support.staff import sign_in_staff
 
     create_staff(app, PHONES["operator"], "operator")
     operator = sign_in_staff(app, operator_api, PHONES["operator"])

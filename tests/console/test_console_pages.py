@@ -81,7 +81,7 @@ def test_signed_out_pages_go_to_the_sign_in_page(client):
 
 
 def test_wrong_code_says_so_without_saying_which_factor(app, client):
-    from tests.identity.test_staff_cli import create_staff
+    from tests.support.staff import create_staff
 
     create_staff(app, "13900139001", "operator")
     page = client.get("/console/login").get_data(as_text=True)

@@ -12,7 +12,6 @@ demo citizens' faces, and the seal needs level 3).
 from __future__ import annotations
 
 import io
-import re
 
 import pytest
 import requests
@@ -21,9 +20,8 @@ from PIL import Image, ImageDraw
 
 from tests.support.citizens import CHEN, LI, Citizen, set_level, user_id, verified
 from tests.support.enterprises import GUICHENG, registered
+from tests.support.esign import ESIGN, esign_code
 from tests.support.settings import APP_SETTINGS
-
-ESIGN = "/api/v1/esign"
 
 
 @pytest.fixture
@@ -79,13 +77,6 @@ def ca_bundle(citizen_or_client) -> list[x509.Certificate]:
 
 
 # -- people ----------------------------------------------------------------------------
-
-def esign_code(citizen: Citizen) -> str:
-    """The newest code texted to the citizen (the esign step-up code after a signing request)."""
-    answer = requests.get(f"{citizen.app.config['SANDBOX_URL']}/sms/messages", timeout=5,
-                          params={"phone": citizen.phone})
-    answer.raise_for_status()
-    return re.search(r"验证码(?:为)?(\d{6})", answer.json()["messages"][0]["text"]).group(1)
 
 
 def last_sms(citizen: Citizen) -> str:

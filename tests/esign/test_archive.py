@@ -17,9 +17,9 @@ from nanhaitong.esign import archive, ca, pki
 from nanhaitong.esign.models import EsignAuthority, EsignCrl
 from tests.support.audit import audit_rows
 from tests.support.settings import APP_SETTINGS
+from tests.support.signing import validate_ades, write
 
 from .conftest import ESIGN, clean_pdf, issue, sign, verify
-from .test_ltv import validate_ades, write
 
 
 @pytest.fixture

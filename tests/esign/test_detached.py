@@ -10,20 +10,16 @@ import pytest
 
 from tests.support.audit import audit_rows
 from tests.support.errors import assert_error
+from tests.support.esign import esign_code
+from tests.support.messages import inbox
+from tests.support.signing import openssl
 
-from .conftest import ESIGN, esign_code, issue, last_sms
-from .test_pki import openssl
+from .conftest import ESIGN, issue, last_sms
 
 
 def ask(signer, certificate_id: str, digest: str, title: str = "借款合同.pdf"):
     return signer.post(f"{ESIGN}/detached-signatures",
                        json={"certificate_id": certificate_id, "sha256": digest, "title": title})
-
-
-def inbox(citizen) -> list[dict]:
-    answer = citizen.get("/api/v1/messages")
-    assert answer.status_code == 200, answer.get_json()
-    return answer.get_json()["items"]
 
 
 @pytest.mark.parametrize("kind", ["personal", "seal"])

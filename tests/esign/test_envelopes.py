@@ -11,29 +11,16 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from tests.support.audit import audit_rows
 from tests.support.citizens import LI
 from tests.support.errors import assert_error
+from tests.support.esign import notices, sign_envelope
+from tests.support.signing import validate_ades, validate_online, write
 
-from .conftest import ESIGN, clean_pdf, esign_code, issue, register_seal, verify
-from .test_detached import inbox
-from .test_ltv import validate_ades, validate_online, write
+from .conftest import ESIGN, clean_pdf, issue, register_seal, verify
 
 
 def create(creator, signers: list, routing: str = "sequential", **extra):
     return creator.post(f"{ESIGN}/envelopes", json={
         "title": "房屋租赁合同", "file_name": "lease.pdf", "document_base64": base64.b64encode(clean_pdf()).decode(),
         "routing": routing, "signers": signers, **extra})
-
-
-def sign_envelope(citizen, envelope_id: str, certificate_id: str) -> dict:
-    asked = citizen.post(f"{ESIGN}/envelopes/{envelope_id}/sign", json={"certificate_id": certificate_id})
-    assert asked.status_code == 202, asked.get_json()
-    confirmed = citizen.post(f"{ESIGN}/signing-requests/{asked.get_json()['id']}/confirm",
-                             json={"code": esign_code(citizen)})
-    assert confirmed.status_code == 200, confirmed.get_json()
-    return confirmed.get_json()
-
-
-def notices(citizen, envelope_id: str, kind: str) -> list[dict]:
-    return [m for m in inbox(citizen) if m["data"].get("envelope_id") == envelope_id and m["data"]["kind"] == kind]
 
 
 def test_two_signers_in_order_end_with_one_pdf_carrying_both_signatures(li, chen, tmp_path):

@@ -6,54 +6,21 @@ AdES judgement from the embedded data), poppler's ``pdfsig``, ``pdffonts`` and `
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
 from tests.support.citizens import LI
+from tests.support.signing import run, validate_ades, validate_online, write
 
 from .conftest import ESIGN, clean_pdf, issue, register_seal, sign, verify
 
 GUICHENG_NAME = "佛山市南海区桂城智造科技有限公司"
-PYHANKO = str(Path(sys.executable).with_name("pyhanko"))
 # Debian packages poppler-utils (pdfsig, pdffonts, pdftotext) and libnss3-tools (certutil).
 needs_poppler = pytest.mark.skipif(shutil.which("pdfsig") is None, reason="poppler-utils is not installed")
 needs_certutil = pytest.mark.skipif(shutil.which("certutil") is None, reason="libnss3-tools is not installed")
-
-
-def run(*args, cwd=None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "LC_ALL": "C.UTF-8"}
-    return subprocess.run(list(args), capture_output=True, text=True, timeout=120, cwd=cwd, env=env)
-
-
-def pyhanko(*args, tmp_path) -> subprocess.CompletedProcess:
-    return run(PYHANKO, "sign", *args, cwd=tmp_path)
-
-
-def write(tmp_path: Path, citizen, document: bytes, name: str = "signed.pdf") -> Path:
-    (tmp_path / "root.pem").write_bytes(citizen.get(f"{ESIGN}/ca.pem").data.split(b"-----END CERTIFICATE-----")[0]
-                                        + b"-----END CERTIFICATE-----\n")
-    (tmp_path / name).write_bytes(document)
-    return tmp_path / name
-
-
-def validate_online(tmp_path: Path, name: str = "signed.pdf") -> subprocess.CompletedProcess:
-    """pyhanko-cli, strict: every certificate must have revocation data, fetched from its CRL
-    distribution point or OCSP responder (our live server)."""
-    return pyhanko("validate", "--force-revinfo", "--trust-replace", "--trust", "root.pem", "--pretty-print", name,
-                   tmp_path=tmp_path)
-
-
-def validate_ades(tmp_path: Path, name: str = "signed.pdf") -> subprocess.CompletedProcess:
-    """pyhanko-cli's AdES long-term validation: revocation data required, judged at the time
-    proven by the timestamps, from what the file carries (PAdES B-LTA)."""
-    return pyhanko("adesverify", "--trust-replace", "--trust", "root.pem", "--pretty-print", name, tmp_path=tmp_path)
 
 
 def test_a_fresh_signature_is_valid_with_long_term_data_for_outside_tools(li, tmp_path):

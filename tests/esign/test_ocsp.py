@@ -14,8 +14,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
+from tests.support.signing import openssl
+
 from .conftest import ESIGN, issue
-from .test_pki import openssl
 
 
 def _pointers(cert: x509.Certificate) -> tuple[str, str]:

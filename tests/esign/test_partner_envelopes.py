@@ -11,13 +11,12 @@ import time
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from tests.partners.conftest import OPERATOR_PHONE, bearer, client_credentials, register
-from tests.partners.test_webhooks import Receiver, check_signature
 from tests.support.audit import audit_rows
+from tests.support.esign import notices, sign_envelope
+from tests.support.partners import OPERATOR_PHONE, Receiver, bearer, check_signature, client_credentials, register
 from tests.support.staff import create_staff, sign_in_staff
 
 from .conftest import clean_pdf, issue
-from .test_envelopes import notices, sign_envelope
 
 OPEN = "/open/v1/esign"
 

@@ -3,7 +3,6 @@ with the ``openssl`` command line and ``cryptography``, not with our own code.""
 
 from __future__ import annotations
 
-import subprocess
 import threading
 
 from cryptography import x509
@@ -16,12 +15,9 @@ from tests.crypto_suite import FIELD_TOKEN_PREFIX
 from tests.support.audit import audit_rows
 from tests.support.citizens import LI
 from tests.support.errors import assert_error
+from tests.support.signing import openssl
 
 from .conftest import ESIGN, ca_bundle, issue
-
-
-def openssl(*args, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(["openssl", *args], input=stdin, capture_output=True, timeout=30)
 
 
 def test_the_ca_bundle_is_a_root_and_an_issuing_ca(client):

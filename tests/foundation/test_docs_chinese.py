@@ -5,41 +5,23 @@ NHT_SCREENSHOT_DIR names a directory)."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 
 import pytest
 
 from nanhaitong.docs_assets import GROUPS, SANDBOX, SWAGGER_UI_CONFIG
-from tests.foundation.test_docs_browser import _png_size_and_variety, _RefusingProxy, _run_chromium, _SwaggerDom
-from tests.support.browser import WINDOW
-from tests.support.browser import chromium as _chromium
+from tests.support.browser import (
+    CHINESE,
+    WINDOW,
+    RefusingProxy,
+    SwaggerDom,
+    browser_or_skip,
+    keep,
+    png_size_and_variety,
+    run_chromium,
+)
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
-CHINESE = ("--lang=zh-CN", "--accept-lang=zh-CN")
-
-
-def cjk_font_installed() -> bool:
-    listing = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=30)
-    return bool(listing.stdout.strip())
-
-
-def keep(screenshot, name: str) -> None:
-    target = os.environ.get("NHT_SCREENSHOT_DIR")
-    if target:
-        os.makedirs(target, exist_ok=True)
-        shutil.copy(screenshot, os.path.join(target, name))
-
-
-def browser_or_skip() -> str:
-    binary = _chromium()
-    if binary is None:
-        pytest.skip("no chromium binary on PATH; install Debian's chromium (make browser)")
-    assert shutil.which("fc-list") and cjk_font_installed(), (
-        "no font with Chinese glyphs: Chromium would paint boxes (Debian: fonts-droid-fallback or fonts-wqy-zenhei)")
-    return binary
 
 
 def test_the_docs_page_is_configured_for_the_app_teams(client):
@@ -66,13 +48,13 @@ def test_the_docs_page_is_configured_for_the_app_teams(client):
 @pytest.mark.browser
 def test_docs_page_in_chinese_in_headless_chromium(app, live_server, tmp_path):
     binary = browser_or_skip()
-    proxy = _RefusingProxy()
+    proxy = RefusingProxy()
     try:
         url = f"{live_server.url}/docs"
         # Collapsed: the groups are there, in Chinese with English, and no operation is open.
-        dumped = _run_chromium(binary, proxy, *CHINESE, "--dump-dom", url)
+        dumped = run_chromium(binary, proxy, *CHINESE, "--dump-dom", url)
         assert dumped.returncode == 0, dumped.stderr[-2000:]
-        dom = _SwaggerDom()
+        dom = SwaggerDom()
         dom.feed(dumped.stdout)
         text = dom.visible_text
         for group in set(GROUPS) - {SANDBOX}:
@@ -81,8 +63,8 @@ def test_docs_page_in_chinese_in_headless_chromium(app, live_server, tmp_path):
         assert not dom.paths, f"groups should open collapsed, but these operations show: {sorted(dom.paths)[:5]}"
 
         # Opened (the same page with ?docExpansion=list): every summary in Chinese.
-        opened = _run_chromium(binary, proxy, *CHINESE, "--dump-dom", f"{url}?docExpansion=list")
-        dom = _SwaggerDom()
+        opened = run_chromium(binary, proxy, *CHINESE, "--dump-dom", f"{url}?docExpansion=list")
+        dom = SwaggerDom()
         dom.feed(opened.stdout)
         spec = app.extensions["nht.api"].spec.to_dict()
         assert set(spec["paths"]) <= dom.paths
@@ -90,9 +72,9 @@ def test_docs_page_in_chinese_in_headless_chromium(app, live_server, tmp_path):
 
         for name, page in (("docs.png", url), ("docs-open.png", f"{url}?docExpansion=list")):
             screenshot = tmp_path / name
-            shot = _run_chromium(binary, proxy, *CHINESE, f"--screenshot={screenshot}", page)
+            shot = run_chromium(binary, proxy, *CHINESE, f"--screenshot={screenshot}", page)
             assert shot.returncode == 0, shot.stderr[-2000:]
-            size, variety = _png_size_and_variety(screenshot.read_bytes())
+            size, variety = png_size_and_variety(screenshot.read_bytes())
             assert size == WINDOW and variety > 16, (name, size, variety)
             keep(screenshot, name)
     finally:

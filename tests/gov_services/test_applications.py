@@ -10,9 +10,10 @@ from tests.support.audit import audit_rows, details
 from tests.support.citizens import CHEN, LI, user_id, verified
 from tests.support.enterprises import GUICHENG, act_for, registered
 from tests.support.errors import assert_error
+from tests.support.gov_services import SAMPLES, advance, apply
 from tests.support.grants import act_under, create_grant
 
-from .conftest import APPLICATIONS, SAMPLES, advance, application, apply, poll, upstream_applications
+from .conftest import APPLICATIONS, application, poll, upstream_applications
 
 APPLICATION_ITEMS = sorted(code for code in SAMPLES if code in {
     "yss.hukou.certificate", "yss.social_insurance.certificate", "yss.housing_fund.withdrawal",

@@ -15,9 +15,9 @@ from tests.support.audit import audit_rows, details
 from tests.support.citizens import CHEN, verified
 from tests.support.enterprises import GUICHENG, act_for, registered
 from tests.support.errors import assert_error
-from tests.support.gov_services import report, send
+from tests.support.gov_services import SAMPLES, apply, report, send
 
-from .conftest import SAMPLES, application, apply, upstream_applications
+from .conftest import application, upstream_applications
 
 PATH = "/api/v1/gov-services/callbacks/status"
 

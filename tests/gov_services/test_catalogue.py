@@ -6,10 +6,8 @@ import json
 
 from nanhaitong.gov_services.service import CATALOGUE_FILE
 from tests.support.errors import assert_error
-from tests.support.gov_services import load_catalogue
+from tests.support.gov_services import CATALOGUE, SAMPLES, load_catalogue
 from tests.support.staff import create_staff, sign_in_staff
-
-from .conftest import CATALOGUE, SAMPLES
 
 ADMIN = "/api/v1/admin/gov-services"
 

@@ -10,19 +10,9 @@ import requests
 from tests.support.audit import audit_rows, details
 from tests.support.citizens import CHEN, verified
 from tests.support.errors import assert_error
+from tests.support.gov_services import SAMPLES, UPSTREAM_TIMEOUT_SECONDS, apply, sandbox
 
-from .conftest import (
-    SAMPLES,
-    UPSTREAM_TIMEOUT_SECONDS,
-    application,
-    apply,
-    clear_faults,
-    fault,
-    poll,
-    query,
-    sandbox,
-    upstream_applications,
-)
+from .conftest import application, clear_faults, fault, poll, query, upstream_applications
 
 SLOWER_THAN_TIMEOUT_MS = UPSTREAM_TIMEOUT_SECONDS * 1000 + 500
 URL = "/api/v1/gov-services/yss.tax.individual_income_record/queries"  # not cacheable

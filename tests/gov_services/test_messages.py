@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from tests.support.citizens import CHEN, verified
 from tests.support.enterprises import GUICHENG, act_for, registered
-from tests.support.gov_services import report, send
+from tests.support.gov_services import SAMPLES, advance, apply, report, send
 
-from .conftest import SAMPLES, advance, apply, poll
+from .conftest import poll
 
 
 def application_messages(citizen, application_id: str) -> list[dict]:

@@ -12,9 +12,10 @@ from tests.support.audit import audit_rows, details
 from tests.support.citizens import CHEN, LI, OU, citizen_at, user_id, verified
 from tests.support.enterprises import GUICHENG, act_for, registered
 from tests.support.errors import assert_error
+from tests.support.gov_services import SAMPLES
 from tests.support.grants import act_under, create_grant
 
-from .conftest import SAMPLES, fault, query
+from .conftest import fault, query
 
 QUERY_ITEMS = sorted(code for code in SAMPLES if code in {
     "yss.social_insurance.contribution_record", "yss.housing_fund.balance", "yss.medical_insurance.account",

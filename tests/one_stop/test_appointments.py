@@ -19,8 +19,9 @@ from nanhaitong.one_stop import jobs
 from nanhaitong.timeutil import china_today
 from tests.support.citizens import citizen_at
 from tests.support.errors import assert_error
+from tests.support.one_stop import shift_appointment
 
-from .conftest import ADMIN, PUBLIC, add_matter, book, first_slot, run_in_app, shift_appointment
+from .conftest import ADMIN, PUBLIC, add_matter, book, first_slot, run_in_app
 
 
 def test_slots_are_on_working_days_without_the_lunch_break(client, operator):

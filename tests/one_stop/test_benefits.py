@@ -9,11 +9,11 @@ import pytest
 from nanhaitong import db
 from nanhaitong.identity.models import EnterpriseMember
 from nanhaitong.one_stop import benefits as benefit_service
-from tests.policy_push.conftest import create, make_enterprises, published
 from tests.support.audit import audit_rows
 from tests.support.citizens import citizen_at, read_code
 from tests.support.enterprises import act_for
 from tests.support.errors import assert_error
+from tests.support.policies import create, make_enterprises, published
 from tests.support.staff import create_staff, sign_in_staff
 
 from .conftest import ADMIN, run_in_app

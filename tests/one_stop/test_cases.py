@@ -12,8 +12,9 @@ from nanhaitong.timeutil import china_today
 from tests.support.audit import audit_rows
 from tests.support.citizens import citizen_at
 from tests.support.errors import assert_error
+from tests.support.one_stop import shift_appointment
 
-from .conftest import ADMIN, PUBLIC, add_matter, book, first_slot, run_in_app, shift_appointment
+from .conftest import ADMIN, PUBLIC, add_matter, book, first_slot, run_in_app
 
 
 def counter_case(operator, citizen, matter, **extra):

@@ -6,10 +6,11 @@ import json
 
 from tests.support.audit import audit_rows
 from tests.support.errors import assert_error
+from tests.support.one_stop import matter_body
 from tests.support.settings import NO_SUCH_ID
 from tests.support.staff import create_staff, sign_in_staff
 
-from .conftest import ADMIN, PUBLIC, add_matter, matter_body
+from .conftest import ADMIN, PUBLIC, add_matter
 
 
 def test_the_seven_centres_are_there(client):

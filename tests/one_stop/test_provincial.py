@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.gov_services.conftest import GOV_SETTINGS, SAMPLES, advance, apply, load_catalogue
 from tests.support.citizens import CHEN, HE, verified
 from tests.support.errors import assert_error
+from tests.support.gov_services import GOV_SETTINGS, SAMPLES, advance, apply, load_catalogue
 
 from .conftest import ADMIN, PUBLIC
 

@@ -20,12 +20,9 @@ import requests
 from authlib.integrations.requests_client import OAuth2Session
 
 from tests.support.citizens import read_code
+from tests.support.partners import OPERATOR_PHONE, REDIRECT_URI
 from tests.support.settings import APP_SETTINGS
 from tests.support.staff import create_staff, sign_in_staff
-
-REDIRECT_URI = "https://bank.example.com/oauth/callback"
-ADMIN = "/api/v1/admin/partners"
-OPERATOR_PHONE = "13900139009"
 
 
 @pytest.fixture
@@ -37,16 +34,6 @@ def app(make_app):
 def operator(app, client):
     create_staff(app, OPERATOR_PHONE, "operator")
     return sign_in_staff(app, client, OPERATOR_PHONE)
-
-
-def register(operator, **overrides) -> dict:
-    body = {"name": "佛山农商银行", "purpose": "开立账户时核验身份与证照", "redirect_uris": [REDIRECT_URI],
-            "scopes": ["openid", "profile:read", "licences:read", "gov_services:query", "licences:verify"],
-            "optional_scopes": ["licences:read", "gov_services:query"]}
-    body.update(overrides)
-    answer = operator.post(ADMIN, json=body)
-    assert answer.status_code == 201, answer.get_json()
-    return answer.get_json()
 
 
 class _Form(HTMLParser):
@@ -139,16 +126,6 @@ def code_flow(app, live_server, partner: dict, phone: str, *, scope: str = "open
     token = session.fetch_token(f"{live_server.url}/oauth/token", authorization_response=callback,
                                 code_verifier=verifier)
     return session, token
-
-
-def client_credentials(live_server, partner: dict, scope: str = "licences:verify") -> dict:
-    session = OAuth2Session(partner["client_id"], partner["credentials"]["client_secret"], scope=scope)
-    return session.fetch_token(f"{live_server.url}/oauth/token", grant_type="client_credentials")
-
-
-def bearer(token: dict | str) -> dict:
-    value = token["access_token"] if isinstance(token, dict) else token
-    return {"Authorization": f"Bearer {value}"}
 
 
 def digits(text: str) -> str:

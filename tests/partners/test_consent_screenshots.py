@@ -9,11 +9,18 @@ import secrets
 
 import pytest
 
-from tests.foundation.test_docs_browser import _png_size_and_variety, _RefusingProxy, _run_chromium
-from tests.foundation.test_docs_chinese import CHINESE, browser_or_skip, keep
-from tests.support.browser import WINDOW
+from tests.support.browser import (
+    CHINESE,
+    WINDOW,
+    RefusingProxy,
+    browser_or_skip,
+    keep,
+    png_size_and_variety,
+    run_chromium,
+)
+from tests.support.partners import register
 
-from .conftest import authorize_url, oauth_session, register
+from .conftest import authorize_url, oauth_session
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ENGLISH_SENTENCE = re.compile(r"\b[A-Za-z]{2,}(?: [A-Za-z]{2,}){2,}\b")
@@ -35,18 +42,18 @@ def test_consent_pages_and_their_errors_are_chinese_in_chromium(app, live_server
         "consent-error-unknown-client.png": (url.replace(partner["client_id"], "no-such-client"), "授权请求无效"),
         "consent-error-bad-scope.png": (url.replace("licences%3Aread", "payments%3Apay"), "授权请求无效"),
     }
-    proxy = _RefusingProxy()
+    proxy = RefusingProxy()
     try:
         for name, (page, expected) in pages.items():
-            dumped = _run_chromium(binary, proxy, *CHINESE, "--dump-dom", page)
+            dumped = run_chromium(binary, proxy, *CHINESE, "--dump-dom", page)
             assert dumped.returncode == 0, dumped.stderr[-2000:]
             text = _visible_text(dumped.stdout)
             assert expected in text, (name, text[:300])
             assert CJK.search(text) and not ENGLISH_SENTENCE.search(text), (name, text)
             screenshot = tmp_path / name
-            shot = _run_chromium(binary, proxy, *CHINESE, f"--screenshot={screenshot}", page)
+            shot = run_chromium(binary, proxy, *CHINESE, f"--screenshot={screenshot}", page)
             assert shot.returncode == 0, shot.stderr[-2000:]
-            size, variety = _png_size_and_variety(screenshot.read_bytes())
+            size, variety = png_size_and_variety(screenshot.read_bytes())
             assert size == WINDOW and variety > 8, (name, size, variety)
             keep(screenshot, name)
     finally:

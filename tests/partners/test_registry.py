@@ -13,9 +13,8 @@ from tests.crypto_suite import FIELD_TOKEN_PREFIX
 from tests.support.audit import audit_rows
 from tests.support.citizens import LI, verified
 from tests.support.errors import assert_error
+from tests.support.partners import ADMIN, REDIRECT_URI, bearer, client_credentials, register
 from tests.support.staff import create_staff, sign_in_staff
-
-from .conftest import ADMIN, REDIRECT_URI, bearer, client_credentials, register
 
 
 def test_cli_create_prints_credentials_that_work(app, runner, live_server):

@@ -15,9 +15,7 @@ import pytest
 import requests
 
 from nanhaitong.partners.signatures import canonical_string, sign
-from tests.support.partners import independent_canonical, signed_headers
-
-from .conftest import bearer, client_credentials, register
+from tests.support.partners import bearer, client_credentials, independent_canonical, register, signed_headers
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "partners.md"
 VERIFY = "/open/v1/presentation-verifications"

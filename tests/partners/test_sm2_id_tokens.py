@@ -15,8 +15,9 @@ import pytest
 from asn1crypto import algos, keys
 
 from tests.support.citizens import LI, verified
+from tests.support.partners import register
 
-from .conftest import code_flow, register
+from .conftest import code_flow
 
 
 def b64url(text: str) -> bytes:

@@ -3,13 +3,8 @@ HTTP receiver, retries with backoff, recorded attempts, operator replay (API and
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import threading
-import time
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
@@ -17,38 +12,9 @@ import pytest
 from nanhaitong import db, events
 from nanhaitong.partners.models import WebhookDelivery
 from tests.support.citizens import LI, user_id, verified
+from tests.support.partners import ADMIN, Receiver, check_signature, register
 
-from .conftest import ADMIN, code_flow, register
-
-
-class Receiver:
-    """A partner's webhook endpoint: records each delivery; answers ``fail`` first with 500."""
-
-    def __init__(self):
-        self.received: list[dict] = []
-        self.fail = 0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's naming
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.received.append({"headers": dict(self.headers), "body": body})
-                status = 500 if receiver.fail > 0 else 204
-                receiver.fail -= 1
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/nht/webhooks"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+from .conftest import code_flow
 
 
 @pytest.fixture
@@ -56,15 +22,6 @@ def receiver():
     server = Receiver()
     yield server
     server.close()
-
-
-def check_signature(secret: str, delivery: dict) -> dict:
-    """Verify as a partner would (independently of our code): t=..,v1=HMAC(secret, t + "." + body)."""
-    parts = dict(item.split("=", 1) for item in delivery["headers"]["X-NHT-Webhook-Signature"].split(","))
-    expected = hmac.new(secret.encode(), parts["t"].encode() + b"." + delivery["body"], hashlib.sha256).hexdigest()
-    assert hmac.compare_digest(expected, parts["v1"])
-    assert abs(time.time() - int(parts["t"])) < 60
-    return json.loads(delivery["body"])
 
 
 def deliveries(operator, partner: dict) -> list[dict]:

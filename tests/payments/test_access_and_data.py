@@ -12,9 +12,7 @@ from tests.support.audit import audit_rows, details
 from tests.support.citizens import citizen_at, user_id
 from tests.support.errors import assert_error
 from tests.support.grants import act_under, create_grant
-from tests.support.payments import ACCOUNTS, CARD, GAS
-
-from .conftest import ORDERS, bind, create, created, pay
+from tests.support.payments import ACCOUNTS, CARD, GAS, ORDERS, bind, create, created, pay
 
 
 def test_only_the_owner_sees_and_acts(app, payer, sign_in):

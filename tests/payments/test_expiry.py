@@ -7,9 +7,7 @@ import time
 import pytest
 import requests
 
-from tests.support.payments import CARD
-
-from .conftest import ORDERS, bind, created, order, sandbox
+from tests.support.payments import CARD, ORDERS, bind, created, order, sandbox
 
 
 @pytest.fixture

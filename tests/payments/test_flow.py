@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from tests.support.errors import assert_error
-from tests.support.payments import CARD, GAS
+from tests.support.payments import CARD, GAS, ORDERS, bind, created, order, pay, wait_for
 
-from .conftest import ORDERS, bind, created, gas_payments, order, pay, topups, wait_for
+from .conftest import gas_payments, topups
 
 
 def test_bus_card_topup_over_wechat(app, payer):

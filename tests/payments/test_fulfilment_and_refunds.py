@@ -6,9 +6,9 @@ import pytest
 import requests
 
 from tests.support.audit import audit_rows, details
-from tests.support.payments import CARD, GAS
+from tests.support.payments import CARD, GAS, bind, created, fault, order, pay, sandbox, wait_for
 
-from .conftest import bind, created, fault, gas_payments, notifications, order, pay, sandbox, topups, wait_for
+from .conftest import gas_payments, notifications, topups
 
 
 def _messages(citizen) -> list[dict]:

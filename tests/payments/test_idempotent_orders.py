@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 from nanhaitong import db
 from nanhaitong.payments.models import PaymentOrder
 from tests.support.errors import assert_error
-
-from .conftest import ORDERS, bind, create, new_key
+from tests.support.payments import ORDERS, bind, create, new_key
 
 
 def _count_orders(app) -> int:

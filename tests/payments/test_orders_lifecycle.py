@@ -6,9 +6,7 @@ import requests
 
 from nanhaitong.payments import states
 from tests.support.errors import assert_error
-from tests.support.payments import CARD, GAS
-
-from .conftest import ORDERS, bind, created, pay, sandbox
+from tests.support.payments import CARD, GAS, ORDERS, bind, created, pay, sandbox
 
 
 def test_cancel_before_payment_closes_at_the_gateway(app, payer):

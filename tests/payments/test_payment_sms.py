@@ -8,9 +8,7 @@ from datetime import datetime, timedelta, timezone
 import requests
 
 from nanhaitong.sms_templates import render
-from tests.support.payments import CARD
-
-from .conftest import bind, created, pay, sandbox, wait_for
+from tests.support.payments import CARD, bind, created, pay, sandbox, wait_for
 
 
 def test_a_fulfilled_topup_is_texted_with_the_time_in_china(app, payer):

@@ -6,9 +6,7 @@ import requests
 
 from nanhaitong.timeutil import china_today
 from tests.support.audit import audit_rows, details
-from tests.support.payments import CARD
-
-from .conftest import bind, created, order, pay, sandbox
+from tests.support.payments import CARD, bind, created, order, pay, sandbox
 
 
 def _today() -> str:

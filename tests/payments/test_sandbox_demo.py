@@ -5,8 +5,7 @@ from __future__ import annotations
 import requests
 
 from integrations.lingnan_pass import luhn_check_digit, valid_card_number
-
-from .conftest import sandbox
+from tests.support.payments import sandbox
 
 
 def test_the_check_rule_is_luhn():

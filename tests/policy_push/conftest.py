@@ -9,23 +9,16 @@ registry could otherwise supply them.
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 
 from nanhaitong import db
-from nanhaitong.identity.models import Enterprise
 from nanhaitong.licences.models import Licence
-from tests.support.policies import policy_body
 from tests.support.settings import APP_SETTINGS
 from tests.support.staff import create_staff, sign_in_staff
 
-ADMIN = "/api/v1/admin/policies"
 PUBLIC = "/api/v1/policies"
 MESSAGES = "/api/v1/messages"
 EDITOR_PHONE = "13900139011"
-
-_usccs = itertools.count(1)
 
 
 @pytest.fixture
@@ -37,35 +30,6 @@ def app(make_app):
 def editor(app, client):
     create_staff(app, EDITOR_PHONE, "policy_editor")
     return sign_in_staff(app, client, EDITOR_PHONE)
-
-
-def create(editor, **kw) -> dict:
-    answer = editor.post(ADMIN, json=policy_body(**kw))
-    assert answer.status_code == 201, answer.get_json()
-    return answer.get_json()
-
-
-def publish(editor, policy_id: str) -> dict:
-    answer = editor.post(f"{ADMIN}/{policy_id}/publish")
-    assert answer.status_code == 200, answer.get_json()
-    return answer.get_json()
-
-
-def published(editor, **kw) -> dict:
-    return publish(editor, create(editor, **kw)["id"])
-
-
-def fake_uscc() -> str:
-    return f"9144060500{next(_usccs):08d}"
-
-
-def make_enterprises(app, rows: list[dict]) -> list[str]:
-    """Enterprises with the given attributes (industry_code, size, town, registered_on)."""
-    with app.app_context():
-        made = [Enterprise(uscc=fake_uscc(), name=f"测试企业{i}", **row) for i, row in enumerate(rows)]
-        db.session().add_all(made)
-        db.session().commit()
-        return [e.id for e in made]
 
 
 def give_licence(app, enterprise_id: str, type_code: str, *, status="valid", valid_until=None) -> None:

@@ -13,9 +13,9 @@ from nanhaitong.policy_push.models import PolicyFanOut
 from tests.support.citizens import CHEN, HUANG, verified
 from tests.support.enterprises import GUICHENG, SHISHAN, act_for, registered
 from tests.support.messages import end_outage, push_due, push_outage, pushes
-from tests.support.policies import policy_body
+from tests.support.policies import ADMIN, create, policy_body, publish, published
 
-from .conftest import ADMIN, MESSAGES, create, publish, published
+from .conftest import MESSAGES
 
 TOKEN = "fcm-policy-token-0123456789"
 

@@ -16,8 +16,9 @@ from nanhaitong.timeutil import china_today
 from tests.support.citizens import CHEN, HUANG, citizen_at, verified
 from tests.support.enterprises import GUICHENG, SHISHAN, act_for, registered
 from tests.support.errors import assert_error
+from tests.support.policies import create, make_enterprises, published
 
-from .conftest import create, give_licence, make_enterprises, published
+from .conftest import give_licence
 
 
 def years_ago(years: int, days: int = 0) -> str:

@@ -7,11 +7,11 @@ import pytest
 from tests.support.audit import audit_rows, details
 from tests.support.citizens import citizen_at
 from tests.support.errors import assert_error
-from tests.support.policies import policy_body
+from tests.support.policies import ADMIN, create, policy_body, publish
 from tests.support.settings import NO_SUCH_ID
 from tests.support.staff import create_staff, sign_in_staff
 
-from .conftest import ADMIN, PUBLIC, create, publish
+from .conftest import PUBLIC
 
 
 def test_a_draft_is_hidden_until_published_then_public(app, client, editor):

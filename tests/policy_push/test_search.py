@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from tests.support.errors import assert_error
-from tests.support.policies import policy_body
+from tests.support.policies import ADMIN, create, policy_body, publish, published
 
-from .conftest import ADMIN, PUBLIC, create, publish, published
+from .conftest import PUBLIC
 
 NEUTRAL = dict(summary="政策解读见正文。", eligibility="南海区企业。", amount_note=None, how_to_apply="线上办理。",
                issuer="佛山市南海区人民政府")

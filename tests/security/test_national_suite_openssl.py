@@ -42,7 +42,7 @@ def national(make_app):
 
 @pytest.fixture
 def citizen(national):
-    from tests.identity.conftest import sign_in_with
+    from tests.support.citizens import sign_in_with
 
     return sign_in_with(national, national.test_client())("13800138031")
 

@@ -10,16 +10,21 @@ conftest; tests/architecture/test_test_kit.py holds them to it.
 - enterprises: the demo enterprises (``GUICHENG`` ...), registering, members, acting for one;
 - grants: authorizations (grants) and acting under them, asking ``authorize`` directly;
 - audit: reading the audit trail;
-- staff: staff accounts from the CLI and staff sign-in;
+- staff: staff accounts from the CLI and staff sign-in, the console's phones per role;
 - verification: face-liveness tokens from the sandbox;
-- signing: validating signed PDFs with pyHanko;
-- gov_services: loading the catalogue, status callbacks as the provincial platform sends them;
+- signing: validating signed PDFs with pyHanko and pyhanko-cli, the ``openssl`` command line;
+- esign: the esign path and step-up code, envelopes signed by each party and their notices;
+- gov_services: settings, the catalogue, applications, sample forms, the sandbox advancing one,
+  status callbacks as the provincial platform sends them;
 - licences: the e-licence wallet (sync, reading it);
-- messages: messages as other domains send them, the sandbox push provider;
-- payments: the demo bus card and gas account;
-- policies: policy bodies, a policy made through the service;
+- messages: messages as other domains send them, the sandbox push provider, a citizen's inbox;
+- payments: the demo bus card and gas account, orders made and paid, sandbox faults, ``wait_for``;
+- policies: policy bodies, policies created and published, enterprises with chosen attributes;
 - documents: real PDFs to sign;
-- partners: requests signed as a partner would sign them;
-- browser: the headless Chromium flags and where the binary is;
+- partners: registering partners, client-credentials tokens, requests signed as a partner
+  would sign them, a webhook receiver checking signatures;
+- one_stop: matters as an operator writes them, moving an appointment to another day;
+- browser: headless Chromium (flags, binary, a refusing proxy, running it, the DOM and the
+  screenshot it produced, Chinese locale, kept screenshots);
 - service: the service-level layer, a rule tested without a server (``service_context``).
 """

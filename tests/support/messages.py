@@ -46,3 +46,9 @@ def push_due(app) -> str:
     result = app.test_cli_runner().invoke(args=["messages", "push-due"])
     assert result.exit_code == 0, result.output
     return result.output
+
+
+def inbox(citizen) -> list[dict]:
+    answer = citizen.get("/api/v1/messages")
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()["items"]

@@ -1,7 +1,13 @@
-"""Policies: a request body as an editor writes one, and a policy made through the service."""
+"""Policies: a request body as an editor writes one, policies created and published through
+the admin API, a policy made through the service, and enterprises with chosen attributes
+(written straight into identity's table: only the registry could otherwise supply them)."""
 
 from __future__ import annotations
 
+import itertools
+
+from nanhaitong import db
+from nanhaitong.identity.models import Enterprise
 from schemas.policy_push import PolicyWriteSchema
 
 
@@ -28,3 +34,38 @@ def make_policy(app, *, publish_it: bool = True, **kw) -> str:
         if publish_it:
             service.publish(editor, policy.id)
         return policy.id
+
+
+ADMIN = "/api/v1/admin/policies"
+
+
+_usccs = itertools.count(1)
+
+
+def create(editor, **kw) -> dict:
+    answer = editor.post(ADMIN, json=policy_body(**kw))
+    assert answer.status_code == 201, answer.get_json()
+    return answer.get_json()
+
+
+def publish(editor, policy_id: str) -> dict:
+    answer = editor.post(f"{ADMIN}/{policy_id}/publish")
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()
+
+
+def published(editor, **kw) -> dict:
+    return publish(editor, create(editor, **kw)["id"])
+
+
+def fake_uscc() -> str:
+    return f"9144060500{next(_usccs):08d}"
+
+
+def make_enterprises(app, rows: list[dict]) -> list[str]:
+    """Enterprises with the given attributes (industry_code, size, town, registered_on)."""
+    with app.app_context():
+        made = [Enterprise(uscc=fake_uscc(), name=f"测试企业{i}", **row) for i, row in enumerate(rows)]
+        db.session().add_all(made)
+        db.session().commit()
+        return [e.id for e in made]

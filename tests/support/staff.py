@@ -38,3 +38,7 @@ def sign_in_staff(app, client, phone: str = STAFF_PHONE, password: str = STAFF_P
     answer = password_sms(client, phone, password, read_code(app, phone))
     assert answer.status_code == 200, answer.get_json()
     return Citizen(client, app, phone, answer.get_json())
+
+
+STAFF_PHONES = {"operator": "13900139001", "policy_editor": "13900139002", "payments_ops": "13900139003",
+                "auditor": "13900139004", "payments_ops_2": "13900139005"}
