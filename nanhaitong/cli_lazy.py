@@ -15,7 +15,7 @@ import click
 # name: ("module:attribute", the group's help as `flask --help` shows it)
 COMMAND_GROUPS: dict[str, tuple[str, str]] = {
     "audit": ("nanhaitong.audit.cli:audit_cli", "Audit log tools."),
-    "crypto": ("nanhaitong.crypto_cli:crypto_cli", "The crypto suite: status and migration between suites."),
+    "crypto": ("nanhaitong.crypto_cli:crypto_cli", "The cryptographic suite (docs/crypto.md)."),
     "db": ("nanhaitong.migrations.runner:db_cli", "Database migrations (Alembic)."),
     "demo": ("nanhaitong.demo:demo_cli", "Demo data for the embedded (sandbox) mode."),
     "fields": ("nanhaitong.ops_cli:fields_cli", "Encrypted personal-data columns."),
