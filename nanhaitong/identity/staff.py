@@ -184,6 +184,7 @@ def reset_second_factor_by(principal: Principal, staff_id: str, phone: str) -> S
     return reset(staff_id, phone=phone, actor=principal.audit_name)[0]
 
 
+@db.unit_of_work("set_staff_role")
 def set_role(staff_id: str, role: str, *, actor: str = CLI_ACTOR) -> tuple[StaffAccount, int]:
     """Change an account's role; its sessions end (their tokens carry the old role).
 

@@ -30,8 +30,9 @@ def test_secure_cookie_in_production(make_app, database_url):
     from nanhaitong import create_app
 
     app = create_app({"ENV": "production", "ALLOW_INSECURE": True, "DATABASE_URL": database_url,
-                      "SANDBOX": True, "TESTING": True})
-    cookie = app.test_client().get("/console/login").headers["Set-Cookie"]
+                      "SANDBOX": True, "TESTING": True, "PUBLIC_URL": "https://console.nanhai.example"})
+    # Production answers only its public host (issue 21, finding 6).
+    cookie = app.test_client().get("/console/login", base_url="https://console.nanhai.example").headers["Set-Cookie"]
     assert "Secure" in cookie and "SameSite=Strict" in cookie and "HttpOnly" in cookie
 
 

@@ -150,6 +150,7 @@ def test_secrets_generate_writes_working_production_secrets(runner, tmp_path):
     env = {f"NHT_{k}": v for k, v in json.loads(path.read_text()).items()}
     settings = load({"DATA_DIR": str(tmp_path / "none")}, environ={
         **env, "NHT_ENV": "production", "NHT_SANDBOX": "0", "NHT_DATABASE_URL": "postgresql://h/db",
+        "NHT_PUBLIC_URL": "https://nanhaitong.example.cn",
         "NHT_WECHATPAY_MERCHANT_KEY": "x", "NHT_WECHATPAY_APIV3_KEY": "x", "NHT_ALIPAY_APP_PRIVATE_KEY": "x"})
     assert settings["GENERATED_SECRETS"] == []
 
