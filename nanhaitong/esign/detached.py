@@ -24,13 +24,14 @@ OBJECT = "detached_signature"
 
 
 def _resource(row: DetachedSignatureRequest) -> Resource:
-    return Resource(type="signing_request", owner_kind=row.owner_kind, owner_id=row.owner_id, id=row.id)
+    return Resource(type=OBJECT, owner_kind=row.owner_kind, owner_id=row.owner_id, id=row.id)
 
 
 def get(principal: Principal, request_id: str, *, record_use: bool = True) -> DetachedSignatureRequest:
     row = db.session().get(DetachedSignatureRequest, request_id)
     if row is None:
-        raise NotFound("No such detached signature.", code="detached_signature_not_found")
+        # The very answer authorize() gives for one the caller may not see: ids leak nothing.
+        raise NotFound("No such {resource}.".format(resource=OBJECT), code=f"{OBJECT}_not_found")
     authorize(principal, service._use_action(row.owner_kind), _resource(row), record_use=record_use)
     return row
 

@@ -719,12 +719,6 @@ MATRIX.update({
 # from authorize()'s resource type), one that exists nowhere detached_signature_not_found: the
 # difference tells a stranger the id exists.
 _DETACHED = "/api/v1/esign/detached-signatures/<ulid:request_id>"
-BUGS.update({
-    (method, rule, obj, caller): "a hidden detached signature's 404 differs from a missing one's (signing_request_not_found)"
-    for method, rule in (("GET", _DETACHED), ("POST", _DETACHED + "/code"), ("POST", _DETACHED + "/confirm"))
-    for obj, row in MATRIX[(method, rule)].items()
-    for caller, status in zip(CALLERS, row) if status == 404
-})
 
 # -- one-stop services (issue 27) -------------------------------------------------------------
 # Matters and bundles are public. Appointments, cases and ratings are their owner's
