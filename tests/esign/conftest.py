@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw
 
 from tests.support.citizens import CHEN, LI, Citizen, set_level, user_id, verified
 from tests.support.enterprises import GUICHENG, registered
-from tests.support.esign import ESIGN, esign_code
+from tests.support.esign import ESIGN
 from tests.support.settings import APP_SETTINGS
 
 
@@ -86,38 +86,11 @@ def last_sms(citizen: Citizen) -> str:
     return answer.json()["messages"][0]["text"]
 
 
-def issue(citizen: Citizen, kind: str = "personal", **extra) -> dict:
-    answer = citizen.post(f"{ESIGN}/certificates", json={"kind": kind, **extra})
-    assert answer.status_code == 201, answer.get_json()
-    return answer.get_json()
-
-
 def register_seal(citizen: Citizen, certificate_id: str, image: bytes | None = None) -> dict:
     answer = citizen.post(f"{ESIGN}/seals", data={"certificate_id": certificate_id, "name": "公章",
                                                   "image": (io.BytesIO(image or seal_png()), "seal.png")})
     assert answer.status_code == 201, answer.get_json()
     return answer.get_json()
-
-
-def request_signing(citizen: Citizen, certificate_id: str, document: bytes | None = None, **form):
-    data = {"certificate_id": certificate_id, **{k: str(v) for k, v in form.items()}}
-    if document is not None:
-        data["file"] = (io.BytesIO(document), "contract.pdf")
-    return citizen.post(f"{ESIGN}/signing-requests", data=data)
-
-
-def sign(citizen: Citizen, certificate_id: str, document: bytes | None = None, **form) -> tuple[dict, bytes]:
-    """Ask, confirm with the texted code, download: (the request, the signed PDF)."""
-    asked = request_signing(citizen, certificate_id, document, **form)
-    assert asked.status_code == 202, asked.get_json()
-    assert asked.get_json()["status"] == "pending_confirmation"
-    confirmed = citizen.post(f"{ESIGN}/signing-requests/{asked.get_json()['id']}/confirm",
-                             json={"code": esign_code(citizen)})
-    assert confirmed.status_code == 200, confirmed.get_json()
-    assert confirmed.get_json()["status"] == "signed"
-    document = citizen.get(f"{ESIGN}/signing-requests/{asked.get_json()['id']}/document")
-    assert document.status_code == 200 and document.mimetype == "application/pdf"
-    return confirmed.get_json(), document.data
 
 
 def verify(citizen: Citizen, document: bytes) -> dict:

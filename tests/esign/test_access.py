@@ -7,10 +7,10 @@ from tests.support.citizens import citizen_at
 from tests.support.documents import make_pdf
 from tests.support.enterprises import act_for
 from tests.support.errors import assert_error
-from tests.support.esign import esign_code
+from tests.support.esign import ESIGN, esign_code, issue, request_signing, sign
 from tests.support.grants import act_under, create_grant, revoke
 
-from .conftest import ESIGN, issue, register_seal, request_signing, sign
+from .conftest import register_seal
 
 
 def _member(chen, sign_in, role="handler", level=3):

@@ -16,10 +16,11 @@ from nanhaitong import db
 from nanhaitong.esign import archive, ca, pki
 from nanhaitong.esign.models import EsignAuthority, EsignCrl
 from tests.support.audit import audit_rows
+from tests.support.esign import ESIGN, issue, sign
 from tests.support.settings import APP_SETTINGS
 from tests.support.signing import validate_ades, write
 
-from .conftest import ESIGN, clean_pdf, issue, sign, verify
+from .conftest import clean_pdf, verify
 
 
 @pytest.fixture

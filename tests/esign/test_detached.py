@@ -10,11 +10,11 @@ import pytest
 
 from tests.support.audit import audit_rows
 from tests.support.errors import assert_error
-from tests.support.esign import esign_code
+from tests.support.esign import ESIGN, esign_code, issue
 from tests.support.messages import inbox
 from tests.support.signing import openssl
 
-from .conftest import ESIGN, issue, last_sms
+from .conftest import last_sms
 
 
 def ask(signer, certificate_id: str, digest: str, title: str = "借款合同.pdf"):

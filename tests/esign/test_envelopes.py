@@ -11,10 +11,10 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from tests.support.audit import audit_rows
 from tests.support.citizens import LI
 from tests.support.errors import assert_error
-from tests.support.esign import notices, sign_envelope
+from tests.support.esign import ESIGN, issue, notices, sign_envelope
 from tests.support.signing import validate_ades, validate_online, write
 
-from .conftest import ESIGN, clean_pdf, issue, register_seal, verify
+from .conftest import clean_pdf, register_seal, verify
 
 
 def create(creator, signers: list, routing: str = "sequential", **extra):

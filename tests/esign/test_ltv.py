@@ -13,9 +13,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests.support.citizens import LI
+from tests.support.esign import ESIGN, issue, sign
 from tests.support.signing import run, validate_ades, validate_online, write
 
-from .conftest import ESIGN, clean_pdf, issue, register_seal, sign, verify
+from .conftest import clean_pdf, register_seal, verify
 
 GUICHENG_NAME = "佛山市南海区桂城智造科技有限公司"
 # Debian packages poppler-utils (pdfsig, pdffonts, pdftotext) and libnss3-tools (certutil).

@@ -14,9 +14,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
+from tests.support.esign import ESIGN, issue
 from tests.support.signing import openssl
-
-from .conftest import ESIGN, issue
 
 
 def _pointers(cert: x509.Certificate) -> tuple[str, str]:

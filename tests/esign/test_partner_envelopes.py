@@ -12,11 +12,11 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from tests.support.audit import audit_rows
-from tests.support.esign import notices, sign_envelope
+from tests.support.esign import issue, notices, sign_envelope
 from tests.support.partners import OPERATOR_PHONE, Receiver, bearer, check_signature, client_credentials, register
 from tests.support.staff import create_staff, sign_in_staff
 
-from .conftest import clean_pdf, issue
+from .conftest import clean_pdf
 
 OPEN = "/open/v1/esign"
 

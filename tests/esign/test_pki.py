@@ -15,9 +15,10 @@ from tests.crypto_suite import FIELD_TOKEN_PREFIX
 from tests.support.audit import audit_rows
 from tests.support.citizens import LI
 from tests.support.errors import assert_error
+from tests.support.esign import ESIGN, issue
 from tests.support.signing import openssl
 
-from .conftest import ESIGN, ca_bundle, issue
+from .conftest import ca_bundle
 
 
 def test_the_ca_bundle_is_a_root_and_an_issuing_ca(client):

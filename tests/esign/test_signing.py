@@ -10,10 +10,10 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from tests.support.audit import audit_rows, details
 from tests.support.documents import make_pdf
 from tests.support.errors import assert_error
-from tests.support.esign import esign_code
+from tests.support.esign import ESIGN, esign_code, issue, request_signing, sign
 from tests.support.signing import pyhanko_statuses
 
-from .conftest import ESIGN, ca_bundle, issue, register_seal, request_signing, sign
+from .conftest import ca_bundle, register_seal
 
 
 def test_a_citizen_signs_a_pdf_that_pyhanko_accepts(li):

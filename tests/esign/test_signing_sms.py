@@ -8,8 +8,7 @@ import hashlib
 import requests
 
 from tests.support.documents import make_pdf
-
-from .conftest import issue, request_signing
+from tests.support.esign import issue, request_signing
 
 
 def test_the_signing_sms_names_the_document_and_its_digest(li):

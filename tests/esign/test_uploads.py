@@ -11,8 +11,7 @@ from pyhanko.pdf_utils.writer import copy_into_new_writer
 from tests.support.audit import audit_rows
 from tests.support.documents import make_pdf
 from tests.support.errors import assert_error
-
-from .conftest import ESIGN, issue, request_signing
+from tests.support.esign import ESIGN, issue, request_signing
 
 
 def encrypted_pdf() -> bytes:
@@ -108,7 +107,7 @@ def test_a_pdf_over_the_json_body_limit_is_signed(li):
     noise.save(out, format="PDF", quality=95)
     big = out.getvalue()
     assert len(big) > li.app.config["MAX_BODY_BYTES"]
-    from .conftest import sign
+    from tests.support.esign import sign
 
     cert = issue(li)
     _, signed = sign(li, cert["id"], big)
@@ -116,7 +115,9 @@ def test_a_pdf_over_the_json_body_limit_is_signed(li):
 
 
 def test_a_malformed_signature_is_a_422_not_a_500(li):
-    from .conftest import sign, verify
+    from tests.support.esign import sign
+
+    from .conftest import verify
 
     cert = issue(li)
     _, signed = sign(li, cert["id"], make_pdf())

@@ -14,9 +14,10 @@ from pyhanko.sign import signers
 
 from tests.support.documents import make_pdf
 from tests.support.errors import assert_error
+from tests.support.esign import ESIGN, issue, sign
 from tests.support.signing import pyhanko_statuses
 
-from .conftest import ESIGN, issue, sign, verify
+from .conftest import verify
 
 
 def test_an_intact_signature_reports_signer_trust_and_times(li):

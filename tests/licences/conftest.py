@@ -18,10 +18,9 @@ import requests
 
 from integrations.sandbox.licence_data import EXPIRING_CODE, REVOKED_CODE, TAMPERED_CODE  # noqa: F401
 from tests.support.citizens import Citizen, request_code
-from tests.support.licences import LICENCES, wallet
+from tests.support.licences import sandbox, sms_texts, wallet
 from tests.support.settings import APP_SETTINGS
 
-VERIFICATIONS = "/api/v1/licence-verifications"
 ACCESS_LOG = "/api/v1/me/access-log"
 
 
@@ -31,9 +30,6 @@ def app(make_app):
 
 
 # -- the sandbox ----------------------------------------------------------------------
-
-def sandbox(app) -> str:
-    return app.config["SANDBOX_URL"]
 
 
 def library_change(app, code: str, **change) -> dict:
@@ -46,13 +42,6 @@ def library_change(app, code: str, **change) -> dict:
 def library_drop(app, code: str) -> None:
     answer = requests.delete(f"{sandbox(app)}/_control/licences/{code}", timeout=5)
     assert answer.status_code == 204, answer.text
-
-
-def sms_texts(app, phone: str) -> list[str]:
-    """Every SMS the sandbox gateway delivered to ``phone``, newest first."""
-    answer = requests.get(f"{sandbox(app)}/sms/messages", params={"phone": phone}, timeout=5)
-    answer.raise_for_status()
-    return [message["text"] for message in answer.json()["messages"]]
 
 
 def step_up_code(citizen: Citizen) -> str:
@@ -76,18 +65,6 @@ def access_log(citizen: Citizen) -> list[dict]:
 
 
 # -- presentations ----------------------------------------------------------------------
-
-def present(citizen: Citizen, licence_id: str, fields, ttl_seconds: int = 120) -> dict:
-    answer = citizen.post(f"{LICENCES}/{licence_id}/presentations",
-                          json={"fields": list(fields), "ttl_seconds": ttl_seconds})
-    assert answer.status_code == 201, answer.get_json()
-    return answer.get_json()
-
-
-def verify(citizen: Citizen, token: str) -> dict:
-    answer = citizen.post(VERIFICATIONS, json={"token": token})
-    assert answer.status_code == 200, (answer.status_code, answer.get_json())
-    return answer.get_json()
 
 
 # -- tokens ------------------------------------------------------------------------------

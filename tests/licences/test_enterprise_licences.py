@@ -11,9 +11,9 @@ from tests.support.audit import audit_rows
 from tests.support.citizens import CHEN, HUANG, LI, LIANG, Citizen, user_id, verified
 from tests.support.enterprises import GUICHENG, SHISHAN, act_for, registered
 from tests.support.errors import assert_error
-from tests.support.licences import LICENCES, sync, wallet
+from tests.support.licences import LICENCES, present, sync, verify, wallet
 
-from .conftest import access_log, by_type, present, step_up_code, verify
+from .conftest import access_log, by_type, step_up_code
 
 
 @dataclass

@@ -11,9 +11,9 @@ from nanhaitong.timeutil import china_today
 from tests.support.audit import audit_rows
 from tests.support.citizens import CHEN, HUANG, user_id, verified
 from tests.support.enterprises import SHISHAN, act_for, registered
-from tests.support.licences import by_code, sync
+from tests.support.licences import by_code, sms_texts, sync
 
-from .conftest import EXPIRING_CODE, library_change, sms_texts
+from .conftest import EXPIRING_CODE, library_change
 
 
 def notify(app) -> str:

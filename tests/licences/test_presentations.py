@@ -20,9 +20,9 @@ from tests.crypto_suite import international_only
 from tests.support.citizens import CHEN, HUANG, LI, OU, verified
 from tests.support.errors import assert_error
 from tests.support.grants import act_under, create_grant
-from tests.support.licences import LICENCES, sync
+from tests.support.licences import LICENCES, present, sync, verify
 
-from .conftest import by_type, library_change, present, verify, with_payload
+from .conftest import by_type, library_change, with_payload
 
 
 @pytest.fixture

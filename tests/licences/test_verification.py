@@ -18,18 +18,15 @@ from nanhaitong.identity import tokens
 from nanhaitong.timeutil import china_today
 from tests.support.citizens import CHEN, HUANG, user_id, verified
 from tests.support.errors import assert_error
-from tests.support.licences import sync
+from tests.support.licences import VERIFICATIONS, present, sync, verify
 
 from .conftest import (
-    VERIFICATIONS,
     access_log,
     b64url_json,
     by_type,
     library_change,
     library_drop,
-    present,
     unb64url_json,
-    verify,
     with_header,
     with_payload,
 )

@@ -25,9 +25,7 @@ import pytest
 
 from tests.support.browser import CHROMIUM_FLAGS, chromium
 from tests.support.citizens import LI, read_code, verified
-from tests.support.partners import REDIRECT_URI, register
-
-from .conftest import authorize_url, oauth_session
+from tests.support.partners import REDIRECT_URI, authorize_url, oauth_session, register
 
 PHONE_VIEWPORT = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
 # The docs test's flags, minus those that only suit one-shot --dump-dom runs.

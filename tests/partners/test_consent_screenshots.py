@@ -18,9 +18,7 @@ from tests.support.browser import (
     png_size_and_variety,
     run_chromium,
 )
-from tests.support.partners import register
-
-from .conftest import authorize_url, oauth_session
+from tests.support.partners import authorize_url, oauth_session, register
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ENGLISH_SENTENCE = re.compile(r"\b[A-Za-z]{2,}(?: [A-Za-z]{2,}){2,}\b")

@@ -10,9 +10,7 @@ import requests
 
 from nanhaitong.sms_templates import render
 from tests.support.citizens import LI, verified
-from tests.support.partners import register
-
-from .conftest import Browser, authorize_url, code_flow, oauth_session, parse_page
+from tests.support.partners import Browser, authorize_url, code_flow, oauth_session, parse_page, register
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ENGLISH_SENTENCE = re.compile(r"\b[A-Za-z]{2,}(?: [A-Za-z]{2,}){2,}\b")

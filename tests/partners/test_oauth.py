@@ -20,9 +20,17 @@ from jwt import PyJWKClient
 
 from tests.support.citizens import LI, OU, verified
 from tests.support.errors import assert_error, assert_error_http
-from tests.support.partners import ADMIN, REDIRECT_URI, bearer, client_credentials, register
-
-from .conftest import Browser, authorize_url, code_flow, oauth_session
+from tests.support.partners import (
+    ADMIN,
+    REDIRECT_URI,
+    Browser,
+    authorize_url,
+    bearer,
+    client_credentials,
+    code_flow,
+    oauth_session,
+    register,
+)
 
 
 def get(live_server, path, headers=None, **kw):

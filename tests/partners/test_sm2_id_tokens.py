@@ -15,9 +15,7 @@ import pytest
 from asn1crypto import algos, keys
 
 from tests.support.citizens import LI, verified
-from tests.support.partners import register
-
-from .conftest import code_flow
+from tests.support.partners import code_flow, register
 
 
 def b64url(text: str) -> bytes:

@@ -12,9 +12,7 @@ import pytest
 from nanhaitong import db, events
 from nanhaitong.partners.models import WebhookDelivery
 from tests.support.citizens import LI, user_id, verified
-from tests.support.partners import ADMIN, Receiver, check_signature, register
-
-from .conftest import code_flow
+from tests.support.partners import ADMIN, Receiver, check_signature, code_flow, register
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import requests
 
 from integrations.sandbox.demo_data import BUS_CARDS
 from tests.support.citizens import Citizen, citizen_at
-from tests.support.payments import order, sandbox
+from tests.support.payments import sandbox
 from tests.support.settings import APP_SETTINGS
 
 LOST_CARD = BUS_CARDS[3].card_no
@@ -59,7 +59,3 @@ def topups(app, out_trade_no: str | None = None) -> list[dict]:
 def gas_payments(app, out_trade_no: str | None = None) -> list[dict]:
     params = {"order_no": out_trade_no} if out_trade_no else None
     return requests.get(f"{sandbox(app)}/gas/_control/payments", params=params, timeout=10).json()["payments"]
-
-
-def status_of(citizen: Citizen, order_id: str) -> str:
-    return order(citizen, order_id)["status"]

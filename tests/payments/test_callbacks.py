@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from nanhaitong import db
 from nanhaitong.payments.models import PaymentEvent
 from tests.support.audit import audit_rows, details
-from tests.support.payments import CARD, bind, created, order, pay
+from tests.support.payments import CARD, bind, created, order, pay, status_of
 
-from .conftest import build_notification, send, status_of, topups
+from .conftest import build_notification, send, topups
 
 
 def _events(app) -> int:

@@ -14,9 +14,9 @@ from alipay import AliPay
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from wechatpayv3 import utils as wxutils
 
-from tests.support.payments import CARD, bind, created, pay, sandbox
+from tests.support.payments import CARD, bind, created, pay, sandbox, status_of
 
-from .conftest import callback_url, status_of, topups
+from .conftest import callback_url, topups
 
 
 def _platform_key(app, channel: str) -> dict:

@@ -9,12 +9,10 @@ import pytest
 from nanhaitong import db
 from nanhaitong.authorizations.decide import Resource, record_access
 from nanhaitong.kernel import Principal
-from tests.licences.conftest import present, verify
-from tests.partners.conftest import code_flow, register
-from tests.partners.test_webhooks import Receiver
 from tests.support.citizens import CHEN, HUANG, LI, OU, user_id, verified
 from tests.support.grants import act_under, create_grant
-from tests.support.licences import sync, wallet
+from tests.support.licences import present, sync, verify, wallet
+from tests.support.partners import Receiver, code_flow, register
 
 SHARING = "/api/v1/me/data-sharing"
 

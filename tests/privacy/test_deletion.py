@@ -14,19 +14,16 @@ from nanhaitong.partners.models import WebhookDelivery
 from nanhaitong.privacy.jobs import run_due_deletions
 from nanhaitong.privacy.models import DeletionRequest
 from nanhaitong.timeutil import utcnow
-from tests.esign.conftest import issue, request_signing, sign
-from tests.gov_services.conftest import SAMPLES, advance, apply, load_catalogue
-from tests.licences.conftest import present, sms_texts, verify
-from tests.partners.conftest import Browser, authorize_url, code_flow, oauth_session, register
-from tests.partners.test_webhooks import Receiver, check_signature
-from tests.payments.conftest import bind, created, pay, status_of, wait_for
 from tests.support.citizens import CHEN, HUANG, OU, user_id, verified
 from tests.support.documents import make_pdf
 from tests.support.enterprises import GUICHENG, add_member, registered
 from tests.support.errors import assert_error
+from tests.support.esign import issue, request_signing, sign
+from tests.support.gov_services import SAMPLES, advance, apply, load_catalogue
 from tests.support.grants import create_grant
-from tests.support.licences import sync, wallet
-from tests.support.payments import CARD
+from tests.support.licences import present, sms_texts, sync, verify, wallet
+from tests.support.partners import Browser, Receiver, authorize_url, check_signature, code_flow, oauth_session, register
+from tests.support.payments import CARD, bind, created, pay, status_of, wait_for
 from tests.support.settings import APP_SETTINGS
 
 from .scan import find_person

@@ -17,13 +17,13 @@ from nanhaitong import db
 from nanhaitong.privacy.jobs import expire_exports
 from nanhaitong.privacy.models import DataExport
 from nanhaitong.timeutil import utcnow
-from tests.esign.conftest import issue, sign
-from tests.payments.conftest import bind
 from tests.support.citizens import CHEN, LI, OU, read_code, request_code, user_id, verified
 from tests.support.documents import make_pdf
 from tests.support.errors import assert_error
+from tests.support.esign import issue, sign
 from tests.support.grants import act_under, create_grant
 from tests.support.licences import sync, wallet
+from tests.support.payments import bind
 
 EXPORTS = "/api/v1/me/data-exports"
 

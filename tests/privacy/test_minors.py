@@ -13,12 +13,12 @@ from nanhaitong.identity.verification import id_number_index
 from nanhaitong.privacy.minors import age
 from nanhaitong.timeutil import china_today
 from schemas.identity_numbers import resident_id_check_char
-from tests.esign.conftest import issue, request_signing
-from tests.payments.conftest import bind
 from tests.support.citizens import CHEN, fresh_phone, user_id, verified
 from tests.support.documents import make_pdf
 from tests.support.errors import assert_error
+from tests.support.esign import issue, request_signing
 from tests.support.grants import create_grant, revoke
+from tests.support.payments import bind
 
 FACE = "/api/v1/me/face-verification"
 

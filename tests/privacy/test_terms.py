@@ -77,7 +77,7 @@ def test_a_new_version_forces_428_until_agreed(app, client, operator, client_kin
 
 
 def test_a_refused_sign_up_keeps_the_code_and_creates_nothing(app, client, operator):
-    from tests.identity.conftest import read_code
+    from tests.support.citizens import read_code
 
     publish(operator, "terms")
     phone = "13700000904"

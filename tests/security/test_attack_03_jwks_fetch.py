@@ -12,8 +12,8 @@ import pytest
 import requests
 from joserfc import jwt as jose_jwt
 
-from tests.partners.conftest import register
 from tests.security.partner_servers import RawServer, jwks_answer, new_key, public_jwk
+from tests.support.partners import register
 
 CHUNK = b" " * 65536
 

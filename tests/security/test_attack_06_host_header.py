@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import ECKey
 
-from tests.partners.conftest import register
+from tests.support.partners import register
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 

@@ -14,7 +14,7 @@ import pytest
 import requests
 from joserfc import jwt as jose_jwt
 
-from tests.partners.conftest import ADMIN, register
+from tests.support.partners import ADMIN, register
 from tests.support.staff import create_staff, sign_in_staff
 
 OPERATOR_PHONE = "13900139009"

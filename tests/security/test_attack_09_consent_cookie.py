@@ -9,7 +9,7 @@ import zlib
 
 import pytest
 
-from tests.partners.conftest import Browser, authorize_url, oauth_session, parse_page, pkce_pair, register
+from tests.support.partners import Browser, authorize_url, oauth_session, parse_page, pkce_pair, register
 
 PHONE = "13800138001"
 

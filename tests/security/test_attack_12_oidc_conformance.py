@@ -11,16 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from tests.partners.conftest import (
-    REDIRECT_URI,
-    Browser,
-    authorize_url,
-    bearer,
-    code_flow,
-    oauth_session,
-    register,
-)
 from tests.support.citizens import LI, verified
+from tests.support.partners import REDIRECT_URI, Browser, authorize_url, bearer, code_flow, oauth_session, register
 
 SCOPES = ["openid", "offline_access", "profile:read", "licences:read", "gov_services:query", "licences:verify"]
 

@@ -88,3 +88,7 @@ def stuck_in_refunding(app, payer, amount_fen: int) -> dict:
     assert order(payer, new["id"])["status"] == "refunding"
     assert requests.delete(f"{sandbox(app)}/_control/faults", timeout=10).status_code in (200, 204)
     return new
+
+
+def status_of(citizen: Citizen, order_id: str) -> str:
+    return order(citizen, order_id)["status"]
