@@ -24,7 +24,7 @@ import logging
 import redis
 from flask import Flask, g, jsonify
 from sqlalchemy.exc import DBAPIError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 log = logging.getLogger("nanhaitong.errors")
 
@@ -234,6 +234,8 @@ def handle_http_exception(error: HTTPException):
             details = {"fields": fields}
     elif isinstance(data.get("message"), str):
         message = data["message"]
+    elif isinstance(error, SecurityError):  # a Host outside the trusted hosts (production)
+        message = N_("This host is not trusted.")
     if status == 429:
         retry_after = headers.get("Retry-After") or "60"
         headers["Retry-After"] = retry_after

@@ -63,7 +63,8 @@ def test_discovery_ignores_the_host_header(app, live_server):
 def test_production_refuses_unknown_hosts(make_app, live_server):
     make_app(ENV="production", ALLOW_INSECURE=True, PUBLIC_URL=live_server.url)
     for path in ("/.well-known/openid-configuration", "/api/v1/me"):
-        answer = requests.get(f"{live_server.url}{path}", timeout=10, headers={"Host": "attacker.example"})
+        answer = requests.get(f"{live_server.url}{path}", timeout=10,
+                              headers={"Host": "attacker.example", "Accept-Language": "en"})
         assert answer.status_code == 400, (path, answer.status_code, answer.text[:200])
         assert answer.json()["code"] == "bad_request" and "not trusted" in answer.json()["message"], answer.text
     assert requests.get(f"{live_server.url}/.well-known/openid-configuration", timeout=10).status_code == 200
