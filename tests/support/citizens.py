@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import time
 
 import jwt
 import requests
@@ -21,10 +22,17 @@ STRANGER_PHONE = "13900139000"  # signs in, never verifies
 
 
 def read_code(app, phone: str) -> str:
-    """The newest code the sandbox SMS gateway delivered to ``phone`` (over HTTP)."""
-    answer = requests.get(f"{app.config['SANDBOX_URL']}/sms/messages", params={"phone": phone}, timeout=5)
-    answer.raise_for_status()
-    messages = answer.json()["messages"]
+    """The newest code the sandbox SMS gateway delivered to ``phone`` (over HTTP). A staff
+    code is texted once the answer has been sent, so a browser may ask before it arrives:
+    the first one is waited for, a few seconds at most."""
+    deadline = time.monotonic() + 5
+    while True:
+        answer = requests.get(f"{app.config['SANDBOX_URL']}/sms/messages", params={"phone": phone}, timeout=5)
+        answer.raise_for_status()
+        messages = answer.json()["messages"]
+        if messages or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert messages, f"no SMS for {phone}"
     return re.search(r"\d{6}", messages[0]["text"]).group(0)
 
