@@ -23,7 +23,7 @@ import logging
 
 import redis
 from flask import Flask, g, jsonify
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 log = logging.getLogger("nanhaitong.errors")
@@ -257,6 +257,11 @@ def handle_database_error(error: DBAPIError):
     if error.connection_invalidated:
         log.warning("database connection lost; the pool reconnects")
         return handle_app_error(DatabaseUnavailable())
+    if isinstance(error, DataError):
+        # A value the database cannot hold (an integer past its column's range) that a schema
+        # let through: the caller's mistake, answered as one; the log names the gap to close.
+        log.warning("database refused a value: %s", type(error.orig).__name__)
+        return handle_app_error(BadRequest("A value in the request is out of range.", code="value_out_of_range"))
     return handle_unexpected(error)
 
 

@@ -14,7 +14,7 @@ DOCUMENT_KINDS = ("terms", "privacy_policy")
 class LegalDocumentSchema(ma.Schema):
     id = ma.fields.String(required=True)
     kind = ma.fields.String(required=True, metadata={"description": "terms | privacy_policy"})
-    version = ma.fields.Integer(required=True)
+    version = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
     title = ma.fields.String(required=True)
     body = ma.fields.String(required=True, metadata={"description": "The full text (Chinese)"})
     summary_of_changes = ma.fields.String(allow_none=True)
@@ -36,7 +36,8 @@ class LegalDocumentPublishSchema(StrictSchema):
 
 
 class DocumentVersionArgsSchema(ma.Schema):
-    version = ma.fields.Integer(validate=validate.Range(min=1), metadata={"description": "default: the current one"})
+    version = ma.fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
+                                metadata={"description": "default: the current one"})
 
 
 class AgreeSchema(StrictSchema):
@@ -46,14 +47,14 @@ class AgreeSchema(StrictSchema):
 
 class PendingDocumentSchema(ma.Schema):
     kind = ma.fields.String(required=True)
-    version = ma.fields.Integer(required=True)
+    version = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
     title = ma.fields.String(required=True)
 
 
 class AgreementSchema(ma.Schema):
     id = ma.fields.String(required=True)
     kind = ma.fields.String(required=True)
-    version = ma.fields.Integer(required=True)
+    version = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
     context = ma.fields.String(required=True, metadata={"description": "sign_up | update"})
     channel = ma.fields.String(required=True, metadata={"description": "app | miniprogram"})
     client = ma.fields.String(allow_none=True, metadata={"description": "The client (User-Agent) that agreed"})

@@ -134,6 +134,9 @@ def cluster(tmp_path_factory):
         wait_until_up(f"{sandbox}/demo", sandbox_process)
         subprocess.run([BIN / "flask", "--app", "wsgi", "payments", "sandbox-register"], cwd=ROOT, env=env,
                        check=True, capture_output=True)
+        # A sandbox of its own knows no SMS template until they are registered, as with a real gateway.
+        subprocess.run([BIN / "flask", "--app", "wsgi", "sms", "register-templates"], cwd=ROOT, env=env,
+                       check=True, capture_output=True)
         for url, process in zip(instances, gunicorns):
             wait_until_up(f"{url}/health/ready", process)
         yield Cluster(instances, sandbox, database_url, redis_url, env)
