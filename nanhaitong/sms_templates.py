@@ -126,7 +126,8 @@ def register_templates_command():
     cfg = current_app.config
     base = cfg.get("SMS_BASE_URL") or cfg["SANDBOX_URL"]
     for name in TEMPLATES:
-        answer = requests.post(f"{base.rstrip('/')}/sms/v1/templates", json={"name": name, "text": registered_text(name)},
-                               headers={"X-Api-Key": cfg["SMS_API_KEY"]}, timeout=10)
+        answer = requests.post(f"{base.rstrip('/')}/sms/v1/templates", timeout=10,
+                               json={"name": name, "text": registered_text(name)},
+                               headers={"X-Api-Key": cfg["SMS_API_KEY"]})
         answer.raise_for_status()
         click.echo(f"registered {name}")

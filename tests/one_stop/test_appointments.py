@@ -102,8 +102,8 @@ def test_fifty_people_racing_for_the_last_place_one_gets_it(app, client, operato
 
     def race(person):
         start.wait()
-        answer = requests.post(f"{live_server.url}{PUBLIC}/appointments", json=body, headers=person.headers,
-                               timeout=120)
+        answer = requests.post(f"{live_server.url}{PUBLIC}/appointments", timeout=120, json=body,
+                               headers=person.headers)
         return answer.status_code, answer.json()
 
     with ThreadPoolExecutor(50) as pool:

@@ -62,8 +62,8 @@ def test_offline_access_gives_rotating_refresh_tokens_revoked_with_the_consent(a
     assert refreshed.status_code == 200, refreshed.text
     second = refreshed.json()["refresh_token"]
     assert second != first
-    assert requests.get(f"{live_server.url}/open/v1/userinfo", headers=bearer(refreshed.json()),
-                        timeout=10).status_code == 200
+    assert requests.get(f"{live_server.url}/open/v1/userinfo", timeout=10,
+                        headers=bearer(refreshed.json())).status_code == 200
     # A spent refresh token presented again revokes its whole family, the newest one too.
     assert _refresh(live_server, partner, first).json()["error"] == "invalid_grant"
     assert _refresh(live_server, partner, second).json()["error"] == "invalid_grant"

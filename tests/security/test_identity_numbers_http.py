@@ -20,8 +20,8 @@ def app(relaxed_app):
 
 def _post(live_server, citizen, path, body):
     # In English: the test reads the reason's words (Chinese is the default).
-    return requests.post(f"{live_server.url}{path}", json=body, headers={**citizen.headers, "Accept-Language": "en"},
-                         timeout=10)
+    return requests.post(f"{live_server.url}{path}", timeout=10, json=body,
+                         headers={**citizen.headers, "Accept-Language": "en"})
 
 
 def _field_message(answer, field):
