@@ -5,10 +5,10 @@ unit of work."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 
 from .. import db
-from .models import Appointment, BookingBlock, Case, CaseEvent, Evaluation, FollowUp
+from .models import Appointment, BookingBlock, Case, CaseEvent, Evaluation, FollowUp, Slot
 
 CITIZEN = "citizen"
 OPEN = ("submitted", "accepted")
@@ -46,8 +46,6 @@ def erase(user_id: str) -> dict:
     """Delete the person's own cases (forms, history, parts), their evaluations and
     follow-ups, appointments (a booked place is given back) and booking blocks. An
     enterprise's cases and appointments stay: they are the enterprise's."""
-    from .appointments import _give_back
-
     session = db.session()
     case_ids = list(session.execute(select(Case.id).where(_owned(Case, user_id))).scalars())
     evaluations = deleted_cases = 0
@@ -59,8 +57,9 @@ def erase(user_id: str) -> dict:
         session.execute(delete(Case).where(Case.id.in_(case_ids), Case.parent_id.is_not(None)))
         deleted_cases = session.execute(delete(Case).where(Case.id.in_(case_ids))).rowcount
     for slot_id in session.execute(select(Appointment.slot_id).where(
-            _owned(Appointment, user_id), Appointment.status == "booked")).scalars():
-        _give_back(slot_id)
+            _owned(Appointment, user_id), Appointment.status == "booked")).scalars().all():
+        session.execute(update(Slot).where(Slot.id == slot_id, Slot.booked > 0).values(booked=Slot.booked - 1)
+                        .execution_options(synchronize_session=False))
     appointments = session.execute(delete(Appointment).where(_owned(Appointment, user_id))).rowcount
     session.execute(delete(BookingBlock).where(_owned(BookingBlock, user_id)))
     return {"cases_deleted": deleted_cases, "evaluations_deleted": evaluations, "appointments_deleted": appointments}

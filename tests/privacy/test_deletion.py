@@ -154,6 +154,11 @@ def test_after_deletion_nothing_of_the_person_remains_but_what_the_law_keeps(app
         assert operator.post(f"{ONE_STOP_ADMIN}/cases/{case['id']}/status", json={"status": status}).status_code == 200
     rated = chen.post(f"{ONE_STOP}/cases/{case['id']}/evaluation", json={"level": 1, "text": f"请回电{CHEN.phone}"})
     assert rated.status_code == 201 and rated.get_json()["followup"], rated.get_json()
+    slots = {"centre": "guicheng", "matter_id": case["matter_id"], "days": 3}
+    slot = next(s for s in client.get(f"{ONE_STOP}/slots", query_string=slots).get_json()["items"] if s["available"])
+    booked = chen.post(f"{ONE_STOP}/appointments", json={"centre": "guicheng", "matter_id": case["matter_id"],
+                                                         "day": slot["day"], "start": slot["start"]})
+    assert booked.status_code == 201, booked.get_json()
     assert chen.post("/api/v1/me/devices", json={"platform": "android", "token": "push-token-of-chen-0001"}
                      ).status_code == 201
     assert chen.put("/api/v1/me/consents/marketing").status_code == 200
@@ -201,6 +206,11 @@ def test_after_deletion_nothing_of_the_person_remains_but_what_the_law_keeps(app
         assert event.object_id == chen_id and event.actor == "system:account-deletion"
     assert signed["status"] == "signed"
 
+    # The place booked at the centre is free again.
+    [again] = [s for s in client.get(f"{ONE_STOP}/slots", query_string=slots).get_json()["items"]
+               if (s["day"], s["start"]) == (slot["day"], slot["start"])]
+    assert again["available"] == slot["available"]
+
     # Old tokens are dead; the same phone signs up as a new, empty account.
     assert_error(chen.get("/api/v1/me"), 401)
     fresh = sign_in(CHEN.phone)
@@ -208,3 +218,6 @@ def test_after_deletion_nothing_of_the_person_remains_but_what_the_law_keeps(app
     assert me["id"] != chen_id and me["assurance_level"] == 1 and me["enterprises"] == []
     assert wallet(fresh) == [] and fresh.get("/api/v1/me/data-sharing").get_json()["disclosures"] == []
     assert fresh.get("/api/v1/messages").get_json()["items"] == []
+    reverified = verified(sign_in, CHEN)  # the same person, verified again: still nothing of before
+    assert reverified.get(f"{ONE_STOP}/cases").get_json()["items"] == []
+    assert reverified.get(f"{ONE_STOP}/appointments").get_json()["items"] == []
