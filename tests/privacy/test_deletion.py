@@ -4,6 +4,7 @@ requires under an unlinkable id; the phone is free for a new, empty account."""
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -27,6 +28,7 @@ from tests.support.partners import Browser, Receiver, authorize_url, check_signa
 from tests.support.one_stop import matter_body
 from tests.support.payments import CARD, bind, created, pay, status_of, stuck_in_refunding, wait_for
 from tests.support.settings import APP_SETTINGS
+from tests.support.signing import pyhanko, write
 
 from .scan import find_person
 
@@ -132,7 +134,7 @@ def _at(value: str):
 
 
 def test_after_deletion_nothing_of_the_person_remains_but_what_the_law_keeps(app, client, live_server, operator,
-                                                                             sign_in, receiver, runner):
+                                                                             sign_in, receiver, runner, tmp_path):
     chen = verified(sign_in, CHEN)
     chen_id = user_id(chen)
     sync(chen)
@@ -147,7 +149,7 @@ def test_after_deletion_nothing_of_the_person_remains_but_what_the_law_keeps(app
     order = created(chen, bind(chen, number=CARD)["id"])
     pay(app, "wechat", order["out_trade_no"])
     wait_for(lambda: status_of(chen, order["id"]) == "fulfilled")
-    signed, _pdf = sign(chen, issue(chen)["id"], make_pdf())
+    signed, signed_pdf = sign(chen, issue(chen)["id"], make_pdf())
     # A form at the district's centre holding all three (encrypted by one-stop itself), handled and rated.
     case = one_stop_case(operator, chen, {"申请人": CHEN.name, "身份证号": CHEN.id_number, "联系电话": CHEN.phone})
     for status in ("accepted", "completed"):
@@ -205,6 +207,17 @@ def test_after_deletion_nothing_of_the_person_remains_but_what_the_law_keeps(app
                                        ).scalars().all()
         assert event.object_id == chen_id and event.actor == "system:account-deletion"
     assert signed["status"] == "signed"
+    with app.app_context():
+        from nanhaitong.esign.models import SigningRequest
+
+        kept = db.session().get(SigningRequest, signed["id"])
+        assert kept.status == "signed" and base64.b64decode(kept.signed_document) == signed_pdf
+    # The signature made before the deletion still validates (pyhanko-cli, long-term), though
+    # its certificate was revoked with the account.
+    write(tmp_path, verified(sign_in, HUANG), signed_pdf)
+    ades = pyhanko("adesverify", "--no-strict-syntax", "--trust-replace", "--trust", "root.pem", "--pretty-print",
+                   "signed.pdf", tmp_path=tmp_path)  # the test PDF's own xref is not strict; the signature is
+    assert ades.returncode == 0, ades.stdout + ades.stderr
 
     # The place booked at the centre is free again.
     [again] = [s for s in client.get(f"{ONE_STOP}/slots", query_string=slots).get_json()["items"]
