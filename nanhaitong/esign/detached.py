@@ -37,7 +37,7 @@ def get(principal: Principal, request_id: str, *, record_use: bool = True) -> De
 
 
 def request(principal: Principal, certificate_id: str, sha256_hex: str, title: str) -> DetachedSignatureRequest:
-    cert = service.get_certificate(principal, certificate_id, record_use=False)
+    cert = service.get_certificate(principal, certificate_id, record_use=False, sensitive=True)
     service._usable(cert)
     if principal.kind != "citizen":
         raise Forbidden("Only a citizen signs.", code="not_authorized")

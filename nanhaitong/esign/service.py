@@ -76,12 +76,12 @@ def _owner(principal: Principal, enterprise_id: str | None) -> tuple[str, str]:
 
 
 def get_certificate(principal: Principal, certificate_id: str, *, manage: bool = False,
-                    record_use: bool = True) -> SigningCertificate:
+                    record_use: bool = True, sensitive: bool = False) -> SigningCertificate:
     cert = db.session().get(SigningCertificate, certificate_id)
     if cert is None:
         raise NotFound("No such esign_certificate.", code="esign_certificate_not_found")
     action = _manage_action(cert.owner_kind) if manage else _use_action(cert.owner_kind)
-    authorize(principal, action, _cert_resource(cert), record_use=record_use)
+    authorize(principal, action, _cert_resource(cert), record_use=record_use, sensitive=sensitive)
     return cert
 
 
@@ -112,7 +112,8 @@ def issue_certificate(principal: Principal, kind: str, enterprise_id: str | None
             raise ValidationFailed({"enterprise_id": ["Name the enterprise (or act for it) to get its seal "
                                                       "certificate."]})
     resource = Resource(type="esign_certificate", owner_kind=owner_kind, owner_id=owner_id)
-    authorize(principal, _manage_action(owner_kind), resource)
+    # Sensitive: a signing key made in the person's name, their ID number in its certificate.
+    authorize(principal, _manage_action(owner_kind), resource, sensitive=True)
     ca.ensure()  # made on first use, in a transaction of its own
     with db.unit_of_work():
         row = _new_certificate(principal, owner_kind, owner_id)
@@ -155,7 +156,7 @@ def renew_certificate(principal: Principal, certificate_id: str) -> SigningCerti
     (signatures made with it stay valid: they were made before). Its seals move to the new one."""
     ca.ensure()
     with db.unit_of_work():
-        old = get_certificate(principal, certificate_id, manage=True)
+        old = get_certificate(principal, certificate_id, manage=True, sensitive=True)
         _usable(old)
         session = db.session()
         new = _new_certificate(principal, old.owner_kind, old.owner_id, replaces=old)
@@ -330,7 +331,7 @@ def get_request(principal: Principal, request_id: str, *, record_use: bool = Tru
 def create_request(principal: Principal, *, certificate_id: str, document: bytes | None, file_name: str | None,
                    previous_request_id: str | None, stamp: dict | None, seal_id: str | None,
                    reason: str | None, envelope_id: str | None = None) -> SigningRequest:
-    cert = get_certificate(principal, certificate_id, record_use=False)
+    cert = get_certificate(principal, certificate_id, record_use=False, sensitive=True)
     _usable(cert)
     if principal.kind != "citizen":
         raise Forbidden("Only a citizen signs.", code="not_authorized")
@@ -447,7 +448,7 @@ def record_use(principal: Principal, cert: SigningCertificate) -> None:
     """The use itself, recorded (with the signature, in its transaction) in the enterprise's
     access log when not by its legal representative."""
     action = _use_action(cert.owner_kind)
-    decision = authorize(principal, action, _cert_resource(cert), record_use=False)
+    decision = authorize(principal, action, _cert_resource(cert), record_use=False, sensitive=True)
     if decision.via == "delegate" or (decision.via == "member" and member_role(
             cert.owner_id, principal.account_id) != "legal_representative"):
         record_access(_cert_resource(cert), accessor=principal, acting_as=decision.via, action=action,

@@ -11,7 +11,8 @@ the inbox either way.
 When the period ends, a job (``privacy.run_due_deletions``, every five minutes on the
 beat) erases the person from every domain through each one's public face:
 authorizations (grants revoked, partners told by the consent.revoked webhook; the
-access log), partners (tokens, codes), licences, provincial applications, the inbox,
+access log), partners (tokens, codes), licences, provincial applications, one-stop
+cases, appointments and evaluations, the inbox,
 esign (unsigned requests; certificates revoked and their keys destroyed), payments
 (utility accounts), idempotency answers, privacy's own records, and identity last
 (sessions, codes, memberships, the account itself: the phone number is free again).
@@ -29,7 +30,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, select
 
-from .. import authorizations, db, esign, gov_services, identity, licences, messages, partners, payments
+from .. import authorizations, db, esign, gov_services, identity, licences, messages, one_stop, partners, payments
 from ..audit.service import record as audit
 from ..authorizations import authorize
 from ..errors import Conflict, NotFound
@@ -50,7 +51,7 @@ SYSTEM = "system:account-deletion"
 def blockers(user_id: str) -> list[dict]:
     """Everything that must finish before the account can go, from every domain."""
     found = []
-    for domain in (payments, gov_services, esign, identity):
+    for domain in (payments, gov_services, one_stop, esign, identity):
         found.extend(domain.deletion_blockers(user_id))
     return found
 
@@ -171,6 +172,7 @@ def carry_out(deletion_id: str) -> DeletionRequest | None:
             "partners": partners.erase_personal_data(user_id),
             "licences": licences.erase_personal_data(user_id),
             "gov_services": gov_services.erase_personal_data(user_id),
+            "one_stop": one_stop.erase_personal_data(user_id),
             "esign": esign.erase_personal_data(user_id),
             "payments": payments.erase_personal_data(user_id),
             "idempotency": {"answers_deleted": forget_owner(f"citizen:{user_id}")},

@@ -22,7 +22,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from .. import authorizations, db, esign, gov_services, identity, licences, messages, payments
+from .. import authorizations, db, esign, gov_services, identity, licences, messages, one_stop, payments
 from ..audit.service import record as audit
 from ..authorizations import authorize
 from ..errors import NotFound
@@ -42,6 +42,7 @@ DOMAINS = (
     ("authorizations", "您给出和收到的授权与同意", authorizations.export_personal_data),
     ("licences", "电子证照与亮证记录", licences.export_personal_data),
     ("gov_services", "政务服务申请与办理进度", gov_services.export_personal_data),
+    ("one_stop", "办件（含填写的表单）、预约与评价", one_stop.export_personal_data),
     ("payments", "缴费账户与支付订单", payments.export_personal_data),
     ("esign", "签名证书与签署记录", esign.export_personal_data),
     ("messages", "消息、推送设备与订阅", messages.export_personal_data),
