@@ -16,7 +16,7 @@ from ..audit.service import record as audit
 from ..identity import phone_of
 from ..jobs.tasks import enqueue_sms
 from ..messages import service as messages
-from ..sms_templates import inbox_text, sms_params
+from ..sms_templates import china_date_text, inbox_text, sms_params
 from ..timeutil import china_now, utcnow
 from . import appointments, benefits, cases, catalogue, evaluations
 from .models import Appointment
@@ -35,7 +35,8 @@ def send_reminders() -> int:
         for appointment in due:
             centre = catalogue.get_centre(appointment.centre_code)
             matter = catalogue.get_matter(appointment.matter_id)
-            values = {"day": appointment.day, "start": appointment.start, "centre": centre.name, "matter": matter.name}
+            values = {"day": china_date_text(appointment.day), "start": appointment.start, "centre": centre.name,
+                      "matter": matter.name}
             title, body = inbox_text("appointment_reminder", **values)
             messages.notify_user(appointment.user_id, topic="application_status", title=title, body=body,
                                  data={"appointment_id": appointment.id, "kind": "one_stop_reminder"},
