@@ -180,3 +180,6 @@ def _mount_sandbox(app: Flask) -> None:
 
     register_merchant(sandbox, app.config)
     register_sandbox(sandbox)
+    from . import docs_sandbox
+
+    app.extensions["nht.api"].document(docs_sandbox.document)  # the 沙箱 Sandbox group of /docs

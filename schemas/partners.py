@@ -171,7 +171,9 @@ class OAuthErrorSchema(ma.Schema):
     """RFC 6749 error fields (what OAuth libraries read) plus our error shape's keys."""
 
     error = ma.fields.String(required=True, metadata={"example": "invalid_grant"})
-    error_description = ma.fields.String(metadata={"example": "Invalid 'code' in request."})
+    error_description = ma.fields.String(metadata={
+        "example": "Invalid 'code' in request.",
+        "description": "English in RFC 6749's ASCII, for OAuth libraries; show people `message`"})
     code = ma.fields.String(required=True, metadata={"description": "The same as error", "example": "invalid_grant"})
     message = ma.fields.String(required=True)
     details = ma.fields.Dict(required=True)

@@ -25,6 +25,7 @@ from ..errors import AppError, Conflict, Forbidden, NotFound, Unauthorized, Vali
 from ..identity import certificate_subject, member_role, phone_of
 from ..kernel import Principal
 from ..messages import service as messages
+from ..sms_templates import inbox_text
 from ..timeutil import CHINA_STANDARD_TIME, as_utc, isoformat, utcnow
 from . import ca, pdf, pki
 from .models import Seal, SigningCertificate, SigningRequest
@@ -168,8 +169,8 @@ def renew_certificate(principal: Principal, certificate_id: str) -> SigningCerti
               on_behalf_of=f"{new.owner_kind}:{new.owner_id}",
               details={"serial": new.serial, "replaces": old.id, "replaced_serial": old.serial})
         notify = messages.notify_user if new.owner_kind == "citizen" else messages.notify_enterprise
-        notify(new.owner_id, topic="esign", title="签名证书已更新",
-               body=f"签名证书已更新（新序列号 {new.serial[:16]}…）。旧证书已停用，此前签署的文件依然有效。",
+        title, body = inbox_text("certificate_renewed", serial=new.serial[:16])
+        notify(new.owner_id, topic="esign", title=title, body=body,
                data={"certificate_id": new.id, "replaces": old.id}, dedupe_key=f"esign:renewed:{new.id}")
     return new
 
@@ -228,8 +229,8 @@ def _revoke(cert: SigningCertificate, reason: str | None, invalidity_date) -> No
           details={"serial": cert.serial, "reason": cert.revocation_reason,
                    "invalidity_date": isoformat(invalidity_date) if invalidity_date else None})
     notify = messages.notify_user if cert.owner_kind == "citizen" else messages.notify_enterprise
-    notify(cert.owner_id, topic="esign", title="签名证书已吊销",
-           body=f"签名证书（序列号 {cert.serial[:16]}…）已吊销，此后不能再用于签署。", data={"certificate_id": cert.id},
+    title, body = inbox_text("certificate_revoked", serial=cert.serial[:16])
+    notify(cert.owner_id, topic="esign", title=title, body=body, data={"certificate_id": cert.id},
            dedupe_key=f"esign:revoked:{cert.id}")
 
 
@@ -516,11 +517,11 @@ def confirm(principal: Principal, request_id: str, code: str) -> SigningRequest:
                        "signed_sha256": row.signed_sha256})
         data = {"signing_request_id": row.id, "file_name": row.file_name}
         if row.signer_kind == "seal":
-            messages.notify_enterprise(row.owner_id, topic="esign", title="电子印章已使用",
-                                       body=f"企业电子印章已加盖于《{row.file_name}》。如非本企业授权操作，请立即吊销印章证书。",
+            title, body = inbox_text("seal_applied", file=row.file_name)
+            messages.notify_enterprise(row.owner_id, topic="esign", title=title, body=body,
                                        data=data, dedupe_key=f"esign:sealed:{row.id}")
-        messages.notify_user(principal.account_id, topic="esign", title="文件已签署",
-                             body=f"《{row.file_name}》已完成电子签署，可下载签署后的文件。", data=data,
+        title, body = inbox_text("document_signed", file=row.file_name)
+        messages.notify_user(principal.account_id, topic="esign", title=title, body=body, data=data,
                              dedupe_key=f"esign:signed:{row.id}")
     return row
 

@@ -78,10 +78,12 @@ def _oauth_answer(response: Response) -> Response:
     if response.status_code >= 400 and response.mimetype == "application/json":
         body = json.loads(response.get_data() or b"{}")
         error = body.get("error", "invalid_request")
-        # error_description in the reader's language (RFC 6749 asks for ASCII; our
-        # readers are people first: the machine-readable key is error / code).
-        text = oauth_errors.describe(error, body.get("error_description"))
-        merged = {**body, "error_description": text, **error_body(response.status_code, error, text)}
+        # error_description: English in RFC 6749's ASCII, for OAuth libraries; message: the
+        # same in the reader's language, for people (docs/decisions/0002).
+        description = body.get("error_description")
+        text = oauth_errors.describe(error, description)
+        merged = {**body, "error_description": oauth_errors.ascii_description(error, description),
+                  **error_body(response.status_code, error, text)}
         response.set_data(json.dumps(merged, ensure_ascii=False))
     return response
 

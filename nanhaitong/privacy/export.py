@@ -28,7 +28,8 @@ from ..authorizations import authorize
 from ..errors import NotFound
 from ..kernel import Principal
 from ..messages.service import notify_user
-from ..timeutil import CHINA_STANDARD_TIME, as_utc, isoformat, utcnow
+from ..sms_templates import china_time_text, inbox_text
+from ..timeutil import as_utc, isoformat, utcnow
 from .errors import Gone, PreconditionRequired
 from .models import Agreement, DataExport, DeletionRequest, OptionalConsent
 from .terms import own_account
@@ -219,9 +220,8 @@ def _build(export_id: str) -> DataExport | None:
         row.status, row.progress, row.ready_at, row.expires_at = "ready", 100, now, now + timedelta(days=days)
         audit("privacy.export_ready", actor=SYSTEM, object_type="data_export", object_id=row.id,
               on_behalf_of=f"citizen:{user_id}", details={"size_bytes": len(archive), "files": len(files)})
-        until = as_utc(row.expires_at).astimezone(CHINA_STANDARD_TIME).strftime("%Y年%m月%d日 %H:%M")
-        notify_user(user_id, topic="security", title="您的个人信息副本已生成",
-                    body=f"您申请的个人信息副本已生成，请在{until}（北京时间）前下载，下载前需短信验证。逾期将自动删除。",
+        title, body = inbox_text("data_export_ready", until=china_time_text(as_utc(row.expires_at)))
+        notify_user(user_id, topic="security", title=title, body=body,
                     data={"export_id": row.id}, dedupe_key=f"privacy:export:{row.id}:ready")
     return row
 
