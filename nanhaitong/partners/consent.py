@@ -29,7 +29,8 @@ from ..identity import consume_code, find_citizen, party, send_code
 from ..messages import service as messages
 from ..sms_templates import inbox_text
 from . import oauth_errors, registry
-from .oauth import ConsentingUser, server
+from .oauth import server
+from .oauth_clients import ConsentingUser
 
 blp = Blueprint("partners_consent", __name__, template_folder="templates")
 

@@ -30,7 +30,7 @@ from schemas.partners import (
 
 from ..api import Blueprint
 from ..errors import error_body
-from . import admin, oauth, oauth_errors, registry, service, signatures, webhooks
+from . import admin, oauth, oauth_errors, oauth_grants, registry, service, signatures, webhooks
 
 oauth_blp = Blueprint("oauth", __name__, url_prefix="/oauth",
                       description="OAuth 2.0 / OpenID Connect for partner platforms (RFC 6749, 7636, 7009, 7523).")
@@ -136,9 +136,9 @@ class OpenIdConfiguration(MethodView):
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
             "subject_types_supported": ["pairwise"],
-            "id_token_signing_alg_values_supported": [oauth.ALGORITHM, oauth.SM2_ALGORITHM],  # per registration
+            "id_token_signing_alg_values_supported": [oauth_grants.ALGORITHM, oauth_grants.SM2_ALGORITHM],  # per registration
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],
-            "token_endpoint_auth_signing_alg_values_supported": [oauth.ALGORITHM],
+            "token_endpoint_auth_signing_alg_values_supported": [oauth_grants.ALGORITHM],
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],
             "code_challenge_methods_supported": ["S256"],
             "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "loa", "name",

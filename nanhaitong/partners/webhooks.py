@@ -41,7 +41,7 @@ from ..errors import NotFound
 from ..ids import new_id
 from ..timeutil import isoformat, utcnow
 from .models import Partner, WebhookAttempt, WebhookDelivery, WebhookSubscription
-from .oauth import pairwise_subject
+from .oauth_clients import pairwise_subject
 
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 30
