@@ -12,7 +12,7 @@ import json
 import os
 from pathlib import Path
 
-from .security.fields import decode_key, encode_key, generate_key
+from .security.keytext import decode_key, encode_key, generate_key
 
 
 class ConfigError(RuntimeError):

@@ -14,8 +14,6 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .identity import staff
-
 DEMO_STAFF_PASSWORD = "Nanhai-demo-2026"
 DEMO_STAFF = {  # phone -> role
     "13900000001": "operator",
@@ -33,6 +31,8 @@ def seed():
     the catalogue, policies and one-stop matters that do not exist yet (idempotent)."""
     if not current_app.config["SANDBOX"]:
         raise click.ClickException("demo data is only for the sandbox mode (NHT_SANDBOX=1)")
+    from .identity import staff  # here, not above: `flask demo --help` stays light (nanhaitong.cli_lazy)
+
     created = []
     for phone, role in DEMO_STAFF.items():
         if staff.find_by_phone(phone) is None:

@@ -15,10 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import click
-from flask import current_app
-from flask.cli import AppGroup
-
 from .errors import N_
 from .i18n import get_translations
 from .timeutil import CHINA_STANDARD_TIME
@@ -214,21 +210,3 @@ def register_sandbox(sandbox) -> None:
         if simulator.name == "sms":
             for name in TEMPLATES:
                 simulator.register_template(name, registered_text(name))
-
-
-sms_cli = AppGroup("sms", help="SMS templates registered with the gateway.")
-
-
-@sms_cli.command("register-templates")
-def register_templates_command():
-    """Register every template with the SMS gateway (the sandbox's template API)."""
-    import requests
-
-    cfg = current_app.config
-    base = cfg.get("SMS_BASE_URL") or cfg["SANDBOX_URL"]
-    for name in TEMPLATES:
-        answer = requests.post(f"{base.rstrip('/')}/sms/v1/templates", timeout=10,
-                               json={"name": name, "text": registered_text(name)},
-                               headers={"X-Api-Key": cfg["SMS_API_KEY"]})
-        answer.raise_for_status()
-        click.echo(f"registered {name}")

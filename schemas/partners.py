@@ -100,6 +100,12 @@ class SubscriptionCreateSchema(StrictSchema):
                             validate=validate.Length(min=1))
 
 
+class SubscriptionUpdateSchema(StrictSchema):
+    url = ma.fields.String(validate=_URL, metadata={"example": "https://bank.example.com/nht/webhooks"})
+    events = ma.fields.List(ma.fields.String(validate=validate.OneOf(EVENT_NAMES)), validate=validate.Length(min=1))
+    active = ma.fields.Boolean(metadata={"description": "false: no new deliveries (queued ones are still sent)"})
+
+
 class SubscriptionSchema(ma.Schema):
     id = ma.fields.String(required=True)
     url = ma.fields.String(required=True)

@@ -207,11 +207,10 @@ def _can_sign_in(staff: StaffAccount | None) -> bool:
     return staff is not None and staff.active
 
 
-def send_login_code(phone: str, *, after_response: bool = True) -> dict:
+def send_login_code(phone: str) -> dict:
     """Same answer, limits and work for any phone; only an active staff account gets the SMS,
     sent after the answer, so neither the answer's timing nor a gateway failure tells."""
-    return codes.send(phone, LOGIN_PURPOSE, deliver=_can_sign_in(find_by_phone(phone)),
-                      deliver_after_response=after_response)
+    return codes.send(phone, LOGIN_PURPOSE, deliver=_can_sign_in(find_by_phone(phone)), deliver_after_response=True)
 
 
 def _address() -> str:
