@@ -88,6 +88,10 @@ _SETTINGS: dict[str, tuple[object, object]] = {
     "SMS_DAILY_PER_IP": (50, _int),
     "LOGIN_FAILURES_BEFORE_LOCK": (5, _int),
     "LOGIN_LOCK_SECONDS": (900, _int),
+    # Argon2id parameters of new password hashes (issue 26): "owasp" (19 MiB, t=2, p=1),
+    # "rfc9106" (64 MiB, t=3, p=4) or "cheap" (tests and demos; refused in production).
+    # Stored hashes of other parameters are re-made at their next successful sign-in.
+    "PASSWORD_HASH_PROFILE": ("owasp", str),
     "SECRET_KEY": (None, str),
     "FIELD_KEYS": (None, str),
     "FIELD_KEY_CURRENT": (None, str),
@@ -183,6 +187,9 @@ def load(overrides: dict | None = None, environ: os._Environ | dict | None = Non
     _gov_services_defaults(cfg)
     if cfg["CRYPTO_SUITE"] not in ("international", "national"):
         raise ConfigError(f"NHT_CRYPTO_SUITE must be 'international' or 'national', got {cfg['CRYPTO_SUITE']!r}")
+    if cfg["PASSWORD_HASH_PROFILE"] not in ("owasp", "rfc9106", "cheap"):
+        raise ConfigError("NHT_PASSWORD_HASH_PROFILE must be 'owasp', 'rfc9106' or 'cheap', "
+                          f"got {cfg['PASSWORD_HASH_PROFILE']!r}")
     if not cfg["SM2_ID"] or len(cfg["SM2_ID"].encode()) > 8191:
         raise ConfigError("NHT_SM2_ID must be a non-empty identifier of under 8 KiB")
     generated = _fill_secrets(cfg, data_dir)
@@ -303,6 +310,8 @@ def _refuse_unsafe_production(cfg: dict) -> None:
         problems.append("NHT_PUBLIC_URL is not an https URL")
     if cfg["PARTNER_URLS_ALLOW_LOOPBACK"]:
         problems.append("NHT_PARTNER_URLS_ALLOW_LOOPBACK is on")
+    if cfg["PASSWORD_HASH_PROFILE"] == "cheap":
+        problems.append("NHT_PASSWORD_HASH_PROFILE is 'cheap' (test-strength password hashes)")
     if problems:
         raise ConfigError(
             "refusing to start in production: " + "; ".join(problems)

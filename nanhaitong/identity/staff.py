@@ -27,7 +27,7 @@ from ..errors import N_, Conflict, NotFound, RateLimited, Unauthorized, Validati
 from ..kernel import STAFF_AUDIENCE, Principal
 from ..ratelimit import strategy
 from ..security.masking import mask_phone
-from ..security.passwords import hash_password, verify_password
+from ..security.passwords import hash_password, upgraded_hash, verify_password
 from ..timeutil import isoformat
 from . import codes, service, sessions
 from .models import StaffAccount
@@ -286,6 +286,8 @@ def login(phone: str, password: str, code: str) -> dict:
         db.keep_as_evidence(audit, "auth.login", result="failure", actor=f"staff:{staff.id}" if staff else "anonymous",
                             details={"method": "password_sms", "audience": STAFF_AUDIENCE, "reason": reason})
         raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
+    if upgraded := upgraded_hash(staff.password_hash, password):  # made under older parameters
+        staff.password_hash = upgraded
     auth_session = sessions.open_session(account_kind="staff", account_id=staff.id, audience=STAFF_AUDIENCE)
     pair = service.token_pair(auth_session)
     audit("auth.login", actor=f"staff:{staff.id}", object_type="session", object_id=auth_session.id,
