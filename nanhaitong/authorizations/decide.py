@@ -105,9 +105,11 @@ def authorize(principal: Principal | None, action: str, resource: Resource, *, a
         return _authorize_staff(principal, action, resource, audit_denial, record_use)
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
+    rule = ACTIONS[action]
+    if rule.personal and principal is not None:
+        principal = replace(principal, enterprise_id=None, role=None, grant_id=None, for_citizen=None)
     grantee = _is_grantee(principal, resource)
     principal = principal if grantee else _standing(principal, resource)
-    rule = ACTIONS[action]
     if principal.assurance_level < rule.level:
         raise Forbidden("This needs a higher identity assurance level.", code="assurance_level_required",
                         details={"required": rule.level, "current": principal.assurance_level})

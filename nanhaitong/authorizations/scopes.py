@@ -26,10 +26,15 @@ class ScopeRule:
     max_days: int
     roles: frozenset[str]  # enterprise member roles that hold it without a grant
     level: int = 1  # assurance level the acting citizen needs to use it
+    # Decided on the caller's own account, whomever their token acts for: one's sessions,
+    # password and face stay one's own in every context.
+    personal: bool = False
 
 
-def _rule(description, *, by, to, grantee_level=2, sub=False, days=365, roles=(), level=1) -> ScopeRule:
-    return ScopeRule(description, frozenset(by), frozenset(to), grantee_level, sub, days, frozenset(roles), level)
+def _rule(description, *, by, to, grantee_level=2, sub=False, days=365, roles=(), level=1,
+          personal=False) -> ScopeRule:
+    return ScopeRule(description, frozenset(by), frozenset(to), grantee_level, sub, days, frozenset(roles), level,
+                     personal)
 
 
 ALL_ROLES = ("legal_representative", "admin", "handler")
@@ -80,7 +85,7 @@ OWNER_ACTIONS: dict[str, ScopeRule] = {
     "grants:create_reserved": _rule("Grant the enterprise's seal or member management", by=(), to=(), days=0,
                                     roles=("legal_representative",), level=2),
     # One's own account: sessions, password, phone.
-    "account:manage": _rule("Manage one's own account and sessions", by=(), to=(), days=0),
+    "account:manage": _rule("Manage one's own account and sessions", by=(), to=(), days=0, personal=True),
 }
 # Every action the one decision answers: a live view, so scopes added below are actions too.
 ACTIONS: Mapping[str, ScopeRule] = ChainMap(SCOPES, OWNER_ACTIONS)
