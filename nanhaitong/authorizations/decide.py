@@ -138,6 +138,10 @@ def authorize(principal: Principal | None, action: str, resource: Resource, *, a
         violation = {"constraint": problem, "grant_id": grant.id}
     if decision is None:
         _deny(principal, action, resource, rule, violation, audit_denial)
+    further = _further_action(principal, action, resource)
+    if further is not None and not role_holds(principal.role, further):
+        _refuse(Forbidden("Only the legal representative removes an admin.", code="legal_representative_required"),
+                action, resource, audit_denial)
     # Checks other domains register on the decision (privacy: a guardian's consent for minors).
     for check in current_app.extensions.get("nht.authorization_checks", ()):
         check(principal, action, resource, audit_denial=audit_denial)
@@ -165,15 +169,32 @@ def _authorize_staff(principal: Principal, action: str, resource: Resource, audi
         problem = Forbidden("A second staff member must approve this.", code="second_person_required",
                             details={"action": action})
     if problem is not None:
-        if audit_denial:
-            db.keep_as_evidence(lambda: audit("authorization.denied", result="denied", object_type=resource.type,
-                                              object_id=resource.id, details={"action": action,
-                                                                              "reason": problem.code}))
-        raise problem
+        _refuse(problem, action, resource, audit_denial)
     decision = Decision(STAFF)
     if record_use and resource.owner_kind in (CITIZEN, ENTERPRISE):
         db.keep_as_evidence(lambda: _log_use(principal, action, resource, decision))
     return decision
+
+
+def _further_action(principal: Principal, action: str, resource: Resource) -> str | None:
+    """The action the object asks on top of ``action``, which the caller's member role must
+    hold (never a grant): a rule about whom the action is done to, not whom it is done for.
+
+    Removing a member (``members:manage`` on a resource naming the ``member`` as
+    ``(user_id, role)``) who is an admin takes ``members:remove_admin``, unless the admin
+    removes themself (leaves)."""
+    member = resource.attrs.get("member")
+    if action == "members:manage" and member is not None and member[1] == "admin" and member[0] != principal.account_id:
+        return "members:remove_admin"
+    return None
+
+
+def _refuse(problem: Forbidden, action: str, resource: Resource, audit_denial: bool):
+    """Raise ``problem``, the refusal kept as evidence (it outlives the operation it ends)."""
+    if audit_denial:
+        db.keep_as_evidence(audit, "authorization.denied", result="denied", object_type=resource.type,
+                            object_id=resource.id, details={"action": action, "reason": problem.code})
+    raise problem
 
 
 def permitted(principal: Principal | None, action: str, resource: Resource) -> bool:

@@ -84,6 +84,10 @@ OWNER_ACTIONS: dict[str, ScopeRule] = {
                            level=2),
     "grants:create_reserved": _rule("Grant the enterprise's seal or member management", by=(), to=(), days=0,
                                     roles=("legal_representative",), level=2),
+    # Removing an admin from an enterprise (members:manage on an admin other than oneself):
+    # the legal representative's alone, never granted.
+    "members:remove_admin": _rule("Remove an admin from the enterprise", by=(), to=(), days=0,
+                                  roles=("legal_representative",), level=2),
     # One's own account: sessions, password, phone.
     "account:manage": _rule("Manage one's own account and sessions", by=(), to=(), days=0, personal=True),
 }

@@ -39,3 +39,47 @@ def test_another_citizens_session_is_not_found_and_stays_live(sign_in):
     mine, theirs = sign_in("13800138001"), sign_in("13800138002")
     assert_error(mine.delete(f"/api/v1/me/sessions/{sid(theirs)}"), 404, "session_not_found")
     assert theirs.get("/api/v1/me").status_code == 200
+
+
+# -- identity: removing a member (members:manage, and members:remove_admin for another admin) --
+
+def members(enterprise_id: str) -> str:
+    return f"/api/v1/enterprises/{enterprise_id}/members"
+
+
+def test_only_the_legal_representative_removes_another_admin_and_the_refusal_is_kept(app, sign_in):
+    chen = verified(sign_in, CHEN)
+    firm = registered(chen)
+    huang, li, ou = verified(sign_in, HUANG), verified(sign_in, LI), verified(sign_in, OU)
+    for person, role in ((HUANG, "admin"), (LI, "admin"), (OU, "handler")):
+        assert chen.post(members(firm), json={"role": role, "phone": person.phone}).status_code == 201
+
+    assert_error(huang.delete(f"{members(firm)}/{user_id(li)}"), 403, "legal_representative_required")
+    [denied] = audit_rows(app, "authorization.denied")
+    assert (denied.actor, denied.result, denied.object_type, denied.object_id) == (
+        f"citizen:{user_id(huang)}", "denied", "enterprise", firm)
+    assert json.loads(denied.details) == {"action": "members:manage", "reason": "legal_representative_required"}
+    # A handler is still refused by its role first, as before.
+    assert_error(ou.delete(f"{members(firm)}/{user_id(li)}"), 403, "member_role_required")
+
+    assert huang.delete(f"{members(firm)}/{user_id(ou)}").status_code == 204  # an admin removes a handler
+    assert huang.delete(f"{members(firm)}/{user_id(huang)}").status_code == 204  # and may leave
+    assert chen.delete(f"{members(firm)}/{user_id(li)}").status_code == 204  # the legal representative removes an admin
+    assert [m["role"] for m in chen.get(members(firm)).get_json()["members"]] == ["legal_representative"]
+
+
+def test_a_delegate_holding_members_manage_removes_handlers_never_admins(app, sign_in):
+    from tests.support.grants import act_under, create_grant
+
+    chen = verified(sign_in, CHEN)
+    firm = registered(chen)
+    huang, li, ou = verified(sign_in, HUANG), verified(sign_in, LI), verified(sign_in, OU)
+    assert chen.post(members(firm), json={"role": "admin", "phone": LI.phone}).status_code == 201
+    assert chen.post(members(firm), json={"role": "handler", "phone": OU.phone}).status_code == 201
+    grant = create_grant(act_for(chen, firm), {"phone": HUANG.phone}, ["members:manage"])
+    delegate = act_under(huang, grant["id"])
+
+    assert_error(delegate.delete(f"{members(firm)}/{user_id(li)}"), 403, "legal_representative_required")
+    assert delegate.delete(f"{members(firm)}/{user_id(ou)}").status_code == 204
+    assert_error(delegate.delete(f"{members(firm)}/{user_id(ou)}"), 404, "member_not_found")
+    assert {m["role"] for m in chen.get(members(firm)).get_json()["members"]} == {"legal_representative", "admin"}
