@@ -22,7 +22,18 @@ from ..errors import Forbidden, NotFound
 from ..kernel import Principal, member_role
 from ..timeutil import as_utc, utcnow
 from .models import AccessLogEntry, Grant
-from .scopes import ACTIONS, CITIZEN, DISTRICT, DISTRICT_ID, ENTERPRISE, PARTNER, STAFF, STAFF_ACTIONS, role_holds
+from .scopes import (
+    ACTIONS,
+    CITIZEN,
+    DISTRICT,
+    DISTRICT_ID,
+    ENTERPRISE,
+    PARTNER,
+    PARTY_ACTIONS,
+    STAFF,
+    STAFF_ACTIONS,
+    role_holds,
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,13 @@ class Resource:
     owner_id: str
     id: str | None = None
     attrs: dict = field(default_factory=dict)  # what constraints look at: licence_type, service_code, amount_fen
+
+
+def shared(type_: str, id_: str, **parties) -> Resource:
+    """An object several parties share (an envelope): each keyword names a party (``creator``,
+    ``signer``) and the (kind, id) pairs who are it. Party actions are decided on it."""
+    return Resource(type=type_, owner_kind="shared", owner_id=id_, id=id_,
+                    attrs={"parties": {name: frozenset(who) for name, who in parties.items()}})
 
 
 def district(type_: str, id_: str | None = None, **attrs) -> Resource:
@@ -103,6 +121,8 @@ def authorize(principal: Principal | None, action: str, resource: Resource, *, a
               record_use: bool = True) -> Decision:
     if principal is not None and principal.kind == STAFF:
         return _authorize_staff(principal, action, resource, audit_denial, record_use)
+    if action in PARTY_ACTIONS:
+        return _authorize_party(principal, action, resource, audit_denial)
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
     rule = ACTIONS[action]
@@ -174,6 +194,27 @@ def _authorize_staff(principal: Principal, action: str, resource: Resource, audi
     if record_use and resource.owner_kind in (CITIZEN, ENTERPRISE):
         db.keep_as_evidence(lambda: _log_use(principal, action, resource, decision))
     return decision
+
+
+def _authorize_party(principal: Principal | None, action: str, resource: Resource, audit_denial: bool) -> Decision:
+    """A party named for the action may do it; another of the object's parties is refused
+    (403, kept as evidence); anyone else learns nothing of the object (404).
+
+    A party acts as themself (a citizen's account whomever their token acts for, a
+    partner platform), so nothing is recorded in anyone's access log."""
+    me = (principal.kind, principal.account_id) if principal is not None else None
+    parties = resource.attrs.get("parties", {})
+    if any(me in parties.get(name, ()) for name in PARTY_ACTIONS[action].parties):
+        return Decision("party")
+    if me is not None and any(me in who for who in parties.values()):
+        _refuse(_party_refusal(action), action, resource, audit_denial)
+    raise NotFound("No such {resource}.".format(resource=resource.type), code=f"{resource.type}_not_found")
+
+
+def _party_refusal(action: str) -> Forbidden:
+    if action == "esign:envelope.remind":
+        return Forbidden("Only the envelope's creator sends reminders.", code="not_the_creator")
+    return Forbidden("You are not authorized to do this.", code="not_authorized", details={"action": action})
 
 
 def _further_action(principal: Principal, action: str, resource: Resource) -> str | None:

@@ -169,3 +169,17 @@ SCOPES["privacy:manage"] = _rule("Manage one's own agreements, consents, data co
 SCOPES["identity:face"] = _rule("Verify one's own face", by=(), to=(), days=0, level=2)
 SCOPES["guardian:consent"] = _rule("A guardian's consent to a minor's face verification, signing and payments",
                                    by=(CITIZEN,), to=(CITIZEN,), grantee_level=2, days=365)
+
+# Issue 19: actions on an object that several parties share (an envelope: its creator and
+# its signers), decided by whether the caller is one of the parties the action names. The
+# object has no single owner whose standing others borrow; a party acts as themself.
+@dataclass(frozen=True)
+class PartyAction:
+    description: str
+    parties: frozenset[str]  # which of the object's named parties may do it
+
+
+PARTY_ACTIONS: dict[str, PartyAction] = {
+    "esign:envelope.read": PartyAction("See an envelope, its signers and its document", frozenset({"creator", "signer"})),
+    "esign:envelope.remind": PartyAction("Remind the signers whose turn it is", frozenset({"creator"})),
+}

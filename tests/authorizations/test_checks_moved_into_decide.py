@@ -4,10 +4,10 @@ answer a client saw before they moved (status and code) and the evidence a refus
 
 from __future__ import annotations
 
+import base64
 import json
 
 import jwt
-import pytest
 
 from tests.support.audit import audit_rows
 from tests.support.citizens import CHEN, HUANG, LI, OU, user_id, verified
@@ -83,3 +83,43 @@ def test_a_delegate_holding_members_manage_removes_handlers_never_admins(app, si
     assert delegate.delete(f"{members(firm)}/{user_id(ou)}").status_code == 204
     assert_error(delegate.delete(f"{members(firm)}/{user_id(ou)}"), 404, "member_not_found")
     assert {m["role"] for m in chen.get(members(firm)).get_json()["members"]} == {"legal_representative", "admin"}
+
+
+# -- esign: an envelope's parties (esign:envelope.read for its creator and signers,
+#    esign:envelope.remind for its creator) ----------------------------------------------
+
+def envelope_for(creator, *signers) -> dict:
+    from tests.support.documents import make_pdf
+    from tests.support.esign import ESIGN
+
+    answer = creator.post(f"{ESIGN}/envelopes", json={
+        "title": "房屋租赁合同", "file_name": "lease.pdf", "document_base64": base64.b64encode(make_pdf()).decode(),
+        "routing": "parallel", "signers": [{"role": "citizen", "phone": s.phone} for s in signers]})
+    assert answer.status_code == 201, answer.get_json()
+    return answer.get_json()
+
+
+def test_an_envelope_is_seen_by_its_creator_and_signers_and_reminded_by_its_creator_only(app, sign_in):
+    from tests.support.esign import ESIGN
+
+    li, chen, ou = verified(sign_in, LI), verified(sign_in, CHEN), verified(sign_in, OU)
+    envelope = envelope_for(li, chen)
+    path = f"{ESIGN}/envelopes/{envelope['id']}"
+
+    for party in (li, chen, act_for(chen, registered(chen))):  # a signer acting for an enterprise is still they
+        assert party.get(path).get_json()["id"] == envelope["id"]
+        assert party.get(f"{path}/document").status_code == 200
+    assert li.post(f"{path}/remind").get_json() == {"reminded": 1}
+
+    # A signer may not remind: refused (they know the envelope), and the refusal kept.
+    assert_error(chen.post(f"{path}/remind"), 403, "not_the_creator")
+    [denied] = audit_rows(app, "authorization.denied")
+    assert (denied.actor, denied.object_type, denied.object_id) == (f"citizen:{user_id(chen)}", "envelope",
+                                                                    envelope["id"])
+    assert json.loads(denied.details) == {"action": "esign:envelope.remind", "reason": "not_the_creator"}
+
+    # Anyone else learns nothing of it: the same 404 as an envelope that does not exist.
+    for answer in (ou.get(path), ou.get(f"{path}/document"), ou.post(f"{path}/remind")):
+        assert_error(answer, 404, "envelope_not_found")
+    assert_error(ou.get(f"{ESIGN}/envelopes/01J0000000000000000000000X"), 404, "envelope_not_found")
+    assert len(audit_rows(app, "authorization.denied")) == 1
