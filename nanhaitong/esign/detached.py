@@ -32,13 +32,13 @@ def get(principal: Principal, request_id: str, *, record_use: bool = True) -> De
     if row is None:
         # The very answer authorize() gives for one the caller may not see: ids leak nothing.
         raise NotFound("No such {resource}.".format(resource=OBJECT), code=f"{OBJECT}_not_found")
-    authorize(principal, service._use_action(row.owner_kind), _resource(row), record_use=record_use)
+    authorize(principal, service.use_action(row.owner_kind), _resource(row), record_use=record_use)
     return row
 
 
 def request(principal: Principal, certificate_id: str, sha256_hex: str, title: str) -> DetachedSignatureRequest:
     cert = service.get_certificate(principal, certificate_id, record_use=False)
-    service._usable(cert)
+    service.check_usable(cert)
     if principal.kind != "citizen":
         raise Forbidden("Only a citizen signs.", code="not_authorized")
     with db.unit_of_work():
@@ -70,9 +70,9 @@ def confirm(principal: Principal, request_id: str, code: str) -> DetachedSignatu
     with db.unit_of_work():
         service.consume_code(principal, row, DetachedSignatureRequest, OBJECT, code)
         cert = db.session().get(SigningCertificate, row.certificate_id)
-        service._usable(cert)
+        service.check_usable(cert)
         service.record_use(principal, cert)
-        row.signature_der = pdf.detached_cms(bytes.fromhex(row.sha256), signer=service._key_pair(cert),
+        row.signature_der = pdf.detached_cms(bytes.fromhex(row.sha256), signer=service.signer_key_pair(cert),
                                              tsa=ca.key_pair("tsa"))
         row.status, row.signed_at = "signed", utcnow()
         audit("esign.detached_signed", object_type=OBJECT, object_id=row.id,

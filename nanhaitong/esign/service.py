@@ -60,7 +60,8 @@ def _cert_resource(cert: SigningCertificate) -> Resource:
     return Resource(type="esign_certificate", owner_kind=cert.owner_kind, owner_id=cert.owner_id, id=cert.id)
 
 
-def _use_action(owner_kind: str) -> str:
+def use_action(owner_kind: str) -> str:
+    """The action signing with a certificate of this owner asks (for detached signatures too)."""
     return "esign:sign" if owner_kind == "citizen" else "esign:seal"
 
 
@@ -80,19 +81,21 @@ def get_certificate(principal: Principal, certificate_id: str, *, manage: bool =
     cert = db.session().get(SigningCertificate, certificate_id)
     if cert is None:
         raise NotFound("No such esign_certificate.", code="esign_certificate_not_found")
-    action = _manage_action(cert.owner_kind) if manage else _use_action(cert.owner_kind)
+    action = _manage_action(cert.owner_kind) if manage else use_action(cert.owner_kind)
     authorize(principal, action, _cert_resource(cert), record_use=record_use)
     return cert
 
 
-def _usable(cert: SigningCertificate) -> None:
+def check_usable(cert: SigningCertificate) -> None:
+    """409 unless the certificate may sign now: checked when asked and again when confirmed."""
     if cert.status != "active":
         raise Conflict("The certificate is revoked.", code="certificate_revoked")
     if as_utc(cert.not_after) <= utcnow():
         raise Conflict("The certificate has expired.", code="certificate_expired")
 
 
-def _key_pair(cert: SigningCertificate) -> pdf.KeyPair:
+def signer_key_pair(cert: SigningCertificate) -> pdf.KeyPair:
+    """The certificate's key with the chain up to the platform CA, as the PDF and CMS signers take it."""
     issuing = ca.key_pair("issuing")
     return pdf.KeyPair(pki.load_cert(cert.certificate_pem), pki.load_key(cert.private_key),
                        (issuing.certificate, *issuing.chain))
@@ -156,7 +159,7 @@ def renew_certificate(principal: Principal, certificate_id: str) -> SigningCerti
     ca.ensure()
     with db.unit_of_work():
         old = get_certificate(principal, certificate_id, manage=True)
-        _usable(old)
+        check_usable(old)
         session = db.session()
         new = _new_certificate(principal, old.owner_kind, old.owner_id, replaces=old)
         for seal in session.execute(select(Seal).where(Seal.certificate_id == old.id,
@@ -177,9 +180,9 @@ def list_certificates(principal: Principal, enterprise_id: str | None, *, limit:
                       cursor: str | None) -> tuple[list[SigningCertificate], str | None]:
     owner_kind, owner_id = _owner(principal, enterprise_id)
     resource = Resource(type="esign_certificate", owner_kind=owner_kind, owner_id=owner_id)
-    if not (permitted(principal, _use_action(owner_kind), resource)
+    if not (permitted(principal, use_action(owner_kind), resource)
             or permitted(principal, _manage_action(owner_kind), resource)):
-        authorize(principal, _use_action(owner_kind), resource)  # raises, and audits the refusal
+        authorize(principal, use_action(owner_kind), resource)  # raises, and audits the refusal
     query = select(SigningCertificate).where(SigningCertificate.owner_kind == owner_kind,
                                              SigningCertificate.owner_id == owner_id)
     if cursor:
@@ -283,7 +286,7 @@ def register_seal(principal: Principal, certificate_id: str, name: str, image: b
     cert = get_certificate(principal, certificate_id, manage=True)
     if cert.kind != "seal":
         raise ValidationFailed({"certificate_id": ["A seal is bound to an enterprise seal certificate."]})
-    _usable(cert)
+    check_usable(cert)
     _check_png(image)
     seal = Seal(enterprise_id=cert.owner_id, certificate_id=cert.id, name=name, image_png=image,
                 created_by=principal.audit_name)
@@ -323,7 +326,7 @@ def get_request(principal: Principal, request_id: str, *, record_use: bool = Tru
     row = db.session().get(SigningRequest, request_id)
     if row is None:
         raise NotFound("No such signing_request.", code="signing_request_not_found")
-    authorize(principal, _use_action(row.owner_kind), _request_resource(row), record_use=record_use)
+    authorize(principal, use_action(row.owner_kind), _request_resource(row), record_use=record_use)
     return row
 
 
@@ -331,7 +334,7 @@ def create_request(principal: Principal, *, certificate_id: str, document: bytes
                    previous_request_id: str | None, stamp: dict | None, seal_id: str | None,
                    reason: str | None, envelope_id: str | None = None) -> SigningRequest:
     cert = get_certificate(principal, certificate_id, record_use=False)
-    _usable(cert)
+    check_usable(cert)
     if principal.kind != "citizen":
         raise Forbidden("Only a citizen signs.", code="not_authorized")
     if (document is None) == (previous_request_id is None):
@@ -446,7 +449,7 @@ def consume_code(principal: Principal, row, model, object_type: str, code: str) 
 def record_use(principal: Principal, cert: SigningCertificate) -> None:
     """The use itself, recorded (with the signature, in its transaction) in the enterprise's
     access log when not by its legal representative."""
-    action = _use_action(cert.owner_kind)
+    action = use_action(cert.owner_kind)
     decision = authorize(principal, action, _cert_resource(cert), record_use=False)
     if decision.via == "delegate" or (decision.via == "member" and member_role(
             cert.owner_id, principal.account_id) != "legal_representative"):
@@ -477,7 +480,7 @@ def sign_document(document: bytes, cert: SigningCertificate, *, field_name: str,
     """PAdES B-LTA: signature, its timestamp, the validation data, a document timestamp."""
     try:
         return pdf.sign_pdf(
-            document, signer=_key_pair(cert), tsa=ca.key_pair("tsa"), field_name=field_name, reason=reason,
+            document, signer=signer_key_pair(cert), tsa=ca.key_pair("tsa"), field_name=field_name, reason=reason,
             stamp=pdf.Stamp(**stamp) if stamp else None, stamp_text=stamp_text(cert, utcnow()),
             seal_png=seal.image_png if seal else None, revinfo=revinfo())
     except pdf.BadPdf as error:
@@ -491,7 +494,7 @@ def confirm(principal: Principal, request_id: str, code: str) -> SigningRequest:
         consume_code(principal, row, SigningRequest, "signing_request", code)
         session = db.session()
         cert = session.get(SigningCertificate, row.certificate_id)
-        _usable(cert)
+        check_usable(cert)
         record_use(principal, cert)
         seal = session.get(Seal, row.seal_id) if row.seal_id else None
 
