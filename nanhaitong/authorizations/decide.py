@@ -158,10 +158,9 @@ def authorize(principal: Principal | None, action: str, resource: Resource, *, a
         violation = {"constraint": problem, "grant_id": grant.id}
     if decision is None:
         _deny(principal, action, resource, rule, violation, audit_denial)
-    further = _further_action(principal, action, resource)
-    if further is not None and not role_holds(principal.role, further):
-        _refuse(Forbidden("Only the legal representative removes an admin.", code="legal_representative_required"),
-                action, resource, audit_denial)
+    problem = _object_refusal(principal, action, resource)
+    if problem is not None:
+        _refuse(problem, action, resource, audit_denial)
     # Checks other domains register on the decision (privacy: a guardian's consent for minors).
     for check in current_app.extensions.get("nht.authorization_checks", ()):
         check(principal, action, resource, audit_denial=audit_denial)
@@ -217,16 +216,25 @@ def _party_refusal(action: str) -> Forbidden:
     return Forbidden("You are not authorized to do this.", code="not_authorized", details={"action": action})
 
 
-def _further_action(principal: Principal, action: str, resource: Resource) -> str | None:
-    """The action the object asks on top of ``action``, which the caller's member role must
-    hold (never a grant): a rule about whom the action is done to, not whom it is done for.
+def _object_refusal(principal: Principal, action: str, resource: Resource) -> Forbidden | None:
+    """Rules about the object acted on, once the caller's standing towards its owner holds.
 
-    Removing a member (``members:manage`` on a resource naming the ``member`` as
-    ``(user_id, role)``) who is an admin takes ``members:remove_admin``, unless the admin
-    removes themself (leaves)."""
+    - Removing a member (``members:manage`` on a resource naming the ``member`` as
+      ``(user_id, role)``) who is an admin takes ``members:remove_admin`` in the caller's
+      member role (never a grant), unless the admin removes themself (leaves).
+    - A step only whoever asked for the object may take (a resource naming its
+      ``requester`` and the ``step``): confirming a signature with the code sent to them,
+      or having that code sent again.
+    """
     member = resource.attrs.get("member")
-    if action == "members:manage" and member is not None and member[1] == "admin" and member[0] != principal.account_id:
-        return "members:remove_admin"
+    if (action == "members:manage" and member is not None and member[1] == "admin"
+            and member[0] != principal.account_id and not role_holds(principal.role, "members:remove_admin")):
+        return Forbidden("Only the legal representative removes an admin.", code="legal_representative_required")
+    requester = resource.attrs.get("requester")
+    if requester is not None and requester != principal.audit_name:
+        if resource.attrs.get("step") == "resend_code":
+            return Forbidden("Only the signer who asked gets its code.", code="not_the_signer")
+        return Forbidden("Only the signer who asked may confirm, with the code sent to them.", code="not_the_signer")
     return None
 
 

@@ -23,16 +23,19 @@ from .models import DetachedSignatureRequest, SigningCertificate
 OBJECT = "detached_signature"
 
 
-def _resource(row: DetachedSignatureRequest) -> Resource:
-    return Resource(type=OBJECT, owner_kind=row.owner_kind, owner_id=row.owner_id, id=row.id)
+def _resource(row: DetachedSignatureRequest, step: str | None = None) -> Resource:
+    # A step (confirming, resending the code) is the requester's alone: the decision checks it.
+    attrs = {"requester": row.requested_by, "step": step} if step else {}
+    return Resource(type=OBJECT, owner_kind=row.owner_kind, owner_id=row.owner_id, id=row.id, attrs=attrs)
 
 
-def get(principal: Principal, request_id: str, *, record_use: bool = True) -> DetachedSignatureRequest:
+def get(principal: Principal, request_id: str, *, record_use: bool = True,
+        step: str | None = None) -> DetachedSignatureRequest:
     row = db.session().get(DetachedSignatureRequest, request_id)
     if row is None:
         # The very answer authorize() gives for one the caller may not see: ids leak nothing.
         raise NotFound("No such {resource}.".format(resource=OBJECT), code=f"{OBJECT}_not_found")
-    authorize(principal, service.use_action(row.owner_kind), _resource(row), record_use=record_use)
+    authorize(principal, service.use_action(row.owner_kind), _resource(row, step), record_use=record_use)
     return row
 
 
@@ -56,16 +59,14 @@ def request(principal: Principal, certificate_id: str, sha256_hex: str, title: s
 
 
 def resend_code(principal: Principal, request_id: str) -> dict:
-    row = get(principal, request_id, record_use=False)
-    if row.requested_by != principal.audit_name:
-        raise Forbidden("Only the signer who asked gets its code.", code="not_the_signer")
+    row = get(principal, request_id, record_use=False, step="resend_code")
     if row.status != "pending_confirmation" or as_utc(row.expires_at) <= utcnow():
         raise Conflict("This request can no longer be confirmed; make a new one.", code="signing_request_closed")
     return service.send_code(principal, row.id, row.title, row.sha256)
 
 
 def confirm(principal: Principal, request_id: str, code: str) -> DetachedSignatureRequest:
-    row = get(principal, request_id, record_use=False)
+    row = get(principal, request_id, record_use=False, step="confirm")
     service.check_confirmable(principal, row, DetachedSignatureRequest, OBJECT)
     with db.unit_of_work():
         service.consume_code(principal, row, DetachedSignatureRequest, OBJECT, code)

@@ -317,16 +317,21 @@ def seal_view(seal: Seal) -> dict:
 
 # -- signing requests ----------------------------------------------------------------
 
-def _request_resource(request_row: SigningRequest) -> Resource:
+def _request_resource(request_row: SigningRequest, step: str | None = None) -> Resource:
+    # A step (confirming, resending the code) is the requester's alone: the decision checks it.
+    attrs = {"requester": request_row.requested_by, "step": step} if step else {}
     return Resource(type="signing_request", owner_kind=request_row.owner_kind, owner_id=request_row.owner_id,
-                    id=request_row.id)
+                    id=request_row.id, attrs=attrs)
 
 
-def get_request(principal: Principal, request_id: str, *, record_use: bool = True) -> SigningRequest:
+def get_request(principal: Principal, request_id: str, *, record_use: bool = True,
+                step: str | None = None) -> SigningRequest:
+    """The request, for whoever may sign with its certificate; with ``step`` ("confirm",
+    "resend_code"), for the signer who asked only (403 not_the_signer for the others)."""
     row = db.session().get(SigningRequest, request_id)
     if row is None:
         raise NotFound("No such signing_request.", code="signing_request_not_found")
-    authorize(principal, use_action(row.owner_kind), _request_resource(row), record_use=record_use)
+    authorize(principal, use_action(row.owner_kind), _request_resource(row, step), record_use=record_use)
     return row
 
 
@@ -391,9 +396,7 @@ def sms_title(title: str) -> str:
 
 def resend_code(principal: Principal, request_id: str) -> dict:
     """Text the signer a new code for a pending request (the earlier one dies with it)."""
-    row = get_request(principal, request_id, record_use=False)
-    if row.requested_by != principal.audit_name:
-        raise Forbidden("Only the signer who asked gets its code.", code="not_the_signer")
+    row = get_request(principal, request_id, record_use=False, step="resend_code")
     if row.status != "pending_confirmation" or as_utc(row.expires_at) <= utcnow():
         raise Conflict("This request can no longer be confirmed; make a new one.", code="signing_request_closed")
     audit("esign.code_resent", object_type="signing_request", object_id=row.id)
@@ -408,10 +411,9 @@ def _code_purpose(request_id: str) -> str:
 
 
 def check_confirmable(principal: Principal, row, model, object_type: str) -> None:
-    """The checks before an SMS-confirmed signature (a PDF or a detached one): the signer who
-    asked, still pending, not expired; an expired request is closed (kept as evidence)."""
-    if row.requested_by != principal.audit_name:
-        raise Forbidden("Only the signer who asked may confirm, with the code sent to them.", code="not_the_signer")
+    """The checks before an SMS-confirmed signature (a PDF or a detached one), once the
+    decision found the caller is the signer who asked: still pending, not expired; an
+    expired request is closed (kept as evidence)."""
     if row.status == "signed":
         raise Conflict("This request is already signed.", code="already_signed")
     if row.status != "pending_confirmation":
@@ -488,7 +490,7 @@ def sign_document(document: bytes, cert: SigningCertificate, *, field_name: str,
 
 
 def confirm(principal: Principal, request_id: str, code: str) -> SigningRequest:
-    row = get_request(principal, request_id, record_use=False)
+    row = get_request(principal, request_id, record_use=False, step="confirm")
     check_confirmable(principal, row, SigningRequest, "signing_request")
     with db.unit_of_work():
         consume_code(principal, row, SigningRequest, "signing_request", code)
