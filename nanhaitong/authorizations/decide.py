@@ -206,14 +206,18 @@ def _authorize_party(principal: Principal | None, action: str, resource: Resourc
     if any(me in parties.get(name, ()) for name in PARTY_ACTIONS[action].parties):
         return Decision("party")
     if me is not None and any(me in who for who in parties.values()):
-        _refuse(_party_refusal(action), action, resource, audit_denial)
+        _refuse(_refusal_of(action) or Forbidden("You are not authorized to do this.", code="not_authorized",
+                                                 details={"action": action}), action, resource, audit_denial)
     raise NotFound("No such {resource}.".format(resource=resource.type), code=f"{resource.type}_not_found")
 
 
-def _party_refusal(action: str) -> Forbidden:
+def _refusal_of(action: str) -> Forbidden | None:
+    """The refusal an action answers in its own words, where it has them (else the decision's own)."""
     if action == "esign:envelope.remind":
         return Forbidden("Only the envelope's creator sends reminders.", code="not_the_creator")
-    return Forbidden("You are not authorized to do this.", code="not_authorized", details={"action": action})
+    if action == "access_log:read":
+        return Forbidden("Only the owner reads this access log.", code="not_authorized")
+    return None
 
 
 def _object_refusal(principal: Principal, action: str, resource: Resource) -> Forbidden | None:
@@ -265,6 +269,9 @@ def _deny(principal: Principal, action: str, resource: Resource, rule, violation
     if violation:
         raise Forbidden("This is outside what your authorization allows.", code="outside_grant_constraints",
                         details=violation)
+    refusal = _refusal_of(action)
+    if refusal is not None:
+        raise refusal
     if principal.role:
         raise Forbidden("Your role in the enterprise does not allow this.", code="member_role_required",
                         details={"action": action, "roles": sorted(rule.roles)})

@@ -88,6 +88,10 @@ OWNER_ACTIONS: dict[str, ScopeRule] = {
     # the legal representative's alone, never granted.
     "members:remove_admin": _rule("Remove an admin from the enterprise", by=(), to=(), days=0,
                                   roles=("legal_representative",), level=2),
+    # Reading whose uses of one's data were made: the owner's (an enterprise's legal
+    # representative and admins), never a delegate's.
+    "access_log:read": _rule("Read the access log of one's data", by=(), to=(), days=0,
+                             roles=ENTERPRISE_GRANTING_ROLES),
     # One's own account: sessions, password, phone.
     "account:manage": _rule("Manage one's own account and sessions", by=(), to=(), days=0, personal=True),
 }

@@ -123,3 +123,18 @@ def test_an_envelope_is_seen_by_its_creator_and_signers_and_reminded_by_its_crea
         assert_error(answer, 404, "envelope_not_found")
     assert_error(ou.get(f"{ESIGN}/envelopes/01J0000000000000000000000X"), 404, "envelope_not_found")
     assert len(audit_rows(app, "authorization.denied")) == 1
+
+
+# -- authorizations: reading an access log (access_log:read, the owner's alone) -------------
+
+def test_an_enterprises_access_log_is_read_by_its_managers_and_a_handlers_refusal_is_kept(app, sign_in):
+    chen, ou = verified(sign_in, CHEN), verified(sign_in, OU)
+    firm = registered(chen)
+    assert chen.post(members(firm), json={"role": "handler", "phone": OU.phone}).status_code == 201
+
+    assert act_for(chen, firm).get("/api/v1/me/access-log").status_code == 200
+    assert ou.get("/api/v1/me/access-log").status_code == 200  # their own, personal log
+    assert_error(act_for(ou, firm).get("/api/v1/me/access-log"), 403, "not_authorized")
+    [denied] = audit_rows(app, "authorization.denied")
+    assert (denied.actor, denied.object_type) == (f"citizen:{user_id(ou)}", "access_log")
+    assert json.loads(denied.details) == {"action": "access_log:read"}
