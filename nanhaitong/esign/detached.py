@@ -13,7 +13,7 @@ from flask import current_app
 from .. import db
 from ..audit.service import record as audit
 from ..authorizations import Resource, authorize
-from ..errors import Conflict, Forbidden, NotFound
+from ..errors import Conflict, NotFound
 from ..kernel import Principal
 from ..messages import service as messages
 from ..timeutil import as_utc, isoformat, utcnow
@@ -42,8 +42,6 @@ def get(principal: Principal, request_id: str, *, record_use: bool = True,
 def request(principal: Principal, certificate_id: str, sha256_hex: str, title: str) -> DetachedSignatureRequest:
     cert = service.get_certificate(principal, certificate_id, record_use=False)
     service.check_usable(cert)
-    if principal.kind != "citizen":
-        raise Forbidden("Only a citizen signs.", code="not_authorized")
     with db.unit_of_work():
         row = DetachedSignatureRequest(
             owner_kind=cert.owner_kind, owner_id=cert.owner_id, signer_kind=cert.kind, certificate_id=cert.id,

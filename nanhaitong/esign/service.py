@@ -340,8 +340,6 @@ def create_request(principal: Principal, *, certificate_id: str, document: bytes
                    reason: str | None, envelope_id: str | None = None) -> SigningRequest:
     cert = get_certificate(principal, certificate_id, record_use=False)
     check_usable(cert)
-    if principal.kind != "citizen":
-        raise Forbidden("Only a citizen signs.", code="not_authorized")
     if (document is None) == (previous_request_id is None):
         raise ValidationFailed({"file": ["Upload a PDF, or name previous_request_id (not both)."]})
     if previous_request_id:
