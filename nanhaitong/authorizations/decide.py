@@ -130,6 +130,9 @@ def authorize(principal: Principal | None, action: str, resource: Resource, *, a
         principal = replace(principal, enterprise_id=None, role=None, grant_id=None, for_citizen=None)
     grantee = _is_grantee(principal, resource)
     principal = principal if grantee else _standing(principal, resource)
+    context = _context_refusal(resource)
+    if context is not None:
+        _refuse(context, action, resource, audit_denial)
     if principal.assurance_level < rule.level:
         raise Forbidden("This needs a higher identity assurance level.", code="assurance_level_required",
                         details={"required": rule.level, "current": principal.assurance_level})
@@ -218,6 +221,20 @@ def _refusal_of(action: str) -> Forbidden | None:
     if action == "access_log:read":
         return Forbidden("Only the owner reads this access log.", code="not_authorized")
     return None
+
+
+def _context_refusal(resource: Resource) -> Forbidden | None:
+    """An object that serves one kind of party (an ``audience``: a personal or an enterprise
+    government service) is used only by a caller acting as that kind, before anything else
+    is asked of them."""
+    audience = resource.attrs.get("audience")
+    if audience is None or audience == resource.owner_kind:
+        return None
+    if audience == ENTERPRISE:
+        return Forbidden("This is an enterprise service: act for your enterprise first.",
+                         code="enterprise_context_required")
+    return Forbidden("This is a personal service: it cannot be used acting for an enterprise.",
+                     code="personal_context_required")
 
 
 def _object_refusal(principal: Principal, action: str, resource: Resource) -> Forbidden | None:
