@@ -138,3 +138,20 @@ def test_an_enterprises_access_log_is_read_by_its_managers_and_a_handlers_refusa
     [denied] = audit_rows(app, "authorization.denied")
     assert (denied.actor, denied.object_type) == (f"citizen:{user_id(ou)}", "access_log")
     assert json.loads(denied.details) == {"action": "access_log:read"}
+
+
+# -- messages: removing a registered phone (account:manage on the device) -------------------
+
+def test_a_citizen_removes_their_own_phone_whatever_they_act_for_and_never_anothers(sign_in):
+    chen, ou = verified(sign_in, CHEN), verified(sign_in, OU)
+
+    def device_of(citizen) -> str:
+        answer = citizen.post("/api/v1/me/devices", json={"platform": "android", "token": f"token-{citizen.phone}"})
+        assert answer.status_code == 201, answer.get_json()
+        return answer.get_json()["id"]
+
+    chens, ous = device_of(chen), device_of(ou)
+    assert_error(chen.delete(f"/api/v1/me/devices/{ous}"), 404, "device_not_found")
+    assert [d["id"] for d in ou.get("/api/v1/me/devices").get_json()["items"]] == [ous]
+    assert act_for(chen, registered(chen)).delete(f"/api/v1/me/devices/{chens}").status_code == 204
+    assert chen.get("/api/v1/me/devices").get_json()["items"] == []
