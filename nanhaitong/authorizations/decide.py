@@ -6,6 +6,11 @@ nothing), the assurance level the action needs, and then the caller's standing: 
 owner themself, an enterprise member whose role holds the scope, or a grantee whose
 live grant names the scope and whose constraints the resource meets. Uses by anyone but
 the owner land in the audit log and in the owner's access log.
+
+The same decision answers personal actions (on the caller's own account whomever they
+act for), party actions (on an object several parties share: an envelope's creator and
+signers) and rules about the object acted on (a service's audience, the member removed,
+the requester of a signing step). Every refusal it makes with a reason is kept as evidence.
 """
 
 from __future__ import annotations
