@@ -13,7 +13,7 @@ from flask import current_app
 from .. import db
 from ..audit.service import record as audit
 from ..authorizations import Resource, authorize
-from ..errors import Conflict, Forbidden, NotFound
+from ..errors import Conflict, NotFound
 from ..kernel import Principal
 from ..messages import service as messages
 from ..sms_templates import inbox_text
@@ -24,24 +24,25 @@ from .models import DetachedSignatureRequest, SigningCertificate
 OBJECT = "detached_signature"
 
 
-def _resource(row: DetachedSignatureRequest) -> Resource:
-    return Resource(type=OBJECT, owner_kind=row.owner_kind, owner_id=row.owner_id, id=row.id)
+def _resource(row: DetachedSignatureRequest, step: str | None = None) -> Resource:
+    # A step (confirming, resending the code) is the requester's alone: the decision checks it.
+    attrs = {"requester": row.requested_by, "step": step} if step else {}
+    return Resource(type=OBJECT, owner_kind=row.owner_kind, owner_id=row.owner_id, id=row.id, attrs=attrs)
 
 
-def get(principal: Principal, request_id: str, *, record_use: bool = True) -> DetachedSignatureRequest:
+def get(principal: Principal, request_id: str, *, record_use: bool = True,
+        step: str | None = None) -> DetachedSignatureRequest:
     row = db.session().get(DetachedSignatureRequest, request_id)
     if row is None:
         # The very answer authorize() gives for one the caller may not see: ids leak nothing.
         raise NotFound("No such {resource}.".format(resource=OBJECT), code=f"{OBJECT}_not_found")
-    authorize(principal, service._use_action(row.owner_kind), _resource(row), record_use=record_use)
+    authorize(principal, service.use_action(row.owner_kind), _resource(row, step), record_use=record_use)
     return row
 
 
 def request(principal: Principal, certificate_id: str, sha256_hex: str, title: str) -> DetachedSignatureRequest:
     cert = service.get_certificate(principal, certificate_id, record_use=False, sensitive=True)
-    service._usable(cert)
-    if principal.kind != "citizen":
-        raise Forbidden("Only a citizen signs.", code="not_authorized")
+    service.check_usable(cert)
     with db.unit_of_work():
         row = DetachedSignatureRequest(
             owner_kind=cert.owner_kind, owner_id=cert.owner_id, signer_kind=cert.kind, certificate_id=cert.id,
@@ -57,23 +58,21 @@ def request(principal: Principal, certificate_id: str, sha256_hex: str, title: s
 
 
 def resend_code(principal: Principal, request_id: str) -> dict:
-    row = get(principal, request_id, record_use=False)
-    if row.requested_by != principal.audit_name:
-        raise Forbidden("Only the signer who asked gets its code.", code="not_the_signer")
+    row = get(principal, request_id, record_use=False, step="resend_code")
     if row.status != "pending_confirmation" or as_utc(row.expires_at) <= utcnow():
         raise Conflict("This request can no longer be confirmed; make a new one.", code="signing_request_closed")
     return service.send_code(principal, row.id, row.title, row.sha256)
 
 
 def confirm(principal: Principal, request_id: str, code: str) -> DetachedSignatureRequest:
-    row = get(principal, request_id, record_use=False)
+    row = get(principal, request_id, record_use=False, step="confirm")
     service.check_confirmable(principal, row, DetachedSignatureRequest, OBJECT)
     with db.unit_of_work():
         service.consume_code(principal, row, DetachedSignatureRequest, OBJECT, code)
         cert = db.session().get(SigningCertificate, row.certificate_id)
-        service._usable(cert)
+        service.check_usable(cert)
         service.record_use(principal, cert)
-        row.signature_der = pdf.detached_cms(bytes.fromhex(row.sha256), signer=service._key_pair(cert),
+        row.signature_der = pdf.detached_cms(bytes.fromhex(row.sha256), signer=service.signer_key_pair(cert),
                                              tsa=ca.key_pair("tsa"))
         row.status, row.signed_at = "signed", utcnow()
         audit("esign.detached_signed", object_type=OBJECT, object_id=row.id,

@@ -26,8 +26,8 @@ from sqlalchemy import select
 
 from .. import db, events
 from ..audit.service import record as audit
-from ..authorizations import Resource, authorize
-from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ..authorizations import Resource, authorize, shared
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..identity import find_citizen, party, phone_of
 from ..jobs.tasks import enqueue_sms
 from ..kernel import Principal
@@ -122,17 +122,22 @@ def _tell(user_id: str, envelope: Envelope, kind: str, values: dict, *, sms: boo
 
 # -- reading --------------------------------------------------------------------------
 
-def get(principal: Principal, envelope_id: str) -> Envelope:
-    """The envelope, for its creator or one of its signers (404 for anyone else)."""
+def get(principal: Principal, envelope_id: str, *, action: str = "esign:envelope.read") -> Envelope:
+    """The envelope, for its creator or one of its signers (404 for anyone else); ``action``
+    is what the caller does with it, decided on the envelope's parties."""
     envelope = db.session().get(Envelope, envelope_id)
     if envelope is None:
         raise NotFound("No such envelope.", code="envelope_not_found")
-    signer_ids = {s.user_id for s in _signers(envelope_id)}
-    if _creator(principal) != (envelope.creator_kind, envelope.creator_id) and (
-            principal.account_id is None or principal.account_id not in signer_ids):
-        raise NotFound("No such envelope.", code="envelope_not_found")
+    authorize(principal, action, _parties(envelope))
     _expire_if_due(envelope)
     return envelope
+
+
+def _parties(envelope: Envelope) -> Resource:
+    # creator_id is the creator's audit name ("citizen:<id>", "partner:<id>").
+    creator = (envelope.creator_kind, envelope.creator_id.split(":", 1)[1])
+    return shared("envelope", envelope.id, creator=[creator],
+                  signer=[("citizen", s.user_id) for s in _signers(envelope.id)])
 
 
 def _expire_if_due(envelope: Envelope) -> None:
@@ -254,9 +259,7 @@ def decline(principal: Principal, envelope_id: str, reason: str) -> Envelope:
 
 def remind(principal: Principal, envelope_id: str) -> dict:
     """The creator reminds the signers whose turn it is (at most once an hour each)."""
-    envelope = get(principal, envelope_id)
-    if _creator(principal) != (envelope.creator_kind, envelope.creator_id):
-        raise Forbidden("Only the envelope's creator sends reminders.", code="not_the_creator")
+    envelope = get(principal, envelope_id, action="esign:envelope.remind")
     if envelope.status != "open":
         raise Conflict("This envelope is closed.", code="envelope_closed", details={"status": envelope.status})
     reminded = 0

@@ -61,7 +61,8 @@ def _cert_resource(cert: SigningCertificate) -> Resource:
     return Resource(type="esign_certificate", owner_kind=cert.owner_kind, owner_id=cert.owner_id, id=cert.id)
 
 
-def _use_action(owner_kind: str) -> str:
+def use_action(owner_kind: str) -> str:
+    """The action signing with a certificate of this owner asks (for detached signatures too)."""
     return "esign:sign" if owner_kind == "citizen" else "esign:seal"
 
 
@@ -81,19 +82,21 @@ def get_certificate(principal: Principal, certificate_id: str, *, manage: bool =
     cert = db.session().get(SigningCertificate, certificate_id)
     if cert is None:
         raise NotFound("No such esign_certificate.", code="esign_certificate_not_found")
-    action = _manage_action(cert.owner_kind) if manage else _use_action(cert.owner_kind)
+    action = _manage_action(cert.owner_kind) if manage else use_action(cert.owner_kind)
     authorize(principal, action, _cert_resource(cert), record_use=record_use, sensitive=sensitive)
     return cert
 
 
-def _usable(cert: SigningCertificate) -> None:
+def check_usable(cert: SigningCertificate) -> None:
+    """409 unless the certificate may sign now: checked when asked and again when confirmed."""
     if cert.status != "active":
         raise Conflict("The certificate is revoked.", code="certificate_revoked")
     if as_utc(cert.not_after) <= utcnow():
         raise Conflict("The certificate has expired.", code="certificate_expired")
 
 
-def _key_pair(cert: SigningCertificate) -> pdf.KeyPair:
+def signer_key_pair(cert: SigningCertificate) -> pdf.KeyPair:
+    """The certificate's key with the chain up to the platform CA, as the PDF and CMS signers take it."""
     issuing = ca.key_pair("issuing")
     return pdf.KeyPair(pki.load_cert(cert.certificate_pem), pki.load_key(cert.private_key),
                        (issuing.certificate, *issuing.chain))
@@ -158,7 +161,7 @@ def renew_certificate(principal: Principal, certificate_id: str) -> SigningCerti
     ca.ensure()
     with db.unit_of_work():
         old = get_certificate(principal, certificate_id, manage=True, sensitive=True)
-        _usable(old)
+        check_usable(old)
         session = db.session()
         new = _new_certificate(principal, old.owner_kind, old.owner_id, replaces=old)
         for seal in session.execute(select(Seal).where(Seal.certificate_id == old.id,
@@ -179,9 +182,9 @@ def list_certificates(principal: Principal, enterprise_id: str | None, *, limit:
                       cursor: str | None) -> tuple[list[SigningCertificate], str | None]:
     owner_kind, owner_id = _owner(principal, enterprise_id)
     resource = Resource(type="esign_certificate", owner_kind=owner_kind, owner_id=owner_id)
-    if not (permitted(principal, _use_action(owner_kind), resource)
+    if not (permitted(principal, use_action(owner_kind), resource)
             or permitted(principal, _manage_action(owner_kind), resource)):
-        authorize(principal, _use_action(owner_kind), resource)  # raises, and audits the refusal
+        authorize(principal, use_action(owner_kind), resource)  # raises, and audits the refusal
     query = select(SigningCertificate).where(SigningCertificate.owner_kind == owner_kind,
                                              SigningCertificate.owner_id == owner_id)
     if cursor:
@@ -285,7 +288,7 @@ def register_seal(principal: Principal, certificate_id: str, name: str, image: b
     cert = get_certificate(principal, certificate_id, manage=True)
     if cert.kind != "seal":
         raise ValidationFailed({"certificate_id": ["A seal is bound to an enterprise seal certificate."]})
-    _usable(cert)
+    check_usable(cert)
     _check_png(image)
     seal = Seal(enterprise_id=cert.owner_id, certificate_id=cert.id, name=name, image_png=image,
                 created_by=principal.audit_name)
@@ -316,16 +319,21 @@ def seal_view(seal: Seal) -> dict:
 
 # -- signing requests ----------------------------------------------------------------
 
-def _request_resource(request_row: SigningRequest) -> Resource:
+def _request_resource(request_row: SigningRequest, step: str | None = None) -> Resource:
+    # A step (confirming, resending the code) is the requester's alone: the decision checks it.
+    attrs = {"requester": request_row.requested_by, "step": step} if step else {}
     return Resource(type="signing_request", owner_kind=request_row.owner_kind, owner_id=request_row.owner_id,
-                    id=request_row.id)
+                    id=request_row.id, attrs=attrs)
 
 
-def get_request(principal: Principal, request_id: str, *, record_use: bool = True) -> SigningRequest:
+def get_request(principal: Principal, request_id: str, *, record_use: bool = True,
+                step: str | None = None) -> SigningRequest:
+    """The request, for whoever may sign with its certificate; with ``step`` ("confirm",
+    "resend_code"), for the signer who asked only (403 not_the_signer for the others)."""
     row = db.session().get(SigningRequest, request_id)
     if row is None:
         raise NotFound("No such signing_request.", code="signing_request_not_found")
-    authorize(principal, _use_action(row.owner_kind), _request_resource(row), record_use=record_use)
+    authorize(principal, use_action(row.owner_kind), _request_resource(row, step), record_use=record_use)
     return row
 
 
@@ -333,9 +341,7 @@ def create_request(principal: Principal, *, certificate_id: str, document: bytes
                    previous_request_id: str | None, stamp: dict | None, seal_id: str | None,
                    reason: str | None, envelope_id: str | None = None) -> SigningRequest:
     cert = get_certificate(principal, certificate_id, record_use=False, sensitive=True)
-    _usable(cert)
-    if principal.kind != "citizen":
-        raise Forbidden("Only a citizen signs.", code="not_authorized")
+    check_usable(cert)
     if (document is None) == (previous_request_id is None):
         raise ValidationFailed({"file": ["Upload a PDF, or name previous_request_id (not both)."]})
     if previous_request_id:
@@ -390,9 +396,7 @@ def sms_title(title: str) -> str:
 
 def resend_code(principal: Principal, request_id: str) -> dict:
     """Text the signer a new code for a pending request (the earlier one dies with it)."""
-    row = get_request(principal, request_id, record_use=False)
-    if row.requested_by != principal.audit_name:
-        raise Forbidden("Only the signer who asked gets its code.", code="not_the_signer")
+    row = get_request(principal, request_id, record_use=False, step="resend_code")
     if row.status != "pending_confirmation" or as_utc(row.expires_at) <= utcnow():
         raise Conflict("This request can no longer be confirmed; make a new one.", code="signing_request_closed")
     audit("esign.code_resent", object_type="signing_request", object_id=row.id)
@@ -407,10 +411,9 @@ def _code_purpose(request_id: str) -> str:
 
 
 def check_confirmable(principal: Principal, row, model, object_type: str) -> None:
-    """The checks before an SMS-confirmed signature (a PDF or a detached one): the signer who
-    asked, still pending, not expired; an expired request is closed (kept as evidence)."""
-    if row.requested_by != principal.audit_name:
-        raise Forbidden("Only the signer who asked may confirm, with the code sent to them.", code="not_the_signer")
+    """The checks before an SMS-confirmed signature (a PDF or a detached one), once the
+    decision found the caller is the signer who asked: still pending, not expired; an
+    expired request is closed (kept as evidence)."""
     if row.status == "signed":
         raise Conflict("This request is already signed.", code="already_signed")
     if row.status != "pending_confirmation":
@@ -448,7 +451,7 @@ def consume_code(principal: Principal, row, model, object_type: str, code: str) 
 def record_use(principal: Principal, cert: SigningCertificate) -> None:
     """The use itself, recorded (with the signature, in its transaction) in the enterprise's
     access log when not by its legal representative."""
-    action = _use_action(cert.owner_kind)
+    action = use_action(cert.owner_kind)
     decision = authorize(principal, action, _cert_resource(cert), record_use=False, sensitive=True)
     if decision.via == "delegate" or (decision.via == "member" and member_role(
             cert.owner_id, principal.account_id) != "legal_representative"):
@@ -479,7 +482,7 @@ def sign_document(document: bytes, cert: SigningCertificate, *, field_name: str,
     """PAdES B-LTA: signature, its timestamp, the validation data, a document timestamp."""
     try:
         return pdf.sign_pdf(
-            document, signer=_key_pair(cert), tsa=ca.key_pair("tsa"), field_name=field_name, reason=reason,
+            document, signer=signer_key_pair(cert), tsa=ca.key_pair("tsa"), field_name=field_name, reason=reason,
             stamp=pdf.Stamp(**stamp) if stamp else None, stamp_text=stamp_text(cert, utcnow()),
             seal_png=seal.image_png if seal else None, revinfo=revinfo())
     except pdf.BadPdf as error:
@@ -487,13 +490,13 @@ def sign_document(document: bytes, cert: SigningCertificate, *, field_name: str,
 
 
 def confirm(principal: Principal, request_id: str, code: str) -> SigningRequest:
-    row = get_request(principal, request_id, record_use=False)
+    row = get_request(principal, request_id, record_use=False, step="confirm")
     check_confirmable(principal, row, SigningRequest, "signing_request")
     with db.unit_of_work():
         consume_code(principal, row, SigningRequest, "signing_request", code)
         session = db.session()
         cert = session.get(SigningCertificate, row.certificate_id)
-        _usable(cert)
+        check_usable(cert)
         record_use(principal, cert)
         seal = session.get(Seal, row.seal_id) if row.seal_id else None
 
