@@ -6,6 +6,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from . import one_stop_pages  # noqa: F401  (its pages join the blueprint before it is registered)
     from .routes import blp
 
     app.register_blueprint(blp)

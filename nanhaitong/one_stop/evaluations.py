@@ -9,7 +9,7 @@ export ratings in the national platform's data items.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -217,10 +217,12 @@ def statistics(by: str, *, from_month: str | None, to_month: str | None, limit: 
 
 
 def _utc_bounds(from_day: str | None, to_day: str | None):
+    # In UTC, as the ratings' times are kept: SQLite compares the wall-clock text, so a
+    # China-time bound would be eight hours off there.
     start = datetime.combine(date.fromisoformat(from_day), time(0), tzinfo=CHINA_STANDARD_TIME) if from_day else None
     end = datetime.combine(date.fromisoformat(to_day), time(23, 59, 59, 999999),
                            tzinfo=CHINA_STANDARD_TIME) if to_day else None
-    return start, end
+    return (start.astimezone(timezone.utc) if start else None), (end.astimezone(timezone.utc) if end else None)
 
 
 def export(*, from_day: str | None, to_day: str | None, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
