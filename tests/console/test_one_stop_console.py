@@ -6,8 +6,8 @@ the follow-up journey with axe.)"""
 from __future__ import annotations
 
 import csv
-import json
 import io
+import json
 
 from tests.support.audit import audit_rows
 from tests.support.citizens import citizen_at
