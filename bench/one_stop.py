@@ -200,7 +200,8 @@ def main() -> None:
     }
     global LOAD
     LOAD = " / ".join(f"{x:.1f}" for x in os.getloadavg())
-    summary = (f"filled in {fill_seconds:.0f} s: 1345 matters, {len(CENTRES)} centres, {slot_rows} slots, "
+    filled = "reused the fill of an earlier run" if reuse else f"filled in {fill_seconds:.0f} s"
+    summary = (f"{filled}: 1345 matters, {len(CENTRES)} centres, {slot_rows} slots, "
                f"{ratings} ratings; {calls} calls per endpoint")
     print(summary)
     rows = []
