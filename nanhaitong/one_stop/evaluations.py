@@ -27,6 +27,7 @@ from .models import Case, Evaluation, EvaluationTally, FollowUp, Matter
 
 LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 BAD = 2  # this level or lower opens a follow-up
+ALL_TIME = "all"  # the tallies' month for every month together
 # The standard's evaluation categories (渠道、事项、效率、态度、效果、廉洁), as reasons a person may pick.
 REASONS = {
     "guide": "办事指南不清晰、不准确",
@@ -79,19 +80,20 @@ def rate(principal: Principal, case_id: str, level: int, reasons: list[str], tex
 
 
 def _count(evaluation: Evaluation) -> None:
-    """Add the rating to its tallies (an upsert per dimension, in the rating's unit of work)."""
+    """Add the rating to its tallies, this month's and all time's, per dimension: one upsert
+    of up to six rows, in the rating's unit of work."""
     session = db.session()
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     month = _today().strftime("%Y-%m")
     table = EvaluationTally.__table__
-    for dimension, key in (("centre", evaluation.centre_code), ("matter", evaluation.matter_id),
-                           ("department", evaluation.department)):
-        if key is None:
-            continue
-        statement = insert(table).values(dimension=dimension, key=key, month=month, level=evaluation.level, count=1)
-        session.execute(statement.on_conflict_do_update(index_elements=[table.c.dimension, table.c.key, table.c.month,
-                                                                        table.c.level],
-                                                        set_={"count": table.c.count + 1}))
+    rows = [{"dimension": dimension, "key": key, "month": period, "level": evaluation.level, "count": 1}
+            for dimension, key in (("centre", evaluation.centre_code), ("matter", evaluation.matter_id),
+                                   ("department", evaluation.department)) if key is not None
+            for period in (month, ALL_TIME)]
+    statement = insert(table).values(rows)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[table.c.dimension, table.c.key, table.c.month, table.c.level],
+        set_={"count": table.c.count + statement.excluded.count}))
 
 
 def evaluation_of(principal: Principal, case_id: str) -> Evaluation:
@@ -184,13 +186,17 @@ def escalate_overdue() -> int:
 def statistics(by: str, *, from_month: str | None, to_month: str | None, limit: int = 100,
                cursor: str | None = None) -> tuple[list[dict], str | None]:
     """Ratings per level for each centre, matter or department (a page of them, by key),
-    summed from the monthly tallies: a few thousand rows at district scale, whatever the
-    number of ratings."""
+    summed from the monthly tallies, or read from the all-time ones without a month range:
+    a few hundred to a few thousand rows at district scale, whatever the number of ratings."""
     where = [EvaluationTally.dimension == by]
-    if from_month:
-        where.append(EvaluationTally.month >= from_month)
-    if to_month:
-        where.append(EvaluationTally.month <= to_month)
+    if from_month or to_month:
+        where.append(EvaluationTally.month != ALL_TIME)
+        if from_month:
+            where.append(EvaluationTally.month >= from_month)
+        if to_month:
+            where.append(EvaluationTally.month <= to_month)
+    else:  # all time: one row per key and level, kept as ratings come
+        where.append(EvaluationTally.month == ALL_TIME)
     offset = catalogue.offset_of(cursor)
     keys = list(db.session().execute(select(EvaluationTally.key).where(*where).group_by(EvaluationTally.key)
                                      .order_by(EvaluationTally.key).offset(offset).limit(limit + 1)).scalars())
