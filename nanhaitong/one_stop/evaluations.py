@@ -90,6 +90,8 @@ def _count(evaluation: Evaluation) -> None:
             for dimension, key in (("centre", evaluation.centre_code), ("matter", evaluation.matter_id),
                                    ("department", evaluation.department)) if key is not None
             for period in (month, ALL_TIME)]
+    if not rows:  # a provincial application's case: no centre, matter or department of ours
+        return
     statement = insert(table).values(rows)
     session.execute(statement.on_conflict_do_update(
         index_elements=[table.c.dimension, table.c.key, table.c.month, table.c.level],
