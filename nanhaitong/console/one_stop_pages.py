@@ -51,14 +51,15 @@ def _arg(name: str) -> str | None:
     return (request.args.get(name) or "").strip() or None
 
 
-def _matter_fields() -> dict:
-    """The matter form as the admin API's body, checked by the same schema."""
+def _matter_fields(code: str | None = None) -> dict:
+    """The matter form as the admin API's body, checked by the same schema (an edited
+    matter keeps its ``code``: the form does not send it)."""
     materials = []
     for line in _form("materials").splitlines():
         name, _, note = line.strip().partition("｜")
         if name.strip():
             materials.append({"name": name.strip(), "copies": 1, "note": note.strip() or None})
-    body = {"code": _form("code"), "name": _form("name"), "department": _form("department"),
+    body = {"code": code or _form("code"), "name": _form("name"), "department": _form("department"),
             "audience": _form("audience") or "citizen", "centres": request.form.getlist("centres"),
             "materials": materials, "fee_note": _form("fee_note") or None,
             "online": bool(request.form.get("online")), "by_post": bool(request.form.get("by_post"))}
@@ -115,9 +116,8 @@ def one_stop_matter_new():
 @auth.signed_in
 def one_stop_matter(matter_id):
     if request.method == "POST":
-        fields = _matter_fields()
-        fields["code"] = one_stop.matter(g.principal, matter_id)["code"]  # a matter's code never changes
-        one_stop.update_matter(g.principal, matter_id, fields)
+        code = one_stop.matter(g.principal, matter_id)["code"]  # a matter's code never changes
+        one_stop.update_matter(g.principal, matter_id, _matter_fields(code))
         return redirect(url_for("console.one_stop_matter", matter_id=matter_id, saved=1))
     return _matter_form(one_stop.matter(g.principal, matter_id))
 
@@ -173,8 +173,8 @@ def one_stop_followups():
         text = _form("answer")
         if len(text) < 2:
             raise ValidationFailed({"answer": ["请填写整改回复。"]})
-        answered = one_stop.answer_followup(g.principal, _form("followup_id"), text)
-        notice = f"已回复，评价人将收到通知（办件 {answered['case_id'][-6:]}）。"
+        one_stop.answer_followup(g.principal, _form("followup_id"), text)
+        notice = "已回复，评价人将收到通知并可评价整改结果。"
     status = _arg("status") or "open"
     escalated = {"yes": True, "no": False}.get(_arg("escalated") or "")
     items, next_cursor = one_stop.followups(g.principal, status=None if status == "all" else status,

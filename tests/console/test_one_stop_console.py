@@ -75,11 +75,16 @@ def test_operator_adds_edits_and_retires_a_matter(app, client):
     assert matter["centres"] == ["dali", "guicheng"] and matter["materials"][0] == {
         "name": "营业执照", "copies": 1, "note": "原件核验"} and matter["online"] is True
 
+    edit_form = {k: v for k, v in fields.items() if k != "code"}  # the edit form has no code to send
     edited = client.post(f"/console/one-stop/matters/{matter['id']}", data={
-        **fields, "code": "CHANGED", "name": "食品经营许可证（新办）", "legal_days": "15"})
+        **edit_form, "name": "食品经营许可证（新办）", "legal_days": "15"})
     assert edited.status_code == 302, page_text(edited)
     page = page_text(client.get(f"/console/one-stop/matters/{matter['id']}"))
     assert "食品经营许可证（新办）" in page and 'value="NH-SC-0901"' in page and 'value="15"' in page
+    smuggled = client.post(f"/console/one-stop/matters/{matter['id']}", data={
+        **edit_form, "name": "食品经营许可证（新办）", "legal_days": "15", "code": "NH-SC-0999"})
+    assert smuggled.status_code == 302
+    assert 'value="NH-SC-0901"' in page_text(client.get(f"/console/one-stop/matters/{matter['id']}"))
 
     bad = client.post("/console/one-stop/matters/new", data={**fields, "code": "NH-SC-0902", "centres": []})
     assert bad.status_code == 422 and "输入有误" in page_text(bad)
@@ -90,7 +95,8 @@ def test_operator_adds_edits_and_retires_a_matter(app, client):
     assert retired.status_code == 200 and "已停用事项：食品经营许可证（新办）" in page_text(retired)
     assert "恢复 食品经营许可证（新办）" in page_text(retired)
     changes = [(r.action, r.actor) for r in audit_rows(app, prefix="one_stop.matter_") if r.object_id == matter["id"]]
-    assert [a for a, _ in changes] == ["one_stop.matter_created", "one_stop.matter_updated", "one_stop.matter_retired"]
+    assert [a for a, _ in changes] == ["one_stop.matter_created", "one_stop.matter_updated", "one_stop.matter_updated",
+                                      "one_stop.matter_retired"]
     assert len({actor for _, actor in changes}) == 1
 
 

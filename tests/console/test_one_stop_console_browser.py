@@ -71,6 +71,10 @@ def test_operator_answers_a_bad_rating_and_moves_a_warned_case_on(app, console, 
     page.click("#save-matter")
     page.wait_for_selector("#matter-saved")
     operator.check("matter-saved")
+    page.fill("#name", "婚姻登记（预约办理）")  # edit it: the code stays as it was
+    page.click("#save-matter")
+    page.wait_for_selector("#matter-saved")
+    assert page.locator("h1").inner_text() == "婚姻登记（预约办理）" and page.input_value("#code") == "NH-MZ-0901"
     operator.refused("/audit")
 
 
