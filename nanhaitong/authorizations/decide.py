@@ -100,7 +100,11 @@ def _is_grantee(principal: Principal | None, resource: Resource) -> bool:
 
 
 def authorize(principal: Principal | None, action: str, resource: Resource, *, audit_denial: bool = True,
-              record_use: bool = True) -> Decision:
+              record_use: bool = True, sensitive: bool = False) -> Decision:
+    """``sensitive``: this operation itself is sensitive processing of the person's
+    information (PIPL art. 28: a face compared, a signature made, money paid), not merely
+    a read or a step around it under the same action; checks registered with the decision
+    ask more for it (privacy: a guardian's consent for a minor)."""
     if principal is not None and principal.kind == STAFF:
         return _authorize_staff(principal, action, resource, audit_denial, record_use)
     if action not in ACTIONS:
@@ -138,7 +142,7 @@ def authorize(principal: Principal | None, action: str, resource: Resource, *, a
         _deny(principal, action, resource, rule, violation, audit_denial)
     # Checks other domains register on the decision (privacy: a guardian's consent for minors).
     for check in current_app.extensions.get("nht.authorization_checks", ()):
-        check(principal, action, resource, audit_denial=audit_denial)
+        check(principal, action, resource, audit_denial=audit_denial, sensitive=sensitive)
     if record_use and decision.via != "owner" and not (
             decision.via == "member" and principal.role == "legal_representative"):
         # A use is recorded when it is allowed, whether or not the work after it succeeds.

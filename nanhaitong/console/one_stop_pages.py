@@ -27,6 +27,7 @@ PAGES["operator"].extend([("办事事项", "console.one_stop_matters"), ("办件
 PAGES["auditor"].append(("好差评统计", "console.one_stop_stats"))
 for _status, _name in {"retired": "已停用", "open": "待整改", "answered": "已回复", "closed": "已评价"}.items():
     STATUS_NAMES.setdefault(_status, _name)
+CASE_STATUSES = {"submitted": "已提交", "accepted": "已受理", "completed": "已办结", "rejected": "不予受理"}
 AUDIENCE_NAMES = {"citizen": "个人", "enterprise": "企业", "both": "个人和企业"}
 DIMENSIONS = {"centre": "按服务中心", "matter": "按事项", "department": "按部门"}
 # The national platform's data items, in the order of its specification, with their Chinese headings.
@@ -135,7 +136,7 @@ def one_stop_cases():
     items, next_cursor = one_stop.staff_cases(g.principal, status=_arg("status"), centre=_arg("centre"),
                                               limit=PAGE_SIZE, cursor=_arg("cursor"))
     return _page("one_stop_cases.html", items=items, next_cursor=next_cursor, args=request.args,
-                 centres=one_stop.centres(), statuses=one_stop.CASE_STATUS_WORDS, warnings=False)
+                 centres=one_stop.centres(), statuses=CASE_STATUSES, warnings=False)
 
 
 @blp.route("/one-stop/case-warnings", methods=["GET"])
@@ -143,7 +144,7 @@ def one_stop_cases():
 def one_stop_warnings():
     items, next_cursor = one_stop.deadline_warnings(g.principal, limit=PAGE_SIZE, cursor=_arg("cursor"))
     return _page("one_stop_cases.html", items=items, next_cursor=next_cursor, args=request.args,
-                 centres=one_stop.centres(), statuses=one_stop.CASE_STATUS_WORDS, warnings=True)
+                 centres=one_stop.centres(), statuses=CASE_STATUSES, warnings=True)
 
 
 @blp.route("/one-stop/cases/<case_id>", methods=["GET", "POST"])
@@ -155,11 +156,11 @@ def one_stop_case(case_id):
         if status not in ("accepted", "completed", "rejected"):
             raise ValidationFailed({"status": ["请选择办理结果。"]})
         changed = one_stop.set_case_status(g.principal, case_id, status, _form("note") or None)
-        notice = f"办件已更新为：{one_stop.CASE_STATUS_WORDS[changed['status']]}"
+        notice = f"办件已更新为：{CASE_STATUSES[changed['status']]}"
     case = one_stop.staff_case(g.principal, case_id)
     nexts = one_stop.NEXT_STATUSES.get(case["status"], ()) if case["matter_id"] and not case[
         "gov_application_id"] else ()
-    return _page("one_stop_case.html", case=case, notice=notice, nexts=nexts, statuses=one_stop.CASE_STATUS_WORDS,
+    return _page("one_stop_case.html", case=case, notice=notice, nexts=nexts, statuses=CASE_STATUSES,
                  centre_names={c["code"]: c["name"] for c in one_stop.centres()})
 
 

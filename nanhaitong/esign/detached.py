@@ -16,6 +16,7 @@ from ..authorizations import Resource, authorize
 from ..errors import Conflict, Forbidden, NotFound
 from ..kernel import Principal
 from ..messages import service as messages
+from ..sms_templates import inbox_text
 from ..timeutil import as_utc, isoformat, utcnow
 from . import ca, pdf, service
 from .models import DetachedSignatureRequest, SigningCertificate
@@ -37,7 +38,7 @@ def get(principal: Principal, request_id: str, *, record_use: bool = True) -> De
 
 
 def request(principal: Principal, certificate_id: str, sha256_hex: str, title: str) -> DetachedSignatureRequest:
-    cert = service.get_certificate(principal, certificate_id, record_use=False)
+    cert = service.get_certificate(principal, certificate_id, record_use=False, sensitive=True)
     service._usable(cert)
     if principal.kind != "citizen":
         raise Forbidden("Only a citizen signs.", code="not_authorized")
@@ -80,13 +81,11 @@ def confirm(principal: Principal, request_id: str, code: str) -> DetachedSignatu
               details={"certificate_id": cert.id, "sha256": row.sha256, "title": row.title})
         data = {"detached_signature_id": row.id, "title": row.title, "sha256": row.sha256}
         if cert.kind == "seal":
-            messages.notify_enterprise(cert.owner_id, topic="esign", title="电子印章已使用",
-                                       body=f"企业电子印章已用于签署《{row.title}》（摘要 {row.sha256[:8]}…）。"
-                                            "如非本企业授权操作，请立即吊销印章证书。",
+            title, body = inbox_text("seal_signed_digest", title=row.title, digest=row.sha256[:8])
+            messages.notify_enterprise(cert.owner_id, topic="esign", title=title, body=body,
                                        data=data, dedupe_key=f"esign:detached-sealed:{row.id}")
-        messages.notify_user(principal.account_id, topic="esign", title="文件已签署",
-                             body=f"您已对《{row.title}》（SHA-256 摘要 {row.sha256[:8]}…）完成电子签名。"
-                                  "如非本人操作，请立即吊销签名证书。",
+        title, body = inbox_text("digest_signed", title=row.title, digest=row.sha256[:8])
+        messages.notify_user(principal.account_id, topic="esign", title=title, body=body,
                              data=data, dedupe_key=f"esign:detached:{row.id}")
     return row
 

@@ -25,6 +25,7 @@ from ..errors import AppError, Conflict, Forbidden, NotFound, Unauthorized, Vali
 from ..identity import certificate_subject, member_role, phone_of
 from ..kernel import Principal
 from ..messages import service as messages
+from ..sms_templates import inbox_text
 from ..timeutil import CHINA_STANDARD_TIME, as_utc, isoformat, utcnow
 from . import ca, pdf, pki
 from .models import Seal, SigningCertificate, SigningRequest
@@ -76,12 +77,12 @@ def _owner(principal: Principal, enterprise_id: str | None) -> tuple[str, str]:
 
 
 def get_certificate(principal: Principal, certificate_id: str, *, manage: bool = False,
-                    record_use: bool = True) -> SigningCertificate:
+                    record_use: bool = True, sensitive: bool = False) -> SigningCertificate:
     cert = db.session().get(SigningCertificate, certificate_id)
     if cert is None:
         raise NotFound("No such esign_certificate.", code="esign_certificate_not_found")
     action = _manage_action(cert.owner_kind) if manage else _use_action(cert.owner_kind)
-    authorize(principal, action, _cert_resource(cert), record_use=record_use)
+    authorize(principal, action, _cert_resource(cert), record_use=record_use, sensitive=sensitive)
     return cert
 
 
@@ -112,7 +113,8 @@ def issue_certificate(principal: Principal, kind: str, enterprise_id: str | None
             raise ValidationFailed({"enterprise_id": ["Name the enterprise (or act for it) to get its seal "
                                                       "certificate."]})
     resource = Resource(type="esign_certificate", owner_kind=owner_kind, owner_id=owner_id)
-    authorize(principal, _manage_action(owner_kind), resource)
+    # Sensitive: a signing key made in the person's name, their ID number in its certificate.
+    authorize(principal, _manage_action(owner_kind), resource, sensitive=True)
     ca.ensure()  # made on first use, in a transaction of its own
     with db.unit_of_work():
         row = _new_certificate(principal, owner_kind, owner_id)
@@ -155,7 +157,7 @@ def renew_certificate(principal: Principal, certificate_id: str) -> SigningCerti
     (signatures made with it stay valid: they were made before). Its seals move to the new one."""
     ca.ensure()
     with db.unit_of_work():
-        old = get_certificate(principal, certificate_id, manage=True)
+        old = get_certificate(principal, certificate_id, manage=True, sensitive=True)
         _usable(old)
         session = db.session()
         new = _new_certificate(principal, old.owner_kind, old.owner_id, replaces=old)
@@ -167,8 +169,8 @@ def renew_certificate(principal: Principal, certificate_id: str) -> SigningCerti
               on_behalf_of=f"{new.owner_kind}:{new.owner_id}",
               details={"serial": new.serial, "replaces": old.id, "replaced_serial": old.serial})
         notify = messages.notify_user if new.owner_kind == "citizen" else messages.notify_enterprise
-        notify(new.owner_id, topic="esign", title="签名证书已更新",
-               body=f"签名证书已更新（新序列号 {new.serial[:16]}…）。旧证书已停用，此前签署的文件依然有效。",
+        title, body = inbox_text("certificate_renewed", serial=new.serial[:16])
+        notify(new.owner_id, topic="esign", title=title, body=body,
                data={"certificate_id": new.id, "replaces": old.id}, dedupe_key=f"esign:renewed:{new.id}")
     return new
 
@@ -227,8 +229,8 @@ def _revoke(cert: SigningCertificate, reason: str | None, invalidity_date) -> No
           details={"serial": cert.serial, "reason": cert.revocation_reason,
                    "invalidity_date": isoformat(invalidity_date) if invalidity_date else None})
     notify = messages.notify_user if cert.owner_kind == "citizen" else messages.notify_enterprise
-    notify(cert.owner_id, topic="esign", title="签名证书已吊销",
-           body=f"签名证书（序列号 {cert.serial[:16]}…）已吊销，此后不能再用于签署。", data={"certificate_id": cert.id},
+    title, body = inbox_text("certificate_revoked", serial=cert.serial[:16])
+    notify(cert.owner_id, topic="esign", title=title, body=body, data={"certificate_id": cert.id},
            dedupe_key=f"esign:revoked:{cert.id}")
 
 
@@ -330,7 +332,7 @@ def get_request(principal: Principal, request_id: str, *, record_use: bool = Tru
 def create_request(principal: Principal, *, certificate_id: str, document: bytes | None, file_name: str | None,
                    previous_request_id: str | None, stamp: dict | None, seal_id: str | None,
                    reason: str | None, envelope_id: str | None = None) -> SigningRequest:
-    cert = get_certificate(principal, certificate_id, record_use=False)
+    cert = get_certificate(principal, certificate_id, record_use=False, sensitive=True)
     _usable(cert)
     if principal.kind != "citizen":
         raise Forbidden("Only a citizen signs.", code="not_authorized")
@@ -447,7 +449,7 @@ def record_use(principal: Principal, cert: SigningCertificate) -> None:
     """The use itself, recorded (with the signature, in its transaction) in the enterprise's
     access log when not by its legal representative."""
     action = _use_action(cert.owner_kind)
-    decision = authorize(principal, action, _cert_resource(cert), record_use=False)
+    decision = authorize(principal, action, _cert_resource(cert), record_use=False, sensitive=True)
     if decision.via == "delegate" or (decision.via == "member" and member_role(
             cert.owner_id, principal.account_id) != "legal_representative"):
         record_access(_cert_resource(cert), accessor=principal, acting_as=decision.via, action=action,
@@ -515,11 +517,11 @@ def confirm(principal: Principal, request_id: str, code: str) -> SigningRequest:
                        "signed_sha256": row.signed_sha256})
         data = {"signing_request_id": row.id, "file_name": row.file_name}
         if row.signer_kind == "seal":
-            messages.notify_enterprise(row.owner_id, topic="esign", title="电子印章已使用",
-                                       body=f"企业电子印章已加盖于《{row.file_name}》。如非本企业授权操作，请立即吊销印章证书。",
+            title, body = inbox_text("seal_applied", file=row.file_name)
+            messages.notify_enterprise(row.owner_id, topic="esign", title=title, body=body,
                                        data=data, dedupe_key=f"esign:sealed:{row.id}")
-        messages.notify_user(principal.account_id, topic="esign", title="文件已签署",
-                             body=f"《{row.file_name}》已完成电子签署，可下载签署后的文件。", data=data,
+        title, body = inbox_text("document_signed", file=row.file_name)
+        messages.notify_user(principal.account_id, topic="esign", title=title, body=body, data=data,
                              dedupe_key=f"esign:signed:{row.id}")
     return row
 

@@ -11,7 +11,7 @@ from ..audit.service import record as audit
 from ..authorizations import live_grant
 from ..errors import Conflict, NotFound, RateLimited, Unauthorized
 from ..kernel import Principal
-from ..security.passwords import hash_password, verify_password
+from ..security.passwords import hash_password, upgraded_hash, verify_password
 from ..timeutil import utcnow
 from . import codes, sessions
 from .directory import member_role
@@ -117,6 +117,8 @@ def login_with_password(phone: str, password: str, client: str) -> dict:
         db.keep_as_evidence(audit, "auth.login", result="failure", actor=f"citizen:{user.id}" if user else "anonymous",
                             details={"method": "password", "reason": "invalid_credentials"})
         raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
+    if upgraded := upgraded_hash(user.password_hash, password):  # made under older parameters
+        user.password_hash = upgraded
     return _start_session(user, client)
 
 

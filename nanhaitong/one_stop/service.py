@@ -12,7 +12,7 @@ from . import cases, catalogue, evaluations
 from .views import case_view, centre_view, followup_view, matter_view, matter_views
 
 MANAGE, READ = "admin:one_stop.manage", "admin:one_stop.read"
-LEVELS, REASONS, CASE_STATUS_WORDS = evaluations.LEVELS, evaluations.REASONS, cases.STATUS_WORDS
+LEVELS, REASONS = evaluations.LEVELS, evaluations.REASONS
 NEXT_STATUSES = cases.NEXT
 EXPORT_PAGE = 1000
 
