@@ -164,6 +164,12 @@ STAFF_ACTIONS: dict[str, StaffAction] = {
     "admin:audit.read": _staff("Browse, verify and export the audit log", "auditor"),
     "admin:access_log.read": _staff("Search everyone's access logs", "auditor"),
 }
+# Issue 27 (one-stop services): operators run the catalogue, the cases and the follow-ups
+# of bad ratings; auditors read the evaluation statistics and the national export too.
+STAFF_ACTIONS["admin:one_stop.manage"] = _staff("Manage one-stop matters, cases and follow-ups of bad ratings",
+                                                "operator")
+STAFF_ACTIONS["admin:one_stop.read"] = _staff("Read one-stop evaluation statistics and the national export",
+                                              "operator", "auditor")
 
 # Issue 23 (privacy): a person's own agreements, consents, data copies and account
 # deletion stay with that person (not grantable); a guardian's consent to a minor's

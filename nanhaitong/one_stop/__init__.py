@@ -5,7 +5,8 @@ without application (免申即享).
 
 Public face for other domains: what privacy asks about one person
 (``deletion_blockers``, ``export_personal_data``, ``erase_personal_data``, in
-personal_data.py); ``init_app`` registers its blueprints and jobs.
+personal_data.py); for the staff console, ``service`` (each staff operation after
+``authorize``); ``init_app`` registers its blueprints and jobs.
 """
 
 from flask import Flask

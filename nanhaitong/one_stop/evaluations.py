@@ -9,7 +9,7 @@ export ratings in the national platform's data items.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -24,10 +24,11 @@ from ..sms_templates import inbox_text
 from ..timeutil import CHINA_STANDARD_TIME, as_utc, china_now, utcnow
 from . import calendar, cases, catalogue
 from .centres import CENTRES
-from .models import Case, Evaluation, EvaluationTally, FollowUp
+from .models import Case, Evaluation, EvaluationTally, FollowUp, Matter
 
 LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 BAD = 2  # this level or lower opens a follow-up
+ALL_TIME = "all"  # the tallies' month for every month together
 # The standard's evaluation categories (渠道、事项、效率、态度、效果、廉洁), as reasons a person may pick.
 REASONS = {
     "guide": "办事指南不清晰、不准确",
@@ -80,19 +81,22 @@ def rate(principal: Principal, case_id: str, level: int, reasons: list[str], tex
 
 
 def _count(evaluation: Evaluation) -> None:
-    """Add the rating to its tallies (an upsert per dimension, in the rating's unit of work)."""
+    """Add the rating to its tallies, this month's and all time's, per dimension: one upsert
+    of up to six rows, in the rating's unit of work."""
     session = db.session()
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     month = _today().strftime("%Y-%m")
     table = EvaluationTally.__table__
-    for dimension, key in (("centre", evaluation.centre_code), ("matter", evaluation.matter_id),
-                           ("department", evaluation.department)):
-        if key is None:
-            continue
-        statement = insert(table).values(dimension=dimension, key=key, month=month, level=evaluation.level, count=1)
-        session.execute(statement.on_conflict_do_update(index_elements=[table.c.dimension, table.c.key, table.c.month,
-                                                                        table.c.level],
-                                                        set_={"count": table.c.count + 1}))
+    rows = [{"dimension": dimension, "key": key, "month": period, "level": evaluation.level, "count": 1}
+            for dimension, key in (("centre", evaluation.centre_code), ("matter", evaluation.matter_id),
+                                   ("department", evaluation.department)) if key is not None
+            for period in (month, ALL_TIME)]
+    if not rows:  # a provincial application's case: no centre, matter or department of ours
+        return
+    statement = insert(table).values(rows)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[table.c.dimension, table.c.key, table.c.month, table.c.level],
+        set_={"count": table.c.count + statement.excluded.count}))
 
 
 def evaluation_of(principal: Principal, case_id: str) -> Evaluation:
@@ -185,13 +189,17 @@ def escalate_overdue() -> int:
 def statistics(by: str, *, from_month: str | None, to_month: str | None, limit: int = 100,
                cursor: str | None = None) -> tuple[list[dict], str | None]:
     """Ratings per level for each centre, matter or department (a page of them, by key),
-    summed from the monthly tallies: a few thousand rows at district scale, whatever the
-    number of ratings."""
+    summed from the monthly tallies, or read from the all-time ones without a month range:
+    a few hundred to a few thousand rows at district scale, whatever the number of ratings."""
     where = [EvaluationTally.dimension == by]
-    if from_month:
-        where.append(EvaluationTally.month >= from_month)
-    if to_month:
-        where.append(EvaluationTally.month <= to_month)
+    if from_month or to_month:
+        where.append(EvaluationTally.month != ALL_TIME)
+        if from_month:
+            where.append(EvaluationTally.month >= from_month)
+        if to_month:
+            where.append(EvaluationTally.month <= to_month)
+    else:  # all time: one row per key and level, kept as ratings come
+        where.append(EvaluationTally.month == ALL_TIME)
     offset = catalogue.offset_of(cursor)
     keys = list(db.session().execute(select(EvaluationTally.key).where(*where).group_by(EvaluationTally.key)
                                      .order_by(EvaluationTally.key).offset(offset).limit(limit + 1)).scalars())
@@ -218,15 +226,28 @@ def statistics(by: str, *, from_month: str | None, to_month: str | None, limit: 
 
 
 def _utc_bounds(from_day: str | None, to_day: str | None):
+    # In UTC, as the ratings' times are kept: SQLite compares the wall-clock text, so a
+    # China-time bound would be eight hours off there.
     start = datetime.combine(date.fromisoformat(from_day), time(0), tzinfo=CHINA_STANDARD_TIME) if from_day else None
     end = datetime.combine(date.fromisoformat(to_day), time(23, 59, 59, 999999),
                            tzinfo=CHINA_STANDARD_TIME) if to_day else None
-    return start, end
+    return (start.astimezone(timezone.utc) if start else None), (end.astimezone(timezone.utc) if end else None)
 
 
 def export(*, from_day: str | None, to_day: str | None, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
-    """Ratings in the national platform's data items (全国一体化政务服务平台 好差评), oldest first."""
-    query = select(Evaluation, Case).join(Case, Case.id == Evaluation.case_id)
+    """Ratings in the national platform's data items (全国一体化政务服务平台 好差评), oldest first.
+
+    One query of the columns the items need (the case's number, the matter's code and name,
+    the follow-up's outcome joined in): a page of thousands of rows builds no ORM objects
+    and sends no lists of ids back to the database."""
+    query = (select(Evaluation.id, Evaluation.level, Evaluation.reasons, Evaluation.text, Evaluation.channel,
+                    Evaluation.department, Evaluation.owner_kind, Evaluation.created_at, Case.number,
+                    Case.centre_code, Matter.code.label("matter_code"), Matter.name.label("matter_name"),
+                    FollowUp.status.label("rectify_status"), FollowUp.answer.label("rectify_result"),
+                    FollowUp.appraisal.label("rectify_appraisal"))
+             .join(Case, Case.id == Evaluation.case_id)
+             .outerjoin(Matter, Matter.id == Evaluation.matter_id)
+             .outerjoin(FollowUp, FollowUp.evaluation_id == Evaluation.id))
     start, end = _utc_bounds(from_day, to_day)
     if start:
         query = query.where(Evaluation.created_at >= start)
@@ -235,25 +256,19 @@ def export(*, from_day: str | None, to_day: str | None, limit: int, cursor: str 
     if cursor:
         query = query.where(Evaluation.id > cursor)
     rows = db.session().execute(query.order_by(Evaluation.id).limit(limit + 1)).all()
-    matters = catalogue.names_and_codes([e.matter_id for e, _ in rows])
-    followups = {f.evaluation_id: f for f in db.session().execute(
-        select(FollowUp).where(FollowUp.evaluation_id.in_([e.id for e, _ in rows]))).scalars()}
+    halls = {code: centre.name for code, centre in CENTRES.items()}
     items = []
-    for evaluation, case in rows[:limit]:
-        matter = matters.get(evaluation.matter_id)
-        followup = followups.get(evaluation.id)
-        reasons = json.loads(evaluation.reasons)
+    for row in rows[:limit]:
+        reasons = json.loads(row.reasons)
         items.append({
-            "assessNumber": evaluation.id, "projectNo": case.number, "taskCode": matter[0] if matter else None,
-            "taskName": matter[1] if matter else None, "deptName": evaluation.department,
-            "areaCode": AREA_CODE, "hallName": CENTRES[case.centre_code].name if case.centre_code in CENTRES else None,
-            "pf": CHANNEL_CODES.get(evaluation.channel, "2"), "alternate": str(evaluation.level),
-            "alternateName": LEVELS[evaluation.level], "appraisald": ",".join(reasons),
-            "appraisaldName": "；".join(REASONS[r] for r in reasons), "writingEvaluation": evaluation.text,
-            "assessTime": as_utc(evaluation.created_at).astimezone(CHINA_STANDARD_TIME).strftime("%Y-%m-%d %H:%M:%S"),
-            "userProp": "2" if evaluation.owner_kind == "enterprise" else "1",
-            "rectifyStatus": followup.status if followup else None,
-            "rectifyResult": followup.answer if followup else None,
-            "rectifyAppraisal": followup.appraisal if followup else None,
+            "assessNumber": row.id, "projectNo": row.number, "taskCode": row.matter_code, "taskName": row.matter_name,
+            "deptName": row.department, "areaCode": AREA_CODE, "hallName": halls.get(row.centre_code),
+            "pf": CHANNEL_CODES.get(row.channel, "2"), "alternate": str(row.level),
+            "alternateName": LEVELS[row.level], "appraisald": ",".join(reasons),
+            "appraisaldName": "；".join(REASONS[r] for r in reasons), "writingEvaluation": row.text,
+            "assessTime": as_utc(row.created_at).astimezone(CHINA_STANDARD_TIME).strftime("%Y-%m-%d %H:%M:%S"),
+            "userProp": "2" if row.owner_kind == "enterprise" else "1",
+            "rectifyStatus": row.rectify_status, "rectifyResult": row.rectify_result,
+            "rectifyAppraisal": row.rectify_appraisal,
         })
-    return items, (rows[limit - 1][0].id if len(rows) > limit else None)
+    return items, (rows[limit - 1].id if len(rows) > limit else None)

@@ -268,6 +268,6 @@ class EvaluationTally(Base):
 
     dimension: Mapped[str] = mapped_column(String(12), primary_key=True)  # centre | matter | department
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
-    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM, China
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM, China; "all": every month
     level: Mapped[int] = mapped_column(Integer, primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from tests.support.citizens import read_code
+from tests.support.console_browser import browser, console  # noqa: F401  (the browser tests' fixtures)
 from tests.support.settings import APP_SETTINGS
 from tests.support.staff import STAFF_PASSWORD, STAFF_PHONES, create_staff
 

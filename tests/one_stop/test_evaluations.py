@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import chinese_calendar
+import pytest
+
 from nanhaitong import db
 from nanhaitong.one_stop import evaluations as evaluation_service
 from nanhaitong.one_stop.models import FollowUp
@@ -76,6 +79,23 @@ def test_a_bad_rating_is_followed_up_answered_and_appraised(app, operator, citiz
     assert appraised.status_code == 200 and appraised.get_json()["followup"]["status"] == "closed"
     assert_error(citizen.post(f"{PUBLIC}/cases/{case['id']}/evaluation/appraisal", json={"appraisal": "unsatisfied"}),
                  409, "followup_not_answered")
+
+
+def test_a_follow_up_is_due_the_configured_number_of_working_days_later(app, operator, citizen):
+    # The calendar package, not our own count, says which day that is (weekends, holidays
+    # and the Saturdays worked in their place): the third working day after today, today
+    # not counted.
+    app.config["ONE_STOP_FOLLOWUP_DAYS"] = 3
+    case = closed_case(operator, citizen, add_matter(operator))
+    followup = rate(citizen, case["id"], 1, reasons=["attitude"]).get_json()["followup"]
+    try:
+        today = china_today()
+        expected = chinese_calendar.get_workdays(today + timedelta(days=1), today + timedelta(days=10))[2]
+    except NotImplementedError:  # the package has no data for next year yet
+        pytest.skip("chinese-calendar has no holiday data for the coming days")
+    assert followup["due_on"] == expected.isoformat() and followup["overdue"] is False
+    listed = operator.get(f"{ADMIN}/followups", query_string={"status": "open"}).get_json()["items"]
+    assert [(f["id"], f["due_on"]) for f in listed] == [(followup["id"], expected.isoformat())]
 
 
 def test_an_unanswered_follow_up_escalates_when_overdue(app, operator, citizen):

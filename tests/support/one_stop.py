@@ -26,3 +26,23 @@ def shift_appointment(app, appointment_id: str, day: str) -> None:
         appointment.day = day
         db.session().get(Slot, appointment.slot_id).day = day
         db.session().commit()
+
+
+def counter_case(operator, matter_id: str, phone: str, centre: str = "guicheng") -> dict:
+    """A case accepted at the counter for the citizen with ``phone`` (through the staff API)."""
+    answer = operator.post("/api/v1/admin/one-stop/cases", json={"matter_id": matter_id, "centre": centre,
+                                                                  "applicant_phone": phone})
+    assert answer.status_code == 201, answer.get_json()
+    return answer.get_json()
+
+
+def bad_rating(operator, citizen, matter_id: str, *, level: int = 2, reasons=("time", "visits"),
+               text: str = "跑了三次") -> dict:
+    """A counter case completed and rated badly by ``citizen``: the rating with its open follow-up."""
+    case = counter_case(operator, matter_id, citizen.phone)
+    done = operator.post(f"/api/v1/admin/one-stop/cases/{case['id']}/status", json={"status": "completed"})
+    assert done.status_code == 200, done.get_json()
+    rated = citizen.post(f"/api/v1/one-stop/cases/{case['id']}/evaluation",
+                         json={"level": level, "reasons": list(reasons), "text": text})
+    assert rated.status_code == 201, rated.get_json()
+    return rated.get_json()
