@@ -27,8 +27,11 @@ from tests.conftest import BACKEND, POSTGRES_URL, REDIS_URL
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-MULTI_DB = "nht_test_multi"
-MULTI_REDIS_DB = 9
+# The cluster's own database and Redis db, derived from this run's (a worker's database name,
+# and a db below the run's workers'), so runs of the suite at once (make test runs one per
+# crypto suite) never share them.
+MULTI_DB = f"{POSTGRES_URL.rpartition('/')[2]}_multi"
+MULTI_REDIS_DB = int(os.environ.get("NHT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15").rpartition("/")[2]) - 3
 
 only_scaled_out = pytest.mark.skipif(BACKEND != "postgresql", reason="needs PostgreSQL + Redis (the scaled-out shape)")
 
