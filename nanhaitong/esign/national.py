@@ -115,9 +115,12 @@ def _private(name: str) -> sm2.SM2PrivateKey:
     return _load_key(ensure()[name])
 
 
-def issue(public_der: bytes, common_name: str, *, days: int = 365, crl_url: str | None = None) -> x509.Certificate:
-    """An SM3withSM2 end-entity certificate (citizen, seal holder) from the issuing CA."""
-    return sm2_pki.certificate(subject=sm2_pki.name(common_name), public_der=public_der,
+def issue(public_der: bytes, common_name: str, *, days: int = 365, crl_url: str | None = None,
+          organization: str | None = None, organization_identifier: str | None = None) -> x509.Certificate:
+    """An SM3withSM2 end-entity certificate (citizen, seal holder) from the issuing CA; an
+    enterprise's seal certificate names the enterprise as its organisation, and its code."""
+    return sm2_pki.certificate(subject=sm2_pki.name(common_name, organization or ORG, organization_identifier),
+                               public_der=public_der,
                                issuer=certificate("issuing"), sign=_signer(_private("issuing")),
                                not_before=utcnow().replace(microsecond=0) - timedelta(minutes=1), days=days,
                                crl_url=crl_url)
@@ -131,12 +134,16 @@ def revocation_list(revoked: list[tuple[int, datetime]], number: int, *, days: i
 
 def make_seal(*, es_id: str, name: str, holder_certs: list[bytes], picture_png: bytes, valid_days: int = 3 * 365,
               seal_type: int = gbt38540.SEAL_TYPE_ORGANISATION, width_mm: int = 42,
-              height_mm: int = 42) -> gbt38540.SESSeal:
-    """A GB/T 38540 seal made (signed) by the platform's seal maker."""
+              height_mm: int = 42, valid_start: datetime | None = None,
+              valid_end: datetime | None = None) -> gbt38540.SESSeal:
+    """A GB/T 38540 seal made (signed) by the platform's seal maker, valid from ``valid_start``
+    (default now) for ``valid_days`` or until ``valid_end``."""
     now = utcnow().replace(microsecond=0)
+    start = valid_start.replace(microsecond=0) if valid_start is not None else now
+    end = valid_end.replace(microsecond=0) if valid_end is not None else start + timedelta(days=valid_days)
     return gbt38540.make_seal(es_id=es_id, name=name, seal_type=seal_type, signer_certs=holder_certs,
                               picture=picture_png, picture_type="png", width_mm=width_mm, height_mm=height_mm,
-                              created=now, valid_start=now, valid_end=now + timedelta(days=valid_days),
+                              created=now, valid_start=start, valid_end=end,
                               maker_cert=certificate("seal_maker").dump(), maker_sign=_signer(_private("seal_maker")))
 
 
