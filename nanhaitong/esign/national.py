@@ -203,6 +203,40 @@ def timestamp(message: bytes) -> bytes:
     return cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
 
 
+def detached_cms(sha256_digest: bytes, *, holder_cert: bytes, holder_key: sm2.SM2PrivateKey) -> bytes:
+    """A detached CMS SignedData (DER) by an SM2 certificate over a SHA-256 digest (what the
+    detached-signature API signs): ``messageDigest`` is that digest and ``digestAlgorithm``
+    SHA-256, the SignerInfo's ``signatureAlgorithm`` SM2 (GM/T 0010) with SM3 and the
+    standard identifier over the signed attributes; an SM2 timestamp over the signature is
+    its unsigned ``signature-time-stamp-token`` attribute (RFC 3161 appendix A)."""
+    cert = x509.Certificate.load(holder_cert)
+    now = utcnow().replace(microsecond=0)
+    attrs = cms.CMSAttributes([
+        {"type": "content_type", "values": ["data"]},
+        {"type": "signing_time", "values": [cms.Time({"utc_time": now})]},
+        {"type": "message_digest", "values": [sha256_digest]},
+        {"type": "signing_certificate_v2", "values": [
+            {"certs": [{"hash_algorithm": {"algorithm": SM3}, "cert_hash": _sm3(cert.dump())}]}]},
+    ])
+    signature = _signer(holder_key)(attrs.dump())
+    token = cms.ContentInfo.load(timestamp(signature))
+    signer_info = {
+        "version": "v1",
+        "sid": {"issuer_and_serial_number": {"issuer": cert.issuer, "serial_number": cert.serial_number}},
+        "digest_algorithm": {"algorithm": "sha256"},
+        "signed_attrs": attrs,
+        "signature_algorithm": {"algorithm": SM2_SIGNATURE},
+        "signature": signature,
+        "unsigned_attrs": [{"type": "signature_time_stamp_token", "values": [token]}],
+    }
+    signed = cms.SignedData({
+        "version": "v1", "digest_algorithms": [{"algorithm": "sha256"}],
+        "encap_content_info": {"content_type": "data"},
+        "certificates": [cert, certificate("issuing")], "signer_infos": [signer_info],
+    })
+    return cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
+
+
 def check_timestamp(token: bytes, message: bytes) -> bool:
     """Whether ``token`` is our SM2 TSA's timestamp of ``message``: imprint, message digest,
     the certificate it names, the TSA certificate issued by our root, and the SM2 signature."""

@@ -104,6 +104,10 @@ def is_sm2(cert: SigningCertificate) -> bool:
     return pki.load_cert(cert.certificate_pem).signature_algorithm_oid.dotted_string == gbt38540.SM3_WITH_SM2
 
 
+def der_of(cert: SigningCertificate) -> bytes:
+    return pki.load_cert(cert.certificate_pem).public_bytes(pki.serialization.Encoding.DER)
+
+
 def _sm2_key(cert: SigningCertificate) -> sm2.SM2PrivateKey:
     return sm2.SM2PrivateKey.from_der(base64.b64decode("".join(cert.private_key.strip().splitlines()[1:-1])))
 
@@ -555,7 +559,7 @@ def _seal_national(document: bytes, cert: SigningCertificate, *, field_name: str
                    stamp: dict | None, seal: Seal | None) -> bytes:
     """A GB/T 38540 SES_Signature (the seal, SM3 of what the PDF signature covers, the
     holder's SM2 signature, an SM2 timestamp) as the value of a PDF signature field."""
-    holder_der = pki.load_cert(cert.certificate_pem).public_bytes(pki.serialization.Encoding.DER)
+    holder_der = der_of(cert)
     key = _sm2_key(cert)
     ses_seal = _ses_seal(cert, holder_der, seal)
 
