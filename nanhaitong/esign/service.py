@@ -25,8 +25,8 @@ from ..errors import AppError, Conflict, Forbidden, NotFound, Unauthorized, Vali
 from ..identity import certificate_subject, member_role, phone_of
 from ..kernel import Principal
 from ..messages import service as messages
-from ..timeutil import CHINA_STANDARD_TIME, as_utc, isoformat, utcnow
 from ..security import sm2
+from ..timeutil import CHINA_STANDARD_TIME, as_utc, isoformat, utcnow
 from . import ca, gbt38540, national, pdf, pdf_ses, pki, sm2_pki
 from .models import Seal, SigningCertificate, SigningRequest
 

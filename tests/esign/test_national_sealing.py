@@ -19,8 +19,8 @@ import pytest
 
 from tests.support.documents import make_pdf
 from tests.support.esign import ESIGN, issue, sign
+from tests.support.ses import check_with_openssl, openssl, signature_fields, sm3_hex
 from tests.support.settings import APP_SETTINGS
-from tests.support.ses import asn1parse, bit_string_value, children, cut, openssl, public_pem, sm2_verifies, sm3_hex
 
 from .conftest import clean_pdf, register_seal, verify
 
@@ -30,53 +30,6 @@ pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs t
 @pytest.fixture
 def app(make_app, live_server):
     return make_app(**APP_SETTINGS, ISSUER=live_server.url, CRYPTO_SUITE="national")
-
-
-def signature_fields(pdf: bytes) -> list[dict]:
-    """Each signature dictionary's byte range, /Contents and filter names, read from the raw file."""
-    out = []
-    for m in re.finditer(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", pdf):
-        start1, len1, start2, len2 = (int(g) for g in m.groups())
-        contents = pdf[start1 + len1:start2]
-        assert contents.startswith(b"<") and contents.endswith(b">")
-        raw = bytes.fromhex(contents[1:-1].decode())
-        length = asn1_length(raw)
-        dictionary = pdf[pdf.rfind(b"<<", 0, m.start()):start2 + 200]
-        out.append({"covered": pdf[start1:start1 + len1] + pdf[start2:start2 + len2], "der": raw[:length],
-                    "padding": raw[length:], "end": start2 + len2, "dictionary": dictionary})
-    return out
-
-
-def asn1_length(der: bytes) -> int:
-    first = der[1]
-    if first < 0x80:
-        return 2 + first
-    count = first & 0x7F
-    return 2 + count + int.from_bytes(der[2:2 + count], "big")
-
-
-def check_with_openssl(field: dict, tmp_path) -> dict:
-    """The SES_Signature's fields as openssl reads them, its hash and signature checked."""
-    der = field["der"]
-    (tmp_path / "ses.der").write_bytes(der)
-    rows = asn1parse(tmp_path / "ses.der")
-    to_sign, cert, alg, signature, time_stamp = children(rows, rows[0])
-    assert (alg[4], alg[5]) == ("OBJECT", "SM2-with-SM3") and time_stamp[4] == "cont [ 0 ]"
-    version, eseal, time_info, data_hash, property_info = children(rows, to_sign)
-    assert (version[4], version[5]) == ("INTEGER", "04") and property_info[4] == "IA5STRING"
-    # dataHash: SM3 of exactly what the PDF signature's /ByteRange covers.
-    assert cut(der, data_hash)[-32:].hex() == sm3_hex(field["covered"])
-    signer_pub = public_pem(cut(der, cert)[cert[2]:], tmp_path, "signer")
-    value = bit_string_value(der, signature, tmp_path, "signature.der")
-    assert sm2_verifies(signer_pub, cut(der, to_sign), value, tmp_path)
-    seal_info = children(rows, eseal)[0]
-    header, es_id, prop, picture = children(rows, seal_info)
-    kind, name = children(rows, prop)[:2]
-    subject = openssl("x509", "-inform", "DER", "-in", str(tmp_path / "signer.der"), "-noout", "-subject",
-                      "-nameopt", "utf8,sep_comma_plus").stdout.decode()
-    text = openssl("x509", "-inform", "DER", "-in", str(tmp_path / "signer.der"), "-noout", "-text").stdout.decode()
-    assert "Signature Algorithm: SM2-with-SM3" in text
-    return {"es_id": es_id[5], "seal_type": kind[5], "seal_name": name[5], "subject": subject}
 
 
 def test_an_enterprise_seal_then_a_citizen_signature_are_gbt38540_sm2_and_verify(li, chen, tmp_path):
