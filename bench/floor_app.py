@@ -2,7 +2,9 @@
 request of the API must do before any endpoint's own work.
 
 1. Count the caller against the shared default rate limit: the API's own
-   ``nanhaitong.ratelimit.RateLimits`` on the same storage (Redis, or memory on SQLite).
+   ``nanhaitong.ratelimit.RateLimits`` on the same storage (Redis, or memory on SQLite),
+   so the floor makes exactly the API's check: the sliding-window counter, one script
+   call per request (it was a moving window, a timestamp list per key, until issue 26).
 2. Look the token's session up by primary key, so that logout and revocation take
    effect on the next request: one indexed SELECT, sent through the database driver
    itself (no ORM, no SQLAlchemy), on a connection kept per thread.

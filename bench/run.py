@@ -103,6 +103,10 @@ class Stack:
         wait_until_up(f"{self.sandbox}/demo", sandbox)
         subprocess.run([BIN / "flask", "--app", "wsgi", "payments", "sandbox-register"], cwd=ROOT, env=self.env,
                        check=True, capture_output=True)
+        # The SMS gateway refuses unregistered templates (as the real one does): without this
+        # every code sent while preparing failed upstream and the benchmark never started.
+        subprocess.run([BIN / "flask", "--app", "wsgi", "sms", "register-templates"], cwd=ROOT, env=self.env,
+                       check=True, capture_output=True)
         if self.backend == "postgresql":
             self.start([BIN / "celery", "-A", "nanhaitong.jobs.worker:celery", "worker", "--pool=threads",
                         "--concurrency=4", "--loglevel=WARNING"])

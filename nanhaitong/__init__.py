@@ -136,7 +136,7 @@ def _register_cli(app: Flask) -> None:
 
 
 def _only_listing_commands() -> bool:
-    """`flask --help` (or bare `flask`): the command list needs no more than the groups' names.
+    """`flask --help` (or bare `flask`, or any `--help`): help needs no more than the commands' names and texts.
 
     The Flask CLI says it is running (FLASK_RUN_FROM_CLI) and the command line names no
     command, only the CLI's own options. Building the whole app (every domain, its
@@ -151,7 +151,9 @@ def _only_listing_commands() -> bool:
             skip = True
         elif not arg.startswith(("--app=", "--env-file=")) and arg not in ("--debug", "--no-debug"):
             rest.append(arg)
-    return not rest or rest[0] in ("--help", "-h", "--version")
+    # A help text anywhere down the line (`flask staff --help`, `flask staff create --help`):
+    # the group's module alone says it; click answers --help before running anything.
+    return not rest or rest[0] in ("--help", "-h", "--version") or "--help" in rest
 
 
 def _mount_sandbox(app: Flask) -> None:
@@ -180,3 +182,6 @@ def _mount_sandbox(app: Flask) -> None:
 
     register_merchant(sandbox, app.config)
     register_sandbox(sandbox)
+    from . import docs_sandbox
+
+    app.extensions["nht.api"].document(docs_sandbox.document)  # the 沙箱 Sandbox group of /docs

@@ -114,6 +114,11 @@ class Api(flask_smorest.Api):
         with self._documenting:
             self._undocumented.append(step)
 
+    def document(self, step: Callable) -> None:
+        """Write more into the document (``step(spec)``), in its turn: paths not served by a
+        blueprint, such as the mounted sandbox's."""
+        self._document_later(lambda: step(self._spec))
+
     def _register_responses(self):
         self._document_later(super()._register_responses)
 

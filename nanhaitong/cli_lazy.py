@@ -4,6 +4,11 @@
 without building the rest of the app: see ``create_app``), so it answers in well under
 a second and a half; `flask staff create ...` imports only what that group needs and
 then builds the app as before.
+
+A group's help (`flask staff --help`) imports the group's module but not the app's:
+so the command modules import their services inside the commands, and a domain whose
+commands live in its package (identity, licences) opens its face lazily.
+tests/foundation/test_cli_help.py checks which modules a help text imports.
 """
 
 from __future__ import annotations
@@ -29,9 +34,33 @@ COMMAND_GROUPS: dict[str, tuple[str, str]] = {
     "partners": ("nanhaitong.partners.cli:partners_cli", "Partner platforms (OpenAPI clients)."),
     "payments": ("nanhaitong.payments.cli:payments_cli", "Payment jobs: expiry and reconciliation."),
     "secrets": ("nanhaitong.ops_cli:secrets_cli", "Production secrets."),
-    "sms": ("nanhaitong.sms_templates:sms_cli", "SMS templates registered with the gateway."),
+    "sms": ("nanhaitong.sms_cli:sms_cli", "SMS templates registered with the gateway."),
     "staff": ("nanhaitong.identity.cli:staff_cli", "Staff (operator) accounts."),
 }
+
+
+def load(target: str):
+    """``"module:attribute"``, imported now."""
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+class LazyChoice(click.Choice):
+    """A ``click.Choice`` whose choices live in a module the group's help must not import
+    (partner scopes, payment channels): read the first time a value is checked or shown."""
+
+    def __init__(self, target: str, case_sensitive: bool = True):
+        self._target, self._choices, self.case_sensitive = target, None, case_sensitive
+
+    @property
+    def choices(self):
+        if self._choices is None:
+            self._choices = tuple(load(self._target))
+        return self._choices
+
+    @choices.setter
+    def choices(self, value):
+        self._choices = tuple(value)
 
 
 class LazyGroup(click.Group):
@@ -43,8 +72,7 @@ class LazyGroup(click.Group):
 
     def loaded(self) -> click.Group:
         if self._loaded is None:
-            module, _, attribute = self._target.partition(":")
-            self._loaded = getattr(importlib.import_module(module), attribute)
+            self._loaded = load(self._target)
         return self._loaded
 
     def list_commands(self, ctx):

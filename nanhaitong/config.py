@@ -12,7 +12,7 @@ import json
 import os
 from pathlib import Path
 
-from .security.fields import decode_key, encode_key, generate_key
+from .security.keytext import decode_key, encode_key, generate_key
 
 
 class ConfigError(RuntimeError):
@@ -88,6 +88,10 @@ _SETTINGS: dict[str, tuple[object, object]] = {
     "SMS_DAILY_PER_IP": (50, _int),
     "LOGIN_FAILURES_BEFORE_LOCK": (5, _int),
     "LOGIN_LOCK_SECONDS": (900, _int),
+    # Argon2id parameters of new password hashes (issue 26): "owasp" (19 MiB, t=2, p=1),
+    # "rfc9106" (64 MiB, t=3, p=4) or "cheap" (tests and demos; refused in production).
+    # Stored hashes of other parameters are re-made at their next successful sign-in.
+    "PASSWORD_HASH_PROFILE": ("owasp", str),
     "SECRET_KEY": (None, str),
     "FIELD_KEYS": (None, str),
     "FIELD_KEY_CURRENT": (None, str),
@@ -173,8 +177,30 @@ def load(overrides: dict | None = None, environ: os._Environ | dict | None = Non
     Precedence: explicit ``overrides`` (tests, scripts), then ``NHT_*`` variables, then
     embedded defaults. Returns a plain dict ready for ``app.config.update``.
     """
-    environ = os.environ if environ is None else environ
-    overrides = dict(overrides or {})
+    cfg = _read(overrides or {}, os.environ if environ is None else environ)
+    data_dir = Path(cfg["DATA_DIR"])
+    _local_defaults(cfg, data_dir)
+    _payments_defaults(cfg)
+    cfg["UPSTREAM_TIMEOUT_SECONDS"] = float(cfg["UPSTREAM_TIMEOUT_SECONDS"])
+    cfg["MAX_CONTENT_LENGTH"] = cfg["MAX_BODY_BYTES"]
+
+    _gov_services_defaults(cfg)
+    if cfg["CRYPTO_SUITE"] not in ("international", "national"):
+        raise ConfigError(f"NHT_CRYPTO_SUITE must be 'international' or 'national', got {cfg['CRYPTO_SUITE']!r}")
+    if cfg["PASSWORD_HASH_PROFILE"] not in ("owasp", "rfc9106", "cheap"):
+        raise ConfigError("NHT_PASSWORD_HASH_PROFILE must be 'owasp', 'rfc9106' or 'cheap', "
+                          f"got {cfg['PASSWORD_HASH_PROFILE']!r}")
+    if not cfg["SM2_ID"] or len(cfg["SM2_ID"].encode()) > 8191:
+        raise ConfigError("NHT_SM2_ID must be a non-empty identifier of under 8 KiB")
+    generated = _fill_secrets(cfg, data_dir)
+    cfg["GENERATED_SECRETS"] = sorted(generated)
+    _refuse_unsafe_production(cfg)
+    return cfg
+
+
+def _read(overrides: dict, environ) -> dict:
+    """Each setting from ``overrides``, else its ``NHT_*`` variable, else its default."""
+    overrides = dict(overrides)
     cfg: dict = {}
     for name, (default, parse) in _SETTINGS.items():
         if name in overrides:
@@ -185,8 +211,12 @@ def load(overrides: dict | None = None, environ: os._Environ | dict | None = Non
         else:
             cfg[name] = default
     cfg.update(overrides)  # Flask/extension settings passed through untouched
+    return cfg
 
-    data_dir = Path(cfg["DATA_DIR"])
+
+def _local_defaults(cfg: dict, data_dir: Path) -> None:
+    """Settings left unset take what fits the environment: outside production, the
+    embedded database and the sandbox upstreams on this host."""
     production = cfg["ENV"] == "production"
     if cfg["SANDBOX"] is None:
         cfg["SANDBOX"] = not production
@@ -204,33 +234,22 @@ def load(overrides: dict | None = None, environ: os._Environ | dict | None = Non
     cfg["PUBLIC_URL"] = cfg["PUBLIC_URL"].rstrip("/")
     if cfg["PARTNER_URLS_ALLOW_LOOPBACK"] is None:
         cfg["PARTNER_URLS_ALLOW_LOOPBACK"] = not production
-    if production:
-        from urllib.parse import urlsplit
-
-        given = cfg["TRUSTED_HOSTS"] or ""
-        extra = [h.strip() for h in (given.split(",") if isinstance(given, str) else given) if h.strip()]
-        # Flask refuses any other Host with 400 (request.host raises SecurityError).
-        cfg["TRUSTED_HOSTS"] = [h for h in (urlsplit(cfg["PUBLIC_URL"]).hostname, *extra) if h]
-    else:
-        cfg["TRUSTED_HOSTS"] = None
+    cfg["TRUSTED_HOSTS"] = _trusted_hosts(cfg) if production else None
     if cfg["SMS_BASE_URL"] is None:
         cfg["SMS_BASE_URL"] = cfg["SANDBOX_URL"]
     for upstream in ("IDV", "FACE", "YUESHANGTONG", "LICENCE_LIBRARY", "PUSH"):
         if cfg[f"{upstream}_BASE_URL"] is None:
             cfg[f"{upstream}_BASE_URL"] = cfg["SANDBOX_URL"]
-    _payments_defaults(cfg)
-    cfg["UPSTREAM_TIMEOUT_SECONDS"] = float(cfg["UPSTREAM_TIMEOUT_SECONDS"])
-    cfg["MAX_CONTENT_LENGTH"] = cfg["MAX_BODY_BYTES"]
 
-    _gov_services_defaults(cfg)
-    if cfg["CRYPTO_SUITE"] not in ("international", "national"):
-        raise ConfigError(f"NHT_CRYPTO_SUITE must be 'international' or 'national', got {cfg['CRYPTO_SUITE']!r}")
-    if not cfg["SM2_ID"] or len(cfg["SM2_ID"].encode()) > 8191:
-        raise ConfigError("NHT_SM2_ID must be a non-empty identifier of under 8 KiB")
-    generated = _fill_secrets(cfg, data_dir)
-    cfg["GENERATED_SECRETS"] = sorted(generated)
-    _refuse_unsafe_production(cfg)
-    return cfg
+
+def _trusted_hosts(cfg: dict) -> list[str]:
+    """The public URL's host and any listed in TRUSTED_HOSTS: Flask refuses any other
+    Host with 400 (request.host raises SecurityError)."""
+    from urllib.parse import urlsplit
+
+    given = cfg["TRUSTED_HOSTS"] or ""
+    extra = [h.strip() for h in (given.split(",") if isinstance(given, str) else given) if h.strip()]
+    return [h for h in (urlsplit(cfg["PUBLIC_URL"]).hostname, *extra) if h]
 
 
 def normalize_database_url(url: str) -> str:
@@ -291,6 +310,8 @@ def _refuse_unsafe_production(cfg: dict) -> None:
         problems.append("NHT_PUBLIC_URL is not an https URL")
     if cfg["PARTNER_URLS_ALLOW_LOOPBACK"]:
         problems.append("NHT_PARTNER_URLS_ALLOW_LOOPBACK is on")
+    if cfg["PASSWORD_HASH_PROFILE"] == "cheap":
+        problems.append("NHT_PASSWORD_HASH_PROFILE is 'cheap' (test-strength password hashes)")
     if problems:
         raise ConfigError(
             "refusing to start in production: " + "; ".join(problems)

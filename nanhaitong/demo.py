@@ -14,8 +14,6 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .identity import staff
-
 DEMO_STAFF_PASSWORD = "Nanhai-demo-2026"
 DEMO_STAFF = {  # phone -> role
     "13900000001": "operator",
@@ -29,9 +27,12 @@ demo_cli = AppGroup("demo", help="Demo data for the embedded (sandbox) mode.")
 
 @demo_cli.command("seed")
 def seed():
-    """Create the demo staff accounts that do not exist yet (idempotent)."""
+    """Create the demo staff accounts, the terms and privacy policy a sign-up agrees to,
+    the catalogue, policies and one-stop matters that do not exist yet (idempotent)."""
     if not current_app.config["SANDBOX"]:
         raise click.ClickException("demo data is only for the sandbox mode (NHT_SANDBOX=1)")
+    from .identity import staff  # here, not above: `flask demo --help` stays light (nanhaitong.cli_lazy)
+
     created = []
     for phone, role in DEMO_STAFF.items():
         if staff.find_by_phone(phone) is None:
@@ -40,12 +41,14 @@ def seed():
     from .gov_services.service import load_catalogue
     from .one_stop.demo import seed_bundles, seed_matters
     from .policy_push.demo import seed_policies
+    from .privacy.demo import seed_legal_documents
 
     catalogue = load_catalogue(actor="system:demo-seed")
+    legal_documents = seed_legal_documents()
     policies = seed_policies()
     one_stop_matters = seed_matters()
     one_stop_bundles = seed_bundles()
     click.echo(json.dumps({"staff_created": created, "staff_password": DEMO_STAFF_PASSWORD,
                            "staff_phones": DEMO_STAFF, "gov_services_catalogue": catalogue,
-                           "policies_published": policies,
+                           "policies_published": policies, "legal_documents_published": legal_documents,
                            "one_stop_matters_added": one_stop_matters, "one_stop_bundles_added": one_stop_bundles}, ensure_ascii=False))

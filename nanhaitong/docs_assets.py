@@ -86,7 +86,8 @@ def regroup(spec, blueprint: str, description: str | None) -> None:
 
 
 def localised(spec: dict, translate, guide: str | None) -> dict:
-    """A copy of the spec with the operations' summaries (and the guide) in the reader's language."""
+    """A copy of the spec with the operations' summaries and descriptions (and the guide) in the
+    reader's language."""
     spec = copy.deepcopy(spec)
     if guide:
         spec["info"]["description"] = guide
@@ -97,8 +98,11 @@ def localised(spec: dict, translate, guide: str | None) -> dict:
             for line in tag.get("description", "").split("\n"))
     for operations in spec.get("paths", {}).values():
         for operation in operations.values():
-            if isinstance(operation, dict) and operation.get("summary"):
-                operation["summary"] = translate(operation["summary"])
+            if not isinstance(operation, dict):
+                continue
+            for part in ("summary", "description"):
+                if operation.get(part):
+                    operation[part] = translate(operation[part])
     return spec
 
 

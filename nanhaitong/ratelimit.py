@@ -1,4 +1,5 @@
-"""Rate limits on the `limits` library: in memory by default, Redis when NHT_REDIS_URL is set.
+"""Rate limits: a sliding-window counter, one round trip per check, in Redis when
+NHT_REDIS_URL is set and in process otherwise.
 
 A default per-client limit (NHT_RATELIMIT_DEFAULT) covers every route but the few marked
 ``exempt`` (health probes, upstream callbacks), counted per client address and route.
@@ -9,20 +10,23 @@ in the one error shape with ``Retry-After``.
 The default limit is one ``before_request`` hook rather than Flask-Limiter: its per-request
 bookkeeping (choosing among decorators, meta and blueprint limits we never use) cost a
 sixth of an authenticated read's CPU, more than the Redis round trip itself.
+
+The counting itself is ``ratelimit_counter.SlidingWindowCounter`` (issue 26): the moving window kept
+a timestamp per hit in a Redis list; a pair of counters per key answers the same question
+in one script call, and the refusal's Retry-After comes back with it.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask, current_app, request
 from limits import RateLimitItem, RateLimitItemPerSecond, parse
 from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 
 from .errors import RateLimited
+from .ratelimit_counter import SlidingWindowCounter
 from .redis_client import TIMEOUTS
 
 
@@ -30,16 +34,14 @@ class RateLimits:
     """One app's limit storage and strategy (tests make many apps, each with its own)."""
 
     def __init__(self, storage_uri: str, default: str):
-        self.strategy = MovingWindowRateLimiter(storage_from_string(storage_uri, key_prefix="nht-rl", **TIMEOUTS))
+        self.strategy = SlidingWindowCounter(storage_from_string(storage_uri, key_prefix="nht-rl", **TIMEOUTS))
         self.default = parse(default)
 
     def hit(self, item: RateLimitItem, *key: str, count: bool = True, message: str | None = None) -> None:
         """Count a hit (or with ``count=False`` only check one would be allowed); refuse beyond."""
-        allowed = self.strategy.hit(item, *key) if count else self.strategy.test(item, *key)
+        allowed, retry_after = self.strategy.check(item, *key, count=count)
         if not allowed:
-            raise RateLimited(retry_after=self.strategy.get_window_stats(item, *key).reset_time - time.time(),
-                              message=message)
-
+            raise RateLimited(retry_after=retry_after, message=message)
 
 def _exempt_now() -> bool:
     view = current_app.view_functions.get(request.endpoint or "")
@@ -66,7 +68,7 @@ def exempt(view):
     return view
 
 
-def strategy() -> MovingWindowRateLimiter:
+def strategy() -> SlidingWindowCounter:
     """The app's limiter, for counters that are not simple hits (e.g. failed logins)."""
     return current_app.extensions["nht.ratelimits"].strategy
 

@@ -73,7 +73,8 @@ def refuse_nul_bytes(app: Flask) -> None:
         if request.is_json and json_depth_exceeds(request.get_data(cache=True)):
             raise BadRequest("The JSON body nests too deeply.", code="json_too_deep",
                              details={"max_depth": MAX_JSON_DEPTH})
-        fields = {name: [MESSAGE] for name, value in request.args.items(multi=True) if NUL in name + value}
+        fields = ({name: [MESSAGE] for name, value in request.args.items(multi=True) if NUL in name + value}
+                  if request.query_string else {})  # most requests have none: no parse
         if request.is_json:
             fields.update({path: [MESSAGE] for path in _json_paths_with_nul(request.get_json(silent=True))})
         if fields:

@@ -100,6 +100,12 @@ class SubscriptionCreateSchema(StrictSchema):
                             validate=validate.Length(min=1))
 
 
+class SubscriptionUpdateSchema(StrictSchema):
+    url = ma.fields.String(validate=_URL, metadata={"example": "https://bank.example.com/nht/webhooks"})
+    events = ma.fields.List(ma.fields.String(validate=validate.OneOf(EVENT_NAMES)), validate=validate.Length(min=1))
+    active = ma.fields.Boolean(metadata={"description": "false: no new deliveries (queued ones are still sent)"})
+
+
 class SubscriptionSchema(ma.Schema):
     id = ma.fields.String(required=True)
     url = ma.fields.String(required=True)
@@ -171,7 +177,9 @@ class OAuthErrorSchema(ma.Schema):
     """RFC 6749 error fields (what OAuth libraries read) plus our error shape's keys."""
 
     error = ma.fields.String(required=True, metadata={"example": "invalid_grant"})
-    error_description = ma.fields.String(metadata={"example": "Invalid 'code' in request."})
+    error_description = ma.fields.String(metadata={
+        "example": "Invalid 'code' in request.",
+        "description": "English in RFC 6749's ASCII, for OAuth libraries; show people `message`"})
     code = ma.fields.String(required=True, metadata={"description": "The same as error", "example": "invalid_grant"})
     message = ma.fields.String(required=True)
     details = ma.fields.Dict(required=True)

@@ -24,6 +24,7 @@ from nanhaitong.migrations.runner import upgrade
 from tests.crypto_suite import SUITE as CRYPTO_SUITE
 from tests.route_builders import install as memoize_route_builders
 from tests.support.citizens import sign_in_with
+from tests.support.live_server import Handler, answer
 
 memoize_route_builders()  # an app per test: the same URL rules compiled once per process
 
@@ -147,12 +148,14 @@ class LiveServer:
 
     def __init__(self):
         self.app = None
-        self.server = make_server("127.0.0.1", 0, self, threaded=True)
+        # Handler closes every answer, as gunicorn does (werkzeug's own skips it when the
+        # client reset the connection, and with it the work after the answer: see its module).
+        self.server = make_server("127.0.0.1", 0, self, threaded=True, request_handler=Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __call__(self, environ, start_response):
-        return self.app(environ, start_response)
+        return answer(self.app, environ, start_response)
 
     def start(self, app):
         self.app = app

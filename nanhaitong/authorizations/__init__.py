@@ -10,11 +10,11 @@ For the privacy domain: ``access_entries``, ``grants_given``,
 
 from flask import Flask
 
-from .decide import Decision, Resource, authorize, district, live_grant, permitted, record_access
+from .decide import Decision, Resource, authorize, district, live_grant, permitted, record_access, shared
 from .scopes import CITIZEN, ENTERPRISE, PARTNER, SCOPES, scopes_of_role
 
 __all__ = ["CITIZEN", "ENTERPRISE", "PARTNER", "SCOPES", "Decision", "Resource", "authorize", "district", "live_grant",
-           "permitted", "record_access", "scopes_of_role"]
+           "permitted", "record_access", "scopes_of_role", "shared"]
 
 
 def init_app(app: Flask, api) -> None:

@@ -6,6 +6,11 @@ nothing), the assurance level the action needs, and then the caller's standing: 
 owner themself, an enterprise member whose role holds the scope, or a grantee whose
 live grant names the scope and whose constraints the resource meets. Uses by anyone but
 the owner land in the audit log and in the owner's access log.
+
+The same decision answers personal actions (on the caller's own account whomever they
+act for), party actions (on an object several parties share: an envelope's creator and
+signers) and rules about the object acted on (a service's audience, the member removed,
+the requester of a signing step). Every refusal it makes with a reason is kept as evidence.
 """
 
 from __future__ import annotations
@@ -22,7 +27,18 @@ from ..errors import Forbidden, NotFound
 from ..kernel import Principal, member_role
 from ..timeutil import as_utc, utcnow
 from .models import AccessLogEntry, Grant
-from .scopes import ACTIONS, CITIZEN, DISTRICT, DISTRICT_ID, ENTERPRISE, PARTNER, STAFF, STAFF_ACTIONS, role_holds
+from .scopes import (
+    ACTIONS,
+    CITIZEN,
+    DISTRICT,
+    DISTRICT_ID,
+    ENTERPRISE,
+    PARTNER,
+    PARTY_ACTIONS,
+    STAFF,
+    STAFF_ACTIONS,
+    role_holds,
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +48,13 @@ class Resource:
     owner_id: str
     id: str | None = None
     attrs: dict = field(default_factory=dict)  # what constraints look at: licence_type, service_code, amount_fen
+
+
+def shared(type_: str, id_: str, **parties) -> Resource:
+    """An object several parties share (an envelope): each keyword names a party (``creator``,
+    ``signer``) and the (kind, id) pairs who are it. Party actions are decided on it."""
+    return Resource(type=type_, owner_kind="shared", owner_id=id_, id=id_,
+                    attrs={"parties": {name: frozenset(who) for name, who in parties.items()}})
 
 
 def district(type_: str, id_: str | None = None, **attrs) -> Resource:
@@ -100,14 +123,25 @@ def _is_grantee(principal: Principal | None, resource: Resource) -> bool:
 
 
 def authorize(principal: Principal | None, action: str, resource: Resource, *, audit_denial: bool = True,
-              record_use: bool = True) -> Decision:
+              record_use: bool = True, sensitive: bool = False) -> Decision:
+    """``sensitive``: this operation itself is sensitive processing of the person's
+    information (PIPL art. 28: a face compared, a signature made, money paid), not merely
+    a read or a step around it under the same action; checks registered with the decision
+    ask more for it (privacy: a guardian's consent for a minor)."""
     if principal is not None and principal.kind == STAFF:
         return _authorize_staff(principal, action, resource, audit_denial, record_use)
+    if action in PARTY_ACTIONS:
+        return _authorize_party(principal, action, resource, audit_denial)
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
+    rule = ACTIONS[action]
+    if rule.personal and principal is not None:
+        principal = replace(principal, enterprise_id=None, role=None, grant_id=None, for_citizen=None)
     grantee = _is_grantee(principal, resource)
     principal = principal if grantee else _standing(principal, resource)
-    rule = ACTIONS[action]
+    context = _context_refusal(resource)
+    if context is not None:
+        _refuse(context, action, resource, audit_denial)
     if principal.assurance_level < rule.level:
         raise Forbidden("This needs a higher identity assurance level.", code="assurance_level_required",
                         details={"required": rule.level, "current": principal.assurance_level})
@@ -136,9 +170,12 @@ def authorize(principal: Principal | None, action: str, resource: Resource, *, a
         violation = {"constraint": problem, "grant_id": grant.id}
     if decision is None:
         _deny(principal, action, resource, rule, violation, audit_denial)
+    problem = _object_refusal(principal, action, resource)
+    if problem is not None:
+        _refuse(problem, action, resource, audit_denial)
     # Checks other domains register on the decision (privacy: a guardian's consent for minors).
     for check in current_app.extensions.get("nht.authorization_checks", ()):
-        check(principal, action, resource, audit_denial=audit_denial)
+        check(principal, action, resource, audit_denial=audit_denial, sensitive=sensitive)
     if record_use and decision.via != "owner" and not (
             decision.via == "member" and principal.role == "legal_representative"):
         # A use is recorded when it is allowed, whether or not the work after it succeeds.
@@ -163,15 +200,80 @@ def _authorize_staff(principal: Principal, action: str, resource: Resource, audi
         problem = Forbidden("A second staff member must approve this.", code="second_person_required",
                             details={"action": action})
     if problem is not None:
-        if audit_denial:
-            db.keep_as_evidence(lambda: audit("authorization.denied", result="denied", object_type=resource.type,
-                                              object_id=resource.id, details={"action": action,
-                                                                              "reason": problem.code}))
-        raise problem
+        _refuse(problem, action, resource, audit_denial)
     decision = Decision(STAFF)
     if record_use and resource.owner_kind in (CITIZEN, ENTERPRISE):
         db.keep_as_evidence(lambda: _log_use(principal, action, resource, decision))
     return decision
+
+
+def _authorize_party(principal: Principal | None, action: str, resource: Resource, audit_denial: bool) -> Decision:
+    """A party named for the action may do it; another of the object's parties is refused
+    (403, kept as evidence); anyone else learns nothing of the object (404).
+
+    A party acts as themself (a citizen's account whomever their token acts for, a
+    partner platform), so nothing is recorded in anyone's access log."""
+    me = (principal.kind, principal.account_id) if principal is not None else None
+    parties = resource.attrs.get("parties", {})
+    if any(me in parties.get(name, ()) for name in PARTY_ACTIONS[action].parties):
+        return Decision("party")
+    if me is not None and any(me in who for who in parties.values()):
+        _refuse(_refusal_of(action) or Forbidden("You are not authorized to do this.", code="not_authorized",
+                                                 details={"action": action}), action, resource, audit_denial)
+    raise NotFound("No such {resource}.".format(resource=resource.type), code=f"{resource.type}_not_found")
+
+
+def _refusal_of(action: str) -> Forbidden | None:
+    """The refusal an action answers in its own words, where it has them (else the decision's own)."""
+    if action == "esign:envelope.remind":
+        return Forbidden("Only the envelope's creator sends reminders.", code="not_the_creator")
+    if action == "access_log:read":
+        return Forbidden("Only the owner reads this access log.", code="not_authorized")
+    return None
+
+
+def _context_refusal(resource: Resource) -> Forbidden | None:
+    """An object that serves one kind of party (an ``audience``: a personal or an enterprise
+    government service) is used only by a caller acting as that kind, before anything else
+    is asked of them."""
+    audience = resource.attrs.get("audience")
+    if audience is None or audience == resource.owner_kind:
+        return None
+    if audience == ENTERPRISE:
+        return Forbidden("This is an enterprise service: act for your enterprise first.",
+                         code="enterprise_context_required")
+    return Forbidden("This is a personal service: it cannot be used acting for an enterprise.",
+                     code="personal_context_required")
+
+
+def _object_refusal(principal: Principal, action: str, resource: Resource) -> Forbidden | None:
+    """Rules about the object acted on, once the caller's standing towards its owner holds.
+
+    - Removing a member (``members:manage`` on a resource naming the ``member`` as
+      ``(user_id, role)``) who is an admin takes ``members:remove_admin`` in the caller's
+      member role (never a grant), unless the admin removes themself (leaves).
+    - A step only whoever asked for the object may take (a resource naming its
+      ``requester`` and the ``step``): confirming a signature with the code sent to them,
+      or having that code sent again.
+    """
+    member = resource.attrs.get("member")
+    if (action == "members:manage" and member is not None and member[1] == "admin"
+            and member[0] != principal.account_id and not role_holds(principal.role, "members:remove_admin")):
+        return Forbidden("Only the legal representative removes an admin.", code="legal_representative_required")
+    requester = resource.attrs.get("requester")
+    if requester is not None and requester != principal.audit_name:
+        if resource.attrs.get("step") == "resend_code":
+            return Forbidden("Only the signer who asked gets its code.", code="not_the_signer")
+        return Forbidden("Only the signer who asked may confirm, with the code sent to them.", code="not_the_signer")
+    return None
+
+
+def _refuse(problem: Forbidden, action: str, resource: Resource, audit_denial: bool):
+    """Raise ``problem``, the refusal kept as evidence (it outlives the operation it ends)."""
+    if audit_denial:
+        db.keep_as_evidence(audit, "authorization.denied", result="denied", object_type=resource.type,
+                            object_id=resource.id, details={"action": action, "reason": problem.code})
+    raise problem
 
 
 def permitted(principal: Principal | None, action: str, resource: Resource) -> bool:
@@ -193,6 +295,9 @@ def _deny(principal: Principal, action: str, resource: Resource, rule, violation
     if violation:
         raise Forbidden("This is outside what your authorization allows.", code="outside_grant_constraints",
                         details=violation)
+    refusal = _refusal_of(action)
+    if refusal is not None:
+        raise refusal
     if principal.role:
         raise Forbidden("Your role in the enterprise does not allow this.", code="member_role_required",
                         details={"action": action, "roles": sorted(rule.roles)})

@@ -26,10 +26,15 @@ class ScopeRule:
     max_days: int
     roles: frozenset[str]  # enterprise member roles that hold it without a grant
     level: int = 1  # assurance level the acting citizen needs to use it
+    # Decided on the caller's own account, whomever their token acts for: one's sessions,
+    # password and face stay one's own in every context.
+    personal: bool = False
 
 
-def _rule(description, *, by, to, grantee_level=2, sub=False, days=365, roles=(), level=1) -> ScopeRule:
-    return ScopeRule(description, frozenset(by), frozenset(to), grantee_level, sub, days, frozenset(roles), level)
+def _rule(description, *, by, to, grantee_level=2, sub=False, days=365, roles=(), level=1,
+          personal=False) -> ScopeRule:
+    return ScopeRule(description, frozenset(by), frozenset(to), grantee_level, sub, days, frozenset(roles), level,
+                     personal)
 
 
 ALL_ROLES = ("legal_representative", "admin", "handler")
@@ -79,8 +84,16 @@ OWNER_ACTIONS: dict[str, ScopeRule] = {
                            level=2),
     "grants:create_reserved": _rule("Grant the enterprise's seal or member management", by=(), to=(), days=0,
                                     roles=("legal_representative",), level=2),
+    # Removing an admin from an enterprise (members:manage on an admin other than oneself):
+    # the legal representative's alone, never granted.
+    "members:remove_admin": _rule("Remove an admin from the enterprise", by=(), to=(), days=0,
+                                  roles=("legal_representative",), level=2),
+    # Reading whose uses of one's data were made: the owner's (an enterprise's legal
+    # representative and admins), never a delegate's.
+    "access_log:read": _rule("Read the access log of one's data", by=(), to=(), days=0,
+                             roles=ENTERPRISE_GRANTING_ROLES),
     # One's own account: sessions, password, phone.
-    "account:manage": _rule("Manage one's own account and sessions", by=(), to=(), days=0),
+    "account:manage": _rule("Manage one's own account and sessions", by=(), to=(), days=0, personal=True),
 }
 # Every action the one decision answers: a live view, so scopes added below are actions too.
 ACTIONS: Mapping[str, ScopeRule] = ChainMap(SCOPES, OWNER_ACTIONS)
@@ -160,3 +173,17 @@ SCOPES["privacy:manage"] = _rule("Manage one's own agreements, consents, data co
 SCOPES["identity:face"] = _rule("Verify one's own face", by=(), to=(), days=0, level=2)
 SCOPES["guardian:consent"] = _rule("A guardian's consent to a minor's face verification, signing and payments",
                                    by=(CITIZEN,), to=(CITIZEN,), grantee_level=2, days=365)
+
+# Issue 19: actions on an object that several parties share (an envelope: its creator and
+# its signers), decided by whether the caller is one of the parties the action names. The
+# object has no single owner whose standing others borrow; a party acts as themself.
+@dataclass(frozen=True)
+class PartyAction:
+    description: str
+    parties: frozenset[str]  # which of the object's named parties may do it
+
+
+PARTY_ACTIONS: dict[str, PartyAction] = {
+    "esign:envelope.read": PartyAction("See an envelope, its signers and its document", frozenset({"creator", "signer"})),
+    "esign:envelope.remind": PartyAction("Remind the signers whose turn it is", frozenset({"creator"})),
+}

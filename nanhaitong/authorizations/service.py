@@ -17,7 +17,6 @@ from .models import AccessLogEntry, Grant, GrantEvent
 from .scopes import (
     CITIZEN,
     ENTERPRISE,
-    ENTERPRISE_GRANTING_ROLES,
     PARTNER,
     SCOPES,
     SCOPES_ONLY_LEGAL_REP_GRANTS,
@@ -210,8 +209,8 @@ def history(grant: Grant) -> list[GrantEvent]:
 
 def access_log(principal: Principal, *, limit: int, cursor: str | None) -> tuple[list[AccessLogEntry], str | None]:
     kind, ident = principal.subject
-    if principal.grant_id or (kind == ENTERPRISE and principal.role not in ENTERPRISE_GRANTING_ROLES):
-        raise Forbidden("Only the owner reads this access log.", code="not_authorized")
+    authorize(principal, "access_log:read", Resource(type="access_log", owner_kind=kind, owner_id=ident),
+              record_use=False)
     query = select(AccessLogEntry).where(AccessLogEntry.owner_kind == kind, AccessLogEntry.owner_id == ident)
     return page(query, AccessLogEntry.id, limit=limit, cursor=cursor)
 

@@ -6,6 +6,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from . import partner_pages  # noqa: F401  (its pages join the console's blueprint)
     from .routes import blp
 
     app.register_blueprint(blp)

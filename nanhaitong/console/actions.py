@@ -1,40 +1,39 @@
-"""What the console does in domains whose services take no staff principal (partners,
-policies, the catalogue): ``authorize`` decides first, then the domain's own service does the work."""
+"""What the console does in domains whose services take no staff principal (policies, the
+catalogue): ``authorize`` decides first, then the domain's own service does the work. The
+partner registry's staff operations (``partners.admin``) authorize themselves, as the admin
+API uses them."""
 
 from __future__ import annotations
 
 from ..authorizations import authorize, district
 from ..gov_services import service as gov_services
 from ..kernel import Principal
+from ..partners import admin as partners
 from ..partners import registry
 from ..policy_push import service as policies
 
-PARTNERS, POLICIES = "admin:partners.manage", "admin:policies.manage"
+POLICIES = "admin:policies.manage"
 
 
 def list_partners(principal: Principal) -> list[dict]:
-    authorize(principal, PARTNERS, district("partners"))
-    items, _ = registry.list_partners(limit=100, cursor=None)
-    return [registry.partner_view(p) for p in items]
+    items, _ = partners.list_partners(principal, limit=100, cursor=None)
+    return [partners.partner_view(p) for p in items]
 
 
 def set_partner_status(principal: Principal, partner_id: str, status: str) -> dict:
-    authorize(principal, PARTNERS, district("partner", partner_id))
-    return registry.partner_view(registry.set_status(partner_id, status, actor=principal.audit_name))
+    return partners.partner_view(partners.set_status(principal, partner_id, status))
 
 
 def register_partner(principal: Principal, body: dict) -> dict:
     """Register a partner; its secrets are in the answer, once."""
-    authorize(principal, PARTNERS, district("partners"))
-    partner, credentials = registry.create(body, actor=principal.audit_name)
-    return {**registry.partner_view(partner), **credentials}
+    partner, credentials = partners.register(principal, body)
+    return {**partners.partner_view(partner), **credentials}
 
 
 def rotate_partner_secrets(principal: Principal, partner_id: str) -> dict:
     """New client, HMAC and webhook secrets (the old ones stop at once); in the answer, once."""
-    authorize(principal, PARTNERS, district("partner", partner_id))
-    partner, credentials = registry.rotate(partner_id, actor=principal.audit_name)
-    return {**registry.partner_view(partner), **credentials}
+    partner, credentials = partners.rotate(principal, partner_id)
+    return {**partners.partner_view(partner), **credentials}
 
 
 def partner_scopes() -> tuple[str, ...]:

@@ -13,9 +13,10 @@ from flask import current_app
 from .. import db
 from ..audit.service import record as audit
 from ..authorizations import Resource, authorize
-from ..errors import Conflict, Forbidden, NotFound
+from ..errors import Conflict, NotFound
 from ..kernel import Principal
 from ..messages import service as messages
+from ..sms_templates import inbox_text
 from ..timeutil import as_utc, isoformat, utcnow
 from . import ca, national, pdf, service
 from .models import DetachedSignatureRequest, SigningCertificate
@@ -23,24 +24,25 @@ from .models import DetachedSignatureRequest, SigningCertificate
 OBJECT = "detached_signature"
 
 
-def _resource(row: DetachedSignatureRequest) -> Resource:
-    return Resource(type=OBJECT, owner_kind=row.owner_kind, owner_id=row.owner_id, id=row.id)
+def _resource(row: DetachedSignatureRequest, step: str | None = None) -> Resource:
+    # A step (confirming, resending the code) is the requester's alone: the decision checks it.
+    attrs = {"requester": row.requested_by, "step": step} if step else {}
+    return Resource(type=OBJECT, owner_kind=row.owner_kind, owner_id=row.owner_id, id=row.id, attrs=attrs)
 
 
-def get(principal: Principal, request_id: str, *, record_use: bool = True) -> DetachedSignatureRequest:
+def get(principal: Principal, request_id: str, *, record_use: bool = True,
+        step: str | None = None) -> DetachedSignatureRequest:
     row = db.session().get(DetachedSignatureRequest, request_id)
     if row is None:
         # The very answer authorize() gives for one the caller may not see: ids leak nothing.
         raise NotFound("No such {resource}.".format(resource=OBJECT), code=f"{OBJECT}_not_found")
-    authorize(principal, service._use_action(row.owner_kind), _resource(row), record_use=record_use)
+    authorize(principal, service.use_action(row.owner_kind), _resource(row, step), record_use=record_use)
     return row
 
 
 def request(principal: Principal, certificate_id: str, sha256_hex: str, title: str) -> DetachedSignatureRequest:
-    cert = service.get_certificate(principal, certificate_id, record_use=False)
-    service._usable(cert)
-    if principal.kind != "citizen":
-        raise Forbidden("Only a citizen signs.", code="not_authorized")
+    cert = service.get_certificate(principal, certificate_id, record_use=False, sensitive=True)
+    service.check_usable(cert)
     with db.unit_of_work():
         row = DetachedSignatureRequest(
             owner_kind=cert.owner_kind, owner_id=cert.owner_id, signer_kind=cert.kind, certificate_id=cert.id,
@@ -56,27 +58,25 @@ def request(principal: Principal, certificate_id: str, sha256_hex: str, title: s
 
 
 def resend_code(principal: Principal, request_id: str) -> dict:
-    row = get(principal, request_id, record_use=False)
-    if row.requested_by != principal.audit_name:
-        raise Forbidden("Only the signer who asked gets its code.", code="not_the_signer")
+    row = get(principal, request_id, record_use=False, step="resend_code")
     if row.status != "pending_confirmation" or as_utc(row.expires_at) <= utcnow():
         raise Conflict("This request can no longer be confirmed; make a new one.", code="signing_request_closed")
     return service.send_code(principal, row.id, row.title, row.sha256)
 
 
 def confirm(principal: Principal, request_id: str, code: str) -> DetachedSignatureRequest:
-    row = get(principal, request_id, record_use=False)
+    row = get(principal, request_id, record_use=False, step="confirm")
     service.check_confirmable(principal, row, DetachedSignatureRequest, OBJECT)
     with db.unit_of_work():
         service.consume_code(principal, row, DetachedSignatureRequest, OBJECT, code)
         cert = db.session().get(SigningCertificate, row.certificate_id)
-        service._usable(cert)
+        service.check_usable(cert)
         service.record_use(principal, cert)
         if service.is_sm2(cert):  # the certificate's algorithm decides, as for a PDF
             row.signature_der = national.detached_cms(bytes.fromhex(row.sha256), holder_cert=service.der_of(cert),
-                                                      holder_key=service._sm2_key(cert))
+                                                      holder_key=service.signer_sm2_key(cert))
         else:
-            row.signature_der = pdf.detached_cms(bytes.fromhex(row.sha256), signer=service._key_pair(cert),
+            row.signature_der = pdf.detached_cms(bytes.fromhex(row.sha256), signer=service.signer_key_pair(cert),
                                                  tsa=ca.key_pair("tsa"))
         row.status, row.signed_at = "signed", utcnow()
         audit("esign.detached_signed", object_type=OBJECT, object_id=row.id,
@@ -84,13 +84,11 @@ def confirm(principal: Principal, request_id: str, code: str) -> DetachedSignatu
               details={"certificate_id": cert.id, "sha256": row.sha256, "title": row.title})
         data = {"detached_signature_id": row.id, "title": row.title, "sha256": row.sha256}
         if cert.kind == "seal":
-            messages.notify_enterprise(cert.owner_id, topic="esign", title="电子印章已使用",
-                                       body=f"企业电子印章已用于签署《{row.title}》（摘要 {row.sha256[:8]}…）。"
-                                            "如非本企业授权操作，请立即吊销印章证书。",
+            title, body = inbox_text("seal_signed_digest", title=row.title, digest=row.sha256[:8])
+            messages.notify_enterprise(cert.owner_id, topic="esign", title=title, body=body,
                                        data=data, dedupe_key=f"esign:detached-sealed:{row.id}")
-        messages.notify_user(principal.account_id, topic="esign", title="文件已签署",
-                             body=f"您已对《{row.title}》（SHA-256 摘要 {row.sha256[:8]}…）完成电子签名。"
-                                  "如非本人操作，请立即吊销签名证书。",
+        title, body = inbox_text("digest_signed", title=row.title, digest=row.sha256[:8])
+        messages.notify_user(principal.account_id, topic="esign", title=title, body=body,
                              data=data, dedupe_key=f"esign:detached:{row.id}")
     return row
 

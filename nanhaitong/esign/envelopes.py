@@ -26,13 +26,14 @@ from sqlalchemy import select
 
 from .. import db, events
 from ..audit.service import record as audit
-from ..authorizations import Resource, authorize
-from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ..authorizations import Resource, authorize, shared
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..identity import find_citizen, party, phone_of
 from ..jobs.tasks import enqueue_sms
 from ..kernel import Principal
 from ..messages import service as messages
-from ..timeutil import CHINA_STANDARD_TIME, as_utc, isoformat, utcnow
+from ..sms_templates import china_time_text, inbox_text, sms_params
+from ..timeutil import as_utc, isoformat, utcnow
 from . import pdf, service
 from .models import Envelope, EnvelopeSigner, SigningCertificate, SigningRequest
 
@@ -90,8 +91,7 @@ def create(principal: Principal, *, title: str, file_name: str, document: bytes,
 
 
 def _local(moment) -> str:
-    local = as_utc(moment).astimezone(CHINA_STANDARD_TIME)
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+    return china_time_text(as_utc(moment))
 
 
 def _invite_next(envelope: Envelope) -> None:
@@ -103,35 +103,41 @@ def _invite_next(envelope: Envelope) -> None:
         waiting = waiting[:1]
     for signer in waiting:
         signer.status, signer.invited_at = "invited", utcnow()
-        _tell(signer.user_id, envelope, "esign_invitation", "请签署文件",
-              f"您收到《{envelope.title}》的签署邀请，请在{_local(envelope.expires_at)}前于南海通完成签署。",
-              sms=True)
+        _tell(signer.user_id, envelope, "esign_invitation",
+              {"title": envelope.title, "deadline": _local(envelope.expires_at)}, sms=True)
         audit("esign.envelope_invited", object_type=OBJECT, object_id=envelope.id,
               details={"signer_id": signer.id, "position": signer.position})
 
 
-def _tell(user_id: str, envelope: Envelope, kind: str, title: str, body: str, *, sms: bool,
+def _tell(user_id: str, envelope: Envelope, kind: str, values: dict, *, sms: bool,
           dedupe: str | None = None) -> None:
+    """Inbox (and, if ``sms``, a text) from the template named ``kind``."""
+    title, body = inbox_text(kind, **values)
     messages.notify_user(user_id, topic="esign", title=title, body=body,
                          data={"envelope_id": envelope.id, "kind": kind},
                          dedupe_key=f"esign:{kind}:{envelope.id}:{user_id}:{dedupe or ''}"[:120])
     if sms:
-        enqueue_sms(phone_of(user_id), "notice", {"text": body})
+        enqueue_sms(phone_of(user_id), kind, sms_params(kind, **values))
 
 
 # -- reading --------------------------------------------------------------------------
 
-def get(principal: Principal, envelope_id: str) -> Envelope:
-    """The envelope, for its creator or one of its signers (404 for anyone else)."""
+def get(principal: Principal, envelope_id: str, *, action: str = "esign:envelope.read") -> Envelope:
+    """The envelope, for its creator or one of its signers (404 for anyone else); ``action``
+    is what the caller does with it, decided on the envelope's parties."""
     envelope = db.session().get(Envelope, envelope_id)
     if envelope is None:
         raise NotFound("No such envelope.", code="envelope_not_found")
-    signer_ids = {s.user_id for s in _signers(envelope_id)}
-    if _creator(principal) != (envelope.creator_kind, envelope.creator_id) and (
-            principal.account_id is None or principal.account_id not in signer_ids):
-        raise NotFound("No such envelope.", code="envelope_not_found")
+    authorize(principal, action, _parties(envelope))
     _expire_if_due(envelope)
     return envelope
+
+
+def _parties(envelope: Envelope) -> Resource:
+    # creator_id is the creator's audit name ("citizen:<id>", "partner:<id>").
+    creator = (envelope.creator_kind, envelope.creator_id.split(":", 1)[1])
+    return shared("envelope", envelope.id, creator=[creator],
+                  signer=[("citizen", s.user_id) for s in _signers(envelope.id)])
 
 
 def _expire_if_due(envelope: Envelope) -> None:
@@ -155,19 +161,16 @@ def _close(envelope: Envelope, status: str, reason: str | None, by: EnvelopeSign
     envelope.status, envelope.declined_reason = status, reason
     audit(f"esign.envelope_{status}", object_type=OBJECT, object_id=envelope.id,
           details={"reason": reason, "signer_id": by.id if by else None})
-    words = {"declined": f"《{envelope.title}》的签署已终止：一位签署人拒绝签署，理由：{reason}",
-             "expired": f"《{envelope.title}》未在期限内完成签署，签署已终止。",
-             "completed": f"《{envelope.title}》已由全部签署人签署完成，可在南海通下载签署后的文件。"}[status]
-    title = {"declined": "签署已终止", "expired": "签署已过期", "completed": "签署已完成"}[status]
+    values = {"title": envelope.title, **({"reason": reason} if status == "declined" else {})}
     for signer in _signers(envelope.id):
         if by is not None and signer.id == by.id:
             continue
-        _tell(signer.user_id, envelope, f"esign_{status}", title, words, sms=status != "completed")
+        _tell(signer.user_id, envelope, f"esign_{status}", values, sms=status != "completed")
     _announce(envelope, status)
     if envelope.creator_kind == "citizen":
         creator_id = envelope.creator_id.split(":", 1)[1]
         if creator_id not in {s.user_id for s in _signers(envelope.id)}:
-            _tell(creator_id, envelope, f"esign_{status}", title, words, sms=False)
+            _tell(creator_id, envelope, f"esign_{status}", values, sms=False)
 
 
 def document(principal: Principal, envelope_id: str) -> tuple[bytes, str]:
@@ -256,9 +259,7 @@ def decline(principal: Principal, envelope_id: str, reason: str) -> Envelope:
 
 def remind(principal: Principal, envelope_id: str) -> dict:
     """The creator reminds the signers whose turn it is (at most once an hour each)."""
-    envelope = get(principal, envelope_id)
-    if _creator(principal) != (envelope.creator_kind, envelope.creator_id):
-        raise Forbidden("Only the envelope's creator sends reminders.", code="not_the_creator")
+    envelope = get(principal, envelope_id, action="esign:envelope.remind")
     if envelope.status != "open":
         raise Conflict("This envelope is closed.", code="envelope_closed", details={"status": envelope.status})
     reminded = 0
@@ -269,8 +270,8 @@ def remind(principal: Principal, envelope_id: str) -> dict:
                                                 and signer.reminded_at is not None):
                 continue
             signer.reminded_at = utcnow()
-            _tell(signer.user_id, envelope, "esign_reminder", "签署提醒",
-                  f"提醒：《{envelope.title}》等待您签署，请在{_local(envelope.expires_at)}前完成。", sms=True,
+            _tell(signer.user_id, envelope, "esign_reminder",
+                  {"title": envelope.title, "deadline": _local(envelope.expires_at)}, sms=True,
                   dedupe=isoformat(signer.reminded_at))
             audit("esign.envelope_reminded", object_type=OBJECT, object_id=envelope.id,
                   details={"signer_id": signer.id})

@@ -26,6 +26,7 @@ from ..identity import certificate_subject, member_role, phone_of
 from ..kernel import Principal
 from ..messages import service as messages
 from ..security import sm2
+from ..sms_templates import inbox_text
 from ..timeutil import CHINA_STANDARD_TIME, as_utc, isoformat, utcnow
 from . import ca, gbt38540, national, pdf, pdf_ses, pki, sm2_pki
 from .models import Seal, SigningCertificate, SigningRequest
@@ -61,7 +62,8 @@ def _cert_resource(cert: SigningCertificate) -> Resource:
     return Resource(type="esign_certificate", owner_kind=cert.owner_kind, owner_id=cert.owner_id, id=cert.id)
 
 
-def _use_action(owner_kind: str) -> str:
+def use_action(owner_kind: str) -> str:
+    """The action signing with a certificate of this owner asks (for detached signatures too)."""
     return "esign:sign" if owner_kind == "citizen" else "esign:seal"
 
 
@@ -77,16 +79,17 @@ def _owner(principal: Principal, enterprise_id: str | None) -> tuple[str, str]:
 
 
 def get_certificate(principal: Principal, certificate_id: str, *, manage: bool = False,
-                    record_use: bool = True) -> SigningCertificate:
+                    record_use: bool = True, sensitive: bool = False) -> SigningCertificate:
     cert = db.session().get(SigningCertificate, certificate_id)
     if cert is None:
         raise NotFound("No such esign_certificate.", code="esign_certificate_not_found")
-    action = _manage_action(cert.owner_kind) if manage else _use_action(cert.owner_kind)
-    authorize(principal, action, _cert_resource(cert), record_use=record_use)
+    action = _manage_action(cert.owner_kind) if manage else use_action(cert.owner_kind)
+    authorize(principal, action, _cert_resource(cert), record_use=record_use, sensitive=sensitive)
     return cert
 
 
-def _usable(cert: SigningCertificate) -> None:
+def check_usable(cert: SigningCertificate) -> None:
+    """409 unless the certificate may sign now: checked when asked and again when confirmed."""
     if cert.status != "active":
         raise Conflict("The certificate is revoked.", code="certificate_revoked")
     if as_utc(cert.not_after) <= utcnow():
@@ -108,11 +111,13 @@ def der_of(cert: SigningCertificate) -> bytes:
     return pki.load_cert(cert.certificate_pem).public_bytes(pki.serialization.Encoding.DER)
 
 
-def _sm2_key(cert: SigningCertificate) -> sm2.SM2PrivateKey:
+def signer_sm2_key(cert: SigningCertificate) -> sm2.SM2PrivateKey:
+    """An SM2 certificate's private key (stored as SEC 1 PEM, encrypted at rest)."""
     return sm2.SM2PrivateKey.from_der(base64.b64decode("".join(cert.private_key.strip().splitlines()[1:-1])))
 
 
-def _key_pair(cert: SigningCertificate) -> pdf.KeyPair:
+def signer_key_pair(cert: SigningCertificate) -> pdf.KeyPair:
+    """The certificate's key with the chain up to the platform CA, as the PDF and CMS signers take it."""
     issuing = ca.key_pair("issuing")
     return pdf.KeyPair(pki.load_cert(cert.certificate_pem), pki.load_key(cert.private_key),
                        (issuing.certificate, *issuing.chain))
@@ -132,7 +137,8 @@ def issue_certificate(principal: Principal, kind: str, enterprise_id: str | None
             raise ValidationFailed({"enterprise_id": ["Name the enterprise (or act for it) to get its seal "
                                                       "certificate."]})
     resource = Resource(type="esign_certificate", owner_kind=owner_kind, owner_id=owner_id)
-    authorize(principal, _manage_action(owner_kind), resource)
+    # Sensitive: a signing key made in the person's name, their ID number in its certificate.
+    authorize(principal, _manage_action(owner_kind), resource, sensitive=True)
     ca.ensure()  # made on first use, in a transaction of its own
     with db.unit_of_work():
         row = _new_certificate(principal, owner_kind, owner_id)
@@ -194,8 +200,8 @@ def renew_certificate(principal: Principal, certificate_id: str) -> SigningCerti
     (signatures made with it stay valid: they were made before). Its seals move to the new one."""
     ca.ensure()
     with db.unit_of_work():
-        old = get_certificate(principal, certificate_id, manage=True)
-        _usable(old)
+        old = get_certificate(principal, certificate_id, manage=True, sensitive=True)
+        check_usable(old)
         session = db.session()
         new = _new_certificate(principal, old.owner_kind, old.owner_id, replaces=old)
         for seal in session.execute(select(Seal).where(Seal.certificate_id == old.id,
@@ -206,8 +212,8 @@ def renew_certificate(principal: Principal, certificate_id: str) -> SigningCerti
               on_behalf_of=f"{new.owner_kind}:{new.owner_id}",
               details={"serial": new.serial, "replaces": old.id, "replaced_serial": old.serial})
         notify = messages.notify_user if new.owner_kind == "citizen" else messages.notify_enterprise
-        notify(new.owner_id, topic="esign", title="签名证书已更新",
-               body=f"签名证书已更新（新序列号 {new.serial[:16]}…）。旧证书已停用，此前签署的文件依然有效。",
+        title, body = inbox_text("certificate_renewed", serial=new.serial[:16])
+        notify(new.owner_id, topic="esign", title=title, body=body,
                data={"certificate_id": new.id, "replaces": old.id}, dedupe_key=f"esign:renewed:{new.id}")
     return new
 
@@ -216,9 +222,9 @@ def list_certificates(principal: Principal, enterprise_id: str | None, *, limit:
                       cursor: str | None) -> tuple[list[SigningCertificate], str | None]:
     owner_kind, owner_id = _owner(principal, enterprise_id)
     resource = Resource(type="esign_certificate", owner_kind=owner_kind, owner_id=owner_id)
-    if not (permitted(principal, _use_action(owner_kind), resource)
+    if not (permitted(principal, use_action(owner_kind), resource)
             or permitted(principal, _manage_action(owner_kind), resource)):
-        authorize(principal, _use_action(owner_kind), resource)  # raises, and audits the refusal
+        authorize(principal, use_action(owner_kind), resource)  # raises, and audits the refusal
     query = select(SigningCertificate).where(SigningCertificate.owner_kind == owner_kind,
                                              SigningCertificate.owner_id == owner_id)
     if cursor:
@@ -266,8 +272,8 @@ def _revoke(cert: SigningCertificate, reason: str | None, invalidity_date) -> No
           details={"serial": cert.serial, "reason": cert.revocation_reason,
                    "invalidity_date": isoformat(invalidity_date) if invalidity_date else None})
     notify = messages.notify_user if cert.owner_kind == "citizen" else messages.notify_enterprise
-    notify(cert.owner_id, topic="esign", title="签名证书已吊销",
-           body=f"签名证书（序列号 {cert.serial[:16]}…）已吊销，此后不能再用于签署。", data={"certificate_id": cert.id},
+    title, body = inbox_text("certificate_revoked", serial=cert.serial[:16])
+    notify(cert.owner_id, topic="esign", title=title, body=body, data={"certificate_id": cert.id},
            dedupe_key=f"esign:revoked:{cert.id}")
 
 
@@ -322,7 +328,7 @@ def register_seal(principal: Principal, certificate_id: str, name: str, image: b
     cert = get_certificate(principal, certificate_id, manage=True)
     if cert.kind != "seal":
         raise ValidationFailed({"certificate_id": ["A seal is bound to an enterprise seal certificate."]})
-    _usable(cert)
+    check_usable(cert)
     _check_png(image)
     seal = Seal(enterprise_id=cert.owner_id, certificate_id=cert.id, name=name, image_png=image,
                 created_by=principal.audit_name)
@@ -353,26 +359,29 @@ def seal_view(seal: Seal) -> dict:
 
 # -- signing requests ----------------------------------------------------------------
 
-def _request_resource(request_row: SigningRequest) -> Resource:
+def _request_resource(request_row: SigningRequest, step: str | None = None) -> Resource:
+    # A step (confirming, resending the code) is the requester's alone: the decision checks it.
+    attrs = {"requester": request_row.requested_by, "step": step} if step else {}
     return Resource(type="signing_request", owner_kind=request_row.owner_kind, owner_id=request_row.owner_id,
-                    id=request_row.id)
+                    id=request_row.id, attrs=attrs)
 
 
-def get_request(principal: Principal, request_id: str, *, record_use: bool = True) -> SigningRequest:
+def get_request(principal: Principal, request_id: str, *, record_use: bool = True,
+                step: str | None = None) -> SigningRequest:
+    """The request, for whoever may sign with its certificate; with ``step`` ("confirm",
+    "resend_code"), for the signer who asked only (403 not_the_signer for the others)."""
     row = db.session().get(SigningRequest, request_id)
     if row is None:
         raise NotFound("No such signing_request.", code="signing_request_not_found")
-    authorize(principal, _use_action(row.owner_kind), _request_resource(row), record_use=record_use)
+    authorize(principal, use_action(row.owner_kind), _request_resource(row, step), record_use=record_use)
     return row
 
 
 def create_request(principal: Principal, *, certificate_id: str, document: bytes | None, file_name: str | None,
                    previous_request_id: str | None, stamp: dict | None, seal_id: str | None,
                    reason: str | None, envelope_id: str | None = None) -> SigningRequest:
-    cert = get_certificate(principal, certificate_id, record_use=False)
-    _usable(cert)
-    if principal.kind != "citizen":
-        raise Forbidden("Only a citizen signs.", code="not_authorized")
+    cert = get_certificate(principal, certificate_id, record_use=False, sensitive=True)
+    check_usable(cert)
     if (document is None) == (previous_request_id is None):
         raise ValidationFailed({"file": ["Upload a PDF, or name previous_request_id (not both)."]})
     if previous_request_id:
@@ -427,9 +436,7 @@ def sms_title(title: str) -> str:
 
 def resend_code(principal: Principal, request_id: str) -> dict:
     """Text the signer a new code for a pending request (the earlier one dies with it)."""
-    row = get_request(principal, request_id, record_use=False)
-    if row.requested_by != principal.audit_name:
-        raise Forbidden("Only the signer who asked gets its code.", code="not_the_signer")
+    row = get_request(principal, request_id, record_use=False, step="resend_code")
     if row.status != "pending_confirmation" or as_utc(row.expires_at) <= utcnow():
         raise Conflict("This request can no longer be confirmed; make a new one.", code="signing_request_closed")
     audit("esign.code_resent", object_type="signing_request", object_id=row.id)
@@ -444,10 +451,9 @@ def _code_purpose(request_id: str) -> str:
 
 
 def check_confirmable(principal: Principal, row, model, object_type: str) -> None:
-    """The checks before an SMS-confirmed signature (a PDF or a detached one): the signer who
-    asked, still pending, not expired; an expired request is closed (kept as evidence)."""
-    if row.requested_by != principal.audit_name:
-        raise Forbidden("Only the signer who asked may confirm, with the code sent to them.", code="not_the_signer")
+    """The checks before an SMS-confirmed signature (a PDF or a detached one), once the
+    decision found the caller is the signer who asked: still pending, not expired; an
+    expired request is closed (kept as evidence)."""
     if row.status == "signed":
         raise Conflict("This request is already signed.", code="already_signed")
     if row.status != "pending_confirmation":
@@ -485,8 +491,8 @@ def consume_code(principal: Principal, row, model, object_type: str, code: str) 
 def record_use(principal: Principal, cert: SigningCertificate) -> None:
     """The use itself, recorded (with the signature, in its transaction) in the enterprise's
     access log when not by its legal representative."""
-    action = _use_action(cert.owner_kind)
-    decision = authorize(principal, action, _cert_resource(cert), record_use=False)
+    action = use_action(cert.owner_kind)
+    decision = authorize(principal, action, _cert_resource(cert), record_use=False, sensitive=True)
     if decision.via == "delegate" or (decision.via == "member" and member_role(
             cert.owner_id, principal.account_id) != "legal_representative"):
         record_access(_cert_resource(cert), accessor=principal, acting_as=decision.via, action=action,
@@ -520,7 +526,7 @@ def sign_document(document: bytes, cert: SigningCertificate, *, field_name: str,
         if is_sm2(cert):
             return _seal_national(document, cert, field_name=field_name, reason=reason, stamp=stamp, seal=seal)
         return pdf.sign_pdf(
-            document, signer=_key_pair(cert), tsa=ca.key_pair("tsa"), field_name=field_name, reason=reason,
+            document, signer=signer_key_pair(cert), tsa=ca.key_pair("tsa"), field_name=field_name, reason=reason,
             stamp=pdf.Stamp(**stamp) if stamp else None, stamp_text=stamp_text(cert, utcnow()),
             seal_png=seal.image_png if seal else None, revinfo=revinfo())
     except pdf.BadPdf as error:
@@ -560,7 +566,7 @@ def _seal_national(document: bytes, cert: SigningCertificate, *, field_name: str
     """A GB/T 38540 SES_Signature (the seal, SM3 of what the PDF signature covers, the
     holder's SM2 signature, an SM2 timestamp) as the value of a PDF signature field."""
     holder_der = der_of(cert)
-    key = _sm2_key(cert)
+    key = signer_sm2_key(cert)
     ses_seal = _ses_seal(cert, holder_der, seal)
 
     def make(covered: bytes) -> bytes:
@@ -575,13 +581,13 @@ def _seal_national(document: bytes, cert: SigningCertificate, *, field_name: str
 
 
 def confirm(principal: Principal, request_id: str, code: str) -> SigningRequest:
-    row = get_request(principal, request_id, record_use=False)
+    row = get_request(principal, request_id, record_use=False, step="confirm")
     check_confirmable(principal, row, SigningRequest, "signing_request")
     with db.unit_of_work():
         consume_code(principal, row, SigningRequest, "signing_request", code)
         session = db.session()
         cert = session.get(SigningCertificate, row.certificate_id)
-        _usable(cert)
+        check_usable(cert)
         record_use(principal, cert)
         seal = session.get(Seal, row.seal_id) if row.seal_id else None
 
@@ -605,11 +611,11 @@ def confirm(principal: Principal, request_id: str, code: str) -> SigningRequest:
                        "signed_sha256": row.signed_sha256})
         data = {"signing_request_id": row.id, "file_name": row.file_name}
         if row.signer_kind == "seal":
-            messages.notify_enterprise(row.owner_id, topic="esign", title="电子印章已使用",
-                                       body=f"企业电子印章已加盖于《{row.file_name}》。如非本企业授权操作，请立即吊销印章证书。",
+            title, body = inbox_text("seal_applied", file=row.file_name)
+            messages.notify_enterprise(row.owner_id, topic="esign", title=title, body=body,
                                        data=data, dedupe_key=f"esign:sealed:{row.id}")
-        messages.notify_user(principal.account_id, topic="esign", title="文件已签署",
-                             body=f"《{row.file_name}》已完成电子签署，可下载签署后的文件。", data=data,
+        title, body = inbox_text("document_signed", file=row.file_name)
+        messages.notify_user(principal.account_id, topic="esign", title=title, body=body, data=data,
                              dedupe_key=f"esign:signed:{row.id}")
     return row
 

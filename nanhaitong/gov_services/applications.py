@@ -19,12 +19,13 @@ from integrations.gov_gateway import (
 from .. import db
 from ..audit.service import record as audit
 from ..authorizations import Resource, authorize, permitted
-from ..errors import AppError, BadRequest, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from ..errors import N_, AppError, BadRequest, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from ..events import application_status_changed
 from ..kernel import Principal
 from ..licences import service as licences
 from ..messages import service as messages
 from ..security.masking import mask_middle
+from ..sms_templates import inbox_text, phrase
 from ..timeutil import as_utc, isoformat, utcnow
 from . import stores
 from .catalogue import CALLBACK_APP_KEYS, MAX_ATTACHMENTS, get_item
@@ -169,8 +170,9 @@ def _change_status(application: GovApplication, status: str, *, source: str, not
     return True
 
 
-STATUS_TEXT = {"queued": "已受理，等待提交", "submitted": "已提交", "accepted": "已受理", "need_more_materials": "需补正材料",
-               "approved": "已办结（通过）", "rejected": "未通过"}
+STATUS_TEXT = {"queued": N_("accepted, waiting to be submitted"), "submitted": N_("submitted for review"),
+               "accepted": N_("accepted for processing"), "need_more_materials": N_("more materials needed"),
+               "approved": N_("completed (approved)"), "rejected": N_("not approved")}
 
 
 def _notify(application: GovApplication, user_id: str, enterprise_id: str | None, status: str, previous: str,
@@ -178,8 +180,8 @@ def _notify(application: GovApplication, user_id: str, enterprise_id: str | None
     """The user's inbox message for a status change (in this transaction, once per change).
     For an enterprise's application: the enterprise's inbox, and the member who applied."""
     item = db.session().get(GovServiceItem, application.service_code)
-    title = f"{item.name}：{STATUS_TEXT[status]}"
-    body = f"您的申请（{application.upstream_reference or application.id}）状态已更新为“{STATUS_TEXT[status]}”。"
+    title, body = inbox_text("application_status", service=item.name, status=phrase(STATUS_TEXT[status]),
+                             reference=application.upstream_reference or application.id)
     data = {"application_id": application.id, "service_code": application.service_code, "status": status,
             "previous_status": previous}
     dedupe_key = f"gov_application:{application.id}:{event_id}"

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from . import service
+# The service is imported inside the commands: `flask gov-services --help` stays light
+# (nanhaitong.cli_lazy).
 
 gov_services_cli = AppGroup("gov-services", help="Provincial services: catalogue and application status.")
 catalogue_cli = AppGroup("catalogue", help="The services catalogue.")
@@ -19,6 +20,8 @@ gov_services_cli.add_command(catalogue_cli)
 @click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def load(path):
     """Create or update the catalogue from PATH (default: the packaged catalogue.json)."""
+    from . import service
+
     click.echo(json.dumps(service.load_catalogue(path)))
 
 
@@ -26,6 +29,8 @@ def load(path):
 @click.argument("code")
 def retire(code):
     """Take a service out of the catalogue (its applications are kept)."""
+    from . import service
+
     service.update_item(code, {"status": "retired"}, actor="system:cli")
     click.echo(f"retired {code}")
 
@@ -34,4 +39,6 @@ def retire(code):
 @click.option("--limit", default=200, show_default=True)
 def poll(limit):
     """Deliver queued applications and poll the open ones (fallback for missed callbacks)."""
+    from . import service
+
     click.echo(json.dumps(service.poll(limit=limit)))

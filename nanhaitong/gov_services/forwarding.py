@@ -27,15 +27,11 @@ def upstream_client(provider: str):
 # -- acting ---------------------------------------------------------------------------------------
 
 def service_resource(principal: Principal, item: GovServiceItem) -> Resource:
+    """The service as used for whom the caller acts; its ``audience`` (personal or
+    enterprise) is checked against that by the one decision."""
     kind, ident = principal.subject
-    if kind != item.audience:
-        if item.audience == "enterprise":
-            raise Forbidden("This is an enterprise service: act for your enterprise first.",
-                            code="enterprise_context_required")
-        raise Forbidden("This is a personal service: it cannot be used acting for an enterprise.",
-                        code="personal_context_required")
     return Resource(type="gov_service", owner_kind=kind, owner_id=ident, id=item.code,
-                    attrs={"service_code": item.code})
+                    attrs={"service_code": item.code, "audience": item.audience})
 
 
 def forwarded_identity(subject_kind: str, subject_id: str, acting_user_id: str) -> ForwardedIdentity:

@@ -12,7 +12,8 @@ live in places it cannot see. This extractor reads the syntax tree and yields:
   ``Blueprint(...)`` (an area of the API, shown on /docs);
 * a message kept in a module constant and raised by name (``raise Unauthorized(INVALID)``);
 * the messages of ``problems["field"] = ["..."]``, gathered before ``ValidationFailed``;
-* the summary of each operation (a MethodView method's docstring, as flask-smorest reads it);
+* the summary and description of each operation (a MethodView method's docstring, as
+  flask-smorest reads it);
 * ``message = "..."`` class attributes (an AppError subclass's default text);
 * ``raise ValidationError("...")`` of marshmallow;
 * in ``library_messages.py``, the texts of the libraries we show (marshmallow, webargs),
@@ -143,16 +144,17 @@ HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
 
 def _operation_summaries(node: ast.ClassDef):
-    """A MethodView's operation summaries, as flask-smorest reads them from the docstrings
-    (the /docs page shows them in the reader's language)."""
+    """A MethodView's operation summaries and descriptions, as flask-smorest reads them from
+    the docstrings (the /docs page shows them in the reader's language)."""
     from flask_smorest.utils import load_info_from_docstring
 
     for statement in node.body:
         if isinstance(statement, ast.FunctionDef) and statement.name in HTTP_METHODS:
             docstring = ast.get_docstring(statement, clean=False)
-            summary = load_info_from_docstring(docstring).get("summary") if docstring else None
-            if summary:
-                yield statement.lineno, "summary", summary
+            info = load_info_from_docstring(docstring) if docstring else {}
+            for part in ("summary", "description"):
+                if info.get(part):
+                    yield statement.lineno, part, info[part]
 
 
 def extract_nanhaitong(fileobj, keywords, comment_tags, options):

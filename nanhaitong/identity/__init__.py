@@ -5,33 +5,35 @@ its modules): the directory of people and enterprises, SMS one-time codes, and t
 platform's token keys for domains that sign or check tokens of their own.
 """
 
+from importlib import import_module
+
 from flask import Flask
 
-from .codes import consume_code, phone_index
-from .codes import send as send_code
-from .directory import (
-    certificate_subject,
-    consented_profile,
-    contact_phone,
-    count_enterprises,
-    enterprise_ids_where,
-    enterprise_profile,
-    enterprise_registration,
-    find_citizen,
-    member_ids,
-    member_role,
-    members_of,
-    parties,
-    party,
-    phone_of,
-    register_party_label,
-    registry_identifier,
-    verified_identity,
-)
-from .staff import STAFF_ROLES
-from .tokens import ALGORITHM as TOKEN_ALGORITHM
-from .tokens import SM2_ALGORITHM as SM2_TOKEN_ALGORITHM
-from .tokens import decode_access_token, issue_access_token, keyring, token_algorithm, unverified_header
+# The face's names are imported on first use (PEP 562): `flask staff --help` and `flask keys
+# --help` import this package, where their commands live, and must not pay for its services.
+_FACE = {
+    "consume_code": ".codes", "phone_index": ".codes", "send_code": (".codes", "send"),
+    **dict.fromkeys((
+        "certificate_subject", "consented_profile", "contact_phone", "count_enterprises", "enterprise_ids_where",
+        "enterprise_profile", "enterprise_registration", "find_citizen", "member_ids", "member_role", "members_of",
+        "parties", "party", "phone_of", "register_party_label", "registry_identifier", "verified_identity",
+    ), ".directory"),
+    "STAFF_ROLES": ".staff",
+    "TOKEN_ALGORITHM": (".tokens", "ALGORITHM"), "SM2_TOKEN_ALGORITHM": (".tokens", "SM2_ALGORITHM"),
+    **dict.fromkeys(("decode_access_token", "issue_access_token", "keyring", "token_algorithm",
+                     "unverified_header"), ".tokens"),
+}
+
+
+def __getattr__(name: str):
+    where = _FACE.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attribute = where if isinstance(where, tuple) else (where, name)
+    value = getattr(import_module(module, __name__), attribute)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "people", "staff", "STAFF_ROLES",  # staff accounts and looking people up, for the staff console
@@ -47,6 +49,7 @@ def init_app(app: Flask, api) -> None:
     from .. import kernel
     from . import authn, tokens
     from .admin_routes import admin_audit_blp, admin_auth_blp, admin_me_blp, admin_people_blp, admin_staff_blp
+    from .directory import find_citizen, member_role, parties
     from .enterprise_routes import enterprises_blp
     from .routes import auth_blp, me_blp, wellknown_blp
 

@@ -15,13 +15,13 @@ import json
 import sys
 
 import click
-import marshmallow as ma
 from flask.cli import AppGroup
 
-from schemas.identity import Phone
+from ..cli_lazy import LazyChoice
 
-from ..errors import AppError
-from . import staff
+# The services are imported inside the commands: `flask staff --help` imports this module
+# and nothing heavier (see nanhaitong.cli_lazy).
+ROLES = LazyChoice("nanhaitong.identity.staff:STAFF_ROLES")
 
 staff_cli = AppGroup("staff", help="Staff (operator) accounts.")
 
@@ -30,7 +30,7 @@ def _echo(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False))
 
 
-def _fail(error: AppError) -> None:
+def _fail(error) -> None:
     fields = error.details.get("fields") if error.details else None
     detail = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in fields.items()) if fields else ""
     click.echo(f"Error: {error.message}{' ' + detail if detail else ''} ({error.code})", err=True)
@@ -38,6 +38,10 @@ def _fail(error: AppError) -> None:
 
 
 def _phone(_ctx, _param, value):
+    import marshmallow as ma
+
+    from schemas.identity import Phone
+
     try:
         return Phone().deserialize(value)
     except ma.ValidationError as error:
@@ -45,6 +49,8 @@ def _phone(_ctx, _param, value):
 
 
 def _checked_password(value: str) -> str:
+    from . import staff
+
     problem = staff.password_problem(value)
     if problem:
         raise click.UsageError(problem)  # click.prompt shows it and asks again
@@ -55,12 +61,17 @@ def _read_password_from_stdin() -> str:
     return sys.stdin.readline().removesuffix("\n").removesuffix("\r")
 
 
-@staff_cli.command("create", help=f"Create a staff account and print it. The password needs {staff.PASSWORD_RULE}.")
+@staff_cli.command("create")
 @click.option("--phone", required=True, callback=_phone, help="Mainland mobile number (11 digits).")
-@click.option("--role", required=True, type=click.Choice(staff.STAFF_ROLES))
+@click.option("--role", required=True, type=ROLES)
 @click.option("--password-stdin", is_flag=True,
               help="Read the password from the first line of standard input instead of prompting.")
 def create(phone, role, password_stdin):
+    """Create a staff account and print it. The password needs 12 to 128 characters with at
+    least one letter and one digit."""
+    from ..errors import AppError
+    from . import staff
+
     if staff.find_by_phone(phone) is not None:  # say so before asking for a password
         _fail(staff.phone_taken())
     if password_stdin:
@@ -82,6 +93,8 @@ def create(phone, role, password_stdin):
 @staff_cli.command("list")
 def list_():
     """List staff accounts, active or not, oldest first."""
+    from . import staff
+
     _echo([staff.staff_view(account, full=True) for account in staff.list_accounts()])
 
 
@@ -89,6 +102,9 @@ def list_():
 @click.option("--id", "staff_id", required=True, help="The staff account's id.")
 def deactivate(staff_id):
     """Deactivate a staff account; its sessions end at once."""
+    from ..errors import AppError
+    from . import staff
+
     try:
         ended = staff.deactivate(staff_id)
     except AppError as error:
@@ -98,9 +114,12 @@ def deactivate(staff_id):
 
 @staff_cli.command("set-role")
 @click.option("--id", "staff_id", required=True, help="The staff account's id.")
-@click.option("--role", required=True, type=click.Choice(staff.STAFF_ROLES))
+@click.option("--role", required=True, type=ROLES)
 def set_role(staff_id, role):
     """Change a staff account's role; its sessions end (their tokens carry the old role)."""
+    from ..errors import AppError
+    from . import staff
+
     try:
         account, ended = staff.set_role(staff_id, role)
     except AppError as error:
@@ -112,6 +131,9 @@ def set_role(staff_id, role):
 @click.option("--id", "staff_id", required=True, help="The staff account's id.")
 def disable(staff_id):
     """Disable a staff account (the same as deactivate); its sessions end at once."""
+    from ..errors import AppError
+    from . import staff
+
     try:
         ended = staff.deactivate(staff_id)
     except AppError as error:
@@ -127,6 +149,9 @@ def disable(staff_id):
 @click.option("--password-stdin", is_flag=True, help="Read the new password from the first line of standard input.")
 def reset(staff_id, phone, new_password, password_stdin):
     """Reset a staff account's second factor (its phone) and/or password; every session ends."""
+    from ..errors import AppError
+    from . import staff
+
     password = None
     if password_stdin:
         password = _read_password_from_stdin()
@@ -154,6 +179,7 @@ def keys_rotate():
 
     from .. import db
     from ..audit.service import record as audit
+    from . import staff
     from .tokens import create_signing_key
 
     kid = create_signing_key()

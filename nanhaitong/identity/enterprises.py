@@ -9,8 +9,10 @@ Members are the legal representative, admins and handlers. The legal representat
 an admin manages members; an enterprise a caller is not a member of does not exist for
 them (404). A token acting for an enterprise reaches that enterprise only.
 
-Who may do what is asked of ``authorizations.authorize`` (through ``_membership_for``);
-``_check_may_remove`` adds the one rule that is about the target member, not the caller.
+Who may do what is asked of ``authorizations.authorize`` (through ``_membership_for``),
+including the rule about whom a removal is done to (only the legal representative removes
+an admin, unless the admin leaves); ``_check_removable`` keeps the one invariant, that the
+legal representative stays.
 """
 
 from __future__ import annotations
@@ -42,31 +44,28 @@ MEMBER_ADD_LIMIT = "30 per hour"
 
 # -- access --------------------------------------------------------
 
-def _membership_for(principal: Principal, enterprise_id: str, *, manage: bool = False) -> EnterpriseMember | None:
+def _membership_for(principal: Principal, enterprise_id: str, *, manage: bool = False,
+                    removing: EnterpriseMember | None = None) -> EnterpriseMember | None:
     """Ask the one decision point; return the caller's membership (None when a grant,
     not a membership, gives them standing).
 
     No standing: 404, as if the enterprise did not exist. With ``manage`` (adding and
-    removing members) the caller needs ``members:manage``, else 403.
+    removing members) the caller needs ``members:manage``, else 403; ``removing`` names
+    the member a removal is done to, for the rule about removing an admin.
     """
+    attrs = {"member": (removing.user_id, removing.role)} if removing is not None else {}
     authorize(principal, "members:manage" if manage else "enterprise:read",
-              Resource(type="enterprise", owner_kind="enterprise", owner_id=enterprise_id, id=enterprise_id))
+              Resource(type="enterprise", owner_kind="enterprise", owner_id=enterprise_id, id=enterprise_id,
+                       attrs=attrs))
     return _member(enterprise_id, principal.account_id)
 
 
-def _check_may_remove(actor: EnterpriseMember | None, target: EnterpriseMember) -> None:
-    """Whether manager ``actor`` may remove ``target`` (both of the same enterprise).
-
-    The legal representative is never removed (there is always exactly one; it changes
-    only with the registry). Removing an admin takes the legal representative, except
-    that an admin may leave by removing themselves.
-    """
+def _check_removable(target: EnterpriseMember) -> None:
+    """The legal representative is never removed: there is always exactly one, and it
+    changes only with the registry."""
     if target.role == LEGAL_REPRESENTATIVE:
         raise Conflict("The legal representative cannot be removed; an enterprise always has exactly one.",
                        code="legal_representative_not_removable")
-    if target.role == "admin" and (actor is None or (actor.role != LEGAL_REPRESENTATIVE
-                                                     and target.user_id != actor.user_id)):
-        raise Forbidden("Only the legal representative removes an admin.", code="legal_representative_required")
 
 
 # -- registration -------------------------------------------------------------------
@@ -223,11 +222,11 @@ def add_member(principal: Principal, enterprise_id: str, *, role: str, phone: st
 def remove_member(principal: Principal, enterprise_id: str, user_id: str) -> None:
     """Remove a member; their enterprise-context sessions for this enterprise end at once."""
     session = db.session()
-    actor = _membership_for(principal, enterprise_id, manage=True)
-    target = _member(enterprise_id, user_id)
+    target = _member(enterprise_id, user_id)  # told to no one the decision refuses
+    _membership_for(principal, enterprise_id, manage=True, removing=target)
     if target is None:
         raise NotFound("No such member.", code="member_not_found")
-    _check_may_remove(actor, target)
+    _check_removable(target)
     role = target.role
     session.delete(target)
     # The per-request membership check (authn) and the refresh-time one (claims_for) would

@@ -8,10 +8,10 @@ from sqlalchemy import bindparam, select
 
 from .. import db, events, ratelimit
 from ..audit.service import record as audit
-from ..authorizations import live_grant
+from ..authorizations import CITIZEN, Resource, authorize, live_grant
 from ..errors import Conflict, NotFound, RateLimited, Unauthorized
 from ..kernel import Principal
-from ..security.passwords import hash_password, verify_password
+from ..security.passwords import hash_password, upgraded_hash, verify_password
 from ..timeutil import utcnow
 from . import codes, sessions
 from .directory import member_role
@@ -117,6 +117,8 @@ def login_with_password(phone: str, password: str, client: str) -> dict:
         db.keep_as_evidence(audit, "auth.login", result="failure", actor=f"citizen:{user.id}" if user else "anonymous",
                             details={"method": "password", "reason": "invalid_credentials"})
         raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
+    if upgraded := upgraded_hash(user.password_hash, password):  # made under older parameters
+        user.password_hash = upgraded
     return _start_session(user, client)
 
 
@@ -189,10 +191,11 @@ def list_sessions(principal: Principal) -> list[dict]:
 @db.unit_of_work()
 def end_session(principal: Principal, session_id: str) -> None:
     auth_session = db.session().get(AuthSession, session_id)
-    # Only the caller's own live sessions exist for them; anything else is "not found".
-    if (auth_session is None or auth_session.account_kind != "citizen"
-            or auth_session.account_id != principal.account_id or not sessions.is_active(auth_session)):
+    if auth_session is None or auth_session.account_kind != CITIZEN or not sessions.is_active(auth_session):
         raise NotFound("No such session.", code="session_not_found")
+    # Another's session does not exist for the caller either: the one decision answers the same 404.
+    authorize(principal, "account:manage",
+              Resource(type="session", owner_kind=CITIZEN, owner_id=auth_session.account_id, id=session_id))
     sessions.revoke(auth_session, reason="ended_by_user")
     audit("auth.session_ended", object_type="session", object_id=session_id)
 

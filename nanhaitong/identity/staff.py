@@ -27,7 +27,7 @@ from ..errors import N_, Conflict, NotFound, RateLimited, Unauthorized, Validati
 from ..kernel import STAFF_AUDIENCE, Principal
 from ..ratelimit import strategy
 from ..security.masking import mask_phone
-from ..security.passwords import hash_password, verify_password
+from ..security.passwords import hash_password, upgraded_hash, verify_password
 from ..timeutil import isoformat
 from . import codes, service, sessions
 from .models import StaffAccount
@@ -207,11 +207,10 @@ def _can_sign_in(staff: StaffAccount | None) -> bool:
     return staff is not None and staff.active
 
 
-def send_login_code(phone: str, *, after_response: bool = True) -> dict:
+def send_login_code(phone: str) -> dict:
     """Same answer, limits and work for any phone; only an active staff account gets the SMS,
     sent after the answer, so neither the answer's timing nor a gateway failure tells."""
-    return codes.send(phone, LOGIN_PURPOSE, deliver=_can_sign_in(find_by_phone(phone)),
-                      deliver_after_response=after_response)
+    return codes.send(phone, LOGIN_PURPOSE, deliver=_can_sign_in(find_by_phone(phone)), deliver_after_response=True)
 
 
 def _address() -> str:
@@ -287,6 +286,8 @@ def login(phone: str, password: str, code: str) -> dict:
         db.keep_as_evidence(audit, "auth.login", result="failure", actor=f"staff:{staff.id}" if staff else "anonymous",
                             details={"method": "password_sms", "audience": STAFF_AUDIENCE, "reason": reason})
         raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
+    if upgraded := upgraded_hash(staff.password_hash, password):  # made under older parameters
+        staff.password_hash = upgraded
     auth_session = sessions.open_session(account_kind="staff", account_id=staff.id, audience=STAFF_AUDIENCE)
     pair = service.token_pair(auth_session)
     audit("auth.login", actor=f"staff:{staff.id}", object_type="session", object_id=auth_session.id,

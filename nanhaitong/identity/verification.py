@@ -129,7 +129,7 @@ def verify_face(principal: Principal, liveness_token: str) -> dict:
     user = session.get(User, principal.account_id)
     # About the person themself, whoever they act for (a minor needs a guardian's consent: privacy).
     authorize(replace(principal, enterprise_id=None, role=None, grant_id=None, for_citizen=None), "identity:face",
-              Resource("account", "citizen", user.id, user.id))
+              Resource("account", "citizen", user.id, user.id), sensitive=True)
     enforce(FACE_DAILY, "face", user.id, count=False)
     with upstream_errors("face verification"):
         check = clients().face.verify(liveness_token, name=user.real_name, id_number=user.id_number)

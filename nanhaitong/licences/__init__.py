@@ -4,10 +4,24 @@ Its public face: who holds which licence types (for policy targeting), the licen
 statuses, and checking a presented licence (for partners verifying on a user's behalf).
 """
 
+from importlib import import_module
+
 from flask import Flask
 
-from .presentations import verify as verify_presentation
-from .service import effective_status, enterprise_holders_of, licence_types_held
+# Imported on first use (PEP 562): `flask licences --help` imports this package, where its
+# command lives, and must not pay for its services.
+_FACE = {"verify_presentation": (".presentations", "verify"), "effective_status": (".service", "effective_status"),
+         "enterprise_holders_of": (".service", "enterprise_holders_of"),
+         "licence_types_held": (".service", "licence_types_held")}
+
+
+def __getattr__(name: str):
+    if name not in _FACE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attribute = _FACE[name]
+    value = getattr(import_module(module, __name__), attribute)
+    globals()[name] = value
+    return value
 
 __all__ = ["effective_status", "enterprise_holders_of", "licence_types_held", "verify_presentation"]
 

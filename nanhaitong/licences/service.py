@@ -25,6 +25,7 @@ from ..jobs.tasks import enqueue_sms
 from ..kernel import Principal
 from ..messages import service as messages
 from ..security.masking import mask_middle, mask_name
+from ..sms_templates import china_date_text, inbox_text, sms_params
 from ..timeutil import china_today, isoformat, utcnow
 from ..upstream import upstream_errors
 from .models import Licence
@@ -189,12 +190,13 @@ def notify_expiring(today: date | None = None) -> int:
                               Licence.valid_until >= today.isoformat())
     ).scalars().all()
     for licence in due:
-        text = f"您的{licence_type(licence.type_code).name}将于{licence.valid_until}到期，请及时办理续期。"
+        values = {"licence": licence_type(licence.type_code).name, "date": china_date_text(licence.valid_until)}
         phone = contact_phone(licence.holder_kind, licence.holder_id)
         if phone:
-            enqueue_sms(phone, "notice", {"text": text})
+            enqueue_sms(phone, "licence_expiry", sms_params("licence_expiry", **values))
+        title, body = inbox_text("licence_expiry", **values)
         notify = messages.notify_enterprise if licence.holder_kind == "enterprise" else messages.notify_user
-        notify(licence.holder_id, topic="licence_expiry", title="证照即将到期", body=text,
+        notify(licence.holder_id, topic="licence_expiry", title=title, body=body,
                data={"licence_id": licence.id, "valid_until": licence.valid_until},
                dedupe_key=f"licence_expiry:{licence.id}:{licence.valid_until}")
         licence.expiry_notified_at = utcnow()

@@ -24,6 +24,7 @@ from ..identity import member_ids, members_of
 from ..ids import new_id
 from ..kernel import Principal
 from ..security.masking import mask_middle
+from ..sms_templates import inbox_text
 from ..timeutil import CHINA_STANDARD_TIME, as_utc, isoformat, utcnow
 from .models import Device, Message, MessagePreference, PushDelivery
 
@@ -273,11 +274,13 @@ def list_devices(principal: Principal) -> list[Device]:
 
 @db.unit_of_work()
 def remove_device(principal: Principal, device_id: str) -> None:
-    user_id = _own_account(principal)
     session = db.session()
     device = session.get(Device, device_id)
-    if device is None or device.user_id != user_id:
+    if device is None:
         raise NotFound("No such device.", code="device_not_found")
+    # A phone is its holder's own, whatever context they act in: another's is not found.
+    authorize(principal, "account:manage", Resource(type="device", owner_kind="citizen", owner_id=device.user_id,
+                                                    id=device_id))
     session.execute(update(PushDelivery).where(PushDelivery.device_id == device.id, PushDelivery.status == "pending")
                     .values(status="dropped", last_error="device removed"))
     session.delete(device)
@@ -407,7 +410,6 @@ def _queue_pushes_many(messages_to: list[tuple[str, str]], prefs: dict[str, dict
 @events.identity_claimed.connect
 def _tell_the_previous_holder(sender, *, user_id: str, claimed_by: str, **_fields) -> None:
     """The account that lost a verified identity to its holder's face verification is told."""
-    notify_user(user_id, topic="security", title="您的实名认证已被撤销",
-                body="持有该身份证的本人已通过人脸核验，将实名认证转移到其本人的南海通账号。"
-                     "您的账号已恢复为未实名状态。如有疑问，请联系南海通客服。",
+    title, body = inbox_text("identity_claimed")
+    notify_user(user_id, topic="security", title=title, body=body,
                 data={"reason": "identity_claimed"}, dedupe_key=f"identity-claimed:{user_id}:{claimed_by}")

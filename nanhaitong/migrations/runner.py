@@ -5,15 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from alembic import command
-from alembic.config import Config
 from flask import current_app
 from flask.cli import AppGroup
 
+# Alembic is imported where it is used: `flask db --help` stays light (nanhaitong.cli_lazy).
 HERE = Path(__file__).parent
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str):
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -21,6 +22,8 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(url), revision)
 
 
@@ -39,6 +42,8 @@ def upgrade_command(revision):
 @click.argument("revision")
 def downgrade_command(revision):
     """Migrate the database down to REVISION."""
+    from alembic import command
+
     command.downgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
 
 
@@ -47,6 +52,8 @@ def downgrade_command(revision):
 @click.option("--autogenerate/--empty", default=True)
 def revision_command(message, autogenerate):
     """Create a migration from the difference between models and database."""
+    from alembic import command
+
     command.revision(alembic_config(current_app.config["DATABASE_URL"]), message=message,
                      autogenerate=autogenerate)
 
@@ -54,4 +61,6 @@ def revision_command(message, autogenerate):
 @db_cli.command("current")
 def current_command():
     """Show the database's revision."""
+    from alembic import command
+
     command.current(alembic_config(current_app.config["DATABASE_URL"]))

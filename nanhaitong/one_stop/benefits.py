@@ -25,6 +25,7 @@ from ..licences import service as licences
 from ..messages import service as messages
 from ..policy_push import explain
 from ..policy_push import service as policy_push
+from ..sms_templates import inbox_text
 from ..timeutil import china_today, utcnow
 from .models import Benefit, BenefitOffer, Disbursement
 
@@ -79,9 +80,9 @@ def _offer(benefit: Benefit, policy: dict, actor: str) -> int:
             {"id": new_id(), "benefit_id": benefit.id, "enterprise_id": e, "amount_fen": benefit.amount_fen,
              "status": "offered", "created_at": utcnow()} for e in fresh]).on_conflict_do_nothing())
         yuan = f"{benefit.amount_fen / 100:.2f}"
+        title, body = inbox_text("benefit_offered", benefit=benefit.title, yuan=yuan)
         messages.notify_enterprises(
-            fresh, topic="payment", title="免申即享：政策资金待确认",
-            body=f"贵企业符合“{benefit.title}”的条件，无需申报即可享受{yuan}元。请法定代表人或授权人员在南海通确认领取。",
+            fresh, topic="payment", title=title, body=body,
             data={"benefit_id": benefit.id, "kind": "one_stop_benefit"}, dedupe_key=f"benefit:{benefit.id}")
         new += len(fresh)
     benefit.offered = session.execute(select(func.count()).select_from(BenefitOffer)

@@ -18,11 +18,12 @@ from sqlalchemy import select
 from .. import db
 from ..audit.service import record as audit
 from ..authorizations import Resource, authorize
-from ..errors import Conflict, NotFound, ValidationFailed
+from ..errors import N_, Conflict, NotFound, ValidationFailed
 from ..identity import enterprise_profile, find_citizen
 from ..ids import new_id
 from ..kernel import Principal
 from ..messages import service as messages
+from ..sms_templates import inbox_text, phrase
 from ..timeutil import china_now, utcnow
 from . import calendar, catalogue
 from .models import Appointment, Case, CaseEvent, Matter
@@ -30,7 +31,8 @@ from .models import Appointment, Case, CaseEvent, Matter
 OPEN = ("submitted", "accepted")
 CLOSED = ("completed", "rejected")
 NEXT = {"submitted": ("accepted", "rejected"), "accepted": ("completed", "rejected")}
-STATUS_WORDS = {"submitted": "已提交", "accepted": "已受理", "completed": "已办结", "rejected": "不予受理"}
+STATUS_WORDS = {"submitted": N_("has been submitted"), "accepted": N_("has been accepted"),
+                "completed": N_("has been completed"), "rejected": N_("was not accepted")}
 BACKDATE_DAYS = 365
 
 
@@ -151,8 +153,8 @@ def open_at_counter(staff: Principal, fields: dict) -> Case:
 # -- moving on ----------------------------------------------------------------------------
 
 def notify(case: Case, matter_name: str) -> None:
-    title = f"办件{STATUS_WORDS[case.status]}"
-    body = f"您的“{matter_name}”办件（编号{case.number}）{STATUS_WORDS[case.status]}。"
+    title, body = inbox_text("case_status", status=phrase(STATUS_WORDS[case.status]), matter=matter_name,
+                             number=case.number)
     data = {"case_id": case.parent_id or case.id, "status": case.status, "kind": "one_stop_case"}
     key = f"one-stop-case:{case.id}:{case.status}"
     if case.owner_kind == "enterprise":

@@ -20,6 +20,7 @@ from ..audit.service import record as audit
 from ..errors import Conflict, NotFound
 from ..kernel import Principal
 from ..messages import service as messages
+from ..sms_templates import inbox_text
 from ..timeutil import CHINA_STANDARD_TIME, as_utc, china_now, utcnow
 from . import calendar, cases, catalogue
 from .centres import CENTRES
@@ -155,7 +156,7 @@ def answer(staff: Principal, followup_id: str, text: str) -> FollowUp:
     case = db.session().get(Case, evaluation.case_id)
     audit("one_stop.followup_answered", actor=staff.audit_name, object_type="followup", object_id=followup.id,
           details={"late": followup.due_on < _today().isoformat()})
-    title, body = "差评回复", f"您对办件（编号{case.number}）的评价已收到回复，请查看并评价整改结果。"
+    title, body = inbox_text("case_followup_answered", number=case.number)
     data = {"case_id": case.id, "kind": "one_stop_followup"}
     if case.owner_kind == "enterprise":
         messages.notify_enterprise(case.owner_id, topic="application_status", title=title, body=body, data=data,

@@ -16,6 +16,7 @@ from ..audit.service import record as audit
 from ..identity import phone_of
 from ..jobs.tasks import enqueue_sms
 from ..messages import service as messages
+from ..sms_templates import china_date_text, inbox_text, sms_params
 from ..timeutil import china_now, utcnow
 from . import appointments, benefits, cases, catalogue, evaluations
 from .models import Appointment
@@ -34,17 +35,18 @@ def send_reminders() -> int:
         for appointment in due:
             centre = catalogue.get_centre(appointment.centre_code)
             matter = catalogue.get_matter(appointment.matter_id)
-            text = (f"您已预约{appointment.day} {appointment.start}在{centre.name}办理“{matter.name}”，"
-                    f"请携带所需材料准时到达，到场后出示南海通预约码取号。如不能前往，请提前取消预约。")
-            messages.notify_user(appointment.user_id, topic="application_status", title="预约办事提醒", body=text,
+            values = {"day": china_date_text(appointment.day), "start": appointment.start, "centre": centre.name,
+                      "matter": matter.name}
+            title, body = inbox_text("appointment_reminder", **values)
+            messages.notify_user(appointment.user_id, topic="application_status", title=title, body=body,
                                  data={"appointment_id": appointment.id, "kind": "one_stop_reminder"},
                                  dedupe_key=f"one-stop-reminder:{appointment.id}:{appointment.day}")
             appointment.reminded_at = utcnow()
             audit("one_stop.reminded", actor="system:jobs", object_type="appointment", object_id=appointment.id)
-            texts.append((appointment.user_id, text))
-    for user_id, text in texts:  # after the commit: the SMS job retries on its own
+            texts.append((appointment.user_id, values))
+    for user_id, values in texts:  # after the commit: the SMS job retries on its own
         try:
-            enqueue_sms(phone_of(user_id), "notice", {"text": text})
+            enqueue_sms(phone_of(user_id), "appointment_reminder", sms_params("appointment_reminder", **values))
         except Exception:  # the inbox message stands; a lost SMS is logged, never a failed sweep
             log.exception("one-stop reminder SMS not queued")
     return len(texts)

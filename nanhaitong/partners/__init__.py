@@ -3,8 +3,9 @@
 
 from flask import Flask
 
-# Its public face: the partner registry (for staff) and the partner API's operations.
-__all__ = ['registry', 'service']
+# Its public face: the partner registry, its staff operations (admin: authorized, for the
+# admin API and the console) and the partner API's operations.
+__all__ = ['admin', 'registry', 'service']
 
 
 def init_app(app: Flask, api) -> None:

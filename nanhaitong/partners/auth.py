@@ -22,7 +22,7 @@ from ..kernel import Principal
 from ..ratelimit import enforce
 from . import registry, signatures
 from .models import OAuthToken, Partner
-from .oauth import OPEN_AUDIENCE
+from .oauth_clients import OPEN_AUDIENCE
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,11 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from ..errors import AppError
-from . import registry, webhooks
+from ..cli_lazy import LazyChoice
+
+# The services are imported inside the commands: `flask partners --help` stays light
+# (nanhaitong.cli_lazy).
+SCOPES = LazyChoice("nanhaitong.partners.registry:ALL_SCOPES")
 
 partners_cli = AppGroup("partners", help="Partner platforms (OpenAPI clients).")
 webhooks_cli = AppGroup("webhooks", help="Webhook deliveries.")
@@ -25,7 +28,7 @@ def _echo(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def _fail(error: AppError) -> None:
+def _fail(error) -> None:
     fields = error.details.get("fields") if error.details else None
     detail = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in fields.items()) if fields else ""
     click.echo(f"Error: {error.message}{' ' + detail if detail else ''} ({error.code})", err=True)
@@ -33,6 +36,8 @@ def _fail(error: AppError) -> None:
 
 
 def _flat(partner, credentials=None) -> dict:
+    from . import registry
+
     view = registry.partner_view(partner)
     if credentials:
         view.update(credentials)
@@ -42,11 +47,11 @@ def _flat(partner, credentials=None) -> dict:
 @partners_cli.command("create")
 @click.option("--name", required=True)
 @click.option("--redirect-uri", "redirect_uris", multiple=True, required=True)
-@click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(registry.ALL_SCOPES))
-@click.option("--optional-scope", "optional_scopes", multiple=True, type=click.Choice(registry.ALL_SCOPES))
+@click.option("--scope", "scopes", multiple=True, required=True, type=SCOPES)
+@click.option("--optional-scope", "optional_scopes", multiple=True, type=SCOPES)
 @click.option("--purpose")
 @click.option("--sector", help="Pairwise subject sector (partners of one sector see the same sub).")
-@click.option("--auth-method", type=click.Choice(registry.AUTH_METHODS), default="client_secret_basic")
+@click.option("--auth-method", type=LazyChoice("nanhaitong.partners.registry:AUTH_METHODS"), default="client_secret_basic")
 @click.option("--jwks-file", type=click.File("r"), help="The partner's public JWK set (private_key_jwt).")
 @click.option("--jwks-uri")
 @click.option("--webhook-url")
@@ -55,6 +60,9 @@ def _flat(partner, credentials=None) -> dict:
 def create_command(name, redirect_uris, scopes, optional_scopes, purpose, sector, auth_method, jwks_file, jwks_uri,
                    webhook_url, rate_limit, daily_quota):
     """Register a partner; prints client_id, client_secret, app_id, hmac_secret, webhook_secret."""
+    from ..errors import AppError
+    from . import registry
+
     body = {"name": name, "redirect_uris": list(redirect_uris), "scopes": list(scopes),
             "optional_scopes": list(optional_scopes), "purpose": purpose, "sector": sector,
             "auth_method": auth_method, "jwks_uri": jwks_uri, "webhook_url": webhook_url,
@@ -75,6 +83,8 @@ def create_command(name, redirect_uris, scopes, optional_scopes, purpose, sector
 @click.argument("client_id")
 def rotate_command(client_id):
     """New secrets for the partner with CLIENT_ID (the old ones stop working at once)."""
+    from . import registry
+
     partner = registry.by_client_id(client_id)
     if partner is None:
         click.echo("Error: no partner has this client_id (partner_not_found)", err=True)
@@ -98,6 +108,8 @@ def reinstate_command(client_id):
 
 
 def _set_status(client_id: str, status: str) -> None:
+    from . import registry
+
     partner = registry.by_client_id(client_id)
     if partner is None:
         click.echo("Error: no partner has this client_id (partner_not_found)", err=True)
@@ -108,6 +120,8 @@ def _set_status(client_id: str, status: str) -> None:
 @partners_cli.command("list")
 def list_command():
     """Every partner (no secrets)."""
+    from . import registry
+
     items, _ = registry.list_partners(limit=1000, cursor=None)
     _echo([registry.partner_view(p) for p in items])
 
@@ -115,6 +129,8 @@ def list_command():
 @webhooks_cli.command("dispatch")
 def dispatch_command():
     """Send every pending delivery that is due (run from cron or a scheduler)."""
+    from . import webhooks
+
     _echo({"attempted": webhooks.dispatch_due()})
 
 
@@ -122,6 +138,9 @@ def dispatch_command():
 @click.argument("delivery_id")
 def replay_command(delivery_id):
     """Send one delivery again now."""
+    from ..errors import AppError
+    from . import webhooks
+
     try:
         delivery = webhooks.replay(delivery_id, actor=ACTOR)
     except AppError as error:

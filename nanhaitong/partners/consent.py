@@ -23,13 +23,14 @@ from .. import db, events
 from ..api import AUTH_ATTR, PUBLIC
 from ..audit.service import record as audit
 from ..authorizations import service as authorizations
-from ..errors import AppError
+from ..errors import N_, AppError
 from ..i18n import in_language
 from ..identity import consume_code, find_citizen, party, send_code
 from ..messages import service as messages
-from ..sms_templates import inbox_text
+from ..sms_templates import inbox_text, phrase
 from . import oauth_errors, registry
-from .oauth import ConsentingUser, server
+from .oauth import server
+from .oauth_clients import ConsentingUser
 
 blp = Blueprint("partners_consent", __name__, template_folder="templates")
 
@@ -291,7 +292,7 @@ def _record_consent(grant, partner, requested: list[str], user_id: str):
         raise _NoCodeIssued(response)
     audit("partner.consent_given", actor=f"citizen:{user_id}", object_type="grant", object_id=consent.id,
           details={"partner": partner.id, "scopes": approved})
-    labels = "、".join(SCOPE_LABELS.get(s, (s,))[0] for s in data_scopes) or "您的账号标识"
+    labels = "、".join(SCOPE_LABELS.get(s, (s,))[0] for s in data_scopes) or phrase(N_("your account identifier"))
     title, body = inbox_text("partner_consent_given", partner=partner.name, data=labels)
     messages.notify_user(user_id, topic="security", title=title, body=body,
                          data={"grant_id": consent.id, "partner_id": partner.id, "scopes": data_scopes},

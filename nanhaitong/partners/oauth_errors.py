@@ -5,9 +5,16 @@ many of them filled in (``'Invalid "redirect_uri" in request.'``); we translate 
 descriptions (raised in ``oauth.py``) and otherwise say what the RFC 6749 / OpenID
 ``error`` code means, from the catalogue. In English the library's description is kept:
 it is the most precise text a developer can get.
+
+In a JSON answer (``/oauth/token``, ``/oauth/revoke``) ``error_description`` stays that
+English, in the characters RFC 6749 §5.2 allows (``ascii_description``): OAuth libraries
+read and log it. The person's language is in ``message``, as in every other error of the
+API (docs/decisions/0002-oauth-error-description-language.md).
 """
 
 from __future__ import annotations
+
+import re
 
 from ..errors import N_
 from ..i18n import current_locale, get_translations, translate
@@ -38,6 +45,18 @@ MEANINGS = {
     "registration_not_supported": N_("Dynamic client registration is not supported."),
 }
 FALLBACK = N_("The authorization request could not be completed.")
+
+
+# RFC 6749 §5.2: error_description = 1*( %x20-21 / %x23-5B / %x5D-7E ): no '"', no '\\'.
+_NOT_ALLOWED = re.compile(r'[^\x20\x21\x23-\x5b\x5d-\x7e]')
+
+
+def ascii_description(error: str | None, description: str | None) -> str:
+    """The English description of an OAuth error, in RFC 6749's characters: quotes become
+    apostrophes, anything else outside the set (a line break, a non-ASCII letter) a space."""
+    text = description or MEANINGS.get(error or "", FALLBACK)
+    text = _NOT_ALLOWED.sub(" ", text.replace('"', "'").replace("\\", "/"))
+    return " ".join(text.split()) or MEANINGS.get(error or "", FALLBACK)
 
 
 def describe(error: str | None, description: str | None) -> str:

@@ -27,7 +27,7 @@ def webhook_disclosures(user_id: str, partner_ids) -> list[dict]:
     from sqlalchemy import select
 
     from .models import Partner, WebhookDelivery
-    from .oauth import pairwise_subject
+    from .oauth_clients import pairwise_subject
 
     found = []
     for partner in db.session().execute(select(Partner).where(Partner.id.in_(sorted(set(partner_ids))))).scalars():

@@ -15,7 +15,7 @@ from ..kernel import Principal
 from ..licences import service as licences
 from ..licences import verify_presentation as verify_licence_presentation
 from .models import Partner
-from .oauth import pairwise_subject
+from .oauth_clients import pairwise_subject
 
 
 def userinfo(principal: Principal, partner: Partner, scopes: frozenset[str]) -> dict:

@@ -41,7 +41,7 @@ from ..errors import NotFound
 from ..ids import new_id
 from ..timeutil import isoformat, utcnow
 from .models import Partner, WebhookAttempt, WebhookDelivery, WebhookSubscription
-from .oauth import pairwise_subject
+from .oauth_clients import pairwise_subject
 
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 30
@@ -228,6 +228,25 @@ def subscribe(partner_id: str, url: str, event_names: list[str], *, actor: str |
     audit("partner.webhook_subscribed", actor=actor, object_type="webhook_subscription", object_id=subscription.id,
           details={"partner": partner_id, "events": sorted(set(event_names))})
     return subscription
+
+
+@db.unit_of_work()
+def update_subscription(partner_id: str, subscription_id: str, changes: dict, *,
+                        actor: str | None = None) -> WebhookSubscription:
+    """Change a subscription's URL or events, or switch it off and on (an inactive one gets
+    no new deliveries; those already queued are still sent)."""
+    row = db.session().get(WebhookSubscription, subscription_id)
+    if row is None or row.partner_id != partner_id:
+        raise NotFound("No such webhook subscription.", code="webhook_subscription_not_found")
+    if "url" in changes:
+        row.url = changes["url"]
+    if "events" in changes:
+        row.events = json.dumps(sorted(set(changes["events"])))
+    if "active" in changes:
+        row.active = bool(changes["active"])
+    audit("partner.webhook_subscription_updated", actor=actor, object_type="webhook_subscription",
+          object_id=row.id, details={"partner": partner_id, "fields": sorted(changes)})
+    return row
 
 
 def subscriptions(partner_id: str) -> list[WebhookSubscription]:

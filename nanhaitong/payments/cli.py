@@ -5,7 +5,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from .channels import CHANNELS
+from ..cli_lazy import LazyChoice
 
 payments_cli = AppGroup("payments", help="Payment jobs: expiry and reconciliation.")
 
@@ -20,7 +20,7 @@ def expire():
 
 @payments_cli.command("reconcile")
 @click.option("--date", "day", required=True, help="The statement's day, YYYY-MM-DD (China Standard Time)")
-@click.option("--channel", type=click.Choice(CHANNELS), default=None, help="Only this channel")
+@click.option("--channel", type=LazyChoice("nanhaitong.payments.channels:CHANNELS"), default=None, help="Only this channel")
 def reconcile(day, channel):
     """Compare the channels' statements with our orders; exit 1 on any mismatch."""
     from datetime import date

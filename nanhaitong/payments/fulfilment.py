@@ -20,10 +20,11 @@ from integrations.errors import IntegrationError, NonRetryableError, RetryableEr
 from .. import db
 from ..audit.service import record as audit
 from ..clients import clients
+from ..errors import N_
 from ..identity import contact_phone
 from ..jobs.tasks import enqueue_sms
 from ..messages import service as messages
-from ..sms_templates import china_time_text
+from ..sms_templates import china_time_text, inbox_text, phrase
 from ..timeutil import utcnow
 from . import channels, states
 from .models import GasBillClaim, PaymentOrder, UtilityAccount
@@ -181,20 +182,15 @@ def alert_stuck() -> int:
 
 # -- telling the user ----------------------------------------------------------------------
 
-_MESSAGES = {
-    "fulfilled": ("缴费成功", "您的{what}已完成，金额 {yuan} 元。"),
-    "fulfilment_failed": ("缴费未能完成", "您的{what}未能完成，已为您自动发起退款 {yuan} 元。"),
-    "refunded": ("退款成功", "您的{what}款项 {yuan} 元已原路退回。"),
-}
 
 
 def _tell(order_id: str, what: str) -> None:
     """Tell the order's owner, in the caller's transaction (exactly once per order and step)."""
     order = db.session().get(PaymentOrder, order_id)
-    title, template = _MESSAGES[what]
-    subject = "公交卡充值" if order.kind == "bus_card_topup" else f"燃气费（{order.bill_period}）缴纳"
+    subject = (phrase(N_("bus card top-up")) if order.kind == "bus_card_topup"
+               else phrase(N_("gas bill ({period}) payment"), period=order.bill_period))
     yuan = f"{order.amount_fen // 100}.{order.amount_fen % 100:02d}"
-    body = template.format(what=subject, yuan=yuan)
+    title, body = inbox_text(f"payment_{what}", what=subject, yuan=yuan)
     notify_owner(order, title=title, body=body, step=what)
     if what in _SMS:
         _text(order, _SMS[what], {"what": subject, "yuan": yuan, "time": china_time_text(utcnow())})

@@ -190,7 +190,8 @@ def create_order(principal: Principal, *, kind: str, account_id: str, amount_fen
                                code="amount_out_of_range")
     account = _bound_account(account_id)
     # The one decision: paying from the account, where a delegate's amount ceiling applies.
-    authorize(principal, ACTION, _account_resource(account, amount_fen=amount_fen))
+    # Paying is the sensitive step (a minor's needs a guardian's consent); reading is not.
+    authorize(principal, ACTION, _account_resource(account, amount_fen=amount_fen), sensitive=True)
     if ORDER_KINDS[kind] != account.kind:
         raise ValidationFailed({"account_id": ["{kind} needs a {account_kind} account.".format(kind=kind, account_kind=ORDER_KINDS[kind])]},
                                code="wrong_account_kind")

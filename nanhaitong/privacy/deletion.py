@@ -11,7 +11,8 @@ the inbox either way.
 When the period ends, a job (``privacy.run_due_deletions``, every five minutes on the
 beat) erases the person from every domain through each one's public face:
 authorizations (grants revoked, partners told by the consent.revoked webhook; the
-access log), partners (tokens, codes), licences, provincial applications, the inbox,
+access log), partners (tokens, codes), licences, provincial applications, one-stop
+cases, appointments and evaluations, the inbox,
 esign (unsigned requests; certificates revoked and their keys destroyed), payments
 (utility accounts), idempotency answers, privacy's own records, and identity last
 (sessions, codes, memberships, the account itself: the phone number is free again).
@@ -29,7 +30,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, select
 
-from .. import authorizations, db, esign, gov_services, identity, licences, messages, partners, payments
+from .. import authorizations, db, esign, gov_services, identity, licences, messages, one_stop, partners, payments
 from ..audit.service import record as audit
 from ..authorizations import authorize
 from ..errors import Conflict, NotFound
@@ -38,6 +39,7 @@ from ..identity import phone_of
 from ..jobs.tasks import enqueue_sms
 from ..kernel import Principal
 from ..messages.service import notify_user
+from ..sms_templates import inbox_text, sms_params
 from ..timeutil import CHINA_STANDARD_TIME, as_utc, isoformat, utcnow
 from ..upstream import upstream_errors
 from .models import Agreement, DataExport, DeletionRequest, OptionalConsent
@@ -50,7 +52,7 @@ SYSTEM = "system:account-deletion"
 def blockers(user_id: str) -> list[dict]:
     """Everything that must finish before the account can go, from every domain."""
     found = []
-    for domain in (payments, gov_services, esign, identity):
+    for domain in (payments, gov_services, one_stop, esign, identity):
         found.extend(domain.deletion_blockers(user_id))
     return found
 
@@ -64,11 +66,12 @@ def _china(moment) -> str:
     return as_utc(moment).astimezone(CHINA_STANDARD_TIME).strftime("%Y年%m月%d日 %H:%M")
 
 
-def _tell(user_id: str, title: str, text: str, dedupe_key: str, data: dict) -> None:
+def _tell(user_id: str, template: str, values: dict, dedupe_key: str, data: dict) -> None:
     """Inbox and SMS (the SMS is queued, or sent at once in the embedded mode)."""
-    notify_user(user_id, topic="security", title=title, body=text, data=data, dedupe_key=dedupe_key)
+    title, body = inbox_text(template, **values)
+    notify_user(user_id, topic="security", title=title, body=body, data=data, dedupe_key=dedupe_key)
     with upstream_errors("SMS gateway"):
-        enqueue_sms(phone_of(user_id), "notice", {"text": text})
+        enqueue_sms(phone_of(user_id), template, sms_params(template, **values))
 
 
 def status(principal: Principal) -> dict:
@@ -100,9 +103,8 @@ def request_deletion(principal: Principal) -> DeletionRequest:
     ended = identity.end_sessions(user_id, "account_deletion_requested")
     audit("privacy.deletion_requested", object_type="account_deletion", object_id=row.id,
           details={"effective_at": isoformat(row.effective_at), "sessions_ended": ended})
-    _tell(user_id, "账号注销申请已提交",
-          f"您已申请注销南海通账号，冷静期至{_china(row.effective_at)}（北京时间）结束后将注销并删除您的个人信息。"
-          "冷静期内重新登录即可撤销注销。", f"privacy:deletion:{row.id}:requested", {"deletion_id": row.id})
+    _tell(user_id, "account_deletion_requested", {"until": _china(row.effective_at)},
+          f"privacy:deletion:{row.id}:requested", {"deletion_id": row.id})
     return row
 
 
@@ -120,8 +122,8 @@ def _cancel(row: DeletionRequest, reason: str) -> None:
     row.status, row.cancelled_at = "cancelled", utcnow()
     audit("privacy.deletion_cancelled", actor=f"citizen:{row.user_id}", object_type="account_deletion",
           object_id=row.id, details={"reason": reason})
-    _tell(row.user_id, "账号注销已撤销", "您在冷静期内重新登录，南海通账号注销申请已撤销，账号保持不变。",
-          f"privacy:deletion:{row.id}:cancelled", {"deletion_id": row.id})
+    _tell(row.user_id, "account_deletion_cancelled", {}, f"privacy:deletion:{row.id}:cancelled",
+          {"deletion_id": row.id})
 
 
 def on_signed_in(_sender, *, user_id: str, **_):
@@ -171,6 +173,7 @@ def carry_out(deletion_id: str) -> DeletionRequest | None:
             "partners": partners.erase_personal_data(user_id),
             "licences": licences.erase_personal_data(user_id),
             "gov_services": gov_services.erase_personal_data(user_id),
+            "one_stop": one_stop.erase_personal_data(user_id),
             "esign": esign.erase_personal_data(user_id),
             "payments": payments.erase_personal_data(user_id),
             "idempotency": {"answers_deleted": forget_owner(f"citizen:{user_id}")},
@@ -183,7 +186,7 @@ def carry_out(deletion_id: str) -> DeletionRequest | None:
               details={"deletion_id": row.id, "kept": ["payment_records", "signed_documents", "audit_log"],
                        **{domain: counts for domain, counts in summary.items()}})
     try:
-        enqueue_sms(phone, "notice", {"text": "您的南海通账号已注销，个人信息已删除。感谢您的使用。"})
+        enqueue_sms(phone, "account_deleted", sms_params("account_deleted"))
     except Exception:  # noqa: BLE001 - the deletion stands; the farewell is a courtesy
         log.warning("account deletion %s: farewell SMS not sent", deletion_id)
     return row

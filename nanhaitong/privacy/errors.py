@@ -11,3 +11,9 @@ class PreconditionRequired(AppError):
 
 class Gone(AppError):
     status, code, message = 410, "gone", "This no longer exists."
+
+
+class SignUpClosed(AppError):
+    """503: the service cannot take new accounts now (nothing the person can fix)."""
+
+    status, code, message = 503, "sign_up_closed", "Sign-up is closed for now; please try again later."

@@ -22,13 +22,14 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from .. import authorizations, db, esign, gov_services, identity, licences, messages, payments
+from .. import authorizations, db, esign, gov_services, identity, licences, messages, one_stop, payments
 from ..audit.service import record as audit
 from ..authorizations import authorize
 from ..errors import NotFound
 from ..kernel import Principal
 from ..messages.service import notify_user
-from ..timeutil import CHINA_STANDARD_TIME, as_utc, isoformat, utcnow
+from ..sms_templates import china_time_text, inbox_text
+from ..timeutil import as_utc, isoformat, utcnow
 from .errors import Gone, PreconditionRequired
 from .models import Agreement, DataExport, DeletionRequest, OptionalConsent
 from .terms import own_account
@@ -42,6 +43,7 @@ DOMAINS = (
     ("authorizations", "您给出和收到的授权与同意", authorizations.export_personal_data),
     ("licences", "电子证照与亮证记录", licences.export_personal_data),
     ("gov_services", "政务服务申请与办理进度", gov_services.export_personal_data),
+    ("one_stop", "办件（含填写的表单）、预约与评价", one_stop.export_personal_data),
     ("payments", "缴费账户与支付订单", payments.export_personal_data),
     ("esign", "签名证书与签署记录", esign.export_personal_data),
     ("messages", "消息、推送设备与订阅", messages.export_personal_data),
@@ -218,9 +220,8 @@ def _build(export_id: str) -> DataExport | None:
         row.status, row.progress, row.ready_at, row.expires_at = "ready", 100, now, now + timedelta(days=days)
         audit("privacy.export_ready", actor=SYSTEM, object_type="data_export", object_id=row.id,
               on_behalf_of=f"citizen:{user_id}", details={"size_bytes": len(archive), "files": len(files)})
-        until = as_utc(row.expires_at).astimezone(CHINA_STANDARD_TIME).strftime("%Y年%m月%d日 %H:%M")
-        notify_user(user_id, topic="security", title="您的个人信息副本已生成",
-                    body=f"您申请的个人信息副本已生成，请在{until}（北京时间）前下载，下载前需短信验证。逾期将自动删除。",
+        title, body = inbox_text("data_export_ready", until=china_time_text(as_utc(row.expires_at)))
+        notify_user(user_id, topic="security", title=title, body=body,
                     data={"export_id": row.id}, dedupe_key=f"privacy:export:{row.id}:ready")
     return row
 

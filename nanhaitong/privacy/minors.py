@@ -1,9 +1,15 @@
 """Minors (PIPL art. 31; GB/T 35273-2020 5.4): a person under 14, by the birth date in
 their verified resident ID number, needs a verified guardian's consent for sensitive
-processing: face verification, signing, payments. The consent is a grant from the
-guardian to the minor with the ``guardian:consent`` scope (POST /api/v1/authorizations);
-the guardian must be real-name verified and an adult. The check rides on authorize():
-every such action, whoever it is done for, asks it once."""
+processing: face verification, signing (and the signing certificate made in their name),
+paying. The consent is a grant from the guardian to the minor with the
+``guardian:consent`` scope (POST /api/v1/authorizations); the guardian must be real-name
+verified and an adult.
+
+The check rides on authorize(): the operations that are themselves sensitive processing
+say so (``authorize(..., sensitive=True)``: verify_face, issuing or renewing a
+certificate, a signing request and its confirmation, creating a payment order). Everything
+else under the same actions (reading orders and bills, binding a utility account, listing
+or revoking certificates, downloading what was signed) stays open to the minor."""
 
 from __future__ import annotations
 
@@ -16,7 +22,6 @@ from ..identity import find_citizen
 from ..kernel import Principal
 from ..timeutil import china_today
 
-SENSITIVE_ACTIONS = frozenset({"identity:face", "esign:sign", "esign:seal", "payments:pay"})
 MINOR_BELOW = 14
 ADULT_FROM = 18
 
@@ -36,10 +41,10 @@ def _verified_adult(user_id: str) -> bool:
     return ref is not None and ref.assurance_level >= 2 and born is not None and age(born, china_today()) >= ADULT_FROM
 
 
-def require_guardian_consent(principal: Principal, action: str, resource, *, audit_denial: bool = True) -> None:
+def require_guardian_consent(principal: Principal, action: str, resource, *, audit_denial: bool = True,
+                             sensitive: bool = False) -> None:
     """Registered with authorize(): refuse a minor's sensitive processing without a guardian's consent."""
-    if action not in SENSITIVE_ACTIONS or principal.kind != "citizen" or not is_under(principal.account_id,
-                                                                                      MINOR_BELOW):
+    if not sensitive or principal.kind != "citizen" or not is_under(principal.account_id, MINOR_BELOW):
         return
     if any(_verified_adult(guardian) for guardian in authorizations.guardians_consenting(principal.account_id)):
         return

@@ -4,8 +4,12 @@ Sign-up (the first SMS sign-in) records the person's agreement to the current ve
 each document; without it the account is not created. When staff publish a version that
 requires agreement, every authenticated citizen call answers 428
 ``terms_update_required`` until the person agrees, except the routes that let them
-agree, read their account, sign out, withdraw consents or delete the account. With no
-document published yet, nothing is required.
+agree, read their account, sign out, withdraw consents or delete the account.
+
+Until both documents are published, sign-up is closed (503 ``terms_not_published``):
+nobody may get an account that agreed to nothing. Only development and test (NHT_ENV)
+let a person sign up without, so tests of other domains need not publish terms first;
+`flask demo seed` publishes them for `make run`.
 """
 
 from __future__ import annotations
@@ -21,13 +25,15 @@ from ..authorizations import Resource, authorize
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..kernel import Principal
 from ..timeutil import isoformat
-from .errors import PreconditionRequired
+from .errors import PreconditionRequired, SignUpClosed
 from .models import Agreement, LegalDocument
 
 KINDS = ("terms", "privacy_policy")
 TITLES = {"terms": "南海通用户服务协议", "privacy_policy": "南海通隐私政策"}
 _CACHE = "nht.privacy.required_versions"
 CACHE_SECONDS = 5.0  # other instances see a new version within this; the publishing one at once
+# Where sign-up may go on with no document published (every other NHT_ENV refuses: fail closed).
+SIGN_UP_WITHOUT_TERMS_ENVS = ("development", "test")
 
 
 def own_account(principal: Principal) -> Resource:
@@ -150,8 +156,13 @@ def _record(user_id: str, agreements: list[dict], *, context: str, channel: str)
 
 
 def on_signing_up(_sender, *, user_id: str, channel: str, agreements: list[dict] | None, **_):
-    """A new account must carry agreement to every current document (nothing, when none is published)."""
+    """A new account must carry agreement to every current document."""
     current = current_documents()
+    unpublished = [kind for kind in KINDS if kind not in current]
+    if unpublished and current_app.config["ENV"] not in SIGN_UP_WITHOUT_TERMS_ENVS:
+        raise SignUpClosed("Sign-up is closed until the terms of service and privacy policy are published; "
+                           "please try again later.", code="terms_not_published",
+                           details={"unpublished": unpublished})
     given = {a["kind"]: a["version"] for a in agreements or ()}
     missing = [{"kind": kind, "version": doc.version, "title": doc.title} for kind, doc in sorted(current.items())
                if given.get(kind) != doc.version]

@@ -43,6 +43,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from sqlalchemy.types import Text, TypeDecorator
 
+from .keytext import B64URL_RE, KEY_BYTES, b64url_decode, decode_key, encode_key, generate_key
 from .suite import (
     A256GCM,
     AEAD_KEY_BYTES,
@@ -71,12 +72,10 @@ __all__ = [
 TOKEN_VERSION = "v1"
 TOKEN_VERSION_NAMED = "v2"
 _AEADS = (A256GCM, SM4GCM)
-KEY_BYTES = 32
 NONCE_BYTES = 12
 TAG_BYTES = 16
 
 _KID_RE = re.compile(r"[A-Za-z0-9_-]{1,32}")
-_B64URL_RE = re.compile(r"[A-Za-z0-9_-]+")
 _DOMAIN_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
@@ -90,32 +89,8 @@ class DecryptionError(Exception):
 # --- keys -------------------------------------------------------------------
 
 
-def generate_key() -> bytes:
-    """Return 32 random bytes, suitable for ``FieldCipher`` and ``BlindIndex``."""
-    return os.urandom(KEY_BYTES)
-
-
-def encode_key(key: bytes) -> str:
-    """Encode a key as unpadded URL-safe base64 for configuration."""
-    return base64.urlsafe_b64encode(key).rstrip(b"=").decode("ascii")
-
-
-def decode_key(text: str) -> bytes:
-    """Decode a key written by :func:`encode_key` (padding optional); must be 32 bytes."""
-    stripped = text.strip().rstrip("=")
-    if not _B64URL_RE.fullmatch(stripped):
-        raise ValueError("key is not URL-safe base64")
-    try:
-        key = _b64url_decode(stripped)
-    except (binascii.Error, ValueError):
-        raise ValueError("key is not URL-safe base64") from None
-    if len(key) != KEY_BYTES:
-        raise ValueError(f"key must decode to {KEY_BYTES} bytes, got {len(key)}")
-    return key
-
-
-def _b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+_b64url_decode = b64url_decode
+_B64URL_RE = B64URL_RE
 
 
 def _check_context(context: str) -> bytes:

@@ -14,13 +14,17 @@ ULID = "01HZY3M9Q6X4V8T2N5R7K0B1CD"
 BAD_REQUEST = {"grant_type": "sms_code", "phone": "12345", "code": "12", "client": "app", "colour": "red"}
 
 
+# RFC 6749 §5.2: an OAuth error_description is for OAuth libraries, in these characters
+# (English, docs/decisions/0002); the person's language is in message.
+RFC6749_DESCRIPTION = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]+")
+
+
 def _texts(body) -> list[str]:
-    """What a person may be shown: the message, every field message, an OAuth error_description."""
+    """What a person may be shown: the message, every field message."""
     found = []
     if isinstance(body, dict):
-        for key in ("message", "error_description"):
-            if isinstance(body.get(key), str):
-                found.append(body[key])
+        if isinstance(body.get("message"), str):
+            found.append(body["message"])
         fields = (body.get("details") or {}).get("fields") if isinstance(body.get("details"), dict) else None
         stack = [fields]
         while stack:
@@ -39,6 +43,8 @@ def assert_chinese(response, where: str) -> None:
     body = response.get_json(silent=True)
     texts = _texts(body)
     assert texts, (where, response.status_code, response.get_data(as_text=True)[:300])
+    if isinstance(body, dict) and "error_description" in body:
+        assert RFC6749_DESCRIPTION.fullmatch(body["error_description"]), (where, body["error_description"])
     for text in texts:
         assert CJK.search(text), (where, response.status_code, text)
         assert not ENGLISH_SENTENCE.search(text), (where, response.status_code, text)

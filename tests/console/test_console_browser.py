@@ -306,3 +306,62 @@ def test_auditor_filters_events_verifies_the_chain_exports_csv_and_reads_access_
     assert "核对办件材料" in auditor.text() and li.phone not in auditor.text()
     auditor.refused("/orders")
     auditor.refused("/staff")
+
+
+def test_operator_manages_a_partners_keys_and_webhooks(app, console, runner, live_server):
+    import json
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from joserfc.jwk import ECKey
+
+    made = runner.invoke(args=["partners", "create", "--name", "佛山税务助手", "--redirect-uri",
+                               "https://partner.example/cb", "--scope", "openid"])
+    assert made.exit_code == 0, made.output
+    partner = json.loads(made.stdout)
+    key = ECKey.import_key(ec.generate_private_key(ec.SECP256R1()))
+    public = {**key.as_dict(private=False), "kid": key.thumbprint()}
+    hook = f"{live_server.url}/partner-hooks/tax"  # loopback http: allowed in tests
+    operator = console("operator")
+    page = operator.page
+
+    operator.go("/partners", "partners-list")
+    page.click("a:text('佛山税务助手')")
+    page.wait_for_url(f"**/console/partners/{partner['id']}")
+    operator.check("partner")
+
+    page.select_option("#auth-method", "private_key_jwt")
+    page.fill("#jwks", json.dumps({"keys": [public]}))
+    page.click("#save-keys")
+    page.wait_for_selector(".notice")
+    operator.check("partner-keys-saved")
+    assert "已保存公钥设置" in operator.text(".notice")
+
+    page.fill("#new-webhook-url", hook)
+    page.check("form:has(#add-webhook) input[value='consent.revoked']")
+    page.click("#add-webhook")
+    page.wait_for_selector("form.subscription")
+    operator.check("webhook-added")
+    page.click(f"text=停用订阅 {hook}")
+    page.wait_for_selector(f"text=启用订阅 {hook}")
+    assert operator.text("form.subscription .subscription-state") == "已停用"
+    operator.check("webhook-off")
+
+    page.click("#rotate-secrets")
+    page.wait_for_selector("#partner-secrets")
+    assert page.locator("#partner-secrets dd code").first.inner_text() == partner["client_id"]
+    assert page.locator("#partner-secrets dd code").nth(1).inner_text() != partner["client_secret"]
+    page.click("#disable-partner")
+    page.wait_for_selector("#enable-partner")
+    assert operator.text("#partner-status") == "已停用"
+    operator.check("partner-disabled")
+
+    # What the page did is what the registry holds (read back by the operators' CLI).
+    [listed] = [p for p in json.loads(runner.invoke(args=["partners", "list"]).stdout) if p["id"] == partner["id"]]
+    assert listed["auth_method"] == "private_key_jwt" and listed["jwks"] == {"keys": [public]}
+    assert listed["status"] == "suspended" and listed["credentials_rotated_at"]
+
+    # A bad key set is refused with the field named, and nothing changes.
+    page.fill("#jwks", '{"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}')
+    page.click("#save-keys")
+    page.wait_for_selector("h1:text('输入有误')")
+    operator.check("partner-keys-refused")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.support.audit import audit_rows, details
-from tests.support.citizens import citizen_at
+from tests.support.citizens import citizen_at, user_id
 from tests.support.documents import make_pdf
 from tests.support.enterprises import act_for
 from tests.support.errors import assert_error
@@ -149,3 +149,34 @@ def test_a_new_code_can_be_asked_for_a_pending_request(li, chen):
     assert li.post(f"{ESIGN}/signing-requests/{request_id}/confirm", json={"code": new}).status_code == 200
     assert_error(li.post(f"{ESIGN}/signing-requests/{request_id}/code"), 409, "signing_request_closed")
     assert_error(chen.post(f"{ESIGN}/signing-requests/{request_id}/code"), 404)
+
+
+def test_confirming_and_resending_the_code_are_the_requesters_alone_and_a_refusal_is_kept(chen, sign_in):
+    """The one decision (not the signing service) says who takes a request's next step: for a
+    PDF signing request and a detached signature alike, the legal representative who may see
+    the request is refused (403 not_the_signer), the refusal kept; the handler who asked goes on."""
+    import hashlib
+    import json
+
+    chen.app.config["SMS_RESEND_SECONDS"] = 0
+    cert = issue(chen, "enterprise_seal", enterprise_id=chen.enterprise_id)
+    handler, handler_id = _member(chen, sign_in)
+    create_grant(act_for(chen, chen.enterprise_id), handler_id, ["esign:seal"])
+    pdf_request = request_signing(handler, cert["id"], make_pdf()).get_json()["id"]
+    detached = handler.post(f"{ESIGN}/detached-signatures", json={
+        "certificate_id": cert["id"], "sha256": hashlib.sha256(b"loan").hexdigest(), "title": "借款合同"})
+    assert detached.status_code == 202, detached.get_json()
+    steps = {"signing_request": f"{ESIGN}/signing-requests/{pdf_request}",
+             "detached_signature": f"{ESIGN}/detached-signatures/{detached.get_json()['id']}"}
+
+    for object_type, path in steps.items():
+        assert chen.get(path).status_code == 200  # he may see it
+        assert_error(chen.post(f"{path}/code"), 403, "not_the_signer")
+        assert_error(chen.post(f"{path}/confirm", json={"code": "123456"}), 403, "not_the_signer")
+        denied = [e for e in audit_rows(chen.app, "authorization.denied") if e.object_type == object_type]
+        assert [(e.actor, json.loads(e.details)) for e in denied] == [
+            (f"citizen:{user_id(chen)}", {"action": "esign:seal", "reason": "not_the_signer"})] * 2
+        assert handler.post(f"{path}/code").status_code == 200
+        confirmed = handler.post(f"{path}/confirm", json={"code": esign_code(handler)})
+        assert confirmed.status_code == 200, confirmed.get_json()
+        assert confirmed.get_json()["status"] == "signed"

@@ -24,7 +24,8 @@ from nanhaitong import errors
 ROOT = Path(nanhaitong.__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "nanhaitong" / "translations"
 BABEL_CFG = TRANSLATIONS / "babel.cfg"
-CJK = re.compile(r"[\u4e00-\u9fff]")
+# Chinese: the ideographs and the full-width punctuation ("{service}：{status}" is a Chinese title).
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 PLACEHOLDERS = re.compile(r"%\(\w+\)s|\{\w+(?:![rsa])?\}")
 
 

@@ -107,6 +107,19 @@ def test_audiences_follow_the_acting_context(sign_in):
                  403, "personal_context_required")
 
 
+def test_a_services_audience_is_decided_by_the_one_decision_and_a_refusal_kept(app, sign_in):
+    chen = verified(sign_in, CHEN)
+    for_guicheng = act_for(chen, registered(chen, GUICHENG))
+    personal, enterprise = "yss.housing_fund.balance", "ysst.credit.report"
+    assert chen.post(f"/api/v1/gov-services/{personal}/queries", json={"params": {}}).status_code == 200
+    assert for_guicheng.post(f"/api/v1/gov-services/{enterprise}/queries", json={"params": {}}).status_code == 200
+    assert_error(for_guicheng.post(f"/api/v1/gov-services/{personal}/queries", json={"params": {}}),
+                 403, "personal_context_required")
+    [denied] = audit_rows(app, "authorization.denied")
+    assert (denied.actor, denied.object_type, denied.object_id) == (f"citizen:{user_id(chen)}", "gov_service", personal)
+    assert details(denied) == {"action": "gov_services:query", "reason": "personal_context_required"}
+
+
 def test_the_upstream_gets_whom_the_call_is_for(app, sign_in):
     """A delegate querying under a grant sees the grantor's data (the grantor's identity went
     upstream), not their own; the grantor's access log shows it."""

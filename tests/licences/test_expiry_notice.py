@@ -3,7 +3,7 @@ that runs out within 30 days. 黄志强's driver licence expires 21 days after t
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from integrations.sandbox.licence_data import EXPIRING_IN_DAYS
 from nanhaitong.licences import service
@@ -11,7 +11,7 @@ from nanhaitong.timeutil import china_today
 from tests.support.audit import audit_rows
 from tests.support.citizens import CHEN, HUANG, user_id, verified
 from tests.support.enterprises import SHISHAN, act_for, registered
-from tests.support.licences import by_code, sms_texts, sync
+from tests.support.licences import by_code, sms_messages, sms_texts, sync
 
 from .conftest import EXPIRING_CODE, library_change
 
@@ -34,7 +34,12 @@ def test_the_holder_is_texted_once_about_a_licence_expiring_within_30_days(app, 
     assert notify(app).strip() == "notified 1 licence(s)"
     texts = sms_texts(app, HUANG.phone)
     assert len(texts) == huang_before + 1
-    assert "机动车驾驶证" in texts[0] and expiring["valid_until"] in texts[0]
+    # The registered licence_expiry template (not a free-text notice), the date as people read it.
+    until = date.fromisoformat(expiring["valid_until"])
+    assert texts[0] == f"【南海通】您的机动车驾驶证将于{until.year}年{until.month}月{until.day}日到期，请及时办理续期。"
+    [sent] = [m for m in sms_messages(app, HUANG.phone) if m["text"] == texts[0]]
+    assert sent["template"] == "licence_expiry"
+    assert sent["params"] == {"licence": "机动车驾驶证", "date": f"{until.year}年{until.month}月{until.day}日"}
     assert HUANG.id_number not in texts[0]
     assert len(sms_texts(app, CHEN.phone)) == chen_before
 
@@ -74,7 +79,9 @@ def test_an_enterprise_licence_is_announced_to_its_legal_representative(app, sig
     before = len(sms_texts(app, HUANG.phone))
     assert notify(app).strip() == "notified 1 licence(s)"
     texts = sms_texts(app, HUANG.phone)
-    assert len(texts) == before + 1 and "食品经营许可证" in texts[0] and until in texts[0]
+    day = date.fromisoformat(until)
+    assert len(texts) == before + 1
+    assert texts[0] == f"【南海通】您的食品经营许可证将于{day.year}年{day.month}月{day.day}日到期，请及时办理续期。"
 
 
 def test_a_renewed_licence_is_announced_again_before_its_new_expiry(app, sign_in):

@@ -192,4 +192,8 @@ def test_reminders_the_day_before_by_inbox_and_sms(app, client, operator, citize
     reminder = next(m for m in inbox if m["title"] == "预约办事提醒")
     assert "出生登记" in reminder["body"] and "桂城街道行政服务中心" in reminder["body"]
     sms = requests.get(f"{app.config['SANDBOX_URL']}/sms/messages", params={"phone": citizen.phone}, timeout=5)
-    assert any("出生登记" in m["text"] for m in sms.json()["messages"])
+    [texted] = [m for m in sms.json()["messages"] if "出生登记" in m["text"]]
+    # The registered reminder template, saying what the inbox says; the day as people read it.
+    assert texted["template"] == "appointment_reminder" and texted["text"] == "【南海通】" + reminder["body"]
+    day = china_today() + timedelta(days=1)
+    assert f"您已预约{day.year}年{day.month}月{day.day}日 " in reminder["body"]

@@ -21,11 +21,17 @@ from tests.support.citizens import CHEN, LI, OU, read_code, request_code, user_i
 from tests.support.documents import make_pdf
 from tests.support.errors import assert_error
 from tests.support.esign import issue, sign
+from tests.support.gov_services import SAMPLES, apply, load_catalogue
 from tests.support.grants import act_under, create_grant
 from tests.support.licences import sync, wallet
-from tests.support.payments import bind
+from tests.support.one_stop import matter_body
+from tests.support.payments import bind, created
+
+from .conftest import publish, sign_up
 
 EXPORTS = "/api/v1/me/data-exports"
+ONE_STOP = "/api/v1/one-stop"
+SERVICE = "yss.social_insurance.certificate"
 
 
 def step_up(citizen) -> str:
@@ -61,6 +67,10 @@ def test_the_copy_is_complete_confirmed_by_sms_and_only_for_its_owner(app, sign_
     confirmed = chen.post(f"{EXPORTS}/{made['id']}/confirmation", json={"code": step_up(chen)})
     assert confirmed.status_code == 200 and confirmed.get_json()["confirmed"] is True
     assert_error(li.get(made["download_url"]), 404, "export_not_found")
+    # Nor for someone acting on the person's behalf: a copy is the person's own right.
+    delegate = act_under(ou, grant["id"])
+    assert_error(delegate.get(made["download_url"]), 403, "not_authorized")
+    assert_error(delegate.get(f"{EXPORTS}/{made['id']}"), 403, "not_authorized")
 
     download = chen.get(made["download_url"])
     assert download.status_code == 200 and download.mimetype == "application/zip"
@@ -114,3 +124,72 @@ def test_the_copy_is_complete_confirmed_by_sms_and_only_for_its_owner(app, sign_
         row = db.session().get(DataExport, made["id"])
         assert row.status == "expired" and row.archive is None
     assert_error(chen.get(made["download_url"]), 410, "export_expired")
+
+
+def download_copy(citizen) -> zipfile.ZipFile:
+    made = citizen.post(EXPORTS)
+    assert made.status_code == 202 and made.get_json()["status"] == "ready", made.get_json()
+    export_id = made.get_json()["id"]
+    assert citizen.post(f"{EXPORTS}/{export_id}/confirmation", json={"code": step_up(citizen)}).status_code == 200
+    download = citizen.get(made.get_json()["download_url"])
+    assert download.status_code == 200, download.get_json()
+    return zipfile.ZipFile(io.BytesIO(download.data))
+
+
+def test_every_domain_of_the_copy_matches_what_the_api_shows(app, client, operator, sign_in):
+    """Something in each domain the person can read through the API, then the copy: the
+    same records, each as the API shows it or with the same ids and states."""
+    load_catalogue(app)
+    publish(operator, "terms")
+    publish(operator, "privacy_policy")
+    ou = sign_up(app, client, OU.phone)  # signs up first, so the grant below finds OU's account
+    assert ou.post("/api/v1/me/real-name-verification", json={"name": OU.name, "id_number": OU.id_number}
+                   ).status_code == 200
+    chen = sign_up(app, client, CHEN.phone, "miniprogram")
+    assert chen.post("/api/v1/me/real-name-verification", json={"name": CHEN.name, "id_number": CHEN.id_number}
+                     ).status_code == 200
+    received = create_grant(ou, {"phone": CHEN.phone}, ["licences:read"])
+    assert chen.put("/api/v1/me/consents/marketing").status_code == 200
+    applied = apply(chen, SERVICE, SAMPLES[SERVICE]).get_json()
+    matter = operator.post("/api/v1/admin/one-stop/matters", json=matter_body(name="居住证申领", online=True))
+    case = chen.post(f"{ONE_STOP}/cases", json={"matter_id": matter.get_json()["id"],
+                                                 "form": {"申请人": CHEN.name, "居住地址": "桂城街道南海大道1号"}})
+    assert case.status_code == 201, case.get_json()
+    order = created(chen, bind(chen)["id"])
+    cert = issue(chen)
+    signed, _pdf = sign(chen, cert["id"], make_pdf(text="Lease"))
+
+    archive = download_copy(chen)
+
+    def data(name):
+        return json.loads(archive.read(f"data/{name}.json"))
+
+    assert data("one_stop")["cases"] == chen.get(f"{ONE_STOP}/cases").get_json()["items"]
+    assert data("one_stop")["cases"][0]["form"]["申请人"] == CHEN.name  # unmasked, as filled in
+    assert data("one_stop")["appointments"] == chen.get(f"{ONE_STOP}/appointments").get_json()["items"] == []
+    shown = chen.get("/api/v1/applications").get_json()["items"]
+    assert [(a["id"], a["status"]) for a in data("gov_services")["applications"]] == [
+        (a["id"], a["status"]) for a in shown] == [(applied["id"], applied["status"])]
+    shown = chen.get("/api/v1/payment-orders").get_json()["items"]
+    assert [(o["id"], o["status"], o["amount_fen"]) for o in data("payments")["orders"]] == [
+        (o["id"], o["status"], o["amount_fen"]) for o in shown] == [(order["id"], "awaiting_payment", 5000)]
+    shown = chen.get("/api/v1/esign/certificates").get_json()["items"]
+    assert [(c["id"], c["serial"], c["status"]) for c in data("esign")["certificates"]] == [
+        (c["id"], c["serial"], c["status"]) for c in shown]
+    [request] = data("esign")["signing_requests"]
+    shown = chen.get(f"/api/v1/esign/signing-requests/{signed['id']}").get_json()
+    assert (request["id"], request["status"], request["signed_sha256"]) == (
+        shown["id"], shown["status"], shown["signed_sha256"])
+    shown = chen.get("/api/v1/authorizations?direction=received").get_json()["items"]
+    assert [g["id"] for g in data("authorizations")["grants_received"]] == [g["id"] for g in shown] == [
+        received["id"]]
+    shown = chen.get("/api/v1/me/agreements").get_json()["agreements"]
+    key = ("kind", "version", "context", "channel", "client", "agreed_at")
+    assert sorted(tuple(a[k] for k in key) for a in data("privacy")["agreements"]) == sorted(
+        tuple(a[k] for k in key) for a in shown)
+    assert {a["channel"] for a in data("privacy")["agreements"]} == {"miniprogram"}
+    shown = {c["name"]: c["granted"] for c in chen.get("/api/v1/me/consents").get_json()["optional"]}
+    assert {c["name"]: c["granted"] for c in data("privacy")["optional_consents"]} == {"marketing": True}
+    assert shown["marketing"] is True
+    me = chen.get("/api/v1/me").get_json()
+    assert data("account")["account"]["id"] == me["id"] and data("account")["account"]["real_name"] == CHEN.name

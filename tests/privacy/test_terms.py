@@ -1,15 +1,22 @@
-"""Versioned terms and privacy policy, agreement at sign-up, 428 until a new version is
-agreed to (app and mini-program alike), and optional consents withdrawn in one call."""
+"""Versioned terms and privacy policy, agreement at sign-up (the demo seed publishes them
+for `make run`; production takes no sign-up before both are published), 428 until a new
+version is agreed to (app and mini-program alike), and optional consents withdrawn in one
+call."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
 from tests.support.audit import audit_rows as audit_events
-from tests.support.citizens import Citizen
+from tests.support.citizens import Citizen, fresh_phone, read_code, request_code
 from tests.support.errors import assert_error
+from tests.support.settings import APP_SETTINGS
+from tests.support.staff import create_staff, sign_in_staff
 
-from .conftest import ADMIN_DOCS, DOCS, PRIVACY_TEXT, current_agreements, publish, sign_up, token_request
+from .conftest import (ADMIN_DOCS, DOCS, OPERATOR_PHONE, PRIVACY_TEXT, current_agreements, publish, sign_up,
+                       token_request)
 
 
 def test_staff_publish_versions_and_the_public_reads_the_current_ones(client, operator, sign_in):
@@ -77,8 +84,6 @@ def test_a_new_version_forces_428_until_agreed(app, client, operator, client_kin
 
 
 def test_a_refused_sign_up_keeps_the_code_and_creates_nothing(app, client, operator):
-    from tests.support.citizens import read_code
-
     publish(operator, "terms")
     phone = "13700000904"
     assert token_request(app, client, phone).status_code == 428
@@ -100,3 +105,68 @@ def test_optional_consents_are_withdrawn_in_one_call_each(app, client, sign_in):
     assert {c["name"]: c["granted"] for c in after["optional"]} == {"policy_push": False, "marketing": False}
     assert len(audit_events(app, "privacy.consent_withdrawn")) == 2
     assert_error(citizen.delete("/api/v1/me/consents/partners/01ARZ3NDEKTSV4RRFFQ69G5FAV"), 404, "consent_not_found")
+
+
+def test_the_demo_seed_publishes_terms_a_sign_up_must_agree_to(app, client, runner):
+    """`make run` seeds them: a person signing up there agrees to real texts, recorded."""
+    first = runner.invoke(args=["demo", "seed"])
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.output)["legal_documents_published"] == ["terms", "privacy_policy"]
+    assert json.loads(runner.invoke(args=["demo", "seed"]).output)["legal_documents_published"] == []
+    items = {d["kind"]: d for d in client.get(DOCS).get_json()["items"]}
+    assert {(k, d["version"], d["title"], d["requires_agreement"]) for k, d in items.items()} == {
+        ("terms", 1, "南海通用户服务协议", True), ("privacy_policy", 1, "南海通隐私政策", True)}
+    assert "账号注销" in items["terms"]["body"] and "敏感个人信息" in items["privacy_policy"]["body"]
+    phone = fresh_phone()
+    assert_error(token_request(app, client, phone), 428, "terms_agreement_required")
+    citizen = sign_up(app, client, phone)
+    recorded = citizen.get("/api/v1/me/agreements").get_json()
+    assert recorded["pending"] == []
+    assert {(a["kind"], a["version"], a["context"]) for a in recorded["agreements"]} == {
+        ("terms", 1, "sign_up"), ("privacy_policy", 1, "sign_up")}
+
+
+def production_client(make_app):
+    """A production app (run insecurely: sandbox upstreams, SQLite allowed) whose public
+    host is the test client's, the only host production trusts."""
+    prod = make_app(ENV="production", ALLOW_INSECURE=True, PUBLIC_URL="http://localhost", **APP_SETTINGS)
+    return prod, prod.test_client()
+
+
+def test_production_refuses_sign_up_until_both_documents_are_published(make_app):
+    prod, client = production_client(make_app)
+    phone = fresh_phone()
+    assert request_code(client, phone).status_code == 202
+    code = read_code(prod, phone)
+
+    def sign_up_with(agreements=None, language="zh-CN"):
+        body = {"grant_type": "sms_code", "phone": phone, "code": code, "client": "app"}
+        if agreements is not None:
+            body["agreements"] = agreements
+        return client.post("/api/v1/auth/tokens", json=body, headers={"Accept-Language": language})
+
+    closed = assert_error(sign_up_with(), 503, "terms_not_published")
+    assert closed["message"] == "用户服务协议和隐私政策发布前暂不能注册新账号，请稍后再试。"
+    assert closed["details"] == {"unpublished": ["terms", "privacy_policy"]}
+    english = assert_error(sign_up_with(language="en"), 503, "terms_not_published")
+    assert english["message"].startswith("Sign-up is closed until the terms of service and privacy policy")
+    create_staff(prod, OPERATOR_PHONE, "operator")
+    operator = sign_in_staff(prod, client, OPERATOR_PHONE)
+    publish(operator, "terms")
+    closed = assert_error(sign_up_with(agreements=current_agreements(client)), 503, "terms_not_published")
+    assert closed["details"] == {"unpublished": ["privacy_policy"]}
+    assert not audit_events(prod, "account.created")
+    publish(operator, "privacy_policy")
+    # The same code, never spent by the refusals: now only agreement is missing.
+    assert_error(sign_up_with(), 428, "terms_agreement_required")
+    answer = sign_up_with(agreements=current_agreements(client))
+    assert answer.status_code == 200, answer.get_json()
+    citizen = Citizen(client, prod, phone, answer.get_json())
+    assert {a["kind"] for a in citizen.get("/api/v1/me/agreements").get_json()["agreements"]} == {
+        "terms", "privacy_policy"}
+
+
+def test_development_lets_a_sign_up_through_with_nothing_published(make_app):
+    dev = make_app(ENV="development", **APP_SETTINGS)
+    answer = token_request(dev, dev.test_client(), fresh_phone())
+    assert answer.status_code == 200, answer.get_json()

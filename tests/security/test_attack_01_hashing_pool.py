@@ -41,7 +41,7 @@ def _password_login(live_server, phone):
 
 def test_a_busy_hashing_pool_answers_503_at_once(app, live_server, monkeypatch):
     hasher = StalledHasher()
-    monkeypatch.setattr(passwords, "_hasher", hasher)
+    monkeypatch.setattr(passwords, "_hasher", lambda: hasher)
     in_flight = [threading.Thread(target=_password_login, args=(live_server, f"1380013800{i}"))
                  for i in range(passwords.HASHES_AT_ONCE)]
     try:

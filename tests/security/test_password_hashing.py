@@ -9,18 +9,40 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import argon2
+import pytest
 
+from nanhaitong.config import ConfigError, load
 from nanhaitong.security import passwords
 
 
-def test_hashes_are_argon2id_at_rfc_9106_cost_and_verify():
+def test_hashes_are_argon2id_at_owasp_cost_by_default_and_verify(tmp_path):
     hashed = passwords.hash_password("Correct-horse-2026")
     parameters = argon2.extract_parameters(hashed)
     assert hashed.startswith("$argon2id$")
-    assert (parameters.memory_cost, parameters.time_cost, parameters.parallelism) == (65536, 3, 4)
+    # OWASP Password Storage Cheat Sheet's minimum for Argon2id: 19 MiB, 2 iterations, 1 lane.
+    assert (parameters.memory_cost, parameters.time_cost, parameters.parallelism) == (19 * 1024, 2, 1)
+    assert load({"ENV": "test", "DATA_DIR": str(tmp_path)}, environ={})["PASSWORD_HASH_PROFILE"] == "owasp"
+    assert argon2.PasswordHasher().verify(hashed, "Correct-horse-2026")  # argon2-cffi's own verifier
     assert passwords.verify_password(hashed, "Correct-horse-2026")
     assert not passwords.verify_password(hashed, "correct-horse-2026")
     assert not passwords.verify_password(None, "Correct-horse-2026")  # no account: same work, no
+
+
+def test_rfc_9106_profile_by_setting(make_app):
+    app = make_app(PASSWORD_HASH_PROFILE="rfc9106")
+    with app.app_context():
+        hashed = passwords.hash_password("Correct-horse-2026")
+        assert passwords.verify_password(hashed, "Correct-horse-2026")
+    parameters = argon2.extract_parameters(hashed)
+    # RFC 9106 section 4, second recommended option (argon2-cffi's RFC_9106_LOW_MEMORY).
+    assert (parameters.memory_cost, parameters.time_cost, parameters.parallelism) == (65536, 3, 4)
+
+
+def test_unknown_or_test_profiles_are_refused_where_they_do_not_belong(tmp_path):
+    with pytest.raises(ConfigError, match="PASSWORD_HASH_PROFILE"):
+        load({"ENV": "test", "DATA_DIR": str(tmp_path), "PASSWORD_HASH_PROFILE": "fast"}, environ={})
+    with pytest.raises(ConfigError, match="PASSWORD_HASH_PROFILE is 'cheap'"):
+        load({"ENV": "production", "DATA_DIR": str(tmp_path), "PASSWORD_HASH_PROFILE": "cheap"}, environ={})
 
 
 def test_hashes_beyond_the_turns_are_refused_at_once(monkeypatch):
@@ -44,7 +66,7 @@ def test_hashes_beyond_the_turns_are_refused_at_once(monkeypatch):
         except passwords.HashingBusy:
             return "busy"
 
-    monkeypatch.setattr(passwords, "_hasher", CountingHasher())
+    monkeypatch.setattr(passwords, "_hasher", lambda: CountingHasher())
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(verify, range(16)))
     assert set(answers) <= {True, "busy"} and True in answers

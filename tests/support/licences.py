@@ -32,11 +32,16 @@ def sandbox(app) -> str:
     return app.config["SANDBOX_URL"]
 
 
-def sms_texts(app, phone: str) -> list[str]:
-    """Every SMS the sandbox gateway delivered to ``phone``, newest first."""
+def sms_messages(app, phone: str) -> list[dict]:
+    """Every SMS the sandbox gateway delivered to ``phone`` (template, params, text), newest first."""
     answer = requests.get(f"{sandbox(app)}/sms/messages", params={"phone": phone}, timeout=5)
     answer.raise_for_status()
-    return [message["text"] for message in answer.json()["messages"]]
+    return answer.json()["messages"]
+
+
+def sms_texts(app, phone: str) -> list[str]:
+    """Every SMS the sandbox gateway delivered to ``phone``, newest first."""
+    return [message["text"] for message in sms_messages(app, phone)]
 
 
 def present(citizen: Citizen, licence_id: str, fields, ttl_seconds: int = 120) -> dict:
