@@ -21,6 +21,7 @@ from werkzeug.serving import make_server
 from nanhaitong import create_app
 from nanhaitong.config import normalize_database_url
 from nanhaitong.migrations.runner import upgrade
+from tests.crypto_suite import SUITE as CRYPTO_SUITE
 from tests.route_builders import install as memoize_route_builders
 from tests.support.citizens import sign_in_with
 from tests.support.live_server import Handler, answer
@@ -51,7 +52,7 @@ POSTGRES_URL, REDIS_URL = _per_worker(_BASE_POSTGRES_URL, _BASE_REDIS_URL)
 def pytest_report_header(config):
     return f"nanhaitong backend: {BACKEND}" + (
         f" ({POSTGRES_URL}, redis {REDIS_URL})" if BACKEND == "postgresql" else " (SQLite file per test, in-process Redis stand-ins)"
-    )
+    ) + f"; crypto suite: {CRYPTO_SUITE}"
 
 
 @pytest.fixture(scope="session")
@@ -215,6 +216,7 @@ def app_settings(database_url: str, redis_url: str | None, secrets_dir, live_ser
         "UPSTREAM_TIMEOUT_SECONDS": 3,
         "TESTING": True,
         "LOG_LEVEL": "WARNING",
+        "CRYPTO_SUITE": CRYPTO_SUITE,  # NHT_TEST_CRYPTO_SUITE (tests/crypto_suite.py)
         **overrides,
     }
 

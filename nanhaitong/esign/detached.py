@@ -18,7 +18,7 @@ from ..kernel import Principal
 from ..messages import service as messages
 from ..sms_templates import inbox_text
 from ..timeutil import as_utc, isoformat, utcnow
-from . import ca, pdf, service
+from . import ca, national, pdf, service
 from .models import DetachedSignatureRequest, SigningCertificate
 
 OBJECT = "detached_signature"
@@ -72,8 +72,12 @@ def confirm(principal: Principal, request_id: str, code: str) -> DetachedSignatu
         cert = db.session().get(SigningCertificate, row.certificate_id)
         service.check_usable(cert)
         service.record_use(principal, cert)
-        row.signature_der = pdf.detached_cms(bytes.fromhex(row.sha256), signer=service.signer_key_pair(cert),
-                                             tsa=ca.key_pair("tsa"))
+        if service.is_sm2(cert):  # the certificate's algorithm decides, as for a PDF
+            row.signature_der = national.detached_cms(bytes.fromhex(row.sha256), holder_cert=service.der_of(cert),
+                                                      holder_key=service.signer_sm2_key(cert))
+        else:
+            row.signature_der = pdf.detached_cms(bytes.fromhex(row.sha256), signer=service.signer_key_pair(cert),
+                                                 tsa=ca.key_pair("tsa"))
         row.status, row.signed_at = "signed", utcnow()
         audit("esign.detached_signed", object_type=OBJECT, object_id=row.id,
               on_behalf_of=f"{cert.owner_kind}:{cert.owner_id}",

@@ -115,9 +115,12 @@ def _private(name: str) -> sm2.SM2PrivateKey:
     return _load_key(ensure()[name])
 
 
-def issue(public_der: bytes, common_name: str, *, days: int = 365, crl_url: str | None = None) -> x509.Certificate:
-    """An SM3withSM2 end-entity certificate (citizen, seal holder) from the issuing CA."""
-    return sm2_pki.certificate(subject=sm2_pki.name(common_name), public_der=public_der,
+def issue(public_der: bytes, common_name: str, *, days: int = 365, crl_url: str | None = None,
+          organization: str | None = None, organization_identifier: str | None = None) -> x509.Certificate:
+    """An SM3withSM2 end-entity certificate (citizen, seal holder) from the issuing CA; an
+    enterprise's seal certificate names the enterprise as its organisation, and its code."""
+    return sm2_pki.certificate(subject=sm2_pki.name(common_name, organization or ORG, organization_identifier),
+                               public_der=public_der,
                                issuer=certificate("issuing"), sign=_signer(_private("issuing")),
                                not_before=utcnow().replace(microsecond=0) - timedelta(minutes=1), days=days,
                                crl_url=crl_url)
@@ -131,12 +134,16 @@ def revocation_list(revoked: list[tuple[int, datetime]], number: int, *, days: i
 
 def make_seal(*, es_id: str, name: str, holder_certs: list[bytes], picture_png: bytes, valid_days: int = 3 * 365,
               seal_type: int = gbt38540.SEAL_TYPE_ORGANISATION, width_mm: int = 42,
-              height_mm: int = 42) -> gbt38540.SESSeal:
-    """A GB/T 38540 seal made (signed) by the platform's seal maker."""
+              height_mm: int = 42, valid_start: datetime | None = None,
+              valid_end: datetime | None = None) -> gbt38540.SESSeal:
+    """A GB/T 38540 seal made (signed) by the platform's seal maker, valid from ``valid_start``
+    (default now) for ``valid_days`` or until ``valid_end``."""
     now = utcnow().replace(microsecond=0)
+    start = valid_start.replace(microsecond=0) if valid_start is not None else now
+    end = valid_end.replace(microsecond=0) if valid_end is not None else start + timedelta(days=valid_days)
     return gbt38540.make_seal(es_id=es_id, name=name, seal_type=seal_type, signer_certs=holder_certs,
                               picture=picture_png, picture_type="png", width_mm=width_mm, height_mm=height_mm,
-                              created=now, valid_start=now, valid_end=now + timedelta(days=valid_days),
+                              created=now, valid_start=start, valid_end=end,
                               maker_cert=certificate("seal_maker").dump(), maker_sign=_signer(_private("seal_maker")))
 
 
@@ -192,6 +199,40 @@ def timestamp(message: bytes) -> bytes:
         "version": "v3", "digest_algorithms": [{"algorithm": SM3}],
         "encap_content_info": {"content_type": "tst_info", "content": core.ParsableOctetString(tst.dump())},
         "certificates": [tsa], "signer_infos": [signer_info],
+    })
+    return cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
+
+
+def detached_cms(sha256_digest: bytes, *, holder_cert: bytes, holder_key: sm2.SM2PrivateKey) -> bytes:
+    """A detached CMS SignedData (DER) by an SM2 certificate over a SHA-256 digest (what the
+    detached-signature API signs): ``messageDigest`` is that digest and ``digestAlgorithm``
+    SHA-256, the SignerInfo's ``signatureAlgorithm`` SM2 (GM/T 0010) with SM3 and the
+    standard identifier over the signed attributes; an SM2 timestamp over the signature is
+    its unsigned ``signature-time-stamp-token`` attribute (RFC 3161 appendix A)."""
+    cert = x509.Certificate.load(holder_cert)
+    now = utcnow().replace(microsecond=0)
+    attrs = cms.CMSAttributes([
+        {"type": "content_type", "values": ["data"]},
+        {"type": "signing_time", "values": [cms.Time({"utc_time": now})]},
+        {"type": "message_digest", "values": [sha256_digest]},
+        {"type": "signing_certificate_v2", "values": [
+            {"certs": [{"hash_algorithm": {"algorithm": SM3}, "cert_hash": _sm3(cert.dump())}]}]},
+    ])
+    signature = _signer(holder_key)(attrs.dump())
+    token = cms.ContentInfo.load(timestamp(signature))
+    signer_info = {
+        "version": "v1",
+        "sid": {"issuer_and_serial_number": {"issuer": cert.issuer, "serial_number": cert.serial_number}},
+        "digest_algorithm": {"algorithm": "sha256"},
+        "signed_attrs": attrs,
+        "signature_algorithm": {"algorithm": SM2_SIGNATURE},
+        "signature": signature,
+        "unsigned_attrs": [{"type": "signature_time_stamp_token", "values": [token]}],
+    }
+    signed = cms.SignedData({
+        "version": "v1", "digest_algorithms": [{"algorithm": "sha256"}],
+        "encap_content_info": {"content_type": "data"},
+        "certificates": [cert, certificate("issuing")], "signer_infos": [signer_info],
     })
     return cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
 

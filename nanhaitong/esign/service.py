@@ -25,9 +25,10 @@ from ..errors import AppError, Conflict, Forbidden, NotFound, Unauthorized, Vali
 from ..identity import certificate_subject, member_role, phone_of
 from ..kernel import Principal
 from ..messages import service as messages
+from ..security import sm2
 from ..sms_templates import inbox_text
 from ..timeutil import CHINA_STANDARD_TIME, as_utc, isoformat, utcnow
-from . import ca, pdf, pki
+from . import ca, gbt38540, national, pdf, pdf_ses, pki, sm2_pki
 from .models import Seal, SigningCertificate, SigningRequest
 
 MAX_CONFIRM_ATTEMPTS = 5
@@ -95,6 +96,26 @@ def check_usable(cert: SigningCertificate) -> None:
         raise Conflict("The certificate has expired.", code="certificate_expired")
 
 
+def national_suite() -> bool:
+    return current_app.config["CRYPTO_SUITE"] == "national"
+
+
+def is_sm2(cert: SigningCertificate) -> bool:
+    """Whether the certificate is SM3withSM2 (issued under the national suite). A certificate
+    keeps its algorithm for life: after a switch of suite, those issued before it still sign
+    the way they were made to, until renewed."""
+    return pki.load_cert(cert.certificate_pem).signature_algorithm_oid.dotted_string == gbt38540.SM3_WITH_SM2
+
+
+def der_of(cert: SigningCertificate) -> bytes:
+    return pki.load_cert(cert.certificate_pem).public_bytes(pki.serialization.Encoding.DER)
+
+
+def signer_sm2_key(cert: SigningCertificate) -> sm2.SM2PrivateKey:
+    """An SM2 certificate's private key (stored as SEC 1 PEM, encrypted at rest)."""
+    return sm2.SM2PrivateKey.from_der(base64.b64decode("".join(cert.private_key.strip().splitlines()[1:-1])))
+
+
 def signer_key_pair(cert: SigningCertificate) -> pdf.KeyPair:
     """The certificate's key with the chain up to the platform CA, as the PDF and CMS signers take it."""
     issuing = ca.key_pair("issuing")
@@ -133,6 +154,34 @@ def _new_certificate(principal: Principal, owner_kind: str, owner_id: str,
     if subject is None:
         raise Forbidden("Verify your real name first: the certificate names you.", code="assurance_level_required",
                         details={"required": 2})
+    if national_suite():
+        cert, private_pem = _new_sm2_certificate(owner_kind, owner_id, subject)
+    else:
+        cert, private_pem = _new_international_certificate(owner_kind, owner_id, subject)
+    row = SigningCertificate(
+        kind="personal" if owner_kind == "citizen" else "seal", owner_kind=owner_kind, owner_id=owner_id,
+        serial=format(cert.serial_number, "x"), subject=cert.subject.rfc4514_string(),
+        certificate_pem=pki.cert_pem(cert), private_key=private_pem, status="active",
+        not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc, requested_by=principal.audit_name,
+        replaces_id=replaces.id if replaces is not None else None)
+    session = db.session()
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _new_sm2_certificate(owner_kind: str, owner_id: str, subject: dict):
+    """An SM2 key and an SM3withSM2 certificate from the national suite's issuing CA."""
+    key = sm2.SM2PrivateKey.generate()
+    issued = national.issue(key.public_der(), subject["name"], days=2 * 365,
+                            organization=subject["name"] if owner_kind == "enterprise" else None,
+                            organization_identifier=subject.get("uscc") if owner_kind == "enterprise" else None)
+    body = base64.encodebytes(key.private_der()).decode()
+    private_pem = f"-----BEGIN EC PRIVATE KEY-----\n{body}-----END EC PRIVATE KEY-----\n"
+    return pki.load_cert(sm2_pki.pem(issued).decode()), private_pem
+
+
+def _new_international_certificate(owner_kind: str, owner_id: str, subject: dict):
     issuing = ca.key_pair("issuing")
     key = pki.new_key()
     if owner_kind == "citizen":
@@ -143,16 +192,7 @@ def _new_certificate(principal: Principal, owner_kind: str, owner_id: str,
         cert = pki.make_signing_cert(key.public_key(), issuing.certificate, issuing.private_key,
                                      common_name=subject["name"], organization=subject["name"],
                                      organization_identifier=subject["uscc"], pointers=ca.pointers("issuing"))
-    row = SigningCertificate(
-        kind="personal" if owner_kind == "citizen" else "seal", owner_kind=owner_kind, owner_id=owner_id,
-        serial=format(cert.serial_number, "x"), subject=cert.subject.rfc4514_string(),
-        certificate_pem=pki.cert_pem(cert), private_key=pki.key_pem(key), status="active",
-        not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc, requested_by=principal.audit_name,
-        replaces_id=replaces.id if replaces is not None else None)
-    session = db.session()
-    session.add(row)
-    session.flush()
-    return row
+    return cert, pki.key_pem(key)
 
 
 def renew_certificate(principal: Principal, certificate_id: str) -> SigningCertificate:
@@ -479,14 +519,65 @@ def revinfo() -> pdf.Revinfo:
 
 def sign_document(document: bytes, cert: SigningCertificate, *, field_name: str, reason: str | None,
                   stamp: dict | None, seal: Seal | None) -> bytes:
-    """PAdES B-LTA: signature, its timestamp, the validation data, a document timestamp."""
+    """Sign the way the certificate's algorithm says: an SM2 certificate (national suite)
+    makes a GB/T 38540 seal signature, any other PAdES B-LTA (signature, its timestamp, the
+    validation data, a document timestamp)."""
     try:
+        if is_sm2(cert):
+            return _seal_national(document, cert, field_name=field_name, reason=reason, stamp=stamp, seal=seal)
         return pdf.sign_pdf(
             document, signer=signer_key_pair(cert), tsa=ca.key_pair("tsa"), field_name=field_name, reason=reason,
             stamp=pdf.Stamp(**stamp) if stamp else None, stamp_text=stamp_text(cert, utcnow()),
             seal_png=seal.image_png if seal else None, revinfo=revinfo())
     except pdf.BadPdf as error:
         raise bad_pdf(error) from None
+
+
+_BLANK_PNG: list[bytes] = []
+
+
+def _blank_png() -> bytes:
+    """The picture of a seal with no image of its own (GB/T 38540 requires one)."""
+    if not _BLANK_PNG:
+        from PIL import Image
+
+        out = io.BytesIO()
+        Image.new("RGBA", (1, 1), (0, 0, 0, 0)).save(out, format="PNG")
+        _BLANK_PNG.append(out.getvalue())
+    return _BLANK_PNG[0]
+
+
+def _ses_seal(cert: SigningCertificate, holder_der: bytes, seal: Seal | None) -> gbt38540.SESSeal:
+    """The GB/T 38540 seal the signature carries, made by the platform's seal maker: the
+    enterprise's registered seal (its id, name and image, valid from its registration while
+    the certificate is), else one for the certificate itself: an organisation seal without
+    an image, or a citizen's personal seal."""
+    name = pki.load_cert(cert.certificate_pem).subject.get_attributes_for_oid(pki.NameOID.COMMON_NAME)[0].value
+    if seal is not None:
+        return national.make_seal(es_id=seal.id, name=seal.name, holder_certs=[holder_der], picture_png=seal.image_png,
+                                  valid_start=as_utc(seal.created_at), valid_end=as_utc(cert.not_after))
+    kind = gbt38540.SEAL_TYPE_ORGANISATION if cert.kind == "seal" else gbt38540.SEAL_TYPE_PERSONAL
+    return national.make_seal(es_id=cert.id, name=name, holder_certs=[holder_der], picture_png=_blank_png(),
+                              seal_type=kind, valid_start=as_utc(cert.not_before), valid_end=as_utc(cert.not_after))
+
+
+def _seal_national(document: bytes, cert: SigningCertificate, *, field_name: str, reason: str | None,
+                   stamp: dict | None, seal: Seal | None) -> bytes:
+    """A GB/T 38540 SES_Signature (the seal, SM3 of what the PDF signature covers, the
+    holder's SM2 signature, an SM2 timestamp) as the value of a PDF signature field."""
+    holder_der = der_of(cert)
+    key = signer_sm2_key(cert)
+    ses_seal = _ses_seal(cert, holder_der, seal)
+
+    def make(covered: bytes) -> bytes:
+        return national.seal_document(seal=ses_seal, document=covered, property_info=field_name,
+                                      holder_cert=holder_der, holder_key=key).dump()
+
+    now = utcnow()
+    return pdf_ses.sign_pdf(document, make=make, reserve=len(ses_seal.dump()) + len(holder_der) + 8192,
+                            field_name=field_name, signed_at=now, reason=reason,
+                            stamp=pdf.Stamp(**stamp) if stamp else None, stamp_text=stamp_text(cert, now),
+                            seal_png=seal.image_png if seal else None)
 
 
 def confirm(principal: Principal, request_id: str, code: str) -> SigningRequest:

@@ -28,8 +28,11 @@ Signer = Callable[[bytes], bytes]
 _ALGORITHM = {"algorithm": SM3_WITH_SM2}  # GM/T 0015: no parameters
 
 
-def name(common_name: str, organization: str = ORG) -> x509.Name:
-    return x509.Name.build({"country_name": "CN", "organization_name": organization, "common_name": common_name})
+def name(common_name: str, organization: str = ORG, organization_identifier: str | None = None) -> x509.Name:
+    attributes = {"country_name": "CN", "organization_name": organization, "common_name": common_name}
+    if organization_identifier:  # an enterprise's unified social credit code
+        attributes["organization_identifier"] = organization_identifier
+    return x509.Name.build(attributes)
 
 
 def _time(when: datetime) -> x509.Time:

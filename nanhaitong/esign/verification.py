@@ -24,8 +24,11 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
+from asn1crypto import cms, tsp
+from cryptography import x509
+
 from ..timeutil import isoformat
-from . import ca, pdf, pki
+from . import ca, gbt38540, national, pdf, pdf_ses, pki
 from .service import bad_pdf, check_pdf_size
 
 COMPROMISE = {"key_compromise", "ca_compromise", "aa_compromise"}
@@ -86,44 +89,100 @@ def verify(document: bytes) -> dict:
         reports = pdf.verify_pdf(document, trust_roots=[root], other_certs=[issuing, *ca.tsa_certificates()])
     except pdf.BadPdf as error:
         raise bad_pdf(error) from None
-    signatures = []
-    for report, cert in reports:
-        ours = cert.issuer == issuing.subject
-        trusted_time, source = None, None
-        if report.timestamp_time is not None and report.timestamp_trusted:
-            trusted_time, source = report.timestamp_time, "signature_timestamp"
-        elif report.document_timestamp_time is not None:
-            trusted_time, source = report.document_timestamp_time, "document_timestamp"
-        revocation = revocation_at(revoked.get(cert.serial_number), trusted_time) if ours else None
-        verdict, code, reason = _verdict(report, ours, revocation, trusted_time)
-        long_term = bool(report.dss and report.dss_has_signer_revinfo and report.document_timestamp_time)
-        signatures.append({
-            "field_name": report.field_name,
-            "signer": report.signer,
-            "signer_name": report.signer_name,
-            "issuer": report.issuer,
-            "certificate_serial": report.certificate_serial,
-            "intact": report.intact,
-            "signer_identified": bool(report.signer_name),
-            "trusted": report.trusted,
-            "chain_trusted": report.trusted,
-            "modified_after_signing": report.modified_after_signing,
-            "coverage": report.coverage,
-            "signing_time": isoformat(report.signing_time) if report.signing_time else None,
-            "timestamp_time": isoformat(report.timestamp_time) if report.timestamp_time else None,
-            "timestamp_trusted": report.timestamp_trusted,
-            "trusted_time": isoformat(trusted_time) if trusted_time else None,
-            "trusted_time_source": source,
-            "revoked": (revocation["status"] != "good") if revocation is not None else None,
-            "revocation": revocation,
-            "long_term": {"present": long_term, "dss": report.dss,
-                          "signer_revocation_data": report.dss_has_signer_revinfo,
-                          "document_timestamp_time": isoformat(report.document_timestamp_time)
-                          if report.document_timestamp_time else None},
-            "valid": verdict == "valid",
-            "verdict": verdict,
-            "verdict_code": code,
-            "verdict_reason": reason,
-        })
+    signatures = [_entry(report, ours=cert.issuer == issuing.subject, entry=revoked.get(cert.serial_number))
+                  for report, cert in reports]
+    for report, ours, serial in _ses_reports(document):
+        signatures.append(_entry(report, ours=ours, entry=revoked.get(serial)))
     return {"document_sha256": hashlib.sha256(document).hexdigest(), "signature_count": len(signatures),
             "signatures": signatures}
+
+
+def _entry(report: pdf.SignatureReport, *, ours: bool, entry: pki.Revocation | None) -> dict:
+    trusted_time, source = None, None
+    if report.timestamp_time is not None and report.timestamp_trusted:
+        trusted_time, source = report.timestamp_time, "signature_timestamp"
+    elif report.document_timestamp_time is not None:
+        trusted_time, source = report.document_timestamp_time, "document_timestamp"
+    revocation = revocation_at(entry, trusted_time) if ours else None
+    verdict, code, reason = _verdict(report, ours, revocation, trusted_time)
+    long_term = bool(report.dss and report.dss_has_signer_revinfo and report.document_timestamp_time)
+    return {
+        "field_name": report.field_name,
+        "signer": report.signer,
+        "signer_name": report.signer_name,
+        "issuer": report.issuer,
+        "certificate_serial": report.certificate_serial,
+        "intact": report.intact,
+        "signer_identified": bool(report.signer_name),
+        "trusted": report.trusted,
+        "chain_trusted": report.trusted,
+        "modified_after_signing": report.modified_after_signing,
+        "coverage": report.coverage,
+        "signing_time": isoformat(report.signing_time) if report.signing_time else None,
+        "timestamp_time": isoformat(report.timestamp_time) if report.timestamp_time else None,
+        "timestamp_trusted": report.timestamp_trusted,
+        "trusted_time": isoformat(trusted_time) if trusted_time else None,
+        "trusted_time_source": source,
+        "revoked": (revocation["status"] != "good") if revocation is not None else None,
+        "revocation": revocation,
+        "long_term": {"present": long_term, "dss": report.dss,
+                      "signer_revocation_data": report.dss_has_signer_revinfo,
+                      "document_timestamp_time": isoformat(report.document_timestamp_time)
+                      if report.document_timestamp_time else None},
+        "valid": verdict == "valid",
+        "verdict": verdict,
+        "verdict_code": code,
+        "verdict_reason": reason,
+    }
+
+
+# What a GB/T 38540 verifier's problems mean for the questions the answer keeps apart.
+_NOT_INTACT = {"malformed", "document_hash_mismatch", "bad_signature", "unsupported_version", "unsupported_algorithm"}
+_NOT_TRUSTED = {"bad_seal_signature", "signer_not_in_seal", "seal_not_valid_then", "signer_certificate_untrusted",
+                "signer_certificate_not_valid_then", "seal_maker_certificate_untrusted",
+                "seal_maker_certificate_not_valid_then"}
+
+
+def _ses_reports(document: bytes) -> list[tuple[pdf.SignatureReport, bool, int]]:
+    """The PDF's GB/T 38540 seal signatures (national suite), each checked by our SM2
+    verifier over the bytes its ``/ByteRange`` covers: (report, issued by our SM2 CA, serial)."""
+    try:
+        found = pdf_ses.embedded(document)
+    except pdf.BadPdf as error:
+        raise bad_pdf(error) from None
+    if not found:
+        return []
+    issuing = national.certificate("issuing")
+    out = []
+    for embedded in found:
+        checked = national.verify(embedded.der, embedded.covered)
+        if "malformed" in checked.problems:
+            raise bad_pdf(pdf.BadPdf("bad_signature", "A signature in the PDF is malformed and cannot be checked."))
+        parsed = gbt38540.SESSignature.load(embedded.der)
+        signer = x509.load_der_x509_certificate(parsed["cert"].native)
+        problems = set(checked.problems)
+        intact = not problems & _NOT_INTACT
+        out.append((pdf.SignatureReport(
+            field_name=embedded.field_name,
+            signer=signer.subject.rfc4514_string(),
+            signer_name=checked.signer,
+            certificate_serial=format(signer.serial_number, "x"),
+            issuer=signer.issuer.rfc4514_string(),
+            trusted=intact and not problems & _NOT_TRUSTED,
+            intact=intact,
+            coverage=embedded.coverage,
+            modified_after_signing=not intact or embedded.modified_after_signing,
+            signing_time=checked.signed_at,
+            timestamp_time=_timestamp_time(parsed) if checked.timestamped else None,
+            timestamp_trusted=("bad_timestamp" not in problems) if checked.timestamped else None,
+            document_timestamp_time=None, dss=False, dss_has_signer_revinfo=False,
+        ), signer.issuer == x509.load_der_x509_certificate(issuing.dump()).subject, signer.serial_number))
+    return out
+
+
+def _timestamp_time(parsed: gbt38540.SESSignature):
+    try:
+        signed = cms.ContentInfo.load(parsed["time_stamp"].native)["content"]
+        return tsp.TSTInfo.load(bytes(signed["encap_content_info"]["content"]))["gen_time"].native
+    except (ValueError, TypeError, KeyError):
+        return None

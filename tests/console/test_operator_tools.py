@@ -20,6 +20,7 @@ from nanhaitong import db
 from nanhaitong.cli_lazy import COMMAND_GROUPS
 from nanhaitong.identity.models import StaffAccount, User
 from nanhaitong.security.fields import decode_key, encode_key, generate_key
+from tests.crypto_suite import FIELD_TOKEN_PREFIX
 from tests.support.audit import audit_rows
 from tests.support.citizens import bearer, read_code
 from tests.support.settings import APP_SETTINGS
@@ -149,7 +150,7 @@ def test_fields_reencrypt_moves_every_value_to_the_new_key_and_resumes(app, make
     moved = int(re.search(r"re-encrypted (\d+) value", first.stdout).group(1))
     assert moved >= 3
     assert "checked" in first.stderr  # progress, batch by batch
-    assert all(t.startswith("v1.k2.") for t in _tokens(both, User, User.phone) + _tokens(both, StaffAccount,
+    assert all(t.startswith(f"{FIELD_TOKEN_PREFIX}k2.") for t in _tokens(both, User, User.phone) + _tokens(both, StaffAccount,
                                                                                         StaffAccount.phone))
     again = both.test_cli_runner().invoke(args=["fields", "reencrypt"])
     assert "re-encrypted 0 value(s) under key k2" in again.stdout

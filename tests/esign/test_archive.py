@@ -15,6 +15,7 @@ from sqlalchemy import select
 from nanhaitong import db
 from nanhaitong.esign import archive, ca, pki
 from nanhaitong.esign.models import EsignAuthority, EsignCrl
+from tests.crypto_suite import pades_only
 from tests.support.audit import audit_rows
 from tests.support.esign import ESIGN, issue, sign
 from tests.support.settings import APP_SETTINGS
@@ -34,6 +35,7 @@ def doc_timestamp_tsas(document: bytes) -> list[int]:
     return [ts.signer_cert.serial_number for ts in reader.embedded_timestamp_signatures]
 
 
+@pades_only
 def test_documents_are_re_timestamped_before_the_tsa_certificate_ends(app, li, tmp_path):
     cert = issue(li)
     request, signed = sign(li, cert["id"], clean_pdf())

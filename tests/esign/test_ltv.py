@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from tests.crypto_suite import pades_only
 from tests.support.citizens import LI
 from tests.support.esign import ESIGN, issue, sign
 from tests.support.signing import run, validate_ades, validate_online, write
@@ -24,6 +25,7 @@ needs_poppler = pytest.mark.skipif(shutil.which("pdfsig") is None, reason="poppl
 needs_certutil = pytest.mark.skipif(shutil.which("certutil") is None, reason="libnss3-tools is not installed")
 
 
+@pades_only
 def test_a_fresh_signature_is_valid_with_long_term_data_for_outside_tools(li, tmp_path):
     cert = issue(li)
     _, signed = sign(li, cert["id"], clean_pdf(), page=1, x=300, y=60, width=250, height=80)
@@ -49,6 +51,7 @@ def test_a_fresh_signature_is_valid_with_long_term_data_for_outside_tools(li, tm
 
 @needs_poppler
 @needs_certutil
+@pades_only
 def test_pdfsig_reads_the_signature_valid_and_the_document_timestamp(li, tmp_path):
     cert = issue(li)
     _, signed = sign(li, cert["id"], clean_pdf())

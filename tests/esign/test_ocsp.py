@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
+from tests.crypto_suite import international_pki_only
 from tests.support.esign import ESIGN, issue
 from tests.support.signing import openssl
 
@@ -42,6 +43,7 @@ def ocsp_status(tmp_path, url: str, cert_file: str = "leaf.pem", issuer: str = "
                    "-CAfile", str(tmp_path / "root.pem"), "-resp_text")
 
 
+@international_pki_only
 def test_every_certificate_names_its_crl_and_ocsp_responder_and_both_answer(li, tmp_path):
     cert, ocsp_url = _setup(li, tmp_path)
     base = li.app.config["ISSUER"]
@@ -75,6 +77,7 @@ def _tsa_certificate(citizen) -> x509.Certificate:
     return tsa
 
 
+@international_pki_only
 def test_openssl_ocsp_good_before_and_revoked_after_with_a_verified_delegated_answer(li, tmp_path):
     cert, ocsp_url = _setup(li, tmp_path)
     good = ocsp_status(tmp_path, ocsp_url)
@@ -91,6 +94,7 @@ def test_openssl_ocsp_good_before_and_revoked_after_with_a_verified_delegated_an
     assert b"leaf.pem: revoked" in revoked.stdout and b"Reason: superseded" in revoked.stdout, revoked.stdout
 
 
+@international_pki_only
 def test_ocsp_over_get_and_for_the_issuing_ca(li, tmp_path):
     _, ocsp_url = _setup(li, tmp_path)
     # The request made by openssl, sent over GET (base64, URL-encoded, in the path).

@@ -11,7 +11,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from nanhaitong import db
 from nanhaitong.esign import ca
 from nanhaitong.esign.models import EsignAuthority
-from tests.crypto_suite import FIELD_TOKEN_PREFIX
+from tests.crypto_suite import FIELD_TOKEN_PREFIX, international_pki_only
 from tests.support.audit import audit_rows
 from tests.support.citizens import LI
 from tests.support.errors import assert_error
@@ -60,6 +60,7 @@ def test_two_instances_starting_at_once_share_one_ca(make_app):
         assert db.session().query(EsignAuthority).count() == 5
 
 
+@international_pki_only
 def test_a_certificate_chains_to_the_root_per_openssl(li, tmp_path):
     cert = issue(li)
     root, issuing = ca_bundle(li)

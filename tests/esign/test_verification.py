@@ -12,6 +12,7 @@ from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 
+from tests.crypto_suite import NATIONAL
 from tests.support.documents import make_pdf
 from tests.support.errors import assert_error
 from tests.support.esign import ESIGN, issue, sign
@@ -29,7 +30,8 @@ def test_an_intact_signature_reports_signer_trust_and_times(li):
     assert signature["trusted"] and signature["intact"] and signature["valid"]
     assert signature["modified_after_signing"] is False and signature["revoked"] is False
     assert signature["certificate_serial"] == cert["serial"]
-    assert "CN=" in signature["signer"] and "Nanhai-Tong Issuing CA" in signature["issuer"]
+    assert "CN=" in signature["signer"]
+    assert ("SM2 Issuing CA" if NATIONAL else "Nanhai-Tong Issuing CA") in signature["issuer"]
     assert signature["signing_time"].endswith("Z") and signature["timestamp_time"].endswith("Z")
     assert signature["timestamp_trusted"] is True
 
@@ -49,9 +51,9 @@ def test_a_byte_changed_after_signing_is_reported_modified(li):
     [signature] = verify(li, tampered)["signatures"]
     assert signature["intact"] is False and signature["modified_after_signing"] is True
     assert signature["valid"] is False
-    # pyHanko's own validator agrees.
-    [status] = pyhanko_statuses(tampered, _bundle(li))
-    assert not status.intact
+    if not NATIONAL:  # pyHanko's own validator agrees (it has no GB/T 38540: test_national_sealing.py)
+        [status] = pyhanko_statuses(tampered, _bundle(li))
+        assert not status.intact
 
 
 def test_content_appended_after_signing_is_reported(li):

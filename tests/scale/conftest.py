@@ -24,6 +24,7 @@ import redis
 import requests
 
 from tests.conftest import BACKEND, POSTGRES_URL, REDIS_URL
+from tests.crypto_suite import SUITE as CRYPTO_SUITE
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -110,7 +111,7 @@ def cluster(tmp_path_factory):
         NHT_DATA_DIR=str(data_dir), NHT_DATABASE_URL=database_url, NHT_REDIS_URL=redis_url,
         NHT_SANDBOX_URL=sandbox, NHT_SANDBOX_MOUNT="0", NHT_LOG_LEVEL="WARNING",
         NHT_SMS_RESEND_SECONDS="0", NHT_SMS_DAILY_PER_PHONE="1000", NHT_SMS_DAILY_PER_IP="12",
-        NHT_UPSTREAM_TIMEOUT_SECONDS="5",
+        NHT_UPSTREAM_TIMEOUT_SECONDS="5", NHT_CRYPTO_SUITE=CRYPTO_SUITE,
     )
     procs: list[subprocess.Popen] = []
 

@@ -14,6 +14,8 @@ conftest; tests/architecture/test_test_kit.py holds them to it.
 - verification: face-liveness tokens from the sandbox;
 - signing: validating signed PDFs with pyHanko and pyhanko-cli, the ``openssl`` command line;
 - esign: the esign path and step-up code, envelopes signed by each party and their notices;
+- ses: GB/T 38540 signatures (national suite) read from a PDF's raw bytes and checked with
+  ``openssl`` (asn1parse, the SM3 document hash, the SM2 signatures);
 - gov_services: settings, the catalogue, applications, sample forms, the sandbox advancing one,
   status callbacks as the provincial platform sends them;
 - licences: the e-licence wallet (sync, reading it);
