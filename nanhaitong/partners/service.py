@@ -31,9 +31,7 @@ def userinfo(principal: Principal, partner: Partner, scopes: frozenset[str]) -> 
 
 
 def consented_licences(principal: Principal, *, type_code: str | None, limit: int, cursor: str | None):
-    items, next_cursor = licences.list_licences(principal, type_code=type_code, status=None, limit=limit,
-                                                cursor=cursor)
-    return {"items": [licences.licence_view(item) for item in items], "next_cursor": next_cursor}
+    return licences.list_licences(principal, type_code=type_code, status=None, limit=limit, cursor=cursor)
 
 
 def verify_presentation(principal: Principal, token: str) -> dict:
