@@ -4,8 +4,8 @@ import marshmallow as ma
 from marshmallow import validate
 
 from .authorizations import AccessLogEntrySchema, PartySchema
-from .common import StrictSchema
-from .identity import Phone, ResidentIdNumber, Uscc
+from .common import Masked, StrictSchema, UtcDateTime, page_of
+from .identity import Phone, ResidentIdNumber, StaffMeSchema, Uscc
 from .policy_push import RulesSchema
 
 STATUSES = ("awaiting_payment", "paid", "fulfilled", "fulfilment_failed", "refunding", "refunded", "cancelled",
@@ -173,11 +173,11 @@ class PeopleLookupSchema(StrictSchema):
 
 class CitizenFoundSchema(ma.Schema):
     id = ma.fields.String(required=True)
-    phone = ma.fields.String(required=True, metadata={"description": "Masked"})
-    real_name = ma.fields.String(allow_none=True, required=True, metadata={"description": "Masked"})
-    id_number = ma.fields.String(allow_none=True, required=True, metadata={"description": "Masked"})
+    phone = Masked("phone", required=True, metadata={"description": "Masked"})
+    real_name = Masked("name", allow_none=True, required=True, metadata={"description": "Masked"})
+    id_number = Masked("id_number", allow_none=True, required=True, metadata={"description": "Masked"})
     assurance_level = ma.fields.Integer(required=True)
-    created_at = ma.fields.String(required=True)
+    created_at = UtcDateTime(required=True)
 
 
 class EnterpriseFoundSchema(ma.Schema):
@@ -188,7 +188,7 @@ class EnterpriseFoundSchema(ma.Schema):
     size = ma.fields.String(allow_none=True, required=True)
     industry_code = ma.fields.String(allow_none=True, required=True)
     members = ma.fields.Integer(required=True)
-    verified_at = ma.fields.String(required=True)
+    verified_at = UtcDateTime(required=True)
 
 
 class PeopleFoundSchema(ma.Schema):
@@ -198,16 +198,12 @@ class PeopleFoundSchema(ma.Schema):
     enterprises = ma.fields.List(ma.fields.Nested(EnterpriseFoundSchema), required=True)
 
 
-class StaffAccountSchema(ma.Schema):
-    id = ma.fields.String(required=True)
-    phone = ma.fields.String(required=True, metadata={"description": "Masked"})
-    role = ma.fields.String(required=True)
+class StaffAccountSchema(StaffMeSchema):
     active = ma.fields.Boolean(required=True)
-    created_at = ma.fields.String(required=True)
+    created_at = UtcDateTime(required=True)
 
 
-class StaffAccountListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(StaffAccountSchema), required=True)
+StaffAccountListSchema = page_of(StaffAccountSchema, "StaffAccountListSchema", cursor=False)
 
 
 class StaffCreateSchema(StrictSchema):

@@ -120,11 +120,25 @@ class Masked(ma.fields.String):
         self.mask, self.keep = mask, keep
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
+        if not value:  # no value (None, or an empty name) is no value, masked or not
             return None
         if not _attribute(obj, "revealed", False):
             value = MASKS[self.mask](value, *self.keep)
         return super()._serialize(value, attr, obj, **kwargs)
+
+
+class With:
+    """An object served with a few facts beside its own (the caller's role in an enterprise,
+    whether a session is the current one): a schema reads ``extra`` first, then ``obj``."""
+
+    __slots__ = ("_obj", "_extra")
+
+    def __init__(self, obj, **extra):
+        self._obj, self._extra = obj, extra
+
+    def __getattr__(self, name):
+        extra = self._extra
+        return extra[name] if name in extra else getattr(self._obj, name)
 
 
 class Page(NamedTuple):
@@ -137,16 +151,18 @@ class Page(NamedTuple):
 _PAGES: dict[tuple, type[ma.Schema]] = {}
 
 
-def page_of(item: type[ma.Schema], name: str | None = None, *, cursor: bool = True) -> type[ma.Schema]:
+def page_of(item: type[ma.Schema], name: str | None = None, *, cursor: bool = True,
+            key: str = "items") -> type[ma.Schema]:
     """The one list envelope, ``{items, next_cursor}`` (``{items}`` for a list that is never
-    cut), around ``item``. ``name`` keeps the component's name in the OpenAPI document."""
+    cut), around ``item``. ``name`` keeps the component's name in the OpenAPI document;
+    ``key`` the name older lists give their items (``sessions``, ``members``)."""
     name = name or item.__name__.replace("Schema", "") + "PageSchema"
-    key = (item, name, cursor)
-    if key not in _PAGES:
-        fields = {"items": ma.fields.List(ma.fields.Nested(item), required=True)}
+    memo = (item, name, cursor, key)
+    if memo not in _PAGES:
+        fields = {key: ma.fields.List(ma.fields.Nested(item), attribute="items", required=True)}
         if cursor:
             fields["next_cursor"] = ma.fields.String(
                 allow_none=True, required=True,
                 metadata={"description": "Pass as `cursor` for the next page; null on the last"})
-        _PAGES[key] = ma.Schema.from_dict(fields, name=name)
-    return _PAGES[key]
+        _PAGES[memo] = ma.Schema.from_dict(fields, name=name)
+    return _PAGES[memo]

@@ -18,7 +18,8 @@ import click
 import marshmallow as ma
 from flask.cli import AppGroup
 
-from schemas.identity import Phone
+from schemas.admin import StaffAccountSchema
+from schemas.identity import Phone, StaffMeSchema
 
 from ..errors import AppError
 from . import staff
@@ -76,13 +77,13 @@ def create(phone, role, password_stdin):
         account = staff.create(phone, role, password)
     except AppError as error:
         _fail(error)
-    _echo(staff.staff_view(account))
+    _echo(StaffMeSchema().dump(account))
 
 
 @staff_cli.command("list")
 def list_():
     """List staff accounts, active or not, oldest first."""
-    _echo([staff.staff_view(account, full=True) for account in staff.list_accounts()])
+    _echo(StaffAccountSchema(many=True).dump(staff.list_accounts()))
 
 
 @staff_cli.command("deactivate")
@@ -93,7 +94,7 @@ def deactivate(staff_id):
         ended = staff.deactivate(staff_id)
     except AppError as error:
         _fail(error)
-    _echo({**staff.staff_view(staff.get(staff_id), full=True), "sessions_ended": ended})
+    _echo({**StaffAccountSchema().dump(staff.get(staff_id)), "sessions_ended": ended})
 
 
 @staff_cli.command("set-role")
@@ -105,7 +106,7 @@ def set_role(staff_id, role):
         account, ended = staff.set_role(staff_id, role)
     except AppError as error:
         _fail(error)
-    _echo({**staff.staff_view(account, full=True), "sessions_ended": ended})
+    _echo({**StaffAccountSchema().dump(account), "sessions_ended": ended})
 
 
 @staff_cli.command("disable")
@@ -116,7 +117,7 @@ def disable(staff_id):
         ended = staff.deactivate(staff_id)
     except AppError as error:
         _fail(error)
-    _echo({**staff.staff_view(staff.get(staff_id), full=True), "sessions_ended": ended})
+    _echo({**StaffAccountSchema().dump(staff.get(staff_id)), "sessions_ended": ended})
 
 
 @staff_cli.command("reset")
@@ -139,7 +140,7 @@ def reset(staff_id, phone, new_password, password_stdin):
         account, ended = staff.reset(staff_id, phone=phone, password=password)
     except AppError as error:
         _fail(error)
-    _echo({**staff.staff_view(account, full=True), "sessions_ended": ended})
+    _echo({**StaffAccountSchema().dump(account), "sessions_ended": ended})
 
 
 # --- Token signing keys ------------------------------------------------------------------

@@ -26,9 +26,7 @@ from ..authorizations import authorize, district
 from ..errors import N_, Conflict, NotFound, RateLimited, Unauthorized, ValidationFailed
 from ..kernel import STAFF_AUDIENCE, Principal
 from ..ratelimit import strategy
-from ..security.masking import mask_phone
 from ..security.passwords import hash_password, verify_password
-from ..timeutil import isoformat
 from . import codes, service, sessions
 from .models import StaffAccount
 
@@ -60,14 +58,6 @@ def password_problem(password: str) -> str | None:
     if not _PASSWORD.match(password or ""):
         return N_("Use 12 to 128 characters with at least one letter and one digit.")
     return None
-
-
-def staff_view(staff: StaffAccount, *, full: bool = False) -> dict:
-    """The account with its phone masked; ``full`` adds what operators of the CLI need."""
-    view = {"id": staff.id, "phone": mask_phone(staff.phone), "role": staff.role}
-    if full:
-        view.update(active=staff.active, created_at=isoformat(staff.created_at))
-    return view
 
 
 def find_by_phone(phone: str) -> StaffAccount | None:
