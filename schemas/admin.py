@@ -275,8 +275,7 @@ class AuditAccessLogEntrySchema(AccessLogEntrySchema):
     owner = ma.fields.Nested(PartySchema, required=True)
 
 
-class AuditAccessLogSchema(Page):
-    items = ma.fields.List(ma.fields.Nested(AuditAccessLogEntrySchema), required=True)
+AuditAccessLogSchema = page_of(AuditAccessLogEntrySchema, "AuditAccessLogSchema")
 
 
 # -- policies --------------------------------------------------------------------------------

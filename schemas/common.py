@@ -151,17 +151,19 @@ class Page(NamedTuple):
 _PAGES: dict[tuple, type[ma.Schema]] = {}
 
 
-def page_of(item: type[ma.Schema], name: str | None = None, *, cursor: bool = True,
+def page_of(item: type[ma.Schema], name: str | None = None, *, cursor: bool | type[ma.fields.Field] = True,
             key: str = "items") -> type[ma.Schema]:
     """The one list envelope, ``{items, next_cursor}`` (``{items}`` for a list that is never
     cut), around ``item``. ``name`` keeps the component's name in the OpenAPI document;
-    ``key`` the name older lists give their items (``sessions``, ``members``)."""
+    ``key`` the name older lists give their items (``sessions``, ``members``); ``cursor`` a
+    field class when the cursor is not a string (the audit log's sequence number)."""
     name = name or item.__name__.replace("Schema", "") + "PageSchema"
     memo = (item, name, cursor, key)
     if memo not in _PAGES:
         fields = {key: ma.fields.List(ma.fields.Nested(item), attribute="items", required=True)}
         if cursor:
-            fields["next_cursor"] = ma.fields.String(
+            cursor_field = ma.fields.String if cursor is True else cursor
+            fields["next_cursor"] = cursor_field(
                 allow_none=True, required=True,
                 metadata={"description": "Pass as `cursor` for the next page; null on the last"})
         _PAGES[memo] = ma.Schema.from_dict(fields, name=name)

@@ -24,7 +24,7 @@ from flask import (
     url_for,
 )
 
-from schemas.admin import StaffAccountSchema
+from schemas.admin import AuditAccessLogEntrySchema, StaffAccountSchema
 from schemas.identity import Phone, ResidentIdNumber, Uscc
 from schemas.policy_push import CATEGORIES, SIZES, TOWNS, PolicyWriteSchema
 
@@ -41,6 +41,7 @@ from . import actions, auth
 blp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
 STATIC = Path(__file__).parent / "static"
 _STAFF = StaffAccountSchema()  # what the pages show of a staff account, as the admin API does
+_ACCESS_LOG = AuditAccessLogEntrySchema()
 
 ROLE_NAMES = {"operator": "运营人员", "policy_editor": "政策编辑", "payments_ops": "支付运营", "auditor": "审计人员"}
 # Each role's pages, in the navigation (label, endpoint).
@@ -489,5 +490,5 @@ def audit_export():
 def access_log():
     filters = {"owner_id": _arg("owner_id"), "accessor_kind": _arg("accessor_kind"), "action": _arg("action")}
     items, next_cursor = access_logs.search_access_log(g.principal, limit=50, cursor=_arg("cursor"), **filters)
-    return _render("access_log.html", entries=access_logs.audit_access_log_views(items), next_cursor=next_cursor,
+    return _render("access_log.html", entries=_ACCESS_LOG.dump(access_logs.with_accessors(items, owners=True), many=True), next_cursor=next_cursor,
                    args=request.args)
