@@ -78,6 +78,10 @@ class UtcDateTime(ma.fields.DateTime):
 class IsSet(ma.fields.Boolean):
     """Whether the attribute it reads (a moment, typically) is set: ``revoked`` from ``revoked_at``."""
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("dump_only", True)  # beside the moment's own field, it reads the same attribute
+        super().__init__(*args, **kwargs)
+
     def _serialize(self, value, attr, obj, **kwargs):
         return value is not None
 
