@@ -4,13 +4,12 @@ import marshmallow as ma
 from marshmallow import validate
 
 from .authorizations import AccessLogEntrySchema, PartySchema
-from .common import Masked, StrictSchema, UtcDateTime, page_of
+from .common import Masked, StrictSchema, UtcDateTime, one_of, page_of
 from .identity import Phone, ResidentIdNumber, StaffMeSchema, Uscc
+from .payments import CHANNELS, ORDER_STATUSES
 from .policy_push import RulesSchema
 
-STATUSES = ("awaiting_payment", "paid", "fulfilled", "fulfilment_failed", "refunding", "refunded", "cancelled",
-            "expired")
-CHANNELS = ("wechat", "alipay")
+REFUND_REQUEST_STATUSES = ("pending_approval", "rejected", "executed")
 STAFF_ROLES = ("operator", "policy_editor", "payments_ops", "auditor")
 
 
@@ -24,22 +23,13 @@ def _cursor():
                             metadata={"description": "`next_cursor` of the previous page"})
 
 
-def _next_cursor():
-    return ma.fields.String(allow_none=True, required=True, metadata={
-        "description": "Pass as `cursor` for the next page; null on the last page"})
-
-
-class Page(ma.Schema):
-    next_cursor = _next_cursor()
-
-
 # -- payments ----------------------------------------------------------------------------
 
 class OrderSearchArgsSchema(ma.Schema):
     out_trade_no = ma.fields.String(validate=validate.Length(min=1, max=64))
     phone = Phone(metadata={"description": "The paying citizen's phone (found through its blind index)"})
-    status = ma.fields.String(validate=validate.OneOf(STATUSES))
-    channel = ma.fields.String(validate=validate.OneOf(CHANNELS))
+    status = ma.fields.String(validate=one_of(ORDER_STATUSES))
+    channel = ma.fields.String(validate=one_of(CHANNELS))
     date_from = ma.fields.Date(metadata={"description": "Created on or after this China date"})
     date_to = ma.fields.Date(metadata={"description": "Created on or before this China date"})
     limit = _limit()
@@ -60,8 +50,7 @@ class AdminOrderSchema(ma.Schema):
     failure_reason = ma.fields.String(allow_none=True, required=True)
 
 
-class AdminOrderListSchema(Page):
-    items = ma.fields.List(ma.fields.Nested(AdminOrderSchema), required=True)
+AdminOrderListSchema = page_of(AdminOrderSchema, "AdminOrderListSchema")
 
 
 class TimelineEntrySchema(ma.Schema):
@@ -77,16 +66,16 @@ class RefundRequestSchema(ma.Schema):
     order_id = ma.fields.String(required=True)
     amount_fen = ma.fields.Integer(required=True)
     reason = ma.fields.String(required=True)
-    status = ma.fields.String(required=True, metadata={"description": "pending_approval, rejected or executed"})
+    status = ma.fields.String(required=True, validate=one_of(REFUND_REQUEST_STATUSES),
+                              metadata={"description": "pending_approval, rejected or executed"})
     requested_by = ma.fields.String(required=True)
     decided_by = ma.fields.String(allow_none=True, required=True)
     decision_note = ma.fields.String(allow_none=True, required=True)
-    created_at = ma.fields.String(required=True)
-    decided_at = ma.fields.String(allow_none=True, required=True)
+    created_at = UtcDateTime(required=True)
+    decided_at = UtcDateTime(allow_none=True, required=True)
 
 
-class RefundRequestListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(RefundRequestSchema), required=True)
+RefundRequestListSchema = page_of(RefundRequestSchema, "RefundRequestListSchema", cursor=False)
 
 
 class AdminOrderTimelineSchema(AdminOrderSchema):
@@ -120,7 +109,7 @@ class StuckOrderListSchema(ma.Schema):
 
 class ReconcileSchema(StrictSchema):
     date = ma.fields.Date(required=True, metadata={"description": "The statement's China date"})
-    channel = ma.fields.String(load_default=None, validate=validate.OneOf(CHANNELS))
+    channel = ma.fields.String(load_default=None, validate=one_of(CHANNELS))
 
 
 class MismatchSchema(ma.Schema):
@@ -134,22 +123,23 @@ class MismatchSchema(ma.Schema):
     our_status = ma.fields.String(allow_none=True, required=True)
     resolution_note = ma.fields.String(allow_none=True, required=True)
     resolved_by = ma.fields.String(allow_none=True, required=True)
-    resolved_at = ma.fields.String(allow_none=True, required=True)
+    resolved_at = UtcDateTime(allow_none=True, required=True)
 
 
 class RunSchema(ma.Schema):
+    """Serialises a run; ``With`` its ``mismatch_list`` and ``unresolved`` count, those too."""
+
     id = ma.fields.String(required=True)
-    date = ma.fields.String(required=True)
-    channel = ma.fields.String(required=True)
+    date = ma.fields.String(attribute="day", required=True)
+    channel = ma.fields.String(required=True, validate=one_of(CHANNELS))
     started_by = ma.fields.String(required=True)
-    mismatch_count = ma.fields.Integer(required=True)
-    created_at = ma.fields.String(required=True)
-    mismatches = ma.fields.List(ma.fields.Nested(MismatchSchema))
+    mismatch_count = ma.fields.Integer(attribute="mismatches", required=True)
+    created_at = UtcDateTime(required=True)
+    mismatches = ma.fields.List(ma.fields.Nested(MismatchSchema), attribute="mismatch_list")
     unresolved = ma.fields.Integer()
 
 
-class RunListSchema(Page):
-    items = ma.fields.List(ma.fields.Nested(RunSchema), required=True)
+RunListSchema = page_of(RunSchema, "RunListSchema")
 
 
 class PageArgsSchema(ma.Schema):

@@ -4,7 +4,7 @@ and list envelope every output schema is built from."""
 import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timezone
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import marshmallow as ma
 from marshmallow import validate
@@ -117,9 +117,10 @@ def provide_masks(**masks: Callable[..., str]) -> None:
 class Masked(ma.fields.String):
     """Personal data masked, unless the object served says its caller may see it whole
     (its ``revealed`` attribute). ``mask`` names one of security's masks; ``keep`` passes
-    ``mask_middle`` its kept lengths."""
+    ``mask_middle`` its kept lengths, or is a function of the object that says them."""
 
-    def __init__(self, mask: str, *args, keep: tuple[int, int] = (), **kwargs):
+    def __init__(self, mask: str, *args, keep: tuple[int, int] | Callable[[Any], tuple[int, int]] = (),
+                 **kwargs):
         super().__init__(*args, **kwargs)
         self.mask, self.keep = mask, keep
 
@@ -127,7 +128,7 @@ class Masked(ma.fields.String):
         if not value:  # no value (None, or an empty name) is no value, masked or not
             return None
         if not _attribute(obj, "revealed", False):
-            value = MASKS[self.mask](value, *self.keep)
+            value = MASKS[self.mask](value, *(self.keep(obj) if callable(self.keep) else self.keep))
         return super()._serialize(value, attr, obj, **kwargs)
 
 

@@ -24,7 +24,7 @@ from flask import (
     url_for,
 )
 
-from schemas.admin import AuditAccessLogEntrySchema, StaffAccountSchema
+from schemas.admin import AuditAccessLogEntrySchema, RefundRequestSchema, RunSchema, StaffAccountSchema
 from schemas.identity import Phone, ResidentIdNumber, Uscc
 from schemas.policy_push import CATEGORIES, SIZES, TOWNS, PolicyWriteSchema
 
@@ -42,6 +42,7 @@ blp = Blueprint("console", __name__, url_prefix="/console", template_folder="tem
 STATIC = Path(__file__).parent / "static"
 _STAFF = StaffAccountSchema()  # what the pages show of a staff account, as the admin API does
 _ACCESS_LOG = AuditAccessLogEntrySchema()
+_REFUND_REQUEST, _RUN = RefundRequestSchema(), RunSchema()
 
 ROLE_NAMES = {"operator": "运营人员", "policy_editor": "政策编辑", "payments_ops": "支付运营", "auditor": "审计人员"}
 # Each role's pages, in the navigation (label, endpoint).
@@ -411,7 +412,7 @@ def refunds():
         decided = payments.decide_refund(g.principal, _form("request_id"), approve=approve,
                                          note=_form("note") or None)
         notice = "已批准，已向支付渠道发起退款。" if decided.status == "executed" else "已驳回。"
-    items = [payments.refund_request_view(r) for r in payments.pending_refunds(g.principal)]
+    items = _REFUND_REQUEST.dump(payments.pending_refunds(g.principal), many=True)
     return _render("refunds.html", requests=items, notice=notice)
 
 
@@ -423,7 +424,7 @@ def reconciliation():
         run = payments.run_reconciliation(g.principal, day, _form("channel") or None)
         return redirect(url_for("console.reconciliation_run", run_id=run.id))
     runs, _ = payments.list_runs(g.principal, limit=50)
-    return _render("reconciliation.html", runs=[payments.run_view(r) for r in runs], today=_today())
+    return _render("reconciliation.html", runs=_RUN.dump(runs, many=True), today=_today())
 
 
 @blp.route("/reconciliation/<run_id>", methods=["GET", "POST"])
@@ -433,7 +434,8 @@ def reconciliation_run(run_id):
     if request.method == "POST":
         payments.resolve_mismatch(g.principal, _form("mismatch_id"), _form("note"))
         notice = "已记录处理说明。"
-    return _render("run.html", run=payments.run_view(*payments.get_run(g.principal, run_id)), notice=notice)
+    return _render("run.html", run=_RUN.dump(payments.with_mismatches(*payments.get_run(g.principal, run_id))),
+                   notice=notice)
 
 
 @blp.route("/stuck", methods=["GET"])
