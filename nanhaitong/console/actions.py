@@ -3,6 +3,8 @@ policies, the catalogue): ``authorize`` decides first, then the domain's own ser
 
 from __future__ import annotations
 
+from schemas.gov_services import ServiceItemSchema
+
 from ..authorizations import authorize, district
 from ..gov_services import service as gov_services
 from ..kernel import Principal
@@ -10,6 +12,7 @@ from ..partners import registry
 from ..policy_push import service as policies
 
 PARTNERS, POLICIES = "admin:partners.manage", "admin:policies.manage"
+_ITEM = ServiceItemSchema()  # the catalogue as the admin API shows it
 
 
 def list_partners(principal: Principal) -> list[dict]:
@@ -45,12 +48,12 @@ def list_catalogue(principal: Principal) -> list[dict]:
     """The gov-service catalogue, retired items included (operators manage it)."""
     authorize(principal, "admin:catalogue.manage", district("gov_services"))
     items, _ = gov_services.list_items(include_retired=True, limit=200, cursor=None)
-    return [gov_services.item_view(item) for item in items]
+    return _ITEM.dump(items, many=True)
 
 
 def set_catalogue_status(principal: Principal, code: str, status: str) -> dict:
     authorize(principal, "admin:catalogue.manage", district("gov_service", code))
-    return gov_services.item_view(gov_services.update_item(code, {"status": status}, actor=principal.audit_name))
+    return _ITEM.dump(gov_services.update_item(code, {"status": status}, actor=principal.audit_name))
 
 
 def list_policies(principal: Principal) -> list[dict]:

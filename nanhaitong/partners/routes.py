@@ -195,7 +195,7 @@ class OpenGovServices(MethodView):
     def get(self, args):
         """The provincial services catalogue (as /api/v1/gov-services), for any registered partner:
         with a client-credentials token, or as a signed request."""
-        return service.gov_service_catalogue(args)
+        return Page(*service.gov_service_catalogue(args))
 
 
 @admin_blp.route("")
