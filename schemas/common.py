@@ -86,6 +86,16 @@ class IsSet(ma.fields.Boolean):
         return value is not None
 
 
+class Itself(ma.fields.Nested):
+    """A nested object made of the served object's own attributes (an ``owner`` of its
+    ``owner_kind`` and ``owner_id``)."""
+
+    _CHECK_ATTRIBUTE = False
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(obj, attr, obj, **kwargs)
+
+
 class JsonDict(ma.fields.Dict):
     """A mapping stored as JSON text; ``empty`` stands in for a NULL column."""
 
