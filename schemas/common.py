@@ -108,6 +108,13 @@ class JsonDict(ma.fields.Dict):
         return super()._serialize(value, attr, obj, **kwargs)
 
 
+class JsonNested(ma.fields.Nested):
+    """An object stored as JSON text, serialised by its schema."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(json.loads(value) if value else None, attr, obj, **kwargs)
+
+
 class JsonList(ma.fields.List):
     """A list stored as JSON text."""
 
@@ -152,8 +159,15 @@ class With:
         self._obj, self._extra = obj, extra
 
     def __getattr__(self, name):
-        extra = self._extra
-        return extra[name] if name in extra else getattr(self._obj, name)
+        extra, obj = self._extra, self._obj
+        if name in extra:
+            return extra[name]
+        if isinstance(obj, Mapping):
+            try:
+                return obj[name]
+            except KeyError:
+                raise AttributeError(name) from None
+        return getattr(obj, name)
 
 
 class Page(NamedTuple):

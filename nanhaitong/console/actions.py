@@ -4,6 +4,7 @@ policies, the catalogue): ``authorize`` decides first, then the domain's own ser
 from __future__ import annotations
 
 from schemas.gov_services import ServiceItemSchema
+from schemas.policy_push import AdminPolicySchema
 
 from ..authorizations import authorize, district
 from ..gov_services import service as gov_services
@@ -13,6 +14,7 @@ from ..policy_push import service as policies
 
 PARTNERS, POLICIES = "admin:partners.manage", "admin:policies.manage"
 _ITEM = ServiceItemSchema()  # the catalogue as the admin API shows it
+_POLICY = AdminPolicySchema()
 
 
 def list_partners(principal: Principal) -> list[dict]:
@@ -59,12 +61,12 @@ def set_catalogue_status(principal: Principal, code: str, status: str) -> dict:
 def list_policies(principal: Principal) -> list[dict]:
     authorize(principal, POLICIES, district("policies"))
     items, _ = policies.list_admin(status=None, limit=100, cursor=None)
-    return [policies.admin_view(p) for p in items]
+    return _POLICY.dump([policies.with_versions(p) for p in items], many=True)
 
 
 def get_policy(principal: Principal, policy_id: str) -> dict:
     authorize(principal, POLICIES, district("policy", policy_id))
-    return policies.admin_view(policies.get_admin(policy_id))
+    return _POLICY.dump(policies.with_versions(policies.get_admin(policy_id)))
 
 
 def draft_policy(principal: Principal, fields: dict) -> str:
