@@ -12,6 +12,8 @@ import sys
 import click
 from flask.cli import AppGroup
 
+from schemas.partners import DeliverySchema, PartnerSchema
+
 from ..errors import AppError
 from . import registry, webhooks
 
@@ -33,7 +35,7 @@ def _fail(error: AppError) -> None:
 
 
 def _flat(partner, credentials=None) -> dict:
-    view = registry.partner_view(partner)
+    view = PartnerSchema().dump(partner)
     if credentials:
         view.update(credentials)
     return view
@@ -109,7 +111,7 @@ def _set_status(client_id: str, status: str) -> None:
 def list_command():
     """Every partner (no secrets)."""
     items, _ = registry.list_partners(limit=1000, cursor=None)
-    _echo([registry.partner_view(p) for p in items])
+    _echo(PartnerSchema(many=True).dump(items))
 
 
 @webhooks_cli.command("dispatch")
@@ -126,4 +128,4 @@ def replay_command(delivery_id):
         delivery = webhooks.replay(delivery_id, actor=ACTOR)
     except AppError as error:
         _fail(error)
-    _echo(webhooks.delivery_view(delivery))
+    _echo(DeliverySchema().dump(webhooks.with_attempts(delivery)))
