@@ -4,11 +4,12 @@ import marshmallow as ma
 from marshmallow import validate
 
 from .authorizations import AccessLogEntrySchema, PartySchema
-from .common import Masked, StrictSchema, UtcDateTime, one_of, page_of
+from .common import JsonDict, Masked, StrictSchema, UtcDateTime, one_of, page_of
 from .identity import Phone, ResidentIdNumber, StaffMeSchema, Uscc
 from .payments import CHANNELS, ORDER_STATUSES
 from .policy_push import RulesSchema
 
+AUDIT_RESULTS = ("success", "failure", "denied")
 REFUND_REQUEST_STATUSES = ("pending_approval", "rejected", "executed")
 STAFF_ROLES = ("operator", "policy_editor", "payments_ops", "auditor")
 
@@ -213,7 +214,7 @@ class AuditEventArgsSchema(ma.Schema):
     action = ma.fields.String(validate=validate.Length(min=1, max=80), metadata={
         "description": "An action or a prefix of one (`payment.`)"})
     actor = ma.fields.String(validate=validate.Length(min=1, max=80))
-    result = ma.fields.String(validate=validate.OneOf(("success", "failure", "denied")))
+    result = ma.fields.String(validate=one_of(AUDIT_RESULTS))
     object_type = ma.fields.String(validate=validate.Length(min=1, max=40))
     object_id = ma.fields.String(validate=validate.Length(min=1, max=80))
     date_from = ma.fields.Date(metadata={"description": "On or after this China date"})
@@ -239,16 +240,13 @@ class AuditEventSchema(ma.Schema):
     object_id = ma.fields.String(allow_none=True, required=True)
     source_ip = ma.fields.String(allow_none=True, required=True)
     request_id = ma.fields.String(allow_none=True, required=True)
-    result = ma.fields.String(required=True)
-    details = ma.fields.Dict(required=True)
+    result = ma.fields.String(required=True, validate=one_of(AUDIT_RESULTS))
+    details = JsonDict(empty={}, required=True)
     prev_hash = ma.fields.String(required=True)
     hash = ma.fields.String(required=True)
 
 
-class AuditEventListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(AuditEventSchema), required=True)
-    next_cursor = ma.fields.Integer(allow_none=True, required=True, metadata={
-        "description": "Pass as `cursor` for the next page; null on the last page"})
+AuditEventListSchema = page_of(AuditEventSchema, "AuditEventListSchema", cursor=ma.fields.Integer)
 
 
 class AccessLogArgsSchema(ma.Schema):

@@ -24,7 +24,13 @@ from flask import (
     url_for,
 )
 
-from schemas.admin import AuditAccessLogEntrySchema, RefundRequestSchema, RunSchema, StaffAccountSchema
+from schemas.admin import (
+    AuditAccessLogEntrySchema,
+    AuditEventSchema,
+    RefundRequestSchema,
+    RunSchema,
+    StaffAccountSchema,
+)
 from schemas.identity import Phone, ResidentIdNumber, Uscc
 from schemas.policy_push import CATEGORIES, SIZES, TOWNS, PolicyWriteSchema
 
@@ -42,7 +48,7 @@ blp = Blueprint("console", __name__, url_prefix="/console", template_folder="tem
 STATIC = Path(__file__).parent / "static"
 _STAFF = StaffAccountSchema()  # what the pages show of a staff account, as the admin API does
 _ACCESS_LOG = AuditAccessLogEntrySchema()
-_REFUND_REQUEST, _RUN = RefundRequestSchema(), RunSchema()
+_REFUND_REQUEST, _RUN, _AUDIT_EVENT = RefundRequestSchema(), RunSchema(), AuditEventSchema()
 
 ROLE_NAMES = {"operator": "运营人员", "policy_editor": "政策编辑", "payments_ops": "支付运营", "auditor": "审计人员"}
 # Each role's pages, in the navigation (label, endpoint).
@@ -457,14 +463,14 @@ def audit():
     cursor = _arg("cursor")
     items, next_cursor = audit_browse.list_events(g.principal, limit=50, cursor=int(cursor) if cursor and
                                                   cursor.isdigit() else None, **_audit_filters())
-    return _render("audit.html", events=[audit_browse.event_view(e) for e in items], next_cursor=next_cursor,
+    return _render("audit.html", events=_AUDIT_EVENT.dump(items, many=True), next_cursor=next_cursor,
                    args=request.args, today=_today())
 
 
 @blp.route("/audit/events/<event_id>", methods=["GET"])
 @auth.signed_in
 def audit_event(event_id):
-    return _render("audit_event.html", event=audit_browse.event_view(audit_browse.get_event(g.principal, event_id)))
+    return _render("audit_event.html", event=_AUDIT_EVENT.dump(audit_browse.get_event(g.principal, event_id)))
 
 
 @blp.route("/audit/verify", methods=["GET", "POST"])
