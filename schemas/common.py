@@ -181,15 +181,17 @@ _PAGES: dict[tuple, type[ma.Schema]] = {}
 
 
 def page_of(item: type[ma.Schema], name: str | None = None, *, cursor: bool | type[ma.fields.Field] = True,
-            key: str = "items") -> type[ma.Schema]:
+            key: str = "items", order: str | None = None) -> type[ma.Schema]:
     """The one list envelope, ``{items, next_cursor}`` (``{items}`` for a list that is never
     cut), around ``item``. ``name`` keeps the component's name in the OpenAPI document;
     ``key`` the name older lists give their items (``sessions``, ``members``); ``cursor`` a
-    field class when the cursor is not a string (the audit log's sequence number)."""
+    field class when the cursor is not a string (the audit log's sequence number); ``order``
+    says how the items are ordered."""
     name = name or item.__name__.replace("Schema", "") + "PageSchema"
-    memo = (item, name, cursor, key)
+    memo = (item, name, cursor, key, order)
     if memo not in _PAGES:
-        fields = {key: ma.fields.List(ma.fields.Nested(item), attribute="items", required=True)}
+        fields = {key: ma.fields.List(ma.fields.Nested(item), attribute="items", required=True,
+                                      metadata={"description": order} if order else {})}
         if cursor:
             cursor_field = ma.fields.String if cursor is True else cursor
             fields["next_cursor"] = cursor_field(

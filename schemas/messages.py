@@ -37,7 +37,7 @@ class MessageSchema(ma.Schema):
     read_at = UtcDateTime(allow_none=True, required=True)
 
 
-class MessageListSchema(page_of(MessageSchema, "MessagePageSchema")):
+class MessageListSchema(page_of(MessageSchema, "MessagePageSchema", order="Unread first, then newest first")):
     """A Page (unread first, then newest first) ``With`` the unread count."""
 
     unread_count = ma.fields.Integer(required=True)

@@ -125,7 +125,8 @@ class PolicyListArgsSchema(ma.Schema):
                               metadata={"description": "next_cursor of the previous page"})
 
 
-PolicyListSchema = page_of(PolicySchema, "PolicyListSchema")  # most relevant first when searching, else newest
+PolicyListSchema = page_of(PolicySchema, "PolicyListSchema",
+                           order="Most relevant first when searching, else newest first")
 
 
 class FanOutSchema(ma.Schema):
