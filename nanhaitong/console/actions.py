@@ -4,7 +4,6 @@ policies, the catalogue): ``authorize`` decides first, then the domain's own ser
 from __future__ import annotations
 
 from schemas.gov_services import ServiceItemSchema
-from schemas.partners import PartnerSchema
 from schemas.policy_push import AdminPolicySchema
 
 from ..authorizations import authorize, district
@@ -16,32 +15,31 @@ from ..policy_push import service as policies
 PARTNERS, POLICIES = "admin:partners.manage", "admin:policies.manage"
 _ITEM = ServiceItemSchema()  # the catalogue as the admin API shows it
 _POLICY = AdminPolicySchema()
-_PARTNER = PartnerSchema()
 
 
 def list_partners(principal: Principal) -> list[dict]:
     authorize(principal, PARTNERS, district("partners"))
     items, _ = registry.list_partners(limit=100, cursor=None)
-    return _PARTNER.dump(items, many=True)
+    return [registry.partner_view(p) for p in items]
 
 
 def set_partner_status(principal: Principal, partner_id: str, status: str) -> dict:
     authorize(principal, PARTNERS, district("partner", partner_id))
-    return _PARTNER.dump(registry.set_status(partner_id, status, actor=principal.audit_name))
+    return registry.partner_view(registry.set_status(partner_id, status, actor=principal.audit_name))
 
 
 def register_partner(principal: Principal, body: dict) -> dict:
     """Register a partner; its secrets are in the answer, once."""
     authorize(principal, PARTNERS, district("partners"))
     partner, credentials = registry.create(body, actor=principal.audit_name)
-    return {**_PARTNER.dump(partner), **credentials}
+    return {**registry.partner_view(partner), **credentials}
 
 
 def rotate_partner_secrets(principal: Principal, partner_id: str) -> dict:
     """New client, HMAC and webhook secrets (the old ones stop at once); in the answer, once."""
     authorize(principal, PARTNERS, district("partner", partner_id))
     partner, credentials = registry.rotate(partner_id, actor=principal.audit_name)
-    return {**_PARTNER.dump(partner), **credentials}
+    return {**registry.partner_view(partner), **credentials}
 
 
 def partner_scopes() -> tuple[str, ...]:

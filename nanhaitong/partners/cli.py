@@ -12,8 +12,6 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from schemas.partners import DeliverySchema, PartnerSchema
-
 from ..errors import AppError
 from . import registry, webhooks
 
@@ -35,7 +33,7 @@ def _fail(error: AppError) -> None:
 
 
 def _flat(partner, credentials=None) -> dict:
-    view = PartnerSchema().dump(partner)
+    view = registry.partner_view(partner)
     if credentials:
         view.update(credentials)
     return view
@@ -111,7 +109,7 @@ def _set_status(client_id: str, status: str) -> None:
 def list_command():
     """Every partner (no secrets)."""
     items, _ = registry.list_partners(limit=1000, cursor=None)
-    _echo(PartnerSchema(many=True).dump(items))
+    _echo([registry.partner_view(p) for p in items])
 
 
 @webhooks_cli.command("dispatch")
@@ -128,4 +126,4 @@ def replay_command(delivery_id):
         delivery = webhooks.replay(delivery_id, actor=ACTOR)
     except AppError as error:
         _fail(error)
-    _echo(DeliverySchema().dump(webhooks.with_attempts(delivery)))
+    _echo(webhooks.delivery_view(delivery))

@@ -7,7 +7,7 @@ import json
 from flask import Response, current_app, g
 from flask.views import MethodView
 
-from schemas.common import Page, With
+from schemas.common import Page
 from schemas.gov_services import CatalogueArgsSchema, ServiceItemListSchema
 from schemas.licences import LicenceListSchema, VerificationSchema
 from schemas.partners import (
@@ -206,7 +206,7 @@ class Partners(MethodView):
     def post(self, body):
         """Register a partner; the answer carries its credentials, shown this once."""
         partner, credentials = registry.create(body)
-        return With(partner, credentials=credentials)
+        return registry.partner_view(partner, credentials)
 
     @admin_blp.login_required("staff", **OPERATOR)
     @admin_blp.arguments(PartnerListArgsSchema, location="query")
@@ -214,7 +214,7 @@ class Partners(MethodView):
     def get(self, args):
         """Registered partners, newest first."""
         items, next_cursor = registry.list_partners(limit=args["limit"], cursor=args.get("cursor"))
-        return Page(items, next_cursor)
+        return {"items": [registry.partner_view(p) for p in items], "next_cursor": next_cursor}
 
 
 @admin_blp.route("/<ulid:partner_id>")
@@ -224,7 +224,7 @@ class PartnerItem(MethodView):
     @admin_blp.alt_response(404, response="NOT_FOUND")
     def get(self, partner_id):
         """One partner (no secrets)."""
-        return registry.get(partner_id)
+        return registry.partner_view(registry.get(partner_id))
 
     @admin_blp.login_required("staff", **OPERATOR)
     @admin_blp.arguments(PartnerUpdateSchema)
@@ -232,7 +232,7 @@ class PartnerItem(MethodView):
     @admin_blp.alt_response(404, response="NOT_FOUND")
     def patch(self, body, partner_id):
         """Change a partner's registration (redirect URIs, scopes, keys, limits, webhook URL)."""
-        return registry.update(partner_id, body)
+        return registry.partner_view(registry.update(partner_id, body))
 
 
 @admin_blp.route("/<ulid:partner_id>/rotate-credentials")
@@ -243,7 +243,7 @@ class RotateCredentials(MethodView):
     def post(self, partner_id):
         """New client secret, HMAC secret and webhook secret; the old ones stop working at once."""
         partner, credentials = registry.rotate(partner_id)
-        return With(partner, credentials=credentials)
+        return registry.partner_view(partner, credentials)
 
 
 @admin_blp.route("/<ulid:partner_id>/suspend")
@@ -253,7 +253,7 @@ class Suspend(MethodView):
     @admin_blp.alt_response(404, response="NOT_FOUND")
     def post(self, partner_id):
         """Suspend: its tokens and signatures are refused from the next call, no new tokens."""
-        return registry.set_status(partner_id, "suspended")
+        return registry.partner_view(registry.set_status(partner_id, "suspended"))
 
 
 @admin_blp.route("/<ulid:partner_id>/reinstate")
@@ -263,7 +263,7 @@ class Reinstate(MethodView):
     @admin_blp.alt_response(404, response="NOT_FOUND")
     def post(self, partner_id):
         """Lift a suspension."""
-        return registry.set_status(partner_id, "active")
+        return registry.partner_view(registry.set_status(partner_id, "active"))
 
 
 @admin_blp.route("/<ulid:partner_id>/webhooks")
@@ -274,7 +274,7 @@ class Subscriptions(MethodView):
     def get(self, partner_id):
         """The partner's webhook subscriptions."""
         registry.get(partner_id)
-        return Page(webhooks.subscriptions(partner_id))
+        return {"items": [webhooks.subscription_view(s) for s in webhooks.subscriptions(partner_id)]}
 
     @admin_blp.login_required("staff", **OPERATOR)
     @admin_blp.arguments(SubscriptionCreateSchema)
@@ -288,7 +288,7 @@ class Subscriptions(MethodView):
             from ..errors import ValidationFailed
 
             raise ValidationFailed({"url": [problem]})
-        return webhooks.subscribe(partner_id, body["url"], body["events"])
+        return webhooks.subscription_view(webhooks.subscribe(partner_id, body["url"], body["events"]))
 
 
 @admin_blp.route("/<ulid:partner_id>/webhook-deliveries")
@@ -302,7 +302,7 @@ class Deliveries(MethodView):
         registry.get(partner_id)
         items, next_cursor = webhooks.list_deliveries(partner_id, status=args.get("status"), limit=args["limit"],
                                                       cursor=args.get("cursor"))
-        return Page([webhooks.with_attempts(d) for d in items], next_cursor)
+        return {"items": [webhooks.delivery_view(d) for d in items], "next_cursor": next_cursor}
 
 
 @admin_blp.route("/<ulid:partner_id>/webhook-deliveries/<ulid:delivery_id>/replay")
@@ -313,7 +313,7 @@ class Replay(MethodView):
     def post(self, partner_id, delivery_id):
         """Send a delivery again now (whatever its state); the attempt is recorded as a replay."""
         registry.get(partner_id)
-        return webhooks.with_attempts(webhooks.replay(delivery_id, partner_id=partner_id))
+        return webhooks.delivery_view(webhooks.replay(delivery_id, partner_id=partner_id))
 
 
 __all__ = ["oauth_blp", "discovery_blp", "open_blp", "admin_blp", "signatures"]
