@@ -29,7 +29,6 @@ from schemas.admin import (
     AuditEventSchema,
     RefundRequestSchema,
     RunSchema,
-    StaffAccountSchema,
 )
 from schemas.identity import Phone, ResidentIdNumber, Uscc
 from schemas.policy_push import CATEGORIES, SIZES, TOWNS, PolicyWriteSchema
@@ -46,7 +45,6 @@ from . import actions, auth
 
 blp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
 STATIC = Path(__file__).parent / "static"
-_STAFF = StaffAccountSchema()  # what the pages show of a staff account, as the admin API does
 _ACCESS_LOG = AuditAccessLogEntrySchema()
 _REFUND_REQUEST, _RUN, _AUDIT_EVENT = RefundRequestSchema(), RunSchema(), AuditEventSchema()
 
@@ -305,7 +303,7 @@ def staff_page():
             if role not in STAFF_ROLES:
                 raise ValidationFailed({"role": ["请选择岗位。"]})
             made = staff.create_by(g.principal, phone or "", role, _form("password"))
-            notice = f"已创建账号 {_STAFF.dump(made)['phone']}"
+            notice = f"已创建账号 {staff.staff_view(made)['phone']}"
         elif action == "disable":
             staff.deactivate_by(g.principal, _form("staff_id"))
             notice = "账号已停用，其登录已全部失效。"
@@ -315,7 +313,7 @@ def staff_page():
                 raise ValidationFailed({"phone": ["请输入新的手机号。"]})
             staff.reset_second_factor_by(g.principal, _form("staff_id"), phone)
             notice = "已重置第二因素：验证码将发送到新手机号，原有登录已全部失效。"
-    accounts = _STAFF.dump(staff.list_by(g.principal), many=True)
+    accounts = [staff.staff_view(a, full=True) for a in staff.list_by(g.principal)]
     return _render("staff.html", accounts=accounts, roles=ROLE_NAMES, notice=notice)
 
 

@@ -18,8 +18,7 @@ import click
 import marshmallow as ma
 from flask.cli import AppGroup
 
-from schemas.admin import StaffAccountSchema
-from schemas.identity import Phone, StaffMeSchema
+from schemas.identity import Phone
 
 from ..errors import AppError
 from . import staff
@@ -77,13 +76,13 @@ def create(phone, role, password_stdin):
         account = staff.create(phone, role, password)
     except AppError as error:
         _fail(error)
-    _echo(StaffMeSchema().dump(account))
+    _echo(staff.staff_view(account))
 
 
 @staff_cli.command("list")
 def list_():
     """List staff accounts, active or not, oldest first."""
-    _echo(StaffAccountSchema(many=True).dump(staff.list_accounts()))
+    _echo([staff.staff_view(account, full=True) for account in staff.list_accounts()])
 
 
 @staff_cli.command("deactivate")
@@ -94,7 +93,7 @@ def deactivate(staff_id):
         ended = staff.deactivate(staff_id)
     except AppError as error:
         _fail(error)
-    _echo({**StaffAccountSchema().dump(staff.get(staff_id)), "sessions_ended": ended})
+    _echo({**staff.staff_view(staff.get(staff_id), full=True), "sessions_ended": ended})
 
 
 @staff_cli.command("set-role")
@@ -106,7 +105,7 @@ def set_role(staff_id, role):
         account, ended = staff.set_role(staff_id, role)
     except AppError as error:
         _fail(error)
-    _echo({**StaffAccountSchema().dump(account), "sessions_ended": ended})
+    _echo({**staff.staff_view(account, full=True), "sessions_ended": ended})
 
 
 @staff_cli.command("disable")
@@ -117,7 +116,7 @@ def disable(staff_id):
         ended = staff.deactivate(staff_id)
     except AppError as error:
         _fail(error)
-    _echo({**StaffAccountSchema().dump(staff.get(staff_id)), "sessions_ended": ended})
+    _echo({**staff.staff_view(staff.get(staff_id), full=True), "sessions_ended": ended})
 
 
 @staff_cli.command("reset")
@@ -140,7 +139,7 @@ def reset(staff_id, phone, new_password, password_stdin):
         account, ended = staff.reset(staff_id, phone=phone, password=password)
     except AppError as error:
         _fail(error)
-    _echo({**StaffAccountSchema().dump(account), "sessions_ended": ended})
+    _echo({**staff.staff_view(account, full=True), "sessions_ended": ended})
 
 
 # --- Token signing keys ------------------------------------------------------------------
