@@ -27,6 +27,7 @@ from flask import (
 from schemas.admin import (
     AuditAccessLogEntrySchema,
     AuditEventSchema,
+    PeopleFoundSchema,
     RefundRequestSchema,
     RunSchema,
 )
@@ -45,7 +46,7 @@ from . import actions, auth
 
 blp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
 STATIC = Path(__file__).parent / "static"
-_ACCESS_LOG = AuditAccessLogEntrySchema()
+_ACCESS_LOG, _PEOPLE = AuditAccessLogEntrySchema(), PeopleFoundSchema()  # masked as the admin API shows them
 _REFUND_REQUEST, _RUN, _AUDIT_EVENT = RefundRequestSchema(), RunSchema(), AuditEventSchema()
 
 ROLE_NAMES = {"operator": "运营人员", "policy_editor": "政策编辑", "payments_ops": "支付运营", "auditor": "审计人员"}
@@ -285,7 +286,7 @@ def people_page():
         field = {"phone": Phone(), "id_number": ResidentIdNumber(), "uscc": Uscc()}.get(kind)
         if field is None or not value:
             raise ValidationFailed({"value": ["请选择查询方式并输入号码。"]})
-        found = people.lookup(g.principal, reason=_form("reason"), **{kind: _parse(field, value, "value")})
+        found = _PEOPLE.dump(people.lookup(g.principal, reason=_form("reason"), **{kind: _parse(field, value, "value")}))
     else:  # the empty form is the operators' page too
         authorize(g.principal, people.LOOKUP, district("people"), record_use=False)
     return _render("people.html", found=found)
