@@ -3,12 +3,13 @@
 from ulid import ULID
 from werkzeug.routing import BaseConverter
 
+from schemas.common import ULID_PATTERN
+
 
 def new_id() -> str:
     return str(ULID())
 
 
-ULID_PATTERN = "[0-9A-HJKMNP-TV-Z]{26}"
 
 
 class UlidConverter(BaseConverter):

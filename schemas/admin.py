@@ -4,13 +4,13 @@ import marshmallow as ma
 from marshmallow import validate
 
 from .authorizations import AccessLogEntrySchema, PartySchema
-from .common import StrictSchema
-from .identity import Phone, ResidentIdNumber, Uscc
+from .common import JsonDict, Masked, StrictSchema, UtcDateTime, one_of, page_of
+from .identity import Phone, ResidentIdNumber, StaffMeSchema, Uscc
+from .payments import CHANNELS, ORDER_STATUSES
 from .policy_push import RulesSchema
 
-STATUSES = ("awaiting_payment", "paid", "fulfilled", "fulfilment_failed", "refunding", "refunded", "cancelled",
-            "expired")
-CHANNELS = ("wechat", "alipay")
+AUDIT_RESULTS = ("success", "failure", "denied")
+REFUND_REQUEST_STATUSES = ("pending_approval", "rejected", "executed")
 STAFF_ROLES = ("operator", "policy_editor", "payments_ops", "auditor")
 
 
@@ -24,22 +24,13 @@ def _cursor():
                             metadata={"description": "`next_cursor` of the previous page"})
 
 
-def _next_cursor():
-    return ma.fields.String(allow_none=True, required=True, metadata={
-        "description": "Pass as `cursor` for the next page; null on the last page"})
-
-
-class Page(ma.Schema):
-    next_cursor = _next_cursor()
-
-
 # -- payments ----------------------------------------------------------------------------
 
 class OrderSearchArgsSchema(ma.Schema):
     out_trade_no = ma.fields.String(validate=validate.Length(min=1, max=64))
     phone = Phone(metadata={"description": "The paying citizen's phone (found through its blind index)"})
-    status = ma.fields.String(validate=validate.OneOf(STATUSES))
-    channel = ma.fields.String(validate=validate.OneOf(CHANNELS))
+    status = ma.fields.String(validate=one_of(ORDER_STATUSES))
+    channel = ma.fields.String(validate=one_of(CHANNELS))
     date_from = ma.fields.Date(metadata={"description": "Created on or after this China date"})
     date_to = ma.fields.Date(metadata={"description": "Created on or before this China date"})
     limit = _limit()
@@ -60,8 +51,7 @@ class AdminOrderSchema(ma.Schema):
     failure_reason = ma.fields.String(allow_none=True, required=True)
 
 
-class AdminOrderListSchema(Page):
-    items = ma.fields.List(ma.fields.Nested(AdminOrderSchema), required=True)
+AdminOrderListSchema = page_of(AdminOrderSchema, "AdminOrderListSchema")
 
 
 class TimelineEntrySchema(ma.Schema):
@@ -77,16 +67,16 @@ class RefundRequestSchema(ma.Schema):
     order_id = ma.fields.String(required=True)
     amount_fen = ma.fields.Integer(required=True)
     reason = ma.fields.String(required=True)
-    status = ma.fields.String(required=True, metadata={"description": "pending_approval, rejected or executed"})
+    status = ma.fields.String(required=True, validate=one_of(REFUND_REQUEST_STATUSES),
+                              metadata={"description": "pending_approval, rejected or executed"})
     requested_by = ma.fields.String(required=True)
     decided_by = ma.fields.String(allow_none=True, required=True)
     decision_note = ma.fields.String(allow_none=True, required=True)
-    created_at = ma.fields.String(required=True)
-    decided_at = ma.fields.String(allow_none=True, required=True)
+    created_at = UtcDateTime(required=True)
+    decided_at = UtcDateTime(allow_none=True, required=True)
 
 
-class RefundRequestListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(RefundRequestSchema), required=True)
+RefundRequestListSchema = page_of(RefundRequestSchema, "RefundRequestListSchema", cursor=False)
 
 
 class AdminOrderTimelineSchema(AdminOrderSchema):
@@ -120,7 +110,7 @@ class StuckOrderListSchema(ma.Schema):
 
 class ReconcileSchema(StrictSchema):
     date = ma.fields.Date(required=True, metadata={"description": "The statement's China date"})
-    channel = ma.fields.String(load_default=None, validate=validate.OneOf(CHANNELS))
+    channel = ma.fields.String(load_default=None, validate=one_of(CHANNELS))
 
 
 class MismatchSchema(ma.Schema):
@@ -134,22 +124,23 @@ class MismatchSchema(ma.Schema):
     our_status = ma.fields.String(allow_none=True, required=True)
     resolution_note = ma.fields.String(allow_none=True, required=True)
     resolved_by = ma.fields.String(allow_none=True, required=True)
-    resolved_at = ma.fields.String(allow_none=True, required=True)
+    resolved_at = UtcDateTime(allow_none=True, required=True)
 
 
 class RunSchema(ma.Schema):
+    """Serialises a run; ``With`` its ``mismatch_list`` and ``unresolved`` count, those too."""
+
     id = ma.fields.String(required=True)
-    date = ma.fields.String(required=True)
-    channel = ma.fields.String(required=True)
+    date = ma.fields.String(attribute="day", required=True)
+    channel = ma.fields.String(required=True, validate=one_of(CHANNELS))
     started_by = ma.fields.String(required=True)
-    mismatch_count = ma.fields.Integer(required=True)
-    created_at = ma.fields.String(required=True)
-    mismatches = ma.fields.List(ma.fields.Nested(MismatchSchema))
+    mismatch_count = ma.fields.Integer(attribute="mismatches", required=True)
+    created_at = UtcDateTime(required=True)
+    mismatches = ma.fields.List(ma.fields.Nested(MismatchSchema), attribute="mismatch_list")
     unresolved = ma.fields.Integer()
 
 
-class RunListSchema(Page):
-    items = ma.fields.List(ma.fields.Nested(RunSchema), required=True)
+RunListSchema = page_of(RunSchema, "RunListSchema")
 
 
 class PageArgsSchema(ma.Schema):
@@ -173,11 +164,11 @@ class PeopleLookupSchema(StrictSchema):
 
 class CitizenFoundSchema(ma.Schema):
     id = ma.fields.String(required=True)
-    phone = ma.fields.String(required=True, metadata={"description": "Masked"})
-    real_name = ma.fields.String(allow_none=True, required=True, metadata={"description": "Masked"})
-    id_number = ma.fields.String(allow_none=True, required=True, metadata={"description": "Masked"})
+    phone = Masked("phone", required=True, metadata={"description": "Masked"})
+    real_name = Masked("name", allow_none=True, required=True, metadata={"description": "Masked"})
+    id_number = Masked("id_number", allow_none=True, required=True, metadata={"description": "Masked"})
     assurance_level = ma.fields.Integer(required=True)
-    created_at = ma.fields.String(required=True)
+    created_at = UtcDateTime(required=True)
 
 
 class EnterpriseFoundSchema(ma.Schema):
@@ -188,7 +179,7 @@ class EnterpriseFoundSchema(ma.Schema):
     size = ma.fields.String(allow_none=True, required=True)
     industry_code = ma.fields.String(allow_none=True, required=True)
     members = ma.fields.Integer(required=True)
-    verified_at = ma.fields.String(required=True)
+    verified_at = UtcDateTime(required=True)
 
 
 class PeopleFoundSchema(ma.Schema):
@@ -198,16 +189,12 @@ class PeopleFoundSchema(ma.Schema):
     enterprises = ma.fields.List(ma.fields.Nested(EnterpriseFoundSchema), required=True)
 
 
-class StaffAccountSchema(ma.Schema):
-    id = ma.fields.String(required=True)
-    phone = ma.fields.String(required=True, metadata={"description": "Masked"})
-    role = ma.fields.String(required=True)
+class StaffAccountSchema(StaffMeSchema):
     active = ma.fields.Boolean(required=True)
-    created_at = ma.fields.String(required=True)
+    created_at = UtcDateTime(required=True)
 
 
-class StaffAccountListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(StaffAccountSchema), required=True)
+StaffAccountListSchema = page_of(StaffAccountSchema, "StaffAccountListSchema", cursor=False)
 
 
 class StaffCreateSchema(StrictSchema):
@@ -227,7 +214,7 @@ class AuditEventArgsSchema(ma.Schema):
     action = ma.fields.String(validate=validate.Length(min=1, max=80), metadata={
         "description": "An action or a prefix of one (`payment.`)"})
     actor = ma.fields.String(validate=validate.Length(min=1, max=80))
-    result = ma.fields.String(validate=validate.OneOf(("success", "failure", "denied")))
+    result = ma.fields.String(validate=one_of(AUDIT_RESULTS))
     object_type = ma.fields.String(validate=validate.Length(min=1, max=40))
     object_id = ma.fields.String(validate=validate.Length(min=1, max=80))
     date_from = ma.fields.Date(metadata={"description": "On or after this China date"})
@@ -253,16 +240,13 @@ class AuditEventSchema(ma.Schema):
     object_id = ma.fields.String(allow_none=True, required=True)
     source_ip = ma.fields.String(allow_none=True, required=True)
     request_id = ma.fields.String(allow_none=True, required=True)
-    result = ma.fields.String(required=True)
-    details = ma.fields.Dict(required=True)
+    result = ma.fields.String(required=True, validate=one_of(AUDIT_RESULTS))
+    details = JsonDict(empty={}, required=True)
     prev_hash = ma.fields.String(required=True)
     hash = ma.fields.String(required=True)
 
 
-class AuditEventListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(AuditEventSchema), required=True)
-    next_cursor = ma.fields.Integer(allow_none=True, required=True, metadata={
-        "description": "Pass as `cursor` for the next page; null on the last page"})
+AuditEventListSchema = page_of(AuditEventSchema, "AuditEventListSchema", cursor=ma.fields.Integer)
 
 
 class AccessLogArgsSchema(ma.Schema):
@@ -279,8 +263,7 @@ class AuditAccessLogEntrySchema(AccessLogEntrySchema):
     owner = ma.fields.Nested(PartySchema, required=True)
 
 
-class AuditAccessLogSchema(Page):
-    items = ma.fields.List(ma.fields.Nested(AuditAccessLogEntrySchema), required=True)
+AuditAccessLogSchema = page_of(AuditAccessLogEntrySchema, "AuditAccessLogSchema")
 
 
 # -- policies --------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from .common import StrictSchema
+from .common import JsonDict, JsonList, StrictSchema, UtcDateTime, one_of, page_of
 from .identity import Phone
 
 SCOPE_NAMES = (
@@ -14,6 +14,8 @@ SCOPE_NAMES = (
 SCOPE_NAMES += ("esign:manage",)  # issue 6: not grantable; named so a grant asking for it is refused by rule
 SCOPE_NAMES += ("one_stop:book", "one_stop:apply", "one_stop:evaluate", "one_stop:benefits")  # issue 27
 SCOPE_NAMES += ("privacy:manage", "identity:face", "guardian:consent")  # issue 23: the last one is grantable
+GRANT_STATUSES = ("active", "revoked", "expired")
+DIRECTIONS = ("granted", "received")
 
 
 class ConstraintsSchema(StrictSchema):
@@ -51,7 +53,7 @@ class GrantCreateSchema(StrictSchema):
 class GrantEventSchema(ma.Schema):
     event = ma.fields.String(required=True)
     actor = ma.fields.String(required=True)
-    at = ma.fields.String(required=True)
+    at = UtcDateTime(required=True)
 
 
 class PartySchema(ma.Schema):
@@ -61,33 +63,33 @@ class PartySchema(ma.Schema):
 
 
 class GrantSchema(ma.Schema):
+    """Serialises a grant ``With`` its parties' labels, its effective status and its history."""
+
     id = ma.fields.String(required=True)
     grantor = ma.fields.Nested(PartySchema, required=True)
     grantee = ma.fields.Nested(PartySchema, required=True)
-    scopes = ma.fields.List(ma.fields.String(), required=True)
-    constraints = ma.fields.Dict(required=True)
+    scopes = JsonList(ma.fields.String(), required=True)
+    constraints = JsonDict(empty={}, required=True)
     purpose = ma.fields.String(required=True)
-    not_before = ma.fields.String(required=True)
-    expires_at = ma.fields.String(required=True)
-    status = ma.fields.String(required=True, metadata={"description": "active, revoked or expired"})
-    created_at = ma.fields.String(required=True)
-    revoked_at = ma.fields.String(allow_none=True, required=True)
+    not_before = UtcDateTime(required=True)
+    expires_at = UtcDateTime(required=True)
+    status = ma.fields.String(required=True, validate=one_of(GRANT_STATUSES),
+                              metadata={"description": "active, revoked or expired"})
+    created_at = UtcDateTime(required=True)
+    revoked_at = UtcDateTime(allow_none=True, required=True)
     parent_id = ma.fields.String(allow_none=True, required=True)
     history = ma.fields.List(ma.fields.Nested(GrantEventSchema), required=True)
 
 
 class GrantListArgsSchema(ma.Schema):
-    direction = ma.fields.String(load_default="granted", validate=validate.OneOf(("granted", "received")))
-    status = ma.fields.String(validate=validate.OneOf(("active", "revoked", "expired")))
+    direction = ma.fields.String(load_default="granted", validate=one_of(DIRECTIONS))
+    status = ma.fields.String(validate=one_of(GRANT_STATUSES))
     limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
     cursor = ma.fields.String(validate=validate.Length(min=1, max=26),
                               metadata={"description": "next_cursor of the previous page"})
 
 
-class GrantListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(GrantSchema), required=True)
-    next_cursor = ma.fields.String(allow_none=True, required=True,
-                                   metadata={"description": "Pass as cursor for the next page; null on the last"})
+GrantListSchema = page_of(GrantSchema, "GrantListSchema")
 
 
 class AccessLogArgsSchema(ma.Schema):
@@ -97,7 +99,7 @@ class AccessLogArgsSchema(ma.Schema):
 
 class AccessLogEntrySchema(ma.Schema):
     id = ma.fields.String(required=True)
-    at = ma.fields.String(required=True)
+    at = UtcDateTime(required=True)
     accessor = ma.fields.Nested(PartySchema, required=True)
     acting_as = ma.fields.String(required=True, metadata={"description": "delegate, member, staff, partner or verifier"})
     action = ma.fields.String(required=True)
@@ -107,9 +109,7 @@ class AccessLogEntrySchema(ma.Schema):
     reason = ma.fields.String(allow_none=True, metadata={"description": "Why a staff member looked (staff only)"})
 
 
-class AccessLogSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(AccessLogEntrySchema), required=True)
-    next_cursor = ma.fields.String(allow_none=True, required=True)
+AccessLogSchema = page_of(AccessLogEntrySchema, "AccessLogSchema")
 
 
 class ScopeSchema(ma.Schema):

@@ -1,6 +1,13 @@
-"""Schemas shared by every domain: the error shape and the strict base schema."""
+"""Schemas shared by every domain: the error shape, the strict base schema, and the fields
+and list envelope every output schema is built from."""
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timezone
+from typing import Any, NamedTuple
 
 import marshmallow as ma
+from marshmallow import validate
 
 
 class StrictSchema(ma.Schema):
@@ -39,3 +46,156 @@ class HealthCheckSchema(ma.Schema):
         keys=ma.fields.String(), values=ma.fields.String(), required=True,
         metadata={"description": "Each dependency checked and its state: ok, down or disabled"},
     )
+
+
+# -- one declaration of what every domain's schemas share ------------------------------------
+
+ULID_PATTERN = "[0-9A-HJKMNP-TV-Z]{26}"
+Ulid = validate.Regexp(f"^{ULID_PATTERN}$", error="Not an id.")
+
+
+def one_of(choices) -> validate.OneOf:
+    """An enum check whose choices are the domain's own tuple (declared once, where it lives)."""
+    return validate.OneOf(tuple(choices))
+
+
+def _attribute(obj, name: str, default=None):
+    return obj.get(name, default) if isinstance(obj, Mapping) else getattr(obj, name, default)
+
+
+class UtcDateTime(ma.fields.DateTime):
+    """A moment as the API always gives it: UTC, ISO 8601 to the microsecond, with a Z.
+
+    SQLite hands back naive datetimes; everything we store is UTC."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class IsSet(ma.fields.Boolean):
+    """Whether the attribute it reads (a moment, typically) is set: ``revoked`` from ``revoked_at``."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("dump_only", True)  # beside the moment's own field, it reads the same attribute
+        super().__init__(*args, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value is not None
+
+
+class Itself(ma.fields.Nested):
+    """A nested object made of the served object's own attributes (an ``owner`` of its
+    ``owner_kind`` and ``owner_id``)."""
+
+    _CHECK_ATTRIBUTE = False
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(obj, attr, obj, **kwargs)
+
+
+class JsonDict(ma.fields.Dict):
+    """A mapping stored as JSON text; ``empty`` stands in for a NULL column."""
+
+    def __init__(self, *args, empty=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.empty = empty
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        value = json.loads(value) if value else self.empty
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class JsonNested(ma.fields.Nested):
+    """An object stored as JSON text, serialised by its schema."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(json.loads(value) if value else None, attr, obj, **kwargs)
+
+
+class JsonList(ma.fields.List):
+    """A list stored as JSON text."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(json.loads(value) if value else None, attr, obj, **kwargs)
+
+
+# The masks are security's (schemas import no app): it provides them at import, as the
+# kernel's questions are provided.
+MASKS: dict[str, Callable[..., str]] = {}
+
+
+def provide_masks(**masks: Callable[..., str]) -> None:
+    MASKS.update(masks)
+
+
+class Masked(ma.fields.String):
+    """Personal data masked, unless the object served says its caller may see it whole
+    (its ``revealed`` attribute). ``mask`` names one of security's masks; ``keep`` passes
+    ``mask_middle`` its kept lengths, or is a function of the object that says them."""
+
+    def __init__(self, mask: str, *args, keep: tuple[int, int] | Callable[[Any], tuple[int, int]] = (),
+                 **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mask, self.keep = mask, keep
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if not value:  # no value (None, or an empty name) is no value, masked or not
+            return None
+        if not _attribute(obj, "revealed", False):
+            value = MASKS[self.mask](value, *(self.keep(obj) if callable(self.keep) else self.keep))
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class With:
+    """An object served with a few facts beside its own (the caller's role in an enterprise,
+    whether a session is the current one): a schema reads ``extra`` first, then ``obj``."""
+
+    __slots__ = ("_obj", "_extra")
+
+    def __init__(self, obj, **extra):
+        self._obj, self._extra = obj, extra
+
+    def __getattr__(self, name):
+        extra, obj = self._extra, self._obj
+        if name in extra:
+            return extra[name]
+        if isinstance(obj, Mapping):
+            try:
+                return obj[name]
+            except KeyError:
+                raise AttributeError(name) from None
+        return getattr(obj, name)
+
+
+class Page(NamedTuple):
+    """What a list route returns for ``page_of``'s schema to serialise."""
+
+    items: Sequence
+    next_cursor: str | None = None
+
+
+_PAGES: dict[tuple, type[ma.Schema]] = {}
+
+
+def page_of(item: type[ma.Schema], name: str | None = None, *, cursor: bool | type[ma.fields.Field] = True,
+            key: str = "items", order: str | None = None) -> type[ma.Schema]:
+    """The one list envelope, ``{items, next_cursor}`` (``{items}`` for a list that is never
+    cut), around ``item``. ``name`` keeps the component's name in the OpenAPI document;
+    ``key`` the name older lists give their items (``sessions``, ``members``); ``cursor`` a
+    field class when the cursor is not a string (the audit log's sequence number); ``order``
+    says how the items are ordered."""
+    name = name or item.__name__.replace("Schema", "") + "PageSchema"
+    memo = (item, name, cursor, key, order)
+    if memo not in _PAGES:
+        fields = {key: ma.fields.List(ma.fields.Nested(item), attribute="items", required=True,
+                                      metadata={"description": order} if order else {})}
+        if cursor:
+            cursor_field = ma.fields.String if cursor is True else cursor
+            fields["next_cursor"] = cursor_field(
+                allow_none=True, required=True,
+                metadata={"description": "Pass as `cursor` for the next page; null on the last"})
+        _PAGES[memo] = ma.Schema.from_dict(fields, name=name)
+    return _PAGES[memo]

@@ -1,18 +1,33 @@
 """Electronic signatures and e-seals: certificates, seals, signing requests, verification."""
 
+import base64
+
 import marshmallow as ma
 from flask_smorest.fields import Upload
 from marshmallow import validate
 
-from .common import StrictSchema
+from .common import MASKS, Itself, JsonDict, StrictSchema, UtcDateTime, page_of
+from .common import Ulid as ULID
 from .identity import SmsCodeField
-
-ULID = validate.Regexp(r"^[0-9A-HJKMNP-TV-Z]{26}$", error="Not an id.")
 
 
 class OwnerSchema(ma.Schema):
-    kind = ma.fields.String(required=True, metadata={"description": "citizen or enterprise"})
-    id = ma.fields.String(required=True)
+    """The owner_kind and owner_id of the certificate or request it is served ``Itself`` from."""
+
+    kind = ma.fields.String(attribute="owner_kind", required=True, metadata={"description": "citizen or enterprise"})
+    id = ma.fields.String(attribute="owner_id", required=True)
+
+
+class _Subject(ma.fields.String):
+    """A seal certificate names an enterprise (public data); a personal one a person, masked."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value if obj.kind == "seal" else f"CN={MASKS['name'](obj.common_name)},C=CN"
+
+
+class _Base64(ma.fields.String):
+    def _serialize(self, value, attr, obj, **kwargs):
+        return base64.b64encode(value).decode()
 
 
 class CertificateCreateSchema(StrictSchema):
@@ -26,15 +41,15 @@ class CertificateCreateSchema(StrictSchema):
 class CertificateSchema(ma.Schema):
     id = ma.fields.String(required=True)
     kind = ma.fields.String(required=True, metadata={"description": "personal or seal"})
-    owner = ma.fields.Nested(OwnerSchema, required=True)
+    owner = Itself(OwnerSchema, required=True)
     serial = ma.fields.String(required=True, metadata={"description": "Serial number, hex"})
-    subject = ma.fields.String(required=True, metadata={"description": "RFC 4514; a person's name is masked"})
+    subject = _Subject(required=True, metadata={"description": "RFC 4514; a person's name is masked"})
     status = ma.fields.String(required=True, metadata={"description": "active or revoked"})
-    not_before = ma.fields.String(required=True)
-    not_after = ma.fields.String(required=True)
-    revoked_at = ma.fields.String(allow_none=True, required=True)
+    not_before = UtcDateTime(required=True)
+    not_after = UtcDateTime(required=True)
+    revoked_at = UtcDateTime(allow_none=True, required=True)
     revocation_reason = ma.fields.String(allow_none=True, required=True)
-    invalidity_date = ma.fields.String(allow_none=True, required=True)
+    invalidity_date = UtcDateTime(allow_none=True, required=True)
     replaces_id = ma.fields.String(allow_none=True, required=True, metadata={
         "description": "The certificate this one renewed"})
     certificate_pem = ma.fields.String(required=True, metadata={"description": "The certificate (no private key: "
@@ -47,9 +62,7 @@ class CertificateListArgsSchema(ma.Schema):
     cursor = ma.fields.String(validate=validate.Length(min=1, max=26))
 
 
-class CertificateListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(CertificateSchema), required=True)
-    next_cursor = ma.fields.String(allow_none=True, required=True)
+CertificateListSchema = page_of(CertificateSchema, "CertificateListSchema")
 
 
 class CertificateRevokeSchema(StrictSchema):
@@ -80,16 +93,15 @@ class SealSchema(ma.Schema):
     certificate_id = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
     status = ma.fields.String(required=True, metadata={"description": "active, or retired (its certificate revoked)"})
-    created_at = ma.fields.String(required=True)
-    image_png_base64 = ma.fields.String(required=True)
+    created_at = UtcDateTime(required=True)
+    image_png_base64 = _Base64(attribute="image_png", required=True)
 
 
 class SealListArgsSchema(ma.Schema):
     enterprise_id = ma.fields.String(validate=ULID)
 
 
-class SealListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(SealSchema), required=True)
+SealListSchema = page_of(SealSchema, "SealListSchema", cursor=False)
 
 
 class PdfFilesSchema(ma.Schema):
@@ -126,17 +138,17 @@ class SigningRequestSchema(ma.Schema):
     id = ma.fields.String(required=True)
     status = ma.fields.String(required=True, metadata={"description": "pending_confirmation, signed or failed"})
     signer_kind = ma.fields.String(required=True, metadata={"description": "personal or seal"})
-    owner = ma.fields.Nested(OwnerSchema, required=True)
+    owner = Itself(OwnerSchema, required=True)
     certificate_id = ma.fields.String(required=True)
     seal_id = ma.fields.String(allow_none=True, required=True)
     previous_request_id = ma.fields.String(allow_none=True, required=True)
     file_name = ma.fields.String(required=True)
     document_sha256 = ma.fields.String(required=True)
     signed_sha256 = ma.fields.String(allow_none=True, required=True)
-    stamp = ma.fields.Dict(allow_none=True, required=True)
-    created_at = ma.fields.String(required=True)
-    expires_at = ma.fields.String(required=True)
-    signed_at = ma.fields.String(allow_none=True, required=True)
+    stamp = JsonDict(allow_none=True, required=True)
+    created_at = UtcDateTime(required=True)
+    expires_at = UtcDateTime(required=True)
+    signed_at = UtcDateTime(allow_none=True, required=True)
 
 
 class ConfirmSchema(StrictSchema):

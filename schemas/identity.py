@@ -6,7 +6,7 @@ import unicodedata
 import marshmallow as ma
 from marshmallow import validate
 
-from .common import StrictSchema
+from .common import IsSet, Masked, StrictSchema, UtcDateTime, page_of
 from .identity_numbers import check_resident_id, check_uscc, normalize_resident_id, normalize_uscc
 
 # Mainland mobile numbers: 11 digits, 1[3-9]x; an optional +86/86 prefix is accepted.
@@ -156,14 +156,20 @@ class MembershipSchema(ma.Schema):
 
 
 class MeSchema(ma.Schema):
-    id = ma.fields.String(required=True)
-    phone = ma.fields.String(required=True, metadata={"description": "Masked, e.g. 138****8001"})
+    """Serialises identity's profile: ``{user, enterprises, acting_for}``."""
+
+    id = ma.fields.String(attribute="user.id", required=True)
+    phone = Masked("phone", attribute="user.phone", required=True,
+                   metadata={"description": "Masked, e.g. 138****8001"})
     assurance_level = ma.fields.Integer(
-        required=True, metadata={"description": "1 phone verified, 2 real-name verified, 3 face verified"})
-    real_name = ma.fields.String(allow_none=True, required=True, metadata={"description": "Masked"})
-    id_number = ma.fields.String(allow_none=True, required=True, metadata={"description": "Masked"})
-    has_password = ma.fields.Boolean(required=True)
-    created_at = ma.fields.String(required=True)
+        attribute="user.assurance_level", required=True,
+        metadata={"description": "1 phone verified, 2 real-name verified, 3 face verified"})
+    real_name = Masked("name", attribute="user.real_name", allow_none=True, required=True,
+                       metadata={"description": "Masked"})
+    id_number = Masked("id_number", attribute="user.id_number", allow_none=True, required=True,
+                       metadata={"description": "Masked"})
+    has_password = IsSet(attribute="user.password_hash", required=True)
+    created_at = UtcDateTime(attribute="user.created_at", required=True)
     enterprises = ma.fields.List(ma.fields.Nested(MembershipSchema), required=True)
     acting_for = ma.fields.String(allow_none=True, required=True,
                                   metadata={"description": "Enterprise id when the token acts for one"})
@@ -171,17 +177,16 @@ class MeSchema(ma.Schema):
 
 class SessionSchema(ma.Schema):
     id = ma.fields.String(required=True)
-    client = ma.fields.String(required=True)
+    client = ma.fields.String(attribute="audience", required=True)
     enterprise_id = ma.fields.String(allow_none=True, required=True)
-    created_at = ma.fields.String(required=True)
-    last_seen_at = ma.fields.String(required=True)
-    expires_at = ma.fields.String(required=True)
+    created_at = UtcDateTime(required=True)
+    last_seen_at = UtcDateTime(required=True)
+    expires_at = UtcDateTime(required=True)
     user_agent = ma.fields.String(allow_none=True, required=True)
     current = ma.fields.Boolean(required=True)
 
 
-class SessionListSchema(ma.Schema):
-    sessions = ma.fields.List(ma.fields.Nested(SessionSchema), required=True)
+SessionListSchema = page_of(SessionSchema, "SessionListSchema", key="sessions", cursor=False)
 
 
 class PasswordChangeSchema(StrictSchema):
@@ -230,15 +235,12 @@ class EnterpriseSchema(ma.Schema):
     town = ma.fields.String(allow_none=True, required=True)
     size = ma.fields.String(allow_none=True, required=True)
     registered_on = ma.fields.String(allow_none=True, required=True)
-    verified_at = ma.fields.String(required=True)
+    verified_at = UtcDateTime(required=True)
     role = ma.fields.String(required=True, allow_none=True,
                             metadata={"description": "The caller's role in it; null when acting under its grant"})
 
 
-class EnterpriseListSchema(ma.Schema):
-    enterprises = ma.fields.List(ma.fields.Nested(EnterpriseSchema), required=True)
-    next_cursor = ma.fields.String(allow_none=True, required=True, metadata={
-        "description": "Pass as `cursor` for the next page; null on the last page"})
+EnterpriseListSchema = page_of(EnterpriseSchema, "EnterpriseListSchema", key="enterprises")
 
 
 class ListArgsSchema(StrictSchema):
@@ -269,17 +271,16 @@ class MemberAddSchema(StrictSchema):
 
 
 class MemberSchema(ma.Schema):
-    user_id = ma.fields.String(required=True)
-    role = ma.fields.String(required=True)
-    phone = ma.fields.String(required=True, metadata={"description": "Masked"})
-    real_name = ma.fields.String(allow_none=True, required=True, metadata={"description": "Masked"})
-    added_at = ma.fields.String(required=True)
+    """Serialises a member's user ``With`` its ``role`` and ``added_at``."""
+
+    user_id = ma.fields.String(attribute="id", required=True)
+    role = ma.fields.String(required=True, validate=validate.OneOf(MemberRoles.ALL))
+    phone = Masked("phone", required=True, metadata={"description": "Masked"})
+    real_name = Masked("name", allow_none=True, required=True, metadata={"description": "Masked"})
+    added_at = UtcDateTime(required=True)
 
 
-class MemberListSchema(ma.Schema):
-    members = ma.fields.List(ma.fields.Nested(MemberSchema), required=True)
-    next_cursor = ma.fields.String(allow_none=True, required=True, metadata={
-        "description": "Pass as `cursor` for the next page; null on the last page"})
+MemberListSchema = page_of(MemberSchema, "MemberListSchema", key="members")
 
 
 class StaffTokenRequestSchema(StrictSchema):
@@ -303,7 +304,7 @@ class StaffSmsCodeRequestSchema(StrictSchema):
 
 class StaffMeSchema(ma.Schema):
     id = ma.fields.String(required=True)
-    phone = ma.fields.String(required=True, metadata={"description": "Masked"})
+    phone = Masked("phone", required=True, metadata={"description": "Masked"})
     role = ma.fields.String(required=True)
 
 

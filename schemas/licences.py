@@ -3,7 +3,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from .common import StrictSchema
+from .common import IsSet, JsonList, Masked, StrictSchema, UtcDateTime, one_of, page_of
 from .identity import SmsCodeField
 
 STATUSES = ("valid", "revoked", "expired")
@@ -11,7 +11,7 @@ STATUSES = ("valid", "revoked", "expired")
 
 class LicenceListArgsSchema(ma.Schema):
     type_code = ma.fields.String(validate=validate.Length(min=1, max=40))
-    status = ma.fields.String(validate=validate.OneOf(STATUSES))
+    status = ma.fields.String(validate=one_of(STATUSES))
     limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
     cursor = ma.fields.String(validate=validate.Length(min=1, max=26))
 
@@ -24,19 +24,19 @@ class LicenceSchema(ma.Schema):
     issuer_code = ma.fields.String(required=True)
     issuer_name = ma.fields.String(required=True)
     holder_kind = ma.fields.String(required=True)
-    holder_name = ma.fields.String(required=True, metadata={"description": "Masked unless revealed"})
-    number = ma.fields.String(required=True, metadata={"description": "Masked unless revealed"})
-    fields = ma.fields.Dict(required=True, metadata={"description": "Sensitive ones masked unless revealed"})
+    holder_name = Masked("name", required=True, metadata={"description": "Masked unless revealed"})
+    number = Masked("middle", keep=(1, 1), required=True, metadata={"description": "Masked unless revealed"})
+    fields = ma.fields.Dict(attribute="shown_fields", required=True,
+                            metadata={"description": "Sensitive ones masked unless revealed"})
     valid_from = ma.fields.String(allow_none=True, required=True)
     valid_until = ma.fields.String(allow_none=True, required=True)
-    status = ma.fields.String(required=True, metadata={"description": "valid, revoked or expired"})
-    fetched_at = ma.fields.String(required=True)
+    status = ma.fields.String(attribute="effective_status", required=True, validate=one_of(STATUSES),
+                              metadata={"description": "valid, revoked or expired"})
+    fetched_at = UtcDateTime(required=True)
     revealed = ma.fields.Boolean(required=True)
 
 
-class LicenceListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(LicenceSchema), required=True)
-    next_cursor = ma.fields.String(allow_none=True, required=True)
+LicenceListSchema = page_of(LicenceSchema, "LicenceListSchema")
 
 
 class RefusedLicenceSchema(ma.Schema):
@@ -67,14 +67,13 @@ class PresentationCreateSchema(StrictSchema):
 class PresentationSchema(ma.Schema):
     id = ma.fields.String(required=True)
     token = ma.fields.String(required=True, metadata={"description": "Compact JWS; also as QR at .../qr.png and .../qr.svg"})
-    disclosed = ma.fields.List(ma.fields.String(), required=True)
-    created_at = ma.fields.String(required=True)
-    expires_at = ma.fields.String(required=True)
-    revoked = ma.fields.Boolean(required=True)
+    disclosed = JsonList(ma.fields.String(), required=True)
+    created_at = UtcDateTime(required=True)
+    expires_at = UtcDateTime(required=True)
+    revoked = IsSet(attribute="revoked_at", required=True)
 
 
-class PresentationListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(PresentationSchema), required=True)
+PresentationListSchema = page_of(PresentationSchema, "PresentationListSchema", cursor=False)
 
 
 class VerificationRequestSchema(StrictSchema):

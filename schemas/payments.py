@@ -3,14 +3,13 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from .common import StrictSchema
+from .common import JsonDict, Masked, StrictSchema, Ulid, UtcDateTime, one_of, page_of
 
 ACCOUNT_KINDS = ("bus_card", "gas")
 ORDER_KINDS = ("bus_card_topup", "gas_bill")
 CHANNELS = ("wechat", "alipay")
 ORDER_STATUSES = ("awaiting_payment", "paid", "fulfilled", "fulfilment_failed", "refunding", "refunded",
                   "cancelled", "expired")
-_ULID = validate.Regexp(r"^[0-9A-HJKMNP-TV-Z]{26}$", error="Not an id of ours.")
 
 
 class Fen(ma.fields.Integer):
@@ -28,23 +27,26 @@ class Fen(ma.fields.Integer):
 
 
 class UtilityAccountCreateSchema(StrictSchema):
-    kind = ma.fields.String(required=True, validate=validate.OneOf(ACCOUNT_KINDS))
+    kind = ma.fields.String(required=True, validate=one_of(ACCOUNT_KINDS))
     number = ma.fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Za-z]{6,32}$"),
                               metadata={"description": "Bus card: the 16-digit printed number (Luhn check digit); "
                                                        "gas: the account number on the bill"})
     label = ma.fields.String(validate=validate.Length(min=1, max=40), load_default=None)
 
 
+def _kept(account) -> tuple[int, int]:
+    return (4, 4) if account.kind == "bus_card" else (2, 2)  # a 16-digit card shows half; an account less
+
+
 class UtilityAccountSchema(ma.Schema):
     id = ma.fields.String(required=True)
-    kind = ma.fields.String(required=True)
-    number = ma.fields.String(required=True, metadata={"description": "Masked"})
+    kind = ma.fields.String(required=True, validate=one_of(ACCOUNT_KINDS))
+    number = Masked("middle", keep=_kept, required=True, metadata={"description": "Masked"})
     label = ma.fields.String(allow_none=True, required=True)
-    created_at = ma.fields.String(required=True)
+    created_at = UtcDateTime(required=True)
 
 
-class UtilityAccountListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(UtilityAccountSchema), required=True)
+UtilityAccountListSchema = page_of(UtilityAccountSchema, "UtilityAccountListSchema", cursor=False)
 
 
 class GasBillSchema(ma.Schema):
@@ -66,49 +68,56 @@ class BusCardBalanceSchema(ma.Schema):
 
 
 class PaymentOrderCreateSchema(StrictSchema):
-    kind = ma.fields.String(required=True, validate=validate.OneOf(ORDER_KINDS))
-    account_id = ma.fields.String(required=True, validate=_ULID)
+    kind = ma.fields.String(required=True, validate=one_of(ORDER_KINDS))
+    account_id = ma.fields.String(required=True, validate=Ulid)
     amount_fen = Fen(required=True, validate=validate.Range(min=1, max=5_000_000))
     bill_id = ma.fields.String(validate=validate.Length(min=1, max=40), load_default=None)
-    channel = ma.fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    channel = ma.fields.String(required=True, validate=one_of(CHANNELS))
 
 
 class PaymentStatusChangeSchema(ma.Schema):
     from_status = ma.fields.String(allow_none=True, required=True)
     to_status = ma.fields.String(required=True)
     cause = ma.fields.String(required=True)
-    at = ma.fields.String(required=True)
+    at = UtcDateTime(required=True)
+
+
+class _PaymentParams(JsonDict):
+    """Only while the order awaits payment: afterwards they start nothing."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(value, attr, obj, **kwargs) if obj.status == "awaiting_payment" else None
 
 
 class PaymentOrderSchema(ma.Schema):
     id = ma.fields.String(required=True)
     out_trade_no = ma.fields.String(required=True, metadata={"description": "Our order number at the gateway"})
-    kind = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True, validate=one_of(ORDER_KINDS))
     account_id = ma.fields.String(required=True)
     bill_id = ma.fields.String(allow_none=True, required=True)
     bill_period = ma.fields.String(allow_none=True, required=True)
     amount_fen = ma.fields.Integer(required=True)
-    channel = ma.fields.String(required=True)
-    status = ma.fields.String(required=True, metadata={"description": " | ".join(ORDER_STATUSES)})
-    payment = ma.fields.Dict(allow_none=True, required=True, metadata={
+    channel = ma.fields.String(required=True, validate=one_of(CHANNELS))
+    status = ma.fields.String(required=True, validate=one_of(ORDER_STATUSES),
+                              metadata={"description": " | ".join(ORDER_STATUSES)})
+    payment = _PaymentParams(attribute="payment_params", allow_none=True, required=True, metadata={
         "description": "While awaiting payment, what the app hands to the channel's SDK: `wechat_app` "
                        "(appid, partnerid, prepayid, package, noncestr, timestamp, sign) or `alipay_app` "
                        "(order_string, qr_code)"})
-    created_at = ma.fields.String(required=True)
-    expires_at = ma.fields.String(required=True)
-    paid_at = ma.fields.String(allow_none=True, required=True)
-    fulfilled_at = ma.fields.String(allow_none=True, required=True)
-    refunded_at = ma.fields.String(allow_none=True, required=True)
+    created_at = UtcDateTime(required=True)
+    expires_at = UtcDateTime(required=True)
+    paid_at = UtcDateTime(allow_none=True, required=True)
+    fulfilled_at = UtcDateTime(allow_none=True, required=True)
+    refunded_at = UtcDateTime(allow_none=True, required=True)
     failure_reason = ma.fields.String(allow_none=True, required=True)
-    status_history = ma.fields.List(ma.fields.Nested(PaymentStatusChangeSchema))
+    status_history = ma.fields.List(ma.fields.Nested(PaymentStatusChangeSchema),
+                                    metadata={"description": "When the order is served with its history"})
 
 
 class PaymentOrderListArgsSchema(ma.Schema):
-    status = ma.fields.String(validate=validate.OneOf(ORDER_STATUSES))
+    status = ma.fields.String(validate=one_of(ORDER_STATUSES))
     limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cursor = ma.fields.String(validate=_ULID)
+    cursor = ma.fields.String(validate=Ulid)
 
 
-class PaymentOrderListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(PaymentOrderSchema), required=True)
-    next_cursor = ma.fields.String(allow_none=True, required=True)
+PaymentOrderListSchema = page_of(PaymentOrderSchema, "PaymentOrderListSchema")

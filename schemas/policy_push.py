@@ -6,9 +6,11 @@ import re
 import marshmallow as ma
 from marshmallow import validate
 
-from .common import StrictSchema
+from .common import JsonList, JsonNested, StrictSchema, UtcDateTime, one_of, page_of
 
 CATEGORIES = ("subsidy", "tax_relief", "talent", "finance", "other")
+POLICY_STATUSES = ("draft", "published", "withdrawn")
+VERSION_STATES = ("draft", "published", "superseded")
 SIZES = ("micro", "small", "medium", "large")
 TOWNS = ("桂城街道", "九江镇", "西樵镇", "丹灶镇", "狮山镇", "大沥镇", "里水镇")
 _INDUSTRY = re.compile(r"^[A-T](?:\d{1,4})?$")
@@ -92,10 +94,12 @@ class RulesOutSchema(ma.Schema):
 
 
 class PolicySchema(ma.Schema):
-    id = ma.fields.String(required=True)
+    """Serialises one version of a policy (the public sees its current one)."""
+
+    id = ma.fields.String(attribute="policy_id", required=True)
     version = ma.fields.Integer(required=True)
     title = ma.fields.String(required=True)
-    category = ma.fields.String(required=True)
+    category = ma.fields.String(required=True, validate=one_of(CATEGORIES))
     issuer = ma.fields.String(required=True)
     summary = ma.fields.String(required=True)
     eligibility = ma.fields.String(required=True)
@@ -104,16 +108,16 @@ class PolicySchema(ma.Schema):
     apply_from = ma.fields.String(allow_none=True, required=True)
     apply_until = ma.fields.String(allow_none=True, required=True)
     how_to_apply = ma.fields.String(required=True)
-    service_codes = ma.fields.List(ma.fields.String(), required=True)
+    service_codes = JsonList(ma.fields.String(), required=True)
     body = ma.fields.String(required=True)
-    rules = ma.fields.Nested(RulesOutSchema, required=True)
-    published_at = ma.fields.String(allow_none=True, required=True)
+    rules = JsonNested(RulesOutSchema, required=True)
+    published_at = UtcDateTime(allow_none=True, required=True)
 
 
 class PolicyListArgsSchema(ma.Schema):
     q = ma.fields.String(validate=validate.Length(min=1, max=100),
                          metadata={"description": "Full-text search (Chinese works: 补贴)"})
-    category = ma.fields.String(validate=validate.OneOf(CATEGORIES))
+    category = ma.fields.String(validate=one_of(CATEGORIES))
     open_only = ma.fields.Boolean(load_default=False,
                                   metadata={"description": "Only policies whose deadline has not passed"})
     limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
@@ -121,10 +125,8 @@ class PolicyListArgsSchema(ma.Schema):
                               metadata={"description": "next_cursor of the previous page"})
 
 
-class PolicyListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(PolicySchema), required=True,
-                           metadata={"description": "Most relevant first when searching, else newest first"})
-    next_cursor = ma.fields.String(allow_none=True, required=True)
+PolicyListSchema = page_of(PolicySchema, "PolicyListSchema",
+                           order="Most relevant first when searching, else newest first")
 
 
 class FanOutSchema(ma.Schema):
@@ -138,45 +140,44 @@ class FanOutSchema(ma.Schema):
     delivered = ma.fields.Integer(required=True, metadata={"description": "New enterprise inbox messages"})
     member_copies = ma.fields.Integer(required=True, metadata={"description": "New copies to following members"})
     error = ma.fields.String(allow_none=True, required=True)
-    created_at = ma.fields.String(required=True)
-    started_at = ma.fields.String(allow_none=True, required=True)
-    finished_at = ma.fields.String(allow_none=True, required=True)
+    created_at = UtcDateTime(required=True)
+    started_at = UtcDateTime(allow_none=True, required=True)
+    finished_at = UtcDateTime(allow_none=True, required=True)
 
 
 class VersionSummarySchema(ma.Schema):
     version = ma.fields.Integer(required=True)
-    state = ma.fields.String(required=True, metadata={"description": "draft, published or superseded"})
+    state = ma.fields.String(required=True, validate=one_of(VERSION_STATES),
+                             metadata={"description": "draft, published or superseded"})
     title = ma.fields.String(required=True)
-    created_at = ma.fields.String(required=True)
-    published_at = ma.fields.String(allow_none=True, required=True)
+    created_at = UtcDateTime(required=True)
+    published_at = UtcDateTime(allow_none=True, required=True)
 
 
 class AdminPolicySchema(ma.Schema):
+    """Serialises a policy ``With`` its ``latest`` version, all ``versions`` and its recent ``fanouts``."""
+
     id = ma.fields.String(required=True)
-    status = ma.fields.String(required=True, metadata={"description": "draft, published or withdrawn"})
+    status = ma.fields.String(required=True, validate=one_of(POLICY_STATUSES),
+                              metadata={"description": "draft, published or withdrawn"})
     current_version = ma.fields.Integer(allow_none=True, required=True,
                                         metadata={"description": "The version the public sees while published"})
     latest_version = ma.fields.Integer(required=True)
     latest = ma.fields.Nested(PolicySchema, required=True, metadata={"description": "The newest version's content"})
     versions = ma.fields.List(ma.fields.Nested(VersionSummarySchema), required=True)
     fanouts = ma.fields.List(ma.fields.Nested(FanOutSchema), required=True, metadata={"description": "Newest first"})
-    created_at = ma.fields.String(required=True)
-    withdrawn_at = ma.fields.String(allow_none=True, required=True)
+    created_at = UtcDateTime(required=True)
+    withdrawn_at = UtcDateTime(allow_none=True, required=True)
 
 
 class AdminPolicyListArgsSchema(ma.Schema):
-    status = ma.fields.String(validate=validate.OneOf(("draft", "published", "withdrawn")))
+    status = ma.fields.String(validate=one_of(POLICY_STATUSES))
     limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
     cursor = ma.fields.String(validate=validate.Length(min=26, max=26))
 
 
-class AdminPolicyListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(AdminPolicySchema), required=True)
-    next_cursor = ma.fields.String(allow_none=True, required=True)
-
-
-class FanOutListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(FanOutSchema), required=True)
+AdminPolicyListSchema = page_of(AdminPolicySchema, "AdminPolicyListSchema")
+FanOutListSchema = page_of(FanOutSchema, "FanOutListSchema", cursor=False)
 
 
 class RuleResultSchema(ma.Schema):
@@ -188,6 +189,8 @@ class RuleResultSchema(ma.Schema):
 
 
 class PolicyMatchSchema(ma.Schema):
+    """Serialises a match's explanation ``With`` the policy version it explains."""
+
     policy = ma.fields.Nested(PolicySchema, required=True)
     rules = ma.fields.List(ma.fields.Nested(RuleResultSchema), required=True,
                            metadata={"description": "Each targeting rule, what was required and the enterprise's value"})
@@ -198,8 +201,8 @@ class MatchListArgsSchema(ma.Schema):
     cursor = ma.fields.String(validate=validate.Length(min=1, max=10))
 
 
-class PolicyMatchListSchema(ma.Schema):
+class PolicyMatchListSchema(page_of(PolicyMatchSchema, "PolicyMatchPageSchema")):
+    """A Page ``With`` the enterprise's attributes."""
+
     enterprise = ma.fields.Dict(required=True, metadata={
         "description": "The attributes matched: industry_code, size, town, registered_on, licence_types"})
-    items = ma.fields.List(ma.fields.Nested(PolicyMatchSchema), required=True)
-    next_cursor = ma.fields.String(allow_none=True, required=True)

@@ -5,7 +5,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from .authorizations import PartySchema
-from .common import StrictSchema
+from .common import StrictSchema, UtcDateTime, one_of, page_of
 from .identity import AgreedVersionSchema
 
 DOCUMENT_KINDS = ("terms", "privacy_policy")
@@ -13,17 +13,16 @@ DOCUMENT_KINDS = ("terms", "privacy_policy")
 
 class LegalDocumentSchema(ma.Schema):
     id = ma.fields.String(required=True)
-    kind = ma.fields.String(required=True, metadata={"description": "terms | privacy_policy"})
+    kind = ma.fields.String(required=True, validate=one_of(DOCUMENT_KINDS), metadata={"description": "terms | privacy_policy"})
     version = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
     title = ma.fields.String(required=True)
     body = ma.fields.String(required=True, metadata={"description": "The full text (Chinese)"})
     summary_of_changes = ma.fields.String(allow_none=True)
     requires_agreement = ma.fields.Boolean(required=True)
-    published_at = ma.fields.String(required=True, metadata={"format": "date-time"})
+    published_at = UtcDateTime(required=True)
 
 
-class LegalDocumentListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(LegalDocumentSchema), required=True)
+LegalDocumentListSchema = page_of(LegalDocumentSchema, "LegalDocumentListSchema", cursor=False)
 
 
 class LegalDocumentPublishSchema(StrictSchema):
@@ -58,7 +57,7 @@ class AgreementSchema(ma.Schema):
     context = ma.fields.String(required=True, metadata={"description": "sign_up | update"})
     channel = ma.fields.String(required=True, metadata={"description": "app | miniprogram"})
     client = ma.fields.String(allow_none=True, metadata={"description": "The client (User-Agent) that agreed"})
-    agreed_at = ma.fields.String(required=True, metadata={"format": "date-time"})
+    agreed_at = UtcDateTime(required=True)
 
 
 class AgreementsSchema(ma.Schema):
@@ -155,11 +154,11 @@ class DataSharingSchema(ma.Schema):
 class DeletionRequestSchema(ma.Schema):
     id = ma.fields.String(required=True)
     status = ma.fields.String(required=True, metadata={"description": "cooling_off | cancelled | completed"})
-    requested_at = ma.fields.String(required=True, metadata={"format": "date-time"})
-    effective_at = ma.fields.String(required=True, metadata={
-        "format": "date-time", "description": "When the cooling-off period ends and the account is deleted"})
-    cancelled_at = ma.fields.String(allow_none=True)
-    completed_at = ma.fields.String(allow_none=True)
+    requested_at = UtcDateTime(required=True)
+    effective_at = UtcDateTime(required=True, metadata={
+        "description": "When the cooling-off period ends and the account is deleted"})
+    cancelled_at = UtcDateTime(allow_none=True)
+    completed_at = UtcDateTime(allow_none=True)
 
 
 class BlockerSchema(ma.Schema):

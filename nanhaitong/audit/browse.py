@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import select
@@ -71,14 +70,6 @@ def get_event(principal: Principal, event_id: str) -> AuditEvent:
     if event is None:
         raise NotFound("No such audit event.", code="audit_event_not_found")
     return event
-
-
-def event_view(event: AuditEvent) -> dict:
-    return {"seq": event.seq, "id": event.id, "occurred_at": event.occurred_at, "actor": event.actor,
-            "on_behalf_of": event.on_behalf_of, "action": event.action, "object_type": event.object_type,
-            "object_id": event.object_id, "source_ip": event.source_ip, "request_id": event.request_id,
-            "result": event.result, "details": json.loads(event.details or "{}"), "prev_hash": event.prev_hash,
-            "hash": event.hash}
 
 
 @db.unit_of_work("export_audit")

@@ -4,6 +4,7 @@ from flask import Response, g
 from flask.views import MethodView
 
 from schemas.admin import AuditEventArgsSchema, AuditEventListSchema, AuditEventSchema, AuditExportArgsSchema
+from schemas.common import Page
 
 from ..api import Blueprint
 from . import browse
@@ -21,7 +22,7 @@ class AuditEvents(MethodView):
     def get(self, args):
         """Events newest first, filtered by action (or its prefix), actor, result, object and China dates."""
         items, next_cursor = browse.list_events(g.principal, **args)
-        return {"items": [browse.event_view(e) for e in items], "next_cursor": next_cursor}
+        return Page(items, next_cursor)
 
 
 @blp.route("/events/<ulid:event_id>")
@@ -31,7 +32,7 @@ class AuditEvent(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, event_id):
         """One event with its details and chain hashes."""
-        return browse.event_view(browse.get_event(g.principal, event_id))
+        return browse.get_event(g.principal, event_id)
 
 
 @blp.route("/export")

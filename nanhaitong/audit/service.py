@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import bindparam, insert, select, update
 
+from schemas.admin import AUDIT_RESULTS
+
 from .. import db
 from ..ids import new_id
 from ..security.suite import HMAC_SHA256, mac_hex
@@ -16,7 +18,7 @@ from ..timeutil import isoformat, utcnow
 from .models import AuditChainHead, AuditEvent
 
 GENESIS_HASH = "0" * 64
-RESULTS = ("success", "failure", "denied")
+RESULTS = AUDIT_RESULTS
 # The fields an event's hash covers, in order. Adding one needs a new chain version.
 HASHED_FIELDS = ("seq", "id", "occurred_at", "actor", "on_behalf_of", "action", "object_type",
                  "object_id", "source_ip", "request_id", "result", "details")

@@ -14,6 +14,7 @@ from schemas.authorizations import (
     GrantSchema,
     ScopeListSchema,
 )
+from schemas.common import Page
 
 from ..api import Blueprint
 from ..i18n import translate
@@ -35,7 +36,7 @@ class Grants(MethodView):
     def post(self, body):
         """Grant someone scopes on your behalf, or (acting for an enterprise as its legal
         representative or an admin) on the enterprise's behalf."""
-        return service.grant_view(service.create_grant(g.principal, body))
+        return service.with_parties([service.create_grant(g.principal, body)])[0]
 
     @blp.login_required("citizen")
     @blp.arguments(GrantListArgsSchema, location="query")
@@ -44,7 +45,7 @@ class Grants(MethodView):
         """Grants you gave (direction=granted) or received (direction=received), newest first."""
         items, next_cursor = service.list_grants(g.principal, direction=args["direction"], status=args.get("status"),
                                                  limit=args["limit"], cursor=args.get("cursor"))
-        return {"items": service.grant_views(items), "next_cursor": next_cursor}
+        return Page(service.with_parties(items), next_cursor)
 
 
 @blp.route("/scopes")
@@ -68,7 +69,7 @@ class GrantItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, grant_id):
         """One grant with its history (for its grantor or grantee)."""
-        return service.grant_view(service.get_grant(g.principal, grant_id))
+        return service.with_parties([service.get_grant(g.principal, grant_id)])[0]
 
 
 @blp.route("/<grant_id>/revoke")
@@ -79,7 +80,7 @@ class GrantRevoke(MethodView):
     def post(self, grant_id):
         """Revoke a grant (grantor) or renounce it (grantee); grants passed on from it end too.
         Tokens acting under it stop working on their next request."""
-        return service.grant_view(service.revoke_grant(g.principal, grant_id))
+        return service.with_parties([service.revoke_grant(g.principal, grant_id)])[0]
 
 
 @access_log_blp.route("")
@@ -90,7 +91,7 @@ class AccessLog(MethodView):
     def get(self, args):
         """Every read or use of your data (or, acting for your enterprise, its data) by someone else."""
         items, next_cursor = service.access_log(g.principal, limit=args["limit"], cursor=args.get("cursor"))
-        return {"items": service.access_log_views(items), "next_cursor": next_cursor}
+        return Page(service.with_accessors(items), next_cursor)
 
 
 # -- everyone's access logs, for auditors (issue 24) -----------------------------------------
@@ -107,4 +108,4 @@ class AdminAccessLog(MethodView):
     def get(self, args):
         """Access-log entries newest first, by owner, accessor or action (role auditor)."""
         items, next_cursor = service.search_access_log(g.principal, **args)
-        return {"items": service.audit_access_log_views(items), "next_cursor": next_cursor}
+        return Page(service.with_accessors(items, owners=True), next_cursor)

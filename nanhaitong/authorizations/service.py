@@ -7,11 +7,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from schemas.common import With
+
 from .. import db, events, kernel
 from ..audit.service import record as audit
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..kernel import Principal
-from ..timeutil import as_utc, isoformat, utcnow
+from ..timeutil import as_utc, utcnow
 from .decide import Resource, authorize, district, live_grant
 from .models import AccessLogEntry, Grant, GrantEvent
 from .scopes import (
@@ -215,56 +217,26 @@ def access_log(principal: Principal, *, limit: int, cursor: str | None) -> tuple
     return page(query, AccessLogEntry.id, limit=limit, cursor=cursor)
 
 
-def grant_views(grants: list[Grant]) -> list[dict]:
-    """Views of a page of grants in a fixed number of queries, however long the page."""
+def with_parties(grants: list[Grant]) -> list[With]:
+    """Grants with their parties' labels, effective status and history, for GrantSchema: in a
+    fixed number of queries, however long the page."""
     labels = kernel.parties([(g.grantor_kind, g.grantor_id) for g in grants]
-                               + [(g.grantee_kind, g.grantee_id) for g in grants])
+                            + [(g.grantee_kind, g.grantee_id) for g in grants])
     events: dict[str, list[GrantEvent]] = {g.id: [] for g in grants}
     for event in db.session().execute(
             select(GrantEvent).where(GrantEvent.grant_id.in_(list(events))).order_by(GrantEvent.at, GrantEvent.id)
     ).scalars():
         events[event.grant_id].append(event)
-    return [grant_view(g, events[g.id], labels) for g in grants]
+    return [With(g, grantor=labels[(g.grantor_kind, g.grantor_id)], grantee=labels[(g.grantee_kind, g.grantee_id)],
+                 status=effective_status(g), history=events[g.id]) for g in grants]
 
 
-def grant_view(grant: Grant, events: list[GrantEvent] | None = None, labels: dict | None = None) -> dict:
-    labels = labels or kernel.parties([(grant.grantor_kind, grant.grantor_id),
-                                          (grant.grantee_kind, grant.grantee_id)])
-    return {
-        "id": grant.id,
-        "grantor": labels[(grant.grantor_kind, grant.grantor_id)],
-        "grantee": labels[(grant.grantee_kind, grant.grantee_id)],
-        "scopes": json.loads(grant.scopes),
-        "constraints": json.loads(grant.constraints or "{}"),
-        "purpose": grant.purpose,
-        "not_before": isoformat(grant.not_before),
-        "expires_at": isoformat(grant.expires_at),
-        "status": effective_status(grant),
-        "created_at": isoformat(grant.created_at),
-        "revoked_at": isoformat(grant.revoked_at) if grant.revoked_at else None,
-        "parent_id": grant.parent_id,
-        "history": [{"event": e.event, "actor": e.actor, "at": isoformat(e.at)}
-                    for e in (history(grant) if events is None else events)],
-    }
-
-
-def access_log_views(entries: list[AccessLogEntry]) -> list[dict]:
-    labels = kernel.parties([(e.accessor_kind, e.accessor_id) for e in entries])
-    return [access_log_view(e, labels[(e.accessor_kind, e.accessor_id)]) for e in entries]
-
-
-def access_log_view(entry: AccessLogEntry, accessor: dict) -> dict:
-    return {
-        "id": entry.id,
-        "at": isoformat(entry.at),
-        "accessor": accessor,
-        "acting_as": entry.acting_as,
-        "action": entry.action,
-        "object_type": entry.object_type,
-        "object_id": entry.object_id,
-        "grant_id": entry.grant_id,
-        "reason": entry.reason,
-    }
+def with_accessors(entries: list[AccessLogEntry], *, owners: bool = False) -> list[With]:
+    """Access-log entries with their accessors labelled (masked), and their owners for auditors."""
+    pairs = [(e.accessor_kind, e.accessor_id) for e in entries]
+    labels = kernel.parties(pairs + ([(e.owner_kind, e.owner_id) for e in entries] if owners else []))
+    return [With(e, accessor=labels[(e.accessor_kind, e.accessor_id)],
+                 **({"owner": labels[(e.owner_kind, e.owner_id)]} if owners else {})) for e in entries]
 
 
 # -- consent to partner platforms (issue 9) ----------------------------------------------
@@ -330,10 +302,3 @@ def search_access_log(principal: Principal, *, owner_kind: str | None = None, ow
     page = list(rows[:limit])
     return page, (page[-1].id if len(rows) > limit else None)
 
-
-def audit_access_log_views(entries: list[AccessLogEntry]) -> list[dict]:
-    """Entries with both sides labelled (masked), for auditors."""
-    pairs = [(e.accessor_kind, e.accessor_id) for e in entries] + [(e.owner_kind, e.owner_id) for e in entries]
-    labels = kernel.parties(pairs)
-    return [{**access_log_view(e, labels[(e.accessor_kind, e.accessor_id)]),
-             "owner": labels[(e.owner_kind, e.owner_id)]} for e in entries]

@@ -5,6 +5,9 @@ API uses them."""
 
 from __future__ import annotations
 
+from schemas.gov_services import ServiceItemSchema
+from schemas.policy_push import AdminPolicySchema
+
 from ..authorizations import authorize, district
 from ..gov_services import service as gov_services
 from ..kernel import Principal
@@ -13,6 +16,8 @@ from ..partners import registry
 from ..policy_push import service as policies
 
 POLICIES = "admin:policies.manage"
+_ITEM = ServiceItemSchema()  # the catalogue as the admin API shows it
+_POLICY = AdminPolicySchema()
 
 
 def list_partners(principal: Principal) -> list[dict]:
@@ -44,23 +49,23 @@ def list_catalogue(principal: Principal) -> list[dict]:
     """The gov-service catalogue, retired items included (operators manage it)."""
     authorize(principal, "admin:catalogue.manage", district("gov_services"))
     items, _ = gov_services.list_items(include_retired=True, limit=200, cursor=None)
-    return [gov_services.item_view(item) for item in items]
+    return _ITEM.dump(items, many=True)
 
 
 def set_catalogue_status(principal: Principal, code: str, status: str) -> dict:
     authorize(principal, "admin:catalogue.manage", district("gov_service", code))
-    return gov_services.item_view(gov_services.update_item(code, {"status": status}, actor=principal.audit_name))
+    return _ITEM.dump(gov_services.update_item(code, {"status": status}, actor=principal.audit_name))
 
 
 def list_policies(principal: Principal) -> list[dict]:
     authorize(principal, POLICIES, district("policies"))
     items, _ = policies.list_admin(status=None, limit=100, cursor=None)
-    return [policies.admin_view(p) for p in items]
+    return _POLICY.dump([policies.with_versions(p) for p in items], many=True)
 
 
 def get_policy(principal: Principal, policy_id: str) -> dict:
     authorize(principal, POLICIES, district("policy", policy_id))
-    return policies.admin_view(policies.get_admin(policy_id))
+    return _POLICY.dump(policies.with_versions(policies.get_admin(policy_id)))
 
 
 def draft_policy(principal: Principal, fields: dict) -> str:

@@ -24,6 +24,13 @@ from flask import (
     url_for,
 )
 
+from schemas.admin import (
+    AuditAccessLogEntrySchema,
+    AuditEventSchema,
+    PeopleFoundSchema,
+    RefundRequestSchema,
+    RunSchema,
+)
 from schemas.identity import Phone, ResidentIdNumber, Uscc
 from schemas.policy_push import CATEGORIES, SIZES, TOWNS, PolicyWriteSchema
 
@@ -39,6 +46,8 @@ from . import actions, auth
 
 blp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
 STATIC = Path(__file__).parent / "static"
+_ACCESS_LOG, _PEOPLE = AuditAccessLogEntrySchema(), PeopleFoundSchema()  # masked as the admin API shows them
+_REFUND_REQUEST, _RUN, _AUDIT_EVENT = RefundRequestSchema(), RunSchema(), AuditEventSchema()
 
 ROLE_NAMES = {"operator": "运营人员", "policy_editor": "政策编辑", "payments_ops": "支付运营", "auditor": "审计人员"}
 # Each role's pages, in the navigation (label, endpoint).
@@ -276,7 +285,7 @@ def people_page():
         field = {"phone": Phone(), "id_number": ResidentIdNumber(), "uscc": Uscc()}.get(kind)
         if field is None or not value:
             raise ValidationFailed({"value": ["请选择查询方式并输入号码。"]})
-        found = people.lookup(g.principal, reason=_form("reason"), **{kind: _parse(field, value, "value")})
+        found = _PEOPLE.dump(people.lookup(g.principal, reason=_form("reason"), **{kind: _parse(field, value, "value")}))
     else:  # the empty form is the operators' page too
         authorize(g.principal, people.LOOKUP, district("people"), record_use=False)
     return _render("people.html", found=found)
@@ -407,7 +416,7 @@ def refunds():
         decided = payments.decide_refund(g.principal, _form("request_id"), approve=approve,
                                          note=_form("note") or None)
         notice = "已批准，已向支付渠道发起退款。" if decided.status == "executed" else "已驳回。"
-    items = [payments.refund_request_view(r) for r in payments.pending_refunds(g.principal)]
+    items = _REFUND_REQUEST.dump(payments.pending_refunds(g.principal), many=True)
     return _render("refunds.html", requests=items, notice=notice)
 
 
@@ -419,7 +428,7 @@ def reconciliation():
         run = payments.run_reconciliation(g.principal, day, _form("channel") or None)
         return redirect(url_for("console.reconciliation_run", run_id=run.id))
     runs, _ = payments.list_runs(g.principal, limit=50)
-    return _render("reconciliation.html", runs=[payments.run_view(r) for r in runs], today=_today())
+    return _render("reconciliation.html", runs=_RUN.dump(runs, many=True), today=_today())
 
 
 @blp.route("/reconciliation/<run_id>", methods=["GET", "POST"])
@@ -429,7 +438,8 @@ def reconciliation_run(run_id):
     if request.method == "POST":
         payments.resolve_mismatch(g.principal, _form("mismatch_id"), _form("note"))
         notice = "已记录处理说明。"
-    return _render("run.html", run=payments.run_view(*payments.get_run(g.principal, run_id)), notice=notice)
+    return _render("run.html", run=_RUN.dump(payments.with_mismatches(*payments.get_run(g.principal, run_id))),
+                   notice=notice)
 
 
 @blp.route("/stuck", methods=["GET"])
@@ -451,14 +461,14 @@ def audit():
     cursor = _arg("cursor")
     items, next_cursor = audit_browse.list_events(g.principal, limit=50, cursor=int(cursor) if cursor and
                                                   cursor.isdigit() else None, **_audit_filters())
-    return _render("audit.html", events=[audit_browse.event_view(e) for e in items], next_cursor=next_cursor,
+    return _render("audit.html", events=_AUDIT_EVENT.dump(items, many=True), next_cursor=next_cursor,
                    args=request.args, today=_today())
 
 
 @blp.route("/audit/events/<event_id>", methods=["GET"])
 @auth.signed_in
 def audit_event(event_id):
-    return _render("audit_event.html", event=audit_browse.event_view(audit_browse.get_event(g.principal, event_id)))
+    return _render("audit_event.html", event=_AUDIT_EVENT.dump(audit_browse.get_event(g.principal, event_id)))
 
 
 @blp.route("/audit/verify", methods=["GET", "POST"])
@@ -486,5 +496,5 @@ def audit_export():
 def access_log():
     filters = {"owner_id": _arg("owner_id"), "accessor_kind": _arg("accessor_kind"), "action": _arg("action")}
     items, next_cursor = access_logs.search_access_log(g.principal, limit=50, cursor=_arg("cursor"), **filters)
-    return _render("access_log.html", entries=access_logs.audit_access_log_views(items), next_cursor=next_cursor,
+    return _render("access_log.html", entries=_ACCESS_LOG.dump(access_logs.with_accessors(items, owners=True), many=True), next_cursor=next_cursor,
                    args=request.args)

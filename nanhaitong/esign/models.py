@@ -64,6 +64,13 @@ class SigningCertificate(Base):
     invalidity_date: Mapped[datetime | None] = mapped_column(UtcDateTime)
     replaces_id: Mapped[str | None] = mapped_column(String(26))  # the certificate this one renewed
 
+    @property
+    def common_name(self) -> str:
+        """The subject's CN as the certificate itself says it (a person's name, when personal)."""
+        from . import pki  # the certificate's reader; pki knows nothing of tables
+
+        return pki.load_cert(self.certificate_pem).subject.get_attributes_for_oid(pki.NameOID.COMMON_NAME)[0].value
+
 
 class Seal(Base):
     """An enterprise's seal image (PNG), bound to its seal certificate."""

@@ -9,6 +9,7 @@ from functools import wraps
 from flask import Response, current_app, g, request
 from flask.views import MethodView
 
+from schemas.common import Page
 from schemas.esign import (
     CertificateCreateSchema,
     CertificateListArgsSchema,
@@ -200,8 +201,7 @@ class Certificates(MethodView):
     def post(self, body):
         """Issue a signing certificate: personal (to you, level 2) or an enterprise seal certificate
         (to the enterprise, asked by its legal representative). The key is made and kept here."""
-        return service.certificate_view(service.issue_certificate(g.principal, body["kind"],
-                                                                  body.get("enterprise_id")))
+        return service.issue_certificate(g.principal, body["kind"], body.get("enterprise_id"))
 
     @blp.login_required("citizen")
     @blp.arguments(CertificateListArgsSchema, location="query")
@@ -210,7 +210,7 @@ class Certificates(MethodView):
         """Your certificates, or the enterprise's (`enterprise_id`, or acting for it)."""
         items, next_cursor = service.list_certificates(g.principal, args.get("enterprise_id"), limit=args["limit"],
                                                        cursor=args.get("cursor"))
-        return {"items": [service.certificate_view(item) for item in items], "next_cursor": next_cursor}
+        return Page(items, next_cursor)
 
 
 @blp.route("/certificates/<ulid:certificate_id>/revoke")
@@ -221,8 +221,7 @@ class CertificateRevoke(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, body, certificate_id):
         """Revoke a certificate: it goes on the CRL at once, and its seals are retired."""
-        return service.certificate_view(service.revoke_certificate(g.principal, certificate_id, body["reason"],
-                                                                   body.get("invalidity_date")))
+        return service.revoke_certificate(g.principal, certificate_id, body["reason"], body.get("invalidity_date"))
 
 
 @blp.route("/certificates/<ulid:certificate_id>/renew")
@@ -233,7 +232,7 @@ class CertificateRenew(MethodView):
     def post(self, certificate_id):
         """Renew a certificate: a new key and certificate; the old one is revoked as `superseded`
         (signatures made with it stay valid) and its seals move to the new one."""
-        return service.certificate_view(service.renew_certificate(g.principal, certificate_id))
+        return service.renew_certificate(g.principal, certificate_id)
 
 
 @blp.route("/seals")
@@ -247,14 +246,14 @@ class Seals(MethodView):
     def post(self, form, files):
         """Register the enterprise's seal image (PNG, multipart field `image`), bound to its seal certificate."""
         image = files["image"].stream.read(service.MAX_SEAL_PNG_BYTES + 1)
-        return service.seal_view(service.register_seal(g.principal, form["certificate_id"], form["name"], image))
+        return service.register_seal(g.principal, form["certificate_id"], form["name"], image)
 
     @blp.login_required("citizen")
     @blp.arguments(SealListArgsSchema, location="query")
     @blp.response(200, SealListSchema)
     def get(self, args):
         """The enterprise's seals."""
-        return {"items": [service.seal_view(s) for s in service.list_seals(g.principal, args.get("enterprise_id"))]}
+        return Page(service.list_seals(g.principal, args.get("enterprise_id")))
 
 
 @blp.route("/signing-requests")
@@ -275,10 +274,10 @@ class SigningRequests(MethodView):
         """
         document, name = _read(files["file"]) if "file" in files else (None, None)
         stamp = {k: form[k] for k in ("page", "x", "y", "width", "height")} if "page" in form else None
-        return service.request_view(service.create_request(
+        return service.create_request(
             g.principal, certificate_id=form["certificate_id"], document=document, file_name=name,
             previous_request_id=form.get("previous_request_id"), stamp=stamp, seal_id=form.get("seal_id"),
-            reason=form.get("reason")))
+            reason=form.get("reason"))
 
 
 @blp.route("/signing-requests/<ulid:request_id>")
@@ -288,7 +287,7 @@ class SigningRequestItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, request_id):
         """One signing request."""
-        return service.request_view(service.get_request(g.principal, request_id))
+        return service.get_request(g.principal, request_id)
 
 
 @blp.route("/signing-requests/<ulid:request_id>/confirm")
@@ -301,7 +300,7 @@ class SigningRequestConfirm(MethodView):
     def post(self, body, request_id):
         """Confirm with the esign code: the PDF is signed (PAdES B-T, timestamped by our TSA). Five wrong codes
         close the request."""
-        return service.request_view(service.confirm(g.principal, request_id, body["code"]))
+        return service.confirm(g.principal, request_id, body["code"])
 
 
 @blp.route("/signing-requests/<ulid:request_id>/code")
@@ -439,7 +438,7 @@ class EnvelopeSign(MethodView):
         """Your turn: answers a signing request `pending_confirmation` and texts you a code naming the
         document; confirm it at /signing-requests/{id}/confirm. Your signature is added to the envelope's
         document with every signature made before it."""
-        return service.request_view(envelopes.start_signing(g.principal, envelope_id, body["certificate_id"]))
+        return envelopes.start_signing(g.principal, envelope_id, body["certificate_id"])
 
 
 @blp.route("/envelopes/<ulid:envelope_id>/decline")

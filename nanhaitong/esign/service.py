@@ -277,31 +277,6 @@ def _revoke(cert: SigningCertificate, reason: str | None, invalidity_date) -> No
            dedupe_key=f"esign:revoked:{cert.id}")
 
 
-def certificate_view(cert: SigningCertificate) -> dict:
-    return {
-        "id": cert.id,
-        "kind": cert.kind,
-        "owner": {"kind": cert.owner_kind, "id": cert.owner_id},
-        "serial": cert.serial,
-        "subject": cert.subject if cert.kind == "seal" else _masked_subject(cert),
-        "status": cert.status,
-        "not_before": isoformat(cert.not_before),
-        "not_after": isoformat(cert.not_after),
-        "revoked_at": isoformat(cert.revoked_at) if cert.revoked_at else None,
-        "revocation_reason": cert.revocation_reason,
-        "invalidity_date": isoformat(cert.invalidity_date) if cert.invalidity_date else None,
-        "replaces_id": cert.replaces_id,
-        "certificate_pem": cert.certificate_pem,
-    }
-
-
-def _masked_subject(cert: SigningCertificate) -> str:
-    from ..security.masking import mask_name
-
-    name = pki.load_cert(cert.certificate_pem).subject.get_attributes_for_oid(pki.NameOID.COMMON_NAME)[0].value
-    return f"CN={mask_name(name)},C=CN"
-
-
 # -- seals ---------------------------------------------------------------------------
 
 def _check_png(data: bytes) -> None:
@@ -349,12 +324,6 @@ def list_seals(principal: Principal, enterprise_id: str | None) -> list[Seal]:
     if not permitted(principal, "esign:manage", resource):
         authorize(principal, "esign:seal", resource)
     return db.session().execute(select(Seal).where(Seal.enterprise_id == owner_id).order_by(Seal.id)).scalars().all()
-
-
-def seal_view(seal: Seal) -> dict:
-    return {"id": seal.id, "enterprise_id": seal.enterprise_id, "certificate_id": seal.certificate_id,
-            "name": seal.name, "status": seal.status, "created_at": isoformat(seal.created_at),
-            "image_png_base64": base64.b64encode(seal.image_png).decode()}
 
 
 # -- signing requests ----------------------------------------------------------------
@@ -626,24 +595,5 @@ def signed_document(principal: Principal, request_id: str) -> tuple[bytes, str]:
         raise Conflict("The document is not signed yet.", code="not_signed")
     name = row.file_name if row.file_name.lower().endswith(".pdf") else f"{row.file_name}.pdf"
     return base64.b64decode(row.signed_document), name
-
-
-def request_view(row: SigningRequest) -> dict:
-    return {
-        "id": row.id,
-        "status": row.status,
-        "signer_kind": row.signer_kind,
-        "owner": {"kind": row.owner_kind, "id": row.owner_id},
-        "certificate_id": row.certificate_id,
-        "seal_id": row.seal_id,
-        "previous_request_id": row.previous_request_id,
-        "file_name": row.file_name,
-        "document_sha256": row.document_sha256,
-        "signed_sha256": row.signed_sha256,
-        "stamp": json.loads(row.stamp) if row.stamp else None,
-        "created_at": isoformat(row.created_at),
-        "expires_at": isoformat(row.expires_at),
-        "signed_at": isoformat(row.signed_at) if row.signed_at else None,
-    }
 
 

@@ -7,19 +7,20 @@ from pathlib import Path
 
 from sqlalchemy import or_, select
 
+from schemas.gov_services import APPLICATION_STATUSES as STATUSES  # noqa: F401  (the service exports it)
+from schemas.gov_services import KINDS
+from schemas.gov_services import PROVIDER_NAMES as PROVIDERS
+
 from .. import db
 from ..audit.service import record as audit
 from ..errors import Conflict, NotFound, ValidationFailed
-from ..timeutil import isoformat, utcnow
+from ..timeutil import utcnow
 from . import forms
 from .models import GovServiceItem
 
 CATALOGUE_FILE = Path(__file__).with_name("catalogue.json")
-PROVIDERS = {"yueshengshi": "粤省事", "yueshangtong": "粤商通"}
 AUDIENCE_OF = {"yueshengshi": "citizen", "yueshangtong": "enterprise"}
 CALLBACK_APP_KEYS = {"yueshengshi": "yueshengshi", "yueshangtong_gateway": "yueshangtong"}
-KINDS = ("query", "application")
-STATUSES = ("queued", "submitted", "accepted", "need_more_materials", "approved", "rejected")
 MAX_ATTACHMENTS = 10
 ITEM_FIELDS = ("provider", "kind", "category", "name", "department", "description", "eligibility", "materials",
                "fee_fen", "fee_note", "legal_time_limit_days", "promised_time_limit_days", "form_schema",
@@ -54,21 +55,6 @@ def list_items(*, audience=None, provider=None, category=None, kind=None, q=None
         query = query.where(GovServiceItem.code > cursor)
     rows = db.session().execute(query.order_by(GovServiceItem.code).limit(limit + 1)).scalars().all()
     return rows[:limit], (rows[limit - 1].code if len(rows) > limit else None)
-
-
-def item_view(item: GovServiceItem) -> dict:
-    return {
-        "code": item.code, "provider": item.provider, "provider_name": PROVIDERS[item.provider],
-        "audience": item.audience, "kind": item.kind, "category": item.category, "name": item.name,
-        "department": item.department, "description": item.description, "eligibility": item.eligibility,
-        "materials": json.loads(item.materials), "fee_fen": item.fee_fen, "fee_note": item.fee_note,
-        "legal_time_limit_days": item.legal_time_limit_days,
-        "promised_time_limit_days": item.promised_time_limit_days,
-        "form_schema": json.loads(item.form_schema),
-        "attachable_licence_types": json.loads(item.attachable_licence_types),
-        "cacheable": item.cacheable, "cache_ttl_seconds": item.cache_ttl_seconds, "status": item.status,
-        "updated_at": isoformat(item.updated_at),
-    }
 
 
 def _apply_fields(item: GovServiceItem, data: dict) -> None:
@@ -129,7 +115,7 @@ def load_catalogue(path: Path | None = None, *, actor: str = "system:catalogue-l
             item = GovServiceItem(code=entry["code"], status="active")
             session.add(item)
             counts["created"] += 1
-        elif item_view(item) | {"updated_at": None} == _as_view(entry, item) | {"updated_at": None}:
+        elif _unchanged(item, entry):
             counts["unchanged"] += 1
             continue
         else:
@@ -139,7 +125,8 @@ def load_catalogue(path: Path | None = None, *, actor: str = "system:catalogue-l
     return counts
 
 
-def _as_view(entry: dict, item: GovServiceItem) -> dict:
-    view = item_view(item)
-    view.update({k: v for k, v in entry.items() if k in view})
-    return view
+def _unchanged(item: GovServiceItem, entry: dict) -> bool:
+    """Whether loading ``entry`` would leave ``item`` as it is."""
+    stored = {name: json.loads(getattr(item, name)) if name in _JSON_FIELDS else getattr(item, name)
+              for name in (*ITEM_FIELDS, "code", "audience")}
+    return all(stored[name] == value for name, value in entry.items() if name in stored)

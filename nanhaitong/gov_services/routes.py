@@ -5,6 +5,7 @@ operators' catalogue administration (/api/v1/admin/gov-services)."""
 from flask import g, request
 from flask.views import MethodView
 
+from schemas.common import Page
 from schemas.gov_services import (
     AdminCatalogueArgsSchema,
     ApplicationListArgsSchema,
@@ -45,7 +46,7 @@ class Catalogue(MethodView):
         items, next_cursor = service.list_items(
             audience=args.get("audience"), provider=args.get("provider"), category=args.get("category"),
             kind=args.get("kind"), q=args.get("q"), limit=args["limit"], cursor=args.get("cursor"))
-        return {"items": [service.item_view(item) for item in items], "next_cursor": next_cursor}
+        return Page(items, next_cursor)
 
 
 @blp.route("/callbacks/status")
@@ -69,7 +70,7 @@ class CatalogueItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, code):
         """The service's guide: who may apply, materials, fees, time limits, and its form as a schema."""
-        return service.item_view(service.get_item(code))
+        return service.get_item(code)
 
 
 @blp.route("/<code>/queries")
@@ -97,7 +98,7 @@ class Applications(MethodView):
     def post(self, body, code):
         """Apply. The answer's status is `submitted` with the upstream's reference, or `queued` when the
         upstream could not be reached: it is then delivered later, exactly once."""
-        return service.application_view(service.apply(g.principal, code, body["form"], body["licence_ids"]))
+        return service.with_history([service.apply(g.principal, code, body["form"], body["licence_ids"])])[0]
 
 
 @applications_blp.route("")
@@ -110,7 +111,7 @@ class ApplicationList(MethodView):
         items, next_cursor = service.list_applications(
             g.principal, status=args.get("status"), service_code=args.get("service_code"), limit=args["limit"],
             cursor=args.get("cursor"))
-        return {"items": [service.application_view(item) for item in items], "next_cursor": next_cursor}
+        return Page(service.with_history(items), next_cursor)
 
 
 @applications_blp.route("/<ulid:application_id>")
@@ -120,7 +121,7 @@ class ApplicationItem(MethodView):
     @applications_blp.alt_response(404, response="NOT_FOUND")
     def get(self, application_id):
         """One application with its status history."""
-        return service.application_view(service.get_application(g.principal, application_id))
+        return service.with_history([service.get_application(g.principal, application_id)])[0]
 
 
 @admin_blp.route("")
@@ -134,7 +135,7 @@ class AdminCatalogue(MethodView):
             audience=args.get("audience"), provider=args.get("provider"), category=args.get("category"),
             kind=args.get("kind"), q=args.get("q"), include_retired=args["include_retired"], limit=args["limit"],
             cursor=args.get("cursor"))
-        return {"items": [service.item_view(item) for item in items], "next_cursor": next_cursor}
+        return Page(items, next_cursor)
 
     @admin_blp.login_required("staff", roles=OPERATOR)
     @admin_blp.arguments(ServiceItemCreateSchema)
@@ -142,7 +143,7 @@ class AdminCatalogue(MethodView):
     @admin_blp.alt_response(409, response="CONFLICT")
     def post(self, body):
         """Add a service to the catalogue."""
-        return service.item_view(service.create_item(body))
+        return service.create_item(body)
 
 
 @admin_blp.route("/<code>")
@@ -153,4 +154,4 @@ class AdminCatalogueItem(MethodView):
     @admin_blp.alt_response(404, response="NOT_FOUND")
     def patch(self, body, code):
         """Change a service's guide or form; `status: retired` takes it out of the catalogue."""
-        return service.item_view(service.update_item(code, body))
+        return service.update_item(code, body)

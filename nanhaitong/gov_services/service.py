@@ -20,13 +20,13 @@ Rules kept here:
 """
 
 from .applications import (  # noqa: F401  (the domain's operations, as routes, jobs and other domains call them)
-    application_view,
     apply,
     deliver,
     get_application,
     list_applications,
     poll,
     receive_callback,
+    with_history,
 )
 from .catalogue import (  # noqa: F401
     AUDIENCE_OF,
@@ -36,7 +36,6 @@ from .catalogue import (  # noqa: F401
     STATUSES,
     create_item,
     get_item,
-    item_view,
     list_items,
     load_catalogue,
     update_item,

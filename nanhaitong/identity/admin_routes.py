@@ -15,6 +15,7 @@ from schemas.admin import (
     StaffAccountSchema,
     StaffCreateSchema,
 )
+from schemas.common import Page
 from schemas.identity import (
     SmsCodeSentSchema,
     StaffAuditChainReportSchema,
@@ -118,7 +119,7 @@ class StaffMe(MethodView):
     @admin_me_blp.response(200, StaffMeSchema)
     def get(self):
         """Your staff account (phone masked) and role."""
-        return staff.staff_view(staff.account(g.principal))
+        return staff.account(g.principal)
 
 
 @admin_audit_blp.route("/verify")
@@ -161,7 +162,7 @@ class StaffAccounts(MethodView):
     @admin_staff_blp.response(200, StaffAccountListSchema)
     def get(self):
         """Every staff account, active or not, oldest first (phones masked)."""
-        return {"items": [staff.staff_view(a, full=True) for a in staff.list_by(g.principal)]}
+        return Page(staff.list_by(g.principal))
 
     @admin_staff_blp.login_required("staff")
     @admin_staff_blp.arguments(StaffCreateSchema)
@@ -169,8 +170,7 @@ class StaffAccounts(MethodView):
     @admin_staff_blp.alt_response(409, response="CONFLICT", description="`staff_phone_taken`")
     def post(self, body):
         """Create a staff account; it signs in with this password and SMS codes to this phone."""
-        return staff.staff_view(staff.create_by(g.principal, body["phone"], body["role"], body["password"]),
-                                full=True)
+        return staff.create_by(g.principal, body["phone"], body["role"], body["password"])
 
 
 @admin_staff_blp.route("/<ulid:staff_id>/deactivation")
@@ -180,7 +180,7 @@ class StaffDeactivation(MethodView):
     @admin_staff_blp.alt_response(404, response="NOT_FOUND")
     def post(self, staff_id):
         """Disable a staff account; its sessions end at once."""
-        return staff.staff_view(staff.deactivate_by(g.principal, staff_id), full=True)
+        return staff.deactivate_by(g.principal, staff_id)
 
 
 @admin_staff_blp.route("/<ulid:staff_id>/second-factor")
@@ -192,4 +192,4 @@ class StaffSecondFactor(MethodView):
     @admin_staff_blp.alt_response(409, response="CONFLICT", description="`staff_phone_taken`")
     def put(self, body, staff_id):
         """Reset the second factor: sign-in codes go to this phone from now on; every session ends."""
-        return staff.staff_view(staff.reset_second_factor_by(g.principal, staff_id, body["phone"]), full=True)
+        return staff.reset_second_factor_by(g.principal, staff_id, body["phone"])

@@ -7,6 +7,7 @@ enterprise; a token acting for one enterprise reaches no other (404).
 from flask import g
 from flask.views import MethodView
 
+from schemas.common import Page, With
 from schemas.identity import (
     EnterpriseCreateSchema,
     EnterpriseListSchema,
@@ -19,7 +20,6 @@ from schemas.identity import (
 
 from ..api import Blueprint
 from . import enterprises
-from .views import enterprise_view, member_view
 
 enterprises_blp = Blueprint("enterprises", __name__, url_prefix="/api/v1/enterprises",
                             description="Enterprises verified against the registry, and their members.")
@@ -33,7 +33,7 @@ class Enterprises(MethodView):
     def get(self, args):
         """Your enterprises and your role in each (acting for one: that one only)."""
         rows, next_cursor = enterprises.list_enterprises(g.principal, limit=args["limit"], cursor=args.get("cursor"))
-        return {"enterprises": [enterprise_view(e, role) for e, role in rows], "next_cursor": next_cursor}
+        return Page([With(enterprise, role=role) for enterprise, role in rows], next_cursor)
 
     @enterprises_blp.login_required("citizen", level=2)
     @enterprises_blp.arguments(EnterpriseCreateSchema)
@@ -58,7 +58,7 @@ class Enterprises(MethodView):
         Registering it again answers 200 with it.
         """
         enterprise, role, created = enterprises.register(g.principal, body["uscc"])
-        return enterprise_view(enterprise, role), 201 if created else 200
+        return With(enterprise, role=role), 201 if created else 200
 
 
 @enterprises_blp.route("/<enterprise_id>")
@@ -69,7 +69,7 @@ class EnterpriseItem(MethodView):
     def get(self, enterprise_id):
         """One of your enterprises."""
         enterprise, role = enterprises.get_enterprise(g.principal, enterprise_id)
-        return enterprise_view(enterprise, role)
+        return With(enterprise, role=role)
 
 
 @enterprises_blp.route("/<enterprise_id>/members")
@@ -82,7 +82,7 @@ class Members(MethodView):
         """The enterprise's members, phone and name masked (any member may look)."""
         rows, next_cursor = enterprises.list_members(g.principal, enterprise_id, limit=args["limit"],
                                                      cursor=args.get("cursor"))
-        return {"members": [member_view(m, u) for m, u in rows], "next_cursor": next_cursor}
+        return Page([_member(m, u) for m, u in rows], next_cursor)
 
     @enterprises_blp.login_required("citizen", level=2)
     @enterprises_blp.arguments(MemberAddSchema)
@@ -99,7 +99,7 @@ class Members(MethodView):
         """
         member, user = enterprises.add_member(g.principal, enterprise_id, role=body["role"],
                                               phone=body.get("phone"), user_id=body.get("user_id"))
-        return member_view(member, user)
+        return _member(member, user)
 
 
 @enterprises_blp.route("/<enterprise_id>/members/<user_id>")
@@ -117,3 +117,7 @@ class MemberItem(MethodView):
         remove themselves. The legal representative is never removed.
         """
         enterprises.remove_member(g.principal, enterprise_id, user_id)
+
+
+def _member(member, user) -> With:
+    return With(user, role=member.role, added_at=member.created_at)

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from schemas.common import With
+
 from .. import db
 from ..audit.service import record as audit
 from ..authorizations import Resource, authorize, district
 from ..errors import ValidationFailed
 from ..kernel import Principal
-from ..security.masking import mask_id_number, mask_name, mask_phone
-from ..timeutil import isoformat
 from .codes import phone_index
 from .models import Enterprise, EnterpriseMember, User
 from .verification import id_number_index
@@ -61,19 +61,10 @@ def lookup(principal: Principal, *, phone: str | None = None, id_number: str | N
     audit("staff.people_lookup", object_type="people", details={
         "by": by, "reason": reason, "found": [f"citizen:{u.id}" for u in citizens]
         + [f"enterprise:{e.id}" for e in enterprises]})
-    return {"by": by, "reason": reason, "citizens": [citizen_view(u) for u in citizens],
-            "enterprises": [enterprise_view(e) for e in enterprises]}
+    return {"by": by, "reason": reason, "citizens": citizens,
+            "enterprises": [With(e, members=_member_count(e)) for e in enterprises]}
 
 
-def citizen_view(user: User) -> dict:
-    return {"id": user.id, "phone": mask_phone(user.phone), "real_name": mask_name(user.real_name) if user.real_name
-            else None, "id_number": mask_id_number(user.id_number) if user.id_number else None,
-            "assurance_level": user.assurance_level, "created_at": isoformat(user.created_at)}
-
-
-def enterprise_view(enterprise: Enterprise) -> dict:
-    members = db.session().execute(select(func.count()).select_from(EnterpriseMember).where(
+def _member_count(enterprise: Enterprise) -> int:
+    return db.session().execute(select(func.count()).select_from(EnterpriseMember).where(
         EnterpriseMember.enterprise_id == enterprise.id)).scalar_one()
-    return {"id": enterprise.id, "uscc": enterprise.uscc, "name": enterprise.name, "town": enterprise.town,
-            "size": enterprise.size, "industry_code": enterprise.industry_code, "members": members,
-            "verified_at": isoformat(enterprise.verified_at)}

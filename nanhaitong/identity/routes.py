@@ -3,6 +3,7 @@
 from flask import g
 from flask.views import MethodView
 
+from schemas.common import Page
 from schemas.identity import (
     ActAsSchema,
     AssuranceSchema,
@@ -22,7 +23,6 @@ from schemas.identity import (
 
 from ..api import Blueprint
 from . import codes, service, tokens, verification
-from .views import me_view, session_view
 
 auth_blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign in, tokens and sign out.")
 me_blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The signed-in citizen's account.")
@@ -96,7 +96,7 @@ class Me(MethodView):
     @me_blp.response(200, MeSchema)
     def get(self):
         """Your account, with personal data masked, and your enterprises."""
-        return me_view(service.profile(g.principal))
+        return service.profile(g.principal)
 
 
 @me_blp.route("/sessions")
@@ -105,7 +105,7 @@ class Sessions(MethodView):
     @me_blp.response(200, SessionListSchema)
     def get(self):
         """Your signed-in devices."""
-        return {"sessions": [session_view(**row) for row in service.list_sessions(g.principal)]}
+        return Page(service.list_sessions(g.principal))
 
 
 @me_blp.route("/sessions/<session_id>")
@@ -138,7 +138,7 @@ class PhoneItem(MethodView):
     def put(self, body):
         """Move your account to a new phone: a step_up code from the current phone and a change_phone code from the new."""
         service.change_phone(g.principal, body["new_phone"], body["new_phone_code"], body["step_up_code"])
-        return me_view(service.profile(g.principal))
+        return service.profile(g.principal)
 
 
 @me_blp.route("/real-name-verification")

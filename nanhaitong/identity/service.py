@@ -6,6 +6,8 @@ from flask import current_app
 from limits import parse
 from sqlalchemy import bindparam, select
 
+from schemas.common import With
+
 from .. import db, events, ratelimit
 from ..audit.service import record as audit
 from ..authorizations import CITIZEN, Resource, authorize, live_grant
@@ -179,13 +181,13 @@ def profile(principal: Principal) -> dict:
     }
 
 
-def list_sessions(principal: Principal) -> list[dict]:
+def list_sessions(principal: Principal) -> list[With]:
     rows = db.session().execute(
         select(AuthSession).where(AuthSession.account_kind == "citizen", AuthSession.account_id == principal.account_id,
                                   AuthSession.revoked_at.is_(None), AuthSession.expires_at > utcnow())
         .order_by(AuthSession.created_at.desc())
     ).scalars().all()
-    return [{"session": s, "current": s.id == principal.session_id} for s in rows]
+    return [With(s, current=s.id == principal.session_id) for s in rows]
 
 
 @db.unit_of_work()

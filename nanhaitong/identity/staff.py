@@ -19,6 +19,9 @@ import time
 from flask import current_app, has_request_context, request
 from sqlalchemy import select
 
+from schemas.admin import StaffAccountSchema
+from schemas.identity import StaffMeSchema
+
 from .. import db
 from ..audit.service import record as audit
 from ..audit.service import verify_chain
@@ -26,9 +29,7 @@ from ..authorizations import authorize, district
 from ..errors import N_, Conflict, NotFound, RateLimited, Unauthorized, ValidationFailed
 from ..kernel import STAFF_AUDIENCE, Principal
 from ..ratelimit import strategy
-from ..security.masking import mask_phone
 from ..security.passwords import hash_password, upgraded_hash, verify_password
-from ..timeutil import isoformat
 from . import codes, service, sessions
 from .models import StaffAccount
 
@@ -62,12 +63,13 @@ def password_problem(password: str) -> str | None:
     return None
 
 
+_BRIEF, _FULL = StaffMeSchema(), StaffAccountSchema()
+
+
 def staff_view(staff: StaffAccount, *, full: bool = False) -> dict:
-    """The account with its phone masked; ``full`` adds what operators of the CLI need."""
-    view = {"id": staff.id, "phone": mask_phone(staff.phone), "role": staff.role}
-    if full:
-        view.update(active=staff.active, created_at=isoformat(staff.created_at))
-    return view
+    """What the CLI and the console print of an account: the admin API's own schema
+    (``full`` adds active and created_at)."""
+    return (_FULL if full else _BRIEF).dump(staff)
 
 
 def find_by_phone(phone: str) -> StaffAccount | None:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from integrations.licence_library import licence_type
+
 from ..db import Base
 from ..ids import new_id
 from ..security.fields import EncryptedText
-from ..timeutil import utcnow
+from ..security.masking import mask_middle
+from ..timeutil import china_today, utcnow
 
 UtcDateTime = DateTime(timezone=True)
 
@@ -38,6 +42,28 @@ class Licence(Base):
     digest: Mapped[str] = mapped_column(String(64))
     fetched_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     expiry_notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    revealed = False  # set by reveal(): its holder, after a step-up code, sees it whole
+
+    @property
+    def type_name(self) -> str:
+        return licence_type(self.type_code).name
+
+    @property
+    def effective_status(self) -> str:
+        """A valid licence past its last day is expired, whatever the library last said."""
+        if self.status == "valid" and self.valid_until and self.valid_until < china_today().isoformat():
+            return "expired"
+        return self.status
+
+    @property
+    def shown_fields(self) -> dict:
+        """The fields, the type's sensitive ones masked unless revealed."""
+        fields = json.loads(self.fields)
+        if self.revealed:
+            return fields
+        sensitive = licence_type(self.type_code).sensitive_fields
+        return {name: (mask_middle(str(value), 1, 1) if name in sensitive else value) for name, value in fields.items()}
 
 
 class Presentation(Base):

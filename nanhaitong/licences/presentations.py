@@ -117,17 +117,6 @@ def qr_code(principal: Principal, licence_id: str, presentation_id: str, kind: s
     return out.getvalue()
 
 
-def presentation_view(presentation: Presentation) -> dict:
-    return {
-        "id": presentation.id,
-        "token": presentation.token,
-        "disclosed": json.loads(presentation.disclosed),
-        "created_at": isoformat(presentation.created_at),
-        "expires_at": isoformat(presentation.expires_at),
-        "revoked": presentation.revoked_at is not None,
-    }
-
-
 # What a verification reads, in one query built once: the token already carries the
 # disclosed values, so the encrypted columns are neither decrypted nor even fetched
 # (reading one would raise).

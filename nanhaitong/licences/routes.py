@@ -3,6 +3,7 @@
 from flask import Response, g
 from flask.views import MethodView
 
+from schemas.common import Page
 from schemas.licences import (
     LicenceListArgsSchema,
     LicenceListSchema,
@@ -34,10 +35,8 @@ class Licences(MethodView):
     @blp.response(200, LicenceListSchema)
     def get(self, args):
         """Licences in the wallet (your own, or the enterprise's when acting for one), masked."""
-        items, next_cursor = service.list_licences(g.principal, type_code=args.get("type_code"),
-                                                   status=args.get("status"), limit=args["limit"],
-                                                   cursor=args.get("cursor"))
-        return {"items": [service.licence_view(item) for item in items], "next_cursor": next_cursor}
+        return Page(*service.list_licences(g.principal, type_code=args.get("type_code"), status=args.get("status"),
+                                           limit=args["limit"], cursor=args.get("cursor")))
 
 
 @blp.route("/sync")
@@ -56,7 +55,7 @@ class LicenceItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, licence_id):
         """One licence, masked."""
-        return service.licence_view(service.get_licence(g.principal, licence_id))
+        return service.get_licence(g.principal, licence_id)
 
 
 @blp.route("/<ulid:licence_id>/reveal")
@@ -67,7 +66,7 @@ class Reveal(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, body, licence_id):
         """The licence unmasked, for its holder, after a step-up code."""
-        return service.licence_view(service.reveal(g.principal, licence_id, body["step_up_code"]), reveal=True)
+        return service.reveal(g.principal, licence_id, body["step_up_code"])
 
 
 @blp.route("/<ulid:licence_id>/presentations")
@@ -79,15 +78,14 @@ class Presentations(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, body, licence_id):
         """Show the licence: a short-lived signed token disclosing only the chosen fields."""
-        return presentations.presentation_view(
-            presentations.create(g.principal, licence_id, body["fields"], body["ttl_seconds"]))
+        return presentations.create(g.principal, licence_id, body["fields"], body["ttl_seconds"])
 
     @blp.login_required("citizen")
     @blp.response(200, PresentationListSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, licence_id):
         """The licence's live presentations."""
-        return {"items": [presentations.presentation_view(p) for p in presentations.live(g.principal, licence_id)]}
+        return Page(presentations.live(g.principal, licence_id))
 
 
 @blp.route("/<ulid:licence_id>/presentations/<ulid:presentation_id>/revoke")
@@ -97,7 +95,7 @@ class PresentationRevoke(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, licence_id, presentation_id):
         """Revoke a presentation: it fails verification from now on."""
-        return presentations.presentation_view(presentations.revoke(g.principal, licence_id, presentation_id))
+        return presentations.revoke(g.principal, licence_id, presentation_id)
 
 
 def _qr_route(kind: str):

@@ -24,9 +24,8 @@ from ..identity import consume_code, contact_phone, phone_of, registry_identifie
 from ..jobs.tasks import enqueue_sms
 from ..kernel import Principal
 from ..messages import service as messages
-from ..security.masking import mask_middle, mask_name
 from ..sms_templates import china_date_text, inbox_text, sms_params
-from ..timeutil import china_today, isoformat, utcnow
+from ..timeutil import china_today, utcnow
 from ..upstream import upstream_errors
 from .models import Licence
 
@@ -144,38 +143,12 @@ def reveal(principal: Principal, licence_id: str, step_up_code: str) -> Licence:
     licence = get_licence(principal, licence_id, action="licences:reveal")
     consume_code(phone_of(principal.account_id), "step_up", step_up_code)
     audit("licence.revealed", object_type="licence", object_id=licence.id)
+    licence.revealed = True
     return licence
 
 
-def licence_view(licence: Licence, *, reveal: bool = False) -> dict:
-    kind = licence_type(licence.type_code)
-    fields = json.loads(licence.fields)
-    if not reveal:
-        fields = {name: (mask_middle(str(value), 1, 1) if name in kind.sensitive_fields else value)
-                  for name, value in fields.items()}
-    return {
-        "id": licence.id,
-        "code": licence.code,
-        "type_code": licence.type_code,
-        "type_name": kind.name,
-        "issuer_code": licence.issuer_code,
-        "issuer_name": licence.issuer_name,
-        "holder_kind": licence.holder_kind,
-        "holder_name": licence.holder_name if reveal else mask_name(licence.holder_name),
-        "number": licence.number if reveal else mask_middle(licence.number, 1, 1),
-        "fields": fields,
-        "valid_from": licence.valid_from,
-        "valid_until": licence.valid_until,
-        "status": effective_status(licence),
-        "fetched_at": isoformat(licence.fetched_at),
-        "revealed": reveal,
-    }
-
-
 def effective_status(licence: Licence) -> str:
-    if licence.status == "valid" and licence.valid_until and licence.valid_until < china_today().isoformat():
-        return "expired"
-    return licence.status
+    return licence.effective_status
 
 
 @db.unit_of_work()

@@ -3,6 +3,7 @@
 from flask import g
 from flask.views import MethodView
 
+from schemas.common import Page, With
 from schemas.messages import (
     DeviceCreateSchema,
     DeviceListSchema,
@@ -36,8 +37,7 @@ class Messages(MethodView):
         items, next_cursor = service.list_messages(g.principal, topic=args.get("topic"),
                                                    unread_only=args["unread_only"], limit=args["limit"],
                                                    cursor=args.get("cursor"))
-        return {"items": [service.message_view(m) for m in items], "next_cursor": next_cursor,
-                "unread_count": service.unread_count(g.principal)}
+        return With(Page(items, next_cursor), unread_count=service.unread_count(g.principal))
 
 
 @blp.route("/unread-count")
@@ -81,7 +81,7 @@ class MessageItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, message_id):
         """One message."""
-        return service.message_view(service.get_message(g.principal, message_id))
+        return service.get_message(g.principal, message_id)
 
 
 @blp.route("/<ulid:message_id>/read")
@@ -91,7 +91,7 @@ class MessageRead(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, message_id):
         """Mark one message read (again is fine)."""
-        return service.message_view(service.mark_read(g.principal, message_id))
+        return service.mark_read(g.principal, message_id)
 
 
 @devices_blp.route("")
@@ -104,13 +104,13 @@ class Devices(MethodView):
     def post(self, body):
         """Register this phone's push token (again refreshes it; a token moves to its last registrant)."""
         device, _ = service.register_device(g.principal, body["platform"], body["token"])
-        return service.device_view(device)
+        return device
 
     @devices_blp.login_required("citizen")
     @devices_blp.response(200, DeviceListSchema)
     def get(self):
         """Your registered phones, tokens masked."""
-        return {"items": [service.device_view(d) for d in service.list_devices(g.principal)]}
+        return Page(service.list_devices(g.principal))
 
 
 @devices_blp.route("/<ulid:device_id>")

@@ -16,6 +16,8 @@ from flask import current_app
 from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from schemas.messages import OPTIONAL_TOPICS, TOPICS
+
 from .. import db, events
 from ..audit.service import record as audit
 from ..authorizations import Resource, authorize
@@ -23,17 +25,11 @@ from ..errors import Conflict, NotFound, ValidationFailed
 from ..identity import member_ids, members_of
 from ..ids import new_id
 from ..kernel import Principal
-from ..security.masking import mask_middle
 from ..sms_templates import inbox_text
-from ..timeutil import CHINA_STANDARD_TIME, as_utc, isoformat, utcnow
+from ..timeutil import CHINA_STANDARD_TIME, as_utc, utcnow
 from .models import Device, Message, MessagePreference, PushDelivery
 
 CITIZEN, ENTERPRISE = "citizen", "enterprise"
-TOPICS = ("application_status", "payment", "esign", "licence_expiry", "policy", "security")
-# Topics a recipient may turn off entirely. The others are about the recipient's own
-# affairs (an application, a payment, a login): they always reach the inbox, and the
-# preference only decides whether they are also pushed.
-OPTIONAL_TOPICS = ("policy",)
 PENDING_PUSHES = "nht.messages.pending_pushes"
 
 
@@ -185,13 +181,6 @@ def mark_all_read(principal: Principal) -> int:
     return result.rowcount
 
 
-def message_view(message: Message) -> dict:
-    return {"id": message.id, "topic": message.topic, "title": message.title, "body": message.body,
-            "data": json.loads(message.data), "created_at": isoformat(message.created_at),
-            "read": message.read_at is not None,
-            "read_at": isoformat(message.read_at) if message.read_at else None}
-
-
 # -- preferences --------------------------------------------------------------------------
 
 def preferences_of(kind: str, owner_id: str) -> dict:
@@ -206,7 +195,7 @@ def preferences_of(kind: str, owner_id: str) -> dict:
 
 def get_preferences(principal: Principal) -> dict:
     kind, ident = _owner(principal, "messages:read")
-    return _preferences_view(kind, preferences_of(kind, ident))
+    return _shown(kind, preferences_of(kind, ident))
 
 
 @db.unit_of_work()
@@ -226,16 +215,12 @@ def set_preferences(principal: Principal, changes: dict) -> dict:
     row.quiet_start, row.quiet_end = prefs["quiet_start"], prefs["quiet_end"]
     audit("messages.preferences_changed", object_type="message_preferences", object_id=ident,
           details={"topics": sorted(set(prefs["topics"])), "quiet_hours": bool(prefs["quiet_start"])})
-    return _preferences_view(kind, prefs)
+    return _shown(kind, prefs)
 
 
-def _preferences_view(kind: str, prefs: dict) -> dict:
-    view = {"topics": sorted(set(prefs["topics"])), "quiet_start": prefs["quiet_start"],
-            "quiet_end": prefs["quiet_end"], "available_topics": list(TOPICS),
-            "optional_topics": list(OPTIONAL_TOPICS)}
-    if kind == CITIZEN:
-        view["enterprise_topics"] = sorted(set(prefs["enterprise_topics"]))
-    return view
+def _shown(kind: str, prefs: dict) -> dict:
+    """An enterprise's inbox follows no enterprise: it has no enterprise topics to show."""
+    return prefs if kind == CITIZEN else {k: v for k, v in prefs.items() if k != "enterprise_topics"}
 
 
 # -- devices ------------------------------------------------------------------------------
@@ -290,11 +275,6 @@ def remove_device(principal: Principal, device_id: str) -> None:
 def _own_account(principal: Principal) -> str:
     """Devices belong to the person holding the phone, whatever context they act in."""
     return principal.account_id
-
-
-def device_view(device: Device) -> dict:
-    return {"id": device.id, "platform": device.platform, "token": mask_middle(device.token, 4, 4),
-            "created_at": isoformat(device.created_at), "last_seen_at": isoformat(device.last_seen_at)}
 
 
 # -- sending to many enterprises at once (policy push) ------------------------------------

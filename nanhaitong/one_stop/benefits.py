@@ -11,6 +11,8 @@ offered can ask why: the same rule-by-rule explanation as policy matches.
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -34,10 +36,11 @@ BATCH = 1000
 
 def _published(policy_id: str) -> dict:
     try:
-        return policy_push.policy_view(*policy_push.get_published(policy_id))
+        _, version = policy_push.get_published(policy_id)
     except NotFound:
         raise Conflict("Only a published policy can be granted without application.",
                        code="policy_not_published") from None
+    return {"version": version.version, "title": version.title, "rules": json.loads(version.rules)}
 
 
 @db.unit_of_work(conflict=Conflict("This policy is already granted without application.", code="benefit_exists"))

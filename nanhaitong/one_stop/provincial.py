@@ -23,14 +23,14 @@ STATUS = {"queued": "submitted", "submitted": "submitted", "accepted": "accepted
 
 @db.unit_of_work(conflict=Conflict("This application is already among your cases.", code="case_exists"))
 def track(principal: Principal, application_id: str) -> Case:
-    application = gov_services.application_view(gov_services.get_application(principal, application_id))
+    application = gov_services.with_history([gov_services.get_application(principal, application_id)])[0]
     if db.session().execute(select(Case.id).where(Case.gov_application_id == application_id)).first():
         raise Conflict("This application is already among your cases.", code="case_exists")
     kind, ident = principal.subject
     case = cases.new_case(owner=(kind, ident), applicant_id=principal.account_id, matter=None, centre_code=None,
                           channel="provincial", actor=principal.audit_name, form={},
-                          status=STATUS[application["status"]])
-    case.gov_application_id, case.title = application_id, application["service_name"]
+                          status=STATUS[application.status])
+    case.gov_application_id, case.title = application_id, application.service_name
     if case.status in cases.CLOSED:
         case.closed_at = utcnow()
     return case

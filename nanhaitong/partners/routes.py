@@ -7,6 +7,7 @@ import json
 from flask import Response, current_app, g
 from flask.views import MethodView
 
+from schemas.common import Page
 from schemas.gov_services import CatalogueArgsSchema, ServiceItemListSchema
 from schemas.licences import LicenceListSchema, VerificationSchema
 from schemas.partners import (
@@ -169,8 +170,8 @@ class OpenLicences(MethodView):
     @open_blp.response(200, LicenceListSchema)
     def get(self, args):
         """The user's e-licences under their consent (masked); each one read is in their access log."""
-        return service.consented_licences(g.principal, type_code=args.get("type_code"), limit=args["limit"],
-                                          cursor=args.get("cursor"))
+        return Page(*service.consented_licences(g.principal, type_code=args.get("type_code"), limit=args["limit"],
+                                                cursor=args.get("cursor")))
 
 
 @open_blp.route("/presentation-verifications")
@@ -196,7 +197,7 @@ class OpenGovServices(MethodView):
     def get(self, args):
         """The provincial services catalogue (as /api/v1/gov-services), for any registered partner:
         with a client-credentials token, or as a signed request."""
-        return service.gov_service_catalogue(args)
+        return Page(*service.gov_service_catalogue(args))
 
 
 @admin_blp.route("")

@@ -31,18 +31,15 @@ def userinfo(principal: Principal, partner: Partner, scopes: frozenset[str]) -> 
 
 
 def consented_licences(principal: Principal, *, type_code: str | None, limit: int, cursor: str | None):
-    items, next_cursor = licences.list_licences(principal, type_code=type_code, status=None, limit=limit,
-                                                cursor=cursor)
-    return {"items": [licences.licence_view(item) for item in items], "next_cursor": next_cursor}
+    return licences.list_licences(principal, type_code=type_code, status=None, limit=limit, cursor=cursor)
 
 
 def verify_presentation(principal: Principal, token: str) -> dict:
     return verify_licence_presentation(principal, token)
 
 
-def gov_service_catalogue(filters: dict) -> dict:
+def gov_service_catalogue(filters: dict) -> tuple[list, str | None]:
     """The provincial services catalogue, the same as the app's: public data."""
-    items, next_cursor = gov_services.list_items(
+    return gov_services.list_items(
         audience=filters.get("audience"), provider=filters.get("provider"), category=filters.get("category"),
         kind=filters.get("kind"), q=filters.get("q"), limit=filters["limit"], cursor=filters.get("cursor"))
-    return {"items": [gov_services.item_view(item) for item in items], "next_cursor": next_cursor}

@@ -18,6 +18,9 @@ from datetime import date, datetime, time, timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
+from schemas.admin import REFUND_REQUEST_STATUSES
+from schemas.common import With
+
 from .. import db
 from ..audit.service import record as audit
 from ..authorizations import Resource, authorize, district
@@ -42,7 +45,7 @@ READ, REFUND, APPROVE, RECONCILE = ("admin:payments.read", "admin:payments.refun
 STUCK = (states.REFUNDING, states.FULFILMENT_FAILED)
 # An order may be refunded by hand when it is stuck on the way to its refund.
 REFUNDABLE = STUCK
-PENDING, REJECTED, EXECUTED = "pending_approval", "rejected", "executed"
+PENDING, REJECTED, EXECUTED = REFUND_REQUEST_STATUSES
 
 
 def _when(moment):
@@ -140,7 +143,7 @@ def order_timeline(principal: Principal, order_id: str) -> dict:
     return {**order_summary(order), "fulfilled_at": _when(order.fulfilled_at), "refund_no": order.refund_no,
             "channel_trade_no": order.channel_trade_no,
             "timeline": [{**e, "at": isoformat(e["at"])} for e in entries],
-            "refund_requests": [refund_request_view(r) for r in requests],
+            "refund_requests": requests,
             "refundable": order.status in REFUNDABLE and not any(r.status == PENDING for r in requests)}
 
 
@@ -153,13 +156,6 @@ def approval_threshold_fen() -> int:
 def refund_requests_of(order_id: str) -> list[RefundRequest]:
     return list(db.session().execute(select(RefundRequest).where(RefundRequest.order_id == order_id)
                                      .order_by(RefundRequest.created_at, RefundRequest.id)).scalars())
-
-
-def refund_request_view(item: RefundRequest) -> dict:
-    return {"id": item.id, "order_id": item.order_id, "amount_fen": item.amount_fen, "reason": item.reason,
-            "status": item.status, "requested_by": item.requested_by, "decided_by": item.decided_by,
-            "decision_note": item.decision_note, "created_at": _when(item.created_at),
-            "decided_at": _when(item.decided_at)}
 
 
 def request_refund(principal: Principal, order_id: str, reason: str) -> RefundRequest:
@@ -375,18 +371,6 @@ def resolve_mismatch(principal: Principal, mismatch_id: str, note: str) -> Recon
     return item
 
 
-def run_view(run: ReconciliationRun, mismatches: list[ReconciliationMismatch] | None = None) -> dict:
-    view = {"id": run.id, "date": run.day, "channel": run.channel, "started_by": run.started_by,
-            "mismatch_count": run.mismatches, "created_at": _when(run.created_at)}
-    if mismatches is not None:
-        view["mismatches"] = [mismatch_view(m) for m in mismatches]
-        view["unresolved"] = sum(1 for m in mismatches if m.resolved_at is None)
-    return view
-
-
-def mismatch_view(item: ReconciliationMismatch) -> dict:
-    return {"id": item.id, "kind": item.kind, "channel": item.channel, "out_trade_no": item.out_trade_no,
-            "order_id": item.order_id, "statement_amount_fen": item.statement_amount_fen,
-            "our_amount_fen": item.our_amount_fen, "our_status": item.our_status,
-            "resolution_note": item.resolution_note, "resolved_by": item.resolved_by,
-            "resolved_at": _when(item.resolved_at)}
+def with_mismatches(run: ReconciliationRun, mismatches: list[ReconciliationMismatch]) -> With:
+    """A run served with its mismatches and how many are still unresolved."""
+    return With(run, mismatch_list=mismatches, unresolved=sum(1 for m in mismatches if m.resolved_at is None))

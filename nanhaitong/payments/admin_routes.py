@@ -19,6 +19,7 @@ from schemas.admin import (
     RunSchema,
     StuckOrderListSchema,
 )
+from schemas.common import Page
 
 from ..api import Blueprint
 from . import admin
@@ -76,7 +77,7 @@ class OrderRefunds(MethodView):
         At or below NHT_PAYMENTS_REFUND_APPROVAL_FEN the refund is asked of the channel at
         once (`executed`); above it the request waits (`pending_approval`) for a second
         payments_ops member. The order ends `refunded` when the channel confirms."""
-        return admin.refund_request_view(admin.request_refund(g.principal, order_id, body["reason"]))
+        return admin.request_refund(g.principal, order_id, body["reason"])
 
 
 @blp.route("/refund-requests")
@@ -85,7 +86,7 @@ class RefundRequests(MethodView):
     @blp.response(200, RefundRequestListSchema)
     def get(self):
         """Manual refunds waiting for a second person's approval, oldest first."""
-        return {"items": [admin.refund_request_view(r) for r in admin.pending_refunds(g.principal)]}
+        return Page(admin.pending_refunds(g.principal))
 
 
 @blp.route("/refund-requests/<ulid:request_id>/approval")
@@ -97,8 +98,7 @@ class RefundApproval(MethodView):
     @blp.alt_response(409, response="CONFLICT", description="`refund_request_decided`")
     def post(self, body, request_id):
         """Approve a waiting refund (not your own: 403 `second_person_required`); the refund starts."""
-        return admin.refund_request_view(admin.decide_refund(g.principal, request_id, approve=True,
-                                                             note=body["note"]))
+        return admin.decide_refund(g.principal, request_id, approve=True, note=body["note"])
 
 
 @blp.route("/refund-requests/<ulid:request_id>/rejection")
@@ -110,8 +110,7 @@ class RefundRejection(MethodView):
     @blp.alt_response(409, response="CONFLICT", description="`refund_request_decided`")
     def post(self, body, request_id):
         """Reject a waiting refund (a second person's decision too)."""
-        return admin.refund_request_view(admin.decide_refund(g.principal, request_id, approve=False,
-                                                             note=body["note"]))
+        return admin.decide_refund(g.principal, request_id, approve=False, note=body["note"])
 
 
 @blp.route("/reconciliation-runs")
@@ -122,7 +121,7 @@ class Runs(MethodView):
     def get(self, args):
         """Reconciliation runs (scheduled, from the CLI or from here), newest first."""
         items, next_cursor = admin.list_runs(g.principal, **args)
-        return {"items": [admin.run_view(r) for r in items], "next_cursor": next_cursor}
+        return Page(items, next_cursor)
 
     @blp.login_required("staff")
     @blp.arguments(ReconcileSchema)
@@ -130,7 +129,7 @@ class Runs(MethodView):
     def post(self, body):
         """Compare a channel's (or both channels') statement for a China date with our orders now."""
         run = admin.run_reconciliation(g.principal, body["date"], body["channel"])
-        return admin.run_view(*admin.get_run(g.principal, run.id))
+        return admin.with_mismatches(*admin.get_run(g.principal, run.id))
 
 
 @blp.route("/reconciliation-runs/<ulid:run_id>")
@@ -140,7 +139,7 @@ class Run(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, run_id):
         """A run with its mismatches and how each was resolved."""
-        return admin.run_view(*admin.get_run(g.principal, run_id))
+        return admin.with_mismatches(*admin.get_run(g.principal, run_id))
 
 
 @blp.route("/reconciliation-mismatches/<ulid:mismatch_id>/resolution")
@@ -151,4 +150,4 @@ class Resolution(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def put(self, body, mismatch_id):
         """Say how a mismatch was resolved (a later note replaces an earlier one; each is audited)."""
-        return admin.mismatch_view(admin.resolve_mismatch(g.principal, mismatch_id, body["note"]))
+        return admin.resolve_mismatch(g.principal, mismatch_id, body["note"])

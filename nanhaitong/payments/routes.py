@@ -5,6 +5,7 @@ import logging
 from flask import Response, g, request
 from flask.views import MethodView
 
+from schemas.common import Page
 from schemas.payments import (
     BusCardBalanceSchema,
     GasBillListSchema,
@@ -37,7 +38,7 @@ class Accounts(MethodView):
     @accounts_blp.response(200, UtilityAccountListSchema)
     def get(self):
         """Your bound bus cards and gas accounts (numbers masked)."""
-        return {"items": [service.account_view(a) for a in service.list_accounts(g.principal)]}
+        return Page(service.list_accounts(g.principal))
 
     @accounts_blp.login_required("citizen", level=2)
     @accounts_blp.arguments(UtilityAccountCreateSchema)
@@ -45,7 +46,7 @@ class Accounts(MethodView):
     @accounts_blp.alt_response(409, response="CONFLICT")
     def post(self, body):
         """Bind a bus card (its number must pass the check rule and be known to Lingnan Pass) or a gas account."""
-        return service.account_view(service.bind_account(g.principal, body["kind"], body["number"], body["label"]))
+        return service.bind_account(g.principal, body["kind"], body["number"], body["label"])
 
 
 @accounts_blp.route("/<ulid:account_id>")
@@ -88,7 +89,7 @@ class Orders(MethodView):
         """Your payment orders, newest first."""
         items, next_cursor = service.list_orders(g.principal, status=args.get("status"), limit=args["limit"],
                                                  cursor=args.get("cursor"))
-        return {"items": [service.order_view(item) for item in items], "next_cursor": next_cursor}
+        return Page(items, next_cursor)
 
     @orders_blp.login_required("citizen", level=2)
     @orders_blp.idempotent_required
@@ -100,7 +101,7 @@ class Orders(MethodView):
         """Create an order and get what the app needs to start paying. Idempotency-Key is required."""
         order = service.create_order(g.principal, kind=body["kind"], account_id=body["account_id"],
                                      amount_fen=body["amount_fen"], channel=body["channel"], bill_id=body["bill_id"])
-        return service.order_view(order, with_history=True)
+        return service.with_history(order)
 
 
 @orders_blp.route("/<ulid:order_id>")
@@ -110,7 +111,7 @@ class OrderItem(MethodView):
     @orders_blp.alt_response(404, response="NOT_FOUND")
     def get(self, order_id):
         """One order with its status history."""
-        return service.order_view(service.get_order(g.principal, order_id), with_history=True)
+        return service.with_history(service.get_order(g.principal, order_id))
 
 
 @orders_blp.route("/<ulid:order_id>/cancel")
@@ -121,7 +122,7 @@ class OrderCancel(MethodView):
     @orders_blp.alt_response(409, response="CONFLICT")
     def post(self, order_id):
         """Cancel an order before it is paid (it is closed at the gateway first)."""
-        return service.order_view(service.cancel_order(g.principal, order_id), with_history=True)
+        return service.with_history(service.cancel_order(g.principal, order_id))
 
 
 # -- callbacks: each gateway's own answer format, not our error shape ----------------------

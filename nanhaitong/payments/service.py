@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, delete, select, update
 
 from integrations.errors import IntegrationError
 from integrations.lingnan_pass import valid_card_number
+from schemas.common import With
 
 from .. import db
 from ..audit.service import record as audit
@@ -25,8 +26,7 @@ from ..authorizations import Resource, authorize
 from ..clients import clients
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..kernel import Principal
-from ..security.masking import mask_middle
-from ..timeutil import as_utc, isoformat, utcnow
+from ..timeutil import as_utc, utcnow
 from ..upstream import upstream_errors
 from . import channels, states
 from .models import GasBillClaim, PaymentOrder, PaymentStatusChange, UtilityAccount
@@ -158,12 +158,6 @@ def balance(principal: Principal, account_id: str) -> dict:
         raise Conflict("The Lingnan Pass system no longer knows this card.", code="card_not_found")
     return {"account_id": account.id, "status": card.status, "balance_fen": card.balance_fen,
             "max_balance_fen": card.max_balance_fen}
-
-
-def account_view(account: UtilityAccount) -> dict:
-    keep = (4, 4) if account.kind == "bus_card" else (2, 2)  # a 16-digit card shows half; an account less
-    return {"id": account.id, "kind": account.kind, "number": mask_middle(account.number, *keep),
-            "label": account.label, "created_at": isoformat(account.created_at)}
 
 
 # -- orders -------------------------------------------------------------------------------
@@ -344,30 +338,11 @@ def cancel_order(principal: Principal, order_id: str) -> PaymentOrder:
     return order
 
 
-def history(order: PaymentOrder) -> list[dict]:
-    rows = db.session().execute(select(PaymentStatusChange).where(PaymentStatusChange.order_id == order.id)
-                                .order_by(PaymentStatusChange.at, PaymentStatusChange.id)).scalars()
-    return [{"from_status": row.from_status, "to_status": row.to_status, "cause": row.cause,
-             "at": isoformat(row.at)} for row in rows]
-
-
-def order_view(order: PaymentOrder, *, with_history: bool = False) -> dict:
-    def when(moment):
-        return isoformat(moment) if moment else None
-
-    view = {
-        "id": order.id, "out_trade_no": order.out_trade_no, "kind": order.kind, "account_id": order.account_id,
-        "bill_id": order.bill_id, "bill_period": order.bill_period, "amount_fen": order.amount_fen,
-        "channel": order.channel, "status": order.status,
-        "payment": json.loads(order.payment_params) if order.payment_params and
-        order.status == states.AWAITING_PAYMENT else None,
-        "created_at": when(order.created_at), "expires_at": when(order.expires_at), "paid_at": when(order.paid_at),
-        "fulfilled_at": when(order.fulfilled_at), "refunded_at": when(order.refunded_at),
-        "failure_reason": order.failure_reason,
-    }
-    if with_history:
-        view["status_history"] = history(order)
-    return view
+def with_history(order: PaymentOrder) -> With:
+    """The order served with its status changes, oldest first."""
+    return With(order, status_history=db.session().execute(
+        select(PaymentStatusChange).where(PaymentStatusChange.order_id == order.id)
+        .order_by(PaymentStatusChange.at, PaymentStatusChange.id)).scalars().all())
 
 
 def upstream_failure_code(exc: IntegrationError) -> str:

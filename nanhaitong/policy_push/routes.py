@@ -5,6 +5,7 @@ from flask import g
 from flask.views import MethodView
 
 from schemas.admin import PolicyPreviewResultSchema, PolicyPreviewSchema
+from schemas.common import Page, With
 from schemas.policy_push import (
     AdminPolicyListArgsSchema,
     AdminPolicyListSchema,
@@ -40,7 +41,7 @@ class Policies(MethodView):
         """Published policies; `q` searches title and text (Chinese by character pairs: 补贴)."""
         rows, next_cursor = service.search(q=args.get("q"), category=args.get("category"),
                                            open_only=args["open_only"], limit=args["limit"], cursor=args.get("cursor"))
-        return {"items": [service.policy_view(p, v) for p, v in rows], "next_cursor": next_cursor}
+        return Page([version for _, version in rows], next_cursor)
 
 
 @blp.route("/<ulid:policy_id>")
@@ -50,7 +51,7 @@ class PolicyItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, policy_id):
         """One published policy, its current version (drafts and withdrawn policies are 404)."""
-        return service.policy_view(*service.get_published(policy_id))
+        return service.get_published(policy_id)[1]
 
 
 @admin_blp.route("/preview")
@@ -72,14 +73,14 @@ class AdminPolicies(MethodView):
         """Every policy, any status, newest first."""
         items, next_cursor = service.list_admin(status=args.get("status"), limit=args["limit"],
                                                 cursor=args.get("cursor"))
-        return {"items": [service.admin_view(p) for p in items], "next_cursor": next_cursor}
+        return Page([service.with_versions(p) for p in items], next_cursor)
 
     @admin_blp.login_required("staff", roles=EDITORS)
     @admin_blp.arguments(PolicyWriteSchema)
     @admin_blp.response(201, AdminPolicySchema)
     def post(self, body):
         """Draft a policy (version 1) with its interpretation and targeting rules."""
-        return service.admin_view(service.create_policy(g.principal, body))
+        return service.with_versions(service.create_policy(g.principal, body))
 
 
 @admin_blp.route("/<ulid:policy_id>")
@@ -89,7 +90,7 @@ class AdminPolicy(MethodView):
     @admin_blp.alt_response(404, response="NOT_FOUND")
     def get(self, policy_id):
         """A policy: its versions, the newest one's content, its fan-outs."""
-        return service.admin_view(service.get_admin(policy_id))
+        return service.with_versions(service.get_admin(policy_id))
 
     @admin_blp.login_required("staff", roles=EDITORS)
     @admin_blp.arguments(PolicyWriteSchema)
@@ -97,7 +98,7 @@ class AdminPolicy(MethodView):
     @admin_blp.alt_response(404, response="NOT_FOUND")
     def put(self, body, policy_id):
         """Replace the draft; on a published policy, amend: draft the next version (published ones never change)."""
-        return service.admin_view(service.save(g.principal, policy_id, body))
+        return service.with_versions(service.save(g.principal, policy_id, body))
 
 
 @admin_blp.route("/<ulid:policy_id>/publish")
@@ -112,7 +113,7 @@ class AdminPublish(MethodView):
         again records a fan-out that sends nothing new.
         """
         policy, _ = service.publish(g.principal, policy_id)
-        return service.admin_view(policy)
+        return service.with_versions(policy)
 
 
 @admin_blp.route("/<ulid:policy_id>/withdraw")
@@ -123,7 +124,7 @@ class AdminWithdraw(MethodView):
     @admin_blp.alt_response(409, response="CONFLICT", description="`policy_not_published`")
     def post(self, policy_id):
         """Withdraw: hidden from the public and from matches; messages already sent stay."""
-        return service.admin_view(service.withdraw(g.principal, policy_id))
+        return service.with_versions(service.withdraw(g.principal, policy_id))
 
 
 @admin_blp.route("/<ulid:policy_id>/fanouts")
@@ -133,7 +134,7 @@ class AdminFanOuts(MethodView):
     @admin_blp.alt_response(404, response="NOT_FOUND")
     def get(self, policy_id):
         """The fan-outs of the policy, newest first: matched, processed, delivered, status."""
-        return {"items": [service.fanout_view(f) for f in service.fanouts_of(policy_id)]}
+        return Page(service.fanouts_of(policy_id))
 
 
 @matches_blp.route("/<ulid:enterprise_id>/policy-matches")
@@ -146,5 +147,5 @@ class PolicyMatches(MethodView):
         """Published policies meant for the enterprise, newest first, each with every rule it met."""
         enterprise, items, next_cursor = service.matches_for(g.principal, enterprise_id, limit=args["limit"],
                                                              cursor=args.get("cursor"))
-        return {"enterprise": enterprise, "items": [service.match_view(*item) for item in items],
-                "next_cursor": next_cursor}
+        return With(Page([With(explanation, policy=version) for _, version, explanation in items], next_cursor),
+                    enterprise=enterprise)

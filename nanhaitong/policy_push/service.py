@@ -15,6 +15,8 @@ import json
 
 from sqlalchemy import func, literal_column, or_, select
 
+from schemas.common import With
+
 from .. import db
 from ..audit.service import record as audit
 from ..authorizations import Resource, authorize
@@ -22,7 +24,7 @@ from ..errors import Conflict, NotFound, ValidationFailed
 from ..identity import enterprise_ids_where, enterprise_profile
 from ..kernel import Principal
 from ..licences import service as licences
-from ..timeutil import china_today, isoformat, utcnow
+from ..timeutil import china_today, utcnow
 from . import rules as targeting
 from .models import Policy, PolicyFanOut, PolicyVersion
 
@@ -265,39 +267,14 @@ def matching_enterprise_ids(rules: dict, *, after_id: str | None = None, limit: 
 
 # -- views --------------------------------------------------------------------------------
 
-def policy_view(policy: Policy, version: PolicyVersion) -> dict:
-    return {"id": policy.id, "version": version.version,
-            **{name: getattr(version, name) for name in CONTENT_FIELDS},
-            "service_codes": json.loads(version.service_codes), "rules": json.loads(version.rules),
-            "published_at": isoformat(version.published_at) if version.published_at else None}
-
-
-def fanout_view(fanout: PolicyFanOut) -> dict:
-    return {"id": fanout.id, "policy_id": fanout.policy_id, "version": fanout.version, "status": fanout.status,
-            "total": fanout.total, "matched": fanout.matched, "processed": fanout.processed,
-            "delivered": fanout.delivered, "member_copies": fanout.member_copies, "error": fanout.error,
-            "created_at": isoformat(fanout.created_at),
-            "started_at": isoformat(fanout.started_at) if fanout.started_at else None,
-            "finished_at": isoformat(fanout.finished_at) if fanout.finished_at else None}
-
-
-def admin_view(policy: Policy) -> dict:
+def with_versions(policy: Policy) -> With:
+    """A policy served with its versions (the latest among them) and its 20 newest fan-outs."""
     session = db.session()
     versions = session.execute(select(PolicyVersion).where(PolicyVersion.policy_id == policy.id)
                                .order_by(PolicyVersion.version)).scalars().all()
     fanouts = session.execute(select(PolicyFanOut).where(PolicyFanOut.policy_id == policy.id)
                               .order_by(PolicyFanOut.id.desc()).limit(20)).scalars().all()
-    return {"id": policy.id, "status": policy.status, "current_version": policy.current_version,
-            "latest_version": policy.latest_version, "latest": policy_view(policy, versions[-1]),
-            "versions": [{"version": v.version, "state": v.state, "title": v.title,
-                          "created_at": isoformat(v.created_at),
-                          "published_at": isoformat(v.published_at) if v.published_at else None} for v in versions],
-            "fanouts": [fanout_view(f) for f in fanouts], "created_at": isoformat(policy.created_at),
-            "withdrawn_at": isoformat(policy.withdrawn_at) if policy.withdrawn_at else None}
-
-
-def match_view(policy: Policy, version: PolicyVersion, explanation: dict) -> dict:
-    return {"policy": policy_view(policy, version), "rules": explanation["rules"]}
+    return With(policy, latest=versions[-1], versions=versions, fanouts=fanouts)
 
 
 # -- staff: previewing a draft's reach (issue 24) -----------------------------------------

@@ -77,7 +77,7 @@ def _tell(user_id: str, template: str, values: dict, dedupe_key: str, data: dict
 def status(principal: Principal) -> dict:
     authorize(principal, "privacy:manage", own_account(principal))
     row = _pending(principal.account_id)
-    return {"request": deletion_view(row) if row else None, "blockers": blockers(principal.account_id),
+    return {"request": row, "blockers": blockers(principal.account_id),
             "cooling_off_days": current_app.config["PRIVACY_DELETION_COOLING_OFF_DAYS"]}
 
 
@@ -190,10 +190,3 @@ def carry_out(deletion_id: str) -> DeletionRequest | None:
     except Exception:  # noqa: BLE001 - the deletion stands; the farewell is a courtesy
         log.warning("account deletion %s: farewell SMS not sent", deletion_id)
     return row
-
-
-def deletion_view(row: DeletionRequest) -> dict:
-    return {"id": row.id, "status": row.status, "requested_at": isoformat(row.requested_at),
-            "effective_at": isoformat(row.effective_at),
-            "cancelled_at": isoformat(row.cancelled_at) if row.cancelled_at else None,
-            "completed_at": isoformat(row.completed_at) if row.completed_at else None}

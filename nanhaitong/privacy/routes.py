@@ -3,6 +3,7 @@
 from flask import Response, g
 from flask.views import MethodView
 
+from schemas.common import Page
 from schemas.privacy import (
     AgreementsSchema,
     AgreeSchema,
@@ -44,7 +45,7 @@ class Documents(MethodView):
     @documents_blp.response(200, LegalDocumentListSchema)
     def get(self):
         """The current version of each document; sign-up must agree to every one of them."""
-        return {"items": [terms.document_view(d) for _, d in sorted(terms.current_documents().items())]}
+        return Page([d for _, d in sorted(terms.current_documents().items())])
 
 
 @documents_blp.route("/<any(terms, privacy_policy):kind>")
@@ -55,7 +56,7 @@ class Document(MethodView):
     @documents_blp.alt_response(404, response="NOT_FOUND")
     def get(self, args, kind):
         """One document: the current version, or ``version``."""
-        return terms.document_view(terms.document(kind, args.get("version")))
+        return terms.document(kind, args.get("version"))
 
 
 @admin_documents_blp.route("")
@@ -66,13 +67,13 @@ class AdminDocuments(MethodView):
     def post(self, body):
         """Publish the next version. With ``requires_agreement`` (the default), signed-in
         citizens get 428 ``terms_update_required`` until they agree to it."""
-        return terms.document_view(terms.publish(g.principal, body))
+        return terms.publish(g.principal, body)
 
     @admin_documents_blp.login_required("staff", roles=OPERATOR)
     @admin_documents_blp.response(200, LegalDocumentListSchema)
     def get(self):
         """Every published version, newest first."""
-        return {"items": [terms.document_view(d) for kind in terms.KINDS for d in terms.versions(kind)]}
+        return Page([d for kind in terms.KINDS for d in terms.versions(kind)])
 
 
 @me_privacy_blp.route("/agreements")
@@ -164,14 +165,14 @@ class AccountDeletion(MethodView):
         """Delete your account (注销). You are signed out everywhere; after the cooling-off
         period (15 days) your personal data is deleted or anonymised. Signing in again
         before then cancels it. Asking twice answers the same request."""
-        return deletion.deletion_view(deletion.request_deletion(g.principal))
+        return deletion.request_deletion(g.principal)
 
     @me_privacy_blp.login_required("citizen")
     @me_privacy_blp.response(200, DeletionRequestSchema)
     @me_privacy_blp.alt_response(404, response="NOT_FOUND")
     def delete(self):
         """Withdraw your deletion request."""
-        return deletion.deletion_view(deletion.cancel(g.principal))
+        return deletion.cancel(g.principal)
 
 
 @me_privacy_blp.route("/data-exports")

@@ -24,7 +24,6 @@ from ..audit.service import record as audit
 from ..authorizations import Resource, authorize
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..kernel import Principal
-from ..timeutil import isoformat
 from .errors import PreconditionRequired, SignUpClosed
 from .models import Agreement, LegalDocument
 
@@ -100,12 +99,6 @@ def publish(principal: Principal, body: dict) -> LegalDocument:
           details={"kind": kind, "version": doc.version, "requires_agreement": doc.requires_agreement})
     current_app.extensions.pop(_CACHE, None)
     return doc
-
-
-def document_view(doc: LegalDocument) -> dict:
-    return {"id": doc.id, "kind": doc.kind, "version": doc.version, "title": doc.title, "body": doc.body,
-            "summary_of_changes": doc.summary_of_changes, "requires_agreement": doc.requires_agreement,
-            "published_at": isoformat(doc.published_at)}
 
 
 # -- agreements ----------------------------------------------------------------------------
@@ -184,12 +177,7 @@ def agreements_view(principal: Principal) -> dict:
     rows = db.session().execute(select(Agreement).where(Agreement.user_id == principal.account_id)
                                 .order_by(Agreement.agreed_at.desc(), Agreement.id.desc())).scalars()
     return {"pending": pending_for(principal.account_id),
-            "agreements": [agreement_view(row) for row in rows]}
-
-
-def agreement_view(row: Agreement) -> dict:
-    return {"id": row.id, "kind": row.kind, "version": row.version, "context": row.context,
-            "channel": row.channel, "client": row.client, "agreed_at": isoformat(row.agreed_at)}
+            "agreements": list(rows)}
 
 
 # -- the 428 gate --------------------------------------------------------------------------

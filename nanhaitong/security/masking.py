@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 from nanhaitong.security.fields import normalize_id_number, normalize_phone
+from schemas.common import provide_masks
 
 __all__ = [
     "PersonalDataFilter",
@@ -93,6 +94,9 @@ def mask_name(value: Any) -> str:
     """
     words = _as_text(value).split()
     return " ".join(mask_middle(word, 1, 0) for word in words)
+
+
+provide_masks(middle=mask_middle, phone=mask_phone, id_number=mask_id_number, name=mask_name)
 
 
 # --- log redaction ----------------------------------------------------------

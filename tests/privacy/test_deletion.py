@@ -24,8 +24,8 @@ from tests.support.esign import issue, request_signing, sign
 from tests.support.gov_services import SAMPLES, advance, apply, load_catalogue
 from tests.support.grants import create_grant
 from tests.support.licences import present, sms_texts, sync, verify, wallet
-from tests.support.partners import Browser, Receiver, authorize_url, check_signature, code_flow, oauth_session, register
 from tests.support.one_stop import matter_body
+from tests.support.partners import Browser, Receiver, authorize_url, check_signature, code_flow, oauth_session, register
 from tests.support.payments import CARD, bind, created, pay, status_of, stuck_in_refunding, wait_for
 from tests.support.settings import APP_SETTINGS
 from tests.support.signing import pyhanko, write

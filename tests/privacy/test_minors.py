@@ -13,8 +13,8 @@ from nanhaitong.identity.verification import id_number_index
 from nanhaitong.privacy.minors import age
 from nanhaitong.timeutil import china_today
 from schemas.identity_numbers import resident_id_check_char
-from tests.support.citizens import CHEN, fresh_phone, user_id, verified
 from tests.support.audit import audit_rows, details
+from tests.support.citizens import CHEN, fresh_phone, user_id, verified
 from tests.support.documents import make_pdf
 from tests.support.errors import assert_error
 from tests.support.esign import ESIGN, esign_code, issue, request_signing, sign

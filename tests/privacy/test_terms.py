@@ -15,8 +15,16 @@ from tests.support.errors import assert_error
 from tests.support.settings import APP_SETTINGS
 from tests.support.staff import create_staff, sign_in_staff
 
-from .conftest import (ADMIN_DOCS, DOCS, OPERATOR_PHONE, PRIVACY_TEXT, current_agreements, publish, sign_up,
-                       token_request)
+from .conftest import (
+    ADMIN_DOCS,
+    DOCS,
+    OPERATOR_PHONE,
+    PRIVACY_TEXT,
+    current_agreements,
+    publish,
+    sign_up,
+    token_request,
+)
 
 
 def test_staff_publish_versions_and_the_public_reads_the_current_ones(client, operator, sign_in):
