@@ -66,8 +66,7 @@ def secrets_dir(tmp_path_factory):
 def database_template(tmp_path_factory):
     """A migrated database; per test it is copied (SQLite) or emptied (PostgreSQL)."""
     if BACKEND == "postgresql":
-        if WORKER:
-            _create_database(POSTGRES_URL)
+        _create_database(POSTGRES_URL)  # a worker's, or a run's own (the national suite's)
         url = normalize_database_url(POSTGRES_URL)
         engine = create_engine(url)
         with engine.begin() as conn:
