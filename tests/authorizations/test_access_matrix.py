@@ -420,6 +420,17 @@ def _make_delivery(app) -> dict:
         return {"partner_id": partner_id, "delivery_id": delivery.id}
 
 
+def _make_subscription(app) -> dict:
+    from nanhaitong.partners.models import WebhookSubscription
+
+    partner_id = _make_partner(app)
+    with app.app_context():
+        from nanhaitong import db
+
+        subscription = db.session().query(WebhookSubscription).filter_by(partner_id=partner_id).one()
+        return {"partner_id": partner_id, "subscription_id": subscription.id}
+
+
 _PARTNER = "/api/v1/admin/partners/<ulid:partner_id>"
 MATRIX.update({
     ("GET", _PARTNER): {"a partner": _partner_row(200)},
@@ -429,6 +440,8 @@ MATRIX.update({
     ("POST", _PARTNER + "/reinstate"): {"a partner": _partner_row(200)},
     ("GET", _PARTNER + "/webhooks"): {"a partner": _partner_row(200)},
     ("POST", _PARTNER + "/webhooks"): {"a partner": _partner_row(201)},
+    ("PATCH", _PARTNER + "/webhooks/<ulid:subscription_id>"): {
+        "a webhook subscription of a partner": _partner_row(200)},
     ("GET", _PARTNER + "/webhook-deliveries"): {"a partner": _partner_row(200)},
     ("POST", _PARTNER + "/webhook-deliveries/<ulid:delivery_id>/replay"): {
         "a webhook delivery of a partner": _partner_row(200)},
@@ -436,10 +449,12 @@ MATRIX.update({
 OBJECTS.update({
     "a partner": lambda w: {"partner_id": _make_partner(w.app)},
     "a webhook delivery of a partner": lambda w: _make_delivery(w.app),
+    "a webhook subscription of a partner": lambda w: _make_subscription(w.app),
 })
 BODIES.update({
     ("PATCH", _PARTNER): lambda w: {"name": "改名后的合作方"},
     ("POST", _PARTNER + "/webhooks"): lambda w: {"url": "https://bank.example.com/hook", "events": ["consent.revoked"]},
+    ("PATCH", _PARTNER + "/webhooks/<ulid:subscription_id>"): lambda w: {"active": False},
 })
 
 # -- policy push (issue 10) -------------------------------------------------------------------
