@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import one_stop_pages, partner_pages  # noqa: F401  (their pages join the console's blueprint)
+    from . import audit_pages, one_stop_pages, operator_pages, partner_pages, payment_pages, policy_pages  # noqa: F401  (their pages join the console's blueprint)
     from .routes import blp
 
     app.register_blueprint(blp)

@@ -14,7 +14,6 @@ from pathlib import Path
 import marshmallow as ma
 from flask import (
     Blueprint,
-    Response,
     g,
     make_response,
     redirect,
@@ -24,30 +23,16 @@ from flask import (
     url_for,
 )
 
-from schemas.admin import (
-    AuditAccessLogEntrySchema,
-    AuditEventSchema,
-    PeopleFoundSchema,
-    RefundRequestSchema,
-    RunSchema,
-)
-from schemas.identity import Phone, ResidentIdNumber, Uscc
-from schemas.policy_push import CATEGORIES, SIZES, TOWNS, PolicyWriteSchema
+from schemas.identity import Phone
 
-from ..audit import browse as audit_browse
-from ..authorizations import authorize, district
-from ..authorizations import service as access_logs
 from ..errors import AppError, Forbidden, NotFound, RateLimited, ValidationFailed
-from ..identity import STAFF_ROLES, people, staff
 from ..identity import service as identity_service
-from ..payments import admin as payments
+from ..identity import staff
 from ..timeutil import CHINA_STANDARD_TIME, china_today
-from . import actions, auth
+from . import auth
 
 blp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
 STATIC = Path(__file__).parent / "static"
-_ACCESS_LOG, _PEOPLE = AuditAccessLogEntrySchema(), PeopleFoundSchema()  # masked as the admin API shows them
-_REFUND_REQUEST, _RUN, _AUDIT_EVENT = RefundRequestSchema(), RunSchema(), AuditEventSchema()
 
 ROLE_NAMES = {"operator": "运营人员", "policy_editor": "政策编辑", "payments_ops": "支付运营", "auditor": "审计人员"}
 # Each role's pages, in the navigation (label, endpoint).
@@ -81,7 +66,7 @@ ERROR_TEXTS = {
 }
 
 
-def _today() -> str:
+def today() -> str:
     return china_today().isoformat()
 
 
@@ -147,7 +132,7 @@ def _app_error(error: AppError):
         return redirect(url_for("console.login"))
     text = ERROR_TEXTS.get(error.code, error.message)
     fields = (error.details or {}).get("fields") if isinstance(error, ValidationFailed) else None
-    return _render("error.html", error.status, title=_error_title(error), text=text, code=error.code,
+    return render("error.html", error.status, title=_error_title(error), text=text, code=error.code,
                    fields=fields)
 
 
@@ -163,20 +148,20 @@ def _error_title(error: AppError) -> str:
     return "操作未完成"
 
 
-def _render(template: str, status: int = 200, **context):
+def render(template: str, status: int = 200, **context):
     return make_response(render_template(f"console/{template}", **context), status)
 
 
-def _form(name: str, default: str = "") -> str:
+def form(name: str, default: str = "") -> str:
     return (request.form.get(name) or default).strip()
 
 
-def _arg(name: str) -> str | None:
+def arg(name: str) -> str | None:
     value = (request.args.get(name) or "").strip()
     return value or None
 
 
-def _parse(field: ma.fields.Field, value: str | None, name: str):
+def parse(field: ma.fields.Field, value: str | None, name: str):
     if not value:
         return None
     try:
@@ -185,8 +170,8 @@ def _parse(field: ma.fields.Field, value: str | None, name: str):
         raise ValidationFailed({name: error.messages}) from None
 
 
-def _date(value: str | None, name: str) -> date | None:
-    return _parse(ma.fields.Date(), value, name)
+def parse_date(value: str | None, name: str) -> date | None:
+    return parse(ma.fields.Date(), value, name)
 
 
 # -- signing in ------------------------------------------------------------------------------
@@ -196,13 +181,13 @@ def _date(value: str | None, name: str) -> date | None:
 def login():
     if g.principal is not None:
         return redirect(url_for("console.home"))
-    return _render("login.html", phone=_arg("phone") or "", sent=bool(_arg("sent")))
+    return render("login.html", phone=arg("phone") or "", sent=bool(arg("sent")))
 
 
 @blp.route("/login/code", methods=["POST"])
 @auth.public
 def login_code():
-    phone = _parse(Phone(), _form("phone"), "phone")
+    phone = parse(Phone(), form("phone"), "phone")
     if not phone:
         raise ValidationFailed({"phone": ["请输入手机号。"]})
     # As the admin API: texted (to an active staff phone only) once the redirect has been
@@ -214,11 +199,11 @@ def login_code():
 @blp.route("/login", methods=["POST"])
 @auth.public
 def login_post():
-    phone = _parse(Phone(), _form("phone"), "phone")
+    phone = parse(Phone(), form("phone"), "phone")
     try:
-        session_id = staff.console_sign_in(phone or "", _form("password"), _form("code"))
+        session_id = staff.console_sign_in(phone or "", form("password"), form("code"))
     except AppError as error:
-        return _render("login.html", error.status, phone=phone or "", sent=True,
+        return render("login.html", error.status, phone=phone or "", sent=True,
                        error=ERROR_TEXTS.get(error.code, error.message))
     g.console = {"sid": session_id, "csrf": secrets.token_urlsafe(32)}  # a new token with the new session
     return redirect(url_for("console.home"))
@@ -235,266 +220,4 @@ def logout():
 @blp.route("/", methods=["GET"])
 @auth.signed_in
 def home():
-    return _render("home.html")
-
-
-# -- operator --------------------------------------------------------------------------------
-
-@blp.route("/partners", methods=["GET", "POST"])
-@auth.signed_in
-def partners():
-    notice, secrets_shown = None, None
-    if request.method == "POST":
-        action = _form("action")
-        if action == "register":
-            redirect_uris = [u.strip() for u in _form("redirect_uris").split() if u.strip()]
-            body = {"name": _form("name"), "purpose": _form("purpose") or None, "redirect_uris": redirect_uris,
-                    "scopes": request.form.getlist("scopes"), "webhook_url": _form("webhook_url") or None}
-            if not body["name"]:
-                raise ValidationFailed({"name": ["请输入合作方名称。"]})
-            secrets_shown = actions.register_partner(g.principal, body)
-            notice = f"已登记合作方：{secrets_shown['name']}。以下密钥只显示这一次，请立即安全交付。"
-        elif action == "rotate":
-            secrets_shown = actions.rotate_partner_secrets(g.principal, _form("partner_id"))
-            notice = f"已更换 {secrets_shown['name']} 的密钥，旧密钥立即失效。以下新密钥只显示这一次。"
-        else:
-            status = "suspended" if action == "disable" else "active"
-            changed = actions.set_partner_status(g.principal, _form("partner_id"), status)
-            notice = f"已{'停用' if status == 'suspended' else '恢复'}：{changed['name']}"
-    return _render("partners.html", partners=actions.list_partners(g.principal), notice=notice,
-                   shown=secrets_shown, scopes=actions.partner_scopes())
-
-
-@blp.route("/catalogue", methods=["GET", "POST"])
-@auth.signed_in
-def catalogue():
-    notice = None
-    if request.method == "POST":
-        status = "retired" if _form("action") == "retire" else "active"
-        changed = actions.set_catalogue_status(g.principal, _form("code"), status)
-        notice = f"已{'下架' if status == 'retired' else '上架'}：{changed['name']}"
-    return _render("catalogue.html", items=actions.list_catalogue(g.principal), notice=notice)
-
-
-@blp.route("/people", methods=["GET", "POST"], endpoint="people")
-@auth.signed_in
-def people_page():
-    found = None
-    if request.method == "POST":
-        kind, value = _form("kind"), _form("value")
-        field = {"phone": Phone(), "id_number": ResidentIdNumber(), "uscc": Uscc()}.get(kind)
-        if field is None or not value:
-            raise ValidationFailed({"value": ["请选择查询方式并输入号码。"]})
-        found = _PEOPLE.dump(people.lookup(g.principal, reason=_form("reason"), **{kind: _parse(field, value, "value")}))
-    else:  # the empty form is the operators' page too
-        authorize(g.principal, people.LOOKUP, district("people"), record_use=False)
-    return _render("people.html", found=found)
-
-
-@blp.route("/staff", methods=["GET", "POST"], endpoint="staff")
-@auth.signed_in
-def staff_page():
-    notice = None
-    if request.method == "POST":
-        action = _form("action")
-        if action == "create":
-            phone = _parse(Phone(), _form("phone"), "phone")
-            role = _form("role")
-            if role not in STAFF_ROLES:
-                raise ValidationFailed({"role": ["请选择岗位。"]})
-            made = staff.create_by(g.principal, phone or "", role, _form("password"))
-            notice = f"已创建账号 {staff.staff_view(made)['phone']}"
-        elif action == "disable":
-            staff.deactivate_by(g.principal, _form("staff_id"))
-            notice = "账号已停用，其登录已全部失效。"
-        elif action == "reset":
-            phone = _parse(Phone(), _form("phone"), "phone")
-            if not phone:
-                raise ValidationFailed({"phone": ["请输入新的手机号。"]})
-            staff.reset_second_factor_by(g.principal, _form("staff_id"), phone)
-            notice = "已重置第二因素：验证码将发送到新手机号，原有登录已全部失效。"
-    accounts = [staff.staff_view(a, full=True) for a in staff.list_by(g.principal)]
-    return _render("staff.html", accounts=accounts, roles=ROLE_NAMES, notice=notice)
-
-
-
-# -- policy_editor ---------------------------------------------------------------------------
-
-def _policy_fields() -> dict:
-    rules = {"towns": request.form.getlist("towns"), "sizes": request.form.getlist("sizes"),
-             "industry_codes": [c.strip() for c in _form("industry_codes").replace("，", ",").split(",") if c.strip()]}
-    rules = {name: value for name, value in rules.items() if value}
-    body = {name: _form(name) for name in ("title", "category", "issuer", "summary", "eligibility", "how_to_apply",
-                                           "body")}
-    body["rules"] = rules
-    try:
-        return PolicyWriteSchema().load(body)
-    except ma.ValidationError as error:
-        raise ValidationFailed(error.messages) from None
-
-
-@blp.route("/policies", methods=["GET", "POST"])
-@auth.signed_in
-def policies():
-    if request.method == "POST":
-        policy_id = actions.draft_policy(g.principal, _policy_fields())
-        return redirect(url_for("console.policy", policy_id=policy_id))
-    return _render("policies.html", policies=actions.list_policies(g.principal), categories=CATEGORIES,
-                   towns=TOWNS, sizes=SIZES)
-
-
-@blp.route("/policies/preview", methods=["POST"])
-@auth.signed_in
-def policy_preview():
-    fields = _policy_fields()
-    count = actions.preview_match_count(g.principal, fields["rules"])
-    # htmx swaps the count into the form; without scripts it is a page of its own
-    return _render("policy_preview.html", count=count, fragment=request.headers.get("HX-Request") == "true")
-
-
-@blp.route("/policies/<policy_id>", methods=["GET", "POST"])
-@auth.signed_in
-def policy(policy_id):
-    notice = None
-    if request.method == "POST":
-        action = _form("action")
-        if action == "save":
-            actions.save_policy(g.principal, policy_id, _policy_fields())
-            notice = "已保存草稿。"
-        elif action == "publish":
-            actions.publish_policy(g.principal, policy_id)
-            notice = "已发布，正在推送。"
-        elif action == "withdraw":
-            actions.withdraw_policy(g.principal, policy_id)
-            notice = "已撤回。"
-    item = actions.get_policy(g.principal, policy_id)
-    return _render("policy.html", policy=item, notice=notice, categories=CATEGORIES, towns=TOWNS, sizes=SIZES)
-
-
-@blp.route("/policies/<policy_id>/progress", methods=["GET"])
-@auth.signed_in
-def policy_progress(policy_id):
-    """The newest fan-out's progress bar. htmx polls it every two seconds; once the fan-out
-    has finished (or there is none) the answer is 286, htmx's "stop polling"."""
-    item = actions.get_policy(g.principal, policy_id)
-    fanout = (item["fanouts"] or [None])[0]
-    running = fanout is not None and fanout["status"] in ("queued", "running")
-    return _render("policy_progress.html", 200 if running else 286, policy=item, fanout=fanout)
-
-
-# -- payments_ops ----------------------------------------------------------------------------
-
-@blp.route("/orders", methods=["GET"])
-@auth.signed_in
-def orders():
-    filters = {"out_trade_no": _arg("out_trade_no"), "phone": _parse(Phone(), _arg("phone"), "phone"),
-               "status": _arg("status"), "channel": _arg("channel"),
-               "date_from": _date(_arg("date_from"), "date_from"), "date_to": _date(_arg("date_to"), "date_to")}
-    items, next_cursor = payments.search_orders(g.principal, limit=20, cursor=_arg("cursor"), **filters)
-    return _render("orders.html", orders=payments.order_summaries(items), next_cursor=next_cursor,
-                   args=request.args, statuses=STATUS_NAMES)
-
-
-@blp.route("/orders/<order_id>", methods=["GET", "POST"])
-@auth.signed_in
-def order(order_id):
-    notice = None
-    if request.method == "POST":
-        made = payments.request_refund(g.principal, order_id, _form("reason"))
-        notice = ("退款申请已提交，等待另一位支付运营人员审批。" if made.status == "pending_approval"
-                  else "已向支付渠道发起退款。")
-    return _render("order.html", order=payments.order_timeline(g.principal, order_id), notice=notice,
-                   threshold=payments.approval_threshold_fen())
-
-
-@blp.route("/refunds", methods=["GET", "POST"])
-@auth.signed_in
-def refunds():
-    notice = None
-    if request.method == "POST":
-        approve = _form("action") == "approve"
-        decided = payments.decide_refund(g.principal, _form("request_id"), approve=approve,
-                                         note=_form("note") or None)
-        notice = "已批准，已向支付渠道发起退款。" if decided.status == "executed" else "已驳回。"
-    items = _REFUND_REQUEST.dump(payments.pending_refunds(g.principal), many=True)
-    return _render("refunds.html", requests=items, notice=notice)
-
-
-@blp.route("/reconciliation", methods=["GET", "POST"])
-@auth.signed_in
-def reconciliation():
-    if request.method == "POST":
-        day = _date(_form("date"), "date") or date.fromisoformat(_today())
-        run = payments.run_reconciliation(g.principal, day, _form("channel") or None)
-        return redirect(url_for("console.reconciliation_run", run_id=run.id))
-    runs, _ = payments.list_runs(g.principal, limit=50)
-    return _render("reconciliation.html", runs=_RUN.dump(runs, many=True), today=_today())
-
-
-@blp.route("/reconciliation/<run_id>", methods=["GET", "POST"])
-@auth.signed_in
-def reconciliation_run(run_id):
-    notice = None
-    if request.method == "POST":
-        payments.resolve_mismatch(g.principal, _form("mismatch_id"), _form("note"))
-        notice = "已记录处理说明。"
-    return _render("run.html", run=_RUN.dump(payments.with_mismatches(*payments.get_run(g.principal, run_id))),
-                   notice=notice)
-
-
-@blp.route("/stuck", methods=["GET"])
-@auth.signed_in
-def stuck():
-    return _render("stuck.html", queue=payments.stuck_orders(g.principal))
-
-
-# -- auditor ---------------------------------------------------------------------------------
-
-def _audit_filters() -> dict:
-    return {"action": _arg("action"), "actor": _arg("actor"), "result": _arg("result"),
-            "date_from": _date(_arg("date_from"), "date_from"), "date_to": _date(_arg("date_to"), "date_to")}
-
-
-@blp.route("/audit", methods=["GET"])
-@auth.signed_in
-def audit():
-    cursor = _arg("cursor")
-    items, next_cursor = audit_browse.list_events(g.principal, limit=50, cursor=int(cursor) if cursor and
-                                                  cursor.isdigit() else None, **_audit_filters())
-    return _render("audit.html", events=_AUDIT_EVENT.dump(items, many=True), next_cursor=next_cursor,
-                   args=request.args, today=_today())
-
-
-@blp.route("/audit/events/<event_id>", methods=["GET"])
-@auth.signed_in
-def audit_event(event_id):
-    return _render("audit_event.html", event=_AUDIT_EVENT.dump(audit_browse.get_event(g.principal, event_id)))
-
-
-@blp.route("/audit/verify", methods=["GET", "POST"])
-@auth.signed_in
-def audit_verify():
-    report = staff.verify_audit_chain(g.principal) if request.method == "POST" else None
-    if report is None:  # the page itself is the auditors'
-        authorize(g.principal, audit_browse.READ, district("audit_log"), record_use=False)
-    return _render("verify.html", report=report)
-
-
-@blp.route("/audit/export", methods=["GET"])
-@auth.signed_in
-def audit_export():
-    date_from, date_to = _date(_arg("date_from"), "date_from"), _date(_arg("date_to"), "date_to")
-    if not date_from or not date_to:
-        raise ValidationFailed({"date_from": ["请选择起止日期。"]})
-    text = audit_browse.export_csv(g.principal, date_from=date_from, date_to=date_to, action=_arg("action"))
-    return Response("\ufeff" + text, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="audit-{date_from}-{date_to}.csv"'})
-
-
-@blp.route("/access-log", methods=["GET"])
-@auth.signed_in
-def access_log():
-    filters = {"owner_id": _arg("owner_id"), "accessor_kind": _arg("accessor_kind"), "action": _arg("action")}
-    items, next_cursor = access_logs.search_access_log(g.principal, limit=50, cursor=_arg("cursor"), **filters)
-    return _render("access_log.html", entries=_ACCESS_LOG.dump(access_logs.with_accessors(items, owners=True), many=True), next_cursor=next_cursor,
-                   args=request.args)
+    return render("home.html")

@@ -11,6 +11,7 @@ _QUIET = ("pyhanko", "pyhanko_certvalidator")
 
 
 def init_app(app: Flask, api) -> None:
+    from . import envelope_routes, pki_routes  # noqa: F401  (their operations join the blueprints)
     from .routes import blp, open_blp
 
     for name in _QUIET:

@@ -18,7 +18,7 @@ from ..kernel import Principal
 from ..messages import service as messages
 from ..sms_templates import inbox_text
 from ..timeutil import as_utc, isoformat, utcnow
-from . import ca, national, pdf, service
+from . import ca, certificates, national, pdf, service
 from .models import DetachedSignatureRequest, SigningCertificate
 
 OBJECT = "detached_signature"
@@ -36,13 +36,13 @@ def get(principal: Principal, request_id: str, *, record_use: bool = True,
     if row is None:
         # The very answer authorize() gives for one the caller may not see: ids leak nothing.
         raise NotFound("No such {resource}.".format(resource=OBJECT), code=f"{OBJECT}_not_found")
-    authorize(principal, service.use_action(row.owner_kind), _resource(row, step), record_use=record_use)
+    authorize(principal, certificates.use_action(row.owner_kind), _resource(row, step), record_use=record_use)
     return row
 
 
 def request(principal: Principal, certificate_id: str, sha256_hex: str, title: str) -> DetachedSignatureRequest:
-    cert = service.get_certificate(principal, certificate_id, record_use=False, sensitive=True)
-    service.check_usable(cert)
+    cert = certificates.get_certificate(principal, certificate_id, record_use=False, sensitive=True)
+    certificates.check_usable(cert)
     with db.unit_of_work():
         row = DetachedSignatureRequest(
             owner_kind=cert.owner_kind, owner_id=cert.owner_id, signer_kind=cert.kind, certificate_id=cert.id,
@@ -70,13 +70,13 @@ def confirm(principal: Principal, request_id: str, code: str) -> DetachedSignatu
     with db.unit_of_work():
         service.consume_code(principal, row, DetachedSignatureRequest, OBJECT, code)
         cert = db.session().get(SigningCertificate, row.certificate_id)
-        service.check_usable(cert)
+        certificates.check_usable(cert)
         service.record_use(principal, cert)
-        if service.is_sm2(cert):  # the certificate's algorithm decides, as for a PDF
-            row.signature_der = national.detached_cms(bytes.fromhex(row.sha256), holder_cert=service.der_of(cert),
-                                                      holder_key=service.signer_sm2_key(cert))
+        if certificates.is_sm2(cert):  # the certificate's algorithm decides, as for a PDF
+            row.signature_der = national.detached_cms(bytes.fromhex(row.sha256), holder_cert=certificates.der_of(cert),
+                                                      holder_key=certificates.signer_sm2_key(cert))
         else:
-            row.signature_der = pdf.detached_cms(bytes.fromhex(row.sha256), signer=service.signer_key_pair(cert),
+            row.signature_der = pdf.detached_cms(bytes.fromhex(row.sha256), signer=certificates.signer_key_pair(cert),
                                                  tsa=ca.key_pair("tsa"))
         row.status, row.signed_at = "signed", utcnow()
         audit("esign.detached_signed", object_type=OBJECT, object_id=row.id,

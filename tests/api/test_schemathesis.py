@@ -110,18 +110,24 @@ def _load_schema(spec: dict):
     return schemathesis.openapi.from_dict(spec, config=schemathesis.Config.from_dict(CONFIG))
 
 
+# The mounted sandbox's tester operations (reading texted codes, paying in a simulated
+# wallet) are documented for the app teams under 沙箱 Sandbox, but they stand in for the
+# upstreams and answer in the upstreams' own shapes: the API's contract is fuzzed, not theirs.
+SANDBOX_PATHS = "^/sandbox/"
+
+
 def _documented_operations(spec: dict) -> set[str]:
-    """The operations in a spec, counted independently of schemathesis."""
+    """The API's operations in a spec (the sandbox's left out), counted independently of schemathesis."""
     return {
         f"{method.upper()} {path}"
         for path, item in spec.get("paths", {}).items()
         for method in item
-        if method in HTTP_METHODS
+        if method in HTTP_METHODS and not path.startswith("/sandbox/")
     }
 
 
 SPEC = _load_spec_at_collection()
-schema = _load_schema(SPEC)
+schema = _load_schema(SPEC).exclude(path_regex=SANDBOX_PATHS)
 
 
 # The default per-client limit (300/min) would answer 429 partway through the run: every

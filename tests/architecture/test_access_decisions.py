@@ -35,7 +35,7 @@ NOT_ACCESS_DECISIONS = {
         "registering an enterprise creates one; there is no object yet to stand towards",
     ("nanhaitong/identity/enterprises.py", "not_legal_representative"):
         "the enterprise registry's answer (its legal representative's ID number), not the caller's standing",
-    ("nanhaitong/esign/service.py", "assurance_level_required"):
+    ("nanhaitong/esign/certificates.py", "assurance_level_required"):
         "a certificate names a verified person: there is no verified name to put in it",
     ("nanhaitong/licences/service.py", "assurance_level_required"):
         "the licence library finds licences by verified ID number: there is none to ask with",
