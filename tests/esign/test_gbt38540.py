@@ -13,62 +13,16 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from nanhaitong.esign import gbt38540, national, sm2_pki
 from nanhaitong.security import sm2
+from tests.support.ses import asn1parse, children, cut, openssl, public_pem, sm2_verifies
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command line")
 
 DOCUMENT = "南海区某公司 采购合同 第 2026-118 号".encode() * 50
-DISTID = ["-sigopt", "distid:1234567812345678"]
-
-
-def openssl(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["openssl", *args], capture_output=True, timeout=30)
-
-
-def asn1parse(path: Path) -> list[tuple[int, int, int, int, str, str]]:
-    """(offset, depth, header length, length, type, value) per line of `openssl asn1parse`."""
-    done = openssl("asn1parse", "-inform", "DER", "-in", str(path), "-i")
-    assert done.returncode == 0, done.stderr
-    rows = []
-    for line in done.stdout.decode().splitlines():
-        m = re.match(r"\s*(\d+):d=(\d+)\s+hl=(\d+) l=\s*(\d+) (?:prim|cons):\s*(cont \[ \d+ \]|\S+(?: \S+)?)\s*:?(.*)$", line)
-        assert m, line
-        offset, depth, hl, length = (int(m.group(i)) for i in range(1, 5))
-        rows.append((offset, depth, hl, length, m.group(5).strip(), m.group(6).strip()))
-    return rows
-
-
-def children(rows, parent):
-    """The direct children of the element ``parent`` (a row)."""
-    offset, depth, hl, length = parent[:4]
-    end = offset + hl + length
-    return [r for r in rows if r[1] == depth + 1 and offset < r[0] < end]
-
-
-def cut(data: bytes, row) -> bytes:
-    return data[row[0]: row[0] + row[2] + row[3]]
-
-
-def public_pem(cert_der: bytes, tmp_path: Path, name: str) -> Path:
-    (tmp_path / f"{name}.der").write_bytes(cert_der)
-    done = openssl("x509", "-inform", "DER", "-in", str(tmp_path / f"{name}.der"), "-pubkey", "-noout")
-    assert done.returncode == 0, done.stderr
-    (tmp_path / f"{name}.pub.pem").write_bytes(done.stdout)
-    return tmp_path / f"{name}.pub.pem"
-
-
-def sm2_verifies(pub: Path, data: bytes, signature: bytes, tmp_path: Path) -> bool:
-    (tmp_path / "data.bin").write_bytes(data)
-    (tmp_path / "sig.bin").write_bytes(signature)
-    done = openssl("dgst", "-sm3", "-verify", str(pub), "-signature", str(tmp_path / "sig.bin"), *DISTID,
-                   str(tmp_path / "data.bin"))
-    return done.returncode == 0 and b"Verified OK" in done.stdout
 
 
 @pytest.fixture
