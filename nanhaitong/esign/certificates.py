@@ -10,7 +10,6 @@ managed by its legal representative (``esign:manage``); applying the seal needs
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
 from datetime import timedelta
@@ -100,7 +99,7 @@ def der_of(cert: SigningCertificate) -> bytes:
 
 def signer_sm2_key(cert: SigningCertificate) -> sm2.SM2PrivateKey:
     """An SM2 certificate's private key (stored as SEC 1 PEM, encrypted at rest)."""
-    return sm2.SM2PrivateKey.from_der(base64.b64decode("".join(cert.private_key.strip().splitlines()[1:-1])))
+    return sm2.SM2PrivateKey.from_pem(cert.private_key)
 
 
 def signer_key_pair(cert: SigningCertificate) -> pdf.KeyPair:
@@ -163,9 +162,7 @@ def _new_sm2_certificate(owner_kind: str, owner_id: str, subject: dict):
     issued = national.issue(key.public_der(), subject["name"], days=2 * 365,
                             organization=subject["name"] if owner_kind == "enterprise" else None,
                             organization_identifier=subject.get("uscc") if owner_kind == "enterprise" else None)
-    body = base64.encodebytes(key.private_der()).decode()
-    private_pem = f"-----BEGIN EC PRIVATE KEY-----\n{body}-----END EC PRIVATE KEY-----\n"
-    return pki.load_cert(sm2_pki.pem(issued).decode()), private_pem
+    return pki.load_cert(sm2_pki.pem(issued).decode()), key.private_pem()
 
 
 def _new_international_certificate(owner_kind: str, owner_id: str, subject: dict):

@@ -210,13 +210,12 @@ def _public_entry(row: SigningKey) -> tuple[object, dict, str]:
     return ECAlgorithm.from_jwk(jwk), jwk, row.algorithm
 
 
-_SM2_PEM = ("-----BEGIN SM2 PRIVATE KEY-----", "-----END SM2 PRIVATE KEY-----")
+_SM2_PEM_LABEL = "SM2 PRIVATE KEY"  # the label the signing keys were first stored with
 
 
 def _private_key(row: SigningKey):
     if row.algorithm == SM2_ALGORITHM:
-        body = row.private_key.strip().removeprefix(_SM2_PEM[0]).removesuffix(_SM2_PEM[1])
-        private = sm2.SM2PrivateKey.from_der(base64.b64decode(body))
+        private = sm2.SM2PrivateKey.from_pem(row.private_key)
         return SM2Signer(private, current_app.extensions["nht.custody"])
     return serialization.load_pem_private_key(row.private_key.encode(), None)
 
@@ -233,7 +232,7 @@ def create_signing_key(algorithm: str | None = None) -> str:
     if algorithm == SM2_ALGORITHM:
         private = sm2.SM2PrivateKey.generate()
         jwk = SM2JWSAlgorithm.to_jwk(private, as_dict=True)
-        pem = "\n".join((_SM2_PEM[0], base64.b64encode(private.private_der()).decode(), _SM2_PEM[1]))
+        pem = private.private_pem(_SM2_PEM_LABEL)
     elif algorithm == ALGORITHM:
         private = ec.generate_private_key(ec.SECP256R1())
         jwk = ECAlgorithm.to_jwk(private.public_key(), as_dict=True)

@@ -16,6 +16,7 @@ Pure module: no Flask.
 
 from __future__ import annotations
 
+import base64
 import ctypes
 import ctypes.util
 import threading
@@ -34,6 +35,9 @@ __all__ = [
 DEFAULT_ID = b"1234567812345678"  # GM/T 0009-2012 section 10: the default distinguishing identifier
 SM2_CURVE_OID = "1.2.156.10197.1.301"
 _N = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123
+
+
+_ARMOUR = "-----{} {}-----"
 
 
 class SM2Error(Exception):
@@ -257,6 +261,17 @@ class SM2PrivateKey(_Key):
     def private_der(self) -> bytes:
         """SEC 1 ``ECPrivateKey`` DER (named curve sm2p256v1, public point included)."""
         return self._i2d(_crypto().i2d_PrivateKey)
+
+    def private_pem(self, label: str = "EC PRIVATE KEY") -> str:
+        """The SEC 1 DER as PEM (the label SEC 1 keys carry, unless told otherwise)."""
+        body = base64.encodebytes(self.private_der()).decode()
+        return f"{_ARMOUR.format('BEGIN', label)}\n{body}{_ARMOUR.format('END', label)}\n"
+
+    @classmethod
+    def from_pem(cls, pem: str) -> SM2PrivateKey:
+        """Load a PEM-armoured SM2 private key, whatever its label."""
+        lines = pem.strip().splitlines()
+        return cls.from_der(base64.b64decode("".join(lines[1:-1])))
 
     def public_key(self) -> SM2PublicKey:
         return SM2PublicKey.from_der(self.public_der())
