@@ -44,7 +44,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_up(url: str, proc: subprocess.Popen, seconds: float = 60) -> None:
+def wait_until_up(url: str, proc: subprocess.Popen, seconds: float = 180) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -94,6 +94,13 @@ class Stack:
         return proc
 
     def __enter__(self):
+        try:
+            return self._start_all()
+        except BaseException:
+            self.__exit__()  # a failed start-up leaves no server behind (it used to: orphans held ports and CPU)
+            raise
+
+    def _start_all(self):
         if self.migrate:
             subprocess.run([BIN / "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=self.env, check=True,
                            capture_output=True)
