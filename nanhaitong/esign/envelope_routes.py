@@ -1,7 +1,7 @@
 """Envelopes (/api/v1/esign/envelopes, /open/v1/esign/envelopes): one PDF signed by several
 parties in order or in parallel, asked by a citizen in the app or by a partner."""
 
-from flask import Response, current_app, g
+from flask import current_app, g
 from flask.views import MethodView
 
 from schemas.esign import (
@@ -14,7 +14,7 @@ from schemas.esign import (
 )
 
 from . import certificates, envelopes, service
-from .routes import binary_response, blp, open_blp
+from .routes import binary_response, blp, open_blp, pdf_attachment
 
 
 @blp.route("/envelopes")
@@ -100,9 +100,7 @@ class EnvelopeDocument(MethodView):
     def get(self, envelope_id):
         """The envelope's document: the final PDF once completed (every signature, in order)."""
         data, _name = envelopes.document(g.principal, envelope_id)
-        response = Response(data, mimetype="application/pdf")
-        response.headers["Content-Disposition"] = f'attachment; filename="envelope-{envelope_id}.pdf"'
-        return response
+        return pdf_attachment(data, f"envelope-{envelope_id}.pdf")
 
 
 # -- the OpenAPI: envelopes created by partners ---------------------------------------
@@ -140,9 +138,7 @@ class OpenEnvelopeDocument(MethodView):
     def get(self, envelope_id):
         """The envelope's document (the final PDF once completed)."""
         data, _name = envelopes.document(g.principal, envelope_id)
-        response = Response(data, mimetype="application/pdf")
-        response.headers["Content-Disposition"] = f'attachment; filename="envelope-{envelope_id}.pdf"'
-        return response
+        return pdf_attachment(data, f"envelope-{envelope_id}.pdf")
 
 
 @open_blp.route("/envelopes/<ulid:envelope_id>/remind")
