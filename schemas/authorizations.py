@@ -112,17 +112,25 @@ class AccessLogEntrySchema(ma.Schema):
 AccessLogSchema = page_of(AccessLogEntrySchema, "AccessLogSchema")
 
 
+class _Sorted(ma.fields.List):
+    """A set, shown as a sorted list."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(sorted(value) if value is not None else None, attr, obj, **kwargs)
+
+
 class ScopeSchema(ma.Schema):
-    name = ma.fields.String(required=True)
+    """Serialises a scope's rule ``With`` its name and its description in the caller's language."""
+
+    name = ma.fields.String(required=True, validate=one_of(SCOPE_NAMES))
     description = ma.fields.String(required=True)
-    grantable_by = ma.fields.List(ma.fields.String(), required=True)
-    grantees = ma.fields.List(ma.fields.String(), required=True)
+    grantable_by = _Sorted(ma.fields.String(), required=True)
+    grantees = _Sorted(ma.fields.String(), required=True)
     grantee_level = ma.fields.Integer(required=True)
     sub_delegable = ma.fields.Boolean(required=True)
     max_days = ma.fields.Integer(required=True)
-    roles = ma.fields.List(ma.fields.String(), required=True)
+    roles = _Sorted(ma.fields.String(), required=True)
     level = ma.fields.Integer(required=True)
 
 
-class ScopeListSchema(ma.Schema):
-    scopes = ma.fields.List(ma.fields.Nested(ScopeSchema), required=True)
+ScopeListSchema = page_of(ScopeSchema, "ScopeListSchema", cursor=False, key="scopes")

@@ -27,7 +27,33 @@ class _Subject(ma.fields.String):
 
 class _Base64(ma.fields.String):
     def _serialize(self, value, attr, obj, **kwargs):
-        return base64.b64encode(value).decode()
+        return base64.b64encode(value).decode() if value else None
+
+
+class _Pem(ma.fields.String):
+    """DER bytes in PEM armour (RFC 7468) under ``label``, 64 characters a line."""
+
+    def __init__(self, label: str, **kwargs):
+        super().__init__(**kwargs)
+        self.label = label
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if not value:
+            return None
+        encoded = base64.b64encode(value).decode()
+        lines = "\n".join(encoded[i:i + 64] for i in range(0, len(encoded), 64))
+        return f"-----BEGIN {self.label}-----\n{lines}\n-----END {self.label}-----\n"
+
+
+class _Saying(ma.fields.String):
+    """A fixed text once the value it reads is set (what form a signature takes), else null."""
+
+    def __init__(self, text: str, **kwargs):
+        super().__init__(**kwargs)
+        self.text = text
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return self.text if value else None
 
 
 class CertificateCreateSchema(StrictSchema):
@@ -225,13 +251,15 @@ class DetachedSignatureSchema(ma.Schema):
     certificate_id = ma.fields.String(required=True)
     title = ma.fields.String(required=True)
     sha256 = ma.fields.String(required=True)
-    created_at = ma.fields.String(required=True)
-    expires_at = ma.fields.String(required=True)
-    signed_at = ma.fields.String(allow_none=True, required=True)
-    format = ma.fields.String(allow_none=True, required=True)
-    signature_base64 = ma.fields.String(allow_none=True, required=True, metadata={
+    created_at = UtcDateTime(required=True)
+    expires_at = UtcDateTime(required=True)
+    signed_at = UtcDateTime(allow_none=True, required=True)
+    # The signature (``signature_der``), once made, three ways.
+    format = _Saying("CMS SignedData (detached), DER", attribute="signature_der", dump_only=True, allow_none=True,
+                     required=True)
+    signature_base64 = _Base64(attribute="signature_der", dump_only=True, allow_none=True, required=True, metadata={
         "description": "CMS SignedData, DER, base64 (once signed)"})
-    signature_pem = ma.fields.String(allow_none=True, required=True)
+    signature_pem = _Pem("CMS", attribute="signature_der", dump_only=True, allow_none=True, required=True)
 
 
 class CrlArgsSchema(ma.Schema):
@@ -290,12 +318,14 @@ class EnvelopeSignerSchema(ma.Schema):
     enterprise_id = ma.fields.String(allow_none=True, required=True)
     display = ma.fields.String(required=True, metadata={"description": "Masked name"})
     status = ma.fields.String(required=True, metadata={"description": "waiting, invited, signed or declined"})
-    invited_at = ma.fields.String(allow_none=True, required=True)
-    signed_at = ma.fields.String(allow_none=True, required=True)
+    invited_at = UtcDateTime(allow_none=True, required=True)
+    signed_at = UtcDateTime(allow_none=True, required=True)
     declined_reason = ma.fields.String(allow_none=True, required=True)
 
 
 class EnvelopeSchema(ma.Schema):
+    """Serialises an envelope ``With`` its current digest and its signers (each ``With`` its display)."""
+
     id = ma.fields.String(required=True)
     title = ma.fields.String(required=True)
     file_name = ma.fields.String(required=True)
@@ -305,9 +335,9 @@ class EnvelopeSchema(ma.Schema):
     current_sha256 = ma.fields.String(required=True, metadata={"description": "With the signatures so far"})
     final_sha256 = ma.fields.String(allow_none=True, required=True)
     declined_reason = ma.fields.String(allow_none=True, required=True)
-    created_at = ma.fields.String(required=True)
-    expires_at = ma.fields.String(required=True)
-    completed_at = ma.fields.String(allow_none=True, required=True)
+    created_at = UtcDateTime(required=True)
+    expires_at = UtcDateTime(required=True)
+    completed_at = UtcDateTime(allow_none=True, required=True)
     signers = ma.fields.List(ma.fields.Nested(EnvelopeSignerSchema), required=True)
 
 

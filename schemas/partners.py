@@ -3,11 +3,13 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from .common import StrictSchema
+from .common import JsonDict, JsonList, StrictSchema, UtcDateTime, one_of, page_of
 
 SCOPE_NAMES = ("openid", "offline_access", "profile:read", "licences:read", "gov_services:query", "licences:verify",
                "esign:envelopes")
 EVENT_NAMES = ("application.status_changed", "consent.revoked", "esign.envelope_changed")
+PARTNER_STATUSES = ("active", "suspended")
+DELIVERY_STATUSES = ("pending", "delivered", "failed")
 _RATE = validate.Regexp(r"^\d{1,6} per (second|minute|hour|day)$", error="Like '120 per minute'.")
 _URL = validate.Length(min=8, max=500)
 
@@ -61,25 +63,33 @@ class CredentialsSchema(ma.Schema):
     webhook_secret = ma.fields.String(required=True, metadata={"description": "Signs webhook deliveries"})
 
 
+class _IdTokenAlg(ma.fields.String):
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value or "ES256"  # what a partner registered before the choice existed signs with
+
+
 class PartnerSchema(ma.Schema):
+    """Serialises a partner; ``With`` its ``credentials`` when they were just made."""
+
     id = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
     purpose = ma.fields.String(required=True)
     client_id = ma.fields.String(required=True)
     app_id = ma.fields.String(required=True)
-    redirect_uris = ma.fields.List(ma.fields.String(), required=True)
-    scopes = ma.fields.List(ma.fields.String(), required=True)
-    optional_scopes = ma.fields.List(ma.fields.String(), required=True)
+    redirect_uris = JsonList(ma.fields.String(), required=True)
+    scopes = JsonList(ma.fields.String(), required=True)
+    optional_scopes = JsonList(ma.fields.String(), required=True)
     auth_method = ma.fields.String(required=True)
-    id_token_signed_response_alg = ma.fields.String(required=True)
-    jwks = ma.fields.Dict(allow_none=True, required=True)
+    id_token_signed_response_alg = _IdTokenAlg(attribute="id_token_alg", required=True)
+    jwks = JsonDict(allow_none=True, required=True)
     jwks_uri = ma.fields.String(allow_none=True, required=True)
     webhook_url = ma.fields.String(allow_none=True, required=True)
     rate_limit = ma.fields.String(required=True)
     daily_quota = ma.fields.Integer(required=True)
-    status = ma.fields.String(required=True, metadata={"description": "active or suspended"})
-    created_at = ma.fields.String(required=True)
-    credentials_rotated_at = ma.fields.String(allow_none=True, required=True)
+    status = ma.fields.String(required=True, validate=one_of(PARTNER_STATUSES),
+                              metadata={"description": "active or suspended"})
+    created_at = UtcDateTime(required=True)
+    credentials_rotated_at = UtcDateTime(allow_none=True, required=True)
     credentials = ma.fields.Nested(CredentialsSchema, metadata={
         "description": "Only when made (create, rotate): shown once, never again"})
 
@@ -89,14 +99,12 @@ class PartnerListArgsSchema(ma.Schema):
     cursor = ma.fields.String(validate=validate.Length(min=1, max=26))
 
 
-class PartnerListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(PartnerSchema), required=True)
-    next_cursor = ma.fields.String(allow_none=True, required=True)
+PartnerListSchema = page_of(PartnerSchema, "PartnerListSchema")
 
 
 class SubscriptionCreateSchema(StrictSchema):
     url = ma.fields.String(required=True, validate=_URL, metadata={"example": "https://bank.example.com/nht/webhooks"})
-    events = ma.fields.List(ma.fields.String(validate=validate.OneOf(EVENT_NAMES)), required=True,
+    events = ma.fields.List(ma.fields.String(validate=one_of(EVENT_NAMES)), required=True,
                             validate=validate.Length(min=1))
 
 
@@ -109,44 +117,49 @@ class SubscriptionUpdateSchema(StrictSchema):
 class SubscriptionSchema(ma.Schema):
     id = ma.fields.String(required=True)
     url = ma.fields.String(required=True)
-    events = ma.fields.List(ma.fields.String(), required=True)
+    events = JsonList(ma.fields.String(), required=True)
     active = ma.fields.Boolean(required=True)
-    created_at = ma.fields.String(required=True)
+    created_at = UtcDateTime(required=True)
 
 
-class SubscriptionListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(SubscriptionSchema), required=True)
+SubscriptionListSchema = page_of(SubscriptionSchema, "SubscriptionListSchema", cursor=False)
 
 
 class AttemptSchema(ma.Schema):
-    at = ma.fields.String(required=True)
+    at = UtcDateTime(required=True)
     status_code = ma.fields.Integer(allow_none=True, required=True)
     error = ma.fields.String(allow_none=True, required=True)
     duration_ms = ma.fields.Integer(required=True)
     replay = ma.fields.Boolean(required=True)
 
 
+class _WhilePending(UtcDateTime):
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(value, attr, obj, **kwargs) if obj.status == "pending" else None
+
+
 class DeliverySchema(ma.Schema):
+    """Serialises a delivery ``With`` its ``attempt_log``."""
+
     id = ma.fields.String(required=True)
-    event = ma.fields.String(required=True)
-    status = ma.fields.String(required=True, metadata={"description": "pending, delivered or failed"})
+    event = ma.fields.String(required=True, validate=one_of(EVENT_NAMES))
+    status = ma.fields.String(required=True, validate=one_of(DELIVERY_STATUSES),
+                              metadata={"description": "pending, delivered or failed"})
     attempts = ma.fields.Integer(required=True)
-    next_attempt_at = ma.fields.String(allow_none=True, required=True)
+    next_attempt_at = _WhilePending(allow_none=True, required=True)
     last_status_code = ma.fields.Integer(allow_none=True, required=True)
     last_error = ma.fields.String(allow_none=True, required=True)
-    created_at = ma.fields.String(required=True)
-    delivered_at = ma.fields.String(allow_none=True, required=True)
-    payload = ma.fields.Dict(required=True)
+    created_at = UtcDateTime(required=True)
+    delivered_at = UtcDateTime(allow_none=True, required=True)
+    payload = JsonDict(required=True)
     attempt_log = ma.fields.List(ma.fields.Nested(AttemptSchema), required=True)
 
 
 class DeliveryListArgsSchema(PartnerListArgsSchema):
-    status = ma.fields.String(validate=validate.OneOf(("pending", "delivered", "failed")))
+    status = ma.fields.String(validate=one_of(DELIVERY_STATUSES))
 
 
-class DeliveryListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(DeliverySchema), required=True)
-    next_cursor = ma.fields.String(allow_none=True, required=True)
+DeliveryListSchema = page_of(DeliverySchema, "DeliveryListSchema")
 
 
 # -- the partner API ----------------------------------------------------------------------

@@ -5,10 +5,11 @@ import marshmallow as ma
 from marshmallow import validate
 
 from .authorizations import PartySchema
-from .common import StrictSchema, UtcDateTime, one_of, page_of
+from .common import IsSet, JsonList, StrictSchema, UtcDateTime, one_of, page_of
 from .identity import AgreedVersionSchema
 
 DOCUMENT_KINDS = ("terms", "privacy_policy")
+EXPORT_STATUSES = ("queued", "building", "ready", "failed", "expired")
 
 
 class LegalDocumentSchema(ma.Schema):
@@ -73,12 +74,14 @@ class OptionalConsentSchema(ma.Schema):
 
 
 class PartnerConsentSchema(ma.Schema):
-    grant_id = ma.fields.String(required=True)
+    """Serialises a partner's consent (a grant) ``With`` the partner's label."""
+
+    grant_id = ma.fields.String(required=True, attribute="id")
     partner = ma.fields.Nested(PartySchema, required=True)
-    scopes = ma.fields.List(ma.fields.String(), required=True)
+    scopes = JsonList(ma.fields.String(), required=True)
     purpose = ma.fields.String(required=True)
-    granted_at = ma.fields.String(required=True, metadata={"format": "date-time"})
-    expires_at = ma.fields.String(required=True, metadata={"format": "date-time"})
+    granted_at = UtcDateTime(required=True, attribute="created_at")
+    expires_at = UtcDateTime(required=True)
 
 
 class ConsentsSchema(ma.Schema):
@@ -133,8 +136,7 @@ class CollectionItemSchema(ma.Schema):
     shared_with = ma.fields.List(ma.fields.String(), required=True)
 
 
-class CollectionListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(CollectionItemSchema), required=True)
+CollectionListSchema = page_of(CollectionItemSchema, "CollectionListSchema", cursor=False)
 
 
 class DataSharingArgsSchema(ma.Schema):
@@ -182,20 +184,21 @@ class DeletionStatusSchema(ma.Schema):
 
 class DataExportSchema(ma.Schema):
     id = ma.fields.String(required=True)
-    status = ma.fields.String(required=True, metadata={"description": "queued | building | ready | failed | expired"})
+    status = ma.fields.String(required=True, validate=one_of(EXPORT_STATUSES),
+                              metadata={"description": "queued | building | ready | failed | expired"})
     progress = ma.fields.Integer(required=True, metadata={"description": "Percent built"})
-    created_at = ma.fields.String(required=True, metadata={"format": "date-time"})
-    ready_at = ma.fields.String(allow_none=True)
-    expires_at = ma.fields.String(allow_none=True, metadata={"description": "The download link works until then"})
-    confirmed = ma.fields.Boolean(required=True, metadata={"description": "Confirmed by SMS code: downloads work"})
+    created_at = UtcDateTime(required=True)
+    ready_at = UtcDateTime(allow_none=True)
+    expires_at = UtcDateTime(allow_none=True, metadata={"description": "The download link works until then"})
+    confirmed = IsSet(attribute="confirmed_at", required=True,
+                      metadata={"description": "Confirmed by SMS code: downloads work"})
     size_bytes = ma.fields.Integer(allow_none=True)
-    sha256 = ma.fields.String(allow_none=True)
+    sha256 = ma.fields.String(allow_none=True, attribute="archive_sha256")
     download_url = ma.fields.String(allow_none=True, metadata={
         "description": "GET it with your access token once confirmed (a ZIP)"})
 
 
-class DataExportListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(DataExportSchema), required=True)
+DataExportListSchema = page_of(DataExportSchema, "DataExportListSchema", cursor=False)
 
 
 class ExportConfirmationSchema(StrictSchema):

@@ -35,10 +35,13 @@ from .scopes import (
     ENTERPRISE,
     PARTNER,
     PARTY_ACTIONS,
+    SCOPES,
     STAFF,
     STAFF_ACTIONS,
     role_holds,
 )
+
+PASS_ON = "grants:pass_on"
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,7 @@ def authorize(principal: Principal | None, action: str, resource: Resource, *, a
         principal = replace(principal, enterprise_id=None, role=None, grant_id=None, for_citizen=None)
     grantee = _is_grantee(principal, resource)
     principal = principal if grantee else _standing(principal, resource)
-    context = _context_refusal(resource)
+    context = _context_refusal(action, resource)
     if context is not None:
         _refuse(context, action, resource, audit_denial)
     if principal.assurance_level < rule.level:
@@ -161,9 +164,10 @@ def authorize(principal: Principal | None, action: str, resource: Resource, *, a
         decision = Decision("member" if resource.owner_kind == ENTERPRISE else "owner")
     # Any one live grant that names the action and whose constraints the resource meets.
     for grant in candidates:
-        if grant is None or action not in json.loads(grant.scopes):
+        if grant is None or not _allows(grant, action, resource):
             continue
-        problem = constraint_violation(grant, resource)
+        # Passing on is bounded by the grant itself (create_grant keeps a child within it).
+        problem = None if action == PASS_ON else constraint_violation(grant, resource)
         if problem is None:
             decision = Decision("partner" if principal.kind == PARTNER else "delegate", grant.id)
             break
@@ -181,6 +185,15 @@ def authorize(principal: Principal | None, action: str, resource: Resource, *, a
         # A use is recorded when it is allowed, whether or not the work after it succeeds.
         db.keep_as_evidence(_log_use, principal, action, resource, decision)
     return decision
+
+
+def _allows(grant: Grant, action: str, resource: Resource) -> bool:
+    """Whether a grant names the action; for passing on (sub-delegation), whether it holds
+    each of the resource's ``scopes`` and each may be passed on."""
+    held = json.loads(grant.scopes)
+    if action == PASS_ON:
+        return all(s in held and SCOPES[s].sub_delegable for s in resource.attrs.get("scopes", ()))
+    return action in held
 
 
 def _authorize_staff(principal: Principal, action: str, resource: Resource, audit_denial: bool,
@@ -229,16 +242,21 @@ def _refusal_of(action: str) -> Forbidden | None:
         return Forbidden("Only the envelope's creator sends reminders.", code="not_the_creator")
     if action == "access_log:read":
         return Forbidden("Only the owner reads this access log.", code="not_authorized")
+    if action == PASS_ON:
+        return Forbidden("These scopes may not be passed on.", code="sub_delegation_not_allowed")
     return None
 
 
-def _context_refusal(resource: Resource) -> Forbidden | None:
+def _context_refusal(action: str, resource: Resource) -> Forbidden | None:
     """An object that serves one kind of party (an ``audience``: a personal or an enterprise
-    government service) is used only by a caller acting as that kind, before anything else
-    is asked of them."""
+    government service, a registration only a person makes) is used only by a caller acting
+    as that kind, before anything else is asked of them."""
     audience = resource.attrs.get("audience")
     if audience is None or audience == resource.owner_kind:
         return None
+    if action == "enterprises:register":
+        return Forbidden("Register an enterprise from your personal session, not while acting for one.",
+                         code="personal_context_required")
     if audience == ENTERPRISE:
         return Forbidden("This is an enterprise service: act for your enterprise first.",
                          code="enterprise_context_required")
@@ -255,6 +273,9 @@ def _object_refusal(principal: Principal, action: str, resource: Resource) -> Fo
     - A step only whoever asked for the object may take (a resource naming its
       ``requester`` and the ``step``): confirming a signature with the code sent to them,
       or having that code sent again.
+    - An enterprise registered at the registry's word (a resource naming the account of its
+      ``legal_representative`` as the registry gives it, None when it is none of ours) is
+      registered by that person only.
     """
     member = resource.attrs.get("member")
     if (action == "members:manage" and member is not None and member[1] == "admin"
@@ -265,6 +286,9 @@ def _object_refusal(principal: Principal, action: str, resource: Resource) -> Fo
         if resource.attrs.get("step") == "resend_code":
             return Forbidden("Only the signer who asked gets its code.", code="not_the_signer")
         return Forbidden("Only the signer who asked may confirm, with the code sent to them.", code="not_the_signer")
+    if "legal_representative" in resource.attrs and resource.attrs["legal_representative"] != principal.account_id:
+        return Forbidden("Only the enterprise's legal representative, as registered, can register it.",
+                         code="not_legal_representative")
     return None
 
 

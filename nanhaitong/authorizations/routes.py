@@ -14,7 +14,7 @@ from schemas.authorizations import (
     GrantSchema,
     ScopeListSchema,
 )
-from schemas.common import Page
+from schemas.common import Page, With
 
 from ..api import Blueprint
 from ..i18n import translate
@@ -54,12 +54,7 @@ class Scopes(MethodView):
     @blp.response(200, ScopeListSchema)
     def get(self):
         """The scope vocabulary and its rules: who may grant each, to whom, for how long, which roles hold it."""
-        return {"scopes": [{
-            "name": name, "description": translate(rule.description), "grantable_by": sorted(rule.grantable_by),
-            "grantees": sorted(rule.grantees), "grantee_level": rule.grantee_level,
-            "sub_delegable": rule.sub_delegable, "max_days": rule.max_days, "roles": sorted(rule.roles),
-            "level": rule.level,
-        } for name, rule in SCOPES.items()]}
+        return Page([With(rule, name=name, description=translate(rule.description)) for name, rule in SCOPES.items()])
 
 
 @blp.route("/<grant_id>")

@@ -84,6 +84,9 @@ OWNER_ACTIONS: dict[str, ScopeRule] = {
                            level=2),
     "grants:create_reserved": _rule("Grant the enterprise's seal or member management", by=(), to=(), days=0,
                                     roles=("legal_representative",), level=2),
+    # Sub-delegation: a delegate passing on, within their own grant, scopes it holds and
+    # that may be passed on (the resource names them as ``scopes``).
+    "grants:pass_on": _rule("Pass on what one's own authorization allows", by=(), to=(), days=0, level=2),
     # Removing an admin from an enterprise (members:manage on an admin other than oneself):
     # the legal representative's alone, never granted.
     "members:remove_admin": _rule("Remove an admin from the enterprise", by=(), to=(), days=0,
@@ -94,6 +97,10 @@ OWNER_ACTIONS: dict[str, ScopeRule] = {
                              roles=ENTERPRISE_GRANTING_ROLES),
     # One's own account: sessions, password, phone.
     "account:manage": _rule("Manage one's own account and sessions", by=(), to=(), days=0, personal=True),
+    # Registering an enterprise at the registry's word: a personal act (not while acting for
+    # anyone), by the citizen the registry names as its legal representative.
+    "enterprises:register": _rule("Register an enterprise one is the legal representative of", by=(), to=(),
+                                  days=0, level=2),
 }
 # Every action the one decision answers: a live view, so scopes added below are actions too.
 ACTIONS: Mapping[str, ScopeRule] = ChainMap(SCOPES, OWNER_ACTIONS)
@@ -176,7 +183,7 @@ STAFF_ACTIONS["admin:one_stop.read"] = _staff("Read one-stop evaluation statisti
 # sensitive processing is a grant from the guardian to the minor.
 SCOPES["privacy:manage"] = _rule("Manage one's own agreements, consents, data copies and account deletion",
                                  by=(), to=(), days=0)
-SCOPES["identity:face"] = _rule("Verify one's own face", by=(), to=(), days=0, level=2)
+SCOPES["identity:face"] = _rule("Verify one's own face", by=(), to=(), days=0, level=2, personal=True)
 SCOPES["guardian:consent"] = _rule("A guardian's consent to a minor's face verification, signing and payments",
                                    by=(CITIZEN,), to=(CITIZEN,), grantee_level=2, days=365)
 

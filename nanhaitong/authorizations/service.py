@@ -14,7 +14,7 @@ from ..audit.service import record as audit
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..kernel import Principal
 from ..timeutil import as_utc, utcnow
-from .decide import Resource, authorize, district, live_grant
+from .decide import PASS_ON, Resource, authorize, district
 from .models import AccessLogEntry, Grant, GrantEvent
 from .scopes import (
     CITIZEN,
@@ -32,18 +32,14 @@ def effective_status(grant: Grant) -> str:
 
 
 def _grantor_of(principal: Principal, scopes: list[str]) -> tuple[str, str, Grant | None]:
-    """Who grants: the citizen, the enterprise they act for (the one decision says whether
-    they may), or (sub-delegation) the original grantor, within the delegate's own grant."""
-    if principal.grant_id:
-        parent = live_grant(principal.grant_id, grantee_kind=CITIZEN, grantee_id=principal.account_id)
-        held = set(json.loads(parent.scopes)) if parent else set()
-        if parent is None or not all(s in held and SCOPES[s].sub_delegable for s in scopes):
-            raise Forbidden("These scopes may not be passed on.", code="sub_delegation_not_allowed")
-        if principal.assurance_level < 2:
-            raise Forbidden("Verify your real name before granting authority.", code="assurance_level_required",
-                            details={"required": 2, "current": principal.assurance_level})
-        return parent.grantor_kind, parent.grantor_id, parent
+    """Who grants: the citizen, the enterprise they act for, or (sub-delegation) the original
+    grantor, within the delegate's own grant; the one decision says whether they may."""
     kind, ident = principal.subject
+    if principal.grant_id:  # a delegate passes on only what the grant they act under allows
+        decision = authorize(principal, PASS_ON, Resource(type="authorization", owner_kind=kind, owner_id=ident,
+                                                          attrs={"scopes": tuple(scopes)}), record_use=False)
+        parent = db.session().get(Grant, decision.grant_id)
+        return parent.grantor_kind, parent.grantor_id, parent
     reserved = sorted(set(scopes) & set(SCOPES_ONLY_LEGAL_REP_GRANTS))
     try:
         authorize(principal, "grants:create_reserved" if reserved else "grants:create",

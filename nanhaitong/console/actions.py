@@ -6,6 +6,7 @@ API uses them."""
 from __future__ import annotations
 
 from schemas.gov_services import ServiceItemSchema
+from schemas.partners import PartnerSchema
 from schemas.policy_push import AdminPolicySchema
 
 from ..authorizations import authorize, district
@@ -18,27 +19,28 @@ from ..policy_push import service as policies
 POLICIES = "admin:policies.manage"
 _ITEM = ServiceItemSchema()  # the catalogue as the admin API shows it
 _POLICY = AdminPolicySchema()
+_PARTNER = PartnerSchema()  # a partner as the admin API shows it (no secrets)
 
 
 def list_partners(principal: Principal) -> list[dict]:
     items, _ = partners.list_partners(principal, limit=100, cursor=None)
-    return [partners.partner_view(p) for p in items]
+    return _PARTNER.dump(items, many=True)
 
 
 def set_partner_status(principal: Principal, partner_id: str, status: str) -> dict:
-    return partners.partner_view(partners.set_status(principal, partner_id, status))
+    return _PARTNER.dump(partners.set_status(principal, partner_id, status))
 
 
 def register_partner(principal: Principal, body: dict) -> dict:
     """Register a partner; its secrets are in the answer, once."""
     partner, credentials = partners.register(principal, body)
-    return {**partners.partner_view(partner), **credentials}
+    return {**_PARTNER.dump(partner), **credentials}
 
 
 def rotate_partner_secrets(principal: Principal, partner_id: str) -> dict:
     """New client, HMAC and webhook secrets (the old ones stop at once); in the answer, once."""
     partner, credentials = partners.rotate(principal, partner_id)
-    return {**partners.partner_view(partner), **credentials}
+    return {**_PARTNER.dump(partner), **credentials}
 
 
 def partner_scopes() -> tuple[str, ...]:

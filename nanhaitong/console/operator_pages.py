@@ -7,7 +7,7 @@ from flask import (
     request,
 )
 
-from schemas.admin import PeopleFoundSchema
+from schemas.admin import PeopleFoundSchema, StaffAccountSchema
 from schemas.identity import Phone, ResidentIdNumber, Uscc
 
 from ..authorizations import authorize, district
@@ -17,6 +17,7 @@ from . import actions, auth
 from .routes import ROLE_NAMES, blp, form, parse, render
 
 _PEOPLE = PeopleFoundSchema()  # masked as the admin API shows them
+_STAFF = StaffAccountSchema()  # staff accounts as the admin API shows them
 
 
 @blp.route("/partners", methods=["GET", "POST"])
@@ -82,7 +83,7 @@ def staff_page():
             if role not in STAFF_ROLES:
                 raise ValidationFailed({"role": ["请选择岗位。"]})
             made = staff.create_by(g.principal, phone or "", role, form("password"))
-            notice = f"已创建账号 {staff.staff_view(made)['phone']}"
+            notice = f"已创建账号 {_STAFF.dump(made)['phone']}"
         elif action == "disable":
             staff.deactivate_by(g.principal, form("staff_id"))
             notice = "账号已停用，其登录已全部失效。"
@@ -92,5 +93,5 @@ def staff_page():
                 raise ValidationFailed({"phone": ["请输入新的手机号。"]})
             staff.reset_second_factor_by(g.principal, form("staff_id"), phone)
             notice = "已重置第二因素：验证码将发送到新手机号，原有登录已全部失效。"
-    accounts = [staff.staff_view(a, full=True) for a in staff.list_by(g.principal)]
+    accounts = _STAFF.dump(staff.list_by(g.principal), many=True)
     return render("staff.html", accounts=accounts, roles=ROLE_NAMES, notice=notice)

@@ -9,6 +9,8 @@ import json
 
 from flask import g, render_template, request
 
+from schemas.partners import DeliverySchema, PartnerSchema, SubscriptionSchema
+
 from ..errors import ValidationFailed
 from ..partners import admin as partners
 from . import auth
@@ -74,7 +76,7 @@ def _act(partner_id: str, action: str) -> tuple[str, dict | None]:
     if action == "rotate":
         partner, credentials = partners.rotate(g.principal, partner_id)
         return "已更换密钥，旧密钥立即失效。以下新密钥只显示这一次，请立即安全交付。", {
-            **partners.partner_view(partner), **credentials}
+            **PartnerSchema().dump(partner), **credentials}
     if action in ("disable", "enable"):
         partners.set_status(g.principal, partner_id, "suspended" if action == "disable" else "active")
         return ("已停用，其令牌和签名请求即刻失效。" if action == "disable" else "已恢复。"), None
@@ -85,10 +87,10 @@ def _act(partner_id: str, action: str) -> tuple[str, dict | None]:
 @auth.signed_in
 def partner(partner_id):
     notice, shown = _act(partner_id, _form("action")) if request.method == "POST" else (None, None)
-    view = partners.partner_view(partners.get(g.principal, partner_id))
-    subscriptions = [partners.subscription_view(s) for s in partners.subscriptions(g.principal, partner_id)]
+    view = PartnerSchema().dump(partners.get(g.principal, partner_id))
+    subscriptions = SubscriptionSchema(many=True).dump(partners.subscriptions(g.principal, partner_id))
     deliveries, _ = partners.deliveries(g.principal, partner_id, status=None, limit=10, cursor=None)
     return render_template("console/partner.html", partner=view, notice=notice, shown=shown, subscriptions=subscriptions,
-                   deliveries=[partners.delivery_view(d) for d in deliveries], events=EVENT_NAMES,
+                   deliveries=DeliverySchema(many=True).dump(deliveries), events=EVENT_NAMES,
                    auth_methods=AUTH_METHOD_NAMES, delivery_names=DELIVERY_NAMES,
                    jwks_text=json.dumps(view["jwks"], ensure_ascii=False, indent=2) if view["jwks"] else "")

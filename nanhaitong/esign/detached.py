@@ -5,7 +5,6 @@ on an access token signs nothing."""
 
 from __future__ import annotations
 
-import base64
 from datetime import timedelta
 
 from flask import current_app
@@ -17,7 +16,7 @@ from ..errors import Conflict, NotFound
 from ..kernel import Principal
 from ..messages import service as messages
 from ..sms_templates import inbox_text
-from ..timeutil import as_utc, isoformat, utcnow
+from ..timeutil import as_utc, utcnow
 from . import ca, certificates, national, pdf, service
 from .models import DetachedSignatureRequest, SigningCertificate
 
@@ -93,15 +92,3 @@ def confirm(principal: Principal, request_id: str, code: str) -> DetachedSignatu
     return row
 
 
-def view(row: DetachedSignatureRequest) -> dict:
-    der = row.signature_der
-    encoded = base64.b64encode(der).decode() if der else None
-    return {
-        "id": row.id, "status": row.status, "certificate_id": row.certificate_id, "title": row.title,
-        "sha256": row.sha256, "created_at": isoformat(row.created_at), "expires_at": isoformat(row.expires_at),
-        "signed_at": isoformat(row.signed_at) if row.signed_at else None,
-        "format": "CMS SignedData (detached), DER" if der else None,
-        "signature_base64": encoded,
-        "signature_pem": ("-----BEGIN CMS-----\n" + "\n".join(encoded[i:i + 64] for i in range(0, len(encoded), 64))
-                          + "\n-----END CMS-----\n") if encoded else None,
-    }

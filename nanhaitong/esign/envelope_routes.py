@@ -1,7 +1,7 @@
 """Envelopes (/api/v1/esign/envelopes, /open/v1/esign/envelopes): one PDF signed by several
 parties in order or in parallel, asked by a citizen in the app or by a partner."""
 
-from flask import Response, current_app, g
+from flask import current_app, g
 from flask.views import MethodView
 
 from schemas.esign import (
@@ -14,7 +14,7 @@ from schemas.esign import (
 )
 
 from . import certificates, envelopes, service
-from .routes import binary_response, blp, open_blp
+from .routes import binary_response, blp, open_blp, pdf_attachment
 
 
 @blp.route("/envelopes")
@@ -28,7 +28,7 @@ class Envelopes(MethodView):
         citizens, an enterprise's seal applied by an authorised member, the legal representative.
         Each is invited in the inbox and by SMS when it is their turn."""
         document = _b64(body["document_base64"])
-        return envelopes.view(envelopes.create(
+        return envelopes.with_signers(envelopes.create(
             g.principal, title=body["title"], file_name=body["file_name"], document=document,
             routing=body["routing"], signers=body["signers"], expires_in_hours=body["expires_in_hours"],
             message=body.get("message")))
@@ -54,7 +54,7 @@ class EnvelopeItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, envelope_id):
         """An envelope, for its creator and its signers."""
-        return envelopes.view(envelopes.get(g.principal, envelope_id))
+        return envelopes.with_signers(envelopes.get(g.principal, envelope_id))
 
 
 @blp.route("/envelopes/<ulid:envelope_id>/sign")
@@ -79,7 +79,7 @@ class EnvelopeDecline(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, body, envelope_id):
         """Decline to sign, with a reason: the envelope closes and every other party is told."""
-        return envelopes.view(envelopes.decline(g.principal, envelope_id, body["reason"]))
+        return envelopes.with_signers(envelopes.decline(g.principal, envelope_id, body["reason"]))
 
 
 @blp.route("/envelopes/<ulid:envelope_id>/remind")
@@ -100,9 +100,7 @@ class EnvelopeDocument(MethodView):
     def get(self, envelope_id):
         """The envelope's document: the final PDF once completed (every signature, in order)."""
         data, _name = envelopes.document(g.principal, envelope_id)
-        response = Response(data, mimetype="application/pdf")
-        response.headers["Content-Disposition"] = f'attachment; filename="envelope-{envelope_id}.pdf"'
-        return response
+        return pdf_attachment(data, f"envelope-{envelope_id}.pdf")
 
 
 # -- the OpenAPI: envelopes created by partners ---------------------------------------
@@ -116,7 +114,7 @@ class OpenEnvelopes(MethodView):
     def post(self, body):
         """Ask several parties to sign one PDF (as /api/v1/esign/envelopes). Every step (a signature,
         completion, a decline, expiry) is announced by the webhook `esign.envelope_changed`."""
-        return envelopes.view(envelopes.create(
+        return envelopes.with_signers(envelopes.create(
             g.principal, title=body["title"], file_name=body["file_name"], document=_b64(body["document_base64"]),
             routing=body["routing"], signers=body["signers"], expires_in_hours=body["expires_in_hours"],
             message=body.get("message")))
@@ -129,7 +127,7 @@ class OpenEnvelopeItem(MethodView):
     @open_blp.alt_response(404, response="NOT_FOUND")
     def get(self, envelope_id):
         """An envelope this partner created."""
-        return envelopes.view(envelopes.get(g.principal, envelope_id))
+        return envelopes.with_signers(envelopes.get(g.principal, envelope_id))
 
 
 @open_blp.route("/envelopes/<ulid:envelope_id>/document")
@@ -140,9 +138,7 @@ class OpenEnvelopeDocument(MethodView):
     def get(self, envelope_id):
         """The envelope's document (the final PDF once completed)."""
         data, _name = envelopes.document(g.principal, envelope_id)
-        response = Response(data, mimetype="application/pdf")
-        response.headers["Content-Disposition"] = f'attachment; filename="envelope-{envelope_id}.pdf"'
-        return response
+        return pdf_attachment(data, f"envelope-{envelope_id}.pdf")
 
 
 @open_blp.route("/envelopes/<ulid:envelope_id>/remind")

@@ -24,6 +24,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from schemas.common import With
+
 from .. import db, events
 from ..audit.service import record as audit
 from ..authorizations import Resource, authorize, shared
@@ -292,17 +294,8 @@ def expire_due() -> int:
     return len(ids)
 
 
-def view(envelope: Envelope) -> dict:
-    return {
-        "id": envelope.id, "title": envelope.title, "file_name": envelope.file_name, "routing": envelope.routing,
-        "status": envelope.status, "document_sha256": envelope.document_sha256,
-        "current_sha256": hashlib.sha256(base64.b64decode(envelope.document)).hexdigest(),
-        "final_sha256": envelope.final_sha256, "declined_reason": envelope.declined_reason,
-        "created_at": isoformat(envelope.created_at), "expires_at": isoformat(envelope.expires_at),
-        "completed_at": isoformat(envelope.completed_at) if envelope.completed_at else None,
-        "signers": [{"id": s.id, "position": s.position, "role": s.role, "enterprise_id": s.enterprise_id,
-                     "display": party("citizen", s.user_id)["display"], "status": s.status,
-                     "invited_at": isoformat(s.invited_at) if s.invited_at else None,
-                     "signed_at": isoformat(s.signed_at) if s.signed_at else None,
-                     "declined_reason": s.declined_reason} for s in _signers(envelope.id)],
-    }
+def with_signers(envelope: Envelope) -> With:
+    """An envelope with the digest of its document as signed so far, and its signers (each
+    with their masked name), for EnvelopeSchema."""
+    return With(envelope, current_sha256=hashlib.sha256(base64.b64decode(envelope.document)).hexdigest(),
+                signers=[With(s, display=party("citizen", s.user_id)["display"]) for s in _signers(envelope.id)])

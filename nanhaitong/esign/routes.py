@@ -76,6 +76,13 @@ def binary_response(mimetype: str, description: str) -> dict:
                                                                                    "format": "binary"}}}}}
 
 
+def pdf_attachment(data: bytes, file_name: str) -> Response:
+    """A PDF answered as a download named ``file_name`` (what ``binary_response`` documents)."""
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    return response
+
+
 @blp.route("/certificates")
 class Certificates(MethodView):
     @blp.login_required("citizen", level=2)
@@ -204,10 +211,8 @@ class SigningRequestDocument(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, request_id):
         """The signed PDF."""
-        data, name = service.signed_document(g.principal, request_id)
-        response = Response(data, mimetype="application/pdf")
-        response.headers["Content-Disposition"] = f'attachment; filename="signed-{request_id}.pdf"'
-        return response
+        data, _name = service.signed_document(g.principal, request_id)
+        return pdf_attachment(data, f"signed-{request_id}.pdf")
 
 
 @blp.route("/verifications")
@@ -234,7 +239,7 @@ class DetachedSignatures(MethodView):
         `pending_confirmation` and texts you a code naming the title and the digest's start; confirm
         with it to get a detached CMS SignedData (with our TSA's timestamp) that
         `openssl cms -verify -binary -inform DER -content <file> -CAfile ca.pem` accepts."""
-        return detached.view(detached.request(g.principal, body["certificate_id"], body["sha256"], body["title"]))
+        return detached.request(g.principal, body["certificate_id"], body["sha256"], body["title"])
 
 
 @blp.route("/detached-signatures/<ulid:request_id>")
@@ -244,7 +249,7 @@ class DetachedSignatureItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, request_id):
         """One detached signature (the CMS once confirmed)."""
-        return detached.view(detached.get(g.principal, request_id))
+        return detached.get(g.principal, request_id)
 
 
 @blp.route("/detached-signatures/<ulid:request_id>/confirm")
@@ -256,7 +261,7 @@ class DetachedSignatureConfirm(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, body, request_id):
         """Confirm with the texted code: the digest is signed. Five wrong codes close the request."""
-        return detached.view(detached.confirm(g.principal, request_id, body["code"]))
+        return detached.confirm(g.principal, request_id, body["code"])
 
 
 @blp.route("/detached-signatures/<ulid:request_id>/code")

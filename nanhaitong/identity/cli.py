@@ -69,6 +69,8 @@ def _read_password_from_stdin() -> str:
 def create(phone, role, password_stdin):
     """Create a staff account and print it. The password needs 12 to 128 characters with at
     least one letter and one digit."""
+    from schemas.identity import StaffMeSchema
+
     from ..errors import AppError
     from . import staff
 
@@ -87,21 +89,25 @@ def create(phone, role, password_stdin):
         account = staff.create(phone, role, password)
     except AppError as error:
         _fail(error)
-    _echo(staff.staff_view(account))
+    _echo(StaffMeSchema().dump(account))
 
 
 @staff_cli.command("list")
 def list_():
     """List staff accounts, active or not, oldest first."""
+    from schemas.admin import StaffAccountSchema
+
     from . import staff
 
-    _echo([staff.staff_view(account, full=True) for account in staff.list_accounts()])
+    _echo(StaffAccountSchema(many=True).dump(staff.list_accounts()))
 
 
 @staff_cli.command("deactivate")
 @click.option("--id", "staff_id", required=True, help="The staff account's id.")
 def deactivate(staff_id):
     """Deactivate a staff account; its sessions end at once."""
+    from schemas.admin import StaffAccountSchema
+
     from ..errors import AppError
     from . import staff
 
@@ -109,7 +115,7 @@ def deactivate(staff_id):
         ended = staff.deactivate(staff_id)
     except AppError as error:
         _fail(error)
-    _echo({**staff.staff_view(staff.get(staff_id), full=True), "sessions_ended": ended})
+    _echo({**StaffAccountSchema().dump(staff.get(staff_id)), "sessions_ended": ended})
 
 
 @staff_cli.command("set-role")
@@ -117,6 +123,8 @@ def deactivate(staff_id):
 @click.option("--role", required=True, type=ROLES)
 def set_role(staff_id, role):
     """Change a staff account's role; its sessions end (their tokens carry the old role)."""
+    from schemas.admin import StaffAccountSchema
+
     from ..errors import AppError
     from . import staff
 
@@ -124,13 +132,15 @@ def set_role(staff_id, role):
         account, ended = staff.set_role(staff_id, role)
     except AppError as error:
         _fail(error)
-    _echo({**staff.staff_view(account, full=True), "sessions_ended": ended})
+    _echo({**StaffAccountSchema().dump(account), "sessions_ended": ended})
 
 
 @staff_cli.command("disable")
 @click.option("--id", "staff_id", required=True, help="The staff account's id.")
 def disable(staff_id):
     """Disable a staff account (the same as deactivate); its sessions end at once."""
+    from schemas.admin import StaffAccountSchema
+
     from ..errors import AppError
     from . import staff
 
@@ -138,7 +148,7 @@ def disable(staff_id):
         ended = staff.deactivate(staff_id)
     except AppError as error:
         _fail(error)
-    _echo({**staff.staff_view(staff.get(staff_id), full=True), "sessions_ended": ended})
+    _echo({**StaffAccountSchema().dump(staff.get(staff_id)), "sessions_ended": ended})
 
 
 @staff_cli.command("reset")
@@ -149,6 +159,8 @@ def disable(staff_id):
 @click.option("--password-stdin", is_flag=True, help="Read the new password from the first line of standard input.")
 def reset(staff_id, phone, new_password, password_stdin):
     """Reset a staff account's second factor (its phone) and/or password; every session ends."""
+    from schemas.admin import StaffAccountSchema
+
     from ..errors import AppError
     from . import staff
 
@@ -164,7 +176,7 @@ def reset(staff_id, phone, new_password, password_stdin):
         account, ended = staff.reset(staff_id, phone=phone, password=password)
     except AppError as error:
         _fail(error)
-    _echo({**staff.staff_view(account, full=True), "sessions_ended": ended})
+    _echo({**StaffAccountSchema().dump(account), "sessions_ended": ended})
 
 
 # --- Token signing keys ------------------------------------------------------------------

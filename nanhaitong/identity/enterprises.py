@@ -12,7 +12,8 @@ them (404). A token acting for an enterprise reaches that enterprise only.
 Who may do what is asked of ``authorizations.authorize`` (through ``_membership_for``),
 including the rule about whom a removal is done to (only the legal representative removes
 an admin, unless the admin leaves); ``_check_removable`` keeps the one invariant, that the
-legal representative stays.
+legal representative stays. Registering is the decision's too (``enterprises:register``):
+a personal act, by the citizen the registry names as the legal representative.
 """
 
 from __future__ import annotations
@@ -77,32 +78,22 @@ def register(principal: Principal, uscc: str) -> tuple[Enterprise, str, bool]:
     when the caller had already registered it: the call is idempotent).
     """
     session = db.session()
-    if principal.enterprise_id:
-        raise _refused(uscc, Forbidden("Register an enterprise from your personal session, not while acting for one.",
-                                       code="personal_context_required"), result="denied")
     user = session.get(User, principal.account_id)
     existing = _enterprise_by_uscc(uscc)
+    record = None if existing is not None else _registry_record(uscc)
+    # Who the registry names, when it was asked: this caller, or nobody of ours.
+    named = {} if record is None else {
+        "legal_representative": user.id if _same_id_number(user.id_number, record.legal_representative_id_number)
+        else None}
+    kind, ident = principal.subject
+    try:
+        authorize(principal, "enterprises:register", Resource(
+            type="enterprise", owner_kind=kind, owner_id=ident, id=existing.id if existing else None,
+            attrs={"audience": "citizen", **named}), audit_denial=False)
+    except Forbidden as refused:  # audited below as a refused registration, with its reason
+        raise _refused(uscc, refused, result="denied") from None
     if existing is not None:
         return _already_registered(existing, user.id, uscc)
-
-    try:
-        with upstream_errors("enterprise registry"):
-            record = clients().yueshangtong.lookup_enterprise(uscc)
-    except AppError as error:
-        raise _refused(uscc, error, result="failure") from None
-    if record is None:
-        raise _refused(uscc, ValidationFailed(
-            {"uscc": ["No enterprise is registered under this code at the enterprise registry."]},
-            message="The enterprise registry has no enterprise with this unified social credit code.",
-            code="enterprise_not_registered"), result="failure")
-    if not record.is_active:
-        raise _refused(uscc, Conflict(
-            "The enterprise is not active at the enterprise registry (revoked or cancelled).",
-            code="enterprise_not_active", details={"status": record.status}), result="failure")
-    if not _same_id_number(user.id_number, record.legal_representative_id_number):
-        raise _refused(uscc, Forbidden(
-            "Only the enterprise's legal representative, as registered, can register it.",
-            code="not_legal_representative"), result="denied")
 
     enterprise = Enterprise(uscc=record.uscc, name=record.name, industry_code=record.industry_code,
                             town=record.town, size=record.size, registered_on=record.registered_on,
@@ -122,6 +113,25 @@ def register(principal: Principal, uscc: str) -> tuple[Enterprise, str, bool]:
             raise
         return _already_registered(existing, principal.account_id, uscc)
     return enterprise, LEGAL_REPRESENTATIVE, True
+
+
+def _registry_record(uscc: str):
+    """The registry's record of an active enterprise (refusals audited as failures)."""
+    try:
+        with upstream_errors("enterprise registry"):
+            record = clients().yueshangtong.lookup_enterprise(uscc)
+    except AppError as error:
+        raise _refused(uscc, error, result="failure") from None
+    if record is None:
+        raise _refused(uscc, ValidationFailed(
+            {"uscc": ["No enterprise is registered under this code at the enterprise registry."]},
+            message="The enterprise registry has no enterprise with this unified social credit code.",
+            code="enterprise_not_registered"), result="failure")
+    if not record.is_active:
+        raise _refused(uscc, Conflict(
+            "The enterprise is not active at the enterprise registry (revoked or cancelled).",
+            code="enterprise_not_active", details={"status": record.status}), result="failure")
+    return record
 
 
 @db.unit_of_work()

@@ -19,9 +19,6 @@ import time
 from flask import current_app, has_request_context, request
 from sqlalchemy import select
 
-from schemas.admin import StaffAccountSchema
-from schemas.identity import StaffMeSchema
-
 from .. import db
 from ..audit.service import record as audit
 from ..audit.service import verify_chain
@@ -61,15 +58,6 @@ def password_problem(password: str) -> str | None:
     if not _PASSWORD.match(password or ""):
         return N_("Use 12 to 128 characters with at least one letter and one digit.")
     return None
-
-
-_BRIEF, _FULL = StaffMeSchema(), StaffAccountSchema()
-
-
-def staff_view(staff: StaffAccount, *, full: bool = False) -> dict:
-    """What the CLI and the console print of an account: the admin API's own schema
-    (``full`` adds active and created_at)."""
-    return (_FULL if full else _BRIEF).dump(staff)
 
 
 def find_by_phone(phone: str) -> StaffAccount | None:

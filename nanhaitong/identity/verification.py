@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from flask import current_app
 from sqlalchemy import select
 
@@ -127,9 +125,9 @@ def claim_identity(principal: Principal, name: str, id_number: str, liveness_tok
 def verify_face(principal: Principal, liveness_token: str) -> dict:
     session = db.session()
     user = session.get(User, principal.account_id)
-    # About the person themself, whoever they act for (a minor needs a guardian's consent: privacy).
-    authorize(replace(principal, enterprise_id=None, role=None, grant_id=None, for_citizen=None), "identity:face",
-              Resource("account", "citizen", user.id, user.id), sensitive=True)
+    # A personal action: about the person themself, whoever they act for (a minor needs a
+    # guardian's consent: privacy).
+    authorize(principal, "identity:face", Resource("account", "citizen", user.id, user.id), sensitive=True)
     enforce(FACE_DAILY, "face", user.id, count=False)
     with upstream_errors("face verification"):
         check = clients().face.verify(liveness_token, name=user.real_name, id_number=user.id_number)

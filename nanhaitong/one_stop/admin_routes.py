@@ -5,6 +5,7 @@ and benefits without application."""
 from flask import g
 from flask.views import MethodView
 
+from schemas.common import Page
 from schemas.one_stop import (
     AdminCaseListArgsSchema,
     AdminMatterListArgsSchema,
@@ -38,7 +39,7 @@ from schemas.one_stop import (
 
 from ..api import Blueprint
 from . import appointments, benefits, bundles, cases, catalogue, evaluations
-from .views import appointment_view, benefit_view, bundle_view, case_view, followup_view, matter_view, matter_views
+from .served import with_centre_codes, with_centres, with_confirmed, with_matters, with_progress, with_rating
 
 OPERATORS = ("operator",)
 READERS = ("operator", "auditor")
@@ -47,10 +48,6 @@ POLICY_EDITORS = ("policy_editor",)
 admin_blp = Blueprint("admin_one_stop", __name__, url_prefix="/api/v1/admin/one-stop",
                       description="Managing matters, counter cases, deadlines, follow-ups, bundles and benefits "
                                   "(staff: operator).")
-
-
-def _matter(matter):
-    return matter_view(matter, catalogue.centre_codes_of(matter.id))
 
 
 @admin_blp.route("/matters")
@@ -64,7 +61,7 @@ class AdminMatters(MethodView):
             q=args.get("q"), department=args.get("department"), centre=args.get("centre"),
             audience=args.get("audience"), online=args.get("online"), status=args.get("status"),
             limit=args["limit"], cursor=args.get("cursor"))
-        return {"items": matter_views(items), "next_cursor": next_cursor}
+        return Page(with_centres(items), next_cursor)
 
     @admin_blp.login_required("staff", roles=OPERATORS)
     @admin_blp.arguments(MatterWriteSchema)
@@ -72,7 +69,7 @@ class AdminMatters(MethodView):
     @admin_blp.alt_response(409, response="CONFLICT", description="`matter_code_taken`")
     def post(self, body):
         """Add a matter to the catalogue."""
-        return _matter(catalogue.create_matter(g.principal, body))
+        return with_centre_codes(catalogue.create_matter(g.principal, body))
 
 
 @admin_blp.route("/matters/<ulid:matter_id>")
@@ -83,7 +80,7 @@ class AdminMatter(MethodView):
     @admin_blp.alt_response(404, response="NOT_FOUND")
     def put(self, body, matter_id):
         """Replace a matter's content (its code stays)."""
-        return _matter(catalogue.update_matter(g.principal, matter_id, body))
+        return with_centre_codes(catalogue.update_matter(g.principal, matter_id, body))
 
 
 @admin_blp.route("/matters/<ulid:matter_id>/status")
@@ -94,7 +91,7 @@ class AdminMatterStatus(MethodView):
     @admin_blp.alt_response(404, response="NOT_FOUND")
     def post(self, body, matter_id):
         """Retire a matter (hidden from the public, no new bookings or cases) or bring it back."""
-        return _matter(catalogue.set_matter_status(g.principal, matter_id, body["status"]))
+        return with_centre_codes(catalogue.set_matter_status(g.principal, matter_id, body["status"]))
 
 
 @admin_blp.route("/centres/<centre_code>/check-ins")
@@ -107,7 +104,7 @@ class AdminCheckIns(MethodView):
     def post(self, body, centre_code):
         """The centre's queue machine scanned a check-in QR: check in and answer the queue number (取号)."""
         appointment = appointments.check_in(g.principal, centre_code, body["payload"])
-        return {"appointment": appointment_view(appointment), "queue_number": appointment.queue_number}
+        return {"appointment": appointment, "queue_number": appointment.queue_number}
 
 
 @admin_blp.route("/appointments/<ulid:appointment_id>/case")
@@ -119,7 +116,7 @@ class AdminAppointmentCase(MethodView):
     @admin_blp.alt_response(409, response="CONFLICT", description="`appointment_not_checked_in`, `case_exists`")
     def post(self, body, appointment_id):
         """Accept the case of a checked-in appointment (受理); its legal deadline starts today."""
-        return case_view(cases.open_from_appointment(g.principal, appointment_id, body["form"]))
+        return with_progress(cases.open_from_appointment(g.principal, appointment_id, body["form"]))
 
 
 @admin_blp.route("/cases")
@@ -131,7 +128,7 @@ class AdminCases(MethodView):
         """Every case (bundle parts too), newest first."""
         items, next_cursor = cases.list_staff_cases(status=args.get("status"), centre=args.get("centre"),
                                                     limit=args["limit"], cursor=args.get("cursor"))
-        return {"items": [case_view(c) for c in items], "next_cursor": next_cursor}
+        return Page([with_progress(c) for c in items], next_cursor)
 
     @admin_blp.login_required("staff", roles=OPERATORS)
     @admin_blp.arguments(CounterCaseSchema)
@@ -139,7 +136,7 @@ class AdminCases(MethodView):
     @admin_blp.alt_response(404, response="NOT_FOUND")
     def post(self, body):
         """Accept a case at the counter for a citizen (by phone) or an enterprise."""
-        return case_view(cases.open_at_counter(g.principal, body))
+        return with_progress(cases.open_at_counter(g.principal, body))
 
 
 @admin_blp.route("/cases/<ulid:case_id>")
@@ -149,7 +146,7 @@ class AdminCase(MethodView):
     @admin_blp.alt_response(404, response="NOT_FOUND")
     def get(self, case_id):
         """One case with its history."""
-        return case_view(cases.staff_case(case_id))
+        return with_progress(cases.staff_case(case_id))
 
 
 @admin_blp.route("/cases/<ulid:case_id>/status")
@@ -161,7 +158,7 @@ class AdminCaseStatus(MethodView):
     @admin_blp.alt_response(409, response="CONFLICT", description="`invalid_transition`, `bundle_follows_parts`")
     def post(self, body, case_id):
         """Move a case on: accept (the deadline starts), complete (办结) or reject; the person is told."""
-        return case_view(cases.set_status(g.principal, case_id, body["status"], body["note"]))
+        return with_progress(cases.set_status(g.principal, case_id, body["status"], body["note"]))
 
 
 @admin_blp.route("/case-warnings")
@@ -173,11 +170,11 @@ class AdminCaseWarnings(MethodView):
         """Accepted cases whose legal deadline is near (NHT_ONE_STOP_DEADLINE_WARNING_DAYS working days) or past,
         earliest deadline first."""
         items, next_cursor = cases.due_soon(limit=args["limit"], cursor=args.get("cursor"))
-        return {"items": [case_view(c) for c in items], "next_cursor": next_cursor}
+        return Page([with_progress(c) for c in items], next_cursor)
 
 
 def _followup(followup):
-    return followup_view(followup, evaluations.evaluation_by_id(followup.evaluation_id))
+    return with_rating(followup, evaluations.evaluation_by_id(followup.evaluation_id))
 
 
 @admin_blp.route("/followups")
@@ -189,7 +186,7 @@ class AdminFollowUps(MethodView):
         """Follow-ups of bad ratings (差评整改), newest first; `escalated=true` for the overdue ones escalated."""
         items, next_cursor = evaluations.list_followups(status=args.get("status"), escalated=args.get("escalated"),
                                                         limit=args["limit"], cursor=args.get("cursor"))
-        return {"items": [_followup(f) for f in items], "next_cursor": next_cursor}
+        return Page([_followup(f) for f in items], next_cursor)
 
 
 @admin_blp.route("/followups/<ulid:followup_id>/answer")
@@ -214,7 +211,7 @@ class AdminEvaluationStats(MethodView):
         items, next_cursor = evaluations.statistics(args["by"], from_month=args.get("from_month"),
                                                     to_month=args.get("to_month"), limit=args["limit"],
                                                     cursor=args.get("cursor"))
-        return {"items": items, "next_cursor": next_cursor}
+        return Page(items, next_cursor)
 
 
 @admin_blp.route("/evaluations/export")
@@ -237,7 +234,7 @@ class AdminBundles(MethodView):
     @admin_blp.alt_response(409, response="CONFLICT", description="`bundle_code_taken`")
     def post(self, body):
         """Define a life event's bundle: its matters and the combined form feeding each."""
-        return bundle_view(bundles.create_bundle(g.principal, body))
+        return with_matters(bundles.create_bundle(g.principal, body))
 
 
 @admin_blp.route("/benefits")
@@ -248,7 +245,7 @@ class AdminBenefits(MethodView):
     def get(self, args):
         """Policies granted without application, newest first, with offers made and confirmed."""
         items, next_cursor = benefits.list_benefits(limit=args["limit"], cursor=args.get("cursor"))
-        return {"items": [benefit_view(b) for b in items], "next_cursor": next_cursor}
+        return Page([with_confirmed(b) for b in items], next_cursor)
 
     @admin_blp.login_required("staff", roles=POLICY_EDITORS)
     @admin_blp.arguments(BenefitWriteSchema)
@@ -257,7 +254,7 @@ class AdminBenefits(MethodView):
     def post(self, body):
         """Grant a published policy without application (免申即享): every matching enterprise is offered it now."""
         benefit, new = benefits.create_benefit(g.principal, body["policy_id"], body["amount_fen"])
-        return benefit_view(benefit, new)
+        return with_confirmed(benefit, new)
 
 
 @admin_blp.route("/benefits/<ulid:benefit_id>/offers")
@@ -269,4 +266,4 @@ class AdminBenefitOffers(MethodView):
     def post(self, benefit_id):
         """Match again (after the policy was amended and republished): new matches are offered, nobody twice."""
         benefit, new = benefits.run_offers(g.principal.audit_name, benefit_id)
-        return benefit_view(benefit, new)
+        return with_confirmed(benefit, new)

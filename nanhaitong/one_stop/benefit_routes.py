@@ -4,6 +4,7 @@
 from flask import g
 from flask.views import MethodView
 
+from schemas.common import Page
 from schemas.one_stop import (
     BenefitListArgsSchema,
     BenefitOfferListSchema,
@@ -15,7 +16,7 @@ from schemas.one_stop import (
 
 from ..api import Blueprint
 from . import benefits
-from .views import offer_view
+from .served import with_benefit
 
 benefits_blp = Blueprint("one_stop_benefits", __name__, url_prefix="/api/v1/enterprises",
                          description="Benefits granted to an enterprise without application (免申即享): offers, "
@@ -32,7 +33,7 @@ class Offers(MethodView):
         """The benefits offered to the enterprise, newest first, with their disbursement once confirmed."""
         items, next_cursor = benefits.list_offers(g.principal, enterprise_id, limit=args["limit"],
                                                   cursor=args.get("cursor"))
-        return {"items": [offer_view(o) for o in items], "next_cursor": next_cursor}
+        return Page([with_benefit(o) for o in items], next_cursor)
 
 
 @benefits_blp.route("/<ulid:enterprise_id>/benefit-offers/<ulid:offer_id>/sms-codes")
@@ -55,7 +56,7 @@ class OfferConfirm(MethodView):
     @benefits_blp.alt_response(409, response="CONFLICT", description="`offer_already_confirmed` (once)")
     def post(self, body, enterprise_id, offer_id):
         """Confirm the offer with the SMS code: the disbursement to the account on file is recorded."""
-        return offer_view(benefits.confirm(g.principal, enterprise_id, offer_id, body["code"]))
+        return with_benefit(benefits.confirm(g.principal, enterprise_id, offer_id, body["code"]))
 
 
 @benefits_blp.route("/<ulid:enterprise_id>/benefits/<ulid:benefit_id>/eligibility")

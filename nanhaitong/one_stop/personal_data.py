@@ -29,7 +29,9 @@ def blockers(user_id: str) -> list[dict]:
 
 
 def export(user_id: str) -> dict:
-    from .views import appointment_view, case_view, evaluation_view
+    from schemas.one_stop import AppointmentSchema, CaseSchema, EvaluationSchema
+
+    from .served import with_followup, with_progress
 
     session = db.session()
     cases = session.execute(select(Case).where(_owned(Case, user_id), Case.parent_id.is_(None))
@@ -38,8 +40,9 @@ def export(user_id: str) -> dict:
                                    .order_by(Appointment.id.desc())).scalars().all()
     evaluations = session.execute(select(Evaluation).where(_owned(Evaluation, user_id))
                                   .order_by(Evaluation.id)).scalars().all()
-    return {"cases": [case_view(c) for c in cases], "appointments": [appointment_view(a) for a in appointments],
-            "evaluations": [evaluation_view(e) for e in evaluations]}
+    return {"cases": CaseSchema(many=True).dump([with_progress(c) for c in cases]),
+            "appointments": AppointmentSchema(many=True).dump(appointments),
+            "evaluations": EvaluationSchema(many=True).dump([with_followup(e) for e in evaluations])}
 
 
 def erase(user_id: str) -> dict:

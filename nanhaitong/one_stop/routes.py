@@ -6,6 +6,7 @@ from datetime import date
 from flask import g
 from flask.views import MethodView
 
+from schemas.common import Page
 from schemas.one_stop import (
     AppointmentListArgsSchema,
     AppointmentListSchema,
@@ -37,7 +38,7 @@ from schemas.one_stop import (
 
 from ..api import Blueprint
 from . import appointments, bundles, cases, catalogue, evaluations, provincial
-from .views import appointment_view, bundle_view, case_view, centre_view, evaluation_view, matter_view, matter_views
+from .served import with_centre_codes, with_centres, with_followup, with_matters, with_progress
 
 blp = Blueprint("one_stop", __name__, url_prefix="/api/v1/one-stop",
                 description="The district's matters (事项) and service centres, searchable in Chinese.")
@@ -49,7 +50,7 @@ class Centres(MethodView):
     @blp.response(200, CentreListSchema)
     def get(self):
         """The service centres of Nanhai's seven towns and streets, with their opening hours."""
-        return {"items": [centre_view(c) for c in catalogue.list_centres()]}
+        return Page(catalogue.list_centres())
 
 
 @blp.route("/matters")
@@ -62,7 +63,7 @@ class Matters(MethodView):
         items, next_cursor = catalogue.search_matters(
             q=args.get("q"), department=args.get("department"), centre=args.get("centre"),
             audience=args.get("audience"), online=args.get("online"), limit=args["limit"], cursor=args.get("cursor"))
-        return {"items": matter_views(items), "next_cursor": next_cursor}
+        return Page(with_centres(items), next_cursor)
 
 
 @blp.route("/matters/<ulid:matter_id>")
@@ -72,8 +73,7 @@ class MatterItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, matter_id):
         """One active matter: materials, time limits, fees, channels and centres."""
-        matter = catalogue.get_matter(matter_id, active_only=True)
-        return matter_view(matter, catalogue.centre_codes_of(matter.id))
+        return with_centre_codes(catalogue.get_matter(matter_id, active_only=True))
 
 
 @blp.route("/departments")
@@ -82,7 +82,7 @@ class Departments(MethodView):
     @blp.response(200, DepartmentListSchema)
     def get(self):
         """The departments with active matters, and how many each has."""
-        return {"items": catalogue.departments()}
+        return Page(catalogue.departments())
 
 
 # -- appointments -------------------------------------------------------------------------
@@ -96,8 +96,7 @@ class Slots(MethodView):
     def get(self, args):
         """A centre's slots for a matter on the coming working days, with the places left."""
         from_day = date.fromisoformat(args["from_day"]) if args.get("from_day") else None
-        return {"items": appointments.open_slots(args["centre"], args["matter_id"], from_day=from_day,
-                                                 days=args["days"])}
+        return Page(appointments.open_slots(args["centre"], args["matter_id"], from_day=from_day, days=args["days"]))
 
 
 @blp.route("/appointments")
@@ -109,7 +108,7 @@ class Appointments(MethodView):
         """Your appointments (or the enterprise's you act for), newest first."""
         items, next_cursor = appointments.list_appointments(g.principal, status=args.get("status"),
                                                             limit=args["limit"], cursor=args.get("cursor"))
-        return {"items": [appointment_view(a) for a in items], "next_cursor": next_cursor}
+        return Page(items, next_cursor)
 
     @blp.login_required("citizen")
     @blp.idempotent
@@ -120,8 +119,7 @@ class Appointments(MethodView):
                       description="`slot_full` (somebody took the last place), `slot_not_offered`, `already_booked`")
     def post(self, body):
         """Book a place; 403 `booking_blocked` after three no-shows within 30 days."""
-        return appointment_view(appointments.book(g.principal, body["centre"], body["matter_id"], body["day"],
-                                                  body["start"]))
+        return appointments.book(g.principal, body["centre"], body["matter_id"], body["day"], body["start"])
 
 
 @blp.route("/appointments/<ulid:appointment_id>")
@@ -131,7 +129,7 @@ class AppointmentItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, appointment_id):
         """One appointment."""
-        return appointment_view(appointments.get_appointment(g.principal, appointment_id))
+        return appointments.get_appointment(g.principal, appointment_id)
 
 
 @blp.route("/appointments/<ulid:appointment_id>/change")
@@ -144,7 +142,7 @@ class AppointmentChange(MethodView):
                       description="`slot_full`, `slot_not_offered`, `too_many_changes`, `appointment_started`")
     def post(self, body, appointment_id):
         """Move the appointment to another slot of the same centre and matter (at most twice)."""
-        return appointment_view(appointments.change(g.principal, appointment_id, body["day"], body["start"]))
+        return appointments.change(g.principal, appointment_id, body["day"], body["start"])
 
 
 @blp.route("/appointments/<ulid:appointment_id>/cancel")
@@ -155,7 +153,7 @@ class AppointmentCancel(MethodView):
     @blp.alt_response(409, response="CONFLICT", description="`appointment_started`, `appointment_closed`")
     def post(self, appointment_id):
         """Cancel before the slot starts; the place is free again."""
-        return appointment_view(appointments.cancel(g.principal, appointment_id))
+        return appointments.cancel(g.principal, appointment_id)
 
 
 @blp.route("/appointments/<ulid:appointment_id>/checkin-qr")
@@ -189,7 +187,7 @@ class Cases(MethodView):
         """Your cases (or the enterprise's you act for), newest first, with their progress."""
         items, next_cursor = cases.list_cases(g.principal, status=args.get("status"), limit=args["limit"],
                                               cursor=args.get("cursor"))
-        return {"items": [case_view(c) for c in items], "next_cursor": next_cursor}
+        return Page([with_progress(c) for c in items], next_cursor)
 
     @blp.login_required("citizen")
     @blp.idempotent
@@ -199,7 +197,7 @@ class Cases(MethodView):
     @blp.alt_response(409, response="CONFLICT", description="`not_online`: the matter needs a visit")
     def post(self, body):
         """Apply online for a matter; the centre accepts it (受理) and the legal deadline starts."""
-        return case_view(cases.apply_online(g.principal, body["matter_id"], body["form"], body.get("centre")))
+        return with_progress(cases.apply_online(g.principal, body["matter_id"], body["form"], body.get("centre")))
 
 
 @blp.route("/cases/provincial")
@@ -211,7 +209,7 @@ class ProvincialCases(MethodView):
     @blp.alt_response(409, response="CONFLICT", description="`case_exists`")
     def post(self, body):
         """Follow a provincial application (粤省事, 粤商通) among your cases: its status follows the province."""
-        return case_view(provincial.track(g.principal, body["application_id"]))
+        return with_progress(provincial.track(g.principal, body["application_id"]))
 
 
 @blp.route("/cases/<ulid:case_id>")
@@ -221,7 +219,7 @@ class CaseItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, case_id):
         """One case: status history, deadline, and a bundle's parts."""
-        return case_view(cases.get_case(g.principal, case_id))
+        return with_progress(cases.get_case(g.principal, case_id))
 
 
 # -- evaluation (好差评) --------------------------------------------------------------------
@@ -243,7 +241,7 @@ class CaseEvaluation(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, case_id):
         """Your rating of the case and, after a bad one, the follow-up and the staff's answer."""
-        return evaluation_view(evaluations.evaluation_of(g.principal, case_id))
+        return with_followup(evaluations.evaluation_of(g.principal, case_id))
 
     @blp.login_required("citizen")
     @blp.arguments(RatingSchema)
@@ -252,7 +250,7 @@ class CaseEvaluation(MethodView):
     @blp.alt_response(409, response="CONFLICT", description="`already_evaluated` (once per case), `case_not_closed`")
     def post(self, body, case_id):
         """Rate a closed case once; 不满意 or worse opens a follow-up staff must answer."""
-        return evaluation_view(evaluations.rate(g.principal, case_id, body["level"], body["reasons"], body["text"]))
+        return with_followup(evaluations.rate(g.principal, case_id, body["level"], body["reasons"], body["text"]))
 
 
 @blp.route("/cases/<ulid:case_id>/evaluation/appraisal")
@@ -264,7 +262,7 @@ class CaseAppraisal(MethodView):
     @blp.alt_response(409, response="CONFLICT", description="`followup_not_answered`")
     def post(self, body, case_id):
         """Appraise the staff's answer to your bad rating (once)."""
-        return evaluation_view(evaluations.appraise(g.principal, case_id, body["appraisal"], body["text"]))
+        return with_followup(evaluations.appraise(g.principal, case_id, body["appraisal"], body["text"]))
 
 
 # -- bundles (一件事一次办) -------------------------------------------------------------------
@@ -275,7 +273,7 @@ class Bundles(MethodView):
     @blp.response(200, BundleListSchema)
     def get(self):
         """Life events served as one (新生儿出生一件事, 企业开办一件事...): their matters and combined form."""
-        return {"items": [bundle_view(b) for b in bundles.list_bundles()]}
+        return Page([with_matters(b) for b in bundles.list_bundles()])
 
 
 @blp.route("/bundles/<ulid:bundle_id>")
@@ -285,7 +283,7 @@ class BundleItem(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, bundle_id):
         """One bundle and its combined form."""
-        return bundle_view(bundles.get_bundle_by_id(bundle_id))
+        return with_matters(bundles.get_bundle_by_id(bundle_id))
 
 
 @blp.route("/bundles/<ulid:bundle_id>/applications")
@@ -297,4 +295,4 @@ class BundleApplications(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, body, bundle_id):
         """Apply for the whole life event with one form: one case, one part per matter, one evaluation."""
-        return case_view(bundles.apply(g.principal, bundle_id, body["answers"], body.get("centre")))
+        return with_progress(bundles.apply(g.principal, bundle_id, body["answers"], body.get("centre")))

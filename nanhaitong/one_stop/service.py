@@ -1,20 +1,25 @@
 """The one-stop face for the staff console: each staff operation asks ``authorize`` (the
 staff actions ``admin:one_stop.manage`` and ``admin:one_stop.read``) before the module that
-does the work, and answers the same views the admin API shows."""
+does the work, and answers what the admin API shows, dumped by the same schemas."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from schemas.one_stop import CaseSchema, CentreSchema, FollowUpSchema, MatterSchema
+
 from ..authorizations import authorize, district
 from ..kernel import Principal
 from . import cases, catalogue, evaluations
-from .views import case_view, centre_view, followup_view, matter_view, matter_views
+from .served import with_centre_codes, with_centres, with_progress, with_rating
 
 MANAGE, READ = "admin:one_stop.manage", "admin:one_stop.read"
 LEVELS, REASONS = evaluations.LEVELS, evaluations.REASONS
 NEXT_STATUSES = cases.NEXT
 EXPORT_PAGE = 1000
+# A case as the console shows it: its application form (personal data) stays out.
+_CENTRES, _MATTERS, _CASES = CentreSchema(many=True), MatterSchema(), CaseSchema(exclude=("form",))
+_FOLLOWUPS = FollowUpSchema()
 
 
 def _may(principal: Principal, action: str, kind: str = "one_stop", ident: str | None = None) -> None:
@@ -22,7 +27,7 @@ def _may(principal: Principal, action: str, kind: str = "one_stop", ident: str |
 
 
 def centres() -> list[dict]:
-    return [centre_view(c) for c in catalogue.list_centres()]
+    return _CENTRES.dump(catalogue.list_centres())
 
 
 def matters(principal: Principal, *, q: str | None, status: str | None, department: str | None, limit: int,
@@ -30,7 +35,7 @@ def matters(principal: Principal, *, q: str | None, status: str | None, departme
     _may(principal, MANAGE, "one_stop_matters")
     items, next_cursor = catalogue.search_matters(q=q, status=status, department=department, limit=limit,
                                                   cursor=cursor)
-    return matter_views(items), next_cursor
+    return _MATTERS.dump(with_centres(items), many=True), next_cursor
 
 
 def departments(principal: Principal) -> list[dict]:
@@ -40,26 +45,22 @@ def departments(principal: Principal) -> list[dict]:
 
 def matter(principal: Principal, matter_id: str) -> dict:
     _may(principal, MANAGE, "one_stop_matter", matter_id)
-    found = catalogue.get_matter(matter_id)
-    return matter_view(found, catalogue.centre_codes_of(found.id))
+    return _MATTERS.dump(with_centre_codes(catalogue.get_matter(matter_id)))
 
 
 def create_matter(principal: Principal, fields: dict) -> dict:
     _may(principal, MANAGE, "one_stop_matters")
-    made = catalogue.create_matter(principal, fields)
-    return matter_view(made, catalogue.centre_codes_of(made.id))
+    return _MATTERS.dump(with_centre_codes(catalogue.create_matter(principal, fields)))
 
 
 def update_matter(principal: Principal, matter_id: str, fields: dict) -> dict:
     _may(principal, MANAGE, "one_stop_matter", matter_id)
-    changed = catalogue.update_matter(principal, matter_id, fields)
-    return matter_view(changed, catalogue.centre_codes_of(changed.id))
+    return _MATTERS.dump(with_centre_codes(catalogue.update_matter(principal, matter_id, fields)))
 
 
 def set_matter_status(principal: Principal, matter_id: str, status: str) -> dict:
     _may(principal, MANAGE, "one_stop_matter", matter_id)
-    changed = catalogue.set_matter_status(principal, matter_id, status)
-    return matter_view(changed, catalogue.centre_codes_of(changed.id))
+    return _MATTERS.dump(with_centre_codes(catalogue.set_matter_status(principal, matter_id, status)))
 
 
 def staff_cases(principal: Principal, *, status: str | None, centre: str | None, limit: int,
@@ -76,10 +77,7 @@ def deadline_warnings(principal: Principal, *, limit: int, cursor: str | None) -
 
 
 def _case_summary(case) -> dict:
-    """A case as the console shows it: its application form (personal data) stays out."""
-    view = case_view(case)
-    view.pop("form", None)
-    return view
+    return _CASES.dump(with_progress(case))
 
 
 def staff_case(principal: Principal, case_id: str) -> dict:
@@ -96,13 +94,13 @@ def followups(principal: Principal, *, status: str | None, escalated: bool | Non
               cursor: str | None) -> tuple[list[dict], str | None]:
     _may(principal, MANAGE, "one_stop_followups")
     items, next_cursor = evaluations.list_followups(status=status, escalated=escalated, limit=limit, cursor=cursor)
-    return [followup_view(f, evaluations.evaluation_by_id(f.evaluation_id)) for f in items], next_cursor
+    return [_FOLLOWUPS.dump(with_rating(f, evaluations.evaluation_by_id(f.evaluation_id))) for f in items], next_cursor
 
 
 def answer_followup(principal: Principal, followup_id: str, text: str) -> dict:
     _may(principal, MANAGE, "one_stop_followup", followup_id)
     answered = evaluations.answer(principal, followup_id, text)
-    return followup_view(answered, evaluations.evaluation_by_id(answered.evaluation_id))
+    return _FOLLOWUPS.dump(with_rating(answered, evaluations.evaluation_by_id(answered.evaluation_id)))
 
 
 def statistics(principal: Principal, by: str, *, from_month: str | None, to_month: str | None, limit: int,

@@ -6,15 +6,15 @@ registry or the webhook outbox does the work, audited under the staff member's n
 
 from __future__ import annotations
 
+from schemas.common import With
+
 from ..authorizations import authorize, district
 from ..errors import ValidationFailed
 from ..kernel import Principal
 from . import registry, webhooks
-from .models import Partner, WebhookDelivery, WebhookSubscription
+from .models import Partner, WebhookSubscription
 
 MANAGE = "admin:partners.manage"
-# What callers show of the results (no secrets but the credentials made by register/rotate).
-partner_view, subscription_view, delivery_view = registry.partner_view, webhooks.subscription_view, webhooks.delivery_view
 
 
 def _may(principal: Principal, partner_id: str | None = None) -> None:
@@ -83,13 +83,15 @@ def update_subscription(principal: Principal, partner_id: str, subscription_id: 
 
 
 def deliveries(principal: Principal, partner_id: str, *, status: str | None, limit: int,
-               cursor: str | None) -> tuple[list[WebhookDelivery], str | None]:
+               cursor: str | None) -> tuple[list[With], str | None]:
+    """Deliveries with their attempts, newest first."""
     _may(principal, partner_id)
     registry.get(partner_id)
-    return webhooks.list_deliveries(partner_id, status=status, limit=limit, cursor=cursor)
+    items, next_cursor = webhooks.list_deliveries(partner_id, status=status, limit=limit, cursor=cursor)
+    return [webhooks.with_attempts(d) for d in items], next_cursor
 
 
-def replay(principal: Principal, partner_id: str, delivery_id: str) -> WebhookDelivery:
+def replay(principal: Principal, partner_id: str, delivery_id: str) -> With:
     _may(principal, partner_id)
     registry.get(partner_id)
-    return webhooks.replay(delivery_id, partner_id=partner_id, actor=principal.audit_name)
+    return webhooks.with_attempts(webhooks.replay(delivery_id, partner_id=partner_id, actor=principal.audit_name))

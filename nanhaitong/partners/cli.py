@@ -36,9 +36,9 @@ def _fail(error) -> None:
 
 
 def _flat(partner, credentials=None) -> dict:
-    from . import registry
+    from schemas.partners import PartnerSchema
 
-    view = registry.partner_view(partner)
+    view = PartnerSchema().dump(partner)
     if credentials:
         view.update(credentials)
     return view
@@ -120,10 +120,12 @@ def _set_status(client_id: str, status: str) -> None:
 @partners_cli.command("list")
 def list_command():
     """Every partner (no secrets)."""
+    from schemas.partners import PartnerSchema
+
     from . import registry
 
     items, _ = registry.list_partners(limit=1000, cursor=None)
-    _echo([registry.partner_view(p) for p in items])
+    _echo(PartnerSchema(many=True).dump(items))
 
 
 @webhooks_cli.command("dispatch")
@@ -138,6 +140,8 @@ def dispatch_command():
 @click.argument("delivery_id")
 def replay_command(delivery_id):
     """Send one delivery again now."""
+    from schemas.partners import DeliverySchema
+
     from ..errors import AppError
     from . import webhooks
 
@@ -145,4 +149,4 @@ def replay_command(delivery_id):
         delivery = webhooks.replay(delivery_id, actor=ACTOR)
     except AppError as error:
         _fail(error)
-    _echo(webhooks.delivery_view(delivery))
+    _echo(DeliverySchema().dump(webhooks.with_attempts(delivery)))

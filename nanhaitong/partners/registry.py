@@ -20,7 +20,7 @@ from ..audit.service import record as audit
 from ..authorizations import PARTNER, SCOPES
 from ..clients import clients
 from ..errors import N_, Conflict, NotFound, ValidationFailed
-from ..timeutil import isoformat, utcnow
+from ..timeutil import utcnow
 from .models import Partner, WebhookSubscription
 
 # Scopes a partner may hold: those a user may consent to (the scope table's PARTNER
@@ -215,29 +215,3 @@ def set_status(partner_id: str, status: str, *, actor: str | None = None) -> Par
     audit(f"partner.{'suspended' if status == 'suspended' else 'reinstated'}", actor=actor,
           object_type="partner", object_id=partner.id)
     return partner
-
-
-def partner_view(partner: Partner, credentials: dict | None = None) -> dict:
-    view = {
-        "id": partner.id,
-        "name": partner.name,
-        "purpose": partner.purpose,
-        "client_id": partner.client_id,
-        "app_id": partner.app_id,
-        "redirect_uris": json.loads(partner.redirect_uris),
-        "scopes": json.loads(partner.scopes),
-        "optional_scopes": json.loads(partner.optional_scopes),
-        "auth_method": partner.auth_method,
-        "id_token_signed_response_alg": partner.id_token_alg or "ES256",
-        "jwks": json.loads(partner.jwks) if partner.jwks else None,
-        "jwks_uri": partner.jwks_uri,
-        "webhook_url": partner.webhook_url,
-        "rate_limit": partner.rate_limit,
-        "daily_quota": partner.daily_quota,
-        "status": partner.status,
-        "created_at": isoformat(partner.created_at),
-        "credentials_rotated_at": isoformat(partner.credentials_rotated_at) if partner.credentials_rotated_at else None,
-    }
-    if credentials:
-        view["credentials"] = credentials
-    return view

@@ -7,7 +7,7 @@ import json
 from flask import Response, current_app, g
 from flask.views import MethodView
 
-from schemas.common import Page
+from schemas.common import Page, With
 from schemas.gov_services import CatalogueArgsSchema, ServiceItemListSchema
 from schemas.licences import LicenceListSchema, VerificationSchema
 from schemas.partners import (
@@ -31,7 +31,7 @@ from schemas.partners import (
 
 from ..api import Blueprint
 from ..errors import error_body
-from . import admin, oauth, oauth_errors, oauth_grants, registry, service, signatures, webhooks
+from . import admin, oauth, oauth_errors, oauth_grants, registry, service, signatures
 
 oauth_blp = Blueprint("oauth", __name__, url_prefix="/oauth",
                       description="OAuth 2.0 / OpenID Connect for partner platforms (RFC 6749, 7636, 7009, 7523).")
@@ -208,7 +208,7 @@ class Partners(MethodView):
     def post(self, body):
         """Register a partner; the answer carries its credentials, shown this once."""
         partner, credentials = admin.register(g.principal, body)
-        return registry.partner_view(partner, credentials)
+        return With(partner, credentials=credentials)
 
     @admin_blp.login_required("staff")
     @admin_blp.arguments(PartnerListArgsSchema, location="query")
@@ -216,7 +216,7 @@ class Partners(MethodView):
     def get(self, args):
         """Registered partners, newest first."""
         items, next_cursor = admin.list_partners(g.principal, limit=args["limit"], cursor=args.get("cursor"))
-        return {"items": [registry.partner_view(p) for p in items], "next_cursor": next_cursor}
+        return Page(items, next_cursor)
 
 
 @admin_blp.route("/<ulid:partner_id>")
@@ -226,7 +226,7 @@ class PartnerItem(MethodView):
     @admin_blp.alt_response(404, response="NOT_FOUND")
     def get(self, partner_id):
         """One partner (no secrets)."""
-        return registry.partner_view(admin.get(g.principal, partner_id))
+        return admin.get(g.principal, partner_id)
 
     @admin_blp.login_required("staff")
     @admin_blp.arguments(PartnerUpdateSchema)
@@ -234,7 +234,7 @@ class PartnerItem(MethodView):
     @admin_blp.alt_response(404, response="NOT_FOUND")
     def patch(self, body, partner_id):
         """Change a partner's registration (redirect URIs, scopes, keys, limits, webhook URL)."""
-        return registry.partner_view(admin.update(g.principal, partner_id, body))
+        return admin.update(g.principal, partner_id, body)
 
 
 @admin_blp.route("/<ulid:partner_id>/rotate-credentials")
@@ -245,7 +245,7 @@ class RotateCredentials(MethodView):
     def post(self, partner_id):
         """New client secret, HMAC secret and webhook secret; the old ones stop working at once."""
         partner, credentials = admin.rotate(g.principal, partner_id)
-        return registry.partner_view(partner, credentials)
+        return With(partner, credentials=credentials)
 
 
 @admin_blp.route("/<ulid:partner_id>/suspend")
@@ -255,7 +255,7 @@ class Suspend(MethodView):
     @admin_blp.alt_response(404, response="NOT_FOUND")
     def post(self, partner_id):
         """Suspend: its tokens and signatures are refused from the next call, no new tokens."""
-        return registry.partner_view(admin.set_status(g.principal, partner_id, "suspended"))
+        return admin.set_status(g.principal, partner_id, "suspended")
 
 
 @admin_blp.route("/<ulid:partner_id>/reinstate")
@@ -265,7 +265,7 @@ class Reinstate(MethodView):
     @admin_blp.alt_response(404, response="NOT_FOUND")
     def post(self, partner_id):
         """Lift a suspension."""
-        return registry.partner_view(admin.set_status(g.principal, partner_id, "active"))
+        return admin.set_status(g.principal, partner_id, "active")
 
 
 @admin_blp.route("/<ulid:partner_id>/webhooks")
@@ -275,7 +275,7 @@ class Subscriptions(MethodView):
     @admin_blp.alt_response(404, response="NOT_FOUND")
     def get(self, partner_id):
         """The partner's webhook subscriptions."""
-        return {"items": [webhooks.subscription_view(s) for s in admin.subscriptions(g.principal, partner_id)]}
+        return Page(admin.subscriptions(g.principal, partner_id))
 
     @admin_blp.login_required("staff")
     @admin_blp.arguments(SubscriptionCreateSchema)
@@ -283,7 +283,7 @@ class Subscriptions(MethodView):
     @admin_blp.alt_response(404, response="NOT_FOUND")
     def post(self, body, partner_id):
         """Subscribe the partner to events at a URL."""
-        return webhooks.subscription_view(admin.subscribe(g.principal, partner_id, body["url"], body["events"]))
+        return admin.subscribe(g.principal, partner_id, body["url"], body["events"])
 
 
 @admin_blp.route("/<ulid:partner_id>/webhooks/<ulid:subscription_id>")
@@ -294,7 +294,7 @@ class SubscriptionItem(MethodView):
     @admin_blp.alt_response(404, response="NOT_FOUND")
     def patch(self, body, partner_id, subscription_id):
         """Change a subscription's URL or events, or switch it off (``active`` false) and on."""
-        return webhooks.subscription_view(admin.update_subscription(g.principal, partner_id, subscription_id, body))
+        return admin.update_subscription(g.principal, partner_id, subscription_id, body)
 
 
 @admin_blp.route("/<ulid:partner_id>/webhook-deliveries")
@@ -307,7 +307,7 @@ class Deliveries(MethodView):
         """Deliveries with their attempts, newest first."""
         items, next_cursor = admin.deliveries(g.principal, partner_id, status=args.get("status"),
                                               limit=args["limit"], cursor=args.get("cursor"))
-        return {"items": [webhooks.delivery_view(d) for d in items], "next_cursor": next_cursor}
+        return Page(items, next_cursor)
 
 
 @admin_blp.route("/<ulid:partner_id>/webhook-deliveries/<ulid:delivery_id>/replay")
@@ -317,7 +317,7 @@ class Replay(MethodView):
     @admin_blp.alt_response(404, response="NOT_FOUND")
     def post(self, partner_id, delivery_id):
         """Send a delivery again now (whatever its state); the attempt is recorded as a replay."""
-        return webhooks.delivery_view(admin.replay(g.principal, partner_id, delivery_id))
+        return admin.replay(g.principal, partner_id, delivery_id)
 
 
 __all__ = ["oauth_blp", "discovery_blp", "open_blp", "admin_blp", "signatures"]

@@ -32,6 +32,7 @@ from flask import g, has_request_context
 from sqlalchemy import select
 
 from integrations.errors import IntegrationError
+from schemas.common import With
 
 from .. import db, events
 from ..audit.service import record as audit
@@ -254,21 +255,8 @@ def subscriptions(partner_id: str) -> list[WebhookSubscription]:
                                 .order_by(WebhookSubscription.id)).scalars().all()
 
 
-def subscription_view(row: WebhookSubscription) -> dict:
-    return {"id": row.id, "url": row.url, "events": json.loads(row.events), "active": row.active,
-            "created_at": isoformat(row.created_at)}
-
-
-def delivery_view(delivery: WebhookDelivery) -> dict:
-    attempts = db.session().execute(select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery.id)
-                                    .order_by(WebhookAttempt.at, WebhookAttempt.id)).scalars().all()
-    return {
-        "id": delivery.id, "event": delivery.event, "status": delivery.status, "attempts": delivery.attempts,
-        "next_attempt_at": isoformat(delivery.next_attempt_at) if delivery.status == "pending" else None,
-        "last_status_code": delivery.last_status_code, "last_error": delivery.last_error,
-        "created_at": isoformat(delivery.created_at),
-        "delivered_at": isoformat(delivery.delivered_at) if delivery.delivered_at else None,
-        "payload": json.loads(delivery.payload),
-        "attempt_log": [{"at": isoformat(a.at), "status_code": a.status_code, "error": a.error,
-                         "duration_ms": a.duration_ms, "replay": a.replay} for a in attempts],
-    }
+def with_attempts(delivery: WebhookDelivery) -> With:
+    """A delivery served with every attempt made of it, oldest first."""
+    return With(delivery, attempt_log=db.session().execute(
+        select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery.id)
+        .order_by(WebhookAttempt.at, WebhookAttempt.id)).scalars().all())

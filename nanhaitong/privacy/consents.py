@@ -9,9 +9,11 @@
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 
 from sqlalchemy import select
+
+from schemas.common import With
 
 from .. import db
 from ..audit.service import record as audit
@@ -21,7 +23,7 @@ from ..errors import NotFound
 from ..identity import parties
 from ..kernel import Principal
 from ..messages import service as messages
-from ..timeutil import isoformat, utcnow
+from ..timeutil import utcnow
 from .models import OptionalConsent
 from .terms import own_account
 
@@ -41,27 +43,36 @@ def _own(principal: Principal) -> Principal:
     return principal
 
 
-def consents_view(principal: Principal) -> dict:
+@dataclass(frozen=True)
+class Optional:
+    name: str
+    granted: bool
+    description: str
+
+
+@dataclass(frozen=True)
+class Consents:
+    """What ConsentsSchema shows: the optional consents, and each live consent to a partner
+    (its grant, ``With`` the partner's label)."""
+
+    optional: list[Optional]
+    partners: list[With]
+
+
+def consents_of(principal: Principal) -> Consents:
     _own(principal)
     user_id = principal.account_id
     prefs = messages.preferences_of("citizen", user_id)
     grants = authorizations.live_partner_consents(user_id)
     labels = parties([("partner", g.grantee_id) for g in grants])
-    return {
-        "optional": [
-            {"name": "policy_push", "granted": POLICY_TOPIC in prefs["topics"],
-             "description": "向您推送惠企政策解读消息"},
-            {"name": "marketing", "granted": marketing_allowed(user_id),
-             "description": "向您推送活动与服务推荐信息"},
-        ],
-        "partners": [{"grant_id": g.id, "partner": labels[("partner", g.grantee_id)], "scopes": json.loads(g.scopes),
-                      "purpose": g.purpose, "granted_at": isoformat(g.created_at),
-                      "expires_at": isoformat(g.expires_at)} for g in grants],
-    }
+    return Consents(
+        optional=[Optional("policy_push", POLICY_TOPIC in prefs["topics"], "向您推送惠企政策解读消息"),
+                  Optional("marketing", marketing_allowed(user_id), "向您推送活动与服务推荐信息")],
+        partners=[With(g, partner=labels[("partner", g.grantee_id)]) for g in grants])
 
 
 @db.unit_of_work()
-def set_optional(principal: Principal, name: str, granted: bool) -> dict:
+def set_optional(principal: Principal, name: str, granted: bool) -> Consents:
     _own(principal)
     user_id = principal.account_id
     if name == "policy_push":
@@ -79,13 +90,13 @@ def set_optional(principal: Principal, name: str, granted: bool) -> dict:
         row.granted, row.changed_at = granted, utcnow()
     audit("privacy.consent_given" if granted else "privacy.consent_withdrawn", object_type="consent",
           object_id=name, details={"name": name})
-    return consents_view(principal)
+    return consents_of(principal)
 
 
 @db.unit_of_work()
-def withdraw_partner_consent(principal: Principal, grant_id: str) -> dict:
+def withdraw_partner_consent(principal: Principal, grant_id: str) -> Consents:
     _own(principal)
     if grant_id not in {g.id for g in authorizations.live_partner_consents(principal.account_id)}:
         raise NotFound("No such consent.", code="consent_not_found")
     authorizations.revoke_grant(principal, grant_id)
-    return consents_view(principal)
+    return consents_of(principal)

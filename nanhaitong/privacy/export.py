@@ -22,6 +22,8 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from schemas.common import With
+
 from .. import authorizations, db, esign, gov_services, identity, licences, messages, one_stop, payments
 from ..audit.service import record as audit
 from ..authorizations import authorize
@@ -132,13 +134,13 @@ def download(principal: Principal, export_id: str) -> tuple[bytes, str]:
     return data, f"nanhaitong-personal-data-{row.id}.zip"
 
 
-def export_view(row: DataExport) -> dict:
-    return {"id": row.id, "status": "expired" if _expired(row) else row.status, "progress": row.progress,
-            "created_at": isoformat(row.created_at), "ready_at": isoformat(row.ready_at) if row.ready_at else None,
-            "expires_at": isoformat(row.expires_at) if row.expires_at else None,
-            "confirmed": row.confirmed_at is not None, "size_bytes": row.size_bytes, "sha256": row.archive_sha256,
-            "download_url": f"/api/v1/me/data-exports/{row.id}/archive" if row.status == "ready" and not _expired(row)
-            else None}
+def with_state(row: DataExport) -> With:
+    """An export with its state now (``expired`` once its link has lapsed) and, while it
+    can be downloaded, where."""
+    expired = _expired(row)
+    return With(row, status="expired" if expired else row.status,
+                download_url=f"/api/v1/me/data-exports/{row.id}/archive" if row.status == "ready" and not expired
+                else None)
 
 
 # -- the job ------------------------------------------------------------------------------

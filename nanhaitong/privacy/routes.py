@@ -82,7 +82,7 @@ class Agreements(MethodView):
     @me_privacy_blp.response(200, AgreementsSchema)
     def get(self):
         """What you agreed to (version, time, channel, client), and what awaits your agreement."""
-        return terms.agreements_view(g.principal)
+        return terms.agreements_of(g.principal)
 
     @me_privacy_blp.login_required("citizen")
     @me_privacy_blp.arguments(AgreeSchema)
@@ -98,7 +98,7 @@ class Consents(MethodView):
     @me_privacy_blp.response(200, ConsentsSchema)
     def get(self):
         """Your optional consents (policy pushes, marketing) and your live consents to partner platforms."""
-        return consents.consents_view(g.principal)
+        return consents.consents_of(g.principal)
 
 
 @me_privacy_blp.route("/consents/<any(policy_push, marketing):name>")
@@ -134,7 +134,7 @@ class CollectionList(MethodView):
     def get(self):
         """个人信息收集清单: what is collected, why, in which feature, whether it is required,
         how long it is kept and who else receives it."""
-        return {"items": list(COLLECTION_LIST)}
+        return Page(list(COLLECTION_LIST))
 
 
 @me_privacy_blp.route("/data-sharing")
@@ -183,13 +183,13 @@ class DataExports(MethodView):
         """Ask for a copy of your data. It is built in the background (watch ``progress``);
         your inbox tells you when it is ready. Asking again while one is being built
         answers that one."""
-        return export.export_view(export.queue(export.request_export(g.principal)))
+        return export.with_state(export.queue(export.request_export(g.principal)))
 
     @me_privacy_blp.login_required("citizen")
     @me_privacy_blp.response(200, DataExportListSchema)
     def get(self):
         """Your copies, newest first (the last 20)."""
-        return {"items": [export.export_view(row) for row in export.list_exports(g.principal)]}
+        return Page([export.with_state(row) for row in export.list_exports(g.principal)])
 
 
 @me_privacy_blp.route("/data-exports/<ulid:export_id>")
@@ -199,7 +199,7 @@ class DataExportItem(MethodView):
     @me_privacy_blp.alt_response(404, response="NOT_FOUND")
     def get(self, export_id):
         """One copy: its progress, and when ready, its download link and expiry."""
-        return export.export_view(export.get_export(g.principal, export_id))
+        return export.with_state(export.get_export(g.principal, export_id))
 
 
 @me_privacy_blp.route("/data-exports/<ulid:export_id>/confirmation")
@@ -211,7 +211,7 @@ class DataExportConfirmation(MethodView):
     @me_privacy_blp.alt_response(410, response="GONE", description="The copy has expired and was deleted.")
     def post(self, body, export_id):
         """Confirm the download with a step_up SMS code sent to your phone."""
-        return export.export_view(export.confirm(g.principal, export_id, body["code"]))
+        return export.with_state(export.confirm(g.principal, export_id, body["code"]))
 
 
 @me_privacy_blp.route("/data-exports/<ulid:export_id>/archive")

@@ -5,6 +5,8 @@ platforms)."""
 
 from __future__ import annotations
 
+from schemas.common import With
+
 from .. import authorizations, gov_services, licences, partners
 from ..authorizations import authorize
 from ..identity import parties as party_labels
@@ -97,7 +99,7 @@ def data_sharing(principal: Principal, *, limit: int, cursor: str | None) -> dic
     return {
         "disclosures": page,
         "next_cursor": page[-1]["id"] if more and page else None,
-        "grants": [_grant_view(g) for g in given],
+        "grants": _with_grantees(given),
         "collection_list": list(COLLECTION_LIST),
     }
 
@@ -109,9 +111,8 @@ def _consent_at(consents: list[dict], webhook: dict) -> dict | None:
     return next((g for g in mine if g["created_at"] <= sent), mine[-1] if mine else None)
 
 
-def _grant_view(grant: dict) -> dict:
-    party = party_labels([(grant["grantee_kind"], grant["grantee_id"])])[
-        (grant["grantee_kind"], grant["grantee_id"])]
-    return {"id": grant["id"], "kind": BASIS_KINDS.get(grant["grantee_kind"], "grant"), "grantee": party,
-            "scopes": grant["scopes"], "purpose": grant["purpose"], "status": grant["status"],
-            "created_at": grant["created_at"], "expires_at": grant["expires_at"], "revoked_at": grant["revoked_at"]}
+def _with_grantees(grants: list[dict]) -> list[With]:
+    """The grants given, for GrantGivenSchema: each with its grantee's label and its kind of basis."""
+    labels = party_labels(list({(g["grantee_kind"], g["grantee_id"]) for g in grants}))
+    return [With(g, kind=BASIS_KINDS.get(g["grantee_kind"], "grant"), grantee=labels[(g["grantee_kind"], g["grantee_id"])])
+            for g in grants]

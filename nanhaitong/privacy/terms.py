@@ -15,6 +15,7 @@ let a person sign up without, so tests of other domains need not publish terms f
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import func, select
@@ -166,18 +167,24 @@ def on_signing_up(_sender, *, user_id: str, channel: str, agreements: list[dict]
 
 
 @db.unit_of_work(conflict=Conflict("This agreement was just recorded; try again.", code="agreement_in_progress"))
-def agree(principal: Principal, agreements: list[dict]) -> dict:
+def agree(principal: Principal, agreements: list[dict]) -> Agreements:
     authorize(principal, "privacy:manage", own_account(principal))
     _record(principal.account_id, agreements, context="update", channel=principal.audience)
-    return agreements_view(principal)
+    return agreements_of(principal)
 
 
-def agreements_view(principal: Principal) -> dict:
+class Agreements(NamedTuple):
+    """What AgreementsSchema shows: the documents still to agree to, and every agreement given."""
+
+    pending: list[dict]
+    agreements: list[Agreement]
+
+
+def agreements_of(principal: Principal) -> Agreements:
     authorize(principal, "privacy:manage", own_account(principal))
     rows = db.session().execute(select(Agreement).where(Agreement.user_id == principal.account_id)
                                 .order_by(Agreement.agreed_at.desc(), Agreement.id.desc())).scalars()
-    return {"pending": pending_for(principal.account_id),
-            "agreements": list(rows)}
+    return Agreements(pending_for(principal.account_id), list(rows))
 
 
 # -- the 428 gate --------------------------------------------------------------------------

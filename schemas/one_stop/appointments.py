@@ -3,8 +3,10 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from ..common import StrictSchema
+from ..common import StrictSchema, UtcDateTime, one_of, page_of
 from .fields import CENTRE_CODE, CLOCK_TIME, id_cursor, iso_day, limit_field
+
+APPOINTMENT_STATUSES = ("booked", "cancelled", "checked_in", "no_show")
 
 
 class SlotArgsSchema(ma.Schema):
@@ -24,9 +26,8 @@ class SlotSchema(ma.Schema):
     available = ma.fields.Integer(required=True)
 
 
-class SlotListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(SlotSchema), required=True,
-                           metadata={"description": "Working days only; the lunch break has no slots"})
+SlotListSchema = page_of(SlotSchema, "SlotListSchema", cursor=False,
+                         order="Working days only; the lunch break has no slots")
 
 
 class BookingSchema(StrictSchema):
@@ -43,27 +44,26 @@ class ChangeSchema(StrictSchema):
 
 class AppointmentSchema(ma.Schema):
     id = ma.fields.String(required=True)
-    centre = ma.fields.String(required=True)
+    centre = ma.fields.String(required=True, attribute="centre_code")
     matter_id = ma.fields.String(required=True)
     day = ma.fields.String(required=True)
     start = ma.fields.String(required=True)
-    status = ma.fields.String(required=True, metadata={"description": "booked, cancelled, checked_in or no_show"})
+    status = ma.fields.String(required=True, validate=one_of(APPOINTMENT_STATUSES),
+                              metadata={"description": "booked, cancelled, checked_in or no_show"})
     queue_number = ma.fields.String(allow_none=True, required=True, metadata={"description": "取号, after check-in"})
     changes = ma.fields.Integer(required=True)
-    created_at = ma.fields.String(required=True)
-    checked_in_at = ma.fields.String(allow_none=True, required=True)
-    cancelled_at = ma.fields.String(allow_none=True, required=True)
+    created_at = UtcDateTime(required=True)
+    checked_in_at = UtcDateTime(allow_none=True, required=True)
+    cancelled_at = UtcDateTime(allow_none=True, required=True)
 
 
 class AppointmentListArgsSchema(ma.Schema):
-    status = ma.fields.String(validate=validate.OneOf(("booked", "cancelled", "checked_in", "no_show")))
+    status = ma.fields.String(validate=one_of(APPOINTMENT_STATUSES))
     limit = limit_field()
     cursor = id_cursor()
 
 
-class AppointmentListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(AppointmentSchema), required=True, metadata={"description": "Newest first"})
-    next_cursor = ma.fields.String(allow_none=True, required=True)
+AppointmentListSchema = page_of(AppointmentSchema, "AppointmentListSchema", order="Newest first")
 
 
 class CheckinQrSchema(ma.Schema):

@@ -3,8 +3,10 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from ..common import StrictSchema
+from ..common import StrictSchema, UtcDateTime, one_of, page_of
 from .fields import id_cursor, limit_field
+
+OFFER_STATUSES = ("offered", "confirmed")
 
 
 class BenefitWriteSchema(StrictSchema):
@@ -23,7 +25,7 @@ class BenefitSchema(ma.Schema):
     offered = ma.fields.Integer(required=True, metadata={"description": "Enterprises offered"})
     confirmed = ma.fields.Integer(required=True)
     new_offers = ma.fields.Integer(metadata={"description": "Offers this request made"})
-    created_at = ma.fields.String(required=True)
+    created_at = UtcDateTime(required=True)
 
 
 class BenefitListArgsSchema(ma.Schema):
@@ -31,16 +33,14 @@ class BenefitListArgsSchema(ma.Schema):
     cursor = id_cursor()
 
 
-class BenefitListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(BenefitSchema), required=True)
-    next_cursor = ma.fields.String(allow_none=True, required=True)
+BenefitListSchema = page_of(BenefitSchema, "BenefitListSchema")
 
 
 class DisbursementSchema(ma.Schema):
     id = ma.fields.String(required=True)
     amount_fen = ma.fields.Integer(required=True)
     status = ma.fields.String(required=True, metadata={"description": "scheduled: paid to the account on file"})
-    created_at = ma.fields.String(required=True)
+    created_at = UtcDateTime(required=True)
 
 
 class BenefitOfferSchema(ma.Schema):
@@ -49,15 +49,14 @@ class BenefitOfferSchema(ma.Schema):
     policy_id = ma.fields.String(required=True)
     title = ma.fields.String(required=True)
     amount_fen = ma.fields.Integer(required=True)
-    status = ma.fields.String(required=True, metadata={"description": "offered or confirmed"})
-    confirmed_at = ma.fields.String(allow_none=True, required=True)
+    status = ma.fields.String(required=True, validate=one_of(OFFER_STATUSES),
+                              metadata={"description": "offered or confirmed"})
+    confirmed_at = UtcDateTime(allow_none=True, required=True)
     disbursement = ma.fields.Nested(DisbursementSchema, allow_none=True, required=True)
-    created_at = ma.fields.String(required=True)
+    created_at = UtcDateTime(required=True)
 
 
-class BenefitOfferListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(BenefitOfferSchema), required=True, metadata={"description": "Newest first"})
-    next_cursor = ma.fields.String(allow_none=True, required=True)
+BenefitOfferListSchema = page_of(BenefitOfferSchema, "BenefitOfferListSchema", order="Newest first")
 
 
 class ConfirmOfferSchema(StrictSchema):

@@ -5,7 +5,7 @@ import re
 import marshmallow as ma
 from marshmallow import validate
 
-from ..common import StrictSchema
+from ..common import JsonList, StrictSchema, one_of, page_of
 from .fields import AUDIENCES, CENTRE_CODE, MATTER_CODE
 
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -50,14 +50,13 @@ class BundleSchema(ma.Schema):
     code = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
     description = ma.fields.String(required=True)
-    audience = ma.fields.String(required=True)
+    audience = ma.fields.String(required=True, validate=one_of(AUDIENCES))
     matters = ma.fields.List(ma.fields.Nested(BundleMatterSchema), required=True)
-    fields = ma.fields.List(ma.fields.Nested(BundleFieldOutSchema), required=True,
-                            metadata={"description": "The one combined form"})
+    fields = JsonList(ma.fields.Nested(BundleFieldOutSchema), required=True,
+                      metadata={"description": "The one combined form"})
 
 
-class BundleListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(BundleSchema), required=True)
+BundleListSchema = page_of(BundleSchema, "BundleListSchema", cursor=False)
 
 
 class BundleApplicationSchema(StrictSchema):

@@ -3,10 +3,11 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from ..common import StrictSchema
+from ..common import StrictSchema, UtcDateTime, one_of, page_of
 from .fields import CENTRE_CODE, id_cursor, iso_day, limit_field, offset_cursor
 
 CASE_STATUSES = ("submitted", "accepted", "completed", "rejected")
+CHANNELS = ("appointment", "online", "counter", "bundle", "provincial")
 
 
 class OnlineApplicationSchema(StrictSchema):
@@ -50,9 +51,9 @@ class CaseStatusSchema(StrictSchema):
 
 
 class CaseEventSchema(ma.Schema):
-    status = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, validate=one_of(CASE_STATUSES))
     note = ma.fields.String(allow_none=True, required=True)
-    at = ma.fields.String(required=True)
+    at = UtcDateTime(required=True)
 
 
 class CasePartSchema(ma.Schema):
@@ -60,7 +61,7 @@ class CasePartSchema(ma.Schema):
     number = ma.fields.String(required=True)
     matter_id = ma.fields.String(required=True)
     matter_name = ma.fields.String(required=True)
-    status = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, validate=one_of(CASE_STATUSES))
     deadline = ma.fields.String(allow_none=True, required=True)
     history = ma.fields.List(ma.fields.Nested(CaseEventSchema), required=True)
 
@@ -73,24 +74,25 @@ class CaseSchema(ma.Schema):
     bundle_id = ma.fields.String(allow_none=True, required=True)
     gov_application_id = ma.fields.String(allow_none=True, required=True,
                                           metadata={"description": "The provincial application followed"})
-    centre = ma.fields.String(allow_none=True, required=True)
-    channel = ma.fields.String(required=True,
+    centre = ma.fields.String(allow_none=True, required=True, attribute="centre_code")
+    channel = ma.fields.String(required=True, validate=one_of(CHANNELS),
                                metadata={"description": "appointment, online, counter, bundle or provincial"})
-    status = ma.fields.String(required=True, metadata={"description": ", ".join(CASE_STATUSES)})
+    status = ma.fields.String(required=True, validate=one_of(CASE_STATUSES),
+                              metadata={"description": ", ".join(CASE_STATUSES)})
     accepted_on = ma.fields.String(required=True)
     legal_days = ma.fields.Integer(allow_none=True, required=True)
     deadline = ma.fields.String(allow_none=True, required=True,
                                 metadata={"description": "Last working day of the legal time limit (China date)"})
     working_days_left = ma.fields.Integer(allow_none=True, required=True)
     overdue = ma.fields.Boolean(required=True)
-    warned_at = ma.fields.String(allow_none=True, required=True)
+    warned_at = UtcDateTime(allow_none=True, required=True)
     form = ma.fields.Dict(required=True)
     history = ma.fields.List(ma.fields.Nested(CaseEventSchema), required=True)
     parts = ma.fields.List(ma.fields.Nested(CasePartSchema), required=True,
                            metadata={"description": "A bundle's parts, each with its own progress"})
     evaluated = ma.fields.Boolean(required=True)
-    created_at = ma.fields.String(required=True)
-    closed_at = ma.fields.String(allow_none=True, required=True)
+    created_at = UtcDateTime(required=True)
+    closed_at = UtcDateTime(allow_none=True, required=True)
 
 
 class CaseListArgsSchema(ma.Schema):
@@ -103,9 +105,7 @@ class AdminCaseListArgsSchema(CaseListArgsSchema):
     centre = ma.fields.String(validate=validate.Regexp(CENTRE_CODE))
 
 
-class CaseListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(CaseSchema), required=True, metadata={"description": "Newest first"})
-    next_cursor = ma.fields.String(allow_none=True, required=True)
+CaseListSchema = page_of(CaseSchema, "CaseListSchema", order="Newest first")
 
 
 class WarningListArgsSchema(ma.Schema):

@@ -3,8 +3,10 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from ..common import StrictSchema
+from ..common import JsonList, StrictSchema, UtcDateTime, one_of, page_of
 from .fields import AUDIENCES, CENTRE_CODE, MATTER_CODE, limit_field, offset_cursor
+
+MATTER_STATUSES = ("active", "retired")
 
 
 class CentreSchema(ma.Schema):
@@ -17,8 +19,7 @@ class CentreSchema(ma.Schema):
     slot_minutes = ma.fields.Integer(required=True)
 
 
-class CentreListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(CentreSchema), required=True)
+CentreListSchema = page_of(CentreSchema, "CentreListSchema", cursor=False)
 
 
 class MatterMaterialSchema(StrictSchema):
@@ -57,7 +58,7 @@ class MatterWriteSchema(StrictSchema):
 
 
 class MatterStatusSchema(StrictSchema):
-    status = ma.fields.String(required=True, validate=validate.OneOf(("active", "retired")))
+    status = ma.fields.String(required=True, validate=one_of(MATTER_STATUSES))
 
 
 class MatterMaterialOutSchema(ma.Schema):
@@ -71,9 +72,9 @@ class MatterSchema(ma.Schema):
     code = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
     department = ma.fields.String(required=True)
-    audience = ma.fields.String(required=True)
+    audience = ma.fields.String(required=True, validate=one_of(AUDIENCES))
     centres = ma.fields.List(ma.fields.String(), required=True)
-    materials = ma.fields.List(ma.fields.Nested(MatterMaterialOutSchema), required=True)
+    materials = JsonList(ma.fields.Nested(MatterMaterialOutSchema), required=True)
     legal_days = ma.fields.Integer(required=True)
     promised_days = ma.fields.Integer(required=True)
     fee_fen = ma.fields.Integer(required=True)
@@ -82,8 +83,8 @@ class MatterSchema(ma.Schema):
     by_post = ma.fields.Boolean(required=True)
     visits = ma.fields.Integer(required=True)
     slot_capacity = ma.fields.Integer(required=True)
-    status = ma.fields.String(required=True)
-    updated_at = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, validate=one_of(MATTER_STATUSES))
+    updated_at = UtcDateTime(required=True)
 
 
 class MatterListArgsSchema(ma.Schema):
@@ -98,13 +99,10 @@ class MatterListArgsSchema(ma.Schema):
 
 
 class AdminMatterListArgsSchema(MatterListArgsSchema):
-    status = ma.fields.String(validate=validate.OneOf(("active", "retired")))
+    status = ma.fields.String(validate=one_of(MATTER_STATUSES))
 
 
-class MatterListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(MatterSchema), required=True,
-                           metadata={"description": "Most relevant first when searching, else by code"})
-    next_cursor = ma.fields.String(allow_none=True, required=True)
+MatterListSchema = page_of(MatterSchema, "MatterListSchema", order="Most relevant first when searching, else by code")
 
 
 class DepartmentSchema(ma.Schema):
@@ -112,5 +110,4 @@ class DepartmentSchema(ma.Schema):
     matters = ma.fields.Integer(required=True)
 
 
-class DepartmentListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(DepartmentSchema), required=True)
+DepartmentListSchema = page_of(DepartmentSchema, "DepartmentListSchema", cursor=False)

@@ -3,9 +3,11 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from ..common import StrictSchema
+from ..common import JsonList, StrictSchema, UtcDateTime, one_of, page_of
 from .fields import id_cursor, iso_day, limit_field, offset_cursor
 
+FOLLOWUP_STATUSES = ("open", "answered", "closed")
+APPRAISALS = ("satisfied", "unsatisfied")
 REASON_CODES = ("guide", "materials", "time", "visits", "attitude", "channel", "result", "fees", "integrity", "other")
 
 
@@ -19,23 +21,24 @@ class RatingSchema(StrictSchema):
 
 
 class AppraisalSchema(StrictSchema):
-    appraisal = ma.fields.String(required=True, validate=validate.OneOf(("satisfied", "unsatisfied")))
+    appraisal = ma.fields.String(required=True, validate=one_of(APPRAISALS))
     text = ma.fields.String(allow_none=True, load_default=None, validate=validate.Length(max=1000))
 
 
 class FollowUpSchema(ma.Schema):
     id = ma.fields.String(required=True)
     case_id = ma.fields.String(required=True)
-    status = ma.fields.String(required=True, metadata={"description": "open, answered or closed (appraised)"})
+    status = ma.fields.String(required=True, validate=one_of(FOLLOWUP_STATUSES),
+                              metadata={"description": "open, answered or closed (appraised)"})
     due_on = ma.fields.String(required=True, metadata={"description": "Answer due by this working day (China)"})
     overdue = ma.fields.Boolean(required=True)
-    escalated_at = ma.fields.String(allow_none=True, required=True)
+    escalated_at = UtcDateTime(allow_none=True, required=True)
     answer = ma.fields.String(allow_none=True, required=True)
-    answered_at = ma.fields.String(allow_none=True, required=True)
-    appraisal = ma.fields.String(allow_none=True, required=True)
+    answered_at = UtcDateTime(allow_none=True, required=True)
+    appraisal = ma.fields.String(allow_none=True, required=True, validate=one_of(APPRAISALS))
     appraisal_text = ma.fields.String(allow_none=True, required=True)
     level = ma.fields.Integer(required=True)
-    reasons = ma.fields.List(ma.fields.String(), required=True)
+    reasons = JsonList(ma.fields.String(), required=True)
     text = ma.fields.String(allow_none=True, required=True)
 
 
@@ -44,9 +47,9 @@ class EvaluationSchema(ma.Schema):
     case_id = ma.fields.String(required=True)
     level = ma.fields.Integer(required=True)
     level_name = ma.fields.String(required=True, metadata={"example": "满意"})
-    reasons = ma.fields.List(ma.fields.String(), required=True)
+    reasons = JsonList(ma.fields.String(), required=True)
     text = ma.fields.String(allow_none=True, required=True)
-    created_at = ma.fields.String(required=True)
+    created_at = UtcDateTime(required=True)
     followup = ma.fields.Nested(FollowUpSchema, allow_none=True, required=True)
 
 
@@ -66,15 +69,13 @@ class EvaluationVocabularySchema(ma.Schema):
 
 
 class FollowUpListArgsSchema(ma.Schema):
-    status = ma.fields.String(validate=validate.OneOf(("open", "answered", "closed")))
+    status = ma.fields.String(validate=one_of(FOLLOWUP_STATUSES))
     escalated = ma.fields.Boolean()
     limit = limit_field()
     cursor = id_cursor()
 
 
-class FollowUpListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(FollowUpSchema), required=True, metadata={"description": "Newest first"})
-    next_cursor = ma.fields.String(allow_none=True, required=True)
+FollowUpListSchema = page_of(FollowUpSchema, "FollowUpListSchema", order="Newest first")
 
 
 class FollowUpAnswerSchema(StrictSchema):
@@ -104,9 +105,7 @@ class StatsRowSchema(ma.Schema):
                                         metadata={"description": "Share rated 基本满意 or better"})
 
 
-class StatsSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(StatsRowSchema), required=True, metadata={"description": "By key"})
-    next_cursor = ma.fields.String(allow_none=True, required=True)
+StatsSchema = page_of(StatsRowSchema, "StatsSchema", order="By key")
 
 
 class ExportArgsSchema(ma.Schema):

@@ -31,10 +31,6 @@ NOT_ACCESS_DECISIONS = {
         "OAuth 2.0 bearer-token authentication of a partner call (RFC 6750), before the view",
     ("nanhaitong/partners/auth.py", "insufficient_scope"):
         "OAuth 2.0 bearer-token authentication of a partner call (RFC 6750 insufficient_scope), before the view",
-    ("nanhaitong/identity/enterprises.py", "personal_context_required"):
-        "registering an enterprise creates one; there is no object yet to stand towards",
-    ("nanhaitong/identity/enterprises.py", "not_legal_representative"):
-        "the enterprise registry's answer (its legal representative's ID number), not the caller's standing",
     ("nanhaitong/esign/certificates.py", "assurance_level_required"):
         "a certificate names a verified person: there is no verified name to put in it",
     ("nanhaitong/licences/service.py", "assurance_level_required"):

@@ -11,8 +11,9 @@ import jwt
 
 from tests.support.audit import audit_rows
 from tests.support.citizens import CHEN, HUANG, LI, OU, user_id, verified
-from tests.support.enterprises import act_for, registered
+from tests.support.enterprises import GUICHENG, act_for, registered
 from tests.support.errors import assert_error
+from tests.support.grants import act_under, create_grant, grant_body
 
 
 def sid(citizen) -> str:
@@ -155,3 +156,31 @@ def test_a_citizen_removes_their_own_phone_whatever_they_act_for_and_never_anoth
     assert [d["id"] for d in ou.get("/api/v1/me/devices").get_json()["items"]] == [ous]
     assert act_for(chen, registered(chen)).delete(f"/api/v1/me/devices/{chens}").status_code == 204
     assert chen.get("/api/v1/me/devices").get_json()["items"] == []
+
+
+# -- authorizations: passing on a grant (grants:pass_on, sub-delegation) -------------------
+
+def test_a_delegate_passes_on_nothing_the_grant_does_not_allow_and_the_refusal_is_kept(app, sign_in):
+    li, ou, huang = verified(sign_in, LI), verified(sign_in, OU), verified(sign_in, HUANG)
+    grant = create_grant(li, {"phone": ou.phone}, ["gov_services:query"])
+    acting = act_under(ou, grant["id"])
+    answer = acting.post("/api/v1/authorizations", json=grant_body({"phone": huang.phone}, ["gov_services:query"],
+                                                                     days=5))
+    assert_error(answer, 403, "sub_delegation_not_allowed")
+    [denied] = audit_rows(app, "authorization.denied")
+    assert json.loads(denied.details)["action"] == "grants:pass_on"
+    assert huang.get("/api/v1/authorizations?direction=received").get_json()["items"] == []
+
+
+# -- identity: registering an enterprise (enterprises:register) ----------------------------
+
+def test_only_the_legal_representative_the_registry_names_registers_from_a_personal_session(app, sign_in):
+    chen, li = verified(sign_in, CHEN), verified(sign_in, LI)
+    assert_error(li.post("/api/v1/enterprises", json={"uscc": GUICHENG}), 403, "not_legal_representative")
+    firm = registered(chen)
+    assert_error(act_for(chen, firm).post("/api/v1/enterprises", json={"uscc": GUICHENG}), 403,
+                 "personal_context_required")
+    reasons = [json.loads(e.details)["reason"] for e in audit_rows(app, "enterprise.registration")
+               if e.result == "denied"]
+    assert reasons == ["not_legal_representative", "personal_context_required"]
+    assert audit_rows(app, "authorization.denied") == []  # kept once, as the refused registration
