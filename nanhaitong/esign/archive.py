@@ -27,7 +27,7 @@ from sqlalchemy import select
 from .. import db
 from ..audit.service import record as audit
 from ..timeutil import as_utc, utcnow
-from . import ca, pdf, service
+from . import ca, pdf, service, sm2_status
 from .models import SigningRequest
 
 DEFAULT_MARGIN_DAYS = 90
@@ -43,6 +43,7 @@ def renew_archive_timestamps() -> dict:
     timestamp's TSA certificate ends within the margin. Returns what it did."""
     with db.unit_of_work("authorities"):
         ca.refresh_stale_crls()  # CRLs live a week: re-signed a day before, revocations or not
+        sm2_status.refresh_stale_crls()
         ca.renew_ocsp_signers_if_due()
         rotated = ca.rotate_tsa_if_due(margin())
     due = db.session().execute(

@@ -11,7 +11,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from nanhaitong import db
 from nanhaitong.esign import ca
 from nanhaitong.esign.models import EsignAuthority
-from tests.crypto_suite import FIELD_TOKEN_PREFIX, international_pki_only
+from tests.crypto_suite import FIELD_TOKEN_PREFIX, NATIONAL, international_pki_only
 from tests.support.audit import audit_rows
 from tests.support.citizens import LI
 from tests.support.errors import assert_error
@@ -28,6 +28,8 @@ def test_the_ca_bundle_is_a_root_and_an_issuing_ca(client):
     assert issuing.extensions.get_extension_for_class(x509.BasicConstraints).value.path_length == 0
     # The same on every call: made once, kept in the database.
     assert ca_bundle(client) == [root, issuing]
+    # The SM2 root and issuing CA follow under the national suite only (or once made).
+    assert len(x509.load_pem_x509_certificates(client.get(f"{ESIGN}/ca.pem").data)) == (4 if NATIONAL else 2)
 
 
 def test_ca_keys_are_encrypted_at_rest(app, client):
@@ -76,6 +78,7 @@ def test_a_certificate_chains_to_the_root_per_openssl(li, tmp_path):
     assert LI.name not in cert["subject"]
 
 
+@international_pki_only
 def test_the_crl_is_der_or_pem_and_lists_revocations(li):
     cert = issue(li)
     der = li.client.get(f"{ESIGN}/crl")
