@@ -125,3 +125,34 @@ def checked_signatures(pdf: bytes, tmp_path: Path) -> list[dict]:
     for field in fields:
         assert b"/SubFilter /GBT38540.SES_Signature" in field["dictionary"]
     return [check_with_openssl(field, tmp_path) for field in fields]
+
+
+# -- Tongsuo: the second independent SM2 implementation (tests/support/tongsuo_verify.py) ---
+
+TONGSUO_SKIP = ("needs tongsuopy (the Tongsuo/BabaSSL library that checks SM2 CRLs and CMS signer infos with the "
+                "standard identifier, which Debian's OpenSSL 3.0 cannot): add it to the dev extras, or point "
+                "NHT_TEST_TONGSUO_PYTHON at an interpreter that has it")
+
+
+def tongsuo_python() -> str | None:
+    """An interpreter that has tongsuopy: ``NHT_TEST_TONGSUO_PYTHON``, else this one if it has it."""
+    import importlib.util
+    import os
+    import sys
+
+    named = os.environ.get("NHT_TEST_TONGSUO_PYTHON")
+    if named:
+        return named
+    return sys.executable if importlib.util.find_spec("tongsuopy") is not None else None
+
+
+def tongsuo(*args: str) -> dict:
+    """Run the Tongsuo checker in a process of its own and return what it printed."""
+    import json
+    import sys
+
+    script = Path(__file__).with_name("tongsuo_verify.py")
+    done = subprocess.run([tongsuo_python() or sys.executable, "-I", str(script), *args], capture_output=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr.decode()
+    return json.loads(done.stdout)
