@@ -71,11 +71,16 @@ def bit_string_value(der: bytes, row, tmp_path: Path, name: str) -> bytes:
     return (tmp_path / name).read_bytes()
 
 
-def signature_fields(pdf: bytes) -> list[dict]:
-    """Each signature dictionary's byte range, /Contents and filter names, read from the raw file."""
+def signature_fields(pdf: bytes, *, document_timestamps: bool = False) -> list[dict]:
+    """Each signature dictionary's byte range, /Contents and filter names, read from the raw
+    file: the signatures (``/Type /Sig``), or with ``document_timestamps`` the document
+    timestamps (``/Type /DocTimeStamp``, PAdES B-LTA's, which follow each signature)."""
     out = []
     for m in re.finditer(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", pdf):
         start1, len1, start2, len2 = (int(g) for g in m.groups())
+        own = pdf[pdf.rfind(b"<<", 0, m.start()):m.start()] + pdf[start2:pdf.find(b">>", start2)]
+        if (b"/DocTimeStamp" in own) != document_timestamps:
+            continue
         contents = pdf[start1 + len1:start2]
         assert contents.startswith(b"<") and contents.endswith(b">")
         raw = bytes.fromhex(contents[1:-1].decode())
