@@ -40,6 +40,11 @@ class Crl(MethodView):
         return _crl(ca.current_crl_der("issuing"), args)
 
 
+def _sm2_published() -> None:
+    if not sm2_status.published():
+        raise service.NotFound("No such CA certificate.", code="ca_certificate_not_found")
+
+
 def _crl(der: bytes, args: dict, label: str | None = None) -> Response:
     wants_pem = args.get("format") == "pem" or (
         "format" not in args and request.accept_mimetypes.best_match(["application/pkix-crl", PEM]) == PEM
@@ -60,9 +65,12 @@ class Sm2Crl(MethodView):
     @blp.doc(responses={"200": {"description": "The SM2 issuing CA's CRL (SM3withSM2), re-signed on every revocation",
                                 "content": {"application/pkix-crl": {"schema": {"type": "string", "format": "binary"}},
                                             PEM: {"schema": {"type": "string"}}}}})
+    @blp.alt_response(404, response="NOT_FOUND")
     def get(self, args):
         """The SM2 issuing CA's revocation list (national suite: citizens' and seals' SM2 certificates):
-        DER by default, PEM with `?format=pem` or `Accept: application/x-pem-file`."""
+        DER by default, PEM with `?format=pem` or `Accept: application/x-pem-file`. 404 under the
+        international suite when there is no SM2 CA."""
+        _sm2_published()
         return _crl(sm2_status.current_crl_der("issuing"), args, "X509 CRL")
 
 
@@ -70,8 +78,10 @@ class Sm2Crl(MethodView):
 class Sm2RootCrl(MethodView):
     @blp.public
     @blp.doc(responses=binary_response("application/pkix-crl", "The SM2 root's CRL (SM3withSM2), DER"))
+    @blp.alt_response(404, response="NOT_FOUND")
     def get(self):
         """The SM2 root's revocation list: the CRL distribution point of the SM2 issuing CA, seal maker and TSA."""
+        _sm2_published()
         return Response(sm2_status.current_crl_der("root"), mimetype="application/pkix-crl")
 
 
@@ -95,6 +105,7 @@ class CaCertificate(MethodView):
         from cryptography.hazmat.primitives import serialization
 
         if name in ("sm2-root", "sm2-issuing"):
+            _sm2_published()
             return Response(national.certificate(name[4:]).dump(), mimetype="application/pkix-cert")
         if name not in ("root", "issuing"):
             raise service.NotFound("No such CA certificate.", code="ca_certificate_not_found")

@@ -141,10 +141,16 @@ def ocsp_answer(request_der: bytes) -> bytes | None:
                                  revoked_at=revoked_at, reason=reason, nonce=nonce)
 
 
+def published() -> bool:
+    """Whether the SM2 CA is published (its certificates, CRLs, its half of ``/ca.pem``):
+    under the national suite, or whenever it exists (a deployment that switched back still
+    has SM2 signatures to check). Under the international suite nothing makes it on a GET."""
+    return current_app.config["CRYPTO_SUITE"] == "national" or exists()
+
+
 def chain_pem() -> str:
-    """The SM2 root, then the SM2 issuing CA, PEM (what ``/ca.pem`` adds after the ECDSA CA):
-    under the national suite, or whenever the SM2 CA exists (a deployment that switched back
-    still has SM2 signatures to check); empty otherwise."""
-    if current_app.config["CRYPTO_SUITE"] != "national" and not exists():
+    """The SM2 root, then the SM2 issuing CA, PEM (what ``/ca.pem`` adds after the ECDSA CA),
+    when published; empty otherwise."""
+    if not published():
         return ""
     return "".join(sm2_pki.pem(national.certificate(name)).decode() for name in ("root", "issuing"))

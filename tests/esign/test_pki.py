@@ -137,3 +137,12 @@ def test_tsa_certificate_has_the_timestamping_eku(app, client):
     eku = tsa.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
     assert eku.critical and list(eku.value) == [ExtendedKeyUsageOID.TIME_STAMPING]
     tsa.verify_directly_issued_by(root)
+
+
+def test_under_the_international_suite_no_get_makes_an_sm2_ca(make_app):
+    app = make_app(CRYPTO_SUITE="international")
+    client = app.test_client()
+    for path in ("/crl/sm2", "/crl/sm2/root", "/ca/sm2-root.cer", "/ca/sm2-issuing.cer"):
+        answer = client.get(f"{ESIGN}{path}")
+        assert answer.status_code == 404 and answer.get_json()["code"] == "ca_certificate_not_found", path
+    assert len(x509.load_pem_x509_certificates(client.get(f"{ESIGN}/ca.pem").data)) == 2
