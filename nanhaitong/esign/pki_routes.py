@@ -67,9 +67,11 @@ class Sm2Crl(MethodView):
                                             PEM: {"schema": {"type": "string"}}}}})
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, args):
-        """The SM2 issuing CA's revocation list (national suite: citizens' and seals' SM2 certificates):
-        DER by default, PEM with `?format=pem` or `Accept: application/x-pem-file`. 404 under the
-        international suite when there is no SM2 CA."""
+        """The SM2 issuing CA's revocation list (national suite).
+
+        The CRL distribution point of citizens' and seals' SM2 certificates, SM3withSM2: DER by default,
+        PEM with `?format=pem` or `Accept: application/x-pem-file`. 404 under the international suite
+        when there is no SM2 CA."""
         _sm2_published()
         return _crl(sm2_status.current_crl_der("issuing"), args, "X509 CRL")
 
@@ -100,8 +102,10 @@ class CaCertificate(MethodView):
     @blp.doc(responses=binary_response("application/pkix-cert", "The CA certificate, DER"))
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, name):
-        """A CA certificate, `root` or `issuing` (ECDSA), `sm2-root` or `sm2-issuing` (SM2, national suite):
-        the `caIssuers` address in the certificates it issued."""
+        """A CA certificate: `root`, `issuing`, `sm2-root` or `sm2-issuing`.
+
+        The `caIssuers` address in the certificates it issued: `root` and `issuing` are the ECDSA CA's,
+        `sm2-root` and `sm2-issuing` the SM2 CA's (national suite; 404 when there is none)."""
         from cryptography.hazmat.primitives import serialization
 
         if name in ("sm2-root", "sm2-issuing"):
