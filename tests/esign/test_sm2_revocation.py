@@ -158,3 +158,24 @@ def test_the_ca_bundle_has_both_roots_under_the_national_suite(li, tmp_path):
     ok = openssl("verify", "-vfyopt", "distid:1234567812345678", "-partial_chain", "-CAfile", str(tmp_path / "ca.pem"),
                  str(tmp_path / "leaf.pem"))
     assert ok.returncode == 0, ok.stdout + ok.stderr
+
+
+def test_sm2_authorities_made_before_the_pointers_are_certified_again_with_the_same_keys(app):
+    from nanhaitong import db
+    from nanhaitong.esign import national, sm2_pki
+    from nanhaitong.timeutil import utcnow
+
+    with app.app_context():
+        rows = national.ensure()
+        old = national.certificate("issuing")
+        root = national.certificate("root")
+        # The issuing CA as it was made before: no CRL distribution point, no OCSP address.
+        bare = sm2_pki.certificate(subject=old.subject, public_der=old.public_key.dump(), issuer=root,
+                                   sign=lambda data: national.sign_as("root", data), not_before=utcnow(), days=3650,
+                                   ca=True, key_usage=("key_cert_sign", "crl_sign"))
+        with db.unit_of_work():
+            rows["issuing"].certificate_der = bare.dump()
+        again = national.certificate("issuing")  # first use: certified again
+        assert again.crl_distribution_points[0].url.endswith("/crl/sm2/root")
+        assert again.public_key.dump() == old.public_key.dump() and again.subject == old.subject
+        assert again.serial_number != bare.serial_number
