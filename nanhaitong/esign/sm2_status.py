@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import db
 from ..timeutil import utcnow
-from . import ca, national, sm2_pki
+from . import ca, national, pki, sm2_pki
 from .models import EsignCrl, SigningCertificate
 
 CRL_IDS = {"issuing": 3, "root": 4}
@@ -37,8 +37,13 @@ def exists() -> bool:
 def _revoked(issuer: str) -> list[tuple]:
     if issuer == "root":
         return []  # nothing the SM2 root issued is revoked: its CRL only moves its dates
-    return [(entry.serial, entry.revoked_at, entry.reason, entry.invalidity_date)
+    return [(entry.serial, entry.revoked_at, _reason(entry.reason), entry.invalidity_date)
             for entry in sorted(ca.revocations(sm2=True).values(), key=lambda r: r.serial)]
+
+
+def _reason(reason: str | None) -> str | None:
+    """An RFC 5280 CRLReason name, or None (e.g. ``account_deleted``: no reason code)."""
+    return reason if reason in pki.REASONS else None
 
 
 def _ensure_crls() -> None:
@@ -131,7 +136,7 @@ def ocsp_answer(request_der: bytes) -> bytes | None:
             entry = ca.revocations(sm2=True).get(serial)
             status = "revoked" if entry is not None else "good"
             if entry is not None:
-                revoked_at, reason = entry.revoked_at, entry.reason
+                revoked_at, reason = entry.revoked_at, _reason(entry.reason)
     elif any(national.certificate(name).serial_number == serial for name in national.NAMES if name != "root"):
         status = "good"
     now = utcnow()
