@@ -4,7 +4,9 @@ A document timestamp proves the document and its validation data existed at its 
 long as its TSA certificate (and its algorithms) can be trusted. Before the TSA certificate of
 a signed document's newest timestamp ends, this job adds the validation data of that
 timestamp to the DSS and a new document timestamp by the current TSA over everything, as an
-incremental update (every earlier signature stays intact). When the TSA certificate itself
+incremental update (every earlier signature stays intact). A document sealed under the
+national suite gets the same with SM2 contents (``ses_ltv``: the SM2 certificates and CRLs
+in the DSS, an SM2 document timestamp). When the TSA certificate itself
 ends within the margin, the TSA is replaced first (new key, new certificate).
 
 The same daily run re-signs a CRL whose next update is within a day (CRLs live a week) and
@@ -27,7 +29,7 @@ from sqlalchemy import select
 from .. import db
 from ..audit.service import record as audit
 from ..timeutil import as_utc, utcnow
-from . import ca, pdf, service
+from . import ca, pdf, service, ses_ltv, sm2_status
 from .models import SigningRequest
 
 DEFAULT_MARGIN_DAYS = 90
@@ -43,6 +45,7 @@ def renew_archive_timestamps() -> dict:
     timestamp's TSA certificate ends within the margin. Returns what it did."""
     with db.unit_of_work("authorities"):
         ca.refresh_stale_crls()  # CRLs live a week: re-signed a day before, revocations or not
+        sm2_status.refresh_stale_crls()
         ca.renew_ocsp_signers_if_due()
         rotated = ca.rotate_tsa_if_due(margin())
     due = db.session().execute(
@@ -58,14 +61,17 @@ def renew_archive_timestamps() -> dict:
                 continue  # another worker renewed it meanwhile
             before = base64.b64decode(row.signed_document)
             try:
-                after = pdf.add_archive_timestamp(before, tsa=ca.key_pair("tsa"), revinfo=service.revinfo())
+                if ses_ltv.document_timestamps(before):  # sealed under the national suite: SM2 contents
+                    after = service.national_long_term(before, field_name=f"ArchiveTimestamp-{utcnow():%Y%m%d%H%M%S}")
+                else:
+                    after = pdf.add_archive_timestamp(before, tsa=ca.key_pair("tsa"), revinfo=service.revinfo())
             except (pdf.BadPdf, ValueError) as error:
                 audit("esign.archive_timestamp_failed", result="failure", object_type="signing_request",
                       object_id=row.id, details={"error": type(error).__name__})
                 continue
             row.signed_document = base64.b64encode(after).decode()
             previous_sha256, row.signed_sha256 = row.signed_sha256, hashlib.sha256(after).hexdigest()
-            row.archive_until = pdf.archive_until(after)
+            row.archive_until = service.archive_until(after)
             audit("esign.archive_timestamped", object_type="signing_request", object_id=row.id,
                   details={"previous_sha256": previous_sha256, "signed_sha256": row.signed_sha256})
             renewed += 1

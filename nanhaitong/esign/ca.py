@@ -164,10 +164,17 @@ def current_crl_der(issuer: str = "issuing") -> bytes:
     return der
 
 
-def revocations() -> dict[int, pki.Revocation]:
-    """Every certificate the issuing CA revoked, by serial number."""
+SM3_WITH_SM2 = "1.2.156.10197.1.501"
+
+
+def revocations(*, sm2: bool | None = None) -> dict[int, pki.Revocation]:
+    """Every revoked certificate, by serial number: those of the ECDSA issuing CA
+    (``sm2=False``), of the SM2 one (``sm2=True``) or both (None)."""
     out = {}
     for row in db.session().execute(select(SigningCertificate).where(SigningCertificate.status == "revoked")).scalars():
+        if sm2 is not None and (pki.load_cert(row.certificate_pem).signature_algorithm_oid.dotted_string
+                                == SM3_WITH_SM2) != sm2:
+            continue
         out[int(row.serial, 16)] = pki.Revocation(
             serial=int(row.serial, 16), revoked_at=as_utc(row.revoked_at), reason=row.revocation_reason,
             invalidity_date=as_utc(row.invalidity_date) if row.invalidity_date else None)
@@ -181,7 +188,8 @@ def refresh_crl() -> None:
     issuing = key_pair("issuing")
     crl.number += 1
     crl.der = pki.crl_der(pki.make_crl(issuing.certificate, issuing.private_key,
-                                       sorted(revocations().values(), key=lambda r: r.serial), crl.number))
+                                       sorted(revocations(sm2=False).values(), key=lambda r: r.serial),
+                                       crl.number))
     crl.updated_at = utcnow()
 
 
@@ -261,7 +269,7 @@ def ocsp_answer(request_der: bytes) -> bytes:
         row = db.session().execute(select(SigningCertificate).where(
             SigningCertificate.serial == format(request.serial_number, "x"))).scalar_one_or_none()
         cert = pki.load_cert(row.certificate_pem) if row is not None else None
-        revocation = revocations().get(request.serial_number) if row is not None else None
+        revocation = revocations(sm2=False).get(request.serial_number) if row is not None else None
         responder = rows["ocsp"]
         issuer = issuing
     elif request.issuer_key_hash == pki.issuer_key_hash(root, algorithm):
@@ -273,6 +281,8 @@ def ocsp_answer(request_der: bytes) -> bytes:
         responder = rows["root-ocsp"]
         issuer = root
     else:
-        return pki.ocsp_error(ocsp.OCSPResponseStatus.UNAUTHORIZED)
+        from . import sm2_status  # an SM2 CA's certificate: answered SM2-signed
+
+        return sm2_status.ocsp_answer(request_der) or pki.ocsp_error(ocsp.OCSPResponseStatus.UNAUTHORIZED)
     return pki.ocsp_response(request, cert=cert, issuer=issuer, responder=pki.load_cert(responder.certificate_pem),
                              responder_key=pki.load_key(responder.private_key), revocation=revocation)

@@ -27,7 +27,7 @@ from ..messages import service as messages
 from ..security import sm2
 from ..sms_templates import inbox_text
 from ..timeutil import as_utc, isoformat, utcnow
-from . import ca, gbt38540, national, pdf, pki, sm2_pki
+from . import ca, gbt38540, national, pdf, pki, sm2_pki, sm2_status
 from .models import Seal, SigningCertificate
 
 MAX_SEAL_PNG_BYTES = 512 * 1024
@@ -250,7 +250,10 @@ def _revoke(cert: SigningCertificate, reason: str | None, invalidity_date) -> No
                                                        Seal.status == "active")).scalars():
             seal.status = "retired"
     session.flush()
-    ca.refresh_crl()
+    if is_sm2(cert):
+        sm2_status.refresh_crl()
+    else:
+        ca.refresh_crl()
     audit("esign.certificate_revoked", object_type="esign_certificate", object_id=cert.id,
           on_behalf_of=f"{cert.owner_kind}:{cert.owner_id}",
           details={"serial": cert.serial, "reason": cert.revocation_reason,

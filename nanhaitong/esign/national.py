@@ -62,11 +62,30 @@ def _rows() -> dict[str, EsignSm2Authority]:
     return {row.name: row for row in db.session().execute(select(EsignSm2Authority)).scalars()}
 
 
+def _base() -> str:
+    return f"{current_app.config['ISSUER']}/api/v1/esign"
+
+
+def pointers(issuer: str) -> dict[str, str]:
+    """What a certificate issued by the SM2 ``issuer`` (``root`` or ``issuing``) names for
+    its status and its issuer: the same addresses as the ECDSA CA's, ``sm2`` in them."""
+    return {"crl_url": f"{_base()}/crl/sm2" + ("" if issuer == "issuing" else "/root"),
+            "ocsp_url": f"{_base()}/ocsp", "issuer_url": f"{_base()}/ca/sm2-{issuer}.cer"}
+
+
+def _has_pointers(cert: x509.Certificate) -> bool:
+    return cert.crl_distribution_points_value is not None
+
+
 def ensure() -> dict[str, EsignSm2Authority]:
-    """The SM2 authorities, each created on first use (two instances racing: one wins)."""
+    """The SM2 authorities, each created on first use (two instances racing: one wins). One
+    made before revocation pointers existed is certified again with the same key (what it
+    signed still chains), now naming its CRL, the OCSP responder and its issuer."""
     rows = _rows()
     missing = [name for name in NAMES if name not in rows]
-    if not missing:
+    stale = [name for name in NAMES if name != "root" and name in rows
+             and not _has_pointers(x509.Certificate.load(rows[name].certificate_der))]
+    if not missing and not stale:
         return rows
     now = utcnow().replace(microsecond=0)
     made: dict[str, tuple[x509.Certificate, sm2.SM2PrivateKey]] = {}
@@ -83,18 +102,23 @@ def ensure() -> dict[str, EsignSm2Authority]:
         "seal_maker": dict(common_name=f"{ORG} 电子印章制作"),
         "tsa": dict(common_name=f"{ORG} SM2 时间戳服务", extended_key_usage=("time_stamping",)),
     }
-    for name in missing:
+    for name in [*missing, *stale]:
         if name == "root":
             continue
         profile = dict(profiles[name])
-        key = sm2.SM2PrivateKey.generate()
+        key = _load_key(rows[name]) if name in rows else sm2.SM2PrivateKey.generate()
         cert = sm2_pki.certificate(subject=sm2_pki.name(profile.pop("common_name")), public_der=key.public_der(),
-                                   issuer=root, sign=_signer(root_key), not_before=now, days=10 * 365, **profile)
+                                   issuer=root, sign=_signer(root_key), not_before=now, days=10 * 365,
+                                   **pointers("root"), **profile)
         made[name] = (cert, key)
     try:
         with db.unit_of_work("sm2 authorities"):
             for name, (cert, key) in made.items():
-                db.session().add(EsignSm2Authority(name=name, certificate_der=cert.dump(), private_key=_key_text(key)))
+                if name in rows:
+                    rows[name].certificate_der = cert.dump()
+                else:
+                    db.session().add(EsignSm2Authority(name=name, certificate_der=cert.dump(),
+                                                       private_key=_key_text(key)))
     except IntegrityError:  # another instance made them first: use theirs
         pass
     rows = _rows()
@@ -115,21 +139,30 @@ def _private(name: str) -> sm2.SM2PrivateKey:
     return _load_key(ensure()[name])
 
 
-def issue(public_der: bytes, common_name: str, *, days: int = 365, crl_url: str | None = None,
+def issue(public_der: bytes, common_name: str, *, days: int = 365,
           organization: str | None = None, organization_identifier: str | None = None) -> x509.Certificate:
     """An SM3withSM2 end-entity certificate (citizen, seal holder) from the issuing CA; an
-    enterprise's seal certificate names the enterprise as its organisation, and its code."""
+    enterprise's seal certificate names the enterprise as its organisation, and its code;
+    every one names the SM2 issuing CA's CRL, the OCSP responder and its issuer."""
     return sm2_pki.certificate(subject=sm2_pki.name(common_name, organization or ORG, organization_identifier),
                                public_der=public_der,
                                issuer=certificate("issuing"), sign=_signer(_private("issuing")),
                                not_before=utcnow().replace(microsecond=0) - timedelta(minutes=1), days=days,
-                               crl_url=crl_url)
+                               **pointers("issuing"))
 
 
-def revocation_list(revoked: list[tuple[int, datetime]], number: int, *, days: int = 7) -> asn1_crl.CertificateList:
+def revocation_list(revoked: list[tuple], number: int, *, days: int = 7,
+                    issuer: str = "issuing") -> asn1_crl.CertificateList:
+    """A CRL of the SM2 ``issuer`` (``issuing`` or ``root``), signed through the key custody."""
     now = utcnow().replace(microsecond=0)
-    return sm2_pki.revocation_list(issuer=certificate("issuing"), sign=_signer(_private("issuing")), this_update=now,
-                                   next_update=now + timedelta(days=days), revoked=revoked, number=number)
+    return sm2_pki.revocation_list(issuer=certificate(issuer), sign=_signer(_private(issuer)),
+                                   this_update=now - timedelta(minutes=1), next_update=now + timedelta(days=days),
+                                   revoked=revoked, number=number)
+
+
+def sign_as(name: str, data: bytes) -> bytes:
+    """An SM2 signature (DER) by the authority ``name`` through the key custody."""
+    return _signer(_private(name))(data)
 
 
 def make_seal(*, es_id: str, name: str, holder_certs: list[bytes], picture_png: bytes, valid_days: int = 3 * 365,

@@ -226,6 +226,9 @@ def add_archive_timestamp(data: bytes, *, tsa: KeyPair, revinfo: Revinfo) -> byt
     return out.getvalue()
 
 
+SM2_SIGNATURE = "1.2.156.10197.1.301.1"
+
+
 def archive_until(data: bytes) -> datetime | None:
     """When the newest timestamp's TSA certificate ends (document timestamp, else signature
     timestamp): before then, the document needs a new archive timestamp."""
@@ -233,6 +236,8 @@ def archive_until(data: bytes) -> datetime | None:
     newest = None
     for embedded in reader.embedded_signatures:
         if embedded.sig_object_type == "/DocTimeStamp":
+            if embedded.signer_info["signature_algorithm"]["algorithm"].dotted == SM2_SIGNATURE:
+                continue  # an SM2 document timestamp (national suite): esign/ses_ltv.py
             cert = embedded.signer_cert
         else:
             token = _signature_token(embedded)

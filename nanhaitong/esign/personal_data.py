@@ -13,7 +13,7 @@ from sqlalchemy import delete, or_, select
 from .. import db
 from ..audit.service import record as audit
 from ..timeutil import as_utc, isoformat, utcnow
-from . import ca
+from . import ca, sm2_status
 from .models import SigningCertificate, SigningRequest
 
 CITIZEN = "citizen"
@@ -75,5 +75,7 @@ def erase(user_id: str) -> dict:
     if revoked:
         session.flush()
         ca.refresh_crl()
+        if sm2_status.exists():  # SM2 certificates (national suite) are on the SM2 CA's CRL
+            sm2_status.refresh_crl()
     return {"unsigned_requests_deleted": unsigned, "certificates_revoked": revoked,
             "certificates_kept": len(certs)}

@@ -6,7 +6,7 @@ from flask.views import MethodView
 
 from schemas.esign import CrlArgsSchema
 
-from . import ca, certificates, service
+from . import ca, certificates, national, service, sm2_pki, sm2_status
 from .pdf import BadPdf
 from .routes import binary_response, blp
 
@@ -16,10 +16,16 @@ PEM = "application/x-pem-file"
 @blp.route("/ca.pem")
 class CaBundle(MethodView):
     @blp.public
-    @blp.doc(responses=binary_response(PEM, "The platform CA bundle: the root certificate, then the issuing CA"))
+    @blp.doc(responses=binary_response(PEM, "The platform CA bundle: the ECDSA root, the ECDSA issuing CA, then "
+                                            "(national suite, or once the SM2 CA exists) the SM2 root and SM2 "
+                                            "issuing CA"))
     def get(self):
-        """The platform CA: trust its root to check our signatures (`openssl cms -verify -CAfile ca.pem`)."""
-        return Response(ca.chain_pem(), mimetype=PEM)
+        """The platform CA: trust its roots to check our signatures (`openssl cms -verify -CAfile ca.pem`).
+
+        One bundle for both suites: the ECDSA root and issuing CA first, then, under the national
+        suite (or once the SM2 CA exists), the SM2 root and SM2 issuing CA. A verifier picks the
+        issuer by name and key identifier, so one file serves both kinds of certificate."""
+        return Response(ca.chain_pem() + sm2_status.chain_pem(), mimetype=PEM)
 
 
 @blp.route("/crl")
@@ -31,15 +37,54 @@ class Crl(MethodView):
                                             PEM: {"schema": {"type": "string"}}}}})
     def get(self, args):
         """The certificate revocation list: DER by default; PEM with `?format=pem` or `Accept: application/x-pem-file`."""
-        der = ca.current_crl_der("issuing")
-        wants_pem = args.get("format") == "pem" or (
-            "format" not in args and request.accept_mimetypes.best_match(["application/pkix-crl", PEM]) == PEM
-            and request.accept_mimetypes[PEM] > request.accept_mimetypes["application/pkix-crl"])
-        if wants_pem:
-            from . import pki
+        return _crl(ca.current_crl_der("issuing"), args)
 
-            return Response(pki.crl_pem(pki.x509.load_der_x509_crl(der)), mimetype=PEM)
-        return Response(der, mimetype="application/pkix-crl")
+
+def _sm2_published() -> None:
+    if not sm2_status.published():
+        raise service.NotFound("No such CA certificate.", code="ca_certificate_not_found")
+
+
+def _crl(der: bytes, args: dict, label: str | None = None) -> Response:
+    wants_pem = args.get("format") == "pem" or (
+        "format" not in args and request.accept_mimetypes.best_match(["application/pkix-crl", PEM]) == PEM
+        and request.accept_mimetypes[PEM] > request.accept_mimetypes["application/pkix-crl"])
+    if wants_pem:
+        from . import pki
+
+        if label is not None:  # SM2: PEM armour around the DER (cryptography cannot re-encode it)
+            return Response(sm2_pki.pem(sm2_pki.crl.CertificateList.load(der), label), mimetype=PEM)
+        return Response(pki.crl_pem(pki.x509.load_der_x509_crl(der)), mimetype=PEM)
+    return Response(der, mimetype="application/pkix-crl")
+
+
+@blp.route("/crl/sm2")
+class Sm2Crl(MethodView):
+    @blp.public
+    @blp.arguments(CrlArgsSchema, location="query")
+    @blp.doc(responses={"200": {"description": "The SM2 issuing CA's CRL (SM3withSM2), re-signed on every revocation",
+                                "content": {"application/pkix-crl": {"schema": {"type": "string", "format": "binary"}},
+                                            PEM: {"schema": {"type": "string"}}}}})
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, args):
+        """The SM2 issuing CA's revocation list (national suite).
+
+        The CRL distribution point of citizens' and seals' SM2 certificates, SM3withSM2: DER by default,
+        PEM with `?format=pem` or `Accept: application/x-pem-file`. 404 under the international suite
+        when there is no SM2 CA."""
+        _sm2_published()
+        return _crl(sm2_status.current_crl_der("issuing"), args, "X509 CRL")
+
+
+@blp.route("/crl/sm2/root")
+class Sm2RootCrl(MethodView):
+    @blp.public
+    @blp.doc(responses=binary_response("application/pkix-crl", "The SM2 root's CRL (SM3withSM2), DER"))
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self):
+        """The SM2 root's revocation list: the CRL distribution point of the SM2 issuing CA, seal maker and TSA."""
+        _sm2_published()
+        return Response(sm2_status.current_crl_der("root"), mimetype="application/pkix-crl")
 
 
 @blp.route("/crl/root")
@@ -57,9 +102,15 @@ class CaCertificate(MethodView):
     @blp.doc(responses=binary_response("application/pkix-cert", "The CA certificate, DER"))
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, name):
-        """A CA certificate, `root` or `issuing` (the `caIssuers` address in the certificates it issued)."""
+        """A CA certificate: `root`, `issuing`, `sm2-root` or `sm2-issuing`.
+
+        The `caIssuers` address in the certificates it issued: `root` and `issuing` are the ECDSA CA's,
+        `sm2-root` and `sm2-issuing` the SM2 CA's (national suite; 404 when there is none)."""
         from cryptography.hazmat.primitives import serialization
 
+        if name in ("sm2-root", "sm2-issuing"):
+            _sm2_published()
+            return Response(national.certificate(name[4:]).dump(), mimetype="application/pkix-cert")
         if name not in ("root", "issuing"):
             raise service.NotFound("No such CA certificate.", code="ca_certificate_not_found")
 
@@ -76,7 +127,8 @@ class Ocsp(MethodView):
     @blp.doc(requestBody=OCSP_BODY, responses=binary_response("application/ocsp-response", "An RFC 6960 OCSPResponse, DER"))
     def post(self):
         """The OCSP responder (RFC 6960) for every certificate of the platform CA: users' certificates
-        (answered by the issuing CA's delegated responder), the issuing CA and the TSA (by the root's)."""
+        (answered by the issuing CA's delegated responder), the issuing CA and the TSA (by the root's); for an
+        SM2 certificate (national suite), an SM3withSM2 answer signed by the SM2 CA that issued it."""
         if request.mimetype != "application/ocsp-request":
             raise certificates.UnsupportedMedia("Send a DER OCSPRequest as application/ocsp-request.")
         return _ocsp(request.get_data())

@@ -29,7 +29,7 @@ from ..kernel import Principal
 from ..messages import service as messages
 from ..sms_templates import inbox_text
 from ..timeutil import CHINA_STANDARD_TIME, as_utc, utcnow
-from . import ca, gbt38540, national, pdf, pdf_ses, pki
+from . import ca, gbt38540, national, pdf, pdf_ses, pki, ses_ltv, sm2_status
 from .certificates import (
     PayloadTooLarge,
     cert_resource,
@@ -270,15 +270,43 @@ def _seal_national(document: bytes, cert: SigningCertificate, *, field_name: str
     key = signer_sm2_key(cert)
     ses_seal = _ses_seal(cert, holder_der, seal)
 
+    made: list[bytes] = []
+
     def make(covered: bytes) -> bytes:
-        return national.seal_document(seal=ses_seal, document=covered, property_info=field_name,
-                                      holder_cert=holder_der, holder_key=key).dump()
+        made.append(national.seal_document(seal=ses_seal, document=covered, property_info=field_name,
+                                           holder_cert=holder_der, holder_key=key).dump())
+        return made[-1]
 
     now = utcnow()
-    return pdf_ses.sign_pdf(document, make=make, reserve=len(ses_seal.dump()) + len(holder_der) + 8192,
-                            field_name=field_name, signed_at=now, reason=reason,
-                            stamp=pdf.Stamp(**stamp) if stamp else None, stamp_text=stamp_text(cert, now),
-                            seal_png=seal.image_png if seal else None)
+    signed = pdf_ses.sign_pdf(document, make=make, reserve=len(ses_seal.dump()) + len(holder_der) + 8192,
+                              field_name=field_name, signed_at=now, reason=reason,
+                              stamp=pdf.Stamp(**stamp) if stamp else None, stamp_text=stamp_text(cert, now),
+                              seal_png=seal.image_png if seal else None)
+    return national_long_term(signed, signature_der=made[-1], extra_certs=[holder_der],
+                              field_name=f"ArchiveTimestamp-{field_name}")
+
+
+def archive_until(document: bytes):
+    """When the document's newest timestamp's TSA certificate ends (PAdES or SM2, whichever
+    ends first when it has both): the archive job renews it before then."""
+    ends = [pdf.archive_until(document)]
+    sm2 = ses_ltv.document_timestamps(document)
+    if sm2:
+        ends.append(sm2[-1].tsa_not_after)
+    ends = [end for end in ends if end is not None]
+    return min(ends) if ends else None
+
+
+def national_long_term(document: bytes, *, field_name: str, signature_der: bytes | None = None,
+                       extra_certs: tuple | list = ()) -> bytes:
+    """PAdES B-LTA's long-term data with SM2 contents: the SM2 chains' certificates and the
+    current SM2 CRLs in the DSS, then an SM2 document timestamp over everything (at sealing,
+    and again by the archive job)."""
+    sm2_status.refresh_stale_crls()
+    certs = [*extra_certs, *(national.certificate(name).dump() for name in ("issuing", "root", "seal_maker", "tsa"))]
+    with_dss = ses_ltv.add_validation_data(document, signature_der=signature_der, certs=certs,
+                                           crls=[sm2_status.crl_der("issuing"), sm2_status.crl_der("root")])
+    return ses_ltv.add_document_timestamp(with_dss, make_token=national.timestamp, field_name=field_name)
 
 
 def confirm(principal: Principal, request_id: str, code: str) -> SigningRequest:
@@ -305,7 +333,7 @@ def confirm(principal: Principal, request_id: str, code: str) -> SigningRequest:
         row.signed_document = base64.b64encode(signed).decode()
         row.signed_sha256 = hashlib.sha256(signed).hexdigest()
         row.status, row.signed_at = "signed", utcnow()
-        row.archive_until = pdf.archive_until(signed)
+        row.archive_until = archive_until(signed)
         audit("esign.seal_applied" if row.signer_kind == "seal" else "esign.signed", object_type="signing_request",
               object_id=row.id, on_behalf_of=f"{row.owner_kind}:{row.owner_id}",
               details={"certificate_id": cert.id, "seal_id": row.seal_id, "document_sha256": row.document_sha256,

@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-from asn1crypto import core, crl, keys, x509
+from asn1crypto import core, crl, keys, ocsp, x509
 
 SM3_WITH_SM2 = "1.2.156.10197.1.501"
 SM3 = "1.2.156.10197.1.401"
@@ -56,13 +56,20 @@ def _extension(extn_id: str, value, critical: bool = False) -> dict:
     return {"extn_id": extn_id, "critical": critical, "extn_value": value}
 
 
+def _uri(url: str) -> x509.GeneralName:
+    return x509.GeneralName(name="uniform_resource_identifier", value=url)
+
+
 def certificate(*, subject: x509.Name, public_der: bytes, issuer: x509.Certificate | None,
                 sign: Signer, not_before: datetime, days: int, ca: bool = False,
                 key_usage: Iterable[str] = ("digital_signature", "non_repudiation"),
                 extended_key_usage: Iterable[str] = (), crl_url: str | None = None,
+                ocsp_url: str | None = None, issuer_url: str | None = None,
                 serial: int | None = None) -> x509.Certificate:
     """An SM3withSM2 certificate for ``public_der`` (SubjectPublicKeyInfo DER); self-signed
-    when ``issuer`` is None."""
+    when ``issuer`` is None. ``crl_url``, ``ocsp_url`` and ``issuer_url`` are where relying
+    parties find its status and its issuer (CRL distribution point; OCSP and caIssuers in the
+    authority information access), as the international CA's certificates name them."""
     spki = _spki(public_der)
     issuer_name = subject if issuer is None else issuer.subject
     authority_key_id = _key_id(spki) if issuer is None else issuer.key_identifier
@@ -77,7 +84,11 @@ def certificate(*, subject: x509.Name, public_der: bytes, issuer: x509.Certifica
                                      critical="time_stamping" in extended_key_usage))
     if crl_url:
         extensions.append(_extension("crl_distribution_points", [
-            {"distribution_point": {"full_name": [{"uniform_resource_identifier": crl_url}]}}]))
+            {"distribution_point": {"full_name": [_uri(crl_url)]}}]))
+    access = [{"access_method": method, "access_location": _uri(url)}
+              for method, url in (("ocsp", ocsp_url), ("ca_issuers", issuer_url)) if url]
+    if access:
+        extensions.append(_extension("authority_information_access", access))
     tbs = x509.TbsCertificate({
         "version": "v3",
         "serial_number": serial or secrets.randbits(63) + 1,
@@ -92,10 +103,25 @@ def certificate(*, subject: x509.Name, public_der: bytes, issuer: x509.Certifica
                              "signature_value": sign(tbs.dump())})
 
 
+def _crl_entry(serial: int, when: datetime, reason: str | None = None, invalidity: datetime | None = None) -> dict:
+    extensions = []
+    if reason:
+        extensions.append({"extn_id": "crl_reason", "critical": False, "extn_value": reason})
+    if invalidity is not None:
+        extensions.append({"extn_id": "invalidity_date", "critical": False,
+                           "extn_value": core.GeneralizedTime(invalidity.replace(microsecond=0))})
+    entry = {"user_certificate": serial, "revocation_date": _time(when.replace(microsecond=0))}
+    if extensions:
+        entry["crl_entry_extensions"] = extensions
+    return entry
+
+
 def revocation_list(*, issuer: x509.Certificate, sign: Signer, this_update: datetime, next_update: datetime,
-                    revoked: Iterable[tuple[int, datetime]], number: int) -> crl.CertificateList:
-    """A v2 CRL signed SM3withSM2 listing ``(serial, revoked_at)`` pairs."""
-    entries = [{"user_certificate": serial, "revocation_date": _time(when)} for serial, when in revoked]
+                    revoked: Iterable[tuple], number: int) -> crl.CertificateList:
+    """A v2 CRL signed SM3withSM2 listing ``(serial, revoked_at)`` pairs, or
+    ``(serial, revoked_at, reason, invalidity_date)`` (RFC 5280 reason names, as asn1crypto's
+    ``CRLReason`` spells them: ``superseded``, ``key_compromise``...; either may be None)."""
+    entries = [_crl_entry(*entry) for entry in revoked]
     tbs = crl.TbsCertList({
         "version": "v2",
         "signature": _ALGORITHM,
@@ -113,6 +139,33 @@ def revocation_list(*, issuer: x509.Certificate, sign: Signer, this_update: date
         del tbs["revoked_certificates"]
     return crl.CertificateList({"tbs_cert_list": tbs, "signature_algorithm": _ALGORITHM,
                                 "signature": sign(tbs.dump())})
+
+
+def ocsp_response(*, cert_id: ocsp.CertId, status: str, responder: x509.Certificate, sign: Signer,
+                  this_update: datetime, next_update: datetime, revoked_at: datetime | None = None,
+                  reason: str | None = None, nonce: bytes | None = None) -> bytes:
+    """A successful OCSPResponse (RFC 6960, DER) for one certificate, its BasicOCSPResponse
+    signed SM3withSM2 by ``responder`` (the CA that issued the certificate, which RFC 6960
+    lets answer for itself): ``status`` good, revoked (at ``revoked_at``, for ``reason``) or
+    unknown; the request's ``cert_id`` and nonce echoed."""
+    if status == "revoked":
+        revoked = {"revocation_time": revoked_at.replace(microsecond=0)}
+        if reason:
+            revoked["revocation_reason"] = reason
+        cert_status = ocsp.CertStatus({"revoked": revoked})
+    else:
+        cert_status = ocsp.CertStatus({status: core.Null()})
+    single = {"cert_id": cert_id, "cert_status": cert_status, "this_update": this_update.replace(microsecond=0),
+              "next_update": next_update.replace(microsecond=0)}
+    data = {"responder_id": {"by_key": hashlib.sha1(responder.public_key["public_key"].contents[1:]).digest()},
+            "produced_at": this_update.replace(microsecond=0), "responses": [single]}
+    if nonce is not None:
+        data["response_extensions"] = [{"extn_id": "nonce", "critical": False, "extn_value": nonce}]
+    tbs = ocsp.ResponseData(data)
+    basic = ocsp.BasicOCSPResponse({"tbs_response_data": tbs, "signature_algorithm": _ALGORITHM,
+                                    "signature": sign(tbs.dump()), "certs": [responder]})
+    return ocsp.OCSPResponse({"response_status": "successful", "response_bytes": {
+        "response_type": "basic_ocsp_response", "response": basic}}).dump()
 
 
 def verify_signed(issuer: x509.Certificate, tbs_der: bytes, signature: bytes, *, distid: bytes) -> bool:

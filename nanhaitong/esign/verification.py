@@ -28,7 +28,7 @@ from asn1crypto import cms, tsp
 from cryptography import x509
 
 from ..timeutil import isoformat
-from . import ca, gbt38540, national, pdf, pdf_ses, pki
+from . import ca, gbt38540, national, pdf, pdf_ses, pki, ses_ltv
 from .service import bad_pdf, check_pdf_size
 
 COMPROMISE = {"key_compromise", "ca_compromise", "aa_compromise"}
@@ -153,6 +153,12 @@ def _ses_reports(document: bytes) -> list[tuple[pdf.SignatureReport, bool, int]]
     if not found:
         return []
     issuing = national.certificate("issuing")
+    issuing_name = x509.load_der_x509_certificate(issuing.dump()).subject.rfc4514_string()
+    has_dss, crl_issuers = ses_ltv.dss_crl_issuers(document)
+    # The SM2 document timestamps (PAdES B-LTA with SM2 contents) our TSA made over what they cover.
+    doc_times = [(stamp.signed_revision, ses_ltv.timestamp_time(stamp.token))
+                 for stamp in ses_ltv.document_timestamps(document)
+                 if national.check_timestamp(stamp.token, stamp.covered)]
     out = []
     for embedded in found:
         checked = national.verify(embedded.der, embedded.covered)
@@ -175,8 +181,10 @@ def _ses_reports(document: bytes) -> list[tuple[pdf.SignatureReport, bool, int]]
             signing_time=checked.signed_at,
             timestamp_time=_timestamp_time(parsed) if checked.timestamped else None,
             timestamp_trusted=("bad_timestamp" not in problems) if checked.timestamped else None,
-            document_timestamp_time=None, dss=False, dss_has_signer_revinfo=False,
-        ), signer.issuer == x509.load_der_x509_certificate(issuing.dump()).subject, signer.serial_number))
+            document_timestamp_time=min((when for revision, when in doc_times
+                                         if revision >= embedded.signed_revision and when is not None), default=None),
+            dss=has_dss, dss_has_signer_revinfo=signer.issuer.rfc4514_string() in crl_issuers,
+        ), signer.issuer.rfc4514_string() == issuing_name, signer.serial_number))
     return out
 
 

@@ -70,10 +70,12 @@ def seal_png() -> bytes:
 # -- the CA ----------------------------------------------------------------------------
 
 def ca_bundle(citizen_or_client) -> list[x509.Certificate]:
+    """The ECDSA root and issuing CA: the first two certificates of /ca.pem (under the
+    national suite the SM2 root and issuing CA follow them: test_sm2_revocation.py)."""
     client = getattr(citizen_or_client, "client", citizen_or_client)
     answer = client.get(f"{ESIGN}/ca.pem")
     assert answer.status_code == 200 and answer.mimetype == "application/x-pem-file"
-    return x509.load_pem_x509_certificates(answer.data)
+    return x509.load_pem_x509_certificates(answer.data)[:2]
 
 
 # -- people ----------------------------------------------------------------------------

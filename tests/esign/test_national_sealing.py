@@ -47,7 +47,11 @@ def test_an_enterprise_seal_then_a_citizen_signature_are_gbt38540_sm2_and_verify
         assert b"/Filter /NHT.SES" in field["dictionary"]
         assert b"/SubFilter /GBT38540.SES_Signature" in field["dictionary"]
         assert set(field["padding"]) <= {0}
-    assert first["end"] == len(sealed) and second["end"] == len(signed)
+    assert first["end"] < len(sealed) < second["end"] < len(signed)
+    # Each signature is followed by its long-term data and an SM2 document timestamp over the
+    # whole file as it was then (test_national_ltv.py).
+    stamps = signature_fields(signed, document_timestamps=True)
+    assert [stamp["end"] for stamp in stamps] == [len(sealed), len(signed)]
 
     sealed_by = check_with_openssl(first, tmp_path)
     assert (sealed_by["es_id"], sealed_by["seal_type"], sealed_by["seal_name"]) == (seal["id"], "01", "公章")
@@ -63,7 +67,8 @@ def test_an_enterprise_seal_then_a_citizen_signature_are_gbt38540_sm2_and_verify
         assert signature["intact"] and signature["chain_trusted"] and signature["timestamp_trusted"]
         assert signature["trusted_time_source"] == "signature_timestamp"
         assert not signature["modified_after_signing"]
-    assert enterprise["coverage"] == "entire_revision" and citizen["coverage"] == "entire_file"
+    # Each is followed by its long-term data and document timestamp (test_national_ltv.py).
+    assert enterprise["coverage"] == "entire_revision" and citizen["coverage"] == "entire_revision"
     assert enterprise["certificate_serial"] == seal_cert["serial"]
     assert citizen["certificate_serial"] == personal["serial"]
 

@@ -11,7 +11,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from nanhaitong import db
 from nanhaitong.esign import ca
 from nanhaitong.esign.models import EsignAuthority
-from tests.crypto_suite import FIELD_TOKEN_PREFIX, international_pki_only
+from tests.crypto_suite import FIELD_TOKEN_PREFIX, NATIONAL, international_pki_only
 from tests.support.audit import audit_rows
 from tests.support.citizens import LI
 from tests.support.errors import assert_error
@@ -28,6 +28,8 @@ def test_the_ca_bundle_is_a_root_and_an_issuing_ca(client):
     assert issuing.extensions.get_extension_for_class(x509.BasicConstraints).value.path_length == 0
     # The same on every call: made once, kept in the database.
     assert ca_bundle(client) == [root, issuing]
+    # The SM2 root and issuing CA follow under the national suite only (or once made).
+    assert len(x509.load_pem_x509_certificates(client.get(f"{ESIGN}/ca.pem").data)) == (4 if NATIONAL else 2)
 
 
 def test_ca_keys_are_encrypted_at_rest(app, client):
@@ -76,6 +78,7 @@ def test_a_certificate_chains_to_the_root_per_openssl(li, tmp_path):
     assert LI.name not in cert["subject"]
 
 
+@international_pki_only
 def test_the_crl_is_der_or_pem_and_lists_revocations(li):
     cert = issue(li)
     der = li.client.get(f"{ESIGN}/crl")
@@ -134,3 +137,12 @@ def test_tsa_certificate_has_the_timestamping_eku(app, client):
     eku = tsa.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
     assert eku.critical and list(eku.value) == [ExtendedKeyUsageOID.TIME_STAMPING]
     tsa.verify_directly_issued_by(root)
+
+
+def test_under_the_international_suite_no_get_makes_an_sm2_ca(make_app):
+    app = make_app(CRYPTO_SUITE="international")
+    client = app.test_client()
+    for path in ("/crl/sm2", "/crl/sm2/root", "/ca/sm2-root.cer", "/ca/sm2-issuing.cer"):
+        answer = client.get(f"{ESIGN}{path}")
+        assert answer.status_code == 404 and answer.get_json()["code"] == "ca_certificate_not_found", path
+    assert len(x509.load_pem_x509_certificates(client.get(f"{ESIGN}/ca.pem").data)) == 2

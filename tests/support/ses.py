@@ -71,11 +71,16 @@ def bit_string_value(der: bytes, row, tmp_path: Path, name: str) -> bytes:
     return (tmp_path / name).read_bytes()
 
 
-def signature_fields(pdf: bytes) -> list[dict]:
-    """Each signature dictionary's byte range, /Contents and filter names, read from the raw file."""
+def signature_fields(pdf: bytes, *, document_timestamps: bool = False) -> list[dict]:
+    """Each signature dictionary's byte range, /Contents and filter names, read from the raw
+    file: the signatures (``/Type /Sig``), or with ``document_timestamps`` the document
+    timestamps (``/Type /DocTimeStamp``, PAdES B-LTA's, which follow each signature)."""
     out = []
     for m in re.finditer(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", pdf):
         start1, len1, start2, len2 = (int(g) for g in m.groups())
+        own = pdf[pdf.rfind(b"<<", 0, m.start()):m.start()] + pdf[start2:pdf.find(b">>", start2)]
+        if (b"/DocTimeStamp" in own) != document_timestamps:
+            continue
         contents = pdf[start1 + len1:start2]
         assert contents.startswith(b"<") and contents.endswith(b">")
         raw = bytes.fromhex(contents[1:-1].decode())
@@ -125,3 +130,34 @@ def checked_signatures(pdf: bytes, tmp_path: Path) -> list[dict]:
     for field in fields:
         assert b"/SubFilter /GBT38540.SES_Signature" in field["dictionary"]
     return [check_with_openssl(field, tmp_path) for field in fields]
+
+
+# -- Tongsuo: the second independent SM2 implementation (tests/support/tongsuo_verify.py) ---
+
+TONGSUO_SKIP = ("needs tongsuopy (the Tongsuo/BabaSSL library that checks SM2 CRLs and CMS signer infos with the "
+                "standard identifier, which Debian's OpenSSL 3.0 cannot): add it to the dev extras, or point "
+                "NHT_TEST_TONGSUO_PYTHON at an interpreter that has it")
+
+
+def tongsuo_python() -> str | None:
+    """An interpreter that has tongsuopy: ``NHT_TEST_TONGSUO_PYTHON``, else this one if it has it."""
+    import importlib.util
+    import os
+    import sys
+
+    named = os.environ.get("NHT_TEST_TONGSUO_PYTHON")
+    if named:
+        return named
+    return sys.executable if importlib.util.find_spec("tongsuopy") is not None else None
+
+
+def tongsuo(*args: str) -> dict:
+    """Run the Tongsuo checker in a process of its own and return what it printed."""
+    import json
+    import sys
+
+    script = Path(__file__).with_name("tongsuo_verify.py")
+    done = subprocess.run([tongsuo_python() or sys.executable, "-I", str(script), *args], capture_output=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr.decode()
+    return json.loads(done.stdout)
