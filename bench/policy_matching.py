@@ -74,6 +74,7 @@ def main() -> None:
         server = conn.execute(text("SHOW server_version")).scalar_one()
     engine.dispose()
     upgrade(url)
+    database = url.rsplit("/", 1)[1].split("?")[0]
 
     data_dir = Path(os.environ.get("NHT_BENCH_DATA_DIR", "/tmp/nht-bench-policies"))
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -140,20 +141,20 @@ def main() -> None:
             matched = session.execute(select(func.count()).select_from(
                 service.matching_enterprise_ids(rules).subquery())).scalar_one()
             match_seconds = time.perf_counter() - t0
-            t0 = time.perf_counter()
+            t0, cpu0 = time.perf_counter(), cpu_now(database)
             status = fanout.run(record.id)
-            fan_seconds = time.perf_counter() - t0
+            fan_seconds, fan_cpu = time.perf_counter() - t0, cpu_spent(cpu0, cpu_now(database))
             session.refresh(record)
             assert status == "done" and record.delivered == matched, (status, record.delivered, matched)
             _, again = service.publish(editor, policy.id)
-            t0 = time.perf_counter()
+            t0, cpu0 = time.perf_counter(), cpu_now(database)
             fanout.run(again.id)
-            again_seconds = time.perf_counter() - t0
+            again_seconds, again_cpu = time.perf_counter() - t0, cpu_spent(cpu0, cpu_now(database))
             session.refresh(again)
             assert again.delivered == 0 and again.member_copies == 0
             return {"title": title, "matched": matched, "match_seconds": match_seconds, "fan_seconds": fan_seconds,
                     "delivered": record.delivered, "copies": record.member_copies,
-                    "again_seconds": again_seconds}
+                    "again_seconds": again_seconds, "fan_cpu": fan_cpu, "again_cpu": again_cpu}
 
         results = [
             run("制造业中小微企业技改补贴", {"industry_codes": ["C33", "C38", "C17", "C21"],
@@ -171,8 +172,30 @@ def main() -> None:
         rate = r["matched"] / r["fan_seconds"] if r["fan_seconds"] else 0
         print(f"- {r['title']}: matched {r['matched']:,} (count query {r['match_seconds'] * 1000:.0f} ms); "
               f"fan-out {r['fan_seconds']:.2f} s ({rate:,.0f} enterprises/s), {r['delivered']:,} inbox messages + "
-              f"{r['copies']:,} member copies; republish {r['again_seconds']:.2f} s, 0 new")
+              f"{r['copies']:,} member copies, CPU {cpu_text(r['fan_cpu'])}; "
+              f"republish {r['again_seconds']:.2f} s, 0 new, CPU {cpu_text(r['again_cpu'])}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"total: {messages:,} inbox messages, {pushes:,} pushes queued")
+
+
+def cpu_now(database: str) -> dict:
+    """CPU seconds so far of this process and of each PostgreSQL backend serving ``database``:
+    what the fan-out costs, which its wall time on a shared machine only hints at."""
+    from bench.run import cpu_seconds
+
+    used = cpu_seconds({"benchmark": os.getpid()}, database)
+    used["benchmark"] = time.process_time()  # this process alone (not the bench's children)
+    return used
+
+
+def cpu_spent(before: dict, after: dict) -> dict:
+    from bench.run import cpu_spent as spent
+
+    return spent(before, after)
+
+
+def cpu_text(cpu: dict) -> str:
+    return f"{cpu['benchmark']:.1f} s Python + {cpu['database']:.1f} s PostgreSQL"
 
 
 def time_now():

@@ -21,7 +21,7 @@ or rolled back, or, outside any unit, when the request ends.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ContextDecorator, contextmanager
 from functools import lru_cache, partial
 
@@ -209,6 +209,24 @@ def independent_unit() -> Iterator[Session]:
         raise
     finally:
         own.close()
+
+
+def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """PostgreSQL's ``COPY table (columns) FROM STDIN`` of ``rows``, in the current
+    session's transaction (begun here if this is its first write). The fastest way in
+    for thousands of rows: psycopg formats them in C, where a multi-row INSERT or array
+    parameters cost more to build than to execute. PostgreSQL only; COPY knows no
+    ON CONFLICT, so copy into a staging table and move the rows on from there."""
+    from psycopg import sql
+
+    dbapi = session().connection().connection  # the pooled psycopg connection, the session's own
+    if dbapi.driver_connection.info.transaction_status == TransactionStatus.IDLE:
+        dbapi.driver_connection.execute("BEGIN")  # as _begin_at_first_write would
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table),
+                                                         sql.SQL(", ").join(map(sql.Identifier, columns)))
+    with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def engine() -> Engine:

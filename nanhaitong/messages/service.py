@@ -22,8 +22,7 @@ from .. import db, events
 from ..audit.service import record as audit
 from ..authorizations import Resource, authorize
 from ..errors import Conflict, NotFound, ValidationFailed
-from ..identity import member_ids, members_of
-from ..ids import new_id
+from ..identity import member_ids
 from ..kernel import Principal
 from ..sms_templates import inbox_text
 from ..timeutil import CHINA_STANDARD_TIME, as_utc, utcnow
@@ -277,114 +276,15 @@ def _own_account(principal: Principal) -> str:
     return principal.account_id
 
 
-# -- sending to many enterprises at once (policy push) ------------------------------------
-
-BULK_BATCH = 5000
-
+# -- sending to many enterprises at once (policy push): see bulk.py ------------------------
 
 def notify_enterprises(enterprise_ids, *, topic: str, title: str, body: str, data: dict | None = None,
                        dedupe_key: str) -> dict[str, int]:
-    """``notify_enterprise`` for many enterprises, with the same rules, in a few queries per
-    batch instead of several per enterprise: preferences are read set-wise, messages are
-    inserted in bulk and the unique (recipient, dedupe_key) constraint skips whoever
-    already has this one (so a re-run, or a racing sender, adds nothing). Members who
-    follow the enterprise's ``topic`` get their copy, and their phones the push.
-    In the caller's transaction. Answers counts of what was new."""
-    if topic not in TOPICS:
-        raise ValueError(f"unknown topic {topic!r}")
-    if not dedupe_key:
-        raise ValueError("a bulk send needs a dedupe_key: it is what makes a re-run harmless")
-    ids = list(dict.fromkeys(enterprise_ids))
-    counts = {"delivered": 0, "member_copies": 0, "pushes": 0}
-    for start in range(0, len(ids), BULK_BATCH):
-        batch = ids[start:start + BULK_BATCH]
-        prefs = _preferences_many(ENTERPRISE, batch)
-        payload = json.dumps(data or {}, ensure_ascii=False)
-        wanted = [e for e in batch if not (topic in OPTIONAL_TOPICS and topic not in prefs[e]["topics"])]
-        created = _insert_many(ENTERPRISE, [(e, payload, dedupe_key) for e in wanted], topic, title, body)
-        counts["delivered"] += len(created)
-        if not created:
-            continue
-        pairs = members_of([recipient for _, recipient in created])
-        member_prefs = _preferences_many(CITIZEN, sorted({user for _, user in pairs}))
-        copies = []
-        for enterprise_id, user_id in pairs:
-            p = member_prefs[user_id]
-            if topic in p["enterprise_topics"] and not (topic in OPTIONAL_TOPICS and topic not in p["topics"]):
-                copy_data = json.dumps({**(data or {}), "enterprise_id": enterprise_id}, ensure_ascii=False)
-                copies.append((user_id, copy_data, f"enterprise:{enterprise_id}:{dedupe_key}"))
-        copied = _insert_many(CITIZEN, copies, topic, title, body)
-        counts["member_copies"] += len(copied)
-        counts["pushes"] += _queue_pushes_many(
-            [(message_id, user_id) for message_id, user_id in copied if topic in member_prefs[user_id]["topics"]],
-            member_prefs)
-    return counts
+    """``notify_enterprise`` for many enterprises at once, in the caller's transaction;
+    answers counts of what was new (``delivered``, ``member_copies``, ``pushes``)."""
+    from .bulk import notify_enterprises as send
 
-
-def _among(column, values):
-    """``column IN values`` for thousands of values. On PostgreSQL as a semi-join against
-    unnest(one array parameter): a long IN list of parameters in a prepared (generic)
-    plan is searched linearly for every row, which made a 5,000-id page take seconds."""
-    values = list(values)
-    if db.session().get_bind().dialect.name == "postgresql":
-        from sqlalchemy import String, bindparam, cast
-        from sqlalchemy.dialects.postgresql import ARRAY
-
-        return column.in_(select(func.unnest(cast(bindparam("among", values, type_=ARRAY(String)), ARRAY(String)))))
-    return column.in_(values)
-
-
-def _preferences_many(kind: str, owner_ids: list[str]) -> dict[str, dict]:
-    """preferences_of for many owners in one query (owners without a row get the defaults)."""
-    found = {}
-    for row in db.session().execute(select(MessagePreference).where(
-            MessagePreference.owner_kind == kind, _among(MessagePreference.owner_id, owner_ids))).scalars():
-        stored = json.loads(row.topics)
-        found[row.owner_id] = {"topics": stored["topics"], "enterprise_topics": stored.get("enterprise_topics", []),
-                               "quiet_start": row.quiet_start, "quiet_end": row.quiet_end}
-    default = {"topics": list(TOPICS), "enterprise_topics": [], "quiet_start": None, "quiet_end": None}
-    return {owner: found.get(owner, default) for owner in owner_ids}
-
-
-def _insert_many(kind: str, rows: list[tuple[str, str, str]], topic: str, title: str, body: str) -> list[tuple[str, str]]:
-    """Insert (recipient_id, data_json, dedupe_key) messages, skipping those already there;
-    answers (message_id, recipient_id) of the rows actually inserted."""
-    if not rows:
-        return []
-    session = db.session()
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    table = Message.__table__
-    now = utcnow()
-    statement = dialect_insert(table).on_conflict_do_nothing(
-        index_elements=["recipient_kind", "recipient_id", "dedupe_key"]).returning(table.c.id, table.c.recipient_id)
-    params = [{"id": new_id(), "recipient_kind": kind, "recipient_id": recipient, "topic": topic,
-               "title": title[:100], "body": body, "data": payload, "dedupe_key": key, "created_at": now}
-              for recipient, payload, key in rows]
-    return [(row[0], row[1]) for row in session.execute(statement, params)]
-
-
-def _queue_pushes_many(messages_to: list[tuple[str, str]], prefs: dict[str, dict]) -> int:
-    """PushDelivery rows for each (message_id, user_id) to each of the user's devices."""
-    if not messages_to:
-        return 0
-    session = db.session()
-    devices: dict[str, list[str]] = {}
-    for device_id, user_id in session.execute(select(Device.id, Device.user_id).where(
-            _among(Device.user_id, sorted({user for _, user in messages_to})))):
-        devices.setdefault(user_id, []).append(device_id)
-    now, rows = utcnow(), []
-    for message_id, user_id in messages_to:
-        not_before = quiet_until(prefs[user_id], now)
-        rows.extend({"id": new_id(), "message_id": message_id, "device_id": device_id, "status": "pending",
-                     "not_before": not_before, "attempts": 0} for device_id in devices.get(user_id, ()))
-    if rows:
-        session.execute(PushDelivery.__table__.insert(), rows)
-        session.info.setdefault(PENDING_PUSHES, []).extend((row["id"], row["not_before"]) for row in rows)
-    return len(rows)
+    return send(enterprise_ids, topic=topic, title=title, body=body, data=data, dedupe_key=dedupe_key)
 
 
 @events.identity_claimed.connect

@@ -37,7 +37,7 @@ import binascii
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -52,6 +52,7 @@ from .suite import (
     SM4GCM,
     aead_decrypt,
     aead_encrypt,
+    aead_sealer,
     derive_key,
     mac_hex,
 )
@@ -159,6 +160,23 @@ class FieldCipher:
         if self._aead == A256GCM:
             return f"{TOKEN_VERSION}.{self._current_kid}.{payload}"
         return f"{TOKEN_VERSION_NAMED}.{self._aead}.{self._current_kid}.{payload}"
+
+    def encrypt_many(self, plaintexts: Sequence[str], *, context: str) -> list[str]:
+        """``encrypt`` of each value (each under a nonce of its own), the AEAD key set up
+        once for all of them: for bulk writes such as a policy fan-out's inbox rows."""
+        aad = _check_context(context)
+        seal = aead_sealer(self._aead, self._work[(self._current_kid, self._aead)])
+        prefix = (f"{TOKEN_VERSION}.{self._current_kid}." if self._aead == A256GCM
+                  else f"{TOKEN_VERSION_NAMED}.{self._aead}.{self._current_kid}.")
+        nonces = os.urandom(NONCE_BYTES * len(plaintexts))
+        encode, tokens = base64.urlsafe_b64encode, []
+        for i, plaintext in enumerate(plaintexts):
+            if not isinstance(plaintext, str):
+                raise TypeError("plaintext must be str")
+            nonce = nonces[i * NONCE_BYTES:(i + 1) * NONCE_BYTES]
+            payload = encode(nonce + seal(nonce, plaintext.encode("utf-8"), aad)).rstrip(b"=").decode("ascii")
+            tokens.append(prefix + payload)
+        return tokens
 
     def decrypt(self, token: str, *, context: str) -> str:
         """Decrypt a token; raise :class:`DecryptionError` for any bad token."""
@@ -324,6 +342,11 @@ class EncryptedText(TypeDecorator[str]):
         _check_context(context)
         super().__init__()
         self.context = context
+
+    def encrypt_many(self, values: Sequence[str]) -> list[str]:
+        """What this column stores for each of ``values``, encrypted in one go: for bulk
+        inserts that bypass bind processing (see messages' bulk send)."""
+        return _cipher().encrypt_many(values, context=self.context)
 
     def process_bind_param(self, value: Any, dialect: Any) -> str | None:
         if value is None:

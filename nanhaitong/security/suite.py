@@ -31,6 +31,7 @@ __all__ = [
     "Suite",
     "aead_decrypt",
     "aead_encrypt",
+    "aead_sealer",
     "derive_key",
     "mac",
     "mac_hex",
@@ -98,6 +99,23 @@ def aead_encrypt(alg: str, key: bytes, nonce: bytes, plaintext: bytes, aad: byte
         enc = Cipher(algorithms.SM4(key), modes.GCM(nonce)).encryptor()
         enc.authenticate_additional_data(aad)
         return enc.update(plaintext) + enc.finalize() + enc.tag
+    raise ValueError(f"unknown AEAD algorithm {alg!r}")
+
+
+def aead_sealer(alg: str, key: bytes):
+    """``aead_encrypt`` with ``alg`` and ``key`` bound once: a function of (nonce,
+    plaintext, aad), for encrypting many values (the key schedule is not redone per value)."""
+    if alg == A256GCM:
+        return AESGCM(key).encrypt
+    if alg == SM4GCM:
+        sm4 = algorithms.SM4(key)
+
+        def seal(nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
+            enc = Cipher(sm4, modes.GCM(nonce)).encryptor()
+            enc.authenticate_additional_data(aad)
+            return enc.update(plaintext) + enc.finalize() + enc.tag
+
+        return seal
     raise ValueError(f"unknown AEAD algorithm {alg!r}")
 
 

@@ -187,3 +187,21 @@ def test_key_helpers_round_trip() -> None:
 def test_decode_key_rejects_bad_input(text: str) -> None:
     with pytest.raises(ValueError):
         decode_key(text)
+
+
+@pytest.mark.parametrize("aead", ["A256GCM", "SM4GCM"])
+def test_encrypt_many_is_encrypt_for_each_value(key_1: bytes, aead: str) -> None:
+    """The bulk path (a policy fan-out's inbox rows): each value under a nonce of its own,
+    tokens any reader decrypts, the same shape as ``encrypt``'s."""
+    cipher = FieldCipher({"k1": key_1}, "k1", aead=aead)
+    values = ["南海区惠企政策。"] * 50 + ["", "x" * 3000, '{"policy_id": "B1"}']
+    tokens = cipher.encrypt_many(values, context="messages.body")
+    assert len(set(tokens)) == len(tokens)  # no nonce twice, even for equal values
+    assert [cipher.decrypt(token, context="messages.body") for token in tokens] == values
+    single = cipher.encrypt("x", context="messages.body")
+    assert {t.rsplit(".", 1)[0] for t in tokens} == {single.rsplit(".", 1)[0]}  # v1.k1 / v2.SM4GCM.k1
+    with pytest.raises(DecryptionError):
+        cipher.decrypt(tokens[0], context="messages.title")
+    assert cipher.encrypt_many([], context="messages.body") == []
+    with pytest.raises(TypeError):
+        cipher.encrypt_many([b"bytes"], context="messages.body")  # type: ignore[list-item]
