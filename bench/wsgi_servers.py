@@ -80,6 +80,13 @@ class Servers(Stack):
         return url
 
     def __enter__(self):
+        try:
+            return self._start_all()
+        except BaseException:
+            self.__exit__(None, None, None)  # a server that did not come up leaves none behind
+            raise
+
+    def _start_all(self):
         super().__enter__()
         self.urls = {("gunicorn", "api"): self.servers["api"], ("gunicorn", "ceiling"): self.servers["ceiling"]}
         for app, target, probe in (("api", "wsgi:app", "/health/ready"), ("ceiling", "bench.ceiling_app:app", "/")):
