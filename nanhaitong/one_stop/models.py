@@ -10,9 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base
 from ..ids import new_id
+from ..security.fields import EncryptedText
 from ..timeutil import utcnow
 
 UtcDateTime = DateTime(timezone=True)
+
+
+FORM_CONTEXT = "one_stop.case_form"
 
 
 class Matter(Base):
@@ -135,7 +139,8 @@ class Case(Base):
     appointment_id: Mapped[str | None] = mapped_column(String(26), unique=True)
     gov_application_id: Mapped[str | None] = mapped_column(String(26), unique=True)  # a provincial application
     title: Mapped[str | None] = mapped_column(String(120))  # the provincial service's name
-    form: Mapped[str] = mapped_column(Text, default="{}")
+    # The application form (JSON; names, ID numbers, addresses): encrypted at rest.
+    form: Mapped[str] = mapped_column(EncryptedText(FORM_CONTEXT), default="{}")
     status: Mapped[str] = mapped_column(String(12))  # submitted | accepted | completed | rejected
     accepted_on: Mapped[str] = mapped_column(String(10))
     legal_days: Mapped[int | None] = mapped_column(Integer)
