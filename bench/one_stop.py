@@ -1,5 +1,6 @@
 """Benchmark: the one-stop read endpoints at district scale, on PostgreSQL (issue 27). Not
-part of `make test`; run `make bench-one-stop`.
+part of `make test`; run `make bench-one-stop` (or `python -m bench.one_stop`: as a script, bench/profile.py would
+shadow the standard library's profile module).
 
     NHT_BENCH_DATABASE_URL  the database to fill (default postgresql://postgres@127.0.0.1:5432/nht_one_stop).
                             Its public schema is DROPPED and migrated afresh.
