@@ -109,4 +109,4 @@ bench-policies: venv
 
 .PHONY: bench-one-stop
 bench-one-stop: venv
-	$(PY) bench/one_stop.py
+	$(PY) -m bench.one_stop

@@ -1,5 +1,6 @@
 """Benchmark: the one-stop read endpoints at district scale, on PostgreSQL (issue 27). Not
-part of `make test`; run `make bench-one-stop`.
+part of `make test`; run `make bench-one-stop` (or `python -m bench.one_stop`: as a script, bench/profile.py would
+shadow the standard library's profile module).
 
     NHT_BENCH_DATABASE_URL  the database to fill (default postgresql://postgres@127.0.0.1:5432/nht_one_stop).
                             Its public schema is DROPPED and migrated afresh.
@@ -8,6 +9,9 @@ part of `make test`; run `make bench-one-stop`.
     NHT_BENCH_REUSE=1       time the district the last run filled (no refill)
     NHT_BENCH_REDIS_URL     Redis for the rate limits and sessions, as in production (default: none,
                             in-process limits)
+    NHT_BENCH_PROFILE=DIR   also profile each endpoint in process (as bench/profile.py does): the SQL
+                            statements sent per request, and a cProfile dump per endpoint in DIR
+                            (read with `python -m pstats`)
 
 It fills the database with 1,345 matters across 15 departments, each handled by some of
 the centres; a year of booked slots (every working day's slots of 20 matters at every
@@ -51,6 +55,7 @@ def main() -> None:
     from nanhaitong.one_stop import appointments, catalogue
     from nanhaitong.one_stop.centres import CENTRES, ServiceCentre
     from nanhaitong.one_stop.demo import DEPARTMENTS, MATTERS, matter_fields
+    from nanhaitong.one_stop.models import FORM_CONTEXT
     from nanhaitong.timeutil import china_today
 
     # Forty centres: the seven of the reference list and 33 stations, in this process only
@@ -133,13 +138,16 @@ def main() -> None:
             session.execute(text("CREATE TEMP TABLE bench_matters AS SELECT row_number() OVER (ORDER BY id) AS n, id, "
                                  "department FROM one_stop_matters"))
             centre_codes = "ARRAY[" + ",".join(f"'{c}'" for c in CENTRES) + "]"
+            # An empty form, encrypted as the column stores it (so `flask crypto migrate` reads it).
+            empty_form = app.extensions["nht.cipher"].encrypt("{}", context=FORM_CONTEXT)
             session.execute(text(f"""
                 INSERT INTO one_stop_cases (id, number, owner_kind, owner_id, matter_id, centre_code, channel, form,
                                             status, accepted_on, legal_days, created_by, created_at)
                 SELECT lpad(to_hex(g), 26, '0'), 'NHB' || g, 'citizen', 'bench', m.id,
-                       ({centre_codes})[1 + g % {len(CENTRES)}], 'counter', '', 'completed', '2026-01-05', 10, 'bench',
+                       ({centre_codes})[1 + g % {len(CENTRES)}], 'counter', :form, 'completed', '2026-01-05', 10, 'bench',
                        now() - (g % 365) * interval '1 day'
-                FROM generate_series(1, :n) AS g JOIN bench_matters m ON m.n = 1 + g % 1345"""), {"n": ratings})
+                FROM generate_series(1, :n) AS g JOIN bench_matters m ON m.n = 1 + g % 1345"""),
+                {"n": ratings, "form": empty_form})
             session.execute(text("""
                 INSERT INTO one_stop_evaluations (id, case_id, owner_kind, owner_id, level, reasons, text, channel,
                                                   centre_code, matter_id, department, created_at)
@@ -228,8 +236,40 @@ def main() -> None:
         rows.append((label, stats.median(timings), p99, cpu_ms, database_ms))
         print(f"{label:32} p50 {rows[-1][1]:7.1f}  p99 {p99:7.1f}  cpu {cpu_ms:6.2f} + db {database_ms:6.2f} ms  "
               f"{'ok' if p99 < GOAL_MS else 'OVER'}")
+        if os.environ.get("NHT_BENCH_PROFILE"):
+            profile(app, client, label, path, query, headers, calls, Path(os.environ["NHT_BENCH_PROFILE"]))
     server.shutdown()
     write_results(summary, rows, url)
+
+
+def profile(app, client, label: str, path: str, query: dict, headers: dict, calls: int, out: Path) -> None:
+    """The statements each request sends (SQLAlchemy's cursor events) and a cProfile dump."""
+    import cProfile
+    import pstats
+    import re
+
+    from sqlalchemy import event
+
+    from nanhaitong import db
+
+    sent = []
+    with app.app_context():
+        engine = db.engine()
+    listen = lambda _conn, _cursor, statement, *_rest: sent.append(" ".join(statement.split())[:160])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listen)
+    profiler = cProfile.Profile(time.process_time)  # CPU, not wall time: the machine is shared
+    profiler.enable()
+    for _ in range(calls):
+        client.get(path, query_string=query, headers=headers)
+    profiler.disable()
+    event.remove(engine, "before_cursor_execute", listen)
+    out.mkdir(parents=True, exist_ok=True)
+    dump = out / (re.sub(r"\W+", "_", label).strip("_") + ".pstats")
+    profiler.dump_stats(dump)
+    print(f"  {len(sent) / calls:.1f} statements per request; {dump}")
+    for statement in dict.fromkeys(sent):
+        print(f"    {sent.count(statement) / calls:4.1f} x {statement}")
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(12)
 
 
 class DatabaseCpu:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import secrets
 from datetime import date, datetime, time, timedelta
 
@@ -31,7 +32,7 @@ from ..kernel import Principal
 from ..timeutil import CHINA_STANDARD_TIME, china_now, utcnow
 from . import calendar, catalogue
 from .centres import ServiceCentre
-from .models import Appointment, BookingBlock, QueueCounter, Slot
+from .models import Appointment, BookingBlock, Matter, QueueCounter, Slot
 
 QR_PREFIX = "NHT-CHECKIN:"
 
@@ -68,26 +69,33 @@ def bookable_days() -> list[date]:
 
 
 def open_slots(centre_code: str, matter_id: str, *, from_day: date | None = None, days: int = 5) -> list[dict]:
-    """The slots of the coming working days with how many places are left (full ones too)."""
+    """The slots of the coming working days with how many places are left (full ones too).
+
+    Two queries: the matter's status, capacity and centres (kept on its row), then the
+    booked slots of the window's days (a range, so the statement is the same every time)."""
     centre = catalogue.get_centre(centre_code)
-    matter = catalogue.get_matter(matter_id, active_only=True)
-    if not catalogue.handles(matter.id, centre.code):
+    matter = db.session().execute(select(Matter.status, Matter.slot_capacity, Matter.centre_codes)
+                                  .where(Matter.id == matter_id)).first()
+    if matter is None or matter.status != "active":
+        raise NotFound("No such matter.", code="matter_not_found")
+    if centre.code not in json.loads(matter.centre_codes):
         raise NotFound("This centre does not handle this matter.", code="matter_not_at_centre")
-    window = [d for d in bookable_days() if from_day is None or d >= from_day][:days]
+    window = [d.isoformat() for d in bookable_days() if from_day is None or d >= from_day][:days]
     if not window:
         return []
-    booked = dict(((row.day, row.start), (row.capacity, row.booked)) for row in db.session().execute(
+    booked = {(row.day, row.start): (row.capacity, row.booked) for row in db.session().execute(
         select(Slot.day, Slot.start, Slot.capacity, Slot.booked).where(
-            Slot.centre_code == centre.code, Slot.matter_id == matter.id,
-            Slot.day.in_([d.isoformat() for d in window]))).all())
+            Slot.centre_code == centre.code, Slot.matter_id == matter_id,
+            Slot.day >= window[0], Slot.day <= window[-1])).all()}
     now = china_now()
+    today, starts, free = now.date().isoformat(), slot_starts(centre), (matter.slot_capacity, 0)
     out = []
     for day in window:
-        for start, end in slot_starts(centre):
-            if _starts_at(day.isoformat(), start) <= now:
+        for start, end in starts:
+            if day <= today and _starts_at(day, start) <= now:  # only today's can have begun
                 continue
-            capacity, taken = booked.get((day.isoformat(), start), (matter.slot_capacity, 0))
-            out.append({"day": day.isoformat(), "start": start, "end": end, "capacity": capacity,
+            capacity, taken = booked.get((day, start), free)
+            out.append({"day": day, "start": start, "end": end, "capacity": capacity,
                         "available": max(0, capacity - taken)})
     return out
 

@@ -44,16 +44,14 @@ def _number() -> str:
     return f"NH{_today():%Y%m%d}{new_id()[-10:]}"
 
 
-FORM_CONTEXT = "one_stop.case_form"
-
-
 def seal_form(form: dict) -> str:
-    """Application forms hold personal data (names, ID numbers, addresses): encrypted at rest."""
-    return current_app.extensions["nht.cipher"].encrypt(json.dumps(form, ensure_ascii=False), context=FORM_CONTEXT)
+    """Application forms hold personal data (names, ID numbers, addresses): the column
+    (``EncryptedText``, context ``FORM_CONTEXT``) encrypts them at rest."""
+    return json.dumps(form, ensure_ascii=False)
 
 
 def form_of(case: Case) -> dict:
-    return json.loads(current_app.extensions["nht.cipher"].decrypt(case.form, context=FORM_CONTEXT))
+    return json.loads(case.form)
 
 
 def deadline_of(accepted_on: date, legal_days: int) -> date:

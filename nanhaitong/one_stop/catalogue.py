@@ -11,8 +11,10 @@ the whole catalogue (1,345 matters at district scale) in a few milliseconds.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Boolean, Integer, bindparam, delete, func, or_, select
+from sqlalchemy.orm import defer
 
 from .. import db
 from ..audit.service import record as audit
@@ -75,6 +77,7 @@ def _set_centres(matter: Matter, codes: list[str]) -> None:
     session = db.session()
     session.execute(delete(MatterCentre).where(MatterCentre.matter_id == matter.id))
     session.add_all([MatterCentre(matter_id=matter.id, centre_code=code) for code in codes])
+    matter.centre_codes = json.dumps(sorted(codes))
 
 
 @db.unit_of_work(conflict=Conflict("A matter with this code exists.", code="matter_code_taken"))
@@ -139,47 +142,55 @@ def search_matters(*, q: str | None = None, department: str | None = None, centr
                    limit: int = 20, cursor: str | None = None) -> tuple[list[Matter], str | None]:
     """Matters, by code; with ``q`` those holding every search token, most relevant first."""
     offset = offset_of(cursor)
-    query = select(Matter)
-    if status:
-        query = query.where(Matter.status == status)
-    if department:
-        query = query.where(Matter.department == department)
-    if audience:
-        query = query.where(Matter.audience.in_((audience, "both")))
-    if online is not None:
-        query = query.where(Matter.online.is_(online))
-    if centre:
-        query = query.where(Matter.id.in_(select(MatterCentre.matter_id).where(MatterCentre.centre_code == centre)))
-    order = [Matter.code]
-    if q is not None:
-        tokens = query_tokens(q)
-        if not tokens:
-            return [], None
-        occurrences = 0
-        for token in tokens:
-            padded = f" {token} "
-            query = query.where(Matter.search_text.contains(padded, autoescape=True))
-            occurrences = occurrences + (func.length(Matter.search_text) - func.length(
-                func.replace(Matter.search_text, padded, ""))) / len(padded)
-        order.insert(0, occurrences.desc())
-    rows = db.session().execute(query.order_by(*order).offset(offset).limit(limit + 1)).scalars().all()
+    tokens = query_tokens(q) if q is not None else []
+    if q is not None and not tokens:
+        return [], None
+    params = {"status": status, "department": department, "audience": audience, "online": online, "centre": centre,
+              "offset": offset, "limit": limit + 1}
+    for n, token in enumerate(tokens):
+        padded = f" {token} "
+        params[f"t{n}"], params[f"n{n}"] = padded, len(padded)
+        params[f"p{n}"] = "%" + padded.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+    query = _search_query(len(tokens), *(params[name] is not None for name in FILTERS))
+    rows = db.session().execute(query, params).scalars().all()
     return rows[:limit], (str(offset + limit) if len(rows) > limit and offset + limit <= MAX_OFFSET else None)
+
+
+FILTERS = ("status", "department", "audience", "online", "centre")
+
+
+@lru_cache(maxsize=256)
+def _search_query(tokens: int, *filtered: bool):
+    """The search's statement for so many tokens and these filters, its values bound at
+    execution: built once, not per request (building it was a fifth of the request)."""
+    status, department, audience, online, centre = filtered
+    query = select(Matter).options(defer(Matter.search_text))  # what is shown, not the search tokens
+    if status:
+        query = query.where(Matter.status == bindparam("status"))
+    if department:
+        query = query.where(Matter.department == bindparam("department"))
+    if audience:
+        query = query.where(or_(Matter.audience == bindparam("audience"), Matter.audience == "both"))
+    if online:
+        query = query.where(Matter.online == bindparam("online", type_=Boolean))
+    if centre:
+        query = query.where(Matter.id.in_(select(MatterCentre.matter_id)
+                                          .where(MatterCentre.centre_code == bindparam("centre"))))
+    order = [Matter.code]
+    if tokens:
+        occurrences = 0
+        for n in range(tokens):
+            query = query.where(Matter.search_text.like(bindparam(f"p{n}"), escape="/"))
+            occurrences = occurrences + (func.length(Matter.search_text) - func.length(
+                func.replace(Matter.search_text, bindparam(f"t{n}"), ""))) / bindparam(f"n{n}", type_=Integer)
+        order.insert(0, occurrences.desc())
+    return query.order_by(*order).offset(bindparam("offset")).limit(bindparam("limit"))
 
 
 def departments() -> list[dict]:
     rows = db.session().execute(select(Matter.department, func.count()).where(Matter.status == "active")
                                 .group_by(Matter.department).order_by(Matter.department)).all()
     return [{"department": name, "matters": count} for name, count in rows]
-
-
-def centres_of_many(matter_ids: list[str]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {m: [] for m in matter_ids}
-    if matter_ids:
-        for matter_id, code in db.session().execute(
-                select(MatterCentre.matter_id, MatterCentre.centre_code)
-                .where(MatterCentre.matter_id.in_(matter_ids)).order_by(MatterCentre.centre_code)).all():
-            out[matter_id].append(code)
-    return out
 
 
 def names_and_codes(matter_ids) -> dict[str, tuple[str, str]]:

@@ -10,9 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base
 from ..ids import new_id
+from ..security.fields import EncryptedText
 from ..timeutil import utcnow
 
 UtcDateTime = DateTime(timezone=True)
+
+
+FORM_CONTEXT = "one_stop.case_form"
 
 
 class Matter(Base):
@@ -36,6 +40,9 @@ class Matter(Base):
     slot_capacity: Mapped[int] = mapped_column(Integer, default=2)  # people per appointment slot
     status: Mapped[str] = mapped_column(String(10), default="active", index=True)  # active | retired
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # The codes of the centres handling it (JSON list, sorted): one_stop_matter_centres' rows,
+    # written with them, so a page of matters is one query.
+    centre_codes: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
     created_by: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -135,7 +142,8 @@ class Case(Base):
     appointment_id: Mapped[str | None] = mapped_column(String(26), unique=True)
     gov_application_id: Mapped[str | None] = mapped_column(String(26), unique=True)  # a provincial application
     title: Mapped[str | None] = mapped_column(String(120))  # the provincial service's name
-    form: Mapped[str] = mapped_column(Text, default="{}")
+    # The application form (JSON; names, ID numbers, addresses): encrypted at rest.
+    form: Mapped[str] = mapped_column(EncryptedText(FORM_CONTEXT), default="{}")
     status: Mapped[str] = mapped_column(String(12))  # submitted | accepted | completed | rejected
     accepted_on: Mapped[str] = mapped_column(String(10))
     legal_days: Mapped[int | None] = mapped_column(Integer)
@@ -265,6 +273,8 @@ class EvaluationTally(Base):
     given: statistics sum a few thousand rows instead of scanning every rating."""
 
     __tablename__ = "one_stop_evaluation_tallies"
+    # A page of one month's (or all time's) keys, read without the other months' rows.
+    __table_args__ = (Index("ix_one_stop_evaluation_tallies_month", "dimension", "month", "key", "level", "count"),)
 
     dimension: Mapped[str] = mapped_column(String(12), primary_key=True)  # centre | matter | department
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
