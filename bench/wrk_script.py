@@ -7,6 +7,7 @@ import json
 _TEMPLATE = r"""
 local method, path, body, headers = %(method)s, %(path)s, %(body)s, %(headers)s
 local unique_header = %(unique_header)s
+local bodies, nthreads = %(bodies)s, %(threads)s  -- bodies: one per request, threads take turns
 local pace_ms = %(pace_ms)s
 local counter, id = 0, 0
 local threads = {}
@@ -25,6 +26,9 @@ function request()
   local h = {}
   for k, v in pairs(headers) do h[k] = v end
   if unique_header then h[unique_header] = string.format("bench-%%d-%%d-%%d", os.time(), id, counter) end
+  if bodies then  -- past the last, they come round again (and fail: each is good once)
+    return wrk.format(method, path, h, bodies[((counter - 1) * nthreads + id - 1) %% #bodies + 1])
+  end
   return wrk.format(method, path, h, body)
 end
 
@@ -57,10 +61,13 @@ def _lua(value) -> str:
 
 
 def render(*, method: str, path: str, headers: dict, body: dict | None = None, raw_body: str | None = None,
-           unique_header: str | None = None, pace_ms: float = 0) -> str:
+           unique_header: str | None = None, pace_ms: float = 0, bodies: list[dict] | None = None,
+           threads: int = 1) -> str:
     text = raw_body if raw_body is not None else json.dumps(body, ensure_ascii=False) if body is not None else None
     return _TEMPLATE % {
         "method": _lua(method), "path": _lua(path), "headers": _lua(headers),
         "body": _lua(text),
         "unique_header": _lua(unique_header), "pace_ms": _lua(round(pace_ms, 3)),
+        "bodies": "{" + ", ".join(_lua(json.dumps(b, ensure_ascii=False)) for b in bodies) + "}" if bodies else "nil",
+        "threads": _lua(threads),
     }

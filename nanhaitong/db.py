@@ -168,10 +168,27 @@ def write_evidence() -> None:
     pending = current.info.pop("evidence", None)
     if not pending:
         return
-    current.rollback()  # nothing outside a unit of work is kept, and nothing rides along
+    if _anything_to_roll_back(current):
+        current.rollback()  # nothing outside a unit of work is kept, and nothing rides along
     for write in pending:
         write()
     current.commit()
+
+
+def _anything_to_roll_back(current: Session) -> bool:
+    """Whether the session holds anything a rollback would undo: changes not flushed, or a
+    transaction open in the database (flushed changes, locks). After a request that only
+    read (a verification, a refused code), neither: its rollback only cost a connection's
+    return to the pool and its checkout again. Unsure means yes."""
+    if current.new or current.dirty or current.deleted:
+        return True
+    if not current.in_transaction():
+        return False
+    dbapi_conn = current.connection().connection.dbapi_connection
+    info = getattr(dbapi_conn, "info", None)
+    if hasattr(info, "transaction_status"):  # psycopg
+        return info.transaction_status != TransactionStatus.IDLE
+    return bool(getattr(dbapi_conn, "in_transaction", True))  # sqlite3
 
 
 def init_app(app: Flask) -> None:

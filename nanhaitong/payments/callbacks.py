@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 ACTOR = "system:payment_callback"
 _RECORDED = select(PaymentEvent.id).where(PaymentEvent.channel == bindparam("channel"),
                                           PaymentEvent.event_key == bindparam("event_key"))
+# A redelivery recognised before any lock or transaction: the event recorded already
+# (committed, so it passed every check below), for this very order and amount.
+_SEEN = (select(PaymentOrder.out_trade_no, PaymentOrder.amount_fen)
+         .join(PaymentEvent, PaymentEvent.order_id == PaymentOrder.id)
+         .where(PaymentEvent.channel == bindparam("channel"), PaymentEvent.event_key == bindparam("event_key")))
 
 
 _AUDIT_ONCE = parse_limit("1 per minute")
@@ -64,6 +69,8 @@ def handle(event: ChannelEvent, source: str = "-") -> str:
 
     Raises CallbackRejected when the event does not match our record.
     """
+    if _seen_before(event):
+        return "duplicate"
     try:
         with db.unit_of_work():
             order_id, moved = _apply(event, source)
@@ -74,6 +81,15 @@ def handle(event: ChannelEvent, source: str = "-") -> str:
     if moved:
         _after(order_id, event)
     return "applied" if moved else "no_change"
+
+
+def _seen_before(event: ChannelEvent) -> bool:
+    """Gateways redeliver until answered, so most notifications are repeats: one plain read
+    (no BEGIN, no row lock, no order loaded) answers those. Anything else, an event not
+    recorded yet or one that does not match what was recorded, takes the locked path,
+    which decides under the order's lock (and the unique key behind it)."""
+    seen = db.session().execute(_SEEN, {"channel": event.channel, "event_key": event.event_key[:80]}).first()
+    return seen is not None and seen.out_trade_no == event.out_trade_no and seen.amount_fen == event.amount_fen
 
 
 def _apply(event: ChannelEvent, source: str) -> tuple[str | None, bool]:

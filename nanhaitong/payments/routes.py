@@ -99,9 +99,8 @@ class Orders(MethodView):
     @orders_blp.alt_response(409, response="CONFLICT")
     def post(self, body):
         """Create an order and get what the app needs to start paying. Idempotency-Key is required."""
-        order = service.create_order(g.principal, kind=body["kind"], account_id=body["account_id"],
-                                     amount_fen=body["amount_fen"], channel=body["channel"], bill_id=body["bill_id"])
-        return service.with_history(order)
+        return service.create_order(g.principal, kind=body["kind"], account_id=body["account_id"],
+                                    amount_fen=body["amount_fen"], channel=body["channel"], bill_id=body["bill_id"])
 
 
 @orders_blp.route("/<ulid:order_id>")

@@ -25,6 +25,7 @@ from ..audit.service import record as audit
 from ..authorizations import Resource, authorize
 from ..clients import clients
 from ..errors import Conflict, NotFound, ValidationFailed
+from ..ids import new_id
 from ..kernel import Principal
 from ..timeutil import as_utc, utcnow
 from ..upstream import upstream_errors
@@ -177,7 +178,8 @@ def _bill_key(account: UtilityAccount, bill_id: str) -> str:
 
 
 def create_order(principal: Principal, *, kind: str, account_id: str, amount_fen: int, channel: str,
-                 bill_id: str | None) -> PaymentOrder:
+                 bill_id: str | None) -> With:
+    """The new order, served with its status history (what the app needs to start paying in it)."""
     low, high = LIMITS[kind]
     if not low <= amount_fen <= high:
         raise ValidationFailed({"amount_fen": ["Between {low} and {high} fen for {kind}.".format(low=low, high=high, kind=kind)]},
@@ -216,45 +218,52 @@ def create_order(principal: Principal, *, kind: str, account_id: str, amount_fen
 
     with db.unit_of_work("record the order", conflict=Conflict("This bill is being paid by another order.",
                                                                code="bill_already_being_paid")):
-        order = _record_order(principal, account, kind=kind, owner=owner, amount_fen=amount_fen, channel=channel,
-                              bill_id=bill_id, period=period)
+        order, created = _record_order(principal, account, kind=kind, owner=owner, amount_fen=amount_fen,
+                                       channel=channel, bill_id=bill_id, period=period)
     description = "岭南通公交卡充值" if kind == "bus_card_topup" else f"燃气费 {period}"
     try:
         with upstream_errors("payment channel"):
-            params = channels.create(channel, out_trade_no=order.out_trade_no, description=description,
-                                     amount_fen=amount_fen, expires_at=order.expires_at)
+            params = channels.create(channel, out_trade_no=order["out_trade_no"], description=description,
+                                     amount_fen=amount_fen, expires_at=order["expires_at"])
     except Exception:
         # The gateway has no order: this one can never be paid. Close it for the record.
         with db.unit_of_work("close the order the channel refused"):
-            states.advance(order.id, states.CANCELLED, "channel_refused_order", actor=principal.audit_name)
-            _release_claim(order.id)
+            states.advance(order["id"], states.CANCELLED, "channel_refused_order", actor=principal.audit_name)
+            _release_claim(order["id"])
         raise
     with db.unit_of_work("keep the payment parameters"):
-        return db.session().execute(_STORE_PAYMENT_PARAMS, {
-            "order_id": order.id, "payment_params_json": json.dumps(params, ensure_ascii=False, sort_keys=True)},
+        stored = db.session().execute(_STORE_PAYMENT_PARAMS, {
+            "order_id": order["id"], "payment_params_json": json.dumps(params, ensure_ascii=False, sort_keys=True)},
             execution_options={"populate_existing": True}).scalar_one()
+    # Still awaiting payment (read back by the UPDATE), so never moved: every move goes
+    # through states.advance, none leads back here, so its history is its creation alone.
+    if stored.status == states.AWAITING_PAYMENT:
+        return With(stored, status_history=[created])
+    return with_history(stored)
 
 
 def _record_order(principal: Principal, account: UtilityAccount, *, kind: str, owner: tuple[str, str],
-                  amount_fen: int, channel: str, bill_id: str | None, period: str | None) -> PaymentOrder:
+                  amount_fen: int, channel: str, bill_id: str | None,
+                  period: str | None) -> tuple[dict, PaymentStatusChange]:
+    """The order's row, its first history line and its audit event; answers the order's
+    values (the row as written) and that history line."""
     session = db.session()
     now = utcnow()
-    order = PaymentOrder(out_trade_no=_new_out_trade_no(), owner_kind=owner[0], owner_id=owner[1],
-                         created_by=principal.audit_name, account_id=account.id, kind=kind, bill_id=bill_id,
-                         bill_period=period, amount_fen=amount_fen, channel=channel, status=states.AWAITING_PAYMENT,
-                         created_at=now,
-                         expires_at=now + timedelta(seconds=current_app.config["PAYMENTS_ORDER_TTL_SECONDS"]))
-    session.add(order)
-    session.flush()
+    order = {"id": new_id(), "out_trade_no": _new_out_trade_no(), "owner_kind": owner[0], "owner_id": owner[1],
+             "created_by": principal.audit_name, "account_id": account.id, "kind": kind, "bill_id": bill_id,
+             "bill_period": period, "amount_fen": amount_fen, "channel": channel, "status": states.AWAITING_PAYMENT,
+             "created_at": now,
+             "expires_at": now + timedelta(seconds=current_app.config["PAYMENTS_ORDER_TTL_SECONDS"])}
+    states.insert_order(order)
     if kind == "gas_bill":
         # The bill's unique claim: a second live order for it fails here, however concurrent.
-        session.add(GasBillClaim(bill_key=_bill_key(account, bill_id), order_id=order.id))
+        session.add(GasBillClaim(bill_key=_bill_key(account, bill_id), order_id=order["id"]))
         session.flush()
-    states.record_creation(order, principal.audit_name)
-    audit("payment.order_created", object_type="payment_order", object_id=order.id,
+    created = states.record_creation(order["id"], principal.audit_name)
+    audit("payment.order_created", object_type="payment_order", object_id=order["id"],
           on_behalf_of=f"{owner[0]}:{owner[1]}",
-          details={"kind": kind, "amount_fen": amount_fen, "channel": channel, "out_trade_no": order.out_trade_no})
-    return order
+          details={"kind": kind, "amount_fen": amount_fen, "channel": channel, "out_trade_no": order["out_trade_no"]})
+    return order, created
 
 
 # One statement, built once: the UPDATE takes the row lock itself and answers the row as

@@ -19,10 +19,11 @@ from __future__ import annotations
 import json
 from typing import Callable
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 
 from .. import db
 from ..audit.service import record as audit
+from ..ids import new_id
 from ..timeutil import utcnow
 from .models import PaymentOrder, PaymentStatusChange
 
@@ -102,7 +103,20 @@ def advance(order_id: str, to: str, cause: str, *, actor: str = "system:payments
     return order, True
 
 
-def record_creation(order: PaymentOrder, actor: str) -> None:
-    """The order's first history line (it is created in ``awaiting_payment``)."""
-    db.session().add(PaymentStatusChange(order_id=order.id, from_status=None, to_status=AWAITING_PAYMENT,
-                                         cause="created", actor=actor, details="{}"))
+# Plain INSERTs, not ORM objects: an object's flush cost more than its statement.
+_INSERT_ORDER = insert(PaymentOrder.__table__)
+_INSERT_CHANGE = insert(PaymentStatusChange.__table__)
+
+
+def insert_order(values: dict) -> None:
+    """A new order's row (``values`` name its columns; id and the rest as the caller sets)."""
+    db.session().execute(_INSERT_ORDER, values)
+
+
+def record_creation(order_id: str, actor: str) -> PaymentStatusChange:
+    """The order's first history line (it is created in ``awaiting_payment``), answered as
+    the object its row reads back as."""
+    change = {"id": new_id(), "order_id": order_id, "from_status": None, "to_status": AWAITING_PAYMENT,
+              "cause": "created", "actor": actor, "details": "{}", "at": utcnow()}
+    db.session().execute(_INSERT_CHANGE, change)
+    return PaymentStatusChange(**change)

@@ -156,6 +156,15 @@ def test_a_redelivery_is_answered_as_a_duplicate_without_a_failing_insert(app, p
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     assert statements and not [s for s in statements if "INSERT INTO payment_events" in s]
+    # Each recognised by one plain read: no transaction, no row lock, no order loaded.
+    assert len([s for s in statements if "payment_orders" in s]) == 2
+    assert not [s for s in statements if "FOR UPDATE" in s]
+    with app.app_context():
+        # The same event key with another order's number is no redelivery: the locked path decides.
+        forged = ChannelEvent("wechat", "payment", recorded.event_key, "NHT00000000000000NOTOURS", 2000,
+                              trade_no=recorded.event_key.removeprefix("pay:"))
+        with pytest.raises(callbacks.CallbackRejected):
+            callbacks.handle(forged)
     assert _events(app) == 1
     done = order(payer, new["id"])
     assert done["status"] == "fulfilled" and len(done["status_history"]) == 3

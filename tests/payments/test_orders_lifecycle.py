@@ -6,7 +6,19 @@ import requests
 
 from nanhaitong.payments import states
 from tests.support.errors import assert_error
-from tests.support.payments import CARD, GAS, ORDERS, bind, created, pay, sandbox
+from tests.support.payments import CARD, GAS, ORDERS, bind, created, order, pay, sandbox
+
+
+def test_a_new_order_answers_what_reading_it_answers(app, payer):
+    """The create answer's history is built without reading it back: it must be the same."""
+    bill = GAS.bills[0]
+    for kind, number, extra in (("bus_card", CARD, {"amount_fen": 1000}),
+                                ("gas", GAS.account_no, {"kind": "gas_bill", "bill_id": bill.bill_id,
+                                                         "amount_fen": bill.amount_fen})):
+        account = bind(payer, kind=kind, number=number)
+        new = created(payer, account["id"], channel="wechat", **extra)
+        assert new["status"] == "awaiting_payment" and len(new["status_history"]) == 1
+        assert new == order(payer, new["id"])
 
 
 def test_cancel_before_payment_closes_at_the_gateway(app, payer):
