@@ -20,7 +20,6 @@ import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from integrations import direct_http
 from integrations.errors import (
     CircuitOpenError,
     IntegrationError,
@@ -32,7 +31,6 @@ from integrations.errors import (
 )
 
 TimeoutSpec = float | tuple[float, float]
-TIMED_OUT = direct_http.TIMED_OUT
 
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
 
@@ -140,9 +138,6 @@ class HttpClient:
         )
         # Mounted on our base URL only, so a shared session keeps its other adapters.
         self._session.mount(self.base_url + "/", HTTPAdapter(max_retries=retry))
-        self._retry = retry
-        self._direct = direct_http.direct_pool(self.base_url, self._session) if self._owns_session else None
-        self._base_path = urlsplit(self.base_url).path
 
         self._opened = _OpenedAtListener()
         self._breaker = pybreaker.CircuitBreaker(
@@ -220,9 +215,6 @@ class HttpClient:
         idempotent: bool | None,
         data: bytes | None = None,
     ) -> dict[str, Any]:
-        if self._direct is not None:
-            path, data, headers = direct_http.encode(path, params=params, json=json, data=data, headers=headers)
-            return self._interpret(self._exchange(method, path, data, headers, where, idempotent), where)
         token = _retry_any_method.set(idempotent)
         try:
             response = self._session.request(
@@ -250,28 +242,6 @@ class HttpClient:
         finally:
             _retry_any_method.reset(token)
         return self._interpret(response, where)
-
-    def _exchange(self, method: str, path: str, data: bytes | None, headers: Mapping[str, str], where: str,
-                  idempotent: bool | None) -> "direct_http.Answer":
-        """One call through the direct pool (``self._direct``), with the same retries,
-        timeouts and failure taxonomy as through requests; ``path`` includes the query."""
-        token = _retry_any_method.set(idempotent)
-        try:
-            path_url = self._base_path + requests.utils.requote_uri(path)
-            answer = self._direct.urlopen(
-                method, path_url, body=data,
-                headers={**direct_http.REQUESTS_DEFAULT_HEADERS, **self._headers, **headers},
-                retries=self._retry, redirect=False, assert_same_host=False, timeout=direct_http.urllib3_timeout(self.timeout),
-                preload_content=True, decode_content=True)
-        except urllib3.exceptions.LocationValueError as exc:
-            raise NonRetryableError(self.upstream, f"{where} could not be sent: {type(exc).__name__}") from None
-        except urllib3.exceptions.HTTPError as exc:  # connection, timeout, protocol: retries spent
-            failure = direct_http.urllib3_failure(exc)
-            raise (UpstreamTimeoutError if failure == TIMED_OUT else RetryableError)(
-                self.upstream, f"{where} {failure}") from None
-        finally:
-            _retry_any_method.reset(token)
-        return direct_http.Answer(answer.status, answer.headers, answer.data, path_url)
 
     def _interpret(self, response: requests.Response, where: str) -> dict[str, Any]:
         status = response.status_code
@@ -365,6 +335,9 @@ def _checked_timeout(timeout: TimeoutSpec | None) -> TimeoutSpec:
     ):
         raise ValueError("timeout must be positive seconds or a (connect, read) pair of them")
     return timeout
+
+
+TIMED_OUT = "timed out"
 
 
 def transport_failure(exc: requests.RequestException) -> str:

@@ -182,8 +182,6 @@ class WechatPayClient(HttpClient):
         return result
 
     def _send_raw(self, method: str, url: str, text: str, headers: dict, where: str) -> requests.Response:
-        if self._direct is not None:
-            return self._exchange(method, url, text.encode() or None, headers, where, None)
         try:
             return self._session.request(method, self.base_url + url, timeout=self.timeout,
                                          data=text.encode() or None, headers={**self._headers, **headers},
