@@ -149,7 +149,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", required=True, help="a PostgreSQL database to drop and create")
-    parser.add_argument("--only", help="only scenarios whose name contains this")
+    parser.add_argument("--only", help="only scenarios whose name contains this (or one of these, comma-separated)")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--statements", action="store_true", help="print the statements of one request")
     parser.add_argument("--pstats", type=Path, help="write a cProfile dump per scenario here")
@@ -166,7 +166,8 @@ def main(argv=None) -> int:
             statements = _StatementCounter(db.engine())
         sandbox_pid = stack.procs[0].pid
         for scenario in scenario_defs.scenarios(ctx, paths):
-            if scenario.target != "api" or (args.only and args.only not in scenario.name):
+            if scenario.target != "api" or (args.only and not any(part in scenario.name
+                                                                  for part in args.only.split(","))):
                 continue
             if scenario.name == "token issue (password)":
                 continue  # Argon2id's cost is deliberate

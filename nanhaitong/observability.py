@@ -68,6 +68,8 @@ def init_app(app: Flask) -> None:
         # Answers carry tokens and personal data: no shared or browser cache keeps them
         # unless a view says otherwise (RFC 6749 5.1 requires it for token responses).
         response.headers.setdefault("Cache-Control", "no-store")
+        if not access_log.isEnabledFor(logging.INFO):
+            return response  # at WARNING the line would be dropped: do not build it
         latency_ms = round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2)
         access_log.info("request", extra={"fields": {
             "method": request.method,
