@@ -24,10 +24,12 @@ from nanhaitong.config import normalize_database_url
 from nanhaitong.migrations.runner import upgrade
 from tests.crypto_suite import SUITE as CRYPTO_SUITE
 from tests.route_builders import install as memoize_route_builders
+from tests.route_builders import install_parse as memoize_route_parsing
 from tests.support.citizens import sign_in_with
 from tests.support.live_server import Handler, answer
 
 memoize_route_builders()  # an app per test: the same URL rules compiled once per process
+memoize_route_parsing()  # ... and parsed once
 
 BACKEND = os.environ.get("NHT_TEST_BACKEND", "sqlite")
 # Under pytest-xdist each worker (gw0, gw1, ...) has a database and a Redis db of its own.
@@ -217,6 +219,9 @@ def app_settings(database_url: str, redis_url: str | None, secrets_dir, live_ser
         "TESTING": True,
         "LOG_LEVEL": "WARNING",
         "CRYPTO_SUITE": CRYPTO_SUITE,  # NHT_TEST_CRYPTO_SUITE (tests/crypto_suite.py)
+        # Argon2id at test cost: the same code paths without 19 MiB and two passes per hash
+        # (~45 ms of CPU each; staff sign-ins hash and verify). Tests of the profiles name theirs.
+        "PASSWORD_HASH_PROFILE": "cheap",
         **overrides,
     }
 

@@ -9,11 +9,17 @@ and each rule binds the shared function to itself. So the same inputs get the sa
 function object here. Rules with a default for one of their own variables (the code
 then holds that converter's output) are compiled as before.
 
+Parsing a rule (``Rule._parse_rule``: its regex parts, its trace, a converter per
+variable) was the next largest part: it is a function of the rule's text and the map's
+converter classes only, so its parts and trace are kept too, and each rule gets converters
+of its own, copies bound to its own map (``install_parse``).
+
 Tests only: the application never builds more than one app per process.
 """
 
 from __future__ import annotations
 
+import copy
 from importlib.metadata import version
 
 from werkzeug.routing.rules import Rule
@@ -42,3 +48,32 @@ def install() -> None:
     memoized.memoized = True
     memoized.__wrapped__ = compile_builder
     Rule._compile_builder = memoized
+
+
+def install_parse() -> None:
+    if not version("werkzeug").startswith(_REVIEWED) or getattr(Rule._parse_rule, "memoized", False):
+        return
+    parse_rule = Rule._parse_rule
+    parsed: dict[tuple, tuple] = {}
+
+    def memoized(self: Rule, rule: str):
+        key = (rule, tuple(self.map.converters.items()))
+        known = parsed.get(key)
+        if known is None:
+            trace_from, converters_before = len(self._trace), set(self._converters)
+            parts = list(parse_rule(self, rule))
+            known = parsed[key] = (parts, self._trace[trace_from:],
+                                   [(name, c) for name, c in self._converters.items() if name not in converters_before])
+            return iter(parts)
+        parts, trace, converters = known
+        self._trace.extend(trace)
+        for name, converter in converters:
+            own = copy.copy(converter)
+            own.map = self.map
+            self._converters[name] = own
+            self.arguments.add(name)
+        return iter(parts)
+
+    memoized.memoized = True
+    memoized.__wrapped__ = parse_rule
+    Rule._parse_rule = memoized

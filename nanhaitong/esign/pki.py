@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -37,7 +38,10 @@ def key_pem(key) -> str:
                              serialization.NoEncryption()).decode()
 
 
+@lru_cache(maxsize=64)
 def load_key(pem: str):
+    """A stored key, loaded once per process: loading an RSA key runs OpenSSL's key check
+    (70 ms of CPU for the TSA's, at every signature); the key objects are immutable."""
     return serialization.load_pem_private_key(pem.encode(), password=None)
 
 

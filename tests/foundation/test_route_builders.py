@@ -3,6 +3,8 @@ functions werkzeug compiles for each rule itself."""
 
 from __future__ import annotations
 
+import re
+
 from werkzeug.routing.rules import Rule
 
 
@@ -20,3 +22,21 @@ def test_every_rule_gets_the_builder_werkzeug_would_compile_for_it(app):
         for append_unknown in (False, True):
             assert _compiled(Rule._compile_builder(rule, append_unknown)) == _compiled(
                 compile_afresh(rule, append_unknown)), rule.rule
+
+
+def test_every_rule_gets_the_parts_and_converters_werkzeug_would_parse_for_it(app):
+    parse_afresh = getattr(Rule._parse_rule, "__wrapped__", None)
+    assert parse_afresh is not None, "the parsed rules are not shared: nothing to compare"
+    rules = list(app.url_map.iter_rules())
+    assert len(rules) > 100
+    for rule in rules:
+        fresh = rule.empty()
+        fresh.map, fresh._trace, fresh._converters = app.url_map, [], {}
+        parts = list(parse_afresh(fresh, re.sub("/{2,}", "/", rule.rule) if rule.merge_slashes else rule.rule))
+        assert rule._parts[1:] == parts, rule.rule  # the first part is the (empty) domain's
+        assert rule._trace == [(False, "|"), *fresh._trace], rule.rule
+        assert rule.arguments >= set(fresh._converters), rule.rule
+        for name, converter in fresh._converters.items():
+            own = rule._converters[name]
+            assert type(own) is type(converter) and vars(own) == vars(converter), rule.rule
+            assert own.map is app.url_map, rule.rule
