@@ -11,13 +11,16 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from integrations.sandbox.demo_data import CITIZENS
 
 from .conftest import only_scaled_out
 
-pytestmark = only_scaled_out
+# The first test also starts the whole scaled-out stack (two gunicorns, Celery, the sandbox,
+# migrations): under the full suite's load on two cores that alone took over 120 s.
+pytestmark = [only_scaled_out, pytest.mark.timeout(300)]
 
 _phones = itertools.count(13_600_000_000)
 
