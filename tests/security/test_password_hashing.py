@@ -1,6 +1,6 @@
 """Argon2id hashing: real hashes (checked by argon2-cffi's own verifier and parameters),
 and at most HASHES_AT_ONCE of them at a time per process, however many threads ask: the
-others are refused at once (503), not queued."""
+others wait for a turn at most TURN_WAIT_SECONDS, then are refused (503)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def test_unknown_or_test_profiles_are_refused_where_they_do_not_belong(tmp_path)
         load({"ENV": "production", "DATA_DIR": str(tmp_path), "PASSWORD_HASH_PROFILE": "cheap"}, environ={})
 
 
-def test_hashes_beyond_the_turns_are_refused_at_once(monkeypatch):
+def test_at_most_the_turns_hash_at_once(monkeypatch):
     running, most = 0, 0
     lock = threading.Lock()
 
@@ -71,3 +71,23 @@ def test_hashes_beyond_the_turns_are_refused_at_once(monkeypatch):
         answers = list(pool.map(verify, range(16)))
     assert set(answers) <= {True, "busy"} and True in answers
     assert most <= passwords.HASHES_AT_ONCE
+
+
+def test_a_caller_waits_for_a_turn_then_is_refused(monkeypatch):
+    monkeypatch.setattr(passwords, "_hasher", lambda: argon2.PasswordHasher(memory_cost=8, time_cost=1, parallelism=1))
+    hashed = argon2.PasswordHasher(memory_cost=8, time_cost=1, parallelism=1).hash("pw")
+    for _ in range(passwords.HASHES_AT_ONCE):  # every turn taken, as by hashes in flight
+        assert passwords._turns.acquire(blocking=False)
+    try:
+        # A turn given back within the wait is taken: a burst queues briefly instead of failing.
+        threading.Timer(passwords.TURN_WAIT_SECONDS / 5, passwords._turns.release).start()
+        assert passwords.verify_password(hashed, "pw")
+        assert passwords._turns.acquire(blocking=False)  # the turn it gave back, taken again
+        # None given back: refused once the wait is over, not held longer.
+        started = time.monotonic()
+        with pytest.raises(passwords.HashingBusy):
+            passwords.verify_password(hashed, "pw")
+        assert time.monotonic() - started >= passwords.TURN_WAIT_SECONDS * 0.9
+    finally:
+        for _ in range(passwords.HASHES_AT_ONCE):
+            passwords._turns.release()
