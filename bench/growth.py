@@ -8,7 +8,7 @@ citizens, 5,000,000 licences, 200,000 enterprises and 2,000,000 payment orders (
 bus card each). Then it benchmarks both with ``bench.run`` and reports, for each
 endpoint at full size against small size, the slowdown of its rate (as a ratio to the
 ceiling measured just before it) and the growth of its CPU per request (API and
-database): both must stay under 1.3, which only indexes and query plans can give.
+database): both must stay at most GOAL (1.1, issue 26), which only indexes and query plans can give.
 
 Filler rows carry real ciphertexts (one per column, reused: a value is bound to its
 column, not its row) so reads decrypt as in production. The benchmark's own citizen is
@@ -32,6 +32,7 @@ from bench import run as bench_run
 ADMIN_URL = bench_run.POSTGRES_ADMIN_URL
 FULL = {"users": 1_000_000, "licences": 5_000_000, "enterprises": 200_000, "payment_orders": 2_000_000}
 SMALL_CITIZENS = 10_000
+GOAL = 1.1  # issue 26: slowdown from 10,000 to 1,000,000 citizens, every scenario
 
 
 def sizes(citizens: int) -> dict[str, int]:
@@ -142,13 +143,13 @@ def table(results: dict) -> tuple[str, float]:
         if not row["scenario"].startswith("ceiling"):
             worst = max(worst, slowdown, growth)
         lines.append(f"| {row['scenario']} | {base['peak']['rps']:.0f} → {row['peak']['rps']:.0f} | "
-                     f"{base['ratio']:.3f} → {row['ratio']:.3f} | {slowdown:.2f}{' ✓' if slowdown < 1.3 else ' ✗'} | "
-                     f"{cpu_small:.2f} → {cpu_full:.2f} | {growth:.2f}{' ✓' if growth < 1.3 else ' ✗'} | "
+                     f"{base['ratio']:.3f} → {row['ratio']:.3f} | {slowdown:.2f}{' ✓' if slowdown <= GOAL else ' ✗'} | "
+                     f"{cpu_small:.2f} → {cpu_full:.2f} | {growth:.2f}{' ✓' if growth <= GOAL else ' ✗'} | "
                      f"{base['peak']['p99_ms']:.1f} → {row['peak']['p99_ms']:.1f} |")
     filled = results["full"].get("rows_filled", {})
     sizes_line = ", ".join(f"{count:,} {name}" for name, count in filled.items())
     return ("\n".join(lines) + f"\n\nfull size: {sizes_line}\n"
-            f"worst of slowdown and CPU growth: {worst:.2f} (goal: under 1.3)\n"), worst
+            f"worst of slowdown and CPU growth: {worst:.2f} (goal: at most {GOAL})\n"), worst
 
 
 def main(argv=None) -> int:
@@ -168,7 +169,7 @@ def main(argv=None) -> int:
     (bench_run.RESULTS / "growth.md").write_text(report)
     (bench_run.RESULTS / "growth.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print(report)
-    return 0 if worst < 1.3 else 1
+    return 0 if worst <= GOAL else 1
 
 
 def measure(full_scale: float, duration: int, connections: int) -> dict:
