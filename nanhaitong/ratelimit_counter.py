@@ -196,6 +196,18 @@ def _time(raw: bytes) -> float | None:
     return float(raw) if raw else None
 
 
+class _Script(NamedTuple):
+    source: str
+    sha: str
+
+
+def _script(source: str) -> _Script:
+    return _Script(source, hashlib.sha1(source.encode()).hexdigest())
+
+
+_SLIDING_SCRIPT, _TURN_SCRIPT = _script(_SLIDING), _script(_TURN)
+
+
 class _Scripts:
     """EVALSHA on a connection of the calling thread's own, one write and one read.
 
@@ -219,7 +231,7 @@ class _Scripts:
             mine.conn, mine.pid, mine.used = conn, os.getpid(), False
         return conn
 
-    def call(self, script: "_Script", key: str, *args):
+    def call(self, script: _Script, key: str, *args):
         conn = self._connection()
         try:
             return self._send(conn, script, key, args)
@@ -232,7 +244,7 @@ class _Scripts:
             self._mine.used = False
             return self._send(conn, script, key, args)
 
-    def _send(self, conn, script: "_Script", key: str, args: tuple):
+    def _send(self, conn, script: _Script, key: str, args: tuple):
         conn.send_packed_command((hiredis.pack_command(("EVALSHA", script.sha, 1, key, *args)),),
                                  check_health=False)
         try:
@@ -244,18 +256,6 @@ class _Scripts:
             answer = conn.read_response()
         self._mine.used = True
         return answer
-
-
-class _Script(NamedTuple):
-    source: str
-    sha: str
-
-
-def _script(source: str) -> _Script:
-    return _Script(source, hashlib.sha1(source.encode()).hexdigest())
-
-
-_SLIDING_SCRIPT, _TURN_SCRIPT = _script(_SLIDING), _script(_TURN)
 
 
 class _InRedis:
