@@ -22,11 +22,15 @@ Retry-After. Without Redis the same arithmetic runs in process under a lock. Bot
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
 import threading
 import time
 from typing import NamedTuple
 
+import hiredis
+import redis
 from limits import RateLimitItem
 from limits.storage import MemoryStorage, RedisStorage, Storage
 
@@ -192,16 +196,77 @@ def _time(raw: bytes) -> float | None:
     return float(raw) if raw else None
 
 
+class _Script(NamedTuple):
+    source: str
+    sha: str
+
+
+def _script(source: str) -> _Script:
+    return _Script(source, hashlib.sha1(source.encode()).hexdigest())
+
+
+_SLIDING_SCRIPT, _TURN_SCRIPT = _script(_SLIDING), _script(_TURN)
+
+
+class _Scripts:
+    """EVALSHA on a connection of the calling thread's own, one write and one read.
+
+    redis-py's way (``Script`` → client → pool checkout with a readiness poll, retry
+    wrapper, events) cost about 57 µs of CPU per check in process, four times the round
+    trip itself (14 µs on a bare socket); this way costs about 22 µs. The connection is
+    still redis-py's own (same URL, TLS, AUTH, database, 2 s timeouts, and it drops itself
+    on any error, so no late answer is ever read as the next one's); only the layers above
+    it are skipped.
+    """
+
+    def __init__(self, client: redis.Redis):
+        self._pool = client.connection_pool
+        self._mine = threading.local()
+
+    def _connection(self):
+        mine = self._mine
+        conn = getattr(mine, "conn", None)
+        if conn is None or mine.pid != os.getpid():  # a forked child never shares its parent's socket
+            conn = self._pool.connection_class(**self._pool.connection_kwargs)
+            mine.conn, mine.pid, mine.used = conn, os.getpid(), False
+        return conn
+
+    def call(self, script: _Script, key: str, *args):
+        conn = self._connection()
+        try:
+            return self._send(conn, script, key, args)
+        except redis.ConnectionError:
+            if not self._mine.used:
+                raise
+            # A connection that served before and fails now went stale (Redis restarted,
+            # an idle timeout closed it): one fresh try, as the pool's readiness poll gave.
+            # Not after a timeout: a hung Redis fails the request in one timeout.
+            self._mine.used = False
+            return self._send(conn, script, key, args)
+
+    def _send(self, conn, script: _Script, key: str, args: tuple):
+        conn.send_packed_command((hiredis.pack_command(("EVALSHA", script.sha, 1, key, *args)),),
+                                 check_health=False)
+        try:
+            answer = conn.read_response()
+        except redis.exceptions.NoScriptError:
+            # Not cached on this server (restarted, or flushed): EVAL caches it again.
+            conn.send_packed_command((hiredis.pack_command(("EVAL", script.source, 1, key, *args)),),
+                                     check_health=False)
+            answer = conn.read_response()
+        self._mine.used = True
+        return answer
+
+
 class _InRedis:
     """The same two checks as one script call each, shared by every instance."""
 
-    def __init__(self, connection):
+    def __init__(self, connection: redis.Redis):
         self._connection = connection
-        self._sliding = connection.register_script(_SLIDING)
-        self._turn = connection.register_script(_TURN)
+        self._scripts = _Scripts(connection)
 
     def sliding(self, key: str, now: float, period: float, limit: int, cost: int, write: bool):
-        answer = self._sliding([key], [repr(now), period, limit, cost, int(write)])
+        answer = self._scripts.call(_SLIDING_SCRIPT, key, repr(now), period, limit, cost, int(write))
         if answer == 1:
             return True, None
         window, current, cs, ce, previous, ps, pe = answer
@@ -209,7 +274,7 @@ class _InRedis:
                                       int(previous), _time(ps), _time(pe))
 
     def turn(self, key: str, now: float, period: float, write: bool) -> float | None:
-        left = int(self._turn([key], [math.ceil(period * 1000), int(write)]))
+        left = int(self._scripts.call(_TURN_SCRIPT, key, math.ceil(period * 1000), int(write)))
         return None if left < 0 else left / 1000
 
     def clear(self, key: str) -> None:
