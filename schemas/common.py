@@ -184,7 +184,12 @@ class OutputSchema(ma.Schema):
         plan = self.__dict__.get("_dump_plan")
         if plan is None:  # per instance: ``only`` and ``exclude`` shape its dump_fields
             plan = self._dump_plan = _dump_plan(self)
-        keyed = hasattr(obj, "__getitem__")  # as marshmallow asks it, once per object
+        if type(obj) is With:  # what With.__getattr__ answers, without a call per field
+            extra, inner = obj._extra, obj._obj
+            keyed = 2 if isinstance(inner, Mapping) else 0
+        else:
+            extra, inner = _NOTHING, obj
+            keyed = 1 if hasattr(obj, "__getitem__") else 0  # as marshmallow asks it, once per object
         ret = self.dict_class()
         for key, name, field, source in plan:
             if source is None:
@@ -192,13 +197,20 @@ class OutputSchema(ma.Schema):
                 if value is not ma.missing:
                     ret[key] = value
                 continue
-            if keyed:
+            if source in extra:
+                value = extra[source]
+            elif keyed == 0:
+                value = getattr(inner, source, ma.missing)
+            elif keyed == 1:
                 try:
-                    value = obj[source]
+                    value = inner[source]
                 except (KeyError, IndexError, TypeError, AttributeError):
-                    value = getattr(obj, source, ma.missing)
+                    value = getattr(inner, source, ma.missing)
             else:
-                value = getattr(obj, source, ma.missing)
+                try:
+                    value = inner[source]
+                except KeyError:
+                    value = ma.missing
             if value is ma.missing:
                 default = field.dump_default
                 value = default() if callable(default) else default
@@ -207,6 +219,9 @@ class OutputSchema(ma.Schema):
             ret[key] = value if type(value) is str and type(field) is ma.fields.String \
                 else field._serialize(value, name, obj)
         return ret
+
+
+_NOTHING: dict = {}
 
 
 def _dump_plan(schema: ma.Schema) -> list[tuple]:

@@ -5,6 +5,7 @@ missing values) and every kind of object served (ORM-like, With, mapping, named 
 from __future__ import annotations
 
 import enum
+from collections import namedtuple
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
@@ -59,7 +60,13 @@ def _objects():
         With(dict(base), revealed=False),
         dict(base),
         dict(sparse, with_default="given", with_callable_default=1, absent=None),
+        _Row("03", 4, "王五"),
+        With(_Row("04", 5, "赵六"), count=6),
+        With({"id": "05"}, revealed=True),
     ]
+
+
+_Row = namedtuple("_Row", ["id", "count", "name"])
 
 
 @pytest.fixture(autouse=True)
