@@ -3,7 +3,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from .common import JsonDict, JsonList, StrictSchema, UtcDateTime, one_of, page_of
+from .common import JsonDict, JsonList, OutputSchema, StrictSchema, UtcDateTime, one_of, page_of
 from .identity import Phone
 
 SCOPE_NAMES = (
@@ -50,19 +50,19 @@ class GrantCreateSchema(StrictSchema):
     expires_at = ma.fields.AwareDateTime(required=True, metadata={"description": "UTC ISO 8601"})
 
 
-class GrantEventSchema(ma.Schema):
+class GrantEventSchema(OutputSchema):
     event = ma.fields.String(required=True)
     actor = ma.fields.String(required=True)
     at = UtcDateTime(required=True)
 
 
-class PartySchema(ma.Schema):
+class PartySchema(OutputSchema):
     kind = ma.fields.String(required=True, metadata={"description": "citizen, enterprise or partner"})
     id = ma.fields.String(required=True)
     display = ma.fields.String(required=True, metadata={"description": "Masked name or phone, or the enterprise name"})
 
 
-class GrantSchema(ma.Schema):
+class GrantSchema(OutputSchema):
     """Serialises a grant ``With`` its parties' labels, its effective status and its history."""
 
     id = ma.fields.String(required=True)
@@ -97,7 +97,7 @@ class AccessLogArgsSchema(ma.Schema):
     cursor = ma.fields.String(validate=validate.Length(min=1, max=26))
 
 
-class AccessLogEntrySchema(ma.Schema):
+class AccessLogEntrySchema(OutputSchema):
     id = ma.fields.String(required=True)
     at = UtcDateTime(required=True)
     accessor = ma.fields.Nested(PartySchema, required=True)

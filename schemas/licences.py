@@ -3,7 +3,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from .common import IsSet, JsonList, Masked, StrictSchema, UtcDateTime, one_of, page_of
+from .common import IsSet, JsonList, Masked, OutputSchema, StrictSchema, UtcDateTime, one_of, page_of
 from .identity import SmsCodeField
 
 STATUSES = ("valid", "revoked", "expired")
@@ -16,7 +16,7 @@ class LicenceListArgsSchema(ma.Schema):
     cursor = ma.fields.String(validate=validate.Length(min=1, max=26))
 
 
-class LicenceSchema(ma.Schema):
+class LicenceSchema(OutputSchema):
     id = ma.fields.String(required=True)
     code = ma.fields.String(required=True, metadata={"description": "National e-licence identifier"})
     type_code = ma.fields.String(required=True)

@@ -5,7 +5,7 @@ import re
 import marshmallow as ma
 from marshmallow import validate
 
-from .common import IsSet, JsonDict, Masked, StrictSchema, UtcDateTime, one_of, page_of
+from .common import IsSet, JsonDict, Masked, OutputSchema, StrictSchema, UtcDateTime, one_of, page_of
 
 TOPICS = ("application_status", "payment", "esign", "licence_expiry", "policy", "security")
 # Topics a recipient may turn off entirely. The others are about the recipient's own
@@ -24,7 +24,7 @@ class MessageListArgsSchema(ma.Schema):
                               metadata={"description": "next_cursor of the previous page"})
 
 
-class MessageSchema(ma.Schema):
+class MessageSchema(OutputSchema):
     id = ma.fields.String(required=True)
     topic = ma.fields.String(required=True, validate=one_of(TOPICS),
                              metadata={"description": f"One of {', '.join(TOPICS)}"})

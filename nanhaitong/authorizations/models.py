@@ -58,7 +58,8 @@ class AccessLogEntry(Base):
     """Someone else read or used a person's (or an enterprise's) data: shown to that owner."""
 
     __tablename__ = "access_log"
-    __table_args__ = (Index("ix_access_log_owner", "owner_kind", "owner_id", "at"),)
+    # A page of one owner's entries, newest first by id (ULID): the index's last entries of that owner.
+    __table_args__ = (Index("ix_access_log_owner", "owner_kind", "owner_id", "id"),)
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     owner_kind: Mapped[str] = mapped_column(String(12))
