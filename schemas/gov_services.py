@@ -3,7 +3,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from .common import MASKS, JsonDict, JsonList, StrictSchema, Ulid, UtcDateTime, one_of, page_of
+from .common import MASKS, JsonDict, JsonList, OutputSchema, StrictSchema, Ulid, UtcDateTime, one_of, page_of
 
 PROVIDER_NAMES = {"yueshengshi": "粤省事", "yueshangtong": "粤商通"}
 PROVIDERS = tuple(PROVIDER_NAMES)
@@ -44,7 +44,7 @@ class _ProviderName(ma.fields.String):
         return PROVIDER_NAMES[value]
 
 
-class ServiceItemSchema(ma.Schema):
+class ServiceItemSchema(OutputSchema):
     code = ma.fields.String(required=True)
     provider = ma.fields.String(required=True, validate=one_of(PROVIDERS),
                                 metadata={"description": "yueshengshi (粤省事) or yueshangtong (粤商通)"})
