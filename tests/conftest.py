@@ -27,12 +27,14 @@ from tests.route_builders import install as memoize_route_builders
 from tests.route_builders import install_parse as memoize_route_parsing
 from tests.shared_engines import install as share_engines
 from tests.shared_engines import release_all as release_engines
+from tests.shared_sandbox import install as sign_sandbox_licences_once
 from tests.support.citizens import sign_in_with
 from tests.support.live_server import Handler, answer
 
 memoize_route_builders()  # an app per test: the same URL rules compiled once per process
 memoize_route_parsing()  # ... and parsed once
 share_engines()  # ... and one engine per database URL, its compiled SQL kept across tests
+sign_sandbox_licences_once()  # the sandbox's e-licence CA and demo licences made once per process
 
 BACKEND = os.environ.get("NHT_TEST_BACKEND", "sqlite")
 # Under pytest-xdist each worker (gw0, gw1, ...) has a database and a Redis db of its own.
