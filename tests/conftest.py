@@ -30,11 +30,13 @@ from tests.shared_engines import release_all as release_engines
 from tests.shared_sandbox import install as sign_sandbox_licences_once
 from tests.support.citizens import sign_in_with
 from tests.support.live_server import Handler, answer
+from tests.upstream_sessions import install as settle_upstream_sessions_once
 
 memoize_route_builders()  # an app per test: the same URL rules compiled once per process
 memoize_route_parsing()  # ... and parsed once
 share_engines()  # ... and one engine per database URL, its compiled SQL kept across tests
 sign_sandbox_licences_once()  # the sandbox's e-licence CA and demo licences made once per process
+settle_upstream_sessions_once()  # what the environment says for an upstream URL, read once
 
 BACKEND = os.environ.get("NHT_TEST_BACKEND", "sqlite")
 # Under pytest-xdist each worker (gw0, gw1, ...) has a database and a Redis db of its own.
