@@ -31,12 +31,19 @@ def _listeners(engine: Engine) -> tuple[int, ...]:
                  for name in dispatch._event_names)
 
 
+def _in_memory(url: str) -> bool:
+    return url.startswith("sqlite") and (url.partition("://")[2] in ("", "/") or ":memory:" in url
+                                         or "mode=memory" in url)
+
+
 def install() -> None:
     if getattr(nanhaitong.db.make_engine, "memoized", False):
         return
     make_engine = nanhaitong.db.make_engine
 
     def memoized(url: str) -> Engine:
+        if _in_memory(url):
+            return make_engine(url)  # its database lives in its connections: never shared
         known = _engines.get(url)
         if known is None:
             engine = make_engine(url)
