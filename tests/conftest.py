@@ -25,11 +25,18 @@ from nanhaitong.migrations.runner import upgrade
 from tests.crypto_suite import SUITE as CRYPTO_SUITE
 from tests.route_builders import install as memoize_route_builders
 from tests.route_builders import install_parse as memoize_route_parsing
+from tests.shared_engines import install as share_engines
+from tests.shared_engines import release_all as release_engines
+from tests.shared_sandbox import install as sign_sandbox_licences_once
 from tests.support.citizens import sign_in_with
 from tests.support.live_server import Handler, answer
+from tests.upstream_sessions import install as settle_upstream_sessions_once
 
 memoize_route_builders()  # an app per test: the same URL rules compiled once per process
 memoize_route_parsing()  # ... and parsed once
+share_engines()  # ... and one engine per database URL, its compiled SQL kept across tests
+sign_sandbox_licences_once()  # the sandbox's e-licence CA and demo licences made once per process
+settle_upstream_sessions_once()  # what the environment says for an upstream URL, read once
 
 BACKEND = os.environ.get("NHT_TEST_BACKEND", "sqlite")
 # Under pytest-xdist each worker (gw0, gw1, ...) has a database and a Redis db of its own.
@@ -135,9 +142,23 @@ def empty_redis() -> str | None:
     return REDIS_URL
 
 
+@pytest.fixture(scope="session")
+def _sqlite_directory(tmp_path_factory):
+    # One path, so one URL and one shared engine (tests/shared_engines.py), for every
+    # test's SQLite database in this process; the file is a new copy for each test.
+    return tmp_path_factory.mktemp("db-per-test")
+
+
 @pytest.fixture
-def database_url(database_template, _cleanup_engine, tmp_path):
-    return empty_database(database_template, _cleanup_engine, tmp_path)
+def database_url(database_template, _cleanup_engine, _sqlite_directory):
+    release_engines()  # no connection left on the file about to be replaced
+    if BACKEND != "postgresql":
+        # A new file, not the old one overwritten: a connection some test leaked keeps
+        # the old one (and its journal) and cannot touch this test's.
+        for name in ("nanhaitong.db", "nanhaitong.db-wal", "nanhaitong.db-shm"):
+            (_sqlite_directory / name).unlink(missing_ok=True)
+    yield empty_database(database_template, _cleanup_engine, _sqlite_directory)
+    release_engines()
 
 
 @pytest.fixture

@@ -169,20 +169,27 @@ class LicenceLibrarySimulator(Simulator):
         super().__init__(api_key=api_key)
         self._lock = threading.Lock()
         self.started_on = china_today()
-        self.ca = CertificateAuthority(ISSUERS)
-        self._initial: dict[str, dict[str, Any]] = {}
+        self.ca, self._initial = self.signed_library(self.started_on)
+        self._entries: dict[str, dict[str, Any]] = {}
+        self.reset()
+
+    @staticmethod
+    def signed_library(today: date) -> tuple[CertificateAuthority, dict[str, dict[str, Any]]]:
+        """A new CA, and the demo licences as of ``today`` signed under it (never changed
+        afterwards: ``reset`` copies them)."""
+        ca = CertificateAuthority(ISSUERS)
+        initial: dict[str, dict[str, Any]] = {}
         for demo in LICENCES:
-            licence = licence_document(demo, self.started_on)
+            licence = licence_document(demo, today)
             entry = {
                 "licence": licence,
-                "signature": self.ca.sign(demo.issuer.code, licence),
-                "issuer_certificate": self.ca.issuer_pems[demo.issuer.code],
+                "signature": ca.sign(demo.issuer.code, licence),
+                "issuer_certificate": ca.issuer_pems[demo.issuer.code],
             }
             if demo.tampered_fields:
                 entry["licence"] = {**licence, "fields": {**licence["fields"], **demo.tampered_fields}}
-            self._initial[demo.code] = entry
-        self._entries: dict[str, dict[str, Any]] = {}
-        self.reset()
+            initial[demo.code] = entry
+        return ca, initial
 
     def rules(self) -> list[Rule]:
         return [
