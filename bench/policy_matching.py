@@ -62,11 +62,13 @@ def main() -> None:
     from nanhaitong.messages.models import Device, Message, MessagePreference, PushDelivery
     from nanhaitong.migrations.runner import upgrade
     from nanhaitong.policy_push import fanout, service
+    from nanhaitong.rehearsal import create_database
     from schemas.policy_push import PolicyWriteSchema
 
     url = normalize_database_url(url)
     if not url.startswith("postgresql"):
         sys.exit("the benchmark runs on PostgreSQL")
+    create_database(url)  # a fresh machine has none
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
