@@ -235,7 +235,7 @@ def wrk(url: str, scenario, *, duration: int, connections: int, threads: int, pa
     seconds = raw["duration_us"] / 1e6
     return {"rps": raw["requests"] / seconds, "p50_ms": raw["p50_us"] / 1000, "p90_ms": raw["p90_us"] / 1000,
             "p99_ms": raw["p99_us"] / 1000, "requests": raw["requests"],
-            "errors": raw["non_2xx"] + raw["socket_errors"]}
+            "errors": raw["non_2xx"] + raw["socket_errors"], "refused": raw.get("refused", {})}
 
 
 def _measured(stack: Stack, base: str, scenario, target: str, **wrk_args) -> dict:
@@ -292,7 +292,8 @@ def run(backend: str, *, duration: int, connections: int, threads: int, only: st
                   f"p99 {peak['p99_ms']:6.1f} ms | at half peak p99 {half['p99_ms']:6.1f} ms  "
                   f"CPU ms/req {peak['cpu_ms_per_request']['server']:5.2f} + db "
                   f"{peak['cpu_ms_per_request']['database']:5.2f}  "
-                  f"errors {peak['errors'] + half['errors']}", flush=True)
+                  f"errors {peak['errors'] + half['errors']} {peak['refused'] or ''}{half['refused'] or ''}",
+                  flush=True)
     judge(rows)
     return {"backend": label or backend, "duration_s": duration, "connections": connections, "threads": threads,
             "cpus": os.cpu_count(), "gunicorn": _gunicorn_settings(), "goals": GOALS, "rows": rows,

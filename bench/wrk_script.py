@@ -40,12 +40,28 @@ if pace_ms > 0 then
   function delay() return -pace_ms * math.log(1 - math.random()) end
 end
 
+-- Bodies good once: say which statuses the refused ones got (costs wrk a callback per
+-- response, so only there).
+local refused = {}
+if bodies then
+  function response(status, headers, body)
+    if status >= 300 then refused[status] = (refused[status] or 0) + 1 end
+  end
+end
+
 function done(summary, latency, requests)
   local e = summary.errors
+  local statuses = {}
+  for _, thread in ipairs(threads) do
+    for status, n in pairs(thread:get("refused") or {}) do statuses[status] = (statuses[status] or 0) + n end
+  end
+  local parts = {}
+  for status, n in pairs(statuses) do table.insert(parts, string.format('"%%d": %%d', status, n)) end
   io.write("WRK_JSON ", string.format(
-    '{"requests": %%d, "duration_us": %%d, "non_2xx": %%d, "socket_errors": %%d, "p50_us": %%d, "p90_us": %%d, "p99_us": %%d, "max_us": %%d}',
+    '{"requests": %%d, "duration_us": %%d, "non_2xx": %%d, "socket_errors": %%d, "p50_us": %%d, "p90_us": %%d, "p99_us": %%d, "max_us": %%d, "refused": {%%s}}',
     summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max), "\n")
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
+    table.concat(parts, ", ")), "\n")
 end
 """
 
