@@ -153,9 +153,15 @@ def main(argv=None) -> int:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--statements", action="store_true", help="print the statements of one request")
     parser.add_argument("--pstats", type=Path, help="write a cProfile dump per scenario here")
+    parser.add_argument("--citizens", type=int, help="first fill the district with this many filler citizens "
+                        "and their share of the rest, as bench.growth does (1000000: the whole district)")
     args = parser.parse_args(argv)
     _fresh_database(args.database_url)
     with tempfile.TemporaryDirectory() as tmp, Stack("postgresql", Path(tmp), args.database_url) as stack:
+        if args.citizens:
+            from bench.growth import fill
+
+            fill(args.database_url, Path(tmp), args.citizens)
         ctx = scenario_defs.prepare(stack.api, stack.sandbox)
         paths = set(requests.get(f"{stack.api}/openapi.json", timeout=10).json()["paths"])
         os.environ.update(stack.env)
