@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 
 from .. import db
 from ..errors import Unauthorized
+from ..ids import new_id
 from ..jobs.tasks import after_response, enqueue_sms
 from ..ratelimit import enforce, once_per
 from ..security.fields import normalize_phone
@@ -75,18 +76,17 @@ def _issue(phone: str, index: str, purpose: str, deliver: bool, details: dict | 
         enforce(*cap)
 
     session = db.session()
+    now = utcnow()
+    # Older codes for the same purpose die with the new one: only the last SMS works.
+    session.execute(update(OneTimeCode).where(OneTimeCode.phone_index == index, OneTimeCode.purpose == purpose,
+                                              OneTimeCode.consumed_at.is_(None))
+                    .values(consumed_at=now).execution_options(synchronize_session=False))
     code = f"{secrets.randbelow(10**6):06d}"
     ttl = cfg["SMS_CODE_TTL_SECONDS"]
-    record = OneTimeCode(phone_index=index, purpose=purpose, expires_at=utcnow() + timedelta(seconds=ttl), code_hash="")
-    session.add(record)
-    session.flush()  # the id salts the hash
-    record.code_hash = _code_hash(record.id, code)
-    # Older codes for the same purpose die with the new one: only the last SMS works.
-    for older in session.execute(
-        select(OneTimeCode).where(OneTimeCode.phone_index == index, OneTimeCode.purpose == purpose,
-                                  OneTimeCode.consumed_at.is_(None), OneTimeCode.id != record.id)
-    ).scalars():
-        older.consumed_at = utcnow()
+    code_id = new_id()  # made here, not by the INSERT: the id salts the hash, and one INSERT stores both
+    session.add(OneTimeCode(id=code_id, phone_index=index, purpose=purpose, expires_at=now + timedelta(seconds=ttl),
+                            code_hash=_code_hash(code_id, code)))
+    session.flush()  # stored before it is texted
     template = code_template(purpose, code, max(1, math.ceil(ttl / 60)), details)
     if after:
         # Sent (or not) once the answer is out, and after this commit.
