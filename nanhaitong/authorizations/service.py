@@ -11,6 +11,7 @@ from schemas.common import With
 
 from .. import db, events, kernel
 from ..audit.service import record as audit
+from ..driver_reads import DriverRead
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..kernel import Principal
 from ..timeutil import as_utc, utcnow
@@ -212,16 +213,18 @@ def access_log(principal: Principal, *, limit: int, cursor: str | None) -> tuple
     params = {"kind": kind, "ident": ident, "limit": limit + 1}
     if cursor:
         params["cursor"] = cursor
-    rows = db.session().execute(_OWN_ACCESS_LOG_AFTER if cursor else _OWN_ACCESS_LOG, params).all()
+    rows = (_OWN_ACCESS_LOG_AFTER if cursor else _OWN_ACCESS_LOG).rows(params)
     return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
 
 
 # Built once, and rows rather than ORM entities (the page is only read): composing the
 # query and building twenty entities cost more CPU than PostgreSQL's answer.
 _ACCESS = AccessLogEntry.__table__
-_OWN_ACCESS_LOG = (select(_ACCESS).where(_ACCESS.c.owner_kind == bindparam("kind"), _ACCESS.c.owner_id == bindparam("ident"))
-                   .order_by(_ACCESS.c.id.desc()).limit(bindparam("limit")))
-_OWN_ACCESS_LOG_AFTER = _OWN_ACCESS_LOG.where(_ACCESS.c.id < bindparam("cursor"))
+_OWN_ACCESS_LOG_QUERY = (select(_ACCESS)
+                         .where(_ACCESS.c.owner_kind == bindparam("kind"), _ACCESS.c.owner_id == bindparam("ident"))
+                         .order_by(_ACCESS.c.id.desc()).limit(bindparam("limit")))
+_OWN_ACCESS_LOG = DriverRead(_OWN_ACCESS_LOG_QUERY)
+_OWN_ACCESS_LOG_AFTER = DriverRead(_OWN_ACCESS_LOG_QUERY.where(_ACCESS.c.id < bindparam("cursor")))
 
 
 def with_parties(grants: list[Grant]) -> list[With]:

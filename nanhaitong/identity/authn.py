@@ -12,8 +12,8 @@ from typing import NamedTuple
 from flask import Flask, current_app, request
 from sqlalchemy import bindparam, select
 
-from .. import db
 from ..authorizations import live_grant
+from ..driver_reads import DriverRead
 from ..errors import Forbidden, Unauthorized
 from ..kernel import CITIZEN_AUDIENCES, STAFF_AUDIENCE, Principal
 from ..timeutil import as_utc, utcnow
@@ -58,9 +58,9 @@ def _live_session_statement(account_table, account_columns):
 
 
 _SESSION_AND_ACCOUNT = {
-    "citizen": _live_session_statement(User.__table__, (User.__table__.c.assurance_level,)),
-    "staff": _live_session_statement(StaffAccount.__table__, (StaffAccount.__table__.c.role,
-                                                              StaffAccount.__table__.c.active)),
+    "citizen": DriverRead(_live_session_statement(User.__table__, (User.__table__.c.assurance_level,))),
+    "staff": DriverRead(_live_session_statement(StaffAccount.__table__, (StaffAccount.__table__.c.role,
+                                                                         StaffAccount.__table__.c.active))),
 }
 
 
@@ -68,7 +68,7 @@ def _live_session(claims: dict, account_kind: str) -> _Live:
     """The token's live session and its account, in one query, sent on every request:
     logout and revocation (of this session or the one it was opened from) take effect on
     the next request, on every instance."""
-    row = db.session().execute(_SESSION_AND_ACCOUNT[account_kind], {"sid": claims["sid"]}).first()
+    row = _SESSION_AND_ACCOUNT[account_kind].first({"sid": claims["sid"]})
     if row is None:
         raise _ended()
     (audience, enterprise_id, grant_id, kind, revoked_at, expires_at, parent_id, parent_revoked_at,

@@ -11,6 +11,7 @@ from schemas.common import With
 from .. import db, events, ratelimit
 from ..audit.service import record as audit
 from ..authorizations import CITIZEN, Resource, authorize, live_grant
+from ..driver_reads import DriverRead
 from ..errors import Conflict, NotFound, RateLimited, Unauthorized
 from ..kernel import Principal
 from ..security.passwords import hash_password, upgraded_hash, verify_password
@@ -166,7 +167,7 @@ def act_as(principal: Principal, *, enterprise_id: str | None = None, authorizat
 
 
 _USERS, _ENTERPRISES, _MEMBERS = User.__table__, Enterprise.__table__, EnterpriseMember.__table__
-_PROFILE = (  # built once: GET /me is among the most frequent requests
+_PROFILE = DriverRead(  # built once: GET /me is among the most frequent requests
     # One Core query, a row per membership (one row, its enterprise columns NULL, for none):
     # the columns shown and nothing else; the ORM's User and Enterprise objects and a second
     # round trip cost more than the query itself.
@@ -180,7 +181,7 @@ _PROFILE = (  # built once: GET /me is among the most frequent requests
 
 
 def profile(principal: Principal) -> dict:
-    rows = db.session().execute(_PROFILE, {"user_id": principal.account_id}).all()
+    rows = _PROFILE.rows({"user_id": principal.account_id})
     if not rows:  # the account went since the session was checked (deleted): as if signed out
         raise Unauthorized("This session has ended; sign in again.", code="session_ended")
     return {
