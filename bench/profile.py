@@ -98,19 +98,6 @@ class _StatementCounter:
         event.listen(engine, "before_cursor_execute", self._one)
         event.listen(engine, "commit", self._one)
         event.listen(engine, "rollback", self._one)
-        self._count_driver_reads()
-
-    def _count_driver_reads(self) -> None:
-        """The reads sent through the driver itself pass no SQLAlchemy event: wrapped here."""
-        from nanhaitong.driver_reads import DriverRead
-
-        rows = DriverRead.rows
-
-        def counted(read, params):
-            self._one(None, None, "-- through the driver: " + str(read.statement))
-            return rows(read, params)
-
-        DriverRead.rows = counted
 
     def _one(self, conn, *args, **kw) -> None:
         self.count += 1

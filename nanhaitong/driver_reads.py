@@ -69,7 +69,11 @@ class DriverRead:
         try:
             cursor = dbapi_connection.cursor()
             try:
-                cursor.execute(compiled.sql, compiled.arguments(params))
+                arguments = compiled.arguments(params)
+                # Still seen by the engine's listeners (the transaction's opener, statement
+                # counters in tests and bench.profile), as any statement is.
+                connection.dispatch.before_cursor_execute(connection, cursor, compiled.sql, arguments, None, False)
+                cursor.execute(compiled.sql, arguments)
                 fetched = cursor.fetchall()
             finally:
                 cursor.close()
