@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
 from schemas.gov_services import APPLICATION_STATUSES as STATUSES  # noqa: F401  (the service exports it)
 from schemas.gov_services import KINDS
@@ -13,6 +14,7 @@ from schemas.gov_services import PROVIDER_NAMES as PROVIDERS
 
 from .. import db
 from ..audit.service import record as audit
+from ..driver_reads import DriverRead
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..timeutil import utcnow
 from . import forms
@@ -38,23 +40,39 @@ def get_item(code: str, *, include_retired: bool = False) -> GovServiceItem:
 
 
 def list_items(*, audience=None, provider=None, category=None, kind=None, q=None, include_retired=False,
-               limit: int, cursor: str | None) -> tuple[list[GovServiceItem], str | None]:
-    query = select(GovServiceItem)
-    if not include_retired:
-        query = query.where(GovServiceItem.status == "active")
-    for column, value in ((GovServiceItem.audience, audience), (GovServiceItem.provider, provider),
-                          (GovServiceItem.category, category), (GovServiceItem.kind, kind)):
-        if value:
-            query = query.where(column == value)
+               limit: int, cursor: str | None) -> tuple[list, str | None]:
+    """A page of the catalogue, by code: rows with the item's columns (only shown)."""
+    filters = {"audience": audience, "provider": provider, "category": category, "kind": kind}
+    params = {name: value for name, value in filters.items() if value}
     if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(or_(GovServiceItem.name.like(pattern, escape="\\"),
-                                GovServiceItem.description.like(pattern, escape="\\"),
-                                GovServiceItem.code.like(pattern, escape="\\")))
+        params["pattern"] = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     if cursor:
-        query = query.where(GovServiceItem.code > cursor)
-    rows = db.session().execute(query.order_by(GovServiceItem.code).limit(limit + 1)).scalars().all()
+        params["cursor"] = cursor
+    params["limit"] = limit + 1
+    rows = _page(tuple(sorted(params)), include_retired).rows(params)
     return rows[:limit], (rows[limit - 1].code if len(rows) > limit else None)
+
+
+_ITEMS = GovServiceItem.__table__
+
+
+@lru_cache(maxsize=None)
+def _page(given: tuple[str, ...], include_retired: bool) -> DriverRead:
+    """The page's SELECT for each combination of filters given, built once."""
+    items = _ITEMS
+    query = select(items)
+    if not include_retired:
+        query = query.where(items.c.status == "active")
+    for name in ("audience", "provider", "category", "kind"):
+        if name in given:
+            query = query.where(items.c[name] == bindparam(name))
+    if "pattern" in given:
+        pattern = bindparam("pattern")
+        query = query.where(or_(items.c.name.like(pattern, escape="\\"), items.c.description.like(pattern, escape="\\"),
+                                items.c.code.like(pattern, escape="\\")))
+    if "cursor" in given:
+        query = query.where(items.c.code > bindparam("cursor"))
+    return DriverRead(query.order_by(items.c.code).limit(bindparam("limit")))
 
 
 def _apply_fields(item: GovServiceItem, data: dict) -> None:
