@@ -82,14 +82,19 @@ class Cluster:
                               capture_output=True, text=True)
         return done.stdout
 
-    def sms_code(self, phone: str) -> str:
+    def messages_to(self, phone: str) -> list[dict]:
+        """The SMS the sandbox gateway received for ``phone``, newest first."""
+        return requests.get(f"{self.sandbox}/sms/messages", params={"phone": phone}, timeout=5).json()["messages"]
+
+    def sms_code(self, phone: str, seen: int = 0) -> str:
+        """The code of the newest SMS to ``phone``, once there are more than ``seen``: the
+        worker sends it asynchronously, and an earlier one must not be taken for it."""
         messages = []
-        deadline = time.monotonic() + 10  # the worker sends it asynchronously
-        while time.monotonic() < deadline and not messages:
-            answer = requests.get(f"{self.sandbox}/sms/messages", params={"phone": phone}, timeout=5)
-            messages = answer.json()["messages"]
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and len(messages) <= seen:
+            messages = self.messages_to(phone)
             time.sleep(0.05)
-        assert messages, f"no SMS reached {phone}"
+        assert len(messages) > seen, f"no new SMS reached {phone}"
         return messages[0]["params"]["code"]
 
 
