@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from functools import lru_cache
 
 from sqlalchemy import bindparam, select
 
@@ -144,30 +145,44 @@ def get_grant(principal: Principal, grant_id: str) -> Grant:
 
 
 def list_grants(principal: Principal, *, direction: str, status: str | None, limit: int,
-                cursor: str | None) -> tuple[list[Grant], str | None]:
-    query = select(Grant)
+                cursor: str | None) -> tuple[list, str | None]:
+    """Newest first by ULID; the cursor is the last id of the previous page. Rows with the
+    grant's columns (the page is only shown)."""
     if direction == "granted":
         kind, ident = principal.subject
         authorize(principal, "grants:manage", Resource(type="authorization", owner_kind=kind, owner_id=ident),
                   record_use=False)
-        query = query.where(Grant.grantor_kind == kind, Grant.grantor_id == ident)
     else:
-        query = query.where(Grant.grantee_kind == CITIZEN, Grant.grantee_id == principal.account_id)
-    if status in ("revoked",):
-        query = query.where(Grant.status == "revoked")
-    elif status == "active":
-        query = query.where(Grant.status == "active", Grant.expires_at > utcnow())
-    elif status == "expired":
-        query = query.where(Grant.status == "active", Grant.expires_at <= utcnow())
-    return page(query, Grant.id, limit=limit, cursor=cursor)
-
-
-def page(query, key, *, limit: int, cursor: str | None):
-    """Newest first by ULID; the cursor is the last id of the previous page."""
+        kind, ident = CITIZEN, principal.account_id
+    params = {"kind": kind, "ident": ident, "limit": limit + 1}
+    if status in ("active", "expired"):
+        params["now"] = utcnow()
     if cursor:
-        query = query.where(key < cursor)
-    rows = db.session().execute(query.order_by(key.desc()).limit(limit + 1)).scalars().all()
+        params["cursor"] = cursor
+    rows = _grants_page(direction, status, bool(cursor)).rows(params)
     return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
+
+
+_GRANTS = Grant.__table__
+
+
+@lru_cache(maxsize=None)
+def _grants_page(direction: str, status: str | None, after_cursor: bool) -> DriverRead:
+    """The page's SELECT for each direction, status and cursor, built once."""
+    g = _GRANTS
+    if direction == "granted":
+        query = select(g).where(g.c.grantor_kind == bindparam("kind"), g.c.grantor_id == bindparam("ident"))
+    else:
+        query = select(g).where(g.c.grantee_kind == bindparam("kind"), g.c.grantee_id == bindparam("ident"))
+    if status == "revoked":
+        query = query.where(g.c.status == "revoked")
+    elif status == "active":
+        query = query.where(g.c.status == "active", g.c.expires_at > bindparam("now"))
+    elif status == "expired":
+        query = query.where(g.c.status == "active", g.c.expires_at <= bindparam("now"))
+    if after_cursor:
+        query = query.where(g.c.id < bindparam("cursor"))
+    return DriverRead(query.order_by(g.c.id.desc()).limit(bindparam("limit")))
 
 
 @db.unit_of_work()
@@ -227,8 +242,8 @@ _OWN_ACCESS_LOG = DriverRead(_OWN_ACCESS_LOG_QUERY)
 _OWN_ACCESS_LOG_AFTER = DriverRead(_OWN_ACCESS_LOG_QUERY.where(_ACCESS.c.id < bindparam("cursor")))
 
 
-def with_parties(grants: list[Grant]) -> list[With]:
-    """Grants with their parties' labels, effective status and history, for GrantSchema: in a
+def with_parties(grants: list) -> list[With]:
+    """Grants (entities or rows) with their parties' labels, effective status and history, for GrantSchema: in a
     fixed number of queries, however long the page."""
     labels = kernel.parties([(g.grantor_kind, g.grantor_id) for g in grants]
                             + [(g.grantee_kind, g.grantee_id) for g in grants])
