@@ -24,21 +24,32 @@ from sqlalchemy.sql import Select
 from . import db
 
 
+def _expanding(statement: Select, dialect) -> tuple[str, ...]:
+    """The names of the statement's list parameters (``IN``)."""
+    return tuple(name for name, bind in statement.compile(dialect=dialect).binds.items() if bind.expanding)
+
+
 class _Compiled:
-    def __init__(self, statement: Select, dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
-        if any(bind.expanding for bind in compiled.binds.values()):
-            raise ValueError("an expanding IN parameter has no fixed SQL: read it through the session")
+    """The statement's SQL for one dialect and, for each list parameter, one length:
+    ``IN (:ids_1, :ids_2, ...)``, as SQLAlchemy itself renders it at each execution."""
+
+    def __init__(self, statement: Select, dialect, lengths: dict[str, int]) -> None:
+        expanded = statement.params({name: [None] * n for name, n in lengths.items()}) if lengths else statement
+        compiled = expanded.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
         self.sql = compiled.string
         self.positions = compiled.positiontup if compiled.positional else None
+        self.lists = tuple(lengths)
         # Values fixed in the statement (literals become anonymous parameters) and each
         # parameter's conversion for the driver (a datetime is a string on SQLite).
-        self.fixed = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
+        self.fixed = {name: bind.effective_value for name, bind in compiled.binds.items()
+                      if not bind.required and not bind.expanding}
         self.bind_processors = {}
         for name, bind in compiled.binds.items():
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if processor is not None:
-                self.bind_processors[name] = processor
+            if processor is None:
+                continue
+            for one in ([f"{name}_{i}" for i in range(1, lengths[name] + 1)] if bind.expanding else [name]):
+                self.bind_processors[one] = processor
         processors = [column.type.dialect_impl(dialect).result_processor(dialect, None)
                       for column in statement.selected_columns]
         self.result_processors = [(i, processor) for i, processor in enumerate(processors) if processor]
@@ -46,6 +57,8 @@ class _Compiled:
 
     def arguments(self, params: dict[str, Any]):
         values = {**self.fixed, **params}
+        for name in self.lists:
+            values.update((f"{name}_{i}", value) for i, value in enumerate(values.pop(name), 1))
         for name, processor in self.bind_processors.items():
             values[name] = processor(values[name])
         return [values[name] for name in self.positions] if self.positions is not None else values
@@ -56,15 +69,23 @@ class DriverRead:
 
     def __init__(self, statement: Select) -> None:
         self.statement = statement
-        self._by_dialect: dict[str, _Compiled] = {}
+        self._lists: dict[str, tuple[str, ...]] = {}  # dialect -> names of its list parameters
+        self._compiled: dict[tuple, _Compiled] = {}  # (dialect, lengths of the lists) -> SQL
 
     def rows(self, params: dict[str, Any]) -> list:
         session = db.session()
+        if session.autoflush:
+            session.flush()  # what the session holds unsent is read too, as Session.execute would
         connection = session.connection()
         dialect = connection.dialect
-        compiled = self._by_dialect.get(dialect.name)
+        lists = self._lists.get(dialect.name)
+        if lists is None:
+            lists = self._lists[dialect.name] = _expanding(self.statement, dialect)
+        lengths = tuple(len(params[name]) for name in lists)
+        compiled = self._compiled.get((dialect.name, lengths))
         if compiled is None:
-            compiled = self._by_dialect[dialect.name] = _Compiled(self.statement, dialect)
+            compiled = self._compiled[(dialect.name, lengths)] = _Compiled(self.statement, dialect,
+                                                                           dict(zip(lists, lengths)))
         dbapi_connection = connection.connection.dbapi_connection
         try:
             cursor = dbapi_connection.cursor()

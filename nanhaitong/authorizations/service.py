@@ -247,13 +247,17 @@ def with_parties(grants: list) -> list[With]:
     fixed number of queries, however long the page."""
     labels = kernel.parties([(g.grantor_kind, g.grantor_id) for g in grants]
                             + [(g.grantee_kind, g.grantee_id) for g in grants])
-    events: dict[str, list[GrantEvent]] = {g.id: [] for g in grants}
-    for event in db.session().execute(
-            select(GrantEvent).where(GrantEvent.grant_id.in_(list(events))).order_by(GrantEvent.at, GrantEvent.id)
-    ).scalars():
-        events[event.grant_id].append(event)
+    events: dict[str, list] = {g.id: [] for g in grants}
+    if events:
+        for event in _GRANT_EVENTS.rows({"ids": list(events)}):
+            events[event.grant_id].append(event)
     return [With(g, grantor=labels[(g.grantor_kind, g.grantor_id)], grantee=labels[(g.grantee_kind, g.grantee_id)],
                  status=effective_status(g), history=events[g.id]) for g in grants]
+
+
+_GRANT_EVENTS = DriverRead(select(GrantEvent.__table__)
+                           .where(GrantEvent.__table__.c.grant_id.in_(bindparam("ids", expanding=True)))
+                           .order_by(GrantEvent.__table__.c.at, GrantEvent.__table__.c.id))
 
 
 def with_accessors(entries: list, *, owners: bool = False) -> list[With]:

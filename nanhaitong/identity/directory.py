@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 
 from .. import db
+from ..driver_reads import DriverRead
 from ..security.masking import mask_name, mask_phone
 from .codes import phone_index
 from .models import Enterprise, EnterpriseMember, StaffAccount, User
@@ -30,9 +31,9 @@ def find_citizen(*, phone: str | None = None, user_id: str | None = None) -> Cit
     return CitizenRef(user.id, user.assurance_level) if user else None
 
 
-def _labels_of(table, *columns):
-    return select(table.c.id, *(table.c[name] for name in columns)).where(
-        table.c.id.in_(bindparam("ids", expanding=True)))
+def _labels_of(table, *columns) -> DriverRead:
+    return DriverRead(select(table.c.id, *(table.c[name] for name in columns)).where(
+        table.c.id.in_(bindparam("ids", expanding=True))))
 
 
 # Built once, and only the columns a label shows: loading whole User objects decrypted
@@ -52,7 +53,7 @@ def parties(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
         ids = sorted({ident for k, ident in labels if k == kind})
         if not ids:
             continue
-        for row in db.session().execute(query, {"ids": ids}):
+        for row in query.rows({"ids": ids}):
             labels[(kind, row.id)]["display"] = _display(kind, row)
     for (kind, ident), label in labels.items():
         if kind in PARTY_LABELS:  # partners: a handful on any page

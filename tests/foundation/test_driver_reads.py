@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from nanhaitong import db
 from nanhaitong.driver_reads import DriverRead
 from nanhaitong.identity.models import AuthSession, User
+from nanhaitong.ids import new_id
 from tests.support.citizens import user_id
 
 
@@ -33,3 +34,15 @@ def test_a_driver_error_is_sqlalchemys(app):
         literal_column("no_such_column") == 1)
     with app.app_context(), pytest.raises(DBAPIError):
         DriverRead(broken).rows({"user_id": "x"})
+
+
+def test_what_the_session_holds_unsent_is_read(app, sign_in):
+    citizen = sign_in()
+    users = User.__table__
+    by_id = DriverRead(select(users.c.id).where(users.c.id.in_(bindparam("ids", expanding=True))))
+    with app.app_context():
+        added = User(id=new_id(), phone="13900000099", phone_index="0" * 64, assurance_level=1)
+        db.session().add(added)
+        found = by_id.rows({"ids": [user_id(citizen), added.id, "nobody"]})
+        db.session().rollback()
+    assert {row.id for row in found} == {user_id(citizen), added.id}
