@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from integrations.licence_library import licence_type
 
@@ -100,19 +101,9 @@ def sync(principal: Principal) -> dict:
 def list_licences(principal: Principal, *, type_code: str | None, status: str | None, limit: int,
                   cursor: str | None) -> tuple[list[Licence], str | None]:
     wallet = _wallet(principal)
-    query = select(Licence).where(Licence.holder_kind == wallet.owner_kind, Licence.holder_id == wallet.owner_id,
-                                  Licence.status != "withdrawn")
-    if type_code:
-        query = query.where(Licence.type_code == type_code)
-    if status == "valid":
-        query = query.where(Licence.status == "valid", ~_lapsed())
-    elif status == "expired":
-        query = query.where((Licence.status == "expired") | _lapsed())
-    elif status:
-        query = query.where(Licence.status == status)
-    if cursor:
-        query = query.where(Licence.id > cursor)
-    rows = db.session().execute(query.order_by(Licence.id)).scalars().all()
+    params = {"kind": wallet.owner_kind, "ident": wallet.owner_id, "type_code": type_code, "status": status,
+              "today": china_today().isoformat(), "cursor": cursor}
+    rows = db.session().execute(_wallet_query(bool(type_code), status, bool(cursor)), params).scalars().all()
     # A delegate's grant may cover only some types: show those, and record each read shown.
     visible = [row for row in rows if permitted(principal, "licences:read", licence_resource(row))]
     page = visible[:limit]
@@ -121,11 +112,26 @@ def list_licences(principal: Principal, *, type_code: str | None, status: str | 
     return page, (page[-1].id if len(visible) > limit else None)
 
 
-def _lapsed():
-    """Valid as the library last said, but past its date today (built only when filtered
-    on: the expression costs more to build than the unfiltered query it would join)."""
-    today = china_today().isoformat()
-    return (Licence.status == "valid") & Licence.valid_until.is_not(None) & (Licence.valid_until < today)
+@lru_cache(maxsize=None)
+def _wallet_query(type_code: bool, status: str | None, after_cursor: bool):
+    """The wallet's SELECT for each combination of filters, built once: composing it cost
+    a tenth of the request. A valid licence past its last day (``today``, China's date) is
+    expired, whatever the library last said."""
+    query = select(Licence).where(Licence.holder_kind == bindparam("kind"), Licence.holder_id == bindparam("ident"),
+                                  Licence.status != "withdrawn")
+    if type_code:
+        query = query.where(Licence.type_code == bindparam("type_code"))
+    lapsed = ((Licence.status == "valid") & Licence.valid_until.is_not(None)
+              & (Licence.valid_until < bindparam("today")))
+    if status == "valid":
+        query = query.where(Licence.status == "valid", ~lapsed)
+    elif status == "expired":
+        query = query.where((Licence.status == "expired") | lapsed)
+    elif status:
+        query = query.where(Licence.status == bindparam("status"))
+    if after_cursor:
+        query = query.where(Licence.id > bindparam("cursor"))
+    return query.order_by(Licence.id)
 
 
 def get_licence(principal: Principal, licence_id: str, action: str = "licences:read") -> Licence:
