@@ -164,10 +164,13 @@ def _forget(owner: str, key: str) -> None:
 
 # Built once (building a statement costs about as much as sending it). Parameter names
 # that are no column's: those would be written too.
-_OURS = (IdempotencyRecord.owner == bindparam("record_owner"), IdempotencyRecord.key == bindparam("record_key"))
-_DROP = delete(IdempotencyRecord).where(*_OURS)
+# On the table, not the entity: the ORM's bulk path (synchronising the session's objects,
+# of which there are none here: the claim is a plain INSERT) cost as much as the statement.
+_RECORDS = IdempotencyRecord.__table__
+_OURS = (_RECORDS.c.owner == bindparam("record_owner"), _RECORDS.c.key == bindparam("record_key"))
+_DROP = delete(_RECORDS).where(*_OURS)
 # The body is encrypted on its way in by the column's type, as for any write.
-_KEEP = update(IdempotencyRecord).where(*_OURS).values(
+_KEEP = update(_RECORDS).where(*_OURS).values(
     status_code=bindparam("answer_status"), mimetype=bindparam("answer_mimetype"), body=bindparam("answer_body"))
 
 

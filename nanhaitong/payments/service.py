@@ -233,8 +233,7 @@ def create_order(principal: Principal, *, kind: str, account_id: str, amount_fen
         raise
     with db.unit_of_work("keep the payment parameters"):
         stored = db.session().execute(_STORE_PAYMENT_PARAMS, {
-            "order_id": order["id"], "payment_params_json": json.dumps(params, ensure_ascii=False, sort_keys=True)},
-            execution_options={"populate_existing": True}).scalar_one()
+            "order_id": order["id"], "payment_params_json": json.dumps(params, ensure_ascii=False, sort_keys=True)}).one()
     # Still awaiting payment (read back by the UPDATE), so never moved: every move goes
     # through states.advance, none leads back here, so its history is its creation alone.
     if stored.status == states.AWAITING_PAYMENT:
@@ -267,9 +266,13 @@ def _record_order(principal: Principal, account: UtilityAccount, *, kind: str, o
 
 
 # One statement, built once: the UPDATE takes the row lock itself and answers the row as
-# it now is. (Parameter names that are no column's: those would be written too.)
-_STORE_PAYMENT_PARAMS = (update(PaymentOrder).where(PaymentOrder.id == bindparam("order_id"))
-                         .values(payment_params=bindparam("payment_params_json")).returning(PaymentOrder))
+# it now is. (Parameter names that are no column's: those would be written too.) On the
+# table, not the entity: the ORM's bulk-update path (session synchronisation, an object
+# made from the row) cost twice the statement, and the answer is only serialised: its
+# columns do. No PaymentOrder of this order is in the session to refresh.
+_ORDERS = PaymentOrder.__table__
+_STORE_PAYMENT_PARAMS = (update(_ORDERS).where(_ORDERS.c.id == bindparam("order_id"))
+                         .values(payment_params=bindparam("payment_params_json")).returning(*_ORDERS.c))
 
 
 def _release_claim(order_id: str) -> None:
