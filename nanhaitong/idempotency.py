@@ -81,7 +81,7 @@ def _claim(owner: str, key: str) -> IdempotencyRecord | None:
     for _ in range(3):
         try:
             with db.unit_of_work("claim the key"):
-                session.execute(_CLAIM, {"owner": owner, "key": key, "request_hash": _request_hash()})
+                db.execute_alone(_CLAIM, {"owner": owner, "key": key, "request_hash": _request_hash()})
             return None
         except IntegrityError:  # this key was used before (or is in use right now)
             pass
@@ -176,13 +176,12 @@ _KEEP = update(_RECORDS).where(*_OURS).values(
 
 @db.unit_of_work()
 def _remember(owner: str, key: str, response: Response) -> None:
-    session = db.session()
     ours = {"record_owner": owner, "record_key": key}
     if response.status_code >= 400:  # errors are not kept: the client may retry as is
-        session.execute(_DROP, ours)
+        db.execute_alone(_DROP, ours)
     else:
-        session.execute(_KEEP, {**ours, "answer_status": response.status_code, "answer_mimetype": response.mimetype,
-                                "answer_body": response.get_data(as_text=True)})
+        db.execute_alone(_KEEP, {**ours, "answer_status": response.status_code, "answer_mimetype": response.mimetype,
+                                 "answer_body": response.get_data(as_text=True)})
 
 
 

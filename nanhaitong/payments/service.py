@@ -232,7 +232,7 @@ def create_order(principal: Principal, *, kind: str, account_id: str, amount_fen
             _release_claim(order["id"])
         raise
     with db.unit_of_work("keep the payment parameters"):
-        stored = db.session().execute(_STORE_PAYMENT_PARAMS, {
+        stored = db.execute_alone(_STORE_PAYMENT_PARAMS, {
             "order_id": order["id"], "payment_params_json": json.dumps(params, ensure_ascii=False, sort_keys=True)}).one()
     # Still awaiting payment (read back by the UPDATE), so never moved: every move goes
     # through states.advance, none leads back here, so its history is its creation alone.
