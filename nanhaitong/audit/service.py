@@ -41,6 +41,11 @@ _MOVE_HEAD_AND_INSERT_EVENT = _INSERT_EVENT.add_cte(_MOVE_HEAD.returning(_HEAD.c
 
 
 @lru_cache(maxsize=None)
+def _insert_row(table: Table):
+    return insert(table)  # built once per table: building a statement costs about as much as running it
+
+
+@lru_cache(maxsize=None)
 def _append_along(table: Table):
     """The PostgreSQL append with a row of ``table`` inserted by the same statement (built
     once per table). Every column is a parameter: a CTE's INSERT gets no Python-side defaults."""
@@ -118,7 +123,7 @@ def _append(session, event: AuditEvent, *, head_id: int | None, along: tuple[Tab
     head = {"head_id": head_id, "head_seq": event.seq, "head_hash": event.hash}
     postgresql = head_id is not None and session.get_bind().dialect.name == "postgresql"
     if along is not None and not postgresql:
-        session.execute(insert(along[0]), along[1])
+        session.execute(_insert_row(along[0]), along[1])
     if head_id is None:
         session.execute(_INSERT_HEAD, head)
         session.execute(_INSERT_EVENT, values)
