@@ -181,9 +181,8 @@ class AlipayClient(HttpClient):
 
     def _post_form(self, params: dict[str, str], where: str) -> requests.Response:
         try:
-            return self._session.post(f"{self.base_url}/{self._gateway_path}", timeout=self.timeout,
-                                      data=urlencode(params).encode(), allow_redirects=False,
-                                      headers={"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"})
+            return self.transmit("POST", f"{self.base_url}/{self._gateway_path}", data=urlencode(params).encode(),
+                                 headers={"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"})
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
             failure = transport_failure(exc)
             error = UpstreamTimeoutError if failure == TIMED_OUT else RetryableError

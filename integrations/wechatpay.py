@@ -183,9 +183,8 @@ class WechatPayClient(HttpClient):
 
     def _send_raw(self, method: str, url: str, text: str, headers: dict, where: str) -> requests.Response:
         try:
-            return self._session.request(method, self.base_url + url, timeout=self.timeout,
-                                         data=text.encode() or None, headers={**self._headers, **headers},
-                                         allow_redirects=False)
+            return self.transmit(method, self.base_url + url, data=text.encode() or None,
+                                 headers={**self._headers, **headers})
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
             failure = transport_failure(exc)
             error = UpstreamTimeoutError if failure == TIMED_OUT else RetryableError

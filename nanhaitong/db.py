@@ -106,8 +106,16 @@ def _begin_at_first_write(engine: Engine, begin: str, in_transaction: Callable) 
     @event.listens_for(engine, "before_cursor_execute")
     def _begin_before_write(_conn, cursor, statement, _parameters, context, _executemany):
         dbapi_conn = cursor.connection
-        if not in_transaction(dbapi_conn) and (_needs_transaction(statement) or _locks_rows(context)):
+        if not in_transaction(dbapi_conn) and (_needs_transaction(statement) or _locks_rows(context)) \
+                and not _alone(context):
             dbapi_conn.execute(begin)
+
+
+_ALONE = "nht_alone"
+
+
+def _alone(context) -> bool:
+    return bool(getattr(context, "execution_options", {}).get(_ALONE))
 
 
 class unit_of_work(ContextDecorator):  # noqa: N801  (reads as a statement: `with unit_of_work():`)
@@ -148,6 +156,19 @@ class unit_of_work(ContextDecorator):  # noqa: N801  (reads as a statement: `wit
 
     def _conflict(self) -> Exception:
         return self.conflict() if callable(self.conflict) else self.conflict
+
+
+def execute_alone(statement, params: dict | None = None):
+    """Execute the one write of an outermost unit of work as a transaction of its own.
+
+    One statement is atomic by itself: the BEGIN before it and the COMMIT after it were
+    two more round trips (on PostgreSQL each is one, and a wake-up of the server and of
+    this thread) for nothing. Nothing else may write in that unit after it. Inside a
+    nested unit, or once the unit has written (a flush of pending objects included), it
+    joins the open transaction as any statement does."""
+    current = session()
+    alone = current.info.get("uow_depth", 0) == 1
+    return current.execute(statement, params, execution_options={_ALONE: True} if alone else None)
 
 
 def in_unit_of_work() -> bool:

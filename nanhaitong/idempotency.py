@@ -81,7 +81,7 @@ def _claim(owner: str, key: str) -> IdempotencyRecord | None:
     for _ in range(3):
         try:
             with db.unit_of_work("claim the key"):
-                session.execute(_CLAIM, {"owner": owner, "key": key, "request_hash": _request_hash()})
+                db.execute_alone(_CLAIM, {"owner": owner, "key": key, "request_hash": _request_hash()})
             return None
         except IntegrityError:  # this key was used before (or is in use right now)
             pass
@@ -164,22 +164,24 @@ def _forget(owner: str, key: str) -> None:
 
 # Built once (building a statement costs about as much as sending it). Parameter names
 # that are no column's: those would be written too.
-_OURS = (IdempotencyRecord.owner == bindparam("record_owner"), IdempotencyRecord.key == bindparam("record_key"))
-_DROP = delete(IdempotencyRecord).where(*_OURS)
+# On the table, not the entity: the ORM's bulk path (synchronising the session's objects,
+# of which there are none here: the claim is a plain INSERT) cost as much as the statement.
+_RECORDS = IdempotencyRecord.__table__
+_OURS = (_RECORDS.c.owner == bindparam("record_owner"), _RECORDS.c.key == bindparam("record_key"))
+_DROP = delete(_RECORDS).where(*_OURS)
 # The body is encrypted on its way in by the column's type, as for any write.
-_KEEP = update(IdempotencyRecord).where(*_OURS).values(
+_KEEP = update(_RECORDS).where(*_OURS).values(
     status_code=bindparam("answer_status"), mimetype=bindparam("answer_mimetype"), body=bindparam("answer_body"))
 
 
 @db.unit_of_work()
 def _remember(owner: str, key: str, response: Response) -> None:
-    session = db.session()
     ours = {"record_owner": owner, "record_key": key}
     if response.status_code >= 400:  # errors are not kept: the client may retry as is
-        session.execute(_DROP, ours)
+        db.execute_alone(_DROP, ours)
     else:
-        session.execute(_KEEP, {**ours, "answer_status": response.status_code, "answer_mimetype": response.mimetype,
-                                "answer_body": response.get_data(as_text=True)})
+        db.execute_alone(_KEEP, {**ours, "answer_status": response.status_code, "answer_mimetype": response.mimetype,
+                                 "answer_body": response.get_data(as_text=True)})
 
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hmac
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 
 from schemas.admin import AUDIT_RESULTS
 
@@ -39,6 +40,19 @@ _MOVE_HEAD = (update(_HEAD).where(_HEAD.c.id == bindparam("head_id"))
 _MOVE_HEAD_AND_INSERT_EVENT = _INSERT_EVENT.add_cte(_MOVE_HEAD.returning(_HEAD.c.id).cte("moved_head"))
 
 
+@lru_cache(maxsize=None)
+def _insert_row(table: Table):
+    return insert(table)  # built once per table: building a statement costs about as much as running it
+
+
+@lru_cache(maxsize=None)
+def _append_along(table: Table):
+    """The PostgreSQL append with a row of ``table`` inserted by the same statement (built
+    once per table). Every column is a parameter: a CTE's INSERT gets no Python-side defaults."""
+    row = insert(table).values({c.name: bindparam(f"along_{c.name}", type_=c.type) for c in table.c})
+    return _MOVE_HEAD_AND_INSERT_EVENT.add_cte(row.returning(*table.primary_key.columns).cte("along_row"))
+
+
 def _canonical(value) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
@@ -60,11 +74,15 @@ def _principal():
 
 def record(action: str, *, result: str = "success", object_type: str | None = None,
            object_id: str | None = None, actor: str | None = None,
-           on_behalf_of: str | None = None, details: dict | None = None) -> AuditEvent:
+           on_behalf_of: str | None = None, details: dict | None = None,
+           along: tuple[Table, dict] | None = None) -> AuditEvent:
     """Append an event in the caller's transaction: it lands if and only if the work does.
 
     ``actor`` and ``on_behalf_of`` default to the request's authenticated principal.
     ``details`` must not hold personal data in clear (use ids or masked values).
+    ``along`` is a row (table, values naming every column that needs a value, defaults
+    included) the event comes with: on PostgreSQL the statement that appends the event
+    inserts it too, a round trip fewer (a verification's access-log entry).
     """
     if result not in RESULTS:
         raise ValueError(f"result must be one of {RESULTS}")
@@ -94,18 +112,26 @@ def record(action: str, *, result: str = "success", object_type: str | None = No
     alg = _current_alg()
     event.hash_alg = None if alg == HMAC_SHA256 else alg
     event.hash = _link_hash(alg, prev_hash, event)
-    _append(session, event, head_id=head.id if head else None)
+    _append(session, event, head_id=head.id if head else None, along=along)
     return event
 
 
-def _append(session, event: AuditEvent, *, head_id: int | None) -> None:
-    """Write the event and move the head to it (the head is locked by the caller)."""
+def _append(session, event: AuditEvent, *, head_id: int | None, along: tuple[Table, dict] | None = None) -> None:
+    """Write the event (and the row ``along`` it) and move the head to it (the head is
+    locked by the caller)."""
     values = {f"event_{name}": getattr(event, name) for name in _COLUMNS}
     head = {"head_id": head_id, "head_seq": event.seq, "head_hash": event.hash}
+    postgresql = head_id is not None and session.get_bind().dialect.name == "postgresql"
+    if along is not None and not postgresql:
+        session.execute(_insert_row(along[0]), along[1])
     if head_id is None:
         session.execute(_INSERT_HEAD, head)
         session.execute(_INSERT_EVENT, values)
-    elif session.get_bind().dialect.name == "postgresql":
+    elif postgresql and along is not None:
+        table, row = along
+        session.execute(_append_along(table), {**values, **head,
+                                               **{f"along_{c.name}": row.get(c.name) for c in table.c}})
+    elif postgresql:
         session.execute(_MOVE_HEAD_AND_INSERT_EVENT, {**values, **head})
     else:
         session.execute(_MOVE_HEAD, head)

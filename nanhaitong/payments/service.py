@@ -163,6 +163,23 @@ def balance(principal: Principal, account_id: str) -> dict:
 
 # -- orders -------------------------------------------------------------------------------
 
+# What an order needs of its account, read as columns (the number decrypted by its type as
+# ever): the ORM's load by primary key (identity map, an instrumented object) cost more
+# CPU than the SELECT itself, and nothing here changes the account.
+_ACCOUNTS = UtilityAccount.__table__
+_ACCOUNT_TO_PAY_FROM = select(_ACCOUNTS.c.id, _ACCOUNTS.c.owner_kind, _ACCOUNTS.c.owner_id, _ACCOUNTS.c.kind,
+                              _ACCOUNTS.c.number, _ACCOUNTS.c.number_index).where(
+    _ACCOUNTS.c.id == bindparam("account_id"), _ACCOUNTS.c.removed_at.is_(None))
+
+
+def _account_to_pay_from(account_id: str):
+    """The bound account's row (the check of ``_bound_account``, without the object)."""
+    account = db.session().execute(_ACCOUNT_TO_PAY_FROM, {"account_id": account_id}).one_or_none()
+    if account is None:
+        raise NotFound("No such utility_account.", code="utility_account_not_found")
+    return account
+
+
 def _order_resource(order: PaymentOrder) -> Resource:
     return Resource(type="payment_order", owner_kind=order.owner_kind, owner_id=order.owner_id, id=order.id,
                     attrs={"amount_fen": order.amount_fen})
@@ -184,7 +201,7 @@ def create_order(principal: Principal, *, kind: str, account_id: str, amount_fen
     if not low <= amount_fen <= high:
         raise ValidationFailed({"amount_fen": ["Between {low} and {high} fen for {kind}.".format(low=low, high=high, kind=kind)]},
                                code="amount_out_of_range")
-    account = _bound_account(account_id)
+    account = _account_to_pay_from(account_id)
     # The one decision: paying from the account, where a delegate's amount ceiling applies.
     # Paying is the sensitive step (a minor's needs a guardian's consent); reading is not.
     authorize(principal, ACTION, _account_resource(account, amount_fen=amount_fen), sensitive=True)
@@ -232,9 +249,8 @@ def create_order(principal: Principal, *, kind: str, account_id: str, amount_fen
             _release_claim(order["id"])
         raise
     with db.unit_of_work("keep the payment parameters"):
-        stored = db.session().execute(_STORE_PAYMENT_PARAMS, {
-            "order_id": order["id"], "payment_params_json": json.dumps(params, ensure_ascii=False, sort_keys=True)},
-            execution_options={"populate_existing": True}).scalar_one()
+        stored = db.execute_alone(_STORE_PAYMENT_PARAMS, {
+            "order_id": order["id"], "payment_params_json": json.dumps(params, ensure_ascii=False, sort_keys=True)}).one()
     # Still awaiting payment (read back by the UPDATE), so never moved: every move goes
     # through states.advance, none leads back here, so its history is its creation alone.
     if stored.status == states.AWAITING_PAYMENT:
@@ -242,10 +258,11 @@ def create_order(principal: Principal, *, kind: str, account_id: str, amount_fen
     return with_history(stored)
 
 
-def _record_order(principal: Principal, account: UtilityAccount, *, kind: str, owner: tuple[str, str],
+def _record_order(principal: Principal, account, *, kind: str, owner: tuple[str, str],
                   amount_fen: int, channel: str, bill_id: str | None,
                   period: str | None) -> tuple[dict, PaymentStatusChange]:
-    """The order's row, its first history line and its audit event; answers the order's
+    """The order's row, its first history line and its audit event (``account`` is the row
+    read by ``_account_to_pay_from``); answers the order's
     values (the row as written) and that history line."""
     session = db.session()
     now = utcnow()
@@ -267,9 +284,13 @@ def _record_order(principal: Principal, account: UtilityAccount, *, kind: str, o
 
 
 # One statement, built once: the UPDATE takes the row lock itself and answers the row as
-# it now is. (Parameter names that are no column's: those would be written too.)
-_STORE_PAYMENT_PARAMS = (update(PaymentOrder).where(PaymentOrder.id == bindparam("order_id"))
-                         .values(payment_params=bindparam("payment_params_json")).returning(PaymentOrder))
+# it now is. (Parameter names that are no column's: those would be written too.) On the
+# table, not the entity: the ORM's bulk-update path (session synchronisation, an object
+# made from the row) cost twice the statement, and the answer is only serialised: its
+# columns do. No PaymentOrder of this order is in the session to refresh.
+_ORDERS = PaymentOrder.__table__
+_STORE_PAYMENT_PARAMS = (update(_ORDERS).where(_ORDERS.c.id == bindparam("order_id"))
+                         .values(payment_params=bindparam("payment_params_json")).returning(*_ORDERS.c))
 
 
 def _release_claim(order_id: str) -> None:
