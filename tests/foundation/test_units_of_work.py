@@ -8,13 +8,15 @@ kept the same way, and neither commits anything of the refused work with it.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from nanhaitong import db
 from nanhaitong.authorizations.models import AccessLogEntry
 from nanhaitong.errors import Conflict
+from nanhaitong.ids import new_id
 from nanhaitong.payments import service as payments
 from nanhaitong.payments.models import UtilityAccount
+from nanhaitong.timeutil import utcnow
 from tests.support.audit import audit_rows
 from tests.support.citizens import citizen_at
 from tests.support.errors import assert_error
@@ -92,3 +94,28 @@ def test_evidence_is_written_even_when_the_unit_rolls_back(app):
             db.keep_as_evidence(audit, "test.kept", result="denied")
             raise RuntimeError("the operation fails")
     assert [e.action for e in audit_rows(app, prefix="test.")] == ["test.kept"]
+
+
+def _access_entry(owner_id: str) -> dict:
+    return {"id": new_id(), "at": utcnow(), "owner_kind": "citizen", "owner_id": owner_id, "accessor_kind": "staff",
+            "accessor_id": "s", "acting_as": "staff", "action": "test", "object_type": "test"}
+
+
+def test_a_statement_alone_in_its_unit_is_committed_with_it(app):
+    with app.app_context(), db.unit_of_work():
+        db.execute_alone(insert(AccessLogEntry.__table__), _access_entry("alone"))
+    assert _count(app, AccessLogEntry, AccessLogEntry.owner_id == "alone") == 1
+
+
+@pytest.mark.parametrize("where", ["nested", "after_a_write"])
+def test_a_statement_alone_joins_the_open_transaction_and_its_fate(app, where):
+    """In a nested unit, or after the unit has written, the statement is one of the unit's:
+    when the unit then fails, it is rolled back with the rest."""
+    with app.app_context(), pytest.raises(Conflict):
+        with db.unit_of_work():
+            if where == "after_a_write":
+                db.session().execute(insert(AccessLogEntry.__table__), _access_entry("first"))
+            with db.unit_of_work():
+                db.execute_alone(insert(AccessLogEntry.__table__), _access_entry("joined"))
+            raise Conflict("Injected failure after the write.", code="injected")
+    assert _count(app, AccessLogEntry, AccessLogEntry.owner_id.in_(["first", "joined"])) == 0
