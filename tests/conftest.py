@@ -25,6 +25,7 @@ from nanhaitong.migrations.runner import upgrade
 from tests.crypto_suite import SUITE as CRYPTO_SUITE
 from tests.route_builders import install as memoize_route_builders
 from tests.route_builders import install_parse as memoize_route_parsing
+from tests.shared_celery import install as share_celery_apps
 from tests.shared_engines import install as share_engines
 from tests.shared_engines import release_all as release_engines
 from tests.shared_sandbox import install as sign_sandbox_licences_once
@@ -37,6 +38,7 @@ memoize_route_parsing()  # ... and parsed once
 share_engines()  # ... and one engine per database URL, its compiled SQL kept across tests
 sign_sandbox_licences_once()  # the sandbox's e-licence CA and demo licences made once per process
 settle_upstream_sessions_once()  # what the environment says for an upstream URL, read once
+share_celery_apps()  # ... and the eager apps' Celery app made, its tasks bound, once
 
 BACKEND = os.environ.get("NHT_TEST_BACKEND", "sqlite")
 # Under pytest-xdist each worker (gw0, gw1, ...) has a database and a Redis db of its own.
