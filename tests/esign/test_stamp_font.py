@@ -9,7 +9,7 @@ from fontTools.ttLib import TTFont
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulator
 from pyhanko.pdf_utils.writer import PdfFileWriter
 
-from nanhaitong.esign.pdf import CjkFont, cjk_font
+from nanhaitong.esign.stamp_font import CjkFont, cjk_font
 
 TEXT = "陈大文 签署 Signed 2026-12-05 10:00:00Z, AVAWAY To 广州南沙"
 
