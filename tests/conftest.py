@@ -24,6 +24,7 @@ from nanhaitong.config import normalize_database_url
 from nanhaitong.migrations.runner import upgrade
 from tests.crypto_suite import SUITE as CRYPTO_SUITE
 from tests.route_builders import install as memoize_route_builders
+from tests.route_builders import install_matcher as lean_route_matcher
 from tests.route_builders import install_parse as memoize_route_parsing
 from tests.shared_celery import install as share_celery_apps
 from tests.shared_engines import install as share_engines
@@ -35,6 +36,7 @@ from tests.upstream_sessions import install as settle_upstream_sessions_once
 
 memoize_route_builders()  # an app per test: the same URL rules compiled once per process
 memoize_route_parsing()  # ... and parsed once
+lean_route_matcher()  # ... and matched by a tree built without throwaway states
 share_engines()  # ... and one engine per database URL, its compiled SQL kept across tests
 sign_sandbox_licences_once()  # the sandbox's e-licence CA and demo licences made once per process
 settle_upstream_sessions_once()  # what the environment says for an upstream URL, read once
