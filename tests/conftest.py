@@ -24,7 +24,9 @@ from nanhaitong.config import normalize_database_url
 from nanhaitong.migrations.runner import upgrade
 from tests.crypto_suite import SUITE as CRYPTO_SUITE
 from tests.route_builders import install as memoize_route_builders
+from tests.route_builders import install_matcher as lean_route_matcher
 from tests.route_builders import install_parse as memoize_route_parsing
+from tests.shared_celery import install as share_celery_apps
 from tests.shared_engines import install as share_engines
 from tests.shared_engines import release_all as release_engines
 from tests.shared_sandbox import install as sign_sandbox_licences_once
@@ -34,9 +36,11 @@ from tests.upstream_sessions import install as settle_upstream_sessions_once
 
 memoize_route_builders()  # an app per test: the same URL rules compiled once per process
 memoize_route_parsing()  # ... and parsed once
+lean_route_matcher()  # ... and matched by a tree built without throwaway states
 share_engines()  # ... and one engine per database URL, its compiled SQL kept across tests
 sign_sandbox_licences_once()  # the sandbox's e-licence CA and demo licences made once per process
 settle_upstream_sessions_once()  # what the environment says for an upstream URL, read once
+share_celery_apps()  # ... and the eager apps' Celery app made, its tasks bound, once
 
 BACKEND = os.environ.get("NHT_TEST_BACKEND", "sqlite")
 # Under pytest-xdist each worker (gw0, gw1, ...) has a database and a Redis db of its own.
@@ -273,6 +277,25 @@ def pytest_collection_finish(session):
     # lives until the end: frozen, the collector's full passes no longer walk it each time
     # the tests' many short-lived apps trigger one (it halved the CPU of building an app).
     if os.environ.get("NHT_TEST_NO_GC_FREEZE"):
+        return
+    gc.collect()
+    gc.freeze()
+
+
+# Tests between two freezes of what has survived them (below).
+REFREEZE_EVERY = 10
+_finished_tests = 0
+
+
+def pytest_runtest_logfinish(nodeid, location):
+    # The tests themselves import much (pyHanko, fontTools, the sandbox's libraries) and
+    # fill caches that live until the end; unfrozen, every full collection walked all of
+    # it again, about every seventh test and for a fifth of the suite's CPU. Between two
+    # tests, whatever survives a collection is long-lived, so it is frozen too. The
+    # collection here takes the place of an automatic one rather than adding to them.
+    global _finished_tests
+    _finished_tests += 1
+    if _finished_tests % REFREEZE_EVERY or os.environ.get("NHT_TEST_NO_GC_FREEZE"):
         return
     gc.collect()
     gc.freeze()

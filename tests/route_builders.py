@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from importlib.metadata import version
 
+from werkzeug.routing.matcher import State, StateMachineMatcher
 from werkzeug.routing.rules import Rule
 
 # The inputs above were read from werkzeug 3.1's Rule._compile_builder; another version
@@ -78,3 +79,38 @@ def install_parse() -> None:
     memoized.memoized = True
     memoized.__wrapped__ = parse_rule
     Rule._parse_rule = memoized
+
+
+def install_matcher() -> None:
+    """Werkzeug's ``StateMachineMatcher.add`` without its throwaway states.
+
+    It made a new ``State`` (a dataclass of a list, a list and a dict) for every static
+    part of every rule, whether or not the part's state existed, and kept only the new
+    ones: a few thousand allocations per app, most of them garbage at once. This one
+    makes a state only where there is none yet; the tree it builds is the same.
+    """
+    if not version("werkzeug").startswith(_REVIEWED) or getattr(StateMachineMatcher.add, "lean", False):
+        return
+
+    def add(self: StateMachineMatcher, rule: Rule) -> None:
+        state = self._root
+        for part in rule._parts:
+            if part.static:
+                following = state.static.get(part.content)
+                if following is None:
+                    following = state.static[part.content] = State()
+                state = following
+            else:
+                for test_part, new_state in state.dynamic:
+                    if test_part == part:
+                        state = new_state
+                        break
+                else:
+                    new_state = State()
+                    state.dynamic.append((part, new_state))
+                    state = new_state
+        state.rules.append(rule)
+
+    add.lean = True
+    add.__wrapped__ = StateMachineMatcher.add
+    StateMachineMatcher.add = add

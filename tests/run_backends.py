@@ -83,8 +83,12 @@ class Run:
             cwd=ROOT, env=env, stdout=self.sink, stderr=subprocess.STDOUT if self.sink else None,
         )
 
-    def wait(self) -> tuple[int, dict, float]:
-        code = self.process.wait()
+    def wait(self) -> tuple[int, dict, float, float]:
+        # wait4: the CPU the part used, its workers' and browsers' included (what the
+        # parts, running at once, share: the machine's cores).
+        _, status, usage = os.wait4(self.process.pid, 0)
+        code = self.process.returncode = os.waitstatus_to_exitcode(status)
+        cpu = usage.ru_utime + usage.ru_stime
         seconds = 0.0
         if self.sink:
             self.sink.close()
@@ -97,7 +101,7 @@ class Run:
             skipped = int(suite.get("skipped"))
             seconds = float(suite.get("time", 0))  # pytest's own: parts that run at once end apart
             counts.update(passed=total - failed - skipped, failed=failed, skipped=skipped)
-        return code, counts, seconds
+        return code, counts, seconds, cpu
 
 
 def fuzzing_env(backend: str, backends: list[str]) -> dict[str, str]:
@@ -130,7 +134,7 @@ def parts(backend: str, backends: list[str]) -> tuple[str, ...]:
     return ("suite", "fuzzing", "national") if backend == national_on else ("suite", "fuzzing")
 
 
-def whole_suite(backends: list[str], report_dir: Path) -> dict[str, list[tuple[str, tuple[int, dict, float]]]]:
+def whole_suite(backends: list[str], report_dir: Path) -> dict[str, list[tuple[str, tuple[int, dict, float, float]]]]:
     """Every backend's spread phase and its fuzzing, and the national-suite run, at once.
     Run one after another they left a core idle a third of the time (a worker's last
     file, a test waiting on a server or a commit), so the suite took the sum of their
@@ -149,7 +153,7 @@ def whole_suite(backends: list[str], report_dir: Path) -> dict[str, list[tuple[s
     print(f"\n=== on {', '.join(backends)}, all at once: the suite, its fuzzing ({SERIAL_ONLY}); and on"
           f" {national_on}, the suite under the national crypto suite; each part's output in turn,"
           " once it has ended ===", flush=True)
-    results: dict[str, list[tuple[str, tuple[int, dict, float]]]] = {}
+    results: dict[str, list[tuple[str, tuple[int, dict, float, float]]]] = {}
     for backend, named in runs.items():
         results[backend] = []
         for name, run in named:
@@ -188,9 +192,9 @@ def main(pytest_args: list[str]) -> int:
     print("\n=== backends ===" if not pytest_args else f"\n=== backends (crypto suite: {suite}) ===")
     totals = {"passed": 0, "failed": 0, "skipped": 0}
     for backend, runs in results.items():
-        code = max(code for _, (code, _, _) in runs)
-        counts = {k: sum(c[k] for _, (_, c, _) in runs) for k in totals}
-        took = ", ".join(f"{part} {seconds / 60:.1f}" for part, (_, _, seconds) in runs)
+        code = max(code for _, (code, *_) in runs)
+        counts = {k: sum(c[k] for _, (_, c, *_) in runs) for k in totals}
+        took = ", ".join(f"{part} {seconds / 60:.1f} ({cpu / 60:.1f} of CPU)" for part, (_, _, seconds, cpu) in runs)
         state = "passed" if code == 0 else f"FAILED (pytest exit {code})"
         name = "postgresql+redis" if backend == "postgresql" else backend
         print(f"{name}: {state}: {counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped"
@@ -201,7 +205,7 @@ def main(pytest_args: list[str]) -> int:
     print(f"total: {totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped"
           f" in {(time.monotonic() - started) / 60:.1f} min of wall time")
     # pytest's exit 5 (nothing collected) is a failure here too: a suite must test something.
-    return 0 if all(code == 0 for runs in results.values() for _, (code, _, _) in runs) else 1
+    return 0 if all(code == 0 for runs in results.values() for _, (code, *_) in runs) else 1
 
 
 if __name__ == "__main__":

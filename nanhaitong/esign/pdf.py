@@ -17,8 +17,6 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
-from pyhanko.pdf_utils.font.api import FontEngineFactory
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulator
 from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
@@ -33,6 +31,8 @@ from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
+
+from .stamp_font import CjkFont
 
 PDF_MAGIC = b"%PDF-"
 
@@ -140,42 +140,6 @@ def open_pdf(data: bytes) -> PdfFileReader:
 
 def page_count(reader: PdfFileReader) -> int:
     return int(reader.root["/Pages"]["/Count"])
-
-
-# -- the stamp's font ----------------------------------------------------------------
-
-_FONT_PACKAGE = "paperang_p2_fonts_cjk"  # WenQuanYi Micro Hei, shipped as a PyPI package
-_font_cache: list[bytes] = []
-
-
-def cjk_font() -> bytes:
-    """The stamp's CJK font (TrueType outlines), read from the installed font package; the
-    package ships a TrueType collection, of which the first face is the regular one."""
-    if not _font_cache:
-        from importlib.resources import files
-
-        from fontTools.ttLib import TTCollection
-
-        collection = TTCollection(io.BytesIO(files(_FONT_PACKAGE).joinpath("fonts/wqy-microhei.ttc").read_bytes()))
-        font = collection.fonts[0]
-        if "FFTM" in font:  # FontForge's own table, which the subsetter does not know
-            del font["FFTM"]
-        out = io.BytesIO()
-        font.save(out)
-        _font_cache.append(out.getvalue())
-    return _font_cache[0]
-
-
-class CjkFont(FontEngineFactory):
-    """pyHanko's OpenType engine over the packaged CJK font: embedded as a subset (only the
-    glyphs the stamp uses) with a ToUnicode map, so the text extracts as the same Chinese."""
-
-    def __init__(self, font_size: int = 9):
-        self.font_size = font_size
-
-    def create_font_engine(self, writer, obj_stream=None):
-        return GlyphAccumulator(writer=writer, font_handle=io.BytesIO(cjk_font()), font_size=self.font_size,
-                                obj_stream=obj_stream)
 
 
 def _validation_context(revinfo: Revinfo, moment: datetime | None = None, mode: str = "hard-fail"):

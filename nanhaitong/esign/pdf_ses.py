@@ -34,7 +34,8 @@ from pyhanko.sign.signers.pdf_byterange import SignatureObject
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature, extract_contents
 from pyhanko.stamp import TextStampStyle
 
-from .pdf import BadPdf, CjkFont, Stamp, open_pdf, page_count
+from .pdf import BadPdf, Stamp, open_pdf, page_count
+from .stamp_font import CjkFont
 
 FILTER = "/NHT.SES"
 SUBFILTER = "/GBT38540.SES_Signature"

@@ -40,3 +40,23 @@ def test_every_rule_gets_the_parts_and_converters_werkzeug_would_parse_for_it(ap
             own = rule._converters[name]
             assert type(own) is type(converter) and vars(own) == vars(converter), rule.rule
             assert own.map is app.url_map, rule.rule
+
+
+def _tree(state) -> tuple:
+    return ([rule.rule for rule in state.rules],
+            {content: _tree(following) for content, following in state.static.items()},
+            [(part, _tree(following)) for part, following in state.dynamic])
+
+
+def test_the_apps_rules_make_the_matcher_tree_werkzeug_would_build(app):
+    from werkzeug.routing.matcher import StateMachineMatcher
+
+    add_afresh = getattr(StateMachineMatcher.add, "__wrapped__", None)
+    assert add_afresh is not None, "the matcher is werkzeug's own: nothing to compare"
+    rules = [rule for rule in app.url_map.iter_rules() if not rule.build_only]
+    assert len(rules) > 100
+    ours, werkzeugs = StateMachineMatcher(True), StateMachineMatcher(True)
+    for rule in rules:
+        ours.add(rule)
+        add_afresh(werkzeugs, rule)
+    assert _tree(ours._root) == _tree(werkzeugs._root)
