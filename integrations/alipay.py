@@ -38,7 +38,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from integrations import rsa_sha256
 from integrations.china_time import CHINA_STANDARD_TIME
 from integrations.errors import NonRetryableError, RetryableError, UpstreamRejectedError, UpstreamTimeoutError
-from integrations.http import TIMED_OUT, HttpClient, TimeoutSpec, transport_failure
+from integrations.http import HttpClient, TimeoutSpec
+from integrations.http_outcomes import TIMED_OUT, transport_failure
 from integrations.rsa_sha256 import sign as rsa2_sign  # noqa: F401  (the protocol's name)
 from integrations.rsa_sha256 import verify as rsa2_verify  # noqa: F401
 

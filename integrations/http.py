@@ -7,9 +7,7 @@ breaker, and the mapping of every outcome onto :mod:`integrations.errors`.
 
 from __future__ import annotations
 
-import email.utils
 import json as jsonlib
-import re
 import time
 from contextvars import ContextVar
 from typing import Any, Mapping
@@ -17,7 +15,6 @@ from urllib.parse import urlsplit
 
 import pybreaker
 import requests
-import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from requests.exceptions import InvalidJSONError
 from requests.hooks import default_hooks
@@ -34,6 +31,7 @@ from integrations.errors import (
     UpstreamRejectedError,
     UpstreamTimeoutError,
 )
+from integrations.http_outcomes import TIMED_OUT, error_code, parse_retry_after, rejected, transport_failure
 
 TimeoutSpec = float | tuple[float, float]
 
@@ -46,8 +44,6 @@ MAX_RETRY_AFTER_WAIT = 2
 # 401/403 mean our credentials or grants are wrong, whatever the body says: that is
 # our configuration to fix, not a refusal to show the user.
 _CREDENTIAL_STATUSES = frozenset({401, 403, 407})
-
-_TOKEN = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 
 # requests fixes the retry policy per mounted adapter, but whether a POST may be
 # retried is decided per call (it may when it carries an idempotency key). The
@@ -261,15 +257,15 @@ class HttpClient:
         said = f"{where} answered {status}"
 
         if status == 429:
-            retry_after = _parse_retry_after(response.headers.get("Retry-After"))
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
             raise ThrottledError(self.upstream, said, retry_after=retry_after, status=status)
         if status >= 500:
             raise RetryableError(self.upstream, said, status=status)
         if status >= 400:
-            code = _error_code(response)
+            code = error_code(response)
             if code is not None and status not in _CREDENTIAL_STATUSES:
                 raise UpstreamRejectedError(
-                    self.upstream, _rejected(said, code), upstream_code=code, status=status
+                    self.upstream, rejected(said, code), upstream_code=code, status=status
                 )
             raise NonRetryableError(self.upstream, said, status=status)
         if status >= 300 or status < 200:
@@ -290,7 +286,7 @@ class HttpClient:
         code = self.rejection_code(payload)
         if code is not None:
             raise UpstreamRejectedError(
-                self.upstream, _rejected(said, code), upstream_code=code, status=status
+                self.upstream, rejected(said, code), upstream_code=code, status=status
             )
         return payload
 
@@ -386,49 +382,6 @@ def _checked_timeout(timeout: TimeoutSpec | None) -> TimeoutSpec:
     ):
         raise ValueError("timeout must be positive seconds or a (connect, read) pair of them")
     return timeout
-
-
-TIMED_OUT = "timed out"
-
-
-def transport_failure(exc: requests.RequestException) -> str:
-    # Once retries are spent, requests reports even a read timeout as a
-    # ConnectionError wrapping urllib3's MaxRetryError; look through it.
-    # (urllib3's NewConnectionError, a refused connection, subclasses its timeouts.)
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    if isinstance(reason, urllib3.exceptions.NewConnectionError):
-        return "failed: connection refused or unreachable"
-    if isinstance(exc, requests.Timeout) or isinstance(reason, urllib3.exceptions.TimeoutError):
-        return TIMED_OUT
-    return f"failed: {type(reason or exc).__name__}"
-
-
-def _parse_retry_after(value: str | None) -> int | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return int(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0, round(when.timestamp() - time.time()))
-
-
-def _error_code(response: requests.Response) -> str | None:
-    try:
-        payload = response.json()
-    except ValueError:
-        return None
-    if isinstance(payload, dict) and isinstance(payload.get("code"), str) and payload["code"]:
-        return payload["code"]
-    return None
-
-
-def _rejected(said: str, code: str) -> str:
-    # The code is the upstream's text; show it only when it looks like a code.
-    return f"{said}: rejected ({code})" if _TOKEN.match(code) else f"{said}: rejected"
 
 
 class ApiKeyClient(HttpClient):

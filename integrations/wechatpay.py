@@ -39,7 +39,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from integrations import rsa_sha256
 from integrations.errors import NonRetryableError, RetryableError, UpstreamTimeoutError
-from integrations.http import TIMED_OUT, HttpClient, TimeoutSpec, transport_failure
+from integrations.http import HttpClient, TimeoutSpec
+from integrations.http_outcomes import TIMED_OUT, transport_failure
 from integrations.rsa_sha256 import sign as rsa_sign  # noqa: F401  (the protocol's name)
 from integrations.rsa_sha256 import verify as rsa_verify  # noqa: F401
 
