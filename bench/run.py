@@ -212,8 +212,9 @@ def cpu_spent(before: dict, after: dict) -> dict[str, float]:
 
 
 # A scenario whose bodies are each good once gets this many per second of its peak run:
-# more than any of them is answered at on this machine (an exhausted list shows as errors).
-BODIES_PER_SECOND = 300
+# more than any of them is answered at on this machine (an exhausted list shows as errors:
+# the SMS-code sign-in reached 306 a second on a quiet machine, past the 300 given then).
+BODIES_PER_SECOND = 450
 
 
 def wrk(url: str, scenario, *, duration: int, connections: int, threads: int, pace_ms: float = 0,

@@ -41,8 +41,8 @@ if pace_ms > 0 then
 end
 
 -- Bodies good once: say which statuses the refused ones got (costs wrk a callback per
--- response, so only there).
-local refused = {}
+-- response, so only there). A global: done() reads each thread's through thread:get.
+refused = {}
 if bodies then
   function response(status, headers, body)
     if status >= 300 then refused[status] = (refused[status] or 0) + 1 end
