@@ -32,6 +32,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
+from .sqlite_writers import QueuedWritersConnection, give_turns_back_after_lone_writes
+
 # Constraint names must be stable so migrations can refer to them on every backend.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -48,7 +50,7 @@ class Base(DeclarativeBase):
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30, "factory": QueuedWritersConnection})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
@@ -61,7 +63,9 @@ def make_engine(url: str) -> Engine:
         # SQLite ignores SELECT ... FOR UPDATE: the write lock, taken when the transaction
         # begins, serialises writers instead, so the read-check-write steps that lock rows
         # on PostgreSQL (audit chain head, code attempts) cannot interleave.
-        _begin_at_first_write(engine, "BEGIN IMMEDIATE", lambda dbapi_conn: dbapi_conn.in_transaction)
+        _begin_at_first_write(engine, QueuedWritersConnection.begin_immediate,
+                              lambda dbapi_conn: dbapi_conn.in_transaction, alone=QueuedWritersConnection.take_turn)
+        give_turns_back_after_lone_writes(engine)
         return engine
     # No pre-ping: a lost connection answers 503 once and the pool starts afresh (errors.py).
     engine = create_engine(url, pool_size=10, max_overflow=10)
@@ -70,7 +74,7 @@ def make_engine(url: str) -> Engine:
     def _autocommit_until_needed(dbapi_conn, _record):
         dbapi_conn.autocommit = True  # psycopg then sends no BEGIN of its own
 
-    _begin_at_first_write(engine, "BEGIN",
+    _begin_at_first_write(engine, lambda dbapi_conn: dbapi_conn.execute("BEGIN"),
                           lambda dbapi_conn: dbapi_conn.info.transaction_status != TransactionStatus.IDLE)
     return engine
 
@@ -91,7 +95,8 @@ def _locks_rows(context) -> bool:
     return getattr(statement, "_for_update_arg", None) is not None
 
 
-def _begin_at_first_write(engine: Engine, begin: str, in_transaction: Callable) -> None:
+def _begin_at_first_write(engine: Engine, begin: Callable, in_transaction: Callable,
+                          alone: Callable | None = None) -> None:
     """Open the transaction at the first statement that writes or locks, not at the first read.
 
     On PostgreSQL, BEGIN is a round trip of its own (psycopg sends it apart) and so is
@@ -101,14 +106,17 @@ def _begin_at_first_write(engine: Engine, begin: str, in_transaction: Callable) 
     queue for the one write lock. Reads before the first write each see the latest
     committed data, as they do inside a READ COMMITTED transaction; from the first write
     or locking read to the commit or rollback, everything is one transaction as before.
+    A write sent alone (``execute_alone``) gets no BEGIN; ``alone`` runs before it instead.
     """
 
     @event.listens_for(engine, "before_cursor_execute")
     def _begin_before_write(_conn, cursor, statement, _parameters, context, _executemany):
         dbapi_conn = cursor.connection
-        if not in_transaction(dbapi_conn) and (_needs_transaction(statement) or _locks_rows(context)) \
-                and not _alone(context):
-            dbapi_conn.execute(begin)
+        if not in_transaction(dbapi_conn) and (_needs_transaction(statement) or _locks_rows(context)):
+            if not _alone(context):
+                begin(dbapi_conn)
+            elif alone is not None:
+                alone(dbapi_conn)
 
 
 _ALONE = "nht_alone"

@@ -16,6 +16,7 @@ from nanhaitong.errors import Conflict
 from nanhaitong.ids import new_id
 from nanhaitong.payments import service as payments
 from nanhaitong.payments.models import UtilityAccount
+from nanhaitong.sqlite_writers import _turns_of
 from nanhaitong.timeutil import utcnow
 from tests.support.audit import audit_rows
 from tests.support.citizens import citizen_at
@@ -105,6 +106,16 @@ def test_a_statement_alone_in_its_unit_is_committed_with_it(app):
     with app.app_context(), db.unit_of_work():
         db.execute_alone(insert(AccessLogEntry.__table__), _access_entry("alone"))
     assert _count(app, AccessLogEntry, AccessLogEntry.owner_id == "alone") == 1
+
+
+def test_a_statement_alone_takes_the_sqlite_writers_turn_and_gives_it_back(app):
+    if not app.config["DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("SQLite's writers' turns")
+    with app.app_context(), db.unit_of_work():
+        db.execute_alone(insert(AccessLogEntry.__table__), _access_entry("alone"))
+    turns = _turns_of(app.config["DATABASE_URL"].removeprefix("sqlite:///"))
+    assert turns.take()  # free again
+    turns.give_back()
 
 
 @pytest.mark.parametrize("where", ["nested", "after_a_write"])
